@@ -1,0 +1,1 @@
+//! Connection tracking modelled on Linux nf_conntrack.

@@ -1,0 +1,16 @@
+//! # iptwalk
+//!
+//! An offline, root-free interpreter for the iptables rule language.
+//!
+//! ```text
+//! rules text ──syntax──► ast::RuleFile ──ir::build + ext registry──► ir::Ruleset ──ir::save──► iptables-save text
+//! capture ──packet::capture──► Frame ──packet::decode──► Packet
+//! Packet + Ruleset ──eval::Engine (⇅ conntrack::Table)──► Outcome per packet ──report──► text / JSONL / ...
+//! ```
+//!
+//! A stage may use the stages above it, never one below: `packet` knows nothing of
+//! rules, `conntrack` knows packets but not rules, `eval` joins them, `report` only formats.
+#![forbid(unsafe_code)]
+
+pub mod conntrack;
+pub mod packet;

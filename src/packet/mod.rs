@@ -1,0 +1,1 @@
+//! Packets: reading captures (pcap, pcapng) and decoding frames into header views.

@@ -14,3 +14,6 @@
 
 pub mod conntrack;
 pub mod packet;
+pub mod diagnostic;
+pub mod source;
+pub mod syntax;

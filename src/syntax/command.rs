@@ -1,0 +1,558 @@
+//! Shell scripts of `iptables` commands (and `iptables -S` output).
+//!
+//! We interpret the small, common subset of shell that firewall scripts use:
+//! `VAR=value` assignments (also `export`, `readonly`), `$VAR`/`${VAR}`
+//! expansion with word splitting of unquoted expansions, single and double
+//! quotes, backslash escapes, `\` line continuations, `#` comments, `;` and `&&`
+//! lists, and redirections (dropped). ``IPT=`which iptables` `` and
+//! `IPT=$(which iptables)` mean iptables. Everything else a shell would have to
+//! run (loops, conditionals, functions, other programs, `ip6tables`) is
+//! reported as a warning "not interpreted" and skipped: nothing is dropped
+//! silently. Lines that start with an option (`-A INPUT ...`) are `iptables -S`
+//! output, in the table named by the last `# table: NAME` comment.
+
+use super::ast::{Command, Format, Item, RuleFile, Token};
+use crate::diagnostic::Diagnostic;
+use crate::source::{SourceFile, Span};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One word of shell text before expansion: its pieces and where it came from.
+#[derive(Debug, Clone)]
+struct Word {
+    parts: Vec<Part>,
+    span: Span,
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    /// Literal text (from quotes or escapes): never split.
+    Lit(String),
+    /// `$NAME`; `quoted` expansions are not word-split.
+    Var { name: String, quoted: bool },
+    /// `$(...)` or `` `...` ``: only `which iptables` is understood.
+    Subst(String),
+}
+
+/// Programs we treat as iptables (IPv4, legacy or nft backend: same syntax).
+fn is_iptables(prog: &str) -> bool {
+    let base = prog.rsplit('/').next().unwrap_or(prog);
+    matches!(base, "iptables" | "iptables-legacy" | "iptables-nft")
+}
+
+fn is_ip6tables(prog: &str) -> bool {
+    let base = prog.rsplit('/').next().unwrap_or(prog);
+    base.starts_with("ip6tables")
+}
+
+const CONTROL_WORDS: &[&str] = &[
+    "if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac",
+    "function", "{", "}", "select",
+];
+
+pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
+    let mut p = ScriptParser {
+        file,
+        diags,
+        vars: HashMap::new(),
+        items: Vec::new(),
+        table: None,
+        depth: 0,
+    };
+    for (text_spans, line) in logical_lines(file) {
+        p.line(&text_spans, line);
+    }
+    RuleFile {
+        format: Format::Script,
+        items: p.items,
+    }
+}
+
+/// Joins `\`-continued physical lines; yields the pieces (byte spans) of each
+/// logical line and the span of the whole.
+fn logical_lines(file: &SourceFile) -> Vec<(Vec<Span>, Span)> {
+    let mut out = Vec::new();
+    let mut pieces: Vec<Span> = Vec::new();
+    for n in 1..=file.line_count() {
+        let span = file.line_span(n);
+        let text = file.slice(span);
+        if text.ends_with('\\') && !text.ends_with("\\\\") {
+            pieces.push(Span::new(span.start as usize, span.end as usize - 1));
+            continue;
+        }
+        pieces.push(span);
+        let whole = pieces[0].to(span);
+        out.push((std::mem::take(&mut pieces), whole));
+    }
+    if !pieces.is_empty() {
+        let whole = pieces[0].to(*pieces.last().unwrap_or(&pieces[0]));
+        out.push((pieces, whole));
+    }
+    out
+}
+
+struct ScriptParser<'a> {
+    file: &'a Arc<SourceFile>,
+    diags: &'a mut Vec<Diagnostic>,
+    vars: HashMap<String, String>,
+    items: Vec<Item>,
+    /// Table of `iptables -S` lines, from `# table: NAME`.
+    table: Option<Token>,
+    /// Nesting of shell compound commands we do not run.
+    depth: usize,
+}
+
+impl ScriptParser<'_> {
+    fn line(&mut self, pieces: &[Span], whole: Span) {
+        let first = self.file.slice(pieces[0]).trim_start();
+        if let Some(rest) = first.strip_prefix('#') {
+            if let Some(name) = rest.trim().strip_prefix("table:") {
+                let name = name.trim();
+                let at = self.file.slice(pieces[0]).find(name).unwrap_or(0);
+                let s = pieces[0].start as usize + at;
+                self.table = Some(Token::new(name, Span::new(s, s + name.len())));
+            }
+            return;
+        }
+        let words = match split_words(self.file, pieces) {
+            Ok(w) => w,
+            Err((msg, span)) => {
+                self.diags.push(Diagnostic::error(self.file, span, msg));
+                return;
+            }
+        };
+        for list in split_lists(words) {
+            self.simple_command(list, whole);
+        }
+    }
+
+    fn simple_command(&mut self, words: Vec<(Word, String)>, whole: Span) {
+        let Some((first, raw)) = words.first() else { return };
+        let raw = raw.clone();
+        let first_span = first.span;
+        if CONTROL_WORDS.contains(&raw.as_str()) || raw.ends_with("()") {
+            self.depth = match raw.as_str() {
+                "if" | "for" | "while" | "until" | "case" | "select" | "{" | "function" => self.depth + 1,
+                "fi" | "done" | "esac" | "}" => self.depth.saturating_sub(1),
+                _ => self.depth,
+            };
+            if raw.ends_with("()") {
+                self.depth += 1;
+            }
+            self.not_interpreted(whole, "shell control structure");
+            return;
+        }
+        // Assignments before any command word.
+        let mut rest = words.as_slice();
+        if matches!(raw.as_str(), "export" | "readonly" | "local" | "declare") {
+            rest = &rest[1..];
+        }
+        let assigns: Vec<_> = rest.iter().take_while(|(_, r)| is_assignment(r)).collect();
+        if !assigns.is_empty() && assigns.len() == rest.len() {
+            if self.depth == 0 {
+                for (w, r) in assigns {
+                    self.assign(w, r);
+                }
+            } else {
+                self.not_interpreted(whole, "assignment inside a shell compound command");
+            }
+            return;
+        }
+        let expanded = self.expand_all(&words);
+        let Some(prog) = expanded.first() else { return };
+        if prog.text.starts_with('-') && !prog.text.starts_with("--") || prog.text.starts_with("--") {
+            // `iptables -S` output line.
+            self.push_command(expanded, whole, true);
+            return;
+        }
+        if self.depth > 0 {
+            self.not_interpreted(whole, "command inside a shell loop, conditional or function");
+            return;
+        }
+        if is_iptables(&prog.text) {
+            self.push_command(expanded[1..].to_vec(), whole, false);
+        } else if is_ip6tables(&prog.text) {
+            self.diags.push(
+                Diagnostic::warning(self.file, first_span, "ip6tables command not interpreted")
+                    .with_help("iptwalk reads IPv4 rules only for now; ip6tables support comes later"),
+            );
+        } else {
+            self.not_interpreted(whole, &format!("`{}` is not an iptables command", prog.text));
+        }
+    }
+
+    fn push_command(&mut self, args: Vec<Token>, whole: Span, dash_s_form: bool) {
+        self.items.push(Item::Command(Command {
+            counters: None,
+            args,
+            line: whole,
+            table: if dash_s_form { self.table.clone() } else { None },
+            from_shell: true,
+        }));
+    }
+
+    fn not_interpreted(&mut self, span: Span, why: &str) {
+        // One warning per line, even for `if ...; then`.
+        if self.diags.last().is_some_and(|d| d.span == span && d.message.starts_with("not interpreted")) {
+            return;
+        }
+        self.diags.push(
+            Diagnostic::warning(self.file, span, format!("not interpreted: {why}"))
+                .with_help("iptwalk runs plain iptables commands and VAR=value assignments only; this line is skipped"),
+        );
+    }
+
+    fn assign(&mut self, word: &Word, raw: &str) {
+        let name = raw.split('=').next().unwrap_or("").to_string();
+        let value = self.expand_word(word, false);
+        let value = value.join(" ");
+        let value = value.split_once('=').map(|(_, v)| v.to_string()).unwrap_or_default();
+        self.vars.insert(name, value);
+    }
+
+    fn expand_all(&mut self, words: &[(Word, String)]) -> Vec<Token> {
+        let mut out = Vec::new();
+        for (w, _) in words {
+            for text in self.expand_word(w, true) {
+                out.push(Token::new(text, w.span));
+            }
+        }
+        out
+    }
+
+    /// Expands one word; unquoted variable values are split on blanks when `split`.
+    fn expand_word(&mut self, w: &Word, split: bool) -> Vec<String> {
+        let mut fields: Vec<String> = vec![String::new()];
+        let mut any_quoted_or_lit = false;
+        for part in &w.parts {
+            match part {
+                Part::Lit(s) => {
+                    any_quoted_or_lit = true;
+                    fields.last_mut().map(|f| f.push_str(s));
+                }
+                Part::Subst(cmd) => {
+                    let words: Vec<&str> = cmd.split_whitespace().collect();
+                    let value = match words.as_slice() {
+                        ["which" | "command" | "type", prog] | ["command", "-v", prog]
+                            if is_iptables(prog) =>
+                        {
+                            "iptables".to_string()
+                        }
+                        _ => {
+                            self.diags.push(Diagnostic::warning(
+                                self.file,
+                                w.span,
+                                format!("command substitution `{cmd}` not interpreted; expanded to nothing"),
+                            ));
+                            String::new()
+                        }
+                    };
+                    fields.last_mut().map(|f| f.push_str(&value));
+                }
+                Part::Var { name, quoted } => {
+                    let value = match self.vars.get(name) {
+                        Some(v) => v.clone(),
+                        None => {
+                            self.diags.push(
+                                Diagnostic::warning(self.file, w.span, format!("variable `{name}` is not set in this file; expanded to nothing"))
+                                    .with_help("set it with a plain `NAME=value` line before it is used"),
+                            );
+                            String::new()
+                        }
+                    };
+                    if *quoted || !split {
+                        any_quoted_or_lit = true;
+                        fields.last_mut().map(|f| f.push_str(&value));
+                    } else {
+                        let mut pieces = value.split([' ', '\t', '\n']).peekable();
+                        if let Some(p) = pieces.next() {
+                            fields.last_mut().map(|f| f.push_str(p));
+                        }
+                        for p in pieces {
+                            fields.push(p.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        if split {
+            fields.retain(|f| !f.is_empty());
+            if fields.is_empty() && any_quoted_or_lit {
+                fields.push(String::new());
+            }
+        }
+        fields
+    }
+}
+
+fn is_assignment(raw: &str) -> bool {
+    let Some((name, _)) = raw.split_once('=') else { return false };
+    !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// Splits a word list at `;` and `&&` (both sides run); `||` keeps only the
+/// left side (`iptables -X foo || true`); redirections are dropped.
+fn split_lists(words: Vec<(Word, String)>) -> Vec<Vec<(Word, String)>> {
+    let mut lists = vec![Vec::new()];
+    let mut skip_rest = false;
+    let mut words = words.into_iter().peekable();
+    while let Some((w, raw)) = words.next() {
+        match raw.as_str() {
+            ";" | "&&" => {
+                skip_rest = false;
+                lists.push(Vec::new());
+            }
+            "||" => skip_rest = true,
+            r if is_redirection(r) => {
+                if matches!(r, ">" | ">>" | "<" | "2>" | "2>>" | "&>") {
+                    words.next();
+                }
+            }
+            _ if skip_rest => {}
+            _ => lists.last_mut().map(|l| l.push((w, raw))).unwrap_or(()),
+        }
+    }
+    lists.retain(|l| !l.is_empty());
+    lists
+}
+
+fn is_redirection(raw: &str) -> bool {
+    let r = raw.trim_start_matches(|c: char| c.is_ascii_digit());
+    r.starts_with('>') || r.starts_with('<') || r.starts_with("&>")
+}
+
+/// Shell word splitting with quotes, escapes and `#` comments. Returns each
+/// word with its unexpanded text (`raw`, used to spot keywords and assignments).
+fn split_words(file: &SourceFile, pieces: &[Span]) -> Result<Vec<(Word, String)>, (String, Span)> {
+    let mut chars: Vec<(usize, char)> = Vec::new();
+    for (i, p) in pieces.iter().enumerate() {
+        if i > 0 {
+            // A continuation joins the lines with nothing between them.
+        }
+        chars.extend(file.slice(*p).char_indices().map(|(o, c)| (p.start as usize + o, c)));
+    }
+    let mut lexer = WordLexer { chars, pos: 0 };
+    lexer.words()
+}
+
+struct WordLexer {
+    chars: Vec<(usize, char)>,
+    pos: usize,
+}
+
+impl WordLexer {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).map(|c| c.1)
+    }
+
+    fn offset(&self) -> usize {
+        self.chars.get(self.pos).map_or_else(
+            || self.chars.last().map_or(0, |(o, c)| o + c.len_utf8()),
+            |c| c.0,
+        )
+    }
+
+    fn words(&mut self) -> Result<Vec<(Word, String)>, (String, Span)> {
+        let mut out = Vec::new();
+        loop {
+            while matches!(self.peek(), Some(' ' | '\t' | '\r')) {
+                self.pos += 1;
+            }
+            match self.peek() {
+                None | Some('#') => return Ok(out),
+                Some(';') => {
+                    let s = self.offset();
+                    self.pos += 1;
+                    out.push((Word { parts: vec![], span: Span::new(s, s + 1) }, ";".into()));
+                }
+                Some(_) => out.push(self.word()?),
+            }
+        }
+    }
+
+    fn word(&mut self) -> Result<(Word, String), (String, Span)> {
+        let start = self.offset();
+        let mut parts = Vec::new();
+        let mut raw = String::new();
+        let mut lit = String::new();
+        while let Some(c) = self.peek() {
+            if matches!(c, ' ' | '\t' | '\r' | ';') {
+                break;
+            }
+            self.pos += 1;
+            raw.push(c);
+            match c {
+                '\\' => {
+                    if let Some(n) = self.peek() {
+                        self.pos += 1;
+                        raw.push(n);
+                        lit.push(n);
+                    }
+                }
+                '\'' => loop {
+                    match self.peek() {
+                        None => return Err(("unterminated single quote".into(), Span::new(start, self.offset()))),
+                        Some('\'') => {
+                            self.pos += 1;
+                            raw.push('\'');
+                            break;
+                        }
+                        Some(n) => {
+                            self.pos += 1;
+                            raw.push(n);
+                            lit.push(n);
+                        }
+                    }
+                },
+                '"' => self.double_quoted(&mut parts, &mut lit, &mut raw, start)?,
+                '$' | '`' => {
+                    flush(&mut parts, &mut lit);
+                    let part = self.dollar(c, false, &mut raw, start)?;
+                    parts.push(part);
+                }
+                _ => lit.push(c),
+            }
+        }
+        flush(&mut parts, &mut lit);
+        Ok((Word { parts, span: Span::new(start, self.offset()) }, raw))
+    }
+
+    fn double_quoted(&mut self, parts: &mut Vec<Part>, lit: &mut String, raw: &mut String, start: usize) -> Result<(), (String, Span)> {
+        // An empty "" must still make a word.
+        parts.push(Part::Lit(String::new()));
+        loop {
+            let Some(c) = self.peek() else {
+                return Err(("unterminated double quote".into(), Span::new(start, self.offset())));
+            };
+            self.pos += 1;
+            raw.push(c);
+            match c {
+                '"' => return Ok(()),
+                '\\' => match self.peek() {
+                    Some(n @ ('$' | '`' | '"' | '\\')) => {
+                        self.pos += 1;
+                        raw.push(n);
+                        lit.push(n);
+                    }
+                    _ => lit.push('\\'),
+                },
+                '$' | '`' => {
+                    flush(parts, lit);
+                    let part = self.dollar(c, true, raw, start)?;
+                    parts.push(part);
+                }
+                _ => lit.push(c),
+            }
+        }
+    }
+
+    fn dollar(&mut self, c: char, quoted: bool, raw: &mut String, start: usize) -> Result<Part, (String, Span)> {
+        let take_until = |this: &mut Self, close: char, raw: &mut String| -> Result<String, (String, Span)> {
+            let mut s = String::new();
+            loop {
+                match this.peek() {
+                    None => return Err((format!("missing `{close}`"), Span::new(start, this.offset()))),
+                    Some(n) => {
+                        this.pos += 1;
+                        raw.push(n);
+                        if n == close {
+                            return Ok(s);
+                        }
+                        s.push(n);
+                    }
+                }
+            }
+        };
+        if c == '`' {
+            return Ok(Part::Subst(take_until(self, '`', raw)?));
+        }
+        match self.peek() {
+            Some('(') => {
+                self.pos += 1;
+                raw.push('(');
+                Ok(Part::Subst(take_until(self, ')', raw)?))
+            }
+            Some('{') => {
+                self.pos += 1;
+                raw.push('{');
+                let name = take_until(self, '}', raw)?;
+                Ok(Part::Var { name, quoted })
+            }
+            Some(n) if n.is_ascii_alphanumeric() || n == '_' => {
+                let mut name = String::new();
+                while let Some(n) = self.peek().filter(|n| n.is_ascii_alphanumeric() || *n == '_') {
+                    self.pos += 1;
+                    raw.push(n);
+                    name.push(n);
+                    if name.len() == 1 && n.is_ascii_digit() {
+                        break;
+                    }
+                }
+                Ok(Part::Var { name, quoted })
+            }
+            _ => Ok(Part::Lit("$".into())),
+        }
+    }
+}
+
+fn flush(parts: &mut Vec<Part>, lit: &mut String) {
+    if !lit.is_empty() {
+        parts.push(Part::Lit(std::mem::take(lit)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmds(text: &str) -> (Vec<Vec<String>>, Vec<Diagnostic>) {
+        let f = SourceFile::new("s.sh", text);
+        let mut d = Vec::new();
+        let rf = parse(&f, &mut d);
+        let c = rf
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Command(c) => Some(c.args.iter().map(|t| t.text.clone()).collect()),
+                _ => None,
+            })
+            .collect();
+        (c, d)
+    }
+
+    #[test]
+    fn variables_quotes_and_continuations() {
+        let (c, d) = cmds(
+            "#!/bin/sh\nIPT=`which iptables`\nNET=\"10.0.0.0/8\"\n$IPT -A INPUT -s ${NET} \\\n  -m comment --comment 'a b' -j ACCEPT\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(c, vec![vec!["-A", "INPUT", "-s", "10.0.0.0/8", "-m", "comment", "--comment", "a b", "-j", "ACCEPT"]]);
+    }
+
+    #[test]
+    fn unquoted_expansion_is_split() {
+        let (c, _) = cmds("P=\"-p tcp\"\n/sbin/iptables -A INPUT $P -j DROP\n");
+        assert_eq!(c[0], ["-A", "INPUT", "-p", "tcp", "-j", "DROP"]);
+    }
+
+    #[test]
+    fn control_structures_are_skipped_with_a_warning() {
+        let (c, d) = cmds("if [ x ]; then\n iptables -A INPUT -j DROP\nfi\necho hi\n");
+        assert!(c.is_empty());
+        assert_eq!(d.len(), 4, "{d:?}");
+        assert!(d.iter().all(|d| d.message.starts_with("not interpreted")));
+    }
+
+    #[test]
+    fn dash_s_output_uses_table_comment() {
+        let f = SourceFile::new("x.S", "# table: nat\n-N DOCKER\n");
+        let mut d = Vec::new();
+        let rf = parse(&f, &mut d);
+        match &rf.items[0] {
+            Item::Command(c) => assert_eq!(c.table.as_ref().unwrap().text, "nat"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! Rule syntax: from text to [`ast::RuleFile`], every token with a span.
+//!
+//! Two formats: iptables-restore files ([`restore_file`]) and shell scripts of
+//! `iptables` commands ([`command`]); [`parse`] picks one from the content.
+
+pub mod ast;
+pub mod command;
+pub mod lexer;
+pub mod restore_file;
+
+use crate::diagnostic::Diagnostic;
+use crate::source::SourceFile;
+use std::sync::Arc;
+
+pub use ast::{Format, RuleFile};
+
+/// Reads a rule file in whichever format its first meaningful line shows: a
+/// `*table` or `:CHAIN` line means iptables-restore text, anything else a
+/// script (`iptables ...` commands or `iptables -S` output).
+pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
+    match detect_format(&file.text) {
+        Format::Restore => restore_file::parse(file, diags),
+        Format::Script => command::parse(file, diags),
+    }
+}
+
+pub fn detect_format(text: &str) -> Format {
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        return if t.starts_with('*') || t.starts_with(':') {
+            Format::Restore
+        } else {
+            Format::Script
+        };
+    }
+    Format::Restore
+}

@@ -13,7 +13,10 @@
 #![forbid(unsafe_code)]
 
 pub mod conntrack;
-pub mod packet;
 pub mod diagnostic;
+pub mod ext;
+pub mod ir;
+pub mod packet;
+pub mod report;
 pub mod source;
 pub mod syntax;

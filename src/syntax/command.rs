@@ -127,12 +127,16 @@ impl ScriptParser<'_> {
     }
 
     fn simple_command(&mut self, words: Vec<(Word, String)>, whole: Span) {
-        let Some((first, raw)) = words.first() else { return };
+        let Some((first, raw)) = words.first() else {
+            return;
+        };
         let raw = raw.clone();
         let first_span = first.span;
         if CONTROL_WORDS.contains(&raw.as_str()) || raw.ends_with("()") {
             self.depth = match raw.as_str() {
-                "if" | "for" | "while" | "until" | "case" | "select" | "{" | "function" => self.depth + 1,
+                "if" | "for" | "while" | "until" | "case" | "select" | "{" | "function" => {
+                    self.depth + 1
+                }
                 "fi" | "done" | "esac" | "}" => self.depth.saturating_sub(1),
                 _ => self.depth,
             };
@@ -160,13 +164,17 @@ impl ScriptParser<'_> {
         }
         let expanded = self.expand_all(&words);
         let Some(prog) = expanded.first() else { return };
-        if prog.text.starts_with('-') && !prog.text.starts_with("--") || prog.text.starts_with("--") {
+        if prog.text.starts_with('-') && !prog.text.starts_with("--") || prog.text.starts_with("--")
+        {
             // `iptables -S` output line.
             self.push_command(expanded, whole, true);
             return;
         }
         if self.depth > 0 {
-            self.not_interpreted(whole, "command inside a shell loop, conditional or function");
+            self.not_interpreted(
+                whole,
+                "command inside a shell loop, conditional or function",
+            );
             return;
         }
         if is_iptables(&prog.text) {
@@ -174,10 +182,15 @@ impl ScriptParser<'_> {
         } else if is_ip6tables(&prog.text) {
             self.diags.push(
                 Diagnostic::warning(self.file, first_span, "ip6tables command not interpreted")
-                    .with_help("iptwalk reads IPv4 rules only for now; ip6tables support comes later"),
+                    .with_help(
+                        "iptwalk reads IPv4 rules only for now; ip6tables support comes later",
+                    ),
             );
         } else {
-            self.not_interpreted(whole, &format!("`{}` is not an iptables command", prog.text));
+            self.not_interpreted(
+                whole,
+                &format!("`{}` is not an iptables command", prog.text),
+            );
         }
     }
 
@@ -186,14 +199,22 @@ impl ScriptParser<'_> {
             counters: None,
             args,
             line: whole,
-            table: if dash_s_form { self.table.clone() } else { None },
+            table: if dash_s_form {
+                self.table.clone()
+            } else {
+                None
+            },
             from_shell: true,
         }));
     }
 
     fn not_interpreted(&mut self, span: Span, why: &str) {
         // One warning per line, even for `if ...; then`.
-        if self.diags.last().is_some_and(|d| d.span == span && d.message.starts_with("not interpreted")) {
+        if self
+            .diags
+            .last()
+            .is_some_and(|d| d.span == span && d.message.starts_with("not interpreted"))
+        {
             return;
         }
         self.diags.push(
@@ -206,7 +227,10 @@ impl ScriptParser<'_> {
         let name = raw.split('=').next().unwrap_or("").to_string();
         let value = self.expand_word(word, false);
         let value = value.join(" ");
-        let value = value.split_once('=').map(|(_, v)| v.to_string()).unwrap_or_default();
+        let value = value
+            .split_once('=')
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_default();
         self.vars.insert(name, value);
     }
 
@@ -286,7 +310,9 @@ impl ScriptParser<'_> {
 }
 
 fn is_assignment(raw: &str) -> bool {
-    let Some((name, _)) = raw.split_once('=') else { return false };
+    let Some((name, _)) = raw.split_once('=') else {
+        return false;
+    };
     !name.is_empty()
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !name.starts_with(|c: char| c.is_ascii_digit())
@@ -331,7 +357,11 @@ fn split_words(file: &SourceFile, pieces: &[Span]) -> Result<Vec<(Word, String)>
         if i > 0 {
             // A continuation joins the lines with nothing between them.
         }
-        chars.extend(file.slice(*p).char_indices().map(|(o, c)| (p.start as usize + o, c)));
+        chars.extend(
+            file.slice(*p)
+                .char_indices()
+                .map(|(o, c)| (p.start as usize + o, c)),
+        );
     }
     let mut lexer = WordLexer { chars, pos: 0 };
     lexer.words()
@@ -365,7 +395,13 @@ impl WordLexer {
                 Some(';') => {
                     let s = self.offset();
                     self.pos += 1;
-                    out.push((Word { parts: vec![], span: Span::new(s, s + 1) }, ";".into()));
+                    out.push((
+                        Word {
+                            parts: vec![],
+                            span: Span::new(s, s + 1),
+                        },
+                        ";".into(),
+                    ));
                 }
                 Some(_) => out.push(self.word()?),
             }
@@ -393,7 +429,12 @@ impl WordLexer {
                 }
                 '\'' => loop {
                     match self.peek() {
-                        None => return Err(("unterminated single quote".into(), Span::new(start, self.offset()))),
+                        None => {
+                            return Err((
+                                "unterminated single quote".into(),
+                                Span::new(start, self.offset()),
+                            ))
+                        }
                         Some('\'') => {
                             self.pos += 1;
                             raw.push('\'');
@@ -416,15 +457,30 @@ impl WordLexer {
             }
         }
         flush(&mut parts, &mut lit);
-        Ok((Word { parts, span: Span::new(start, self.offset()) }, raw))
+        Ok((
+            Word {
+                parts,
+                span: Span::new(start, self.offset()),
+            },
+            raw,
+        ))
     }
 
-    fn double_quoted(&mut self, parts: &mut Vec<Part>, lit: &mut String, raw: &mut String, start: usize) -> Result<(), (String, Span)> {
+    fn double_quoted(
+        &mut self,
+        parts: &mut Vec<Part>,
+        lit: &mut String,
+        raw: &mut String,
+        start: usize,
+    ) -> Result<(), (String, Span)> {
         // An empty "" must still make a word.
         parts.push(Part::Lit(String::new()));
         loop {
             let Some(c) = self.peek() else {
-                return Err(("unterminated double quote".into(), Span::new(start, self.offset())));
+                return Err((
+                    "unterminated double quote".into(),
+                    Span::new(start, self.offset()),
+                ));
             };
             self.pos += 1;
             raw.push(c);
@@ -448,23 +504,35 @@ impl WordLexer {
         }
     }
 
-    fn dollar(&mut self, c: char, quoted: bool, raw: &mut String, start: usize) -> Result<Part, (String, Span)> {
-        let take_until = |this: &mut Self, close: char, raw: &mut String| -> Result<String, (String, Span)> {
-            let mut s = String::new();
-            loop {
-                match this.peek() {
-                    None => return Err((format!("missing `{close}`"), Span::new(start, this.offset()))),
-                    Some(n) => {
-                        this.pos += 1;
-                        raw.push(n);
-                        if n == close {
-                            return Ok(s);
+    fn dollar(
+        &mut self,
+        c: char,
+        quoted: bool,
+        raw: &mut String,
+        start: usize,
+    ) -> Result<Part, (String, Span)> {
+        let take_until =
+            |this: &mut Self, close: char, raw: &mut String| -> Result<String, (String, Span)> {
+                let mut s = String::new();
+                loop {
+                    match this.peek() {
+                        None => {
+                            return Err((
+                                format!("missing `{close}`"),
+                                Span::new(start, this.offset()),
+                            ))
                         }
-                        s.push(n);
+                        Some(n) => {
+                            this.pos += 1;
+                            raw.push(n);
+                            if n == close {
+                                return Ok(s);
+                            }
+                            s.push(n);
+                        }
                     }
                 }
-            }
-        };
+            };
         if c == '`' {
             return Ok(Part::Subst(take_until(self, '`', raw)?));
         }
@@ -482,7 +550,10 @@ impl WordLexer {
             }
             Some(n) if n.is_ascii_alphanumeric() || n == '_' => {
                 let mut name = String::new();
-                while let Some(n) = self.peek().filter(|n| n.is_ascii_alphanumeric() || *n == '_') {
+                while let Some(n) = self
+                    .peek()
+                    .filter(|n| n.is_ascii_alphanumeric() || *n == '_')
+                {
                     self.pos += 1;
                     raw.push(n);
                     name.push(n);
@@ -528,7 +599,21 @@ mod tests {
             "#!/bin/sh\nIPT=`which iptables`\nNET=\"10.0.0.0/8\"\n$IPT -A INPUT -s ${NET} \\\n  -m comment --comment 'a b' -j ACCEPT\n",
         );
         assert!(d.is_empty(), "{d:?}");
-        assert_eq!(c, vec![vec!["-A", "INPUT", "-s", "10.0.0.0/8", "-m", "comment", "--comment", "a b", "-j", "ACCEPT"]]);
+        assert_eq!(
+            c,
+            vec![vec![
+                "-A",
+                "INPUT",
+                "-s",
+                "10.0.0.0/8",
+                "-m",
+                "comment",
+                "--comment",
+                "a b",
+                "-j",
+                "ACCEPT"
+            ]]
+        );
     }
 
     #[test]

@@ -76,7 +76,10 @@ fn push_word(
     end: usize,
 ) {
     let s = start.take().unwrap_or(end);
-    words.push(Token::new(std::mem::take(buf), Span::new(base + s, base + end)));
+    words.push(Token::new(
+        std::mem::take(buf),
+        Span::new(base + s, base + end),
+    ));
 }
 
 /// Parses a `[packets:bytes]` counter pair as iptables-restore does
@@ -113,7 +116,14 @@ mod tests {
     fn double_quotes_keep_blanks_and_escapes() {
         assert_eq!(
             words(r#"-m comment --comment "a b \" c \\ d 'e'" -j X"#),
-            ["-m", "comment", "--comment", r#"a b " c \ d 'e'"#, "-j", "X"]
+            [
+                "-m",
+                "comment",
+                "--comment",
+                r#"a b " c \ d 'e'"#,
+                "-j",
+                "X"
+            ]
         );
     }
 

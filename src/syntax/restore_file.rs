@@ -27,9 +27,13 @@ pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
         if let Some(rest) = text.strip_prefix('*') {
             if let Some(prev) = open_table {
                 diags.push(
-                    Diagnostic::error(file, span, "table opened before the previous one was committed")
-                        .with_label(prev, "this table has no COMMIT")
-                        .with_help("add a COMMIT line to close the previous table"),
+                    Diagnostic::error(
+                        file,
+                        span,
+                        "table opened before the previous one was committed",
+                    )
+                    .with_label(prev, "this table has no COMMIT")
+                    .with_help("add a COMMIT line to close the previous table"),
                 );
             }
             let name = first_word(rest, base + 1)
@@ -108,8 +112,10 @@ fn chain_line(
         Some(tok) => match parse_counters(&tok.text) {
             Some(c) => Some((c, tok.span)),
             None => {
-                diags.push(Diagnostic::error(file, tok.span, "invalid policy counters for chain")
-                    .with_help("counters read `[packets:bytes]`, e.g. `[0:0]`"));
+                diags.push(
+                    Diagnostic::error(file, tok.span, "invalid policy counters for chain")
+                        .with_help("counters read `[packets:bytes]`, e.g. `[0:0]`"),
+                );
                 None
             }
         },
@@ -141,7 +147,11 @@ fn command_line(
         match parse_counters(&text[..=close]) {
             Some(c) => counters = Some((c, cspan)),
             None => {
-                diags.push(Diagnostic::error(file, cspan, "bad counters: expected `[packets:bytes]`"));
+                diags.push(Diagnostic::error(
+                    file,
+                    cspan,
+                    "bad counters: expected `[packets:bytes]`",
+                ));
                 return None;
             }
         }

@@ -1,0 +1,115 @@
+//! The command-line interface: the only place that knows clap, colour and exit
+//! codes (0 ok, 1 findings or differences, 2 usage or input error).
+
+mod fmt;
+
+use clap::{Parser, Subcommand};
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use iptwalk::source::SourceFile;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "iptwalk",
+    version,
+    about = "Understand iptables firewalls offline: format, lint, and replay captures through a kernel-exact model",
+    long_about = None,
+    after_help = "Examples:\n  iptwalk fmt rules.v4                 print the canonical iptables-save form\n  iptwalk fmt --check rules.v4         exit 1 if the file is not canonical\n  iptwalk fmt firewall.sh              read a shell script of iptables commands"
+)]
+pub struct Cli {
+    /// When to use colour: auto, always, never (NO_COLOR is respected).
+    #[arg(long, global = true, default_value = "auto", value_name = "WHEN")]
+    color: ColorChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print rule files in canonical iptables-save form (as iptables-restore
+    /// followed by iptables-save would).
+    #[command(
+        after_help = "Reads iptables-save/-restore files, shell scripts of iptables commands and \
+`iptables -S` output (with `# table: NAME` comments). `-` reads standard input.\n\n\
+Examples:\n  iptwalk fmt testdata/rules/example.v4\n  iptwalk fmt --check --counters saved.v4\n  iptables-save | iptwalk fmt -"
+    )]
+    Fmt(fmt::FmtArgs),
+}
+
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stderr())
+        }
+    };
+    let ctx = Ctx { color };
+    match cli.command {
+        Command::Fmt(args) => fmt::run(&ctx, args),
+    }
+}
+
+/// Settings every command shares.
+pub struct Ctx {
+    pub color: bool,
+}
+
+impl Ctx {
+    /// Prints diagnostics to stderr.
+    pub fn report(&self, diags: &[iptwalk::diagnostic::Diagnostic]) {
+        if diags.is_empty() {
+            return;
+        }
+        eprint!(
+            "{}",
+            iptwalk::report::diagnostics::render_all(diags, self.color)
+        );
+    }
+}
+
+/// Reads a named file, or standard input for `-`. Errors are printed; `None`
+/// then means exit 2.
+pub fn read_source(path: &str) -> Option<Arc<SourceFile>> {
+    let result = if path == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map(|_| s)
+    } else {
+        std::fs::read(path).and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|e| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+                )
+            })
+        })
+    };
+    match result {
+        Ok(text) => Some(SourceFile::new(
+            if path == "-" { "<stdin>" } else { path },
+            text,
+        )),
+        Err(e) => {
+            eprintln!("error: {path}: {e}");
+            None
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Match extensions (`-m NAME`), one file each; listed in `ext::registry!`.
+
+pub mod comment;
+pub mod state;
+pub mod tcp;
+pub mod udp;

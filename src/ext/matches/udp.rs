@@ -1,0 +1,55 @@
+//! `-m udp`: source and destination ports of UDP datagrams (libxt_udp.c,
+//! xt_tcpudp.c). The kernel requires `-p udp` (`udp_mt_check`).
+
+use super::tcp::{require_proto, save_ports, unreachable_option};
+use crate::ext::spec::{ExtResult, OptCall, OptSpec};
+use crate::ext::value::port_range;
+use crate::ext::{CheckCtx, MatchDef, RuleCtx};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Udp {
+    pub sport: (u16, u16),
+    pub sport_inv: bool,
+    pub dport: (u16, u16),
+    pub dport_inv: bool,
+}
+
+impl Default for Udp {
+    fn default() -> Udp {
+        Udp {
+            sport: (0, u16::MAX),
+            sport_inv: false,
+            dport: (0, u16::MAX),
+            dport_inv: false,
+        }
+    }
+}
+
+impl MatchDef for Udp {
+    const NAME: &'static str = "udp";
+    const OPTIONS: &'static [OptSpec] = &[
+        OptSpec::req("source-port").inv().alias("sport"),
+        OptSpec::req("sport").inv(),
+        OptSpec::req("destination-port").inv().alias("dport"),
+        OptSpec::req("dport").inv(),
+    ];
+
+    fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
+        let range = || port_range(call.arg(), "udp").map_err(|e| e.at(call.arg_span()));
+        match call.key {
+            "sport" => (self.sport, self.sport_inv) = (range()?, call.invert),
+            "dport" => (self.dport, self.dport_inv) = (range()?, call.invert),
+            _ => unreachable_option(call)?,
+        }
+        Ok(())
+    }
+
+    fn check(&self, ctx: &CheckCtx) -> ExtResult {
+        require_proto(ctx, 17, "udp")
+    }
+
+    fn save(&self, _ctx: &RuleCtx, out: &mut String) {
+        save_ports(out, "sport", self.sport, self.sport_inv);
+        save_ports(out, "dport", self.dport, self.dport_inv);
+    }
+}

@@ -1,0 +1,147 @@
+//! IPv4 addresses and masks of `-s`/`-d` (and extensions that take them).
+//!
+//! Follows libxtables: `xtables_ipparse_multiple` (comma lists, each
+//! `host[/mask]`, mask as a prefix length or dotted quad), and
+//! `__numeric_to_ipaddr` (1–4 dotted parts, each a base-0 number ≤ 255;
+//! missing trailing parts are zero: `10` is 10.0.0.0). iptwalk never asks DNS:
+//! only `localhost` (from /etc/hosts) resolves; other names are an error.
+
+use std::fmt::{self, Write};
+use std::net::Ipv4Addr;
+
+/// An address with a mask; `addr` is already ANDed with `mask`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Ipv4Net {
+    pub addr: u32,
+    pub mask: u32,
+}
+
+impl Ipv4Net {
+    pub const ANY: Ipv4Net = Ipv4Net { addr: 0, mask: 0 };
+
+    pub fn new(addr: u32, mask: u32) -> Ipv4Net {
+        Ipv4Net {
+            addr: addr & mask,
+            mask,
+        }
+    }
+
+    pub fn contains(self, ip: u32) -> bool {
+        ip & self.mask == self.addr
+    }
+
+    pub fn is_any(self) -> bool {
+        self.mask == 0 && self.addr == 0
+    }
+
+    /// Prefix length when the mask is contiguous.
+    pub fn prefix_len(self) -> Option<u8> {
+        let ones = self.mask.leading_ones();
+        (self.mask.checked_shl(ones).unwrap_or(0) == 0).then_some(ones as u8)
+    }
+}
+
+impl fmt::Display for Ipv4Net {
+    /// As `print_ip` in iptables.c: `a.b.c.d/len`, or `/m.m.m.m` when the mask
+    /// is not contiguous.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        let _ = write!(s, "{}", Ipv4Addr::from(self.addr));
+        match self.prefix_len() {
+            Some(len) => {
+                let _ = write!(s, "/{len}");
+            }
+            None => {
+                let _ = write!(s, "/{}", Ipv4Addr::from(self.mask));
+            }
+        }
+        f.write_str(&s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddrError {
+    /// `host/network `%s' not found`
+    HostNotFound(String),
+    /// `invalid mask `%s' specified`
+    BadMask(String),
+}
+
+impl fmt::Display for AddrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AddrError::HostNotFound(h) => write!(f, "host/network `{h}' not found"),
+            AddrError::BadMask(m) => write!(f, "invalid mask `{m}' specified"),
+        }
+    }
+}
+
+/// A comma-separated list of `host[/mask]` (`xtables_ipparse_multiple`).
+pub fn parse_list(s: &str) -> Result<Vec<Ipv4Net>, AddrError> {
+    s.split(',').map(parse_one).collect()
+}
+
+/// One `host[/mask]`.
+pub fn parse_one(s: &str) -> Result<Ipv4Net, AddrError> {
+    let (host, mask) = match s.split_once('/') {
+        Some((h, m)) => (h, Some(m)),
+        None => (s, None),
+    };
+    let mask = match mask {
+        None => u32::MAX,
+        Some(m) if m.contains('.') => {
+            numeric(m, true).ok_or_else(|| AddrError::BadMask(m.to_string()))?
+        }
+        Some(m) => {
+            let bits = crate::ext::value::number(m, 0, 32)
+                .ok_or_else(|| AddrError::BadMask(m.to_string()))?;
+            if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            }
+        }
+    };
+    let addr = match numeric(host, false) {
+        Some(a) => a,
+        None if host == "localhost" => u32::from(Ipv4Addr::LOCALHOST),
+        None => return Err(AddrError::HostNotFound(host.to_string())),
+    };
+    Ok(Ipv4Net::new(addr, mask))
+}
+
+/// `__numeric_to_ipaddr`: up to four dotted base-0 bytes; a mask needs all four.
+pub fn numeric(s: &str, is_mask: bool) -> Option<u32> {
+    // iptables copies the text into a 20-byte buffer first.
+    let s = s.get(..s.len().min(19)).unwrap_or(s);
+    let parts: Vec<&str> = s.splitn(4, '.').collect();
+    if is_mask && parts.len() < 4 {
+        return None;
+    }
+    let mut bytes = [0u8; 4];
+    for (i, p) in parts.iter().enumerate() {
+        bytes[i] = crate::ext::value::number(p, 0, 255)? as u8;
+    }
+    Some(u32::from_be_bytes(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_network() {
+        let n = parse_one("10.11.12.13/8").unwrap();
+        assert_eq!(n.to_string(), "10.0.0.0/8");
+        assert_eq!(parse_one("1.2.3.4").unwrap().to_string(), "1.2.3.4/32");
+        assert_eq!(parse_one("10").unwrap().to_string(), "10.0.0.0/32");
+        assert_eq!(
+            parse_one("1.2.3.4/255.0.255.0").unwrap().to_string(),
+            "1.0.3.0/255.0.255.0"
+        );
+        assert_eq!(parse_one("0/0").unwrap(), Ipv4Net::ANY);
+        assert!(parse_one("1.2.3.4/33").is_err());
+        assert!(parse_one("example.com").is_err());
+        assert_eq!(parse_list("1.1.1.1,2.2.2.2").unwrap().len(), 2);
+    }
+}

@@ -1,0 +1,221 @@
+//! Applies a parsed rule file to a [`Ruleset`] with the kernel's iptables
+//! command semantics.
+//!
+//! Restore files work per table transaction: `*table` starts from an empty
+//! table (iptables-restore flushes it), `:CHAIN` lines declare chains and
+//! policies, commands edit the table, and `COMMIT` runs the kernel's load-time
+//! checks (`translate_table`: jump loops, and each extension's `checkentry`
+//! with the hooks its chain is reachable from). Shell commands apply one at a
+//! time, each followed by those checks, as running `iptables` would. Every
+//! error is reported (not only the first) and the offending command skipped.
+
+use super::check::check_table;
+use super::cmdline::{self, ParsedCommand};
+use super::hook::TableKind;
+use super::ruleset::{Policy, Ruleset};
+use crate::diagnostic::Diagnostic;
+use crate::ext::ExtError;
+use crate::source::{SourceFile, Span};
+use crate::syntax::ast::{Command, Item, RuleFile, Token};
+use std::sync::Arc;
+
+/// Builds the ruleset of one file. Diagnostics include warnings; the build
+/// failed if any of them is an error.
+pub fn build(file: &Arc<SourceFile>, rf: &RuleFile, diags: &mut Vec<Diagnostic>) -> Ruleset {
+    let mut b = Builder {
+        file,
+        rs: Ruleset::default(),
+        current: None,
+        diags,
+    };
+    for item in &rf.items {
+        b.item(item);
+    }
+    b.rs
+}
+
+struct Builder<'a> {
+    file: &'a Arc<SourceFile>,
+    rs: Ruleset,
+    /// The restore table being edited and its `*table` line.
+    current: Option<(TableKind, Span)>,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Builder<'_> {
+    fn error(&mut self, e: ExtError, fallback: Span) {
+        let mut d = Diagnostic::error(self.file, e.span.unwrap_or(fallback), e.message);
+        d.help = e.help;
+        self.diags.push(d);
+    }
+
+    fn item(&mut self, item: &Item) {
+        match item {
+            Item::Table { name, line } => self.open_table(name, *line),
+            Item::Chain {
+                name,
+                policy,
+                counters,
+                line,
+            } => self.chain_decl(name, policy, counters.map(|c| c.0), *line),
+            Item::Commit { line } => {
+                if let Some((kind, _)) = self.current.take() {
+                    self.check(kind, *line);
+                }
+            }
+            Item::Command(cmd) => self.command(cmd),
+        }
+    }
+
+    fn open_table(&mut self, name: &Token, line: Span) {
+        let Some(kind) = TableKind::from_name(&name.text) else {
+            self.error(
+                ExtError::new(format!("unable to initialize table '{}'", name.text))
+                    .at(name.span)
+                    .help("iptables tables are filter, nat, mangle, raw and security"),
+                line,
+            );
+            self.current = None;
+            return;
+        };
+        // iptables-restore (without --noflush) empties the table and deletes
+        // its user chains; policies start from the kernel's ACCEPT here.
+        let table = self.rs.table_mut_or_new(kind);
+        *table = super::ruleset::Table::new(kind);
+        self.current = Some((kind, line));
+    }
+
+    fn chain_decl(
+        &mut self,
+        name: &Token,
+        policy: &Token,
+        counters: Option<crate::syntax::ast::Counters>,
+        line: Span,
+    ) {
+        let Some((kind, _)) = self.current else {
+            return;
+        };
+        if name.text.len() > cmdline::MAX_CHAIN_NAME {
+            let msg = format!(
+                "Invalid chain name `{}' ({} chars max)",
+                name.text,
+                cmdline::MAX_CHAIN_NAME
+            );
+            return self.error(ExtError::new(msg).at(name.span), line);
+        }
+        let table = self.rs.table_mut_or_new(kind);
+        let builtin = table.chain(&name.text).is_some_and(|c| c.is_builtin());
+        if !builtin && !table.add_user_chain(&name.text) {
+            let msg = format!("error creating chain '{}':File exists", name.text);
+            return self.error(ExtError::new(msg).at(name.span), line);
+        }
+        if policy.text == "-" {
+            return;
+        }
+        let Some(chain) = table.chain_mut(&name.text).filter(|c| c.is_builtin()) else {
+            // iptables-restore's message names the policy and chain the other way round.
+            let msg = format!(
+                "Can't set policy `{}' on `{}' line {}: Bad built-in chain name",
+                name.text,
+                policy.text,
+                self.file.line_col(line.start as usize).line
+            );
+            return self.error(
+                ExtError::new(msg)
+                    .at(policy.span)
+                    .help("a user-defined chain has no policy: write `-`"),
+                line,
+            );
+        };
+        let p = match policy.text.as_str() {
+            "ACCEPT" => Policy::Accept,
+            "DROP" => Policy::Drop,
+            _ => {
+                let msg = format!(
+                    "Can't set policy `{}' on `{}' line {}: Bad policy name",
+                    name.text,
+                    policy.text,
+                    self.file.line_col(line.start as usize).line
+                );
+                return self.error(
+                    ExtError::new(msg)
+                        .at(policy.span)
+                        .help("a built-in chain's policy is ACCEPT or DROP"),
+                    line,
+                );
+            }
+        };
+        chain.policy = Some(p);
+        chain.counters = counters.unwrap_or_default();
+    }
+
+    fn command(&mut self, cmd: &Command) {
+        let counters = cmd.counters.map(|c| c.0);
+        let parsed = match cmdline::parse(&cmd.args, self.file, cmd.line, counters) {
+            Ok(p) => p,
+            Err(e) => return self.error(e, cmd.line),
+        };
+        for w in &parsed.warnings {
+            let d = Diagnostic::warning(self.file, w.span.unwrap_or(cmd.line), w.message.clone());
+            self.diags.push(d);
+        }
+        let kind = match self.table_for(cmd, &parsed) {
+            Ok(k) => k,
+            Err(e) => return self.error(e, cmd.line),
+        };
+        if !cmd.from_shell {
+            if let Err(e) = super::apply::apply(self.rs.table_mut_or_new(kind), parsed) {
+                self.error(e, cmd.line);
+            }
+            return;
+        }
+        // Each `iptables` run replaces the whole table and the kernel checks it
+        // then: a command the kernel refuses leaves the table as it was.
+        let table = self.rs.table_mut_or_new(kind);
+        let before = table.clone();
+        let result = super::apply::apply(table, parsed);
+        let errors = match result {
+            Err(e) => vec![e],
+            Ok(()) => check_table(table),
+        };
+        if !errors.is_empty() {
+            *table = before;
+            for e in errors {
+                self.error(e, cmd.line);
+            }
+        }
+    }
+
+    fn table_for(&self, cmd: &Command, parsed: &ParsedCommand) -> Result<TableKind, ExtError> {
+        if !cmd.from_shell {
+            if let Some(t) = &parsed.table {
+                let line = self.file.line_col(cmd.line.start as usize).line;
+                return Err(ExtError::new(format!(
+                    "The -t option (seen in line {line}) cannot be used in iptables-restore."
+                ))
+                .at(t.span));
+            }
+            return match self.current {
+                Some((k, _)) => Ok(k),
+                None => Err(ExtError::new("command outside a table").at(cmd.line)),
+            };
+        }
+        let name = parsed.table.as_ref().or(cmd.table.as_ref());
+        match name {
+            None => Ok(TableKind::Filter),
+            Some(t) => TableKind::from_name(&t.text).ok_or_else(|| {
+                ExtError::new(format!("can't initialize iptables table `{}': Table does not exist (do you need to insmod?)", t.text))
+                    .at(t.span)
+            }),
+        }
+    }
+
+    fn check(&mut self, kind: TableKind, at: Span) {
+        let Some(table) = self.rs.tables.iter().find(|t| t.kind == kind) else {
+            return;
+        };
+        for e in check_table(table) {
+            self.error(e, at);
+        }
+    }
+}

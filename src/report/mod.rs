@@ -1,0 +1,3 @@
+//! Output formats. Only formats: no decisions are made here.
+
+pub mod diagnostics;

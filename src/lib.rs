@@ -14,6 +14,7 @@
 
 pub mod conntrack;
 pub mod diagnostic;
+pub mod eval;
 pub mod ext;
 pub mod ir;
 pub mod packet;

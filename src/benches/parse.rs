@@ -30,7 +30,11 @@ fn median(runs: usize, mut f: impl FnMut()) -> Duration {
 
 fn iptables_restore_test(text: &str, runs: usize) -> Option<Duration> {
     let ns = format!("iptwalk-bench-{}", std::process::id());
-    let ok = Command::new("ip").args(["netns", "add", &ns]).status().ok()?.success();
+    let ok = Command::new("ip")
+        .args(["netns", "add", &ns])
+        .status()
+        .ok()?
+        .success();
     if !ok {
         return None;
     }
@@ -52,9 +56,11 @@ fn iptables_restore_test(text: &str, runs: usize) -> Option<Duration> {
         child.wait().map(|s| s.success()).unwrap_or(false)
     };
     let works = run();
-    let t = works.then(|| median(runs, || {
-        run();
-    }));
+    let t = works.then(|| {
+        median(runs, || {
+            run();
+        })
+    });
     let _ = Command::new("ip").args(["netns", "del", &ns]).status();
     t
 }
@@ -71,16 +77,31 @@ fn main() {
     let rules = iptwalk::ir::load(&file).ruleset.rule_count();
     let ours = median(21, || {
         let loaded = iptwalk::ir::load(&file);
-        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics.first().map(|d| &d.message));
+        assert!(
+            !loaded.has_errors(),
+            "{:?}",
+            loaded.diagnostics.first().map(|d| &d.message)
+        );
         std::hint::black_box(iptwalk::ir::save::save(&loaded.ruleset, Default::default()));
     });
     println!("file: {} ({rules} rules)", path.display());
-    println!("iptwalk parse+build+save: {:>10.3} ms", ours.as_secs_f64() * 1e3);
+    println!(
+        "iptwalk parse+build+save: {:>10.3} ms",
+        ours.as_secs_f64() * 1e3
+    );
     match iptables_restore_test(&text, 7) {
         Some(theirs) => {
-            println!("iptables-legacy-restore --test: {:>10.3} ms", theirs.as_secs_f64() * 1e3);
-            println!("ratio: {:.1}x faster", theirs.as_secs_f64() / ours.as_secs_f64());
+            println!(
+                "iptables-legacy-restore --test: {:>10.3} ms",
+                theirs.as_secs_f64() * 1e3
+            );
+            println!(
+                "ratio: {:.1}x faster",
+                theirs.as_secs_f64() / ours.as_secs_f64()
+            );
         }
-        None => println!("iptables-legacy-restore --test: not available (needs root, ip, iptables-legacy)"),
+        None => println!(
+            "iptables-legacy-restore --test: not available (needs root, ip, iptables-legacy)"
+        ),
     }
 }

@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod ext;
 pub mod ir;
+pub mod lint;
 pub mod packet;
 pub mod report;
 pub mod source;

@@ -1,3 +1,4 @@
 //! Output formats. Only formats: no decisions are made here.
 
 pub mod diagnostics;
+pub mod findings;

@@ -7,6 +7,7 @@
 //! adding an extension is one file and one line here. A name not listed is an
 //! error with a span ("Couldn't load match `foo'"), never silently ignored.
 
+pub mod facts;
 pub mod matches;
 pub mod netdb;
 pub mod spec;
@@ -14,6 +15,7 @@ pub mod targets;
 pub mod value;
 
 use crate::ir::hook::HookMask;
+pub use facts::{Facts, MatchResult};
 pub use spec::{Arg, ExtError, ExtResult, OptCall, OptSpec};
 use std::fmt;
 
@@ -62,6 +64,26 @@ pub trait MatchDef: Default + Clone + fmt::Debug + PartialEq {
     /// Appends the canonical options, each preceded by a space, as the
     /// extension's `save` function in libxt_NAME.c prints them.
     fn save(&self, ctx: &RuleCtx, out: &mut String);
+    /// Judges a packet as the kernel's match function does. Extensions that
+    /// cannot be judged offline keep this default: the replay flags the
+    /// packet as depending on them instead of guessing.
+    fn eval(&self, _facts: &Facts) -> MatchResult {
+        MatchResult::Unknown(Self::NAME)
+    }
+}
+
+/// What a target does to the packet (the parts replay models).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetResult {
+    /// XT_CONTINUE: go on with the next rule.
+    Continue,
+    Accept,
+    Drop,
+    Queue,
+    Stolen,
+    /// Not modelled yet: replay continues as XT_CONTINUE and flags the packet
+    /// `depends_on: [name]`.
+    Unknown(&'static str),
 }
 
 /// A target extension (`-j NAME`), one per file under `targets/`.
@@ -83,6 +105,11 @@ pub trait TargetDef: Default + Clone + fmt::Debug + PartialEq {
     /// DROP- or REJECT-like); non-terminal targets return XT_CONTINUE.
     fn terminal(&self) -> bool {
         false
+    }
+    /// Runs the target on a packet. The default is honest about not being
+    /// modelled.
+    fn run(&self, _facts: &Facts) -> TargetResult {
+        TargetResult::Unknown(Self::NAME)
     }
 }
 
@@ -133,6 +160,9 @@ macro_rules! registry {
             pub fn save(&self, ctx: &RuleCtx, out: &mut String) {
                 match self { $(Match::$mvar(m) => m.save(ctx, out)),* }
             }
+            pub fn eval(&self, facts: &Facts) -> MatchResult {
+                match self { $(Match::$mvar(m) => m.eval(facts)),* }
+            }
         }
 
         impl Target {
@@ -165,6 +195,9 @@ macro_rules! registry {
             }
             pub fn terminal(&self) -> bool {
                 match self { $(Target::$tvar(t) => t.terminal()),* }
+            }
+            pub fn run(&self, facts: &Facts) -> TargetResult {
+                match self { $(Target::$tvar(t) => t.run(facts)),* }
             }
         }
     };

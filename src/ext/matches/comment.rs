@@ -4,6 +4,7 @@
 //! iptables refuses longer text. Save quotes the text with `xtables_save_string`.
 
 use super::tcp::unreachable_option;
+use crate::ext::facts::{Facts, MatchResult};
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
 use crate::ext::{MatchDef, RuleCtx};
 
@@ -33,6 +34,10 @@ impl MatchDef for Comment {
 
     fn finalize(&mut self, _ctx: &RuleCtx) -> ExtResult {
         Ok(())
+    }
+
+    fn eval(&self, _f: &Facts) -> MatchResult {
+        MatchResult::Yes
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -57,7 +57,7 @@ pub fn apply(table: &mut Table, cmd: ParsedCommand) -> AResult {
             *slot = rules
                 .into_iter()
                 .next()
-                .unwrap_or_else(|| unreachable_rule());
+                .unwrap_or_else(unreachable_rule);
             Ok(())
         }
         Op::Delete(chain, Some((n, span))) => {

@@ -672,7 +672,7 @@ impl<'a> Parser<'a> {
                 };
                 let parse = |s: &str| {
                     crate::ext::value::strtoul(s, 10, u64::MAX).ok_or_else(|| {
-                        ExtError::new(format!("-c packet counter not numeric")).at(v.span)
+                        ExtError::new("-c packet counter not numeric".to_string()).at(v.span)
                     })
                 };
                 self.counters = Some(Counters {

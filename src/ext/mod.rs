@@ -15,7 +15,7 @@ pub mod targets;
 pub mod value;
 
 use crate::ir::hook::HookMask;
-pub use facts::{Facts, MatchResult};
+pub use facts::{Effects, Facts, MatchResult};
 pub use spec::{Arg, ExtError, ExtResult, OptCall, OptSpec};
 use std::fmt;
 
@@ -106,9 +106,9 @@ pub trait TargetDef: Default + Clone + fmt::Debug + PartialEq {
     fn terminal(&self) -> bool {
         false
     }
-    /// Runs the target on a packet. The default is honest about not being
-    /// modelled.
-    fn run(&self, _facts: &Facts) -> TargetResult {
+    /// Runs the target on a packet, recording what it changes in `fx`. The
+    /// default is honest about not being modelled.
+    fn run(&self, _facts: &Facts, _fx: &mut Effects) -> TargetResult {
         TargetResult::Unknown(Self::NAME)
     }
 }
@@ -196,8 +196,8 @@ macro_rules! registry {
             pub fn terminal(&self) -> bool {
                 match self { $(Target::$tvar(t) => t.terminal()),* }
             }
-            pub fn run(&self, facts: &Facts) -> TargetResult {
-                match self { $(Target::$tvar(t) => t.run(facts)),* }
+            pub fn run(&self, facts: &Facts, fx: &mut Effects) -> TargetResult {
+                match self { $(Target::$tvar(t) => t.run(facts, fx)),* }
             }
         }
     };

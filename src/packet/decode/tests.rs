@@ -1,0 +1,163 @@
+use super::*;
+use crate::packet::summary::parse;
+
+fn eth(ip: &[u8]) -> Vec<u8> {
+    let mut f = vec![0x01, 0x00, 0x5e, 0, 0, 1, 2, 0, 0, 0, 0, 9, 0x08, 0x00];
+    f.extend_from_slice(ip);
+    f.extend_from_slice(&[0; 6]); // Ethernet padding
+    f
+}
+
+#[test]
+fn well_formed_tcp_decodes_with_valid_checksums() {
+    let s = parse("tcp 10.0.0.104:40000>10.0.0.77:22 S len=5").unwrap();
+    let f = eth(s.bytes());
+    let p = decode_link(1, &f).unwrap();
+    assert_eq!(p.problem, None);
+    assert_eq!(p.l2.pkttype, Some(link::PktType::Multicast));
+    assert_eq!(p.ip.bytes().len(), s.bytes().len(), "padding trimmed");
+    assert_eq!(p.ports(), Some((40000, 22)));
+    assert!(p.ip_checksum_ok());
+    assert_eq!(p.l4_checksum_ok(), Some(true));
+    assert_eq!(p.tcp().unwrap().payload().len(), 5);
+}
+
+#[test]
+fn corrupted_checksums_are_seen() {
+    for (text, byte) in [
+        ("tcp 1.2.3.4:1>5.6.7.8:2 A len=3", 40),
+        ("udp 1.2.3.4:1>5.6.7.8:2 len=3", 29),
+        ("icmp 1.2.3.4>5.6.7.8 type=8 code=0", 27),
+    ] {
+        let mut b = parse(text).unwrap().bytes().to_vec();
+        assert_eq!(
+            decode_ipv4(L2::default(), &b).unwrap().l4_checksum_ok(),
+            Some(true),
+            "{text}"
+        );
+        b[byte] ^= 1;
+        assert_eq!(
+            decode_ipv4(L2::default(), &b).unwrap().l4_checksum_ok(),
+            Some(false),
+            "{text}"
+        );
+        b[8] ^= 1;
+        assert!(!decode_ipv4(L2::default(), &b).unwrap().ip_checksum_ok());
+    }
+    let mut b = parse("udp 1.2.3.4:1>5.6.7.8:2").unwrap().bytes().to_vec();
+    b[26..28].copy_from_slice(&[0, 0]);
+    assert_eq!(
+        decode_ipv4(L2::default(), &b).unwrap().l4_checksum_ok(),
+        Some(true),
+        "no checksum"
+    );
+    let b = parse("sctp 1.2.3.4:1>5.6.7.8:2 len=8").unwrap();
+    assert_eq!(b.packet().unwrap().l4_checksum_ok(), Some(true));
+    let mut sb = b.bytes().to_vec();
+    sb[33] ^= 4;
+    assert_eq!(
+        decode_ipv4(L2::default(), &sb).unwrap().l4_checksum_ok(),
+        Some(false)
+    );
+}
+
+#[test]
+fn malformed_headers_are_flagged_in_kernel_order() {
+    let good = parse("udp 1.2.3.4:1>5.6.7.8:2 len=4")
+        .unwrap()
+        .bytes()
+        .to_vec();
+    let mut b = good.clone();
+    b[0] = 0x44;
+    assert_eq!(
+        decode_ipv4(L2::default(), &b).unwrap().problem,
+        Some(Malformed::IhlTooSmall(4))
+    );
+    b[0] = 0x4f;
+    assert!(matches!(
+        decode_ipv4(L2::default(), &b).unwrap().problem,
+        Some(Malformed::HeaderTruncated { header: 60, .. })
+    ));
+    let mut b = good.clone();
+    b[3] = 200;
+    assert!(matches!(
+        decode_ipv4(L2::default(), &b).unwrap().problem,
+        Some(Malformed::TotalLengthExceedsCaptured { total: 200, .. })
+    ));
+    b[3] = 10;
+    assert!(matches!(
+        decode_ipv4(L2::default(), &b).unwrap().problem,
+        Some(Malformed::TotalLengthBelowHeader {
+            total: 10,
+            header: 20
+        })
+    ));
+    let mut b = good.clone();
+    b[25] = 40;
+    assert!(matches!(
+        decode_ipv4(L2::default(), &b).unwrap().problem,
+        Some(Malformed::UdpLength { length: 40, .. })
+    ));
+    let mut t = parse("tcp 1.2.3.4:1>5.6.7.8:2 S").unwrap().bytes().to_vec();
+    t[32] = 0x90;
+    let p = decode_ipv4(L2::default(), &t).unwrap();
+    assert_eq!(
+        p.problem,
+        Some(Malformed::TcpDataOffset { doff: 9, have: 20 })
+    );
+    assert_eq!(p.l4_checksum_ok(), None);
+    assert!(p.problem.unwrap().to_string().contains("data offset 9"));
+    assert_eq!(
+        decode_ipv4(L2::default(), &t[..19]),
+        Err(Skip::BadIpv4Header)
+    );
+}
+
+#[test]
+fn truncated_tcp_header_is_flagged() {
+    let mut t = parse("tcp 1.2.3.4:1>5.6.7.8:2 S").unwrap().bytes().to_vec();
+    t.truncate(30);
+    t[3] = 30;
+    let p = decode_ipv4(L2::default(), &t).unwrap();
+    assert_eq!(p.l4, L4::Truncated { proto: 6, have: 10 });
+    assert_eq!(
+        p.problem,
+        Some(Malformed::L4Truncated { proto: 6, have: 10 })
+    );
+}
+
+#[test]
+fn fragments_keep_the_first_l4_header() {
+    let mut first = parse("udp 10.0.0.1:5000>10.0.0.2:53 len=100 frag")
+        .unwrap()
+        .bytes()
+        .to_vec();
+    first.truncate(20 + 16);
+    first[2..4].copy_from_slice(&36u16.to_be_bytes());
+    let p = decode_ipv4(L2::default(), &first).unwrap();
+    assert!(p.is_fragment() && p.ip.mf());
+    assert_eq!(p.ports(), Some((5000, 53)));
+    assert_eq!(
+        p.problem, None,
+        "a first fragment's UDP length covers the whole datagram"
+    );
+    assert_eq!(p.l4_checksum_ok(), None);
+    let mut later = first.clone();
+    later[6..8].copy_from_slice(&0x0002u16.to_be_bytes());
+    let p = decode_ipv4(L2::default(), &later).unwrap();
+    assert_eq!(
+        (p.l4, p.ip.frag_offset_bytes(), p.ip.mf()),
+        (L4::NonFirstFragment, 16, false)
+    );
+}
+
+#[test]
+fn frame_skips_carry_the_oracle_wording() {
+    let mut f = vec![0u8; 12];
+    f.extend_from_slice(&[0x08, 0x06]);
+    f.extend_from_slice(&[0; 28]);
+    assert_eq!(
+        decode_link(1, &f).unwrap_err().to_string(),
+        "ethertype 0x0806"
+    );
+}

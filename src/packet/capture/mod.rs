@@ -171,6 +171,19 @@ enum Step {
     Io(std::io::Error),
 }
 
+impl Step {
+    /// A record cut short by the end of the file: nothing after it can be read.
+    fn truncated(offset: u64, what: &'static str, got: u64, need: u64, counts: bool) -> Step {
+        let kind = RecordErrorKind::Truncated { what, got, need };
+        Step::Bad {
+            offset,
+            kind,
+            fatal: true,
+            counts,
+        }
+    }
+}
+
 enum State {
     Pcap(pcap::State),
     Pcapng(pcapng::State),

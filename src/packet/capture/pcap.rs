@@ -79,77 +79,62 @@ impl State {
     pub(super) fn next<R: Read>(&mut self, input: &mut Input<R>, buf: &mut Vec<u8>) -> Step {
         let offset = input.pos();
         let mut hdr = [0u8; 16];
-        let got = match input.read_full(&mut hdr) {
-            Ok(n) => n,
+        match input.read_full(&mut hdr) {
+            Ok(0) => return Step::Eof,
+            Ok(16) => {}
+            Ok(n) => return Step::truncated(offset, "record header", n as u64, 16, true),
             Err(e) => return Step::Io(e),
-        };
-        if got == 0 {
-            return Step::Eof;
         }
-        let bad = |kind, fatal| Step::Bad {
-            offset,
-            kind,
-            fatal,
-            counts: true,
-        };
-        if got < hdr.len() {
-            let kind = RecordErrorKind::Truncated {
-                what: "record header",
-                got: got as u64,
-                need: 16,
-            };
-            return bad(kind, true);
-        }
-        let sec = self.u32_at(&hdr, 0);
-        let frac = self.u32_at(&hdr, 4);
         let caplen = self.u32_at(&hdr, 8);
-        let orig_len = self.u32_at(&hdr, 12);
         if caplen > MAX_CAPLEN {
             // Skip the claimed bytes without buffering them; if the length was garbage the next
             // header read meets the end of file (or garbage) and says so.
+            let kind = RecordErrorKind::TooLarge {
+                len: caplen.into(),
+                limit: MAX_CAPLEN.into(),
+            };
             return match input.skip(u64::from(caplen)) {
-                Ok(_) => bad(
-                    RecordErrorKind::TooLarge {
-                        len: caplen.into(),
-                        limit: MAX_CAPLEN.into(),
-                    },
-                    false,
-                ),
+                Ok(_) => Step::Bad {
+                    offset,
+                    kind,
+                    fatal: false,
+                    counts: true,
+                },
                 Err(e) => Step::Io(e),
             };
         }
         // caplen <= MAX_CAPLEN, so the conversion and the allocation are bounded.
         let len = caplen as usize;
-        let got = match input.read_full(ensure(buf, len)) {
-            Ok(n) => n,
-            Err(e) => return Step::Io(e),
-        };
-        if got < len {
-            let kind = RecordErrorKind::Truncated {
-                what: "packet data",
-                got: got as u64,
-                need: len as u64,
-            };
-            return bad(kind, true);
+        match input.read_full(ensure(buf, len)) {
+            Ok(n) if n < len => Step::truncated(offset, "packet data", n as u64, len as u64, true),
+            Ok(_) => Step::Packet(self.meta(offset, &hdr)),
+            Err(e) => Step::Io(e),
         }
+    }
+
+    /// Timestamp, lengths and anomalies of a record whose data is in the buffer.
+    fn meta(&self, offset: u64, hdr: &[u8; 16]) -> Meta {
+        let (sec, frac) = (self.u32_at(hdr, 0), self.u32_at(hdr, 4));
+        let (caplen, orig_len) = (self.u32_at(hdr, 8), self.u32_at(hdr, 12));
         let (unit, limit) = if self.nano {
             (1, 1_000_000_000)
         } else {
             (1_000, 1_000_000)
         };
-        let mut anomaly = (frac >= limit).then_some(Anomaly::TimestampFraction { frac, limit });
-        if anomaly.is_none() && caplen > orig_len {
-            anomaly = Some(Anomaly::CaplenExceedsOrigLen);
-        }
-        Step::Packet(Meta {
+        let anomaly = if frac >= limit {
+            Some(Anomaly::TimestampFraction { frac, limit })
+        } else {
+            (caplen > orig_len).then_some(Anomaly::CaplenExceedsOrigLen)
+        };
+        Meta {
             offset,
             ts_ns: i128::from(sec) * 1_000_000_000 + i128::from(frac) * unit,
             linktype: self.linktype,
             iface: None,
             orig_len,
             start: 0,
-            len,
+            len: caplen as usize,
             anomaly,
-        })
+        }
     }
 }

@@ -118,146 +118,124 @@ impl State {
         let offset = input
             .pos()
             .saturating_sub(if known_type.is_some() { 4 } else { 0 });
-        let mut hdr = [0u8; 12];
-        let want = if known_type.is_some() { 4 } else { 8 };
-        let got = match input.read_full(&mut hdr[4..4 + want]) {
-            Ok(n) => n,
-            Err(e) => return Step::Io(e),
-        };
-        if got == 0 && known_type.is_none() {
-            return Step::Eof;
-        }
-        let fatal = |kind| Step::Bad {
-            offset,
-            kind,
-            fatal: true,
-            counts: false,
-        };
-        if got < want {
-            return fatal(RecordErrorKind::Truncated {
-                what: "block header",
-                got: got as u64,
-                need: 8,
-            });
-        }
-        // Normalise to hdr = [type; len; (bom)] regardless of how much was pre-read.
-        let btype_raw: [u8; 4] = match known_type {
-            Some(t) => t.to_le_bytes(),
-            None => [hdr[4], hdr[5], hdr[6], hdr[7]],
-        };
-        let len_raw: [u8; 4] = if known_type.is_some() {
-            [hdr[4], hdr[5], hdr[6], hdr[7]]
-        } else {
-            [hdr[8], hdr[9], hdr[10], hdr[11]]
-        };
-        let is_shb = btype_raw == SHB_TYPE.to_le_bytes();
-        let mut consumed = 8u32;
-        if is_shb {
-            let mut bom = [0u8; 4];
-            match input.read_full(&mut bom) {
-                Ok(4) => {}
-                Ok(n) => {
-                    return fatal(RecordErrorKind::Truncated {
-                        what: "section header",
-                        got: 8 + n as u64,
-                        need: 12,
-                    })
-                }
-                Err(e) => return Step::Io(e),
+        // Type (unless pre-read) and length, kept as raw bytes until the byte order is known.
+        let mut hdr = [0u8; 8];
+        let (want, from) = if known_type.is_some() { (4, 4) } else { (8, 0) };
+        match input.read_full(hdr.get_mut(from..).unwrap_or(&mut [])) {
+            Ok(0) if known_type.is_none() => return Step::Eof,
+            Ok(n) if n < want => {
+                return Step::truncated(offset, "block header", n as u64, 8, false)
             }
-            self.big_endian = match (u32::from_le_bytes(bom), u32::from_be_bytes(bom)) {
-                (BYTE_ORDER_MAGIC, _) => false,
-                (_, BYTE_ORDER_MAGIC) => true,
-                _ => return fatal(RecordErrorKind::BadByteOrder(u32::from_be_bytes(bom))),
-            };
-            consumed = 12;
+            Ok(_) => {}
+            Err(e) => return Step::Io(e),
         }
-        let btype = self.u32_at(&btype_raw, 0).unwrap_or(0);
-        let len = self.u32_at(&len_raw, 0).unwrap_or(0);
+        if let Some(t) = known_type {
+            hdr[..4].copy_from_slice(&t.to_le_bytes());
+        }
+        let is_shb = hdr[..4] == SHB_TYPE.to_le_bytes();
+        if is_shb {
+            if let Err(step) = self.byte_order(input, offset) {
+                return step;
+            }
+        }
+        let btype = self.u32_at(&hdr, 0).unwrap_or(0);
+        let len = self.u32_at(&hdr, 4).unwrap_or(0);
         if len % 4 != 0 || len < 12 || (is_shb && len < 28) {
-            return fatal(RecordErrorKind::BadBlockLength(len));
+            let kind = RecordErrorKind::BadBlockLength(len);
+            return Step::Bad {
+                offset,
+                kind,
+                fatal: true,
+                counts: false,
+            };
         }
-        self.body(input, buf, offset, btype, len, consumed)
+        let consumed = if is_shb { 12 } else { 8 };
+        self.body(
+            input,
+            buf,
+            Head {
+                offset,
+                btype,
+                len,
+                consumed,
+            },
+        )
     }
 
-    /// Reads the rest of a block (`consumed` bytes of it are read) and interprets it.
-    fn body<R: Read>(
-        &mut self,
-        input: &mut Input<R>,
-        buf: &mut Vec<u8>,
-        offset: u64,
-        btype: u32,
-        len: u32,
-        consumed: u32,
-    ) -> Step {
-        let is_packet = matches!(btype, EPB_TYPE | SPB_TYPE | OPB_TYPE);
-        let rest = len - consumed;
-        let bad = |kind, fatal| Step::Bad {
-            offset,
-            kind,
-            fatal,
-            counts: is_packet,
-        };
-        let wanted = matches!(btype, SHB_TYPE | IDB_TYPE) || is_packet;
-        if !wanted || len > MAX_BLOCK {
-            let skipped = match input.skip(u64::from(rest)) {
-                Ok(k) => k,
-                Err(e) => return Step::Io(e),
-            };
-            if skipped < u64::from(rest) {
-                let kind = RecordErrorKind::Truncated {
-                    what: "block",
-                    got: u64::from(consumed) + skipped,
-                    need: len.into(),
-                };
-                return bad(kind, true);
+    /// Reads a Section Header Block's byte-order magic and adopts the section's byte order.
+    fn byte_order<R: Read>(&mut self, input: &mut Input<R>, offset: u64) -> Result<(), Step> {
+        let mut bom = [0u8; 4];
+        match input.read_full(&mut bom) {
+            Ok(4) => {}
+            Ok(n) => {
+                return Err(Step::truncated(
+                    offset,
+                    "section header",
+                    8 + n as u64,
+                    12,
+                    false,
+                ))
             }
-            if !wanted {
-                return Step::Other;
-            }
-            let kind = RecordErrorKind::TooLarge {
-                len: len.into(),
-                limit: MAX_BLOCK.into(),
-            };
-            // A lost interface description would renumber the later ones: give up then.
-            return bad(kind, !is_packet);
+            Err(e) => return Err(Step::Io(e)),
         }
+        self.big_endian = match (u32::from_le_bytes(bom), u32::from_be_bytes(bom)) {
+            (BYTE_ORDER_MAGIC, _) => false,
+            (_, BYTE_ORDER_MAGIC) => true,
+            _ => {
+                let kind = RecordErrorKind::BadByteOrder(u32::from_be_bytes(bom));
+                return Err(Step::Bad {
+                    offset,
+                    kind,
+                    fatal: true,
+                    counts: false,
+                });
+            }
+        };
+        Ok(())
+    }
+
+    /// Reads the rest of a block and interprets it.
+    fn body<R: Read>(&mut self, input: &mut Input<R>, buf: &mut Vec<u8>, h: Head) -> Step {
+        let is_packet = matches!(h.btype, EPB_TYPE | SPB_TYPE | OPB_TYPE);
+        let wanted = matches!(h.btype, SHB_TYPE | IDB_TYPE) || is_packet;
+        if !wanted || h.len > MAX_BLOCK {
+            return skip_block(input, h, wanted, is_packet);
+        }
+        let rest = h.len - h.consumed;
         // rest <= MAX_BLOCK: a bounded allocation.
         let data = ensure(buf, rest as usize);
-        let got = match input.read_full(data) {
-            Ok(n) => n,
+        match input.read_full(data) {
+            Ok(n) if n < rest as usize => {
+                let got = u64::from(h.consumed) + n as u64;
+                return Step::truncated(h.offset, "block", got, h.len.into(), is_packet);
+            }
+            Ok(_) => {}
             Err(e) => return Step::Io(e),
-        };
-        if got < rest as usize {
-            let kind = RecordErrorKind::Truncated {
-                what: "block",
-                got: u64::from(consumed) + got as u64,
-                need: len.into(),
-            };
-            return bad(kind, true);
         }
+        let bad = |kind| Step::Bad {
+            offset: h.offset,
+            kind,
+            fatal: false,
+            counts: is_packet,
+        };
         let body_len = rest as usize - 4;
         let trailer = self.u32_at(data, body_len).unwrap_or(0);
-        if trailer != len {
-            return bad(
-                RecordErrorKind::BlockLengthMismatch {
-                    leader: len,
-                    trailer,
-                },
-                false,
-            );
+        if trailer != h.len {
+            return bad(RecordErrorKind::BlockLengthMismatch {
+                leader: h.len,
+                trailer,
+            });
         }
         let body = data.get(..body_len).unwrap_or(&[]);
-        match btype {
+        match h.btype {
             SHB_TYPE => {
                 self.ifaces.clear();
                 Step::Other
             }
-            IDB_TYPE => self.interface(body, offset),
-            _ => match self.packet(body, btype, offset) {
-                Ok(m) => Step::Packet(m),
-                Err(kind) => bad(kind, false),
-            },
+            IDB_TYPE => self.interface(body, h.offset),
+            _ => self
+                .packet(body, h.btype, h.offset)
+                .map_or_else(bad, Step::Packet),
         }
     }
 
@@ -309,49 +287,20 @@ impl State {
 
     /// Enhanced, Simple and obsolete Packet Blocks.
     fn packet(&mut self, body: &[u8], btype: u32, offset: u64) -> Result<Meta, RecordErrorKind> {
-        let short = |need: u64| RecordErrorKind::Truncated {
-            what: "packet block",
-            got: body.len() as u64,
-            need,
-        };
-        let (iface_id, ts, caplen, orig_len, start) = if btype == SPB_TYPE {
-            let orig = self.u32_at(body, 0).ok_or(short(4))?;
-            let room = body.len().saturating_sub(4) as u32;
-            let snap = self.ifaces.first().map_or(0, |i| i.snaplen);
-            let cap = if snap != 0 {
-                orig.min(room).min(snap)
-            } else {
-                orig.min(room)
-            };
-            (0u32, None, cap, orig, 4usize)
-        } else {
-            let iface = if btype == EPB_TYPE {
-                self.u32_at(body, 0).ok_or(short(20))?
-            } else {
-                u32::from(self.u16_at(body, 0).ok_or(short(20))?)
-            };
-            let hi = self.u32_at(body, 4).ok_or(short(20))?;
-            let lo = self.u32_at(body, 8).ok_or(short(20))?;
-            let cap = self.u32_at(body, 12).ok_or(short(20))?;
-            let orig = self.u32_at(body, 16).ok_or(short(20))?;
-            (
-                iface,
-                Some((u64::from(hi) << 32) | u64::from(lo)),
-                cap,
-                orig,
-                20usize,
-            )
-        };
-        let room = body.len().saturating_sub(start) as u32;
-        if caplen > room {
-            return Err(RecordErrorKind::CaplenExceedsBlock { caplen, room });
+        let f = self.packet_fields(body, btype)?;
+        let room = body.len().saturating_sub(f.start) as u32;
+        if f.caplen > room {
+            return Err(RecordErrorKind::CaplenExceedsBlock {
+                caplen: f.caplen,
+                room,
+            });
         }
-        let ifc = *usize::try_from(iface_id)
+        let ifc = *usize::try_from(f.iface)
             .ok()
             .and_then(|i| self.ifaces.get(i))
-            .ok_or(RecordErrorKind::UnknownInterface(iface_id))?;
-        let mut anomaly = (caplen > orig_len).then_some(Anomaly::CaplenExceedsOrigLen);
-        let ts_ns = match ts {
+            .ok_or(RecordErrorKind::UnknownInterface(f.iface))?;
+        let mut anomaly = (f.caplen > f.orig_len).then_some(Anomaly::CaplenExceedsOrigLen);
+        let ts_ns = match f.ts {
             Some(units) => ifc.ts_ns(units),
             None => {
                 anomaly = Some(Anomaly::NoTimestamp);
@@ -363,12 +312,102 @@ impl State {
             offset,
             ts_ns,
             linktype: ifc.linktype,
-            iface: Some(iface_id),
-            orig_len,
-            start,
-            len: caplen as usize,
+            iface: Some(f.iface),
+            orig_len: f.orig_len,
+            start: f.start,
+            len: f.caplen as usize,
             anomaly,
         })
+    }
+
+    /// The fixed fields of a packet block. A Simple Packet Block belongs to interface 0, has no
+    /// timestamp, and its captured length is the smallest of the original length, the room in
+    /// the block and the interface's snaplen.
+    fn packet_fields(&self, body: &[u8], btype: u32) -> Result<PacketFields, RecordErrorKind> {
+        let short = |need: u64| RecordErrorKind::Truncated {
+            what: "packet block",
+            got: body.len() as u64,
+            need,
+        };
+        if btype == SPB_TYPE {
+            let orig_len = self.u32_at(body, 0).ok_or(short(4))?;
+            let room = body.len().saturating_sub(4) as u32;
+            let snap = self.ifaces.first().map_or(0, |i| i.snaplen);
+            let caplen = if snap != 0 {
+                orig_len.min(room).min(snap)
+            } else {
+                orig_len.min(room)
+            };
+            return Ok(PacketFields {
+                iface: 0,
+                ts: None,
+                caplen,
+                orig_len,
+                start: 4,
+            });
+        }
+        let iface = if btype == EPB_TYPE {
+            self.u32_at(body, 0).ok_or(short(20))?
+        } else {
+            u32::from(self.u16_at(body, 0).ok_or(short(20))?)
+        };
+        let hi = self.u32_at(body, 4).ok_or(short(20))?;
+        let lo = self.u32_at(body, 8).ok_or(short(20))?;
+        Ok(PacketFields {
+            iface,
+            ts: Some((u64::from(hi) << 32) | u64::from(lo)),
+            caplen: self.u32_at(body, 12).ok_or(short(20))?,
+            orig_len: self.u32_at(body, 16).ok_or(short(20))?,
+            start: 20,
+        })
+    }
+}
+
+/// Fixed fields of a packet block; the data starts at `start` in the body.
+struct PacketFields {
+    iface: u32,
+    ts: Option<u64>,
+    caplen: u32,
+    orig_len: u32,
+    start: usize,
+}
+
+/// The already-read start of a block.
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    offset: u64,
+    btype: u32,
+    len: u32,
+    /// Bytes of the block read so far (8, or 12 for a Section Header Block).
+    consumed: u32,
+}
+
+/// Streams past a block not kept in memory: one of no interest, or one over [`MAX_BLOCK`]
+/// (an error; fatal for a section or interface block, whose loss would misnumber interfaces).
+fn skip_block<R: Read>(input: &mut Input<R>, h: Head, wanted: bool, is_packet: bool) -> Step {
+    let rest = u64::from(h.len - h.consumed);
+    match input.skip(rest) {
+        Ok(k) if k < rest => Step::truncated(
+            h.offset,
+            "block",
+            u64::from(h.consumed) + k,
+            h.len.into(),
+            is_packet,
+        ),
+        Ok(_) if !wanted => Step::Other,
+        Ok(_) => {
+            let kind = RecordErrorKind::TooLarge {
+                len: h.len.into(),
+                limit: MAX_BLOCK.into(),
+            };
+            Step::Bad {
+                offset: h.offset,
+                kind,
+                fatal: !is_packet,
+                counts: is_packet,
+            }
+        }
+        Err(e) => Step::Io(e),
     }
 }
 

@@ -17,7 +17,13 @@
 //!   (not-ECT mixed with CE drops the datagram); a datagram over 65535 bytes is dropped;
 //! - new fragments are refused while the memory in use exceeds `ipfrag_high_thresh` (4 MiB).
 //!
-//! Not modelled: `ipfrag_max_dist` (per-peer reordering distance, `ip_frag_too_far`).
+//! - `ipfrag_max_dist` (64): every fragment from a source bumps that peer's counter; when the
+//!   counter moved by more than 64 since this queue's previous fragment (i.e. 64 or more
+//!   fragments of other datagrams from that source came in between), the queue is emptied and
+//!   restarted with the new fragment (`ip_frag_too_far` + `ip_frag_reinit`).
+//!
+//! Approximation: the kernel ages its `inet_peer` entries; here the peer table is simply
+//! cleared when it reaches [`MAX_PEERS`] sources.
 //! Invariant: memory is bounded: every held byte is counted against the threshold (payload plus
 //! a fixed per-fragment overhead standing in for `skb->truesize`), so at most about 4 MiB plus
 //! one datagram is ever held, however many queues a capture opens.
@@ -34,6 +40,10 @@ pub const HIGH_THRESH: usize = 4 * 1024 * 1024;
 pub const FRAG_TIME_NS: i128 = 30_000_000_000;
 /// Stand-in for the `sk_buff` overhead the kernel adds to each fragment's truesize.
 pub const FRAG_OVERHEAD: usize = 768;
+/// `net.ipv4.ipfrag_max_dist` default.
+pub const MAX_DIST: u32 = 64;
+/// Sources whose fragment counters are kept (bounds memory).
+pub const MAX_PEERS: usize = 65_536;
 /// `IP_DEFRAG_CONNTRACK_IN` and `IP_DEFRAG_CONNTRACK_OUT` (include/net/ip.h), the users
 /// `nf_ct_defrag_user` picks for PREROUTING and LOCAL_OUT (zone 0).
 pub const USER_CONNTRACK_IN: u32 = 2;
@@ -84,6 +94,8 @@ struct Key {
 #[derive(Debug, Default)]
 struct Queue {
     deadline: i128,
+    /// The source's fragment counter when this queue last got a fragment (`qp->rid`).
+    rid: u32,
     /// Contiguous runs (start, end) in offset order, as the kernel's rb-tree of fragrun heads.
     runs: Vec<(u32, u32)>,
     /// Known datagram payload length so far (`q.len`).
@@ -108,7 +120,11 @@ pub struct Defrag {
     queues: HashMap<Key, Queue>,
     mem: usize,
     next_deadline: Option<i128>,
+    /// Per-source fragment counters (`inet_peer.rid`).
+    peers: HashMap<Ipv4Addr, u32>,
     out: Vec<u8>,
+    /// Queues restarted because of `ipfrag_max_dist`.
+    pub too_far: u64,
     /// Queues that timed out (the kernel's `ReasmTimeout`).
     pub expired: u64,
 }
@@ -142,6 +158,12 @@ impl Defrag {
         if self.mem > HIGH_THRESH {
             return Outcome::Dropped(DropReason::MemoryLimit);
         }
+        if self.peers.len() >= MAX_PEERS && !self.peers.contains_key(&ip.src()) {
+            self.peers.clear();
+        }
+        let peer = self.peers.entry(ip.src()).or_insert(0);
+        *peer = peer.wrapping_add(1);
+        let rid = *peer;
         let key = Key {
             src: ip.src(),
             dst: ip.dst(),
@@ -153,11 +175,16 @@ impl Defrag {
             deadline: ts_ns + FRAG_TIME_NS,
             ..Queue::default()
         });
-        let deadline = q.deadline;
         let before = q.mem;
+        let (start, had_fragments) = (std::mem::replace(&mut q.rid, rid), !q.runs.is_empty());
+        if had_fragments && rid.wrapping_sub(start) > MAX_DIST {
+            q.reinit(ts_ns);
+            self.too_far += 1;
+        }
+        let deadline = q.deadline;
         let step = q.insert(pkt);
         let after = q.mem;
-        self.mem = self.mem - before + after;
+        self.mem = self.mem.saturating_sub(before) + after;
         self.next_deadline = Some(self.next_deadline.map_or(deadline, |d| d.min(deadline)));
         match step {
             Step::Held => Outcome::Held,
@@ -258,6 +285,17 @@ fn merge_ecn(bits: u8) -> Option<u8> {
 }
 
 impl Queue {
+    /// `ip_frag_reinit`: drop every fragment, re-arm the timer, keep the queue.
+    fn reinit(&mut self, now: i128) {
+        *self = Queue {
+            deadline: now + FRAG_TIME_NS,
+            rid: self.rid,
+            max_size: self.max_size,
+            max_df_size: self.max_df_size,
+            ..Queue::default()
+        };
+    }
+
     /// `ip_frag_queue` for one fragment.
     fn insert(&mut self, pkt: &Packet<'_>) -> Step {
         let ip = &pkt.ip;

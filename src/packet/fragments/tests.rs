@@ -180,6 +180,62 @@ fn oversize_and_ecn_mismatch() {
     assert_eq!(b[1] & 3, 3, "ECT with CE gives CE");
 }
 
+/// Checked against the kernel with the oracle: 63 intervening fragments complete, 64 do not.
+#[test]
+fn too_far_restarts_the_queue() {
+    let mut d = Defrag::new();
+    feed(&mut d, 0, &frag(1, 0, 8, true, 0, 1)).unwrap_err();
+    // 63 fragments of other datagrams from the same source: a distance of 64, still allowed.
+    for id in 100..163 {
+        feed(&mut d, 0, &frag(id, 0, 8, true, 0, 1)).unwrap_err();
+    }
+    assert!(feed(&mut d, 0, &frag(1, 8, 8, false, 0, 1)).is_ok());
+    let mut d = Defrag::new();
+    feed(&mut d, 0, &frag(1, 0, 8, true, 0, 1)).unwrap_err();
+    for id in 100..164 {
+        feed(&mut d, 0, &frag(id, 0, 8, true, 0, 1)).unwrap_err();
+    }
+    // 64 in between (distance 65): the first fragment is thrown away, the last one starts afresh.
+    assert_eq!(
+        feed(&mut d, 0, &frag(1, 8, 8, false, 0, 1)),
+        Err(Outcome::Held)
+    );
+    assert_eq!(d.too_far, 1);
+    assert!(feed(&mut d, 0, &frag(1, 0, 8, true, 0, 1)).is_ok());
+}
+
+/// Sequences run through the real kernel (shared/oracle, accept-all ruleset): only the
+/// duplicate case ever reaches the filter table, on its last fragment.
+#[test]
+fn kernel_verified_sequences() {
+    type Seq = &'static [(u16, usize, bool)];
+    let cases: [(Seq, Option<usize>); 3] = [
+        (
+            &[
+                (0, 8, true),
+                (16, 8, true),
+                (8, 8, true),
+                (0, 24, true),
+                (24, 8, false),
+            ],
+            None,
+        ),
+        (&[(0, 16, true), (8, 8, true), (16, 8, false)], Some(2)),
+        (
+            &[(16, 8, false), (8, 4, false), (0, 8, true), (8, 8, true)],
+            None,
+        ),
+    ];
+    for (seq, completes_at) in cases {
+        let mut d = Defrag::new();
+        let done: Vec<bool> = seq
+            .iter()
+            .map(|&(off, len, mf)| feed(&mut d, 0, &frag(1, off, len, mf, 0, 1)).is_ok())
+            .collect();
+        assert_eq!(done.iter().position(|&c| c), completes_at, "{seq:?}");
+    }
+}
+
 #[test]
 fn corpus_fragment_captures_match_the_kernel() {
     // Kernel outcome (shared/oracle with an accept-all ruleset): the echo request completes on

@@ -36,6 +36,11 @@ pub enum Malformed {
     TcpDataOffset { doff: u8, have: usize },
     /// UDP length field below 8 or past the datagram (`udp_error`: "truncated/malformed").
     UdpLength { length: u16, have: usize },
+    /// UDP-Lite checksum coverage (the length field) non-zero and below 8 or past the datagram
+    /// (`udplite_error`: "invalid checksum coverage").
+    UdpLiteCoverage { coverage: u16, have: usize },
+    /// UDP-Lite checksum 0 (`udplite_error`: "checksum missing"; UDP-Lite mandates it).
+    UdpLiteNoChecksum,
 }
 
 impl fmt::Display for Malformed {
@@ -72,6 +77,13 @@ impl fmt::Display for Malformed {
             Malformed::UdpLength { length, have } => {
                 write!(f, "UDP length {length} invalid for a {have}-byte datagram")
             }
+            Malformed::UdpLiteCoverage { coverage, have } => {
+                write!(
+                    f,
+                    "UDP-Lite checksum coverage {coverage} invalid for a {have}-byte datagram"
+                )
+            }
+            Malformed::UdpLiteNoChecksum => f.write_str("UDP-Lite checksum missing"),
         }
     }
 }
@@ -113,7 +125,7 @@ pub fn decode_ipv4(l2: L2, bytes: &[u8]) -> Result<Packet<'_>, Skip> {
     };
     // Transport-level checks only make sense on a whole datagram.
     if problem.is_none() && !ip.is_fragment() {
-        problem = l4_problem(&l4);
+        problem = l4_problem(&l4, ip.payload());
     }
     Ok(Packet {
         l2,
@@ -140,7 +152,7 @@ fn ip_problem(ip: &Ipv4<'_>, captured: usize) -> Option<Malformed> {
     }
 }
 
-fn l4_problem(l4: &L4<'_>) -> Option<Malformed> {
+fn l4_problem(l4: &L4<'_>, payload: &[u8]) -> Option<Malformed> {
     match *l4 {
         L4::Truncated { proto, have } => Some(Malformed::L4Truncated { proto, have }),
         L4::Tcp(t) if !t.header_ok() => Some(Malformed::TcpDataOffset {
@@ -151,8 +163,28 @@ fn l4_problem(l4: &L4<'_>) -> Option<Malformed> {
             length: u.length(),
             have: u.bytes().len(),
         }),
+        L4::UdpLite { .. } => udplite_problem(payload),
         _ => None,
     }
+}
+
+/// `udplite_error`'s header checks: coverage (the length field, 0 = everything) within the
+/// datagram and at least the header, and a non-zero checksum.
+fn udplite_problem(payload: &[u8]) -> Option<Malformed> {
+    let Some(Ok(h)) = payload.get(..8).map(<[u8; 8]>::try_from) else {
+        return Some(Malformed::L4Truncated {
+            proto: proto::UDPLITE,
+            have: payload.len(),
+        });
+    };
+    let coverage = u16::from_be_bytes([h[4], h[5]]);
+    if coverage != 0 && (coverage < 8 || usize::from(coverage) > payload.len()) {
+        return Some(Malformed::UdpLiteCoverage {
+            coverage,
+            have: payload.len(),
+        });
+    }
+    (h[6] == 0 && h[7] == 0).then_some(Malformed::UdpLiteNoChecksum)
 }
 
 impl<'a> Packet<'a> {
@@ -188,7 +220,8 @@ impl<'a> Packet<'a> {
     }
 
     /// Whether the transport checksum verifies, as conntrack checks it in PREROUTING
-    /// (`nf_ip_checksum` for TCP/UDP/ICMP, `sctp_compute_cksum` for SCTP). `None` when the
+    /// (`nf_ip_checksum` for TCP/UDP/ICMP, `nf_checksum_partial` for UDP-Lite,
+    /// `sctp_compute_cksum` for SCTP; DCCP is no longer tracked by Linux). `None` when the
     /// kernel would not compute it: fragments, malformed packets, UDP with checksum 0 counts as
     /// `Some(true)` ("packet with no checksum"), other protocols. One pass over the payload.
     pub fn l4_checksum_ok(&self) -> Option<bool> {
@@ -203,6 +236,20 @@ impl<'a> Packet<'a> {
             L4::Udp(u) if u.checksum() == 0 => Some(true),
             L4::Udp(_) => Some(checksum::verifies(data, pseudo(proto::UDP))),
             L4::Icmp(_) => Some(checksum::verifies(data, 0)),
+            L4::UdpLite { .. } => {
+                // udplite_error passes IPPROTO_UDP, not IPPROTO_UDPLITE, to
+                // nf_checksum_partial: the kernel verifies the pseudo-header with protocol 17
+                // (checked against Linux 6.18: an RFC 3828 checksum is INVALID there).
+                let cov = data
+                    .get(4..6)
+                    .map_or(0, |c| u16::from_be_bytes([c[0], c[1]]));
+                let covered = if cov == 0 {
+                    data
+                } else {
+                    data.get(..usize::from(cov))?
+                };
+                Some(checksum::verifies(covered, pseudo(proto::UDP)))
+            }
             L4::Sctp { .. } => {
                 let wire: [u8; 4] = data.get(8..12)?.try_into().ok()?;
                 Some(u32::from_le_bytes(wire) == checksum::sctp_crc32c(data))

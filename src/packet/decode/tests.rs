@@ -61,6 +61,64 @@ fn corrupted_checksums_are_seen() {
     );
 }
 
+/// Cases run through Linux 6.18 with the oracle (`--no-fix-checksums`): a UDP-Lite checksum
+/// with pseudo-header protocol 17 is accepted (NEW), one with 136 is INVALID, full or partial
+/// coverage alike.
+#[test]
+fn udplite_checks_follow_the_kernel() {
+    fn lite(pseudo_proto: u8, coverage: u16, check: bool) -> Vec<u8> {
+        let mut b = parse("udplite 10.0.0.9:2000>10.0.0.104:3000 len=8")
+            .unwrap()
+            .bytes()
+            .to_vec();
+        b[24..26].copy_from_slice(&coverage.to_be_bytes());
+        b[26..28].copy_from_slice(&[0, 0]);
+        if check {
+            let l4 = &b[20..];
+            let covered = if coverage == 0 {
+                l4
+            } else {
+                l4.get(..usize::from(coverage)).unwrap_or(l4)
+            };
+            let pseudo = checksum::pseudo_header(
+                [10, 0, 0, 9].into(),
+                [10, 0, 0, 104].into(),
+                pseudo_proto,
+                l4.len() as u32,
+            );
+            let c = checksum::finish(checksum::sum(covered, pseudo));
+            b[26..28].copy_from_slice(&c.to_be_bytes());
+        }
+        b
+    }
+    let check = |b: &[u8]| {
+        let p = decode_ipv4(L2::default(), b).unwrap();
+        (p.problem, p.l4_checksum_ok())
+    };
+    assert_eq!(check(&lite(17, 0, true)), (None, Some(true)));
+    assert_eq!(check(&lite(17, 12, true)), (None, Some(true)));
+    assert_eq!(check(&lite(136, 0, true)), (None, Some(false)));
+    assert_eq!(check(&lite(136, 12, true)), (None, Some(false)));
+    assert_eq!(
+        check(&lite(17, 0, false)).0,
+        Some(Malformed::UdpLiteNoChecksum)
+    );
+    assert_eq!(
+        check(&lite(17, 7, true)).0,
+        Some(Malformed::UdpLiteCoverage {
+            coverage: 7,
+            have: 16
+        })
+    );
+    assert_eq!(
+        check(&lite(17, 17, true)).0,
+        Some(Malformed::UdpLiteCoverage {
+            coverage: 17,
+            have: 16
+        })
+    );
+}
+
 #[test]
 fn malformed_headers_are_flagged_in_kernel_order() {
     let good = parse("udp 1.2.3.4:1>5.6.7.8:2 len=4")

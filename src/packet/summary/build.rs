@@ -261,6 +261,12 @@ fn fill_l4_checksum(p: u8, src: Ipv4Addr, dst: Ipv4Addr, l4: &mut [u8]) {
             (6, if c == 0 { 0xffff } else { c })
         }
         proto::ICMP => (2, checksum::finish(checksum::sum(l4, 0))),
+        // What Linux accepts for UDP-Lite: a pseudo-header with protocol 17 (see
+        // `Packet::l4_checksum_ok`), over the whole datagram as the coverage field says.
+        proto::UDPLITE => {
+            let pseudo = checksum::pseudo_header(src, dst, proto::UDP, l4.len() as u32);
+            (6, checksum::finish(checksum::sum(l4, pseudo)))
+        }
         proto::SCTP => {
             let crc = checksum::sctp_crc32c(l4);
             if let Some(slot) = l4.get_mut(8..12) {

@@ -412,3 +412,61 @@ fn unmutated_seeds_read_fully() {
         );
     }
 }
+
+#[test]
+fn corpus_checksums_agree_with_tcpdump() {
+    // `tcpdump -vv` flags exactly these TCP/UDP checksums as bad (offloaded or broken on
+    // purpose); SCTP: the m3ua capture's CRC32C fails, as scapy's crc32c also says.
+    let Some(dir) = shared("corpus/pcaps") else {
+        return eprintln!("corpus absent: skipped");
+    };
+    let bad_expected = [
+        ("tcpdump-dns-loopback-null.pcap", 4),
+        ("tcpdump-sctp-m3ua-bigendian.pcap", 6),
+        ("tcpdump-tcp-accecn-handshake.pcap", 3),
+        ("zeek-ipv4-tcp-bad-checksum.pcap", 1),
+        ("zeek-ipv4-udp-bad-checksum.pcap", 1),
+        ("zeek-pcapng-multi-interface.pcapng", 3),
+        ("zeek-tcp-fast-retransmit.pcap", 18),
+    ];
+    let mut good = 0;
+    for path in pcaps(&dir) {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let mut rd = CaptureReader::open(&path).expect("opens");
+        let mut bad = 0;
+        while let Some(Ok(f)) = rd.next_frame() {
+            match decode(&f).ok().and_then(|p| p.l4_checksum_ok()) {
+                Some(false) => bad += 1,
+                Some(true) => good += 1,
+                None => {}
+            }
+        }
+        let want = bad_expected
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(0, |(_, c)| *c);
+        assert_eq!(bad, want, "{name}");
+    }
+    assert!(good > 900, "{good} valid checksums");
+}
+
+/// IPv4 packets built by scapy and replayed through Linux 6.18 without checksum fixing: the
+/// first SCTP INIT is NEW, the second (CRC 0x12345678) INVALID.
+#[test]
+fn sctp_crc_as_the_kernel_checks_it() {
+    let hex = [
+        ("4500003400010000408465d50a0000090a0000681388177000000000f7ab4bd60100001400000001000003e80001000100000001", true),
+        ("4500003400010000408465d50a0000090a0000681389177000000000123456780100001400000001000003e80001000100000001", false),
+    ];
+    for (h, ok) in hex {
+        let bytes: Vec<u8> = (0..h.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+            .collect();
+        let p = super::decode::decode_ipv4(super::link::L2::default(), &bytes).unwrap();
+        assert_eq!(p.l4_checksum_ok(), Some(ok));
+    }
+}

@@ -1,1 +1,183 @@
-//! Connection tracking modelled on Linux nf_conntrack.
+//! Connection tracking modelled on Linux `nf_conntrack` (6.x).
+//!
+//! The evaluator decodes a packet into a [`PacketInfo`] and calls [`Table::process`] at the
+//! conntrack hook (PREROUTING or OUTPUT, priority −200). The returned [`Verdict`] holds what
+//! `-m state` / `-m conntrack` see (NEW, ESTABLISHED, RELATED, INVALID), the direction and the
+//! entry. An entry created by the packet is *unconfirmed*: the evaluator must call
+//! [`Table::confirm`] when the packet survives the last hook, or [`Table::discard`] when it is
+//! dropped — exactly like `__nf_conntrack_confirm` and the freeing of the skb's conntrack.
+//!
+//! Layout: [`params`] (sysctls), [`tuple`], [`status`], [`proto`] (tcp, udp, icmp, generic),
+//! [`table`] (hash table, timeouts, confirmation) and [`entry`] (an entry and its printable view).
+//!
+//! Invariants: this module knows packets but not rules; time is the packet timestamp
+//! (nanoseconds), never the wall clock; processing a packet never allocates except when an entry
+//! is confirmed into the hash map.
+//!
+//! Not modelled yet: the SCTP, DCCP, UDP-Lite and GRE trackers (those protocols use the generic
+//! tracker, with ports in the tuple for SCTP and UDP-Lite), zones, NAT sequence adjustment,
+//! clash resolution on confirm (a clash drops the packet), accounting.
+
+pub mod entry;
+pub mod params;
+pub mod proto;
+pub mod status;
+pub mod table;
+mod track;
+pub mod tuple;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::IpAddr;
+
+pub use entry::{Conn, CtView, HelperKind};
+pub use params::{ParamError, Params};
+pub use proto::icmp::{Message as IcmpMessage, Quoted, QuotedL4};
+pub use proto::tcp::{Segment as TcpSegment, TcpOptions, TcpState};
+pub use proto::udp::Datagram as UdpDatagram;
+pub use status::Status;
+pub use table::{ConfirmError, ConnId, Expectation, Table, Template};
+pub use tuple::{Dir, L4Key, Tuple};
+
+/// The hook at which conntrack sees the packet; checksums are verified only in PREROUTING.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// Packets from the wire (`NF_INET_PRE_ROUTING`).
+    PreRouting,
+    /// Locally generated packets (`NF_INET_LOCAL_OUT`).
+    LocalOut,
+}
+
+/// The layer-4 view of a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum L4Info {
+    /// TCP.
+    Tcp(TcpSegment),
+    /// UDP.
+    Udp(UdpDatagram),
+    /// ICMP (IPv4).
+    Icmp(IcmpMessage),
+    /// Any other protocol; `ports` for SCTP and UDP-Lite, whose tuples carry them.
+    Other {
+        /// Source and destination port, when the protocol has them.
+        ports: Option<(u16, u16)>,
+    },
+    /// The layer-4 header the tracker needs is not there (too short), or the packet is a
+    /// non-first fragment: no tuple can be built.
+    Unreadable,
+}
+
+/// A decoded packet, as conntrack needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketInfo {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// IP protocol number.
+    pub proto: u8,
+    /// Layer-4 details.
+    pub l4: L4Info,
+    /// Capture timestamp in nanoseconds.
+    pub ts_ns: u64,
+    /// Where conntrack sees it.
+    pub hook: Hook,
+    /// The layer-4 checksum verifies, or is absent (UDP checksum 0), or was offloaded.
+    pub checksum_ok: bool,
+}
+
+/// What `-m state` sees (`enum ip_conntrack_info` reduced to the state names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CtState {
+    /// First packet(s) of a connection, no reply yet.
+    New,
+    /// Part of a known connection.
+    Established,
+    /// Expected connection or ICMP error about a known one.
+    Related,
+    /// No connection.
+    Invalid,
+    /// `-j CT --notrack` (set by the evaluator; [`Table::process`] never returns it).
+    Untracked,
+}
+
+impl CtState {
+    /// The name iptables and the oracle print.
+    pub const fn name(self) -> &'static str {
+        match self {
+            CtState::New => "NEW",
+            CtState::Established => "ESTABLISHED",
+            CtState::Related => "RELATED",
+            CtState::Invalid => "INVALID",
+            CtState::Untracked => "UNTRACKED",
+        }
+    }
+}
+
+/// Why a packet is INVALID (the kernel's `nf_l4proto_log_invalid` messages, as data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidReason {
+    /// No tuple: the layer-4 header is missing or the packet is a fragment.
+    NoTuple,
+    /// The tracker's header check failed (short header).
+    Truncated,
+    /// Bad layer-4 checksum in PREROUTING with `nf_conntrack_checksum=1`.
+    BadChecksum,
+    /// UDP length field inconsistent.
+    UdpLength,
+    /// TCP tracking refused the packet.
+    Tcp(proto::tcp::TcpInvalid),
+    /// ICMP type above 18.
+    IcmpType,
+    /// ICMP type that cannot start a connection and has no inverse (no entry can exist).
+    IcmpNoInverse,
+    /// ICMP reply (or other non-request) without an entry.
+    IcmpNotRequest,
+    /// ICMP error whose quoted packet cannot be turned into a tuple.
+    IcmpErrorQuote,
+    /// ICMP error about a flow with no confirmed entry.
+    IcmpErrorUnknownFlow,
+    /// ICMP error whose outer destination is not the flow's endpoint.
+    IcmpErrorWrongDestination,
+}
+
+impl From<proto::tcp::TcpInvalid> for InvalidReason {
+    fn from(t: proto::tcp::TcpInvalid) -> Self {
+        InvalidReason::Tcp(t)
+    }
+}
+
+/// The result of [`Table::process`] for one packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    /// What `-m state` sees.
+    pub state: CtState,
+    /// Direction of the packet in its entry (`None` when INVALID).
+    pub dir: Option<Dir>,
+    /// The entry the packet belongs to; `None` when INVALID or when the entry was deleted by
+    /// this very packet (see `killed`).
+    pub conn: Option<ConnId>,
+    /// The entry was created by this packet and waits for [`Table::confirm`] / [`Table::discard`].
+    pub unconfirmed: bool,
+    /// The packet kept its state but its entry was deleted (RST answering a SYN, reopen).
+    pub killed: bool,
+    /// TCP state after the packet, when TCP and an entry exists or existed.
+    pub tcp_state: Option<TcpState>,
+    /// Why the packet is INVALID.
+    pub invalid: Option<InvalidReason>,
+}
+
+impl Verdict {
+    pub(crate) fn invalid(why: InvalidReason) -> Verdict {
+        Verdict {
+            state: CtState::Invalid,
+            dir: None,
+            conn: None,
+            unconfirmed: false,
+            killed: false,
+            tcp_state: None,
+            invalid: Some(why),
+        }
+    }
+}

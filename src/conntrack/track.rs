@@ -1,0 +1,269 @@
+//! Per-packet entry point: `nf_conntrack_in` and `resolve_normal_ct` (nf_conntrack_core.c).
+//!
+//! Order, as in the kernel: ICMP errors first (`nf_conntrack_icmpv4_error`: RELATED to the
+//! quoted flow or INVALID, never a new entry); then the tuple is looked up, or a new unconfirmed
+//! entry is built (`init_conntrack`, which fails for tuples that cannot be inverted and takes a
+//! matching expectation); the direction and the ctinfo are decided; the protocol tracker runs;
+//! INVALID frees an unconfirmed entry; a TCP reopen deletes the entry and starts over once;
+//! a reply sets SEEN_REPLY *after* the tracker ran. Invariant: a returned [`Verdict`] with
+//! `unconfirmed` set names the table's single pending entry.
+
+use super::entry::Conn;
+use super::proto::{generic, icmp, tcp, udp, L4Result, ProtoData};
+use super::status::Status;
+use super::table::{ConnId, Table, Template, NS};
+use super::tuple::{Dir, L4Key, Tuple, PROTO_ICMP};
+use super::{CtState, Hook, InvalidReason, L4Info, PacketInfo, Verdict};
+
+impl Table {
+    /// Tracks one packet without a raw-table template.
+    pub fn process(&mut self, pkt: &PacketInfo) -> Verdict {
+        self.process_with(pkt, &Template::default())
+    }
+
+    /// Tracks one packet (`nf_conntrack_in`). A still-pending entry of the previous packet is
+    /// discarded first: its packet can no longer be confirmed.
+    pub fn process_with(&mut self, pkt: &PacketInfo, tmpl: &Template) -> Verdict {
+        if let Some(old) = self.pending.take() {
+            self.discard(old);
+        }
+        self.gc_step(pkt.ts_ns);
+        let checked = self.params.checksum && pkt.hook == Hook::PreRouting;
+        let l4 = match pkt.l4 {
+            L4Info::Unreadable => return Verdict::invalid(InvalidReason::NoTuple),
+            L4Info::Tcp(s) => L4Key::Ports {
+                src: s.sport,
+                dst: s.dport,
+            },
+            L4Info::Udp(d) => L4Key::Ports {
+                src: d.sport,
+                dst: d.dport,
+            },
+            L4Info::Icmp(m) => {
+                if checked && !pkt.checksum_ok {
+                    return Verdict::invalid(InvalidReason::BadChecksum);
+                }
+                if m.kind > icmp::NR_ICMP_TYPES {
+                    return Verdict::invalid(InvalidReason::IcmpType);
+                }
+                if icmp::is_error(m.kind) {
+                    return self.icmp_error(pkt, &m);
+                }
+                L4Key::Icmp {
+                    id: m.id,
+                    kind: m.kind,
+                    code: m.code,
+                }
+            }
+            L4Info::Other {
+                ports: Some((src, dst)),
+            } if icmp::has_ports(pkt.proto) => L4Key::Ports { src, dst },
+            L4Info::Other { .. } => L4Key::None,
+        };
+        let tuple = Tuple {
+            src: pkt.src,
+            dst: pkt.dst,
+            proto: pkt.proto,
+            l4,
+        };
+        // One retry: the TCP tracker asks for a fresh lookup after killing a closed entry.
+        let first = self.resolve_and_track(pkt, tmpl, &tuple, checked);
+        match first {
+            Step::Done(v) => v,
+            Step::Repeat => match self.resolve_and_track(pkt, tmpl, &tuple, checked) {
+                Step::Done(v) => v,
+                Step::Repeat => Verdict::invalid(InvalidReason::NoTuple),
+            },
+        }
+    }
+
+    /// `nf_conntrack_inet_error`: find the flow the error is about.
+    fn icmp_error(&mut self, pkt: &PacketInfo, m: &icmp::Message) -> Verdict {
+        let inner = match icmp::error_lookup_tuple(m.quoted.as_ref()) {
+            Ok(t) => t,
+            Err(why) => return Verdict::invalid(why),
+        };
+        let Some((id, dir)) = self.find(&inner, pkt.ts_ns) else {
+            return Verdict::invalid(InvalidReason::IcmpErrorUnknownFlow);
+        };
+        let Some(conn) = self.get(id) else {
+            return Verdict::invalid(InvalidReason::IcmpErrorUnknownFlow);
+        };
+        // The error must be addressed to the endpoint of that direction, or a host could make
+        // arbitrary traffic RELATED by quoting someone else's flow.
+        if conn.tuple(dir).dst != pkt.dst {
+            return Verdict::invalid(InvalidReason::IcmpErrorWrongDestination);
+        }
+        Verdict {
+            state: CtState::Related,
+            dir: Some(dir),
+            conn: Some(id),
+            unconfirmed: false,
+            killed: false,
+            tcp_state: conn.tcp_state(),
+            invalid: None,
+        }
+    }
+
+    fn resolve_and_track(
+        &mut self,
+        pkt: &PacketInfo,
+        tmpl: &Template,
+        tuple: &Tuple,
+        checked: bool,
+    ) -> Step {
+        let (id, dir, fresh) = match self.find(tuple, pkt.ts_ns) {
+            Some((id, dir)) => (id, dir, false),
+            None => match self.init_conntrack(pkt, tmpl, tuple) {
+                Ok(id) => (id, Dir::Original, true),
+                Err(why) => return Step::Done(Verdict::invalid(why)),
+            },
+        };
+        let Some(conn) = self.get(id) else {
+            return Step::Done(Verdict::invalid(InvalidReason::NoTuple));
+        };
+        let state = if dir == Dir::Reply || conn.status.has(Status::SEEN_REPLY) {
+            CtState::Established
+        } else if conn.status.has(Status::EXPECTED) {
+            CtState::Related
+        } else {
+            CtState::New
+        };
+        let res = self.run_tracker(id, pkt, dir, fresh, checked);
+        let mut v = Verdict {
+            state,
+            dir: Some(dir),
+            conn: Some(id),
+            unconfirmed: fresh,
+            killed: false,
+            tcp_state: None,
+            invalid: None,
+        };
+        match res {
+            L4Result::Invalid(why) => {
+                self.discard(id);
+                return Step::Done(Verdict::invalid(why));
+            }
+            L4Result::Repeat => {
+                self.remove(id);
+                return Step::Repeat;
+            }
+            L4Result::Kill => {
+                v.tcp_state = self.get(id).and_then(Conn::tcp_state);
+                self.remove(id);
+                v.conn = None;
+                v.unconfirmed = false;
+                v.killed = true;
+                return Step::Done(v);
+            }
+            L4Result::Accept { timeout } => {
+                if let Some(c) = self.get_mut(id) {
+                    if let Some(secs) = timeout {
+                        if !c.status.has(Status::FIXED_TIMEOUT) {
+                            c.expires_ns = pkt.ts_ns.saturating_add(u64::from(secs) * NS);
+                        }
+                    }
+                    if dir == Dir::Reply {
+                        c.status.set(Status::SEEN_REPLY);
+                    }
+                    v.tcp_state = c.tcp_state();
+                }
+            }
+        }
+        if !fresh {
+            self.pending = None;
+        }
+        Step::Done(v)
+    }
+
+    /// `init_conntrack`: a new, unconfirmed entry for a tuple nobody holds.
+    fn init_conntrack(
+        &mut self,
+        pkt: &PacketInfo,
+        tmpl: &Template,
+        tuple: &Tuple,
+    ) -> Result<ConnId, InvalidReason> {
+        let reply = tuple.invert().ok_or(InvalidReason::IcmpNoInverse)?;
+        let proto = match pkt.l4 {
+            // Filled by tcp_new once tcp_error has passed.
+            L4Info::Tcp(_) => ProtoData::Tcp(tcp::TcpConn::default()),
+            L4Info::Udp(_) => udp::udp_new(pkt.ts_ns),
+            _ => ProtoData::None,
+        };
+        let mut conn = Conn {
+            tuple: [*tuple, reply],
+            status: Status::default(),
+            expires_ns: pkt.ts_ns,
+            proto,
+            helper: None,
+            master: None,
+            mark: 0,
+        };
+        if let Some(e) = self.take_expectation(tuple) {
+            conn.status.set(Status::EXPECTED);
+            conn.master = Some(e.master);
+            conn.helper = e.helper;
+            conn.mark = self.get(e.master).map_or(0, |m| m.mark);
+        } else if let Some(h) = tmpl.helper {
+            conn.helper = Some(h);
+            conn.status.set(Status::HELPER);
+        }
+        Ok(self.insert_unconfirmed(conn))
+    }
+
+    /// `nf_conntrack_handle_packet`.
+    fn run_tracker(
+        &mut self,
+        id: ConnId,
+        pkt: &PacketInfo,
+        dir: Dir,
+        fresh: bool,
+        checked: bool,
+    ) -> L4Result {
+        let params = self.params;
+        let now = pkt.ts_ns;
+        let Some(conn) = self.get_mut(id) else {
+            return L4Result::Invalid(InvalidReason::NoTuple);
+        };
+        match (&pkt.l4, &mut conn.proto) {
+            (L4Info::Tcp(seg), ProtoData::Tcp(tc)) => {
+                if let Some(why) = tcp::packet::tcp_error(seg, checked, pkt.checksum_ok) {
+                    return L4Result::Invalid(why.into());
+                }
+                if fresh {
+                    match tcp::packet::tcp_new(seg, &params) {
+                        Ok(t) => *tc = t,
+                        Err(why) => return L4Result::Invalid(why.into()),
+                    }
+                }
+                let mut remaining = conn.expires_ns.saturating_sub(now);
+                let mut ctx = tcp::packet::Ctx {
+                    status: &mut conn.status,
+                    params: &params,
+                    remaining_ns: &mut remaining,
+                };
+                let r = tcp::packet::packet(tc, &mut ctx, dir, seg);
+                if remaining < conn.expires_ns.saturating_sub(now) {
+                    conn.expires_ns = now.saturating_add(remaining);
+                }
+                r
+            }
+            (L4Info::Udp(d), ProtoData::Udp { stream_ts_ns }) => {
+                if let Some(why) = udp::udp_error(d, checked, pkt.checksum_ok) {
+                    return L4Result::Invalid(why);
+                }
+                udp::packet(*stream_ts_ns, &mut conn.status, &params, now)
+            }
+            (L4Info::Icmp(_), _) if pkt.proto == PROTO_ICMP => match conn.tuple[0].l4 {
+                L4Key::Icmp { kind, .. } => icmp::packet(kind, &params),
+                _ => L4Result::Invalid(InvalidReason::IcmpNotRequest),
+            },
+            _ => generic::packet(&params),
+        }
+    }
+}
+
+enum Step {
+    Done(Verdict),
+    Repeat,
+}

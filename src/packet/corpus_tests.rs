@@ -415,7 +415,7 @@ proptest! {
 fn unmutated_seeds_read_fully() {
     for s in seeds() {
         assert!(
-            churn(&s) > 0 || s.len() <= 48,
+            churn(s) > 0 || s.len() <= 48,
             "seed of {} bytes yields nothing",
             s.len()
         );

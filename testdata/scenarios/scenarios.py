@@ -1,0 +1,247 @@
+#!/usr/bin/python3
+"""scenarios.py -- build and verify the kernel-truth fixtures in testdata/scenarios/.
+
+Every scenario directory holds a `case.json` that says exactly how the kernel oracle
+(shared/oracle/kernel_oracle.py) was run on it, so a test harness can replay the same input
+through iptwalk and compare with `kernel.json`:
+
+    {"group": "generated|nat|sysctl|handmade|corpus",
+     "pcap": "trace.pcap" | "corpus:<file name in the corpus pcaps dir>",
+     "local": ["10.0.0.104"], "lan": ["192.168.1.0/24"],
+     "sysctl": {"nf_conntrack_tcp_loose": 0},        # non-default sysctls only
+     "fix_checksums": true,                         # false = oracle ran with --no-fix-checksums
+     "oracle_args": ["--sysctl", "nf_conntrack_tcp_loose=0"],   # everything beyond
+                                                    # --rules/--pcap/--local/--lan/--out/--counters
+     "notes": "what the case shows", ...}
+
+Subcommands (run as root with /usr/bin/python3, which has scapy):
+  gen PREFIX SEED COUNT -- GENERATOR_ARGS...   generate PREFIX_SEED_NNN with gen_scenarios.py
+  sysctl                                       (re)derive the sysctl_* variants from their sources
+  oracle [DIR...]                              run the oracle on the named (default: all) scenarios
+  check [DIR...]                               verify kernel.json exists, self_check ok, args match
+  fresh SEED COUNT OUTDIR                      random mix of local/forward/NAT scenarios + kernel.json
+
+Environment: ORACLE_DIR (default /work/shared/oracle), CORPUS_DIR (default
+/work/shared/corpus/pcaps).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ORACLE_DIR = os.environ.get("ORACLE_DIR", "/work/shared/oracle")
+CORPUS_DIR = os.environ.get("CORPUS_DIR", "/work/shared/corpus/pcaps")
+PY = "/usr/bin/python3"
+
+# The sysctl variants: (name, source scenario, sysctls, notes).  The source's rules, trace and
+# addresses are copied; only the oracle's sysctls differ.  Sources were picked so that the
+# sysctl changes at least one packet's ctstate or verdict (see README.md).
+SYSCTL_VARIANTS = [
+    ("sysctl_loose0_gen_s11_000", "gen_s11_000", {"nf_conntrack_tcp_loose": 0},
+     "stray ACK / PSH-ACK are INVALID instead of NEW; no mid-stream pickup"),
+    ("sysctl_loose0_gen_s14_001", "gen_s14_001", {"nf_conntrack_tcp_loose": 0},
+     "tcp_loose=0 on a large trace with strays and anomalies"),
+    ("sysctl_loose0_hm_tcp_loose_pickup", "hm_tcp_loose_pickup", {"nf_conntrack_tcp_loose": 0},
+     "the mid-stream pickup case with pickup disabled"),
+    ("sysctl_liberal1_gen_s11_002", "gen_s11_002", {"nf_conntrack_tcp_be_liberal": 1},
+     "out-of-window, ACK of unsent data and RST out of window become ESTABLISHED"),
+    ("sysctl_liberal1_hm_tcp_out_of_window", "hm_tcp_out_of_window", {"nf_conntrack_tcp_be_liberal": 1},
+     "window-check failures accepted under be_liberal"),
+    ("sysctl_ignrst1_hm_tcp_rst_out_of_window", "hm_tcp_rst_out_of_window",
+     {"nf_conntrack_tcp_ignore_invalid_rst": 1},
+     "an out-of-window RST is ignored (not INVALID)"),
+    ("sysctl_ignrst1_gen_s14_000", "gen_s14_000", {"nf_conntrack_tcp_ignore_invalid_rst": 1},
+     "ignore_invalid_rst on a large generated trace"),
+    ("sysctl_csum0_hm_bad_tcp_checksum", "hm_bad_tcp_checksum", {"nf_conntrack_checksum": 0},
+     "conntrack does not verify checksums: the bad-checksum SYN is NEW, not INVALID"),
+    ("sysctl_csum0_hm_bad_udp_checksum", "hm_bad_udp_checksum", {"nf_conntrack_checksum": 0},
+     "UDP with a bad checksum is tracked when checksum verification is off"),
+    ("sysctl_maxretrans0_hm_tcp_retrans_data", "hm_tcp_retrans_data", {"nf_conntrack_tcp_max_retrans": 0},
+     "max_retrans only changes timeouts (raised by the oracle), so states must not change"),
+    ("sysctl_loose0_liberal1_gen_s12_003", "gen_s12_003",
+     {"nf_conntrack_tcp_loose": 0, "nf_conntrack_tcp_be_liberal": 1},
+     "two sysctls at once"),
+]
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def dump(obj, path):
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+def read_list(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return f.read().split()
+
+
+def scenario_dirs(names):
+    if names:
+        return [os.path.join(HERE, os.path.basename(n.rstrip("/"))) for n in names]
+    return sorted(os.path.join(HERE, n) for n in os.listdir(HERE)
+                  if os.path.exists(os.path.join(HERE, n, "case.json")))
+
+
+def sysctl_args(sysctls):
+    out = []
+    for k in sorted(sysctls):
+        out += ["--sysctl", "%s=%s" % (k, sysctls[k])]
+    return out
+
+
+def pcap_path(d, case):
+    p = case.get("pcap", "trace.pcap")
+    if p.startswith("corpus:"):
+        return os.path.join(CORPUS_DIR, p[len("corpus:"):])
+    return os.path.join(d, p)
+
+
+def oracle_cmd(d, case, out, counters):
+    cmd = [PY, os.path.join(ORACLE_DIR, "kernel_oracle.py"), "--rules", os.path.join(d, "rules.v4"),
+           "--pcap", pcap_path(d, case), "--local", ",".join(case["local"]),
+           "--out", out, "--counters", counters]
+    if case.get("lan"):
+        cmd += ["--lan", ",".join(case["lan"])]
+    return cmd + list(case.get("oracle_args", []))
+
+
+def run_oracle(d):
+    """Runs the oracle for one scenario dir; returns an error string or None."""
+    case = load(os.path.join(d, "case.json"))
+    cmd = oracle_cmd(d, case, os.path.join(d, "kernel.json"), os.path.join(d, "counters.txt"))
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        return "oracle rc=%d: %s" % (r.returncode, r.stderr.strip().splitlines()[-1:] or "")
+    return check_one(d)
+
+
+def check_one(d):
+    kj = os.path.join(d, "kernel.json")
+    if not os.path.exists(kj):
+        return "no kernel.json"
+    case = load(os.path.join(d, "case.json"))
+    res = load(kj)
+    o = res["oracle"]
+    if o.get("self_check") != "ok":
+        return "self_check %r" % o.get("self_check")
+    if o.get("local") != case["local"] and o.get("local") != ",".join(case["local"]):
+        return "local mismatch %r vs %r" % (o.get("local"), case["local"])
+    for k, v in case.get("sysctl", {}).items():
+        if str(o["sysctls"].get(k)) != str(v):
+            return "sysctl %s=%r, case says %r" % (k, o["sysctls"].get(k), v)
+    if bool(o.get("checksums_fixed", True)) != bool(case.get("fix_checksums", True)):
+        return "checksums_fixed %r, case says %r" % (o.get("checksums_fixed"), case.get("fix_checksums"))
+    return None
+
+
+def write_gen_case(d, group, seed, index, gen_args):
+    sc = load(os.path.join(d, "scenario.json"))
+    case = {"group": group, "pcap": "trace.pcap", "local": read_list(os.path.join(d, "local.txt")),
+            "lan": read_list(os.path.join(d, "lan.txt")), "sysctl": {}, "fix_checksums": True,
+            "oracle_args": [],
+            "generator": {"seed": seed, "index": index, "args": gen_args},
+            "notes": "gen_scenarios.py --seed %s %s, scenario %d; %s" % (
+                seed, " ".join(gen_args), index, "; ".join(sc.get("notes", [])))}
+    dump(case, os.path.join(d, "case.json"))
+
+
+def cmd_gen(argv):
+    prefix, seed, count = argv[0], argv[1], int(argv[2])
+    gen_args = argv[4:] if len(argv) > 3 and argv[3] == "--" else argv[3:]
+    group = "nat" if prefix == "nat" else "generated"
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([PY, os.path.join(ORACLE_DIR, "gen_scenarios.py"), "--seed", seed,
+                        "--count", str(count), "--out", tmp] + gen_args, check=True,
+                       stdout=subprocess.DEVNULL)
+        for i in range(count):
+            dst = os.path.join(HERE, "%s_%s_%03d" % (prefix, seed, i))
+            shutil.rmtree(dst, ignore_errors=True)
+            shutil.copytree(os.path.join(tmp, "scenario_%03d" % i), dst)
+            write_gen_case(dst, group, seed, i, gen_args)
+            print(dst)
+    return 0
+
+
+def cmd_sysctl(_argv):
+    for name, src, sysctls, notes in SYSCTL_VARIANTS:
+        s, d = os.path.join(HERE, src), os.path.join(HERE, name)
+        scase = load(os.path.join(s, "case.json"))
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        for f in ("rules.v4", "trace.pcap", "local.txt", "lan.txt", "scenario.json"):
+            if os.path.exists(os.path.join(s, f)):
+                shutil.copy(os.path.join(s, f), os.path.join(d, f))
+        merged = dict(scase.get("sysctl", {}))
+        merged.update(sysctls)
+        args = [a for a in scase.get("oracle_args", []) if a == "--no-fix-checksums"] + sysctl_args(merged)
+        case = {"group": "sysctl", "pcap": "trace.pcap", "local": scase["local"], "lan": scase["lan"],
+                "sysctl": merged, "fix_checksums": scase.get("fix_checksums", True),
+                "oracle_args": args, "derived_from": src, "notes": notes}
+        dump(case, os.path.join(d, "case.json"))
+        print(d)
+    return 0
+
+
+def cmd_oracle(argv):
+    bad = 0
+    for d in scenario_dirs(argv):
+        err = run_oracle(d)
+        print("%-48s %s" % (os.path.basename(d), err or "ok"), flush=True)
+        bad += err is not None
+    return 1 if bad else 0
+
+
+def cmd_check(argv):
+    bad = 0
+    for d in scenario_dirs(argv):
+        err = check_one(d)
+        if err:
+            print("%-48s %s" % (os.path.basename(d), err))
+            bad += 1
+    print("%d scenarios checked, %d bad" % (len(scenario_dirs(argv)), bad))
+    return 1 if bad else 0
+
+
+def cmd_fresh(argv):
+    """COUNT random scenarios from SEED: about 40 % local, 30 % forward, 30 % NAT."""
+    seed, count, out = argv[0], int(argv[1]), argv[2]
+    gen_args = ["--forward-ratio", "0.6", "--nat-ratio", "0.5"]
+    os.makedirs(out, exist_ok=True)
+    subprocess.run([PY, os.path.join(ORACLE_DIR, "gen_scenarios.py"), "--seed", seed, "--count",
+                    str(count), "--out", out] + gen_args, check=True, stdout=subprocess.DEVNULL)
+    bad = 0
+    for i in range(count):
+        d = os.path.join(out, "scenario_%03d" % i)
+        sc = load(os.path.join(d, "scenario.json"))
+        write_gen_case(d, "nat" if sc.get("nat") else "generated", seed, i, gen_args)
+        err = run_oracle(d)
+        print("%s %s" % (d, err or "ok"), flush=True)
+        bad += err is not None
+    return 1 if bad else 0
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__)
+        return 2
+    cmds = {"gen": cmd_gen, "sysctl": cmd_sysctl, "oracle": cmd_oracle, "check": cmd_check,
+            "fresh": cmd_fresh}
+    if sys.argv[1] not in cmds:
+        print(__doc__)
+        return 2
+    return cmds[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -322,14 +322,17 @@ def _(t):
 
 @case("hm_tcp_rst_out_of_window", COUNT_ALL,
       notes="RST far outside the window is INVALID and leaves the entry ESTABLISHED; an RST "
-            "inside the window but not at the expected seq; then an exact RST closes it "
-            "(CLOSE); a packet after the RST")
+            "inside the window but not at the expected seq is ignored; an RST below the "
+            "highest seq the peer acknowledged is an 'invalid rst' (INVALID unless "
+            "tcp_ignore_invalid_rst=1); then an exact RST closes it (CLOSE); a packet after it")
 def _(t):
     c = Tcp(H, 40020, R, 80)
     c.handshake(t, "http out")
     t.add("request", c.pkt("c", "PA", b"GET / HTTP/1.0\r\n\r\n"))
     t.add("inbound RST seq+3e6 (INVALID)", c.pkt("s", "R", seq=c.nxt["s"] + 3000000))
     t.add("inbound RST seq+1000, inside the window", c.pkt("s", "R", seq=c.nxt["s"] + 1000))
+    t.add("inbound RST seq-1000, below what the client has acked ('invalid rst')",
+          c.pkt("s", "R", seq=c.nxt["s"] - 1000))
     t.add("response", c.pkt("s", "PA", b"HTTP/1.0 200 OK\r\n\r\n"))
     t.add("inbound RST at the exact seq", c.pkt("s", "R"))
     t.add("client data after the RST", c.pkt("c", "PA", b"more"))
@@ -570,8 +573,8 @@ def _(t):
     t.add("host reply id 9", IP(src=H, dst=R) / ICMP(type=0, id=9, seq=1) / Raw(bytes(56)))
     t.add("reply without a request (id 4242)", IP(src=NET, dst=H) / ICMP(type=0, id=4242, seq=1) / Raw(bytes(56)))
     t.add("reply from the wrong host for id 7", IP(src=NET, dst=H) / ICMP(type=0, id=7, seq=3) / Raw(bytes(56)))
-    t.add("timestamp request in", IP(src=R, dst=H) / ICMP(type=13, id=11, seq=1) / Raw(bytes(12)))
-    t.add("timestamp reply out", IP(src=H, dst=R) / ICMP(type=14, id=11, seq=1) / Raw(bytes(12)))
+    t.add("timestamp request in", IP(src=R, dst=H) / ICMP(type=13, id=11, seq=1, ts_ori=0, ts_rx=0, ts_tx=0))
+    t.add("timestamp reply out", IP(src=H, dst=R) / ICMP(type=14, id=11, seq=1, ts_ori=1000, ts_rx=2000, ts_tx=2000))
     t.add("router advertisement in", IP(src=GW, dst=H) / ICMP(type=9, code=0) / Raw(bytes(8)))
     t.add("outbound echo reply without a request", IP(src=H, dst=NET) / ICMP(type=0, id=99, seq=1) / Raw(bytes(8)))
 
@@ -733,7 +736,11 @@ def _(t):
 -A FORWARD -i eth0 -o eth1 -p udp -m udp --dport 5000 -j ACCEPT
 COMMIT
 """, lan=[LAN], notes="forwarded fragments are reassembled before FORWARD; the reassembled "
-                      "datagram is forwarded (and refragmented on egress)")
+                      "datagram is forwarded (and refragmented on egress).  kernel.json quirk: the "
+                      "oracle compares the egress header with the completing (non-first, portless) "
+                      "fragment, takes the unchanged source port for a NAT-chosen one and masks it "
+                      "as ~natportN in `egress` and in the first fragment's `summary`; no NAT is "
+                      "involved here")
 def _(t):
     for i, (_o, f) in enumerate(frags(big_udp(6010, 2500, src=NET, dst=LANH), [1480, 1028], 0x5001)):
         t.add("internet -> lan fragment %d of 2" % (i + 1), f)

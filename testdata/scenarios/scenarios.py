@@ -17,6 +17,7 @@ through iptwalk and compare with `kernel.json`:
 Subcommands (run as root with /usr/bin/python3, which has scapy):
   gen PREFIX SEED COUNT -- GENERATOR_ARGS...   generate PREFIX_SEED_NNN with gen_scenarios.py
   sysctl                                       (re)derive the sysctl_* variants from their sources
+  corpus [NAME...]                             (re)write rules.v4 + case.json of the corpus_* dirs
   oracle [DIR...]                              run the oracle on the named (default: all) scenarios
   check [DIR...]                               verify kernel.json exists, self_check ok, args match
   fresh SEED COUNT OUTDIR                      random mix of local/forward/NAT scenarios + kernel.json
@@ -71,6 +72,157 @@ SYSCTL_VARIANTS = [
      {"nf_conntrack_tcp_loose": 0, "nf_conntrack_tcp_be_liberal": 1},
      "two sysctls at once"),
 ]
+
+
+# Corpus scenarios: the capture stays in the corpus (third-party, mixed licences); the scenario
+# dir holds rules.v4 + case.json ("pcap": "corpus:<file>") + the oracle's output.
+def _server(*ports, icmp=False, helper=False):
+    lines = []
+    if helper:
+        lines += ["*raw", ":PREROUTING ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]",
+                  "-A PREROUTING -p tcp -m tcp --dport 21 -j CT --helper ftp",
+                  "-A OUTPUT -p tcp -m tcp --dport 21 -j CT --helper ftp", "COMMIT"]
+    lines += ["*filter", ":INPUT DROP [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]",
+              "-A INPUT -i lo -j ACCEPT",
+              "-A INPUT -m conntrack --ctstate INVALID -j DROP",
+              "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"]
+    for port in ports:
+        lines.append("-A INPUT -p tcp -m tcp --dport %d --tcp-flags FIN,SYN,RST,ACK SYN "
+                     "-m conntrack --ctstate NEW -j ACCEPT" % port)
+    if icmp:
+        lines.append("-A INPUT -p icmp -m icmp --icmp-type 8 -j ACCEPT")
+    lines += ["-A OUTPUT -m conntrack --ctstate INVALID -j DROP", "COMMIT"]
+    return "\n".join(lines) + "\n"
+
+
+def _client(out_ports=None, helper=False):
+    """INPUT DROP + ESTABLISHED,RELATED; OUTPUT open, or limited to out_ports."""
+    lines = []
+    if helper:
+        lines += ["*raw", ":PREROUTING ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]",
+                  "-A OUTPUT -p tcp -m tcp --dport 21 -j CT --helper ftp", "COMMIT"]
+    lines += ["*filter", ":INPUT DROP [0:0]", ":FORWARD DROP [0:0]",
+              ":OUTPUT %s [0:0]" % ("DROP" if out_ports else "ACCEPT"),
+              "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+              "-A INPUT -m conntrack --ctstate INVALID -j LOG --log-prefix \"invalid \"",
+              "-A OUTPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"]
+    for port in out_ports or []:
+        lines.append("-A OUTPUT -p tcp -m tcp --dport %d -j ACCEPT" % port)
+    if out_ports:
+        lines.append("-A OUTPUT -p icmp -j ACCEPT")
+    lines.append("COMMIT")
+    return "\n".join(lines) + "\n"
+
+
+LO_RULES = """*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT DROP [0:0]
+-A INPUT -i lo -p udp -m udp --dport 53 -j ACCEPT
+-A INPUT -i lo -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A INPUT -i lo -p icmp -j ACCEPT
+-A INPUT -i lo -p tcp -j ACCEPT
+-A OUTPUT -o lo -j ACCEPT
+COMMIT
+"""
+
+# (name, corpus file, local, lan, rules, extra oracle args, notes)
+CORPUS_CASES = [
+    ("corpus_ssh_session_server", "tcpdump-tcp-ssh-session.pcap", ["223.132.53.222"], [], _server(22), [],
+     "real ssh session seen from the server; includes a retransmitted FIN"),
+    ("corpus_ssh_session_client", "tcpdump-tcp-ssh-session.pcap", ["202.108.87.165"], [], _client([22]), [],
+     "the same capture seen from the client, OUTPUT restricted to ssh"),
+    ("corpus_icmp_echo", "zeek-icmp-echo-5-pings.pcap", ["172.16.133.2"], [], _client(), [],
+     "five echo request/reply pairs from the host"),
+    ("corpus_icmp_vlan", "zeek-icmp-vlan-8021q.pcap", ["192.168.123.1"], [], _server(icmp=True), [],
+     "802.1Q-tagged pings to the host (ARP records skipped)"),
+    ("corpus_icmp_port_unreach_unknown", "zeek-icmp-port-unreach-quoting-udp.pcap", ["192.168.1.1"], [],
+     _client(), [], "a lone port unreachable sent by the host, quoting a flow never seen"),
+    ("corpus_icmp_time_exceeded_unknown", "zeek-icmp-time-exceeded.pcap", ["10.0.0.2"], [], _client(), [],
+     "a lone time exceeded quoting a datagram never seen: INVALID"),
+    ("corpus_smtp_frag_needed", "zeek-smtp-with-icmp-frag-needed.pcap", ["10.10.1.4"], [], _client(), [],
+     "SMTP client with DNS and frag-needed errors quoting its segments (RELATED); the capture's other "
+     "hosts' traffic is forwarded and dropped"),
+    ("corpus_tcp_fin_before_synack", "zeek-tcp-fin-retransmission.pcap", ["10.1.30.117"], [], _client(), [],
+     "SYN, bare FIN before the SYN-ACK, FIN/ACK, RST from the server"),
+    ("corpus_tcp_handshake_reordered", "zeek-tcp-handshake-reordered.pcap", ["141.142.228.5"], [], _client(),
+     [], "SYN-ACK captured before the SYN: INVALID, then the connection proceeds"),
+    ("corpus_tcp_missing_syn", "zeek-tcp-missing-syn.pcap", ["141.42.64.125"], [], _client(), [],
+     "capture starts with the SYN-ACK: INVALID, then the host's ACK is picked up (tcp_loose)"),
+    ("corpus_tcp_rst_injection", "zeek-tcp-rst-injection.pcap", ["1.2.0.2"], [], _client(), [],
+     "a spoofed RST/ACK (ack=0) answering the SYN, then the real SYN-ACK; later RST and more data"),
+    ("corpus_tcp_syn_then_rst", "zeek-tcp-syn-then-rst.pcap", ["1.1.1.2"], [], _server(31313), [],
+     "SYN then RST from the client with no answer"),
+    ("corpus_tcp_window_scale_range", "zeek-tcp-window-scale-range.pcap", ["10.0.0.2"], [], _server(80), [],
+     "window scale option 16384 (shift > 14) in the SYN"),
+    ("corpus_tcp_rst_with_data_vlan", "suricata-tcp-rst-with-data.pcap", ["2.2.2.2"], [], _server(8080), [],
+     "802.1Q-tagged session that ends with an RST carrying data"),
+    ("corpus_tcp_truncated_header", "zeek-tcp-truncated-header.pcap", ["128.3.26.249"], [], _server(25), [],
+     "SMTP server; some segments have truncated TCP headers (bad input)"),
+    ("corpus_tcp_fast_retransmit", "zeek-tcp-fast-retransmit.pcap", ["192.168.0.27"], [], _server(80), [],
+     "HTTP server side of a fast retransmission"),
+    ("corpus_tcp_fast_open", "zeek-tcp-fast-open.pcap", ["10.99.99.45"], [], _server(80), [],
+     "TCP Fast Open: data on the SYN"),
+    ("corpus_tcp_accecn", "tcpdump-tcp-accecn-handshake.pcap", ["66.228.43.12"], [], _server(80), [],
+     "SYN with ECE/CWR/AE (AccECN); --tcp-flags FIN,SYN,RST,ACK SYN still matches"),
+    ("corpus_vlan_qinqinq", "zeek-vlan-qinqinq.pcap", ["192.150.187.43"], [], _server(80), [],
+     "triple VLAN tags around an HTTP session"),
+    ("corpus_frag_icmp_echo", "suricata-ipv4-fragments.pcap", ["2.1.1.1"], [], _server(icmp=True), [],
+     "echo request in two fragments, unfragmented reply"),
+    ("corpus_frag_tcp_overlap", "zeek-ipv4-fragmented-4.pcap", ["10.0.0.1"], [], _server(80), [],
+     "overlapping / out-of-order fragments of an HTTP request (IDS evasion style); a stray "
+     "10.0.0.1 -> 127.0.0.1 SYN first"),
+    ("corpus_frag_vlan_tcp_syn", "suricata-vlan-fragmented-tcp-syn.pcap", ["2.2.2.2"], [], _server(8080), [],
+     "802.1Q + a TCP SYN split into fragments"),
+    ("corpus_bad_tcp_checksum_lo", "zeek-ipv4-tcp-bad-checksum.pcap", ["10.0.0.104"], [], LO_RULES,
+     ["--no-fix-checksums"], "127.0.0.1 -> 127.0.0.1 TCP with a bad checksum, replayed as captured"),
+    ("corpus_bad_udp_checksum_lo", "zeek-ipv4-udp-bad-checksum.pcap", ["10.0.0.104"], [], LO_RULES,
+     ["--no-fix-checksums"], "127.0.0.1 -> 127.0.0.1 UDP with a bad checksum, replayed as captured"),
+    ("corpus_linktype_sll2_http", "suricata-linux-sll2-http.pcap", ["192.168.1.21"], [], _server(80), [],
+     "LINKTYPE_LINUX_SLL2 (276)"),
+    ("corpus_linktype_sll_nano", "tcpdump-tcp-handshake-nano-sll.pcap", ["131.155.215.69"], [],
+     _client([80]), [], "LINKTYPE_LINUX_SLL (113), nanosecond pcap"),
+    ("corpus_linktype_null_dns_lo", "tcpdump-dns-loopback-null.pcap", ["10.0.0.104"], [], LO_RULES, [],
+     "DLT_NULL loopback capture of DNS on 127.0.0.1 (local -> local via lo)"),
+    ("corpus_linktype_raw_syn_payload", "zeek-tcp-payload-on-syn-rawip.pcap", ["192.168.0.2"], [], _server(80),
+     [], "LINKTYPE_RAW (101); SYN carrying payload"),
+    ("corpus_linktype_ipv4_pings", "zeek-tcp-timeout-with-pings-rawip4.pcap", ["192.168.1.10"], [],
+     _client(), [], "LINKTYPE_IPV4 (228): a TCP connection idles while pings go by"),
+    ("corpus_linktype_sll2_icmp_self", "zeek-linux-sll2.pcap", ["192.0.2.1"], [], LO_RULES, [],
+     "LINKTYPE_LINUX_SLL2: pings to itself (local -> local), IPv6/ARP/RARP records skipped"),
+    ("corpus_ftp_active_helper", "suricata-ftp-active-port-retr.pcap", ["172.23.0.2"], [],
+     _server(21, helper=True), [], "FTP server with the ftp helper: active-mode data connections from "
+     "port 20 (OUTPUT)"),
+    ("corpus_ftp_pasv_port_helper", "zeek-ftp-ipv4-pasv-and-port.pcap", ["141.142.220.235"], [],
+     _client(helper=True), [], "FTP client with the ftp helper on OUTPUT: PORT data connections come in "
+     "RELATED"),
+    ("corpus_ftp_epsv_client_nohelper", "zeek-ftp-epsv-retr.pcap", ["141.142.228.5"], [],
+     _client([21]), [], "FTP client without the helper and OUTPUT limited to :21: the EPSV data "
+     "connection's SYN is NEW and dropped"),
+    ("corpus_malformed_ipv4_ihl", "tcpdump-malformed-ipv4-ihl.pcap", ["10.0.0.104"], [], _client(), [],
+     "bad input: IPv4 IHL < 5; the kernel drops it in ip_rcv (NOT_REACHED)"),
+    ("corpus_malformed_udp_huge_caplen", "tcpdump-malformed-udp-huge-caplen.pcap", ["10.0.0.104"], [],
+     _client(), [], "bad input: fuzzer-made record, headers filled with 0x30 bytes (NOT_REACHED)"),
+    ("corpus_empty", "tcpdump-empty.pcap", ["10.0.0.104"], [], _client(), [],
+     "a pcap with no records: no packets, zero counters"),
+]
+
+
+def cmd_corpus(argv):
+    """(Re)writes rules.v4 and case.json of the corpus_* scenarios (kernel.json: `oracle`)."""
+    only = set(argv)
+    for name, pcap, local, lan, rules, args, notes in CORPUS_CASES:
+        if only and name not in only:
+            continue
+        d = os.path.join(HERE, name)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "rules.v4"), "w") as f:
+            f.write(rules)
+        case = {"group": "corpus", "pcap": "corpus:" + pcap, "local": local, "lan": lan, "sysctl": {},
+                "fix_checksums": "--no-fix-checksums" not in args, "oracle_args": args, "notes": notes}
+        dump(case, os.path.join(d, "case.json"))
+        print(d)
+    return 0
 
 
 def load(path):
@@ -240,7 +392,7 @@ def main():
     if len(sys.argv) < 2:
         print(__doc__)
         return 2
-    cmds = {"gen": cmd_gen, "sysctl": cmd_sysctl, "oracle": cmd_oracle, "check": cmd_check,
+    cmds = {"gen": cmd_gen, "sysctl": cmd_sysctl, "corpus": cmd_corpus, "oracle": cmd_oracle, "check": cmd_check,
             "fresh": cmd_fresh}
     if sys.argv[1] not in cmds:
         print(__doc__)

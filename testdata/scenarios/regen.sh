@@ -7,9 +7,10 @@
 #   regen.sh generated            gen_* and nat_* from their seeds, then their kernel.json
 #   regen.sh handmade             make_handmade.py (hm_* dirs), then their kernel.json
 #   regen.sh sysctl               sysctl_* copied from their sources, then their kernel.json
+#   regen.sh corpus               corpus_* rules.v4/case.json rewritten, then their kernel.json
 #   regen.sh oracle [DIR...]      re-run the oracle on the named (default: all) scenarios
 #   regen.sh check [DIR...]       kernel.json present, self_check ok, sysctls as case.json says
-#   regen.sh all                  generated + handmade + sysctl + oracle on corpus_* + check
+#   regen.sh all                  generated + handmade + sysctl + corpus, then check
 #   regen.sh fresh SEED COUNT OUTDIR
 #                                 COUNT new random scenarios (local, forward and NAT mixed) from
 #                                 SEED into OUTDIR, each with case.json and kernel.json (for CI:
@@ -48,6 +49,11 @@ regen_handmade() {
   "${TOOL[@]}" oracle $(cd "$HERE" && ls -d hm_*)
 }
 
+regen_corpus() {
+  "${TOOL[@]}" corpus >/dev/null
+  "${TOOL[@]}" oracle $(cd "$HERE" && ls -d corpus_*)
+}
+
 regen_sysctl() {
   "${TOOL[@]}" sysctl >/dev/null
   "${TOOL[@]}" oracle $(cd "$HERE" && ls -d sysctl_*)
@@ -59,13 +65,14 @@ case "$cmd" in
   generated) regen_generated ;;
   handmade) regen_handmade ;;
   sysctl) regen_sysctl ;;
+  corpus) regen_corpus ;;
   oracle) "${TOOL[@]}" oracle "$@" ;;
   check) "${TOOL[@]}" check "$@" ;;
   all)
     regen_generated
     regen_handmade
     regen_sysctl
-    "${TOOL[@]}" oracle $(cd "$HERE" && ls -d corpus_*)
+    regen_corpus
     "${TOOL[@]}" check
     ;;
   fresh)
@@ -73,7 +80,7 @@ case "$cmd" in
     "${TOOL[@]}" fresh "$1" "$2" "$3"
     ;;
   *)
-    sed -n '2,20p' "$0" >&2
+    sed -n '2,22p' "$0" >&2
     exit 2
     ;;
 esac

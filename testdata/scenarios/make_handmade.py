@@ -17,7 +17,6 @@ behind eth1 in the forwarding cases.
 
 import json
 import os
-import shutil
 import struct
 import logging
 
@@ -126,10 +125,6 @@ class Trace:
 
     def add(self, label, pkt):
         self.items.append((label, pkt))
-
-
-def ip_bytes(pkt):
-    return bytes(pkt)
 
 
 def frags(pkt, sizes, ident):

@@ -170,11 +170,11 @@ def quote(pkt, n=28):
 CASES = []
 
 
-def case(name, rules, local=(H,), lan=(), sysctl=None, fix_checksums=True, notes=""):
+def case(name, rules, local=(H,), lan=(), sysctl=None, fix_checksums=True, notes="", extra_args=()):
     def deco(fn):
         CASES.append({"name": name, "rules": rules, "local": list(local), "lan": list(lan),
                       "sysctl": sysctl or {}, "fix_checksums": fix_checksums, "notes": notes,
-                      "build": fn})
+                      "extra_args": list(extra_args), "build": fn})
         return fn
     return deco
 
@@ -1160,6 +1160,252 @@ def _(t):
 
 
 # ----------------------------------------------------------------------------------------------
+# match extensions and mangling targets (deterministic ones only: no limit/hashlimit/time or
+# recent --seconds, whose results depend on wall-clock time)
+# ----------------------------------------------------------------------------------------------
+@case("hm_match_header", """*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m iprange --src-range 10.0.0.60-10.0.0.70 -j DROP
+-A INPUT -p tcp -m multiport --dports 1000:1010,2000 -j ACCEPT
+-A INPUT -p tcp -m multiport ! --ports 1:65000 -j ACCEPT
+-A INPUT -p udp -m length --length 0:40 -j ACCEPT
+-A INPUT -p udp -m length --length 1000:65535 -j DROP
+-A INPUT -m ttl --ttl-lt 10 -j DROP
+-A INPUT -m ttl --ttl-eq 200 -j ACCEPT
+-A INPUT -m tos --tos 0x10/0x3f -j ACCEPT
+-A INPUT -m dscp --dscp 0x2e -j ACCEPT
+-A INPUT -p tcp -m tcpmss --mss 1:536 -j DROP
+-A INPUT -p tcp -m ecn --ecn-tcp-cwr -j ACCEPT
+-A INPUT -m string --algo bm --string "attack" -j DROP
+-A INPUT -p icmp -m u32 --u32 "0>>22&0x3C@0>>24=0x8" -j ACCEPT
+-A INPUT -m pkttype --pkt-type broadcast -j ACCEPT
+-A INPUT -m iprange ! --dst-range 10.0.0.100-10.0.0.110 -j LOG --log-prefix "not-me "
+COMMIT
+""", notes="header matches: iprange (also negated), multiport with ranges and ! --ports, length "
+           "(IP total length), ttl, tos with mask, dscp, tcpmss (SYN option), ecn, string (bm), "
+           "u32 (ICMP type through the IHL), pkttype broadcast (never true here: the oracle "
+           "injects every frame to the interface's unicast MAC); one packet per rule")
+def _(t):
+    t.add("from 10.0.0.65 (iprange DROP)", Tcp("10.0.0.65", 50001, H, 1005).pkt("c", "S"))
+    t.add("tcp :1005 (multiport range)", Tcp(R, 50002, H, 1005).pkt("c", "S"))
+    t.add("tcp :2000 (multiport single)", Tcp(R, 50003, H, 2000).pkt("c", "S"))
+    t.add("tcp :1011 (outside the range, falls through)", Tcp(R, 50004, H, 1011).pkt("c", "S"))
+    t.add("tcp 65001 -> 65002 (! --ports 1:65000)", Tcp(R, 65001, H, 65002).pkt("c", "S"))
+    t.add("udp total length 40 (length 0:40)", IP(src=R, dst=H) / UDP(sport=1, dport=9) / Raw(bytes(12)))
+    t.add("udp total length 41 (no length rule; policy)", IP(src=R, dst=H) / UDP(sport=1, dport=9) / Raw(bytes(13)))
+    t.add("udp total length 1028 (length 1000: DROP)", IP(src=R, dst=H) / UDP(sport=1, dport=9) / Raw(bytes(1000)))
+    t.add("ttl 9 (ttl-lt 10 DROP)", IP(src=R, dst=H, ttl=9) / ICMP(type=13, id=1, ts_ori=0, ts_rx=0, ts_tx=0))
+    t.add("ttl 200 (ttl-eq)", IP(src=R, dst=H, ttl=200) / ICMP(type=13, id=2, ts_ori=0, ts_rx=0, ts_tx=0))
+    t.add("tos 0x10 (tos 0x10/0x3f)", IP(src=R, dst=H, tos=0x10) / ICMP(type=13, id=3, ts_ori=0, ts_rx=0, ts_tx=0))
+    t.add("tos 0x13 (0x13 & 0x3f != 0x10: no match)", IP(src=R, dst=H, tos=0x13) / ICMP(type=13, id=4, ts_ori=0, ts_rx=0, ts_tx=0))
+    t.add("dscp 46 = tos 0xb8", IP(src=R, dst=H, tos=0xB8) / ICMP(type=13, id=5, ts_ori=0, ts_rx=0, ts_tx=0))
+    small = Tcp(R, 50005, H, 80)
+    syn = small.pkt("c", "S")
+    syn[TCP].options = [("MSS", 536)]
+    t.add("SYN with MSS 536 (tcpmss DROP)", syn)
+    t.add("SYN with ECE+CWR (ecn --ecn-tcp-cwr)", Tcp(R, 50006, H, 80).pkt("c", "SEC"))
+    t.add("udp carrying 'attack' (string DROP)", IP(src=R, dst=H) / UDP(sport=1, dport=9) / Raw(b"xx attack xx" + bytes(20)))
+    t.add("ping (u32: ICMP type 8 through IHL)", IP(src=R, dst=H) / ICMP(type=8, id=6, seq=1) / Raw(bytes(8)))
+    t.add("ping with IP options (IHL 6: u32 still finds the type)", IP(src=R, dst=H, options=b"\x01\x01\x01\x00") / ICMP(type=8, id=7, seq=1) / Raw(bytes(8)))
+    t.add("udp to 255.255.255.255: the oracle injects to the interface MAC, so pkttype is host", IP(src=R, dst="255.255.255.255") / UDP(sport=1, dport=9) / Raw(bytes(20)))
+    t.add("udp to 10.0.0.104:9 length 48 (nothing matches: policy)", IP(src=R, dst=H) / UDP(sport=2, dport=9) / Raw(bytes(20)))
+
+
+@case("hm_match_conntrack_ext", """*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p tcp -m tcp --syn -m connlimit --connlimit-above 2 --connlimit-mask 32 -j REJECT --reject-with tcp-reset
+-A INPUT -m conntrack --ctstate NEW --ctproto udp --ctorigdstport 7777 -j ACCEPT
+-A INPUT -m conntrack --ctdir REPLY --ctreplsrc 10.0.0.1 -j ACCEPT
+-A INPUT -p tcp -m connbytes --connbytes 4: --connbytes-dir original --connbytes-mode packets -j LOG --log-prefix "4th+ "
+-A INPUT -p tcp -m connbytes --connbytes 7: --connbytes-dir both --connbytes-mode packets -j DROP
+-A INPUT -p tcp -m conntrack --ctstate ESTABLISHED --ctexpire 1:100 -j DROP
+-A INPUT -m conntrack --ctstatus ASSURED -j ACCEPT
+-A INPUT -p tcp -m conntrack --ctstate ESTABLISHED -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
+-A INPUT -p icmp -m statistic --mode nth --every 3 --packet 0 -j ACCEPT
+-A INPUT -p icmp -m quota --quota 300 -j ACCEPT
+COMMIT
+""", notes="conntrack-aware matches: connlimit (third concurrent ssh SYN from one host is reset), "
+           "conntrack --ctproto/--ctorigdstport/--ctdir/--ctreplsrc/--ctstatus/--ctexpire "
+           "(timeouts are raised to 86400 s by the oracle, so --ctexpire 1:100 never matches; "
+           "TCP is ASSURED from the handshake's last ACK), connbytes (--connbytes 7: in both "
+           "directions drops client data 3, the connection's 8th packet), statistic nth, quota "
+           "(byte budget, 100-byte pings)")
+def _(t):
+    conns = [Tcp(R, 51000 + i, H, 22) for i in range(3)]
+    for i, c in enumerate(conns):
+        t.add("ssh SYN %d from .77 (connlimit: %s)" % (i + 1, "above 2 -> reset" if i == 2 else "ok"), c.pkt("c", "S"))
+        if i < 2:
+            t.add("ssh SYN-ACK %d" % (i + 1), c.pkt("s", "SA"))
+            t.add("ssh ACK %d (the entry becomes ASSURED)" % (i + 1), c.pkt("c", "A"))
+    c = conns[0]
+    for k in range(3):
+        t.add("conn 1 client data %d (connbytes counts packets)" % (k + 1), c.pkt("c", "PA", b"x" * 10))
+        t.add("conn 1 server ACK %d" % (k + 1), c.pkt("s", "A"))
+    t.add("other host's ssh SYN (connlimit per source)", Tcp(GW, 51100, H, 22).pkt("c", "S"))
+    t.add("udp to :7777 (ctorigdstport)", IP(src=R, dst=H) / UDP(sport=5555, dport=7777) / Raw(b"x"))
+    q = IP(src=H, dst=GW) / UDP(sport=40001, dport=53) / Raw(bytes(12))
+    t.add("dns query out", q)
+    t.add("dns answer (ctdir REPLY, ctreplsrc = the gateway)", IP(src=GW, dst=H) / UDP(sport=53, dport=40001) / Raw(bytes(30)))
+    for k in range(7):
+        t.add("ping %d (statistic nth every 3, then quota 300 bytes)" % (k + 1),
+              IP(src=R, dst=H) / ICMP(type=8, id=9, seq=k + 1) / Raw(bytes(72)))
+
+
+@case("hm_match_recent_addrtype", """*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p tcp -m tcp --dport 22 -m recent --rcheck --hitcount 3 --name ssh --mask 255.255.255.255 --rsource -j DROP
+-A INPUT -p tcp -m tcp --dport 22 --syn -m recent --set --name ssh --mask 255.255.255.255 --rsource -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 23 -m recent --set --name bad --mask 255.255.255.255 --rsource -j DROP
+-A INPUT -m recent --rcheck --name bad --mask 255.255.255.255 --rsource -j REJECT --reject-with icmp-admin-prohibited
+-A INPUT -p udp -m udp --dport 6000:6001 -m recent --update --hitcount 2 --name udpd --mask 255.255.255.255 --rdest -j DROP
+-A INPUT -p udp -m udp --dport 6000 -m recent --set --name udpd --mask 255.255.255.255 --rdest -j ACCEPT
+-A INPUT -m addrtype --dst-type BROADCAST -j ACCEPT
+-A INPUT -m addrtype --dst-type MULTICAST -j ACCEPT
+-A INPUT -m addrtype --src-type LOCAL -j ACCEPT
+-A INPUT -p udp -m udp --dport 5000 -m addrtype --dst-type LOCAL --limit-iface-in -j ACCEPT
+-A FORWARD -m addrtype --dst-type UNICAST -j ACCEPT
+COMMIT
+""", lan=[LAN], notes="recent without --seconds (deterministic): --set/--rcheck --hitcount/--update "
+                      "with --rsource and --rdest (--update adds a hit only when it matches); addrtype: BROADCAST, MULTICAST, src LOCAL (lo), "
+                      "dst LOCAL --limit-iface-in (the host's address lives on eth0, so a LAN "
+                      "packet from eth1 does not match), UNICAST when forwarding, and the "
+                      "10.0.0.255 'broadcast' that is UNICAST for a host owning a /32")
+def _(t):
+    for i in range(4):
+        t.add("ssh SYN %d from .77 (recent: 4th has 3 hits -> DROP)" % (i + 1), Tcp(R, 52000 + i, H, 22).pkt("c", "S"))
+    t.add("ssh SYN from the gateway (own list entry)", Tcp(GW, 52100, H, 22).pkt("c", "S"))
+    t.add("telnet from the internet (set 'bad', DROP)", Tcp(NET, 33000, H, 23).pkt("c", "S"))
+    t.add("then http from it (rcheck 'bad' -> REJECT)", Tcp(NET, 33001, H, 80).pkt("c", "S"))
+    t.add("udp :6000 from .77 (set udpd by destination)", IP(src=R, dst=H) / UDP(sport=1, dport=6000) / Raw(b"a"))
+    t.add("udp :6001 from the gw (update: 1 hit < 2, no match and no hit added; policy)",
+          IP(src=GW, dst=H) / UDP(sport=1, dport=6001) / Raw(b"b"))
+    t.add("udp :6000 from the gw (update: still 1 hit; set adds the 2nd)", IP(src=GW, dst=H) / UDP(sport=2, dport=6000) / Raw(b"c"))
+    t.add("udp :6000 from 10.0.0.50 (update: 2 hits -> DROP)", IP(src=N50, dst=H) / UDP(sport=3, dport=6000) / Raw(b"c"))
+    t.add("broadcast udp", IP(src=N50, dst="255.255.255.255") / UDP(sport=1, dport=9) / Raw(b"d"))
+    t.add("multicast 224.0.0.1", IP(src=GW, dst="224.0.0.1") / UDP(sport=1, dport=9) / Raw(b"e"))
+    t.add("lo udp 127.0.0.1 (src LOCAL)", IP(src="127.0.0.1", dst="127.0.0.1") / UDP(sport=1, dport=9) / Raw(b"f"))
+    t.add("udp :5000 from eth0 (LOCAL --limit-iface-in)", IP(src=R, dst=H) / UDP(sport=1, dport=5000) / Raw(b"g"))
+    t.add("udp :5000 from the LAN on eth1 (limit-iface-in fails)", IP(src=LANH, dst=H) / UDP(sport=1, dport=5000) / Raw(b"h"))
+    t.add("forward internet -> lan (UNICAST)", IP(src=NET, dst=LANH) / UDP(sport=1, dport=9) / Raw(b"i"))
+    t.add("forward to 10.0.0.255 (UNICAST here)", IP(src=N50, dst="10.0.0.255") / UDP(sport=137, dport=137) / Raw(b"j"))
+
+
+@case("hm_mark_connmark", """*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xffffffff
+-A PREROUTING -m mark ! --mark 0x0 -j ACCEPT
+-A PREROUTING -p tcp -m tcp --dport 22 -j MARK --set-xmark 0x22/0xffffffff
+-A PREROUTING -s 10.0.0.0/24 -p tcp -m tcp --dport 80 -j MARK --set-xmark 0x80/0xff
+-A PREROUTING -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff
+-A OUTPUT -p udp -j MARK --set-xmark 0x7/0xffffffff
+-A OUTPUT -p icmp -j CONNMARK --set-xmark 0x5/0xffffffff
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m conntrack --ctstate ESTABLISHED -m connmark --mark 0x22 -j LOG --log-prefix "ssh-est "
+-A INPUT -m mark --mark 0x22 -j ACCEPT
+-A INPUT -m connmark --mark 0x80/0xff -j ACCEPT
+-A INPUT -m connmark --mark 0x5 -j ACCEPT
+-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A OUTPUT -m mark --mark 0x7 -j ACCEPT
+-A OUTPUT -m connmark --mark 0x5
+COMMIT
+""", notes="MARK and CONNMARK: the mark set on a connection's first packet is saved to the "
+           "entry and restored for later packets (also replies); MARK in OUTPUT; CONNMARK "
+           "--set-xmark on an ICMP flow makes its reply match -m connmark; injected packets "
+           "carry mark 0 when the user's rules run")
+def _(t):
+    c = Tcp(R, 53000, H, 22)
+    c.handshake(t, "ssh in (mark 0x22 saved to the entry)")
+    t.add("ssh data (mark restored)", c.pkt("c", "PA", b"x" * 10))
+    w = Tcp(R, 53001, H, 80)
+    w.handshake(t, "http from 10.0.0.0/24 (mark 0x80/0xff)")
+    t.add("http from the internet (no mark: policy DROP)", Tcp(NET, 33100, H, 80).pkt("c", "S"))
+    t.add("udp out (MARK 7 in mangle OUTPUT)", IP(src=H, dst=GW) / UDP(sport=40002, dport=53) / Raw(bytes(12)))
+    t.add("its answer (ESTABLISHED, no mark)", IP(src=GW, dst=H) / UDP(sport=53, dport=40002) / Raw(bytes(20)))
+    t.add("ping out (CONNMARK 5)", IP(src=H, dst=R) / ICMP(type=8, id=77, seq=1) / Raw(bytes(8)))
+    t.add("pong (connmark 5)", IP(src=R, dst=H) / ICMP(type=0, id=77, seq=1) / Raw(bytes(8)))
+
+
+@case("hm_mac_source", """*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m mac --mac-source 52:54:00:00:00:99 -j DROP
+-A INPUT -m mac ! --mac-source 52:54:00:00:00:01 -j REJECT --reject-with icmp-admin-prohibited
+-A INPUT -p udp -j ACCEPT
+COMMIT
+""", extra_args=["--keep-src-mac"],
+      notes="-m mac sees the captured source MAC only because the oracle ran with --keep-src-mac "
+            "(see case.json oracle_args)")
+def _(t):
+    def frm(mac, sport):
+        return Ether(src=mac, dst=MAC_HOST) / IP(src=R, dst=H) / UDP(sport=sport, dport=9) / Raw(b"m")
+    t.add("from the known MAC :01 (ACCEPT)", frm("52:54:00:00:00:01", 1))
+    t.add("from the banned MAC :99 (DROP)", frm("52:54:00:00:00:99", 2))
+    t.add("from another MAC :42 (REJECT)", frm("52:54:00:00:00:42", 3))
+
+
+@case("hm_nat_basic", """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -i eth0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.1.10:80
+-A PREROUTING -i eth0 -p tcp -m tcp --dport 2222 -j REDIRECT --to-ports 22
+-A PREROUTING -i eth0 -p udp -m udp --dport 5353 -j RETURN
+-A OUTPUT -d 10.0.0.200/32 -p tcp -m tcp --dport 25 -j DNAT --to-destination 192.168.1.5:2525
+-A POSTROUTING -s 192.168.1.0/24 -o eth0 -j MASQUERADE
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate DNAT -j ACCEPT
+-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -m conntrack --ctstate DNAT -d 192.168.1.10/32 -p tcp -m tcp --dport 80 -j ACCEPT
+-A FORWARD -i eth1 -o eth0 -j ACCEPT
+COMMIT
+""", lan=[LAN], notes="DNAT port forward (8080 -> 192.168.1.10:80, --ctstate DNAT), REDIRECT 2222 -> "
+                      "local :22, DNAT in OUTPUT, MASQUERADE for the LAN; the trace holds what is on "
+                      "each wire (pre-NAT on the ingress side), replies come back to the translated "
+                      "addresses; nat rules see only a connection's first packet")
+def _(t):
+    f = Tcp(NET, 34000, H, 8080)
+    t.add("internet SYN to host:8080 (DNAT)", f.pkt("c", "S"))
+    b = Tcp(NET, 34000, LANH, 80, cisn=f.nxt["c"] - 1)
+    b.nxt["c"] = f.nxt["c"]
+    t.add("lan server SYN-ACK (reply, un-DNATed on the way out)", b.pkt("s", "SA"))
+    t.add("internet ACK to host:8080", f.pkt("c", "A", ack=b.nxt["s"]))
+    t.add("internet data to host:8080", f.pkt("c", "PA", b"GET / HTTP/1.0\r\n\r\n", ack=b.nxt["s"]))
+    r = Tcp(NET, 34001, H, 2222)
+    t.add("internet SYN to host:2222 (REDIRECT to :22, --ctstate DNAT)", r.pkt("c", "S"))
+    t.add("internet SYN to host:22 directly (no DNAT: policy DROP)", Tcp(NET, 34002, H, 22).pkt("c", "S"))
+    m = Tcp(LANH, 45100, NET, 443)
+    t.add("lan SYN out (MASQUERADE to 10.0.0.104)", m.pkt("c", "S"))
+    back = Tcp(H, 45100, NET, 443, cisn=m.nxt["c"] - 1)
+    back.nxt["c"] = m.nxt["c"]
+    t.add("internet SYN-ACK to the masqueraded address (de-NAT, FORWARD)", back.pkt("s", "SA"))
+    t.add("lan ACK", m.pkt("c", "A", ack=back.nxt["s"]))
+    t.add("host SYN to 10.0.0.200:25 (DNAT in OUTPUT to 192.168.1.5:2525)", Tcp(H, 41000, "10.0.0.200", 25).pkt("c", "S"))
+    t.add("udp :5353 (nat RETURN, nothing else)", IP(src=NET, dst=H) / UDP(sport=5353, dport=5353) / Raw(b"q"))
+
+
+# ----------------------------------------------------------------------------------------------
 # writer
 # ----------------------------------------------------------------------------------------------
 def write_case(c):
@@ -1181,8 +1427,9 @@ def write_case(c):
     for i, (_label, p) in enumerate(t.items):
         src = p[IP].src if IP in p else ""
         outbound = src in c["local"] or src.startswith("127.")
-        e = Ether(src=MAC_HOST if outbound else MAC_PEER, dst=MAC_PEER if outbound else MAC_HOST) / p
-        e = Ether(bytes(e))
+        if not isinstance(p, Ether):      # a case may bring its own Ethernet header (-m mac)
+            p = Ether(src=MAC_HOST if outbound else MAC_PEER, dst=MAC_PEER if outbound else MAC_HOST) / p
+        e = Ether(bytes(p))
         e.time = 1700000000 + i // 100 + (i % 100) * 0.01
         frames.append(e)
     wrpcap(os.path.join(d, "trace.pcap"), frames)
@@ -1190,7 +1437,7 @@ def write_case(c):
         json.dump({"local": c["local"], "lan": c["lan"], "notes": [c["notes"]],
                    "labels": [lbl for lbl, _p in t.items]}, f, indent=1)
         f.write("\n")
-    args = [] if c["fix_checksums"] else ["--no-fix-checksums"]
+    args = ([] if c["fix_checksums"] else ["--no-fix-checksums"]) + c["extra_args"]
     for k in sorted(c["sysctl"]):
         args += ["--sysctl", "%s=%s" % (k, c["sysctl"][k])]
     case_json = {"group": "handmade", "pcap": "trace.pcap", "local": c["local"], "lan": c["lan"],

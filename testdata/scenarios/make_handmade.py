@@ -1406,6 +1406,96 @@ def _(t):
 
 
 # ----------------------------------------------------------------------------------------------
+# conntrack helpers (attached explicitly with -j CT --helper: nf_conntrack_helper auto-assignment
+# no longer exists)
+# ----------------------------------------------------------------------------------------------
+@case("hm_ftp_helper", """*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A OUTPUT -d 10.0.0.77/32 -p tcp -m tcp --dport 21 -j CT --helper ftp
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT
+-A INPUT -m conntrack --ctstate RELATED -m helper --helper ftp -j ACCEPT
+-A INPUT -m conntrack --ctstate RELATED -j LOG --log-prefix "related-other "
+-A OUTPUT -m conntrack --ctstate RELATED -m helper --helper ftp -j LOG --log-prefix "out-related "
+COMMIT
+""", notes="FTP helper on the host's control connection to 10.0.0.77: PORT, EPRT, PASV and EPSV "
+           "each open a RELATED data connection (-m helper --helper ftp matches it); a PORT "
+           "naming a third host creates no expectation; a second control connection to "
+           "10.0.0.1 has no helper, so its data SYN is NEW and dropped")
+def _(t):
+    c = Tcp(H, 40021, R, 21)
+    c.handshake(t, "ftp control")
+
+    def line(side, text, label):
+        t.add(label, c.pkt(side, "PA", text.encode()))
+
+    line("s", "220 ready\r\n", "banner (first server line: never parsed)")
+    line("c", "USER anonymous\r\n", "USER (first client line: never parsed)")
+    line("s", "331 password\r\n", "331")
+    line("c", "PASS x\r\n", "PASS")
+    line("s", "230 logged in\r\n", "230")
+    line("c", "PORT 10,0,0,104,156,64\r\n", "PORT 10.0.0.104:40000 (expectation)")
+    line("s", "200 PORT ok\r\n", "200")
+    d = Tcp(R, 20, H, 40000, cisn=30000000, sisn=31000000)
+    d.handshake(t, "active data conn from :20 (RELATED)")
+    t.add("active data", d.pkt("c", "PA", b"file contents\n"))
+    line("c", "EPRT |1|10.0.0.104|40001|\r\n", "EPRT 10.0.0.104:40001 (expectation)")
+    line("s", "200 EPRT ok\r\n", "200")
+    d = Tcp(R, 20, H, 40001, cisn=32000000, sisn=33000000)
+    t.add("EPRT data SYN (RELATED)", d.pkt("c", "S"))
+    t.add("host SYN-ACK", d.pkt("s", "SA"))
+    line("c", "PASV\r\n", "PASV")
+    line("s", "227 Entering Passive Mode (10,0,0,77,195,80)\r\n", "227 -> 10.0.0.77:50000 (expectation)")
+    p = Tcp(H, 40002, R, 50000, cisn=34000000, sisn=35000000)
+    t.add("passive data SYN out (RELATED)", p.pkt("c", "S"))
+    t.add("its SYN-ACK", p.pkt("s", "SA"))
+    line("c", "EPSV\r\n", "EPSV")
+    line("s", "229 Entering Extended Passive Mode (|||50001|)\r\n", "229 -> port 50001 (expectation)")
+    e = Tcp(H, 40003, R, 50001, cisn=36000000, sisn=37000000)
+    t.add("EPSV data SYN out (RELATED)", e.pkt("c", "S"))
+    t.add("its SYN-ACK", e.pkt("s", "SA"))
+    line("c", "PORT 10,0,0,50,156,66\r\n", "PORT naming 10.0.0.50 (bounce: no expectation)")
+    line("s", "200 PORT ok\r\n", "200")
+    t.add("data SYN from :20 to 10.0.0.104:40002 (nothing expected: NEW)", Tcp(R, 20, H, 40002).pkt("c", "S"))
+    o = Tcp(H, 40022, GW, 21)
+    o.handshake(t, "control to 10.0.0.1 without helper")
+    t.add("USER", o.pkt("c", "PA", b"USER a\r\n"))
+    t.add("331", o.pkt("s", "PA", b"331 pw\r\n"))
+    t.add("PORT 10.0.0.104:40004 (no helper)", o.pkt("c", "PA", b"PORT 10,0,0,104,156,68\r\n"))
+    t.add("data SYN from 10.0.0.1:20 (NEW, dropped)", Tcp(GW, 20, H, 40004).pkt("c", "S"))
+
+
+@case("hm_tftp_helper", """*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A OUTPUT -d 10.0.0.77/32 -p udp -m udp --dport 69 -j CT --helper tftp
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+COMMIT
+""", notes="TFTP helper: the server answers a read request from a new port; with the helper the "
+           "first data packet is RELATED, later ones ESTABLISHED; to 10.0.0.1 (no helper) the "
+           "answer is NEW and dropped")
+def _(t):
+    rrq = b"\x00\x01boot.img\x00octet\x00"
+    t.add("RRQ to 10.0.0.77:69", IP(src=H, dst=R) / UDP(sport=40069, dport=69) / Raw(rrq))
+    t.add("DATA 1 from 10.0.0.77:50123 (RELATED)", IP(src=R, dst=H) / UDP(sport=50123, dport=40069) / Raw(b"\x00\x03\x00\x01" + bytes(512)))
+    t.add("ACK 1", IP(src=H, dst=R) / UDP(sport=40069, dport=50123) / Raw(b"\x00\x04\x00\x01"))
+    t.add("DATA 2 (ESTABLISHED)", IP(src=R, dst=H) / UDP(sport=50123, dport=40069) / Raw(b"\x00\x03\x00\x02" + bytes(100)))
+    t.add("ACK 2", IP(src=H, dst=R) / UDP(sport=40069, dport=50123) / Raw(b"\x00\x04\x00\x02"))
+    t.add("RRQ to 10.0.0.1:69 (no helper)", IP(src=H, dst=GW) / UDP(sport=40070, dport=69) / Raw(rrq))
+    t.add("DATA 1 from 10.0.0.1:50124 (NEW, dropped)", IP(src=GW, dst=H) / UDP(sport=50124, dport=40070) / Raw(b"\x00\x03\x00\x01" + bytes(512)))
+
+
+# ----------------------------------------------------------------------------------------------
 # writer
 # ----------------------------------------------------------------------------------------------
 def write_case(c):

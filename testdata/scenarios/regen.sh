@@ -10,6 +10,8 @@
 #   regen.sh corpus               corpus_* rules.v4/case.json rewritten, then their kernel.json
 #   regen.sh oracle [DIR...]      re-run the oracle on the named (default: all) scenarios
 #   regen.sh check [DIR...]       kernel.json present, self_check ok, sysctls as case.json says
+#   regen.sh verify [DIR...]      re-run the oracle, compare with the committed kernel.json
+#                                 (UDP ASSURED ignored: it depends on replay speed); for CI
 #   regen.sh all                  generated + handmade + sysctl + corpus, then check
 #   regen.sh fresh SEED COUNT OUTDIR
 #                                 COUNT new random scenarios (local, forward and NAT mixed) from
@@ -68,6 +70,7 @@ case "$cmd" in
   corpus) regen_corpus ;;
   oracle) "${TOOL[@]}" oracle "$@" ;;
   check) "${TOOL[@]}" check "$@" ;;
+  verify) "${TOOL[@]}" verify "$@" ;;
   all)
     regen_generated
     regen_handmade
@@ -80,7 +83,7 @@ case "$cmd" in
     "${TOOL[@]}" fresh "$1" "$2" "$3"
     ;;
   *)
-    sed -n '2,22p' "$0" >&2
+    sed -n '2,24p' "$0" >&2
     exit 2
     ;;
 esac

@@ -379,8 +379,9 @@ def _(t):
 
 
 @case("hm_tcp_reopen_time_wait", COUNT_ALL,
-      notes="a new SYN on the tuple of a connection in TIME_WAIT (and one in CLOSE after an RST) "
-            "kills the old entry and starts a new one: NEW")
+      notes="a new SYN on the tuple of a connection in TIME_WAIT replaces the old entry: NEW; a "
+            "new SYN on a tuple in CLOSE (after an RST) is ESTABLISHED, the entry stays CLOSE "
+            "until the SYN-ACK (SYN_RECV) and the ACK (ESTABLISHED)")
 def _(t):
     c = Tcp(H, 40040, R, 80)
     c.handshake(t, "first")
@@ -463,8 +464,9 @@ def _(t):
 
 
 @case("hm_tcp_half_open", COUNT_ALL,
-      notes="SYN, SYN-ACK retransmitted by the host, then the client resets instead of ACKing; "
-            "and a SYN whose client answers the SYN-ACK with RST")
+      notes="the host retransmits its SYN-ACK twice before the client's ACK (SYN_RECV, then "
+            "ESTABLISHED); a second client answers the SYN-ACK with RST (CLOSE) and sends an "
+            "ACK after it")
 def _(t):
     c = Tcp(R, 50070, H, 22)
     t.add("SYN", c.pkt("c", "S"))
@@ -1103,7 +1105,8 @@ def _(t):
 -A INPUT -p udp -m udp --dport 0 -j ACCEPT
 COMMIT
 """, notes="UDP: request/response (ESTABLISHED), response from the wrong port (NEW), a stream "
-           "seen in both directions several times (ASSURED), inbound syslog, zero-length "
+           "seen in both directions several times (not ASSURED: UDP is assured only 2 s of wall "
+           "time after the first packet), inbound syslog, zero-length "
            "datagrams, port 0")
 def _(t):
     q = IP(src=H, dst="8.8.8.8") / UDP(sport=40053, dport=53) / Raw(bytes(20))

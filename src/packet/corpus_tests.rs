@@ -283,8 +283,13 @@ fn corpus_summaries_match_oracle_functions() {
     assert!(compared > 1100, "compared {compared}");
 }
 
-/// Captures to mutate: the corpus when present, else a small synthetic one.
-fn seeds() -> Vec<Vec<u8>> {
+/// Captures to mutate (read once): the corpus when present, plus a small synthetic one.
+fn seeds() -> &'static [Vec<u8>] {
+    static SEEDS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    SEEDS.get_or_init(load_seeds)
+}
+
+fn load_seeds() -> Vec<Vec<u8>> {
     let mut v: Vec<Vec<u8>> = shared("corpus/pcaps")
         .map(|d| {
             pcaps(&d)
@@ -393,11 +398,15 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    // PROPTEST_CASES raises the count for a longer run.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400),
+        ..ProptestConfig::default()
+    })]
     #[test]
     fn mutated_captures_never_panic(pick in any::<usize>(), muts in proptest::collection::vec(mutation(), 1..8)) {
         let seeds = seeds();
-        let seed = seeds.get(pick % seeds.len()).cloned().unwrap_or_default();
+        let seed = seeds.get(pick % seeds.len().max(1)).cloned().unwrap_or_default();
         churn(&apply(seed, &muts));
     }
 }
@@ -406,7 +415,7 @@ proptest! {
 fn unmutated_seeds_read_fully() {
     for s in seeds() {
         assert!(
-            churn(&s) > 0 || s.len() <= 48,
+            churn(s) > 0 || s.len() <= 48,
             "seed of {} bytes yields nothing",
             s.len()
         );

@@ -77,7 +77,9 @@ pub enum Outcome<'a> {
     NotFragment,
     /// Stored, waiting for the rest.
     Held,
-    /// The datagram is complete: its IPv4 bytes (decode with `decode_ipv4`).
+    /// The datagram is complete: its IPv4 bytes (decode with `decode_ipv4`). This is what
+    /// the hooks after defrag see; the replay's per-record summary stays the captured
+    /// fragment's, as in the oracle.
     Complete(&'a [u8]),
     Dropped(DropReason),
 }
@@ -144,7 +146,10 @@ impl Defrag {
         self.queues.len()
     }
 
-    /// Feeds one decoded packet seen at `ts_ns` (capture time) by defrag user `user`.
+    /// Feeds one decoded packet seen at `ts_ns` (capture time) by defrag user `user`
+    /// ([`USER_CONNTRACK_IN`] in PREROUTING, [`USER_CONNTRACK_OUT`] in OUTPUT). As in the
+    /// kernel, the caller has already dropped packets `ip_rcv_core` rejects (bad header
+    /// checksum); packets with a [`Packet::problem`] are refused here as `Malformed`.
     pub fn feed(&mut self, ts_ns: i128, user: u32, pkt: &Packet<'_>) -> Outcome<'_> {
         let ip = &pkt.ip;
         if !ip.is_fragment() {

@@ -112,6 +112,19 @@ impl<'a> Ipv4<'a> {
     pub fn has_options(&self) -> bool {
         self.ihl() > 5
     }
+    /// The options as (type, data) pairs; see [`Ipv4Options`].
+    pub fn options_iter(&self) -> Ipv4Options<'a> {
+        Ipv4Options {
+            rest: self.options(),
+            malformed: false,
+        }
+    }
+    /// A loose or strict source route option is present (`ip_rcv_options` drops such packets
+    /// unless `accept_source_route` is set, which it is not by default).
+    pub fn has_source_route(&self) -> bool {
+        self.options_iter()
+            .any(|(t, _)| t == OPT_LSRR || t == OPT_SSRR)
+    }
     /// The header checksum verifies (`ip_fast_csum(iph, ihl) == 0`); false if the header is
     /// shorter than IHL says or IHL < 5.
     pub fn header_checksum_ok(&self) -> bool {
@@ -126,6 +139,49 @@ impl<'a> Ipv4<'a> {
             return &[];
         }
         self.bytes.get(self.header_len()..).unwrap_or(&[])
+    }
+}
+
+/// Option types of a source route (RFC 791): loose and strict.
+pub const OPT_LSRR: u8 = 131;
+pub const OPT_SSRR: u8 = 137;
+
+/// Iterator over IPv4 options as `(type, data)`; NOP is skipped, End of Option List stops it.
+/// A length below 2 or past the header ends the walk and sets [`Ipv4Options::malformed`]
+/// (`ip_options_compile` rejects the packet then).
+#[derive(Debug, Clone)]
+pub struct Ipv4Options<'a> {
+    rest: &'a [u8],
+    /// Set once a structurally broken option was met.
+    pub malformed: bool,
+}
+
+impl<'a> Iterator for Ipv4Options<'a> {
+    type Item = (u8, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let (&kind, after) = self.rest.split_first()?;
+            match kind {
+                0 => {
+                    self.rest = &[];
+                    return None;
+                }
+                1 => {
+                    self.rest = after;
+                    continue;
+                }
+                _ => {}
+            }
+            let len = after.first().map_or(0, |l| usize::from(*l));
+            let Some(data) = self.rest.get(2..len).filter(|_| len >= 2) else {
+                self.rest = &[];
+                self.malformed = true;
+                return None;
+            };
+            self.rest = self.rest.get(len..).unwrap_or(&[]);
+            return Some((kind, data));
+        }
     }
 }
 
@@ -167,6 +223,26 @@ mod tests {
         assert_eq!(v.payload(), &[1, 2, 3, 4, 5, 6, 7, 8]);
         assert!(!v.has_options() && v.options().is_empty());
         assert!(!v.header_checksum_ok());
+    }
+
+    #[test]
+    fn options() {
+        let mut b = HDR.to_vec();
+        b[0] = 0x48;
+        b[2..4].copy_from_slice(&36u16.to_be_bytes());
+        // NOP, router alert (148, len 4), LSRR with one address; then 4 payload bytes.
+        b.extend_from_slice(&[1, 148, 4, 0, 0, 131, 7, 4, 10, 0, 0, 9]);
+        b.extend_from_slice(&[0; 4]);
+        let v = Ipv4::new(&b).unwrap();
+        assert!(v.has_options());
+        let got: Vec<(u8, &[u8])> = v.options_iter().collect();
+        assert_eq!(got, [(148, &[0u8, 0][..]), (131, &[4, 10, 0, 0, 9][..])]);
+        assert!(v.has_source_route());
+        b[26] = 30; // the LSRR length runs past the header
+        let v = Ipv4::new(&b).unwrap();
+        let mut it = v.options_iter();
+        assert_eq!(it.by_ref().count(), 1);
+        assert!(it.malformed && !v.has_source_route());
     }
 
     #[test]

@@ -34,7 +34,11 @@ pub fn run(script: &str) {
 }
 
 /// Runs a script starting from the given sysctls.
+///
+/// With `IPTWALK_DSL_EXPORT=DIR` every script is also written to `DIR/<test>-<n>.dsl`, so that
+/// an outside tool can replay the same sequences through the kernel oracle.
 pub fn run_with(params: Params, script: &str) {
+    export(script);
     let mut t = Table::new(params);
     let mut now: u64 = 1_000_000_000;
     for raw in script.split(['\n', ';']) {
@@ -57,6 +61,20 @@ pub fn run_with(params: Params, script: &str) {
         now += 1_000_000;
         step(&mut t, line, now);
     }
+}
+
+fn export(script: &str) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let Ok(dir) = std::env::var("IPTWALK_DSL_EXPORT") else {
+        return;
+    };
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("case")
+        .replace("::", "-");
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    std::fs::write(format!("{dir}/{test}-{n}.dsl"), script).expect("export");
 }
 
 struct Step {

@@ -3,8 +3,8 @@
 //! nf_conntrack_proto_tcp.c.
 //!
 //! Kernel truth: every script here was replayed through the real kernel (Linux 6.18) with
-//! `oracle_replay.py`; 47 of the 53 scripts are replayable and all 47 agree step by step (the
-//! other 6 need pcap time: `wait`, or an OUTPUT-path checksum). Surprises found on the way are
+//! `oracle_replay.py`; 49 of the 59 scripts are replayable and all 49 agree step by step (the
+//! other 10 need pcap time, `wait`, or an OUTPUT-path checksum). Surprises found on the way are
 //! commented at the cases: an ICMP error quoting a packet nobody sent is still RELATED
 //! (`nf_conntrack_inet_error` only checks the lookup and the outer destination); with
 //! `nf_conntrack_tcp_ignore_invalid_rst=1` an inexact RST keeps ESTABLISHED rather than closing;
@@ -350,4 +350,48 @@ fn generic_protocols() {
          reply proto=50 -> ESTABLISHED - seen_reply
          wait 601
          orig proto=50 -> NEW - !seen_reply");
+}
+
+#[test]
+fn reject_with_tcp_reset_closes_an_existing_connection() {
+    // nf_send_reset -> nf_ct_set_closing: CLOSE, later packets still ESTABLISHED.
+    after_handshake(
+        "orig PA seq=101 ack=501 len=10 reject -> ESTABLISHED CLOSE
+         reply A seq=501 ack=101 -> ESTABLISHED CLOSE",
+    );
+    // A rejected SYN has no confirmed entry to close: it simply never exists.
+    run("orig S seq=100 reject -> NEW gone
+         orig S seq=100 -> NEW SYN_SENT");
+}
+
+#[test]
+fn unacknowledged_data_shortens_the_timeout() {
+    // DATA_UNACKNOWLEDGED: timeouts[TCP_CONNTRACK_UNACK] (300 s) instead of 5 days.
+    after_handshake(
+        "orig PA seq=101 ack=501 len=10 -> ESTABLISHED ESTABLISHED
+         wait 301
+         reply A seq=501 ack=111 -> NEW ESTABLISHED dir=orig",
+    );
+    after_handshake(
+        "orig PA seq=101 ack=501 len=10 -> ESTABLISHED ESTABLISHED
+         reply A seq=501 ack=111 -> ESTABLISHED ESTABLISHED
+         wait 301
+         reply A seq=501 ack=111 -> ESTABLISHED ESTABLISHED dir=reply",
+    );
+}
+
+#[test]
+fn retransmissions_shorten_the_timeout() {
+    // Identical ACKs count in tcp_in_window; at nf_conntrack_tcp_max_retrans (3) the
+    // timeout drops to nf_conntrack_tcp_timeout_max_retrans (300 s). No data is in flight, so
+    // the unacknowledged clock plays no part.
+    let ack = "reply A seq=501 ack=101 -> ESTABLISHED ESTABLISHED\n";
+    after_handshake(&format!(
+        "{}wait 301\norig A seq=101 ack=501 -> NEW ESTABLISHED",
+        ack.repeat(4)
+    ));
+    after_handshake(&format!(
+        "{}wait 301\norig A seq=101 ack=501 -> ESTABLISHED ESTABLISHED",
+        ack.repeat(3)
+    ));
 }

@@ -8,6 +8,8 @@
 //!   numbers); `icmp-error TYPE[/CODE] quote=udp|tcp|icmp about=orig|reply [to=ADDR]`;
 //!   `proto=N` for the generic tracker.
 //! * `drop`: the packet is dropped by the ruleset, so a new entry is discarded, not confirmed.
+//! * `reject`: REJECT `--reject-with tcp-reset`: `nf_send_reset` closes a confirmed entry
+//!   (`nf_ct_set_closing`), then the packet is dropped.
 //! * expectations: `NEW|ESTABLISHED|RELATED|INVALID`, then optionally the TCP state of the
 //!   flow's entry after the packet, `-` for "entry exists, not TCP", or `gone` (no entry), then
 //!   `dir=orig|reply`, `assured`, `!assured`, `seen_reply`, `!seen_reply`.
@@ -80,6 +82,7 @@ fn export(script: &str) {
 struct Step {
     pkt: PacketInfo,
     drop: bool,
+    reject: bool,
     flow: Tuple,
 }
 
@@ -89,8 +92,11 @@ fn step(t: &mut Table, line: &str, now: u64) {
         .unwrap_or_else(|| panic!("no `->` in `{line}`"));
     let st = parse_packet(lhs, now);
     let v = t.process(&st.pkt);
+    if let Some(id) = v.conn.filter(|_| st.reject) {
+        t.set_closing(id, now);
+    }
     if let Some(id) = v.conn.filter(|_| v.unconfirmed) {
-        if st.drop {
+        if st.drop || st.reject {
             t.discard(id);
         } else {
             t.confirm(id).expect("confirm");
@@ -236,6 +242,7 @@ fn parse_packet(lhs: &str, now: u64) -> Step {
     Step {
         pkt,
         drop: rest.contains(&"drop"),
+        reject: rest.contains(&"reject"),
         flow,
     }
 }

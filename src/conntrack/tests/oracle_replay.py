@@ -7,7 +7,8 @@ Usage (as root, Debian python3 with scapy):
 
 Every script becomes a pcap (10.0.0.1:40000 is the remote client on the wire, 10.0.0.2:80 the
 firewall host itself, so `orig` packets go PREROUTING -> INPUT and `reply` packets OUTPUT) and an
-accept-all ruleset; `drop` steps get a `-m statistic --mode nth` DROP rule for exactly that packet,
+accept-all ruleset; `drop` steps get a `-m statistic --mode nth` DROP rule for exactly that packet (`reject`: a
+REJECT --reject-with tcp-reset rule),
 `csum=bad` steps a corrupted checksum with --no-fix-checksums, `set` lines become --sysctl.
 Scripts with `wait` (timeouts: the oracle replays in real time) or `hook=out` are skipped.
 Prints OK/DIFF per script, comparing the ctstate, ctdir and the entry's state afterwards.
@@ -91,6 +92,9 @@ def replay(path):
         if " drop" in " " + lhs:
             chain = "INPUT" if d == "orig" else "OUTPUT"
             rules.append("-A %s -m statistic --mode nth --every 1000000 --packet %d -j DROP" % (chain, n_in[d]))
+        if " reject" in " " + lhs and d == "orig":
+            rules.append("-A INPUT -p tcp -m statistic --mode nth --every 1000000 --packet %d "
+                         "-j REJECT --reject-with tcp-reset" % n_in[d])
         n_in[d] += 1
         if "csum=bad" in lhs:
             ip = IP(bytes(ip))

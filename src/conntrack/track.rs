@@ -130,7 +130,7 @@ impl Table {
             CtState::New
         };
         let res = self.run_tracker(id, pkt, dir, fresh, checked);
-        let mut v = Verdict {
+        let v = Verdict {
             state,
             dir: Some(dir),
             conn: Some(id),
@@ -139,14 +139,19 @@ impl Table {
             tcp_state: None,
             invalid: None,
         };
+        self.apply(id, dir, res, v, pkt.ts_ns)
+    }
+
+    /// Applies a tracker's result: free, kill, retry, or refresh and mark SEEN_REPLY.
+    fn apply(&mut self, id: ConnId, dir: Dir, res: L4Result, mut v: Verdict, now_ns: u64) -> Step {
         match res {
             L4Result::Invalid(why) => {
                 self.discard(id);
-                return Step::Done(Verdict::invalid(why));
+                Step::Done(Verdict::invalid(why))
             }
             L4Result::Repeat => {
                 self.remove(id);
-                return Step::Repeat;
+                Step::Repeat
             }
             L4Result::Kill => {
                 v.tcp_state = self.get(id).and_then(Conn::tcp_state);
@@ -154,26 +159,22 @@ impl Table {
                 v.conn = None;
                 v.unconfirmed = false;
                 v.killed = true;
-                return Step::Done(v);
+                Step::Done(v)
             }
             L4Result::Accept { timeout } => {
                 if let Some(c) = self.get_mut(id) {
-                    if let Some(secs) = timeout {
-                        if !c.status.has(Status::FIXED_TIMEOUT) {
-                            c.expires_ns = pkt.ts_ns.saturating_add(u64::from(secs) * NS);
-                        }
+                    if let Some(secs) = timeout.filter(|_| !c.status.has(Status::FIXED_TIMEOUT)) {
+                        c.expires_ns = now_ns.saturating_add(u64::from(secs) * NS);
                     }
+                    // nf_conntrack_in sets SEEN_REPLY after the tracker ran.
                     if dir == Dir::Reply {
                         c.status.set(Status::SEEN_REPLY);
                     }
                     v.tcp_state = c.tcp_state();
                 }
+                Step::Done(v)
             }
         }
-        if !fresh {
-            self.pending = None;
-        }
-        Step::Done(v)
     }
 
     /// `init_conntrack`: a new, unconfirmed entry for a tuple nobody holds.

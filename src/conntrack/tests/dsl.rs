@@ -161,78 +161,23 @@ fn parse_packet(lhs: &str, now: u64) -> Step {
     };
     let rest = toks.get(1..).unwrap_or(&[]);
     let kind = *rest.first().expect("packet kind");
-    let (src, dst) = if dir == Dir::Original { (A, B) } else { (B, A) };
-    let (ps, pd) = if dir == Dir::Original {
-        (PA, PB)
+    let ((src, ps), (dst, pd)) = if dir == Dir::Original {
+        ((A, PA), (B, PB))
     } else {
-        (PB, PA)
+        ((B, PB), (A, PA))
     };
-    let sport = num(rest, "sport", ps);
-    let dport = num(rest, "dport", pd);
+    let (proto, l4) = l4_of(kind, rest, num(rest, "sport", ps), num(rest, "dport", pd));
+    let dst = kv(rest, "to").map_or(IpAddr::V4(dst), |to| to.parse().expect("to=ADDR"));
     let hook = if rest.contains(&"hook=out") {
         Hook::LocalOut
     } else {
         Hook::PreRouting
     };
     let checksum_ok = !rest.contains(&"csum=bad");
-    let (proto, l4) = match kind {
-        "udp" => {
-            let len = num(rest, "len", 10u16);
-            (
-                17,
-                L4Info::Udp(UdpDatagram {
-                    sport,
-                    dport,
-                    length_field: 8 + len,
-                    l4_len: 8 + u32::from(len),
-                }),
-            )
-        }
-        "icmp" => (1, L4Info::Icmp(icmp_query(rest))),
-        "icmp-error" => (1, L4Info::Icmp(icmp_error(rest))),
-        k if k.starts_with("proto=") => (num(rest, "proto", 50u8), L4Info::Other { ports: None }),
-        flagstr => (6, L4Info::Tcp(tcp_segment(flagstr, rest, sport, dport))),
-    };
-    let mut dst_ip = IpAddr::V4(dst);
-    if let Some(to) = kv(rest, "to") {
-        dst_ip = to.parse().expect("to=ADDR");
-    }
-    let flow_l4 = match (proto, &l4) {
-        (1, L4Info::Icmp(m)) => {
-            // The flow is keyed by the request: a reply names it through the inverse type.
-            let kind = if dir == Dir::Reply {
-                icmp_inverse_type(m.kind).unwrap_or(m.kind)
-            } else {
-                m.kind
-            };
-            L4Key::Icmp {
-                id: m.id,
-                kind,
-                code: m.code,
-            }
-        }
-        (6 | 17, _) => L4Key::Ports { src: PA, dst: PB },
-        _ => L4Key::None,
-    };
-    let flow_proto = if kind == "icmp-error" {
-        quote_proto(rest)
-    } else {
-        proto
-    };
-    let flow_l4 = if kind == "icmp-error" {
-        quote_flow_key(rest)
-    } else {
-        flow_l4
-    };
-    let flow = Tuple {
-        src: IpAddr::V4(A),
-        dst: IpAddr::V4(B),
-        proto: flow_proto,
-        l4: flow_l4,
-    };
+    let flow = flow_of(kind, proto, &l4, dir, rest);
     let pkt = PacketInfo {
         src: IpAddr::V4(src),
-        dst: dst_ip,
+        dst,
         proto,
         l4,
         ts_ns: now,
@@ -244,6 +189,56 @@ fn parse_packet(lhs: &str, now: u64) -> Step {
         drop: rest.contains(&"drop"),
         reject: rest.contains(&"reject"),
         flow,
+    }
+}
+
+fn l4_of(kind: &str, rest: &[&str], sport: u16, dport: u16) -> (u8, L4Info) {
+    match kind {
+        "udp" => {
+            let len = num(rest, "len", 10u16);
+            let d = UdpDatagram {
+                sport,
+                dport,
+                length_field: 8 + len,
+                l4_len: 8 + u32::from(len),
+            };
+            (17, L4Info::Udp(d))
+        }
+        "icmp" => (1, L4Info::Icmp(icmp_query(rest))),
+        "icmp-error" => (1, L4Info::Icmp(icmp_error(rest))),
+        k if k.starts_with("proto=") => (num(rest, "proto", 50u8), L4Info::Other { ports: None }),
+        flagstr => (6, L4Info::Tcp(tcp_segment(flagstr, rest, sport, dport))),
+    }
+}
+
+/// The tuple of the flow a step is about (whose entry the expectations describe).
+fn flow_of(kind: &str, proto: u8, l4: &L4Info, dir: Dir, rest: &[&str]) -> Tuple {
+    let (proto, l4) = match (kind, l4) {
+        ("icmp-error", _) => (quote_proto(rest), quote_flow_key(rest)),
+        (_, L4Info::Icmp(m)) => {
+            // The flow is keyed by the request: a reply names it through the inverse type.
+            let kind = if dir == Dir::Reply {
+                icmp_inverse_type(m.kind).unwrap_or(m.kind)
+            } else {
+                m.kind
+            };
+            (
+                proto,
+                L4Key::Icmp {
+                    id: m.id,
+                    kind,
+                    code: m.code,
+                },
+            )
+        }
+        (_, L4Info::Tcp(_) | L4Info::Udp(_)) => (proto, L4Key::Ports { src: PA, dst: PB }),
+        _ => (proto, L4Key::None),
+    };
+    Tuple {
+        src: IpAddr::V4(A),
+        dst: IpAddr::V4(B),
+        proto,
+        l4,
     }
 }
 

@@ -74,6 +74,7 @@ pub use proto::tcp::{Segment as TcpSegment, TcpOptions, TcpState};
 pub use proto::udp::Datagram as UdpDatagram;
 pub use status::Status;
 pub use table::{ConfirmError, ConnId, Expectation, Table, Template};
+pub use track::packet_tuple;
 pub use tuple::{Dir, L4Key, Tuple};
 
 /// The hook at which conntrack sees the packet; checksums are verified only in PREROUTING.

@@ -12,14 +12,12 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use super::pcap;
-use crate::conntrack::tuple::{L4Key, Tuple};
-use crate::conntrack::{HelperKind, Hook, L4Info, PacketInfo, Params, QuotedL4, Table, Template};
+use crate::conntrack::{HelperKind, Hook, Params, Table, Template};
 
 #[derive(Default, Debug)]
 struct Tally {
@@ -157,62 +155,6 @@ fn params_of(oracle: &Value) -> Params {
     p
 }
 
-/// The tuple the oracle's `get_for_packet` asks ctnetlink about.
-fn query_tuple(pkt: &PacketInfo) -> Option<Tuple> {
-    let (src, dst, proto, l4): (IpAddr, IpAddr, u8, L4Key) = match pkt.l4 {
-        L4Info::Tcp(s) => (
-            pkt.src,
-            pkt.dst,
-            6,
-            L4Key::Ports {
-                src: s.sport,
-                dst: s.dport,
-            },
-        ),
-        L4Info::Udp(d) => (
-            pkt.src,
-            pkt.dst,
-            17,
-            L4Key::Ports {
-                src: d.sport,
-                dst: d.dport,
-            },
-        ),
-        L4Info::Icmp(m) => match m.quoted {
-            Some(q) => {
-                let l4 = match q.l4 {
-                    QuotedL4::Ports { src, dst } => L4Key::Ports { src, dst },
-                    QuotedL4::Icmp { kind, code, id } => L4Key::Icmp { id, kind, code },
-                    QuotedL4::Other => L4Key::None,
-                    QuotedL4::Truncated => return None,
-                };
-                (q.src, q.dst, q.proto, l4)
-            }
-            None => (
-                pkt.src,
-                pkt.dst,
-                1,
-                L4Key::Icmp {
-                    id: m.id,
-                    kind: m.kind,
-                    code: m.code,
-                },
-            ),
-        },
-        L4Info::Other {
-            ports: Some((src, dst)),
-        } => (pkt.src, pkt.dst, pkt.proto, L4Key::Ports { src, dst }),
-        L4Info::Other { ports: None } => (pkt.src, pkt.dst, pkt.proto, L4Key::None),
-        L4Info::Unreadable => return None,
-    };
-    Some(Tuple {
-        src,
-        dst,
-        proto,
-        l4,
-    })
-}
-
 fn rejected_with_reset(p: &Value) -> bool {
     p["reject_with"] == "tcp-reset"
         || p["hooks"]
@@ -255,7 +197,7 @@ fn replay(dir: &Path, rules: &str, tally: &mut Tally) {
                 table.set_closing(id, ts);
             }
         }
-        let after = query_tuple(&pkt).and_then(|t| table.view_of_tuple(&t, ts));
+        let after = table.view_for_packet(&pkt);
         let after = serde_json::to_value(&after).unwrap();
         let want_dir = p["ctdir"].as_str();
         let got_dir = v.dir.map(|d| d.name());

@@ -371,7 +371,13 @@ impl Table {
             .filter(|c| c.status.has(Status::CONFIRMED) && !expired(c, now_ns))
             .map(Conn::view)
             .collect();
-        v.sort_by_cached_key(|e| serde_json::to_string(e).unwrap_or_default());
+        // The oracle sorts by `json.dumps(entry, sort_keys=True)`; serde_json's `Value` keeps
+        // object keys sorted, which gives the same order.
+        v.sort_by_cached_key(|e| {
+            serde_json::to_value(e)
+                .map(|j| j.to_string())
+                .unwrap_or_default()
+        });
         v
     }
 }

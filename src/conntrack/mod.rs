@@ -179,6 +179,26 @@ pub enum InvalidReason {
     IcmpErrorWrongDestination,
 }
 
+impl std::fmt::Display for InvalidReason {
+    /// The kernel's `nf_l4proto_log_invalid` wording, for traces and reports.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = match self {
+            InvalidReason::NoTuple => "no tuple (layer-4 header missing or fragment)",
+            InvalidReason::Truncated => "truncated packet",
+            InvalidReason::BadChecksum => "bad checksum",
+            InvalidReason::UdpLength => "truncated/malformed packet",
+            InvalidReason::Tcp(t) => return write!(f, "{t}"),
+            InvalidReason::IcmpType => "invalid icmp type",
+            InvalidReason::IcmpNoInverse => "icmp type has no reply type (can't invert tuple)",
+            InvalidReason::IcmpNotRequest => "icmp: can't create new conn with this type",
+            InvalidReason::IcmpErrorQuote => "icmp error: quoted packet unusable",
+            InvalidReason::IcmpErrorUnknownFlow => "icmp error about no known connection",
+            InvalidReason::IcmpErrorWrongDestination => "icmp error: outer daddr != inner",
+        };
+        f.write_str(s)
+    }
+}
+
 impl From<proto::tcp::TcpInvalid> for InvalidReason {
     fn from(t: proto::tcp::TcpInvalid) -> Self {
         InvalidReason::Tcp(t)

@@ -397,3 +397,24 @@ fn retransmissions_shorten_the_timeout() {
         ack.repeat(3)
     ));
 }
+
+#[test]
+fn invalid_reasons_read_like_the_kernel_log() {
+    use crate::conntrack::proto::tcp::window::WindowIssue;
+    use crate::conntrack::proto::tcp::{Event, TcpInvalid, TcpState};
+    use crate::conntrack::InvalidReason;
+    let w = InvalidReason::Tcp(TcpInvalid::Window(WindowIssue::SeqOverUpperBound));
+    assert_eq!(
+        w.to_string(),
+        "SEQ is over upper bound (over the window of the receiver)"
+    );
+    let t = InvalidReason::Tcp(TcpInvalid::Transition {
+        state: TcpState::None,
+        event: Event::SynAck,
+    });
+    assert_eq!(t.to_string(), "packet (SynAck) invalid in state NONE");
+    assert_eq!(
+        InvalidReason::IcmpErrorUnknownFlow.to_string(),
+        "icmp error about no known connection"
+    );
+}

@@ -39,6 +39,22 @@ pub enum TcpInvalid {
     Window(WindowIssue),
 }
 
+impl std::fmt::Display for TcpInvalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TcpInvalid::Truncated => f.write_str("truncated packet"),
+            TcpInvalid::BadChecksum => f.write_str("bad checksum"),
+            TcpInvalid::BadFlags => f.write_str("invalid tcp flag combination"),
+            TcpInvalid::CannotCreate => f.write_str("invalid new"),
+            TcpInvalid::Transition { state, event } => {
+                write!(f, "packet ({event:?}) invalid in state {}", state.name())
+            }
+            TcpInvalid::Rst => f.write_str("invalid rst"),
+            TcpInvalid::Window(w) => write!(f, "{w}"),
+        }
+    }
+}
+
 /// Per-connection TCP data (`struct ip_ct_tcp`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TcpConn {

@@ -104,6 +104,25 @@ pub enum WindowIssue {
     AckUnderLowerBound,
 }
 
+impl std::fmt::Display for WindowIssue {
+    /// The messages of `tcp_in_window`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WindowIssue::Overshot => "bytes more than expected",
+            WindowIssue::SeqOverUpperBound => {
+                "SEQ is over upper bound (over the window of the receiver)"
+            }
+            WindowIssue::AckOverUpperBound => "ACK is over upper bound (ACKed data not seen yet)",
+            WindowIssue::SeqUnderLowerBound => {
+                "SEQ is under lower bound (already ACKed data retransmitted)"
+            }
+            WindowIssue::AckUnderLowerBound => {
+                "ignored ACK under lower bound (possible overly delayed)"
+            }
+        })
+    }
+}
+
 const MAXACKWINCONST: u32 = 66000;
 
 fn max_ack_window(sender: &Peer) -> u32 {

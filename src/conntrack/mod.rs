@@ -7,6 +7,42 @@
 //! [`Table::confirm`] when the packet survives the last hook, or [`Table::discard`] when it is
 //! dropped — exactly like `__nf_conntrack_confirm` and the freeing of the skb's conntrack.
 //!
+//! For the evaluator:
+//! * `-j CT --notrack` in raw: do not call `process`; the state is [`CtState::Untracked`].
+//!   `-j CT --helper NAME`: pass a [`Template`] to [`Table::process_with`].
+//! * A locally generated packet to a local address is tracked once, on OUTPUT; on `lo`
+//!   PREROUTING it keeps its entry ("previously seen (loopback)" in `nf_conntrack_in`), and it
+//!   is confirmed at POSTROUTING of the output path, before INPUT runs.
+//! * REJECT `--reject-with tcp-reset` calls [`Table::set_closing`] (`nf_send_reset`).
+//! * CONNMARK uses [`Table::set_mark`]; NAT rewrites the reply tuple of an unconfirmed entry
+//!   with [`Table::alter_reply`] and sets the NAT status bits; helpers register
+//!   [`Expectation`]s.
+//!
+//! ```
+//! use std::net::{IpAddr, Ipv4Addr};
+//! use iptwalk::conntrack::proto::tcp::flags;
+//! use iptwalk::conntrack::{CtState, Hook, L4Info, PacketInfo, Params, Table, TcpSegment};
+//!
+//! let mut ct = Table::new(Params::default());
+//! let seg = TcpSegment { sport: 40000, dport: 22, flags: flags::SYN, seq: 1, doff: 5, l4_len: 20, ..Default::default() };
+//! let syn = PacketInfo {
+//!     src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 77)),
+//!     dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 104)),
+//!     proto: 6,
+//!     l4: L4Info::Tcp(seg),
+//!     ts_ns: 0,
+//!     hook: Hook::PreRouting,
+//!     checksum_ok: true,
+//! };
+//! let v = ct.process(&syn);
+//! assert_eq!(v.state, CtState::New);
+//! // ... the rules accept the packet, it leaves the last hook: confirm its entry.
+//! if let Some(id) = v.conn.filter(|_| v.unconfirmed) {
+//!     ct.confirm(id).expect("no clash");
+//! }
+//! assert_eq!(ct.process(&syn).state, CtState::New); // a retransmitted SYN is still NEW
+//! ```
+//!
 //! Layout: [`params`] (sysctls), [`tuple`], [`status`], [`proto`] (tcp, udp, icmp, generic),
 //! [`table`] (hash table, timeouts, confirmation) and [`entry`] (an entry and its printable view).
 //!
@@ -38,6 +74,7 @@ pub use proto::tcp::{Segment as TcpSegment, TcpOptions, TcpState};
 pub use proto::udp::Datagram as UdpDatagram;
 pub use status::Status;
 pub use table::{ConfirmError, ConnId, Expectation, Table, Template};
+pub use track::packet_tuple;
 pub use tuple::{Dir, L4Key, Tuple};
 
 /// The hook at which conntrack sees the packet; checksums are verified only in PREROUTING.
@@ -140,6 +177,26 @@ pub enum InvalidReason {
     IcmpErrorUnknownFlow,
     /// ICMP error whose outer destination is not the flow's endpoint.
     IcmpErrorWrongDestination,
+}
+
+impl std::fmt::Display for InvalidReason {
+    /// The kernel's `nf_l4proto_log_invalid` wording, for traces and reports.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = match self {
+            InvalidReason::NoTuple => "no tuple (layer-4 header missing or fragment)",
+            InvalidReason::Truncated => "truncated packet",
+            InvalidReason::BadChecksum => "bad checksum",
+            InvalidReason::UdpLength => "truncated/malformed packet",
+            InvalidReason::Tcp(t) => return write!(f, "{t}"),
+            InvalidReason::IcmpType => "invalid icmp type",
+            InvalidReason::IcmpNoInverse => "icmp type has no reply type (can't invert tuple)",
+            InvalidReason::IcmpNotRequest => "icmp: can't create new conn with this type",
+            InvalidReason::IcmpErrorQuote => "icmp error: quoted packet unusable",
+            InvalidReason::IcmpErrorUnknownFlow => "icmp error about no known connection",
+            InvalidReason::IcmpErrorWrongDestination => "icmp error: outer daddr != inner",
+        };
+        f.write_str(s)
+    }
 }
 
 impl From<proto::tcp::TcpInvalid> for InvalidReason {

@@ -308,6 +308,13 @@ impl Table {
         }
     }
 
+    /// Sets `ct->mark` (CONNMARK `--set-mark`, `--save-mark`).
+    pub fn set_mark(&mut self, id: ConnId, mark: u32) {
+        if let Some(c) = self.get_mut(id) {
+            c.mark = mark;
+        }
+    }
+
     /// Registers an expectation (`nf_ct_expect_related`).
     pub fn expect(&mut self, e: Expectation) {
         self.expectations.push(e);
@@ -364,7 +371,13 @@ impl Table {
             .filter(|c| c.status.has(Status::CONFIRMED) && !expired(c, now_ns))
             .map(Conn::view)
             .collect();
-        v.sort_by_cached_key(|e| serde_json::to_string(e).unwrap_or_default());
+        // The oracle sorts by `json.dumps(entry, sort_keys=True)`; serde_json's `Value` keeps
+        // object keys sorted, which gives the same order.
+        v.sort_by_cached_key(|e| {
+            serde_json::to_value(e)
+                .map(|j| j.to_string())
+                .unwrap_or_default()
+        });
         v
     }
 }
@@ -384,5 +397,128 @@ fn expectation_matches(e: &Expectation, t: &Tuple) -> bool {
             ed == dst && (!e.match_src_port || es == src)
         }
         (a, b) => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conntrack::{CtState, Hook, L4Info, PacketInfo, UdpDatagram};
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn udp(src: u8, dst: u8, sport: u16, dport: u16, ts_ns: u64) -> PacketInfo {
+        PacketInfo {
+            src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, src)),
+            dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, dst)),
+            proto: 17,
+            l4: L4Info::Udp(UdpDatagram {
+                sport,
+                dport,
+                length_field: 12,
+                l4_len: 12,
+            }),
+            ts_ns,
+            hook: Hook::PreRouting,
+            checksum_ok: true,
+        }
+    }
+
+    #[test]
+    fn confirm_discard_and_stale_ids() {
+        let mut t = Table::new(Params::default());
+        let v = t.process(&udp(1, 2, 1000, 53, NS));
+        let id = v.conn.unwrap();
+        assert!(v.unconfirmed && !t.is_confirmed(id) && t.is_empty());
+        t.confirm(id).unwrap();
+        assert_eq!(t.confirm(id), Ok(()), "confirming twice is harmless");
+        assert_eq!(t.len(), 1);
+        t.discard(id);
+        assert_eq!(
+            t.len(),
+            1,
+            "a dropped packet does not delete a confirmed entry"
+        );
+        t.remove(id);
+        assert!(t.get(id).is_none() && t.is_empty());
+        let v2 = t.process(&udp(1, 2, 1000, 53, 2 * NS));
+        assert_ne!(v2.conn, Some(id), "a reused slot gets a new generation");
+        assert_eq!(t.confirm(id), Err(ConfirmError::Stale));
+    }
+
+    #[test]
+    fn unconfirmed_entry_is_dropped_by_the_next_packet() {
+        let mut t = Table::new(Params::default());
+        let first = t.process(&udp(1, 2, 1000, 53, NS)).conn.unwrap();
+        let v = t.process(&udp(1, 2, 1000, 53, 2 * NS));
+        assert_eq!(v.state, CtState::New);
+        assert!(t.get(first).is_none());
+    }
+
+    #[test]
+    fn clash_on_confirm_drops() {
+        let mut t = Table::new(Params::default());
+        let a = t.process(&udp(1, 2, 1000, 53, NS)).conn.unwrap();
+        // NAT rewrote the reply of a second flow onto the first flow's reply tuple.
+        t.confirm(a).unwrap();
+        let b = t.process(&udp(3, 2, 1000, 53, NS)).conn.unwrap();
+        let taken = t.get(a).unwrap().tuple[1];
+        assert!(t.alter_reply(b, taken));
+        assert_eq!(t.confirm(b), Err(ConfirmError::Clash));
+        assert!(t.get(b).is_none());
+    }
+
+    #[test]
+    fn memory_stays_bounded_with_expiring_flows() {
+        // 100k one-packet UDP flows, 2 ms apart, 30 s timeout: about 15k are alive at any
+        // time; the incremental sweep (two slots per packet) must keep the slab near that.
+        let mut t = Table::new(Params::default());
+        for i in 0..100_000u32 {
+            let now = u64::from(i) * 2_000_000;
+            let p = udp((i % 200) as u8, 250, (i / 200) as u16 + 1, 53, now);
+            if let Some(id) = t.process(&p).conn {
+                t.confirm(id).unwrap();
+            }
+        }
+        assert!(t.len() < 35_000, "{} entries kept", t.len());
+        assert!(t.slots.len() < 35_000, "{} slots", t.slots.len());
+    }
+
+    #[test]
+    fn expired_entries_are_collected() {
+        let mut t = Table::new(Params::default());
+        let id = t.process(&udp(1, 2, 1000, 53, NS)).conn.unwrap();
+        t.confirm(id).unwrap();
+        t.gc(30 * NS);
+        assert_eq!(t.len(), 1);
+        t.gc(31 * NS);
+        assert!(t.is_empty() && t.get(id).is_none());
+    }
+
+    #[test]
+    fn expectation_makes_the_first_packet_related() {
+        let mut t = Table::new(Params::default());
+        let m = t.process(&udp(1, 2, 1000, 69, NS)).conn.unwrap();
+        t.confirm(m).unwrap();
+        t.set_mark(m, 7);
+        let data = Tuple {
+            src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+            dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            proto: 17,
+            l4: L4Key::Ports { src: 0, dst: 1000 },
+        };
+        let e = Expectation {
+            master: m,
+            tuple: data,
+            match_src_addr: true,
+            match_src_port: false,
+            helper: None,
+        };
+        t.expect(e);
+        let v = t.process(&udp(2, 1, 3333, 1000, 2 * NS));
+        assert_eq!(v.state, CtState::Related);
+        let c = t.get(v.conn.unwrap()).unwrap();
+        assert!(c.status.has(Status::EXPECTED));
+        assert_eq!((c.master, c.mark), (Some(m), 7));
+        assert!(t.expectations.is_empty(), "an expectation is used once");
     }
 }

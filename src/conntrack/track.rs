@@ -8,7 +8,8 @@
 //! a reply sets SEEN_REPLY *after* the tracker ran. Invariant: a returned [`Verdict`] with
 //! `unconfirmed` set names the table's single pending entry.
 
-use super::entry::Conn;
+use super::entry::{Conn, CtView};
+use super::proto::icmp::QuotedL4;
 use super::proto::{generic, icmp, tcp, udp, L4Result, ProtoData};
 use super::status::Status;
 use super::table::{ConnId, Table, Template, NS};
@@ -29,42 +30,20 @@ impl Table {
         }
         self.gc_step(pkt.ts_ns);
         let checked = self.params.checksum && pkt.hook == Hook::PreRouting;
-        let l4 = match pkt.l4 {
-            L4Info::Unreadable => return Verdict::invalid(InvalidReason::NoTuple),
-            L4Info::Tcp(s) => L4Key::Ports {
-                src: s.sport,
-                dst: s.dport,
-            },
-            L4Info::Udp(d) => L4Key::Ports {
-                src: d.sport,
-                dst: d.dport,
-            },
-            L4Info::Icmp(m) => {
-                if checked && !pkt.checksum_ok {
-                    return Verdict::invalid(InvalidReason::BadChecksum);
-                }
-                if m.kind > icmp::NR_ICMP_TYPES {
-                    return Verdict::invalid(InvalidReason::IcmpType);
-                }
-                if icmp::is_error(m.kind) {
-                    return self.icmp_error(pkt, &m);
-                }
-                L4Key::Icmp {
-                    id: m.id,
-                    kind: m.kind,
-                    code: m.code,
-                }
+        if let L4Info::Icmp(m) = pkt.l4 {
+            // nf_conntrack_icmpv4_error runs first for every ICMP packet.
+            if checked && !pkt.checksum_ok {
+                return Verdict::invalid(InvalidReason::BadChecksum);
             }
-            L4Info::Other {
-                ports: Some((src, dst)),
-            } if icmp::has_ports(pkt.proto) => L4Key::Ports { src, dst },
-            L4Info::Other { .. } => L4Key::None,
-        };
-        let tuple = Tuple {
-            src: pkt.src,
-            dst: pkt.dst,
-            proto: pkt.proto,
-            l4,
+            if m.kind > icmp::NR_ICMP_TYPES {
+                return Verdict::invalid(InvalidReason::IcmpType);
+            }
+            if icmp::is_error(m.kind) {
+                return self.icmp_error(pkt, &m);
+            }
+        }
+        let Some(tuple) = packet_tuple(pkt) else {
+            return Verdict::invalid(InvalidReason::NoTuple);
         };
         // One retry: the TCP tracker asks for a fresh lookup after killing a closed entry.
         let first = self.resolve_and_track(pkt, tmpl, &tuple, checked);
@@ -130,7 +109,7 @@ impl Table {
             CtState::New
         };
         let res = self.run_tracker(id, pkt, dir, fresh, checked);
-        let mut v = Verdict {
+        let v = Verdict {
             state,
             dir: Some(dir),
             conn: Some(id),
@@ -139,14 +118,19 @@ impl Table {
             tcp_state: None,
             invalid: None,
         };
+        self.apply(id, dir, res, v, pkt.ts_ns)
+    }
+
+    /// Applies a tracker's result: free, kill, retry, or refresh and mark SEEN_REPLY.
+    fn apply(&mut self, id: ConnId, dir: Dir, res: L4Result, mut v: Verdict, now_ns: u64) -> Step {
         match res {
             L4Result::Invalid(why) => {
                 self.discard(id);
-                return Step::Done(Verdict::invalid(why));
+                Step::Done(Verdict::invalid(why))
             }
             L4Result::Repeat => {
                 self.remove(id);
-                return Step::Repeat;
+                Step::Repeat
             }
             L4Result::Kill => {
                 v.tcp_state = self.get(id).and_then(Conn::tcp_state);
@@ -154,26 +138,22 @@ impl Table {
                 v.conn = None;
                 v.unconfirmed = false;
                 v.killed = true;
-                return Step::Done(v);
+                Step::Done(v)
             }
             L4Result::Accept { timeout } => {
                 if let Some(c) = self.get_mut(id) {
-                    if let Some(secs) = timeout {
-                        if !c.status.has(Status::FIXED_TIMEOUT) {
-                            c.expires_ns = pkt.ts_ns.saturating_add(u64::from(secs) * NS);
-                        }
+                    if let Some(secs) = timeout.filter(|_| !c.status.has(Status::FIXED_TIMEOUT)) {
+                        c.expires_ns = now_ns.saturating_add(u64::from(secs) * NS);
                     }
+                    // nf_conntrack_in sets SEEN_REPLY after the tracker ran.
                     if dir == Dir::Reply {
                         c.status.set(Status::SEEN_REPLY);
                     }
                     v.tcp_state = c.tcp_state();
                 }
+                Step::Done(v)
             }
         }
-        if !fresh {
-            self.pending = None;
-        }
-        Step::Done(v)
     }
 
     /// `init_conntrack`: a new, unconfirmed entry for a tuple nobody holds.
@@ -261,6 +241,61 @@ impl Table {
             _ => generic::packet(&params),
         }
     }
+}
+
+impl Table {
+    /// The view of the entry a packet maps to after processing, as the oracle's `ct_after`:
+    /// the packet's own tuple, or for an ICMP error the quoted packet's tuple.
+    pub fn view_for_packet(&self, pkt: &PacketInfo) -> Option<CtView> {
+        self.view_of_tuple(&packet_tuple(pkt)?, pkt.ts_ns)
+    }
+}
+
+/// The tuple written in a packet's headers (`nf_ct_get_tuple`, not inverted); for an ICMP
+/// error, the tuple of the packet it quotes. `None` when no tuple can be read.
+pub fn packet_tuple(pkt: &PacketInfo) -> Option<Tuple> {
+    let (src, dst, proto) = (pkt.src, pkt.dst, pkt.proto);
+    let l4 = match pkt.l4 {
+        L4Info::Tcp(s) => L4Key::Ports {
+            src: s.sport,
+            dst: s.dport,
+        },
+        L4Info::Udp(d) => L4Key::Ports {
+            src: d.sport,
+            dst: d.dport,
+        },
+        L4Info::Icmp(m) if icmp::is_error(m.kind) => {
+            let q = m.quoted?;
+            let l4 = match q.l4 {
+                QuotedL4::Ports { src, dst } => L4Key::Ports { src, dst },
+                QuotedL4::Icmp { kind, code, id } => L4Key::Icmp { id, kind, code },
+                QuotedL4::Other => L4Key::None,
+                QuotedL4::Truncated => return None,
+            };
+            return Some(Tuple {
+                src: q.src,
+                dst: q.dst,
+                proto: q.proto,
+                l4,
+            });
+        }
+        L4Info::Icmp(m) => L4Key::Icmp {
+            id: m.id,
+            kind: m.kind,
+            code: m.code,
+        },
+        L4Info::Other {
+            ports: Some((src, dst)),
+        } if icmp::has_ports(proto) => L4Key::Ports { src, dst },
+        L4Info::Other { .. } => L4Key::None,
+        L4Info::Unreadable => return None,
+    };
+    Some(Tuple {
+        src,
+        dst,
+        proto,
+        l4,
+    })
 }
 
 enum Step {

@@ -8,6 +8,8 @@
 //!   numbers); `icmp-error TYPE[/CODE] quote=udp|tcp|icmp about=orig|reply [to=ADDR]`;
 //!   `proto=N` for the generic tracker.
 //! * `drop`: the packet is dropped by the ruleset, so a new entry is discarded, not confirmed.
+//! * `reject`: REJECT `--reject-with tcp-reset`: `nf_send_reset` closes a confirmed entry
+//!   (`nf_ct_set_closing`), then the packet is dropped.
 //! * expectations: `NEW|ESTABLISHED|RELATED|INVALID`, then optionally the TCP state of the
 //!   flow's entry after the packet, `-` for "entry exists, not TCP", or `gone` (no entry), then
 //!   `dir=orig|reply`, `assured`, `!assured`, `seen_reply`, `!seen_reply`.
@@ -34,7 +36,11 @@ pub fn run(script: &str) {
 }
 
 /// Runs a script starting from the given sysctls.
+///
+/// With `IPTWALK_DSL_EXPORT=DIR` every script is also written to `DIR/<test>-<n>.dsl`, so that
+/// an outside tool can replay the same sequences through the kernel oracle.
 pub fn run_with(params: Params, script: &str) {
+    export(script);
     let mut t = Table::new(params);
     let mut now: u64 = 1_000_000_000;
     for raw in script.split(['\n', ';']) {
@@ -59,9 +65,24 @@ pub fn run_with(params: Params, script: &str) {
     }
 }
 
+fn export(script: &str) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let Ok(dir) = std::env::var("IPTWALK_DSL_EXPORT") else {
+        return;
+    };
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("case")
+        .replace("::", "-");
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    std::fs::write(format!("{dir}/{test}-{n}.dsl"), script).expect("export");
+}
+
 struct Step {
     pkt: PacketInfo,
     drop: bool,
+    reject: bool,
     flow: Tuple,
 }
 
@@ -71,8 +92,11 @@ fn step(t: &mut Table, line: &str, now: u64) {
         .unwrap_or_else(|| panic!("no `->` in `{line}`"));
     let st = parse_packet(lhs, now);
     let v = t.process(&st.pkt);
+    if let Some(id) = v.conn.filter(|_| st.reject) {
+        t.set_closing(id, now);
+    }
     if let Some(id) = v.conn.filter(|_| v.unconfirmed) {
-        if st.drop {
+        if st.drop || st.reject {
             t.discard(id);
         } else {
             t.confirm(id).expect("confirm");
@@ -137,78 +161,23 @@ fn parse_packet(lhs: &str, now: u64) -> Step {
     };
     let rest = toks.get(1..).unwrap_or(&[]);
     let kind = *rest.first().expect("packet kind");
-    let (src, dst) = if dir == Dir::Original { (A, B) } else { (B, A) };
-    let (ps, pd) = if dir == Dir::Original {
-        (PA, PB)
+    let ((src, ps), (dst, pd)) = if dir == Dir::Original {
+        ((A, PA), (B, PB))
     } else {
-        (PB, PA)
+        ((B, PB), (A, PA))
     };
-    let sport = num(rest, "sport", ps);
-    let dport = num(rest, "dport", pd);
+    let (proto, l4) = l4_of(kind, rest, num(rest, "sport", ps), num(rest, "dport", pd));
+    let dst = kv(rest, "to").map_or(IpAddr::V4(dst), |to| to.parse().expect("to=ADDR"));
     let hook = if rest.contains(&"hook=out") {
         Hook::LocalOut
     } else {
         Hook::PreRouting
     };
     let checksum_ok = !rest.contains(&"csum=bad");
-    let (proto, l4) = match kind {
-        "udp" => {
-            let len = num(rest, "len", 10u16);
-            (
-                17,
-                L4Info::Udp(UdpDatagram {
-                    sport,
-                    dport,
-                    length_field: 8 + len,
-                    l4_len: 8 + u32::from(len),
-                }),
-            )
-        }
-        "icmp" => (1, L4Info::Icmp(icmp_query(rest))),
-        "icmp-error" => (1, L4Info::Icmp(icmp_error(rest))),
-        k if k.starts_with("proto=") => (num(rest, "proto", 50u8), L4Info::Other { ports: None }),
-        flagstr => (6, L4Info::Tcp(tcp_segment(flagstr, rest, sport, dport))),
-    };
-    let mut dst_ip = IpAddr::V4(dst);
-    if let Some(to) = kv(rest, "to") {
-        dst_ip = to.parse().expect("to=ADDR");
-    }
-    let flow_l4 = match (proto, &l4) {
-        (1, L4Info::Icmp(m)) => {
-            // The flow is keyed by the request: a reply names it through the inverse type.
-            let kind = if dir == Dir::Reply {
-                icmp_inverse_type(m.kind).unwrap_or(m.kind)
-            } else {
-                m.kind
-            };
-            L4Key::Icmp {
-                id: m.id,
-                kind,
-                code: m.code,
-            }
-        }
-        (6 | 17, _) => L4Key::Ports { src: PA, dst: PB },
-        _ => L4Key::None,
-    };
-    let flow_proto = if kind == "icmp-error" {
-        quote_proto(rest)
-    } else {
-        proto
-    };
-    let flow_l4 = if kind == "icmp-error" {
-        quote_flow_key(rest)
-    } else {
-        flow_l4
-    };
-    let flow = Tuple {
-        src: IpAddr::V4(A),
-        dst: IpAddr::V4(B),
-        proto: flow_proto,
-        l4: flow_l4,
-    };
+    let flow = flow_of(kind, proto, &l4, dir, rest);
     let pkt = PacketInfo {
         src: IpAddr::V4(src),
-        dst: dst_ip,
+        dst,
         proto,
         l4,
         ts_ns: now,
@@ -218,7 +187,58 @@ fn parse_packet(lhs: &str, now: u64) -> Step {
     Step {
         pkt,
         drop: rest.contains(&"drop"),
+        reject: rest.contains(&"reject"),
         flow,
+    }
+}
+
+fn l4_of(kind: &str, rest: &[&str], sport: u16, dport: u16) -> (u8, L4Info) {
+    match kind {
+        "udp" => {
+            let len = num(rest, "len", 10u16);
+            let d = UdpDatagram {
+                sport,
+                dport,
+                length_field: 8 + len,
+                l4_len: 8 + u32::from(len),
+            };
+            (17, L4Info::Udp(d))
+        }
+        "icmp" => (1, L4Info::Icmp(icmp_query(rest))),
+        "icmp-error" => (1, L4Info::Icmp(icmp_error(rest))),
+        k if k.starts_with("proto=") => (num(rest, "proto", 50u8), L4Info::Other { ports: None }),
+        flagstr => (6, L4Info::Tcp(tcp_segment(flagstr, rest, sport, dport))),
+    }
+}
+
+/// The tuple of the flow a step is about (whose entry the expectations describe).
+fn flow_of(kind: &str, proto: u8, l4: &L4Info, dir: Dir, rest: &[&str]) -> Tuple {
+    let (proto, l4) = match (kind, l4) {
+        ("icmp-error", _) => (quote_proto(rest), quote_flow_key(rest)),
+        (_, L4Info::Icmp(m)) => {
+            // The flow is keyed by the request: a reply names it through the inverse type.
+            let kind = if dir == Dir::Reply {
+                icmp_inverse_type(m.kind).unwrap_or(m.kind)
+            } else {
+                m.kind
+            };
+            (
+                proto,
+                L4Key::Icmp {
+                    id: m.id,
+                    kind,
+                    code: m.code,
+                },
+            )
+        }
+        (_, L4Info::Tcp(_) | L4Info::Udp(_)) => (proto, L4Key::Ports { src: PA, dst: PB }),
+        _ => (proto, L4Key::None),
+    };
+    Tuple {
+        src: IpAddr::V4(A),
+        dst: IpAddr::V4(B),
+        proto,
+        l4,
     }
 }
 

@@ -39,6 +39,22 @@ pub enum TcpInvalid {
     Window(WindowIssue),
 }
 
+impl std::fmt::Display for TcpInvalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TcpInvalid::Truncated => f.write_str("truncated packet"),
+            TcpInvalid::BadChecksum => f.write_str("bad checksum"),
+            TcpInvalid::BadFlags => f.write_str("invalid tcp flag combination"),
+            TcpInvalid::CannotCreate => f.write_str("invalid new"),
+            TcpInvalid::Transition { state, event } => {
+                write!(f, "packet ({event:?}) invalid in state {}", state.name())
+            }
+            TcpInvalid::Rst => f.write_str("invalid rst"),
+            TcpInvalid::Window(w) => write!(f, "{w}"),
+        }
+    }
+}
+
 /// Per-connection TCP data (`struct ip_ct_tcp`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TcpConn {
@@ -136,77 +152,15 @@ pub struct Ctx<'a> {
 
 /// `nf_conntrack_tcp_packet` after `tcp_error`/`tcp_new`.
 pub fn packet(c: &mut TcpConn, ctx: &mut Ctx<'_>, dir: Dir, seg: &Segment) -> L4Result {
-    let old = c.state;
     let index = Event::classify(seg.flags);
-    let mut old_state = old;
-    let mut new_state = match next_state(dir, index, old) {
-        Next::To(TcpState::SynSent) if old >= TcpState::TimeWait => {
-            // RFC 1122 reopen from TIME_WAIT/CLOSE, or a client aborting and starting over:
-            // delete the entry and look the packet up again.
-            let closing = (c.seen[0].flags | c.seen[1].flags) & peer_flags::CLOSE_INIT != 0;
-            if closing || (c.last_dir == dir && c.last_index == Event::Rst) {
-                return L4Result::Repeat;
-            }
-            match ignored(c, dir, index, seg, old) {
-                Some(r) => return r,
-                None => {
-                    old_state = TcpState::SynSent;
-                    TcpState::SynRecv
-                }
-            }
-        }
-        Next::To(s) => s,
-        Next::Ignore => match ignored(c, dir, index, seg, old) {
-            Some(r) => return r,
-            None => {
-                old_state = TcpState::SynSent;
-                TcpState::SynRecv
-            }
-        },
-        // (The SYN proxy keep-alive exception needs a synproxy extension we never attach.)
-        Next::Invalid => {
-            return L4Result::Invalid(
-                TcpInvalid::Transition {
-                    state: old,
-                    event: index,
-                }
-                .into(),
-            )
-        }
+    let (old, new) = match transition(c, dir, index, seg) {
+        Ok(states) => states,
+        Err(done) => return done,
     };
-    let mut skip_window = false;
-    match new_state {
-        TcpState::TimeWait
-            if old_state == TcpState::LastAck
-                && index == Event::Ack
-                && c.last_dir != dir
-                && c.last_index == Event::Syn
-                && c.last_flags & peer_flags::EXP_CHALLENGE_ACK != 0 =>
-        {
-            // RFC 5961 challenge ACK to a SYN in LAST_ACK: it does not ack the last FIN.
-            c.last_flags &= !peer_flags::EXP_CHALLENGE_ACK;
-            return L4Result::Accept { timeout: None };
-        }
-        TcpState::SynSent2 => c.last_flags |= peer_flags::SIMULTANEOUS_OPEN,
-        TcpState::SynRecv
-            if dir == Dir::Reply
-                && index == Event::Ack
-                && c.last_flags & peer_flags::SIMULTANEOUS_OPEN != 0 =>
-        {
-            new_state = TcpState::Established;
-        }
-        TcpState::Close if index == Event::Rst => match rst_checks(c, ctx, dir, seg, old_state) {
-            RstCheck::Invalid => return L4Result::Invalid(TcpInvalid::Rst.into()),
-            RstCheck::SkipWindow => skip_window = true,
-            RstCheck::KeepState => new_state = old_state,
-            RstCheck::Window => {}
-            RstCheck::KeepStateSkipWindow => {
-                new_state = old_state;
-                skip_window = true;
-            }
-        },
-        _ => {}
-    }
+    let (new, skip_window) = match special_cases(c, ctx, dir, index, seg, old, new) {
+        Ok(v) => v,
+        Err(done) => return done,
+    };
     if !skip_window {
         match in_window(c, dir, index, seg, ctx.params) {
             WindowVerdict::Accept => {}
@@ -217,7 +171,86 @@ pub fn packet(c: &mut TcpConn, ctx: &mut Ctx<'_>, dir: Dir, seg: &Segment) -> L4
             }
         }
     }
-    settle(c, ctx, dir, index, seg, old_state, new_state)
+    settle(c, ctx, dir, index, seg, old, new)
+}
+
+/// The table lookup with the reopen and "ignore" cases. `Ok((old, new))` continues; `Err`
+/// is the packet's final result.
+fn transition(
+    c: &mut TcpConn,
+    dir: Dir,
+    index: Event,
+    seg: &Segment,
+) -> Result<(TcpState, TcpState), L4Result> {
+    let old = c.state;
+    // A SYN-ACK answering a SYN we ignored resynchronises as SYN_SENT → SYN_RECV.
+    let resync = (TcpState::SynSent, TcpState::SynRecv);
+    match next_state(dir, index, old) {
+        Next::To(TcpState::SynSent) if old >= TcpState::TimeWait => {
+            // RFC 1122 reopen from TIME_WAIT/CLOSE, or a client aborting and starting over:
+            // delete the entry and look the packet up again.
+            let closing = (c.seen[0].flags | c.seen[1].flags) & peer_flags::CLOSE_INIT != 0;
+            if closing || (c.last_dir == dir && c.last_index == Event::Rst) {
+                return Err(L4Result::Repeat);
+            }
+            ignored(c, dir, index, seg, old).map_or(Ok(resync), Err)
+        }
+        Next::To(s) => Ok((old, s)),
+        Next::Ignore => ignored(c, dir, index, seg, old).map_or(Ok(resync), Err),
+        // (The SYN proxy keep-alive exception needs a synproxy extension we never attach.)
+        Next::Invalid => Err(L4Result::Invalid(
+            TcpInvalid::Transition {
+                state: old,
+                event: index,
+            }
+            .into(),
+        )),
+    }
+}
+
+/// The per-state cases of the kernel's `switch (new_state)`: challenge ACK in LAST_ACK,
+/// simultaneous open, RST checks. `Ok((new, skip_window))` continues.
+fn special_cases(
+    c: &mut TcpConn,
+    ctx: &Ctx<'_>,
+    dir: Dir,
+    index: Event,
+    seg: &Segment,
+    old: TcpState,
+    new: TcpState,
+) -> Result<(TcpState, bool), L4Result> {
+    match new {
+        TcpState::TimeWait
+            if old == TcpState::LastAck
+                && index == Event::Ack
+                && c.last_dir != dir
+                && c.last_index == Event::Syn
+                && c.last_flags & peer_flags::EXP_CHALLENGE_ACK != 0 =>
+        {
+            // RFC 5961 challenge ACK to a SYN in LAST_ACK: it does not ack the last FIN.
+            c.last_flags &= !peer_flags::EXP_CHALLENGE_ACK;
+            Err(L4Result::Accept { timeout: None })
+        }
+        TcpState::SynSent2 => {
+            c.last_flags |= peer_flags::SIMULTANEOUS_OPEN;
+            Ok((new, false))
+        }
+        TcpState::SynRecv
+            if dir == Dir::Reply
+                && index == Event::Ack
+                && c.last_flags & peer_flags::SIMULTANEOUS_OPEN != 0 =>
+        {
+            Ok((TcpState::Established, false))
+        }
+        TcpState::Close if index == Event::Rst => match rst_checks(c, ctx, dir, seg, old) {
+            RstCheck::Invalid => Err(L4Result::Invalid(TcpInvalid::Rst.into())),
+            RstCheck::Window => Ok((new, false)),
+            RstCheck::SkipWindow => Ok((new, true)),
+            RstCheck::KeepState => Ok((old, false)),
+            RstCheck::KeepStateSkipWindow => Ok((old, true)),
+        },
+        _ => Ok((new, false)),
+    }
 }
 
 /// The `TCP_CONNTRACK_IGNORE` case. `None` means "a SYN-ACK answering a SYN we ignored":

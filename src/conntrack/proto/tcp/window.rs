@@ -104,6 +104,25 @@ pub enum WindowIssue {
     AckUnderLowerBound,
 }
 
+impl std::fmt::Display for WindowIssue {
+    /// The messages of `tcp_in_window`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WindowIssue::Overshot => "bytes more than expected",
+            WindowIssue::SeqOverUpperBound => {
+                "SEQ is over upper bound (over the window of the receiver)"
+            }
+            WindowIssue::AckOverUpperBound => "ACK is over upper bound (ACKed data not seen yet)",
+            WindowIssue::SeqUnderLowerBound => {
+                "SEQ is under lower bound (already ACKed data retransmitted)"
+            }
+            WindowIssue::AckUnderLowerBound => {
+                "ignored ACK under lower bound (possible overly delayed)"
+            }
+        })
+    }
+}
+
 const MAXACKWINCONST: u32 = 66000;
 
 fn max_ack_window(sender: &Peer) -> u32 {
@@ -138,6 +157,15 @@ fn complain(conn: &TcpConn, dir: Dir, p: &Params, v: WindowVerdict) -> WindowVer
     }
 }
 
+/// The numbers `tcp_in_window` works with, after its adjustments.
+struct Vals {
+    seq: u32,
+    ack: u32,
+    sack: u32,
+    end: u32,
+    win: u32,
+}
+
 /// `tcp_in_window`. `conn.state` is still the old state here.
 pub fn in_window(
     conn: &mut TcpConn,
@@ -146,161 +174,130 @@ pub fn in_window(
     seg: &Segment,
     p: &Params,
 ) -> WindowVerdict {
-    let (s, r) = (dir.idx(), dir.flip().idx());
-    let mut seq = seg.seq;
-    let mut ack = seg.ack;
-    let mut sack = ack;
-    let win_raw = seg.window;
-    let mut win = u32::from(win_raw);
-    let mut end = seg.end();
+    let r = dir.flip().idx();
+    let mut v = Vals {
+        seq: seg.seq,
+        ack: seg.ack,
+        sack: seg.ack,
+        end: seg.end(),
+        win: u32::from(seg.window),
+    };
     if conn.seen[r].flags & peer_flags::SACK_PERM != 0 {
-        sack = seg.opts.max_sack(sack);
+        v.sack = seg.opts.max_sack(v.sack);
     }
     // NAT sequence adjustment (nf_ct_seq_offset) is zero until seqadj exists.
+    if sync_sender(conn, dir, seg, &v) {
+        return WindowVerdict::Accept;
+    }
+    adjust(conn, dir, seg, &mut v);
+    if let Some(verdict) = bounds(conn, dir, &v) {
+        return complain(conn, dir, p, verdict);
+    }
+    if !seg.has(flags::SYN) {
+        v.win = v.win.wrapping_shl(u32::from(conn.seen[dir.idx()].td_scale));
+    }
+    update(conn, dir, seg, &v);
+    if index == Event::Ack {
+        note_retransmission(conn, dir, &v, seg.window);
+    }
+    WindowVerdict::Accept
+}
+
+/// First sight of a side, or a new SYN in SYN_SENT/SYN_RECV: (re)initialise the sender.
+/// Returns true when the kernel accepts right away (a SYN without ACK).
+fn sync_sender(conn: &mut TcpConn, dir: Dir, seg: &Segment, v: &Vals) -> bool {
+    let (s, r) = (dir.idx(), dir.flip().idx());
     if conn.seen[s].td_maxwin == 0 {
         if seg.has(flags::SYN) {
             // SYN-ACK in reply to a SYN, or SYN from the reply side in simultaneous open.
-            init_sender(conn, dir, seg, end, win);
-            if !seg.has(flags::ACK) {
-                return WindowVerdict::Accept;
-            }
-        } else {
-            // Mid-connection: history is lost, use what this packet says.
-            let sender = &mut conn.seen[s];
-            sender.td_end = end;
-            let swin = win.wrapping_shl(u32::from(sender.td_scale));
-            sender.td_maxwin = swin.max(1);
-            sender.td_maxend = end.wrapping_add(sender.td_maxwin);
-            let receiver = &mut conn.seen[r];
-            if receiver.td_maxwin == 0 {
-                // Nothing seen the other way yet: make III and IV pass until it is.
-                receiver.td_end = sack;
-                receiver.td_maxend = sack;
-            } else if sack == receiver.td_end.wrapping_add(1) {
-                // Likely the answer to a keepalive.
-                receiver.td_end = receiver.td_end.wrapping_add(1);
-            }
+            init_sender(conn, dir, seg, v.end, v.win);
+            return !seg.has(flags::ACK);
+        }
+        // Mid-connection: history is lost, use what this packet says.
+        let sender = &mut conn.seen[s];
+        sender.td_end = v.end;
+        let swin = v.win.wrapping_shl(u32::from(sender.td_scale));
+        sender.td_maxwin = swin.max(1);
+        sender.td_maxend = v.end.wrapping_add(sender.td_maxwin);
+        let receiver = &mut conn.seen[r];
+        if receiver.td_maxwin == 0 {
+            // Nothing seen the other way yet: make III and IV pass until it is.
+            receiver.td_end = v.sack;
+            receiver.td_maxend = v.sack;
+        } else if v.sack == receiver.td_end.wrapping_add(1) {
+            // Likely the answer to a keepalive.
+            receiver.td_end = receiver.td_end.wrapping_add(1);
         }
     } else if seg.has(flags::SYN)
-        && after(end, conn.seen[s].td_end)
+        && after(v.end, conn.seen[s].td_end)
         && matches!(conn.state, TcpState::SynSent | TcpState::SynRecv)
     {
         // RFC 793: a reinitialised TCP may reuse the tuple with higher sequence numbers.
-        init_sender(conn, dir, seg, end, win);
-        if dir == Dir::Reply && !seg.has(flags::ACK) {
-            return WindowVerdict::Accept;
-        }
+        init_sender(conn, dir, seg, v.end, v.win);
+        return dir == Dir::Reply && !seg.has(flags::ACK);
     }
+    false
+}
 
-    if !seg.has(flags::ACK) {
-        // No ACK: pretend it acknowledged everything.
-        ack = conn.seen[r].td_end;
-        sack = ack;
-    } else if seg.flags & (flags::ACK | flags::RST) == flags::ACK | flags::RST && ack == 0 {
-        // Broken stacks send RST/ACK with a zero ack.
-        ack = conn.seen[r].td_end;
-        sack = ack;
+/// ACK-less segments, zero-ack RST/ACKs and RSTs answering a SYN get substitute numbers.
+fn adjust(conn: &TcpConn, dir: Dir, seg: &Segment, v: &mut Vals) {
+    let (s, r) = (dir.idx(), dir.flip().idx());
+    let rst_ack = flags::ACK | flags::RST;
+    if !seg.has(flags::ACK) || (seg.flags & rst_ack == rst_ack && v.ack == 0) {
+        // No ACK: pretend it acknowledged everything (also for broken zero-ack RST/ACKs).
+        v.ack = conn.seen[r].td_end;
+        v.sack = v.ack;
     }
-    if seg.has(flags::RST) && seq == 0 && conn.state == TcpState::SynSent {
+    if seg.has(flags::RST) && v.seq == 0 && conn.state == TcpState::SynSent {
         // RST answering a SYN.
-        seq = conn.seen[s].td_end;
-        end = seq;
+        v.seq = conn.seen[s].td_end;
+        v.end = v.seq;
     }
+}
+
+/// Checks I to IV; `Some` when one fails. The overshoot workaround updates the sender.
+fn bounds(conn: &mut TcpConn, dir: Dir, v: &Vals) -> Option<WindowVerdict> {
+    let (s, r) = (dir.idx(), dir.flip().idx());
     let (sender, receiver) = (conn.seen[s], conn.seen[r]);
     let ack_low = receiver
         .td_end
         .wrapping_sub(max_ack_window(&sender))
         .wrapping_sub(1);
-    if !before(seq, sender.td_maxend.wrapping_add(1)) {
-        let overshot = end.wrapping_sub(sender.td_maxend).wrapping_add(1);
-        let in_recv_win = receiver.td_maxwin != 0
-            && after(
-                end,
-                sender
-                    .td_end
-                    .wrapping_sub(receiver.td_maxwin)
-                    .wrapping_sub(1),
-            );
+    let low_edge = sender
+        .td_end
+        .wrapping_sub(receiver.td_maxwin)
+        .wrapping_sub(1);
+    if !before(v.seq, sender.td_maxend.wrapping_add(1)) {
+        let overshot = v.end.wrapping_sub(sender.td_maxend).wrapping_add(1);
+        let in_recv_win = receiver.td_maxwin != 0 && after(v.end, low_edge);
         if in_recv_win
-            && after(sack, ack_low)
+            && after(v.sack, ack_low)
             && overshot <= receiver.td_maxwin
-            && before(sack, receiver.td_end.wrapping_add(1))
+            && before(v.sack, receiver.td_end.wrapping_add(1))
         {
             // Peers that send more than the window allows: remember the data so that its
             // ACK does not fail check III later.
             let sender = &mut conn.seen[s];
-            sender.td_end = end;
+            sender.td_end = v.end;
             sender.flags |= peer_flags::DATA_UNACKNOWLEDGED;
-            return complain(conn, dir, p, WindowVerdict::Ignore(WindowIssue::Overshot));
+            return Some(WindowVerdict::Ignore(WindowIssue::Overshot));
         }
-        return complain(
-            conn,
-            dir,
-            p,
-            WindowVerdict::Invalid(WindowIssue::SeqOverUpperBound),
-        );
+        return Some(WindowVerdict::Invalid(WindowIssue::SeqOverUpperBound));
     }
-    if !before(sack, receiver.td_end.wrapping_add(1)) {
-        return complain(
-            conn,
-            dir,
-            p,
-            WindowVerdict::Invalid(WindowIssue::AckOverUpperBound),
-        );
+    if !before(v.sack, receiver.td_end.wrapping_add(1)) {
+        return Some(WindowVerdict::Invalid(WindowIssue::AckOverUpperBound));
     }
-    let in_recv_win = receiver.td_maxwin == 0
-        || after(
-            end,
-            sender
-                .td_end
-                .wrapping_sub(receiver.td_maxwin)
-                .wrapping_sub(1),
-        );
-    if !in_recv_win {
-        return complain(
-            conn,
-            dir,
-            p,
-            WindowVerdict::Ignore(WindowIssue::SeqUnderLowerBound),
-        );
+    if receiver.td_maxwin != 0 && !after(v.end, low_edge) {
+        return Some(WindowVerdict::Ignore(WindowIssue::SeqUnderLowerBound));
     }
-    if !after(sack, ack_low) {
-        return complain(
-            conn,
-            dir,
-            p,
-            WindowVerdict::Ignore(WindowIssue::AckUnderLowerBound),
-        );
+    if !after(v.sack, ack_low) {
+        return Some(WindowVerdict::Ignore(WindowIssue::AckUnderLowerBound));
     }
-    if !seg.has(flags::SYN) {
-        win = win.wrapping_shl(u32::from(sender.td_scale));
-    }
-    update(
-        conn,
-        dir,
-        seg,
-        Upd {
-            ack,
-            sack,
-            end,
-            win,
-        },
-    );
-    if index == Event::Ack {
-        note_retransmission(conn, dir, seq, ack, end, win_raw);
-    }
-    WindowVerdict::Accept
-}
-
-struct Upd {
-    ack: u32,
-    sack: u32,
-    end: u32,
-    win: u32,
+    None
 }
 
 /// The "update sender data" / "update receiver data" part of `tcp_in_window`.
-fn update(conn: &mut TcpConn, dir: Dir, seg: &Segment, u: Upd) {
+fn update(conn: &mut TcpConn, dir: Dir, seg: &Segment, u: &Vals) {
     let (s, r) = (dir.idx(), dir.flip().idx());
     let sender = &mut conn.seen[s];
     let swin = u.win.wrapping_add(u.sack.wrapping_sub(u.ack));
@@ -341,19 +338,19 @@ fn update(conn: &mut TcpConn, dir: Dir, seg: &Segment, u: Upd) {
 }
 
 /// "Check retransmissions": identical consecutive ACK segments count towards max_retrans.
-fn note_retransmission(conn: &mut TcpConn, dir: Dir, seq: u32, ack: u32, end: u32, win: u16) {
+fn note_retransmission(conn: &mut TcpConn, dir: Dir, v: &Vals, win: u16) {
     if conn.last_dir == dir
-        && conn.last_seq == seq
-        && conn.last_ack == ack
-        && conn.last_end == end
+        && conn.last_seq == v.seq
+        && conn.last_ack == v.ack
+        && conn.last_end == v.end
         && conn.last_win == win
     {
         conn.retrans = conn.retrans.wrapping_add(1);
     } else {
         conn.last_dir = dir;
-        conn.last_seq = seq;
-        conn.last_ack = ack;
-        conn.last_end = end;
+        conn.last_seq = v.seq;
+        conn.last_ack = v.ack;
+        conn.last_end = v.end;
         conn.last_win = win;
         conn.retrans = 0;
     }

@@ -1,6 +1,10 @@
 //! Evaluation: packets through hooks, tables and chains, joined with
 //! conntrack. This first part is the chain walk shared by every command.
 
+pub mod engine;
 pub mod header;
 pub mod host;
+pub mod judge;
+pub mod outcome;
+pub mod view;
 pub mod walk;

@@ -36,6 +36,10 @@ pub trait RuleJudge {
     fn matches(&mut self, rule: &Rule) -> bool;
     /// Runs a target extension on the packet.
     fn target(&mut self, rule: &Rule, target: &Target) -> TargetVerdict;
+    /// A match asked to drop the packet on the spot (`par->hotdrop`).
+    fn hotdrop(&self) -> bool {
+        false
+    }
 }
 
 /// The final verdict of the table for this packet.
@@ -144,6 +148,10 @@ pub fn walk(
             }
         };
         if !judge.matches(rule) {
+            // ipt_do_table's loop ends on hotdrop with NF_DROP, no rule deciding.
+            if judge.hotdrop() {
+                return done(TableVerdict::Drop, None, trace);
+            }
             pos.rule += 1;
             continue;
         }

@@ -1,0 +1,623 @@
+//! The replay engine: one capture record at a time through defrag, the hooks
+//! and their tables, and conntrack, as the kernel's netfilter does it.
+//!
+//! Per hook, tables run in priority order (raw −300, conntrack −200, mangle
+//! −150, nat DNAT −100, filter 0, security 50, nat SNAT 100) and the entry a
+//! packet created is confirmed only when the packet leaves its last hook
+//! alive (`__nf_conntrack_confirm` at INT_MAX). The nat table is consulted
+//! only for the first packet of a connection (`nf_nat_inet_fn`: manips not
+//! yet initialised). Packets the host would send itself are reported, not
+//! replayed, as in the kernel oracle.
+
+use super::host::{Host, InputRoute};
+use super::judge::Judge;
+use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, Skipped, Verdict};
+use super::view::{ct_info, l4_facts};
+use super::walk::{walk, TableCounters, TableVerdict, TraceStep};
+use crate::conntrack::{self, CtState, Dir, PacketInfo, Params, Template};
+use crate::ext::facts::{CtFacts, Facts, RejectWith};
+use crate::ext::matches::state;
+use crate::ir::{Hook, Ruleset, TableKind};
+use crate::packet::{self, Frame, Packet, PktType, Summary};
+
+/// Replay settings beyond the host model.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Treat every layer-4 checksum as correct, as the oracle does after
+    /// recomputing them (captures of offloaded traffic carry bad ones).
+    pub trust_checksums: bool,
+}
+
+/// The ruleset's tables with their counters.
+struct Tables<'r> {
+    rs: &'r Ruleset,
+    counters: Vec<TableCounters>,
+}
+
+/// What one table walk decided.
+struct Step {
+    verdict: TableVerdict,
+    /// `table/CHAIN/N` of the deciding rule.
+    rule: Option<String>,
+    reject: Option<RejectWith>,
+}
+
+/// A packet's journey: what accumulates over the hooks.
+struct Flight {
+    matched: Vec<String>,
+    depends_on: Vec<&'static str>,
+    template: Template,
+    notrack: bool,
+}
+
+impl<'r> Tables<'r> {
+    /// Walks `kind` at `hook`; `None` when the ruleset has no such table
+    /// (it then lets everything through).
+    fn run(&mut self, kind: TableKind, hook: Hook, facts: &mut Facts, flight: &mut Flight) -> Option<Step> {
+        let ti = self.rs.tables.iter().position(|t| t.kind == kind)?;
+        let table = &self.rs.tables[ti];
+        if table.chain_index(hook.chain_name()).is_none() {
+            return None;
+        }
+        facts.hook = hook;
+        facts.table = kind;
+        let bytes = u64::from(facts.len);
+        let mut judge = Judge::new(facts);
+        let out = walk(table, hook, &mut judge, &mut self.counters[ti], bytes);
+        for step in &out.trace {
+            if let TraceStep::Rule { chain, num } = step {
+                flight.matched.push(format!("{}/{}/{}", kind.name(), table.chains[*chain].name, num));
+            }
+        }
+        for d in judge.depends_on.drain(..) {
+            if !flight.depends_on.contains(&d) {
+                flight.depends_on.push(d);
+            }
+        }
+        let fx = std::mem::take(&mut judge.effects);
+        if fx.notrack {
+            flight.notrack = true;
+        }
+        if let Some(h) = fx.helper.and_then(conntrack::HelperKind::from_name) {
+            flight.template.helper = Some(h);
+        }
+        let rule = out
+            .decided_by
+            .map(|p| format!("{}/{}/{}", kind.name(), table.chains[p.chain].name, p.rule + 1));
+        Some(Step { verdict: out.verdict, rule, reject: fx.reject })
+    }
+}
+
+pub struct Engine<'r> {
+    tables: Tables<'r>,
+    host: Host,
+    ct: conntrack::Table,
+    defrag: packet::Defrag,
+    opts: Options,
+    /// Reassembled datagrams are copied here to outlive the defrag borrow.
+    scratch: Vec<u8>,
+}
+
+/// How a record ends, before it becomes an [`Outcome`].
+struct Fate {
+    verdict: Verdict,
+    hook: Option<Hook>,
+    rule: Option<String>,
+    reject: Option<RejectWith>,
+    ct: Option<conntrack::Verdict>,
+    iface: Ifaces,
+    hooks: Vec<HookPass>,
+    fate: Option<Verdict>,
+    note: Option<String>,
+}
+
+impl Fate {
+    fn not_reached(hook: Hook, rule: Option<String>, ct: Option<conntrack::Verdict>) -> Fate {
+        Fate {
+            verdict: Verdict::NotReached,
+            hook: Some(hook),
+            rule,
+            reject: None,
+            ct,
+            iface: Ifaces::default(),
+            hooks: Vec::new(),
+            fate: None,
+            note: None,
+        }
+    }
+}
+
+impl<'r> Engine<'r> {
+    pub fn new(rs: &'r Ruleset, host: Host, params: Params, opts: Options) -> Engine<'r> {
+        let counters = rs.tables.iter().map(TableCounters::for_table).collect();
+        Engine {
+            tables: Tables { rs, counters },
+            host,
+            ct: conntrack::Table::new(params),
+            defrag: packet::Defrag::new(),
+            opts,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The ruleset with the counters the kernel would show now.
+    pub fn ruleset_with_counters(&self) -> Ruleset {
+        let mut rs = self.tables.rs.clone();
+        for (t, c) in rs.tables.iter_mut().zip(&self.tables.counters) {
+            for (ci, chain) in t.chains.iter_mut().enumerate() {
+                if chain.is_builtin() {
+                    chain.counters.packets = c.policy[ci].0;
+                    chain.counters.bytes = c.policy[ci].1;
+                }
+                for (r, rc) in chain.rules.iter_mut().zip(&c.rules[ci]) {
+                    r.counters.packets = rc.0;
+                    r.counters.bytes = rc.1;
+                }
+            }
+        }
+        rs
+    }
+
+    pub fn conntrack(&self) -> &conntrack::Table {
+        &self.ct
+    }
+
+    /// Replays one capture record.
+    pub fn process(&mut self, frame: &Frame) -> Record {
+        let pkt = match packet::decode(frame) {
+            Ok(p) => p,
+            Err(skip) => return Record::Skipped(Skipped { index: frame.index, skipped: Some(skip.to_string()), error: None }),
+        };
+        let ts = u64::try_from(frame.ts_ns.max(0)).unwrap_or(u64::MAX);
+        let summary = Summary::of_ip(pkt.ip.bytes()).to_string();
+        let src = u32::from(pkt.ip.src());
+        let dst = u32::from(pkt.ip.dst());
+        let local_out = self.host.is_local(src);
+        let expected = if local_out {
+            Hook::Output
+        } else if self.host.is_local(dst) {
+            Hook::Input
+        } else {
+            Hook::Forward
+        };
+        let path: &'static str = if local_out {
+            "local-out"
+        } else if self.host.ingress(src) == "eth1" {
+            "wire-in:eth1"
+        } else if self.host.ingress(src) == "eth0" {
+            "wire-in:eth0"
+        } else {
+            "wire-in"
+        };
+        let mut flight = Flight { matched: Vec::new(), depends_on: Vec::new(), template: Template::default(), notrack: false };
+        let fate = self.fly(&pkt, ts, local_out, expected, &mut flight);
+        let ct_after = fate.ct.as_ref().and_then(|_| {
+            let hook = if local_out { conntrack::Hook::LocalOut } else { conntrack::Hook::PreRouting };
+            self.ct.view_for_packet(&ct_info(&pkt, ts, hook, true))
+        });
+        let (ctstate, ctdir) = match (&fate.ct, flight.notrack) {
+            (_, true) if fate.ct.is_some() || fate.verdict != Verdict::NotReached => (Some("UNTRACKED"), None),
+            (Some(v), _) => (Some(v.state.name()), v.dir.filter(|_| !matches!(v.state, CtState::Invalid)).map(dir_name)),
+            (None, _) => (None, None),
+        };
+        let generated = fate.reject.map(|r| reject_reply(&pkt, r)).into_iter().collect();
+        Record::Packet(Box::new(Outcome {
+            index: frame.index,
+            hook: fate.hook.map(Hook::chain_name),
+            verdict: fate.verdict,
+            ctstate,
+            ctdir,
+            rule: fate.rule,
+            summary,
+            path,
+            reject_with: fate.reject.map(reject_name),
+            iface: fate.iface,
+            hooks: fate.hooks,
+            fate: fate.fate,
+            generated,
+            ct_after,
+            matched: flight.matched,
+            depends_on: flight.depends_on,
+            note: fate.note,
+        }))
+    }
+
+    fn fly(&mut self, pkt: &Packet, ts: u64, local_out: bool, expected: Hook, flight: &mut Flight) -> Fate {
+        // ip_rcv_core drops malformed headers before any hook.
+        if let Some(problem) = pkt.problem.filter(|_| !pkt.ip.is_fragment() || pkt.ip.ihl() < 5) {
+            if is_ip_level(&problem) {
+                let mut f = Fate::not_reached(expected, None, None);
+                f.note = Some(problem.to_string());
+                return f;
+            }
+        }
+        if !pkt.ip_checksum_ok() && !self.opts.trust_checksums && !local_out {
+            let mut f = Fate::not_reached(expected, None, None);
+            f.note = Some("bad IPv4 header checksum (ip_rcv drops it)".into());
+            return f;
+        }
+        // nf_defrag_ipv4 at −400, before raw.
+        let user = if local_out { packet::fragments::USER_CONNTRACK_OUT } else { packet::fragments::USER_CONNTRACK_IN };
+        let whole = match self.defrag.feed(i128::from(ts), user, pkt) {
+            packet::DefragOutcome::NotFragment => None,
+            packet::DefragOutcome::Held => {
+                let mut f = Fate::not_reached(expected, None, None);
+                f.note = Some("fragment held for reassembly".into());
+                return f;
+            }
+            packet::DefragOutcome::Dropped(why) => {
+                let mut f = Fate::not_reached(expected, None, None);
+                f.note = Some(format!("fragment dropped by reassembly: {why:?}"));
+                return f;
+            }
+            packet::DefragOutcome::Complete(bytes) => {
+                self.scratch.clear();
+                self.scratch.extend_from_slice(bytes);
+                Some(())
+            }
+        };
+        let scratch = std::mem::take(&mut self.scratch);
+        let fate = match whole {
+            Some(()) => match packet::decode_ipv4(pkt.l2, &scratch) {
+                Ok(full) => self.hooks(&full, ts, local_out, expected, flight),
+                Err(_) => Fate::not_reached(expected, None, None),
+            },
+            None => self.hooks(pkt, ts, local_out, expected, flight),
+        };
+        self.scratch = scratch;
+        fate
+    }
+
+    /// The hooks of one (complete) packet.
+    fn hooks(&mut self, pkt: &Packet, ts: u64, local_out: bool, expected: Hook, flight: &mut Flight) -> Fate {
+        let (l4, l4_truncated) = l4_facts(pkt);
+        let host = &self.host;
+        let mut facts = Facts {
+            hook: Hook::Prerouting,
+            table: TableKind::Raw,
+            in_iface: "",
+            out_iface: "",
+            src: u32::from(pkt.ip.src()),
+            dst: u32::from(pkt.ip.dst()),
+            proto: pkt.ip.proto(),
+            ttl: pkt.ip.ttl(),
+            tos: pkt.ip.tos(),
+            frag_off: pkt.ip.frag_offset(),
+            len: u32::from(pkt.ip.total_len()),
+            bytes: pkt.ip.bytes(),
+            ihl: pkt.ip.header_len() as u8,
+            l4,
+            l4_truncated,
+            src_mac: if local_out { None } else { pkt.l2.src_mac },
+            pkttype: pkttype(pkt.l2.pkttype, local_out),
+            mark: 0,
+            ct: CtFacts::default(),
+            now_ns: ts,
+            host,
+        };
+        let checksum_ok = self.opts.trust_checksums || pkt.l4_checksum_ok().unwrap_or(true);
+        let mut run = Run { tables: &mut self.tables, ct: &mut self.ct, host, flight, conn: None };
+        if local_out {
+            let dev = host.route(facts.dst).unwrap_or("eth0");
+            run.local_out(&mut facts, pkt, ts, checksum_ok, dev, expected)
+        } else {
+            let dev = host.ingress(facts.src);
+            run.wire_in(&mut facts, pkt, ts, checksum_ok, dev, expected)
+        }
+    }
+}
+
+/// One packet's pass through the hooks, with the state it carries.
+struct Run<'a, 'r> {
+    tables: &'a mut Tables<'r>,
+    host: &'a Host,
+    ct: &'a mut conntrack::Table,
+    flight: &'a mut Flight,
+    /// The conntrack verdict at the conntrack hook (`None` before it, or when
+    /// the packet is untracked).
+    conn: Option<conntrack::Verdict>,
+}
+
+impl<'a> Run<'a, '_> {
+    fn table(&mut self, kind: TableKind, hook: Hook, facts: &mut Facts) -> Option<Step> {
+        self.tables.run(kind, hook, facts, self.flight)
+    }
+
+    /// conntrack at −200 (`nf_conntrack_in`).
+    fn track(&mut self, facts: &mut Facts, pkt: &Packet, ts: u64, checksum_ok: bool, hook: conntrack::Hook) {
+        if self.flight.notrack {
+            facts.ct = CtFacts { state: state::UNTRACKED, ..CtFacts::default() };
+            return;
+        }
+        let info: PacketInfo = ct_info(pkt, ts, hook, checksum_ok);
+        let v = self.ct.process_with(&info, &self.flight.template);
+        facts.ct = ct_facts(&v, self.ct);
+        self.conn = Some(v);
+    }
+
+    /// Whether the nat table runs for this packet: a connection's first packet.
+    fn nat_runs(&self) -> bool {
+        self.conn.as_ref().is_some_and(|v| v.unconfirmed)
+    }
+
+    /// The packet died: an entry it created is never confirmed.
+    fn drop_conn(&mut self) {
+        if let Some(v) = &self.conn {
+            if let (true, Some(id)) = (v.unconfirmed, v.conn) {
+                self.ct.discard(id);
+            }
+        }
+    }
+
+    fn confirm(&mut self) {
+        if let Some(v) = &self.conn {
+            if let (true, Some(id)) = (v.unconfirmed, v.conn) {
+                let _ = self.ct.confirm(id);
+            }
+        }
+    }
+
+    fn dropped_before_filter(&mut self, step: Step, expected: Hook) -> Fate {
+        self.drop_conn();
+        Fate::not_reached(expected, step.rule, self.conn)
+    }
+
+    /// PREROUTING → routing → INPUT or FORWARD → POSTROUTING.
+    fn wire_in<'p>(&mut self, facts: &mut Facts<'p>, pkt: &Packet, ts: u64, ck: bool, dev: &'p str, expected: Hook) -> Fate
+    where
+        'a: 'p,
+    {
+        facts.in_iface = dev;
+        if let Some(s) = self.table(TableKind::Raw, Hook::Prerouting, facts).filter(|s| s.verdict != TableVerdict::Accept) {
+            return Fate::not_reached(expected, s.rule, None);
+        }
+        self.track(facts, pkt, ts, ck, conntrack::Hook::PreRouting);
+        for (kind, only_new) in [(TableKind::Mangle, false), (TableKind::Nat, true)] {
+            if only_new && !self.nat_runs() {
+                continue;
+            }
+            if let Some(s) = self.table(kind, Hook::Prerouting, facts).filter(|s| s.verdict != TableVerdict::Accept) {
+                return self.dropped_before_filter(s, expected);
+            }
+        }
+        let route = self.host.input_route(facts.src, facts.dst);
+        match route {
+            InputRoute::Drop(why) => {
+                self.drop_conn();
+                let mut f = Fate::not_reached(expected, None, self.conn);
+                f.note = Some(format!("dropped by routing: {why}"));
+                f
+            }
+            InputRoute::Local => self.input(facts, dev, Hook::Input),
+            InputRoute::Forward { dev: out } => {
+                if facts.ttl <= 1 {
+                    // ip_forward: "too many hops", ICMP time exceeded, before FORWARD.
+                    self.drop_conn();
+                    let mut f = Fate::not_reached(Hook::Forward, None, self.conn);
+                    f.note = Some("TTL expired in forwarding".into());
+                    return f;
+                }
+                let host: &'a Host = self.host;
+                let out = host.interfaces.iter().find(|i| i.name == out).map_or("eth0", |i| i.name.as_str());
+                self.forward(facts, dev, out)
+            }
+        }
+    }
+
+    /// INPUT: mangle, filter, security, nat (SNAT), then confirm.
+    fn input<'p>(&mut self, facts: &mut Facts<'p>, dev: &'p str, hook: Hook) -> Fate {
+        facts.in_iface = dev;
+        facts.out_iface = "";
+        if let Some(s) = self.table(TableKind::Mangle, hook, facts).filter(|s| s.verdict != TableVerdict::Accept) {
+            return self.dropped_before_filter(s, hook);
+        }
+        let mut fate = self.filter(facts, hook);
+        fate.iface = Ifaces { input: Some(dev.to_string()), output: None };
+        if fate.verdict == Verdict::Accept && self.nat_runs() {
+            if let Some(s) = self.table(TableKind::Nat, hook, facts).filter(|s| s.verdict != TableVerdict::Accept) {
+                let _ = s;
+                self.drop_conn();
+                return fate;
+            }
+        }
+        if fate.verdict == Verdict::Accept {
+            self.confirm();
+        } else {
+            self.drop_conn();
+        }
+        fate
+    }
+
+    /// filter then security at `hook`; the filter verdict is the record's.
+    fn filter(&mut self, facts: &mut Facts, hook: Hook) -> Fate {
+        let step = self.table(TableKind::Filter, hook, facts);
+        let (verdict, rule, reject) = match step {
+            None => (Verdict::Accept, None, None),
+            Some(s) => match (s.verdict, s.reject) {
+                (TableVerdict::Accept, _) => (Verdict::Accept, s.rule, None),
+                (_, Some(r)) => (Verdict::Reject, s.rule, Some(r)),
+                _ => (Verdict::Drop, s.rule, None),
+            },
+        };
+        let mut fate = Fate {
+            verdict,
+            hook: Some(hook),
+            rule,
+            reject,
+            ct: self.conn,
+            iface: Ifaces::default(),
+            hooks: Vec::new(),
+            fate: None,
+            note: None,
+        };
+        if verdict == Verdict::Accept {
+            if let Some(s) = self.table(TableKind::Security, hook, facts) {
+                if s.verdict != TableVerdict::Accept {
+                    // The oracle's ACCEPT means "reached security": keep it, note the drop.
+                    fate.note = Some(format!("dropped in the security table ({})", s.rule.unwrap_or_else(|| "policy".into())));
+                    fate.fate = Some(Verdict::Drop);
+                }
+            }
+        }
+        fate
+    }
+
+    /// FORWARD then POSTROUTING.
+    fn forward<'p>(&mut self, facts: &mut Facts<'p>, in_dev: &'p str, out_dev: &'p str) -> Fate {
+        facts.in_iface = in_dev;
+        facts.out_iface = out_dev;
+        if let Some(s) = self.table(TableKind::Mangle, Hook::Forward, facts).filter(|s| s.verdict != TableVerdict::Accept) {
+            return self.dropped_before_filter(s, Hook::Forward);
+        }
+        let mut fate = self.filter(facts, Hook::Forward);
+        fate.iface = Ifaces { input: Some(in_dev.to_string()), output: Some(out_dev.to_string()) };
+        if fate.verdict != Verdict::Accept || fate.fate.is_some() {
+            self.drop_conn();
+            return fate;
+        }
+        self.postrouting(facts);
+        fate
+    }
+
+    /// POSTROUTING: mangle, nat (SNAT), confirm.
+    fn postrouting(&mut self, facts: &mut Facts) -> bool {
+        facts.hook = Hook::Postrouting;
+        let mangle_ok = self.table(TableKind::Mangle, Hook::Postrouting, facts).is_none_or(|s| s.verdict == TableVerdict::Accept);
+        let nat_ok = !mangle_ok
+            || !self.nat_runs()
+            || self.table(TableKind::Nat, Hook::Postrouting, facts).is_none_or(|s| s.verdict == TableVerdict::Accept);
+        if mangle_ok && nat_ok {
+            self.confirm();
+            true
+        } else {
+            self.drop_conn();
+            false
+        }
+    }
+
+    /// OUTPUT → POSTROUTING, and for local destinations back in through lo.
+    fn local_out<'p>(&mut self, facts: &mut Facts<'p>, pkt: &Packet, ts: u64, ck: bool, dev: &'p str, expected: Hook) -> Fate {
+        facts.in_iface = "";
+        facts.out_iface = dev;
+        if let Some(s) = self.table(TableKind::Raw, Hook::Output, facts).filter(|s| s.verdict != TableVerdict::Accept) {
+            return Fate::not_reached(expected, s.rule, None);
+        }
+        self.track(facts, pkt, ts, ck, conntrack::Hook::LocalOut);
+        for (kind, only_new) in [(TableKind::Mangle, false), (TableKind::Nat, true)] {
+            if only_new && !self.nat_runs() {
+                continue;
+            }
+            if let Some(s) = self.table(kind, Hook::Output, facts).filter(|s| s.verdict != TableVerdict::Accept) {
+                return self.dropped_before_filter(s, expected);
+            }
+        }
+        let mut fate = self.filter(facts, Hook::Output);
+        fate.iface = Ifaces { input: None, output: Some(dev.to_string()) };
+        if fate.verdict != Verdict::Accept || fate.fate.is_some() {
+            self.drop_conn();
+            return fate;
+        }
+        let out_ok = self.postrouting(facts);
+        if dev != "lo" || !out_ok {
+            return fate;
+        }
+        // Through lo: PREROUTING (conntrack already attached), then INPUT.
+        let mut first = HookPass { hook: "OUTPUT", verdict: fate.verdict, input: None, output: Some("lo".into()) };
+        first.verdict = fate.verdict;
+        facts.in_iface = "lo";
+        facts.out_iface = "";
+        let mut second_verdict = Verdict::NotReached;
+        let pre_ok = [TableKind::Raw, TableKind::Mangle]
+            .into_iter()
+            .all(|k| self.table(k, Hook::Prerouting, facts).is_none_or(|s| s.verdict == TableVerdict::Accept));
+        if pre_ok {
+            self.conn = self.conn.map(|mut v| {
+                v.unconfirmed = false;
+                v
+            });
+            let input = self.input(facts, "lo", Hook::Input);
+            second_verdict = input.verdict;
+        }
+        fate.hooks = vec![first, HookPass { hook: "INPUT", verdict: second_verdict, input: Some("lo".into()), output: None }];
+        fate.fate = Some(second_verdict);
+        fate.rule = None;
+        fate
+    }
+}
+
+fn is_ip_level(p: &packet::Malformed) -> bool {
+    use packet::Malformed::*;
+    matches!(p, IhlTooSmall(_) | HeaderTruncated { .. } | TotalLengthExceedsCaptured { .. } | TotalLengthBelowHeader { .. })
+}
+
+fn pkttype(t: Option<PktType>, local_out: bool) -> u8 {
+    if local_out {
+        return 4; // PACKET_OUTGOING
+    }
+    match t {
+        Some(PktType::Broadcast) => 1,
+        Some(PktType::Multicast) => 2,
+        Some(PktType::OtherHost) => 3,
+        _ => 0,
+    }
+}
+
+fn dir_name(d: Dir) -> &'static str {
+    match d {
+        Dir::Original => "ORIGINAL",
+        Dir::Reply => "REPLY",
+    }
+}
+
+/// The conntrack facts matches see.
+fn ct_facts(v: &conntrack::Verdict, table: &conntrack::Table) -> CtFacts {
+    let bit = match v.state {
+        CtState::New => state::NEW,
+        CtState::Established => state::ESTABLISHED,
+        CtState::Related => state::RELATED,
+        CtState::Invalid => state::INVALID,
+        CtState::Untracked => state::UNTRACKED,
+    };
+    let mut f = CtFacts { state: bit, reply: v.dir == Some(Dir::Reply), ..CtFacts::default() };
+    if let Some(conn) = v.conn.and_then(|id| table.get(id)) {
+        f.status = conn.status.0;
+        f.proto = conn.tuple(Dir::Original).proto;
+    }
+    f
+}
+
+fn reject_name(r: RejectWith) -> &'static str {
+    match r {
+        RejectWith::IcmpNetUnreachable => "icmp-net-unreachable",
+        RejectWith::IcmpHostUnreachable => "icmp-host-unreachable",
+        RejectWith::IcmpProtUnreachable => "icmp-proto-unreachable",
+        RejectWith::IcmpPortUnreachable => "icmp-port-unreachable",
+        RejectWith::IcmpEchoReply => "icmp-echo-reply",
+        RejectWith::IcmpNetProhibited => "icmp-net-prohibited",
+        RejectWith::IcmpHostProhibited => "icmp-host-prohibited",
+        RejectWith::TcpReset => "tcp-reset",
+        RejectWith::IcmpAdminProhibited => "icmp-admin-prohibited",
+    }
+}
+
+fn reject_reply(pkt: &Packet, r: RejectWith) -> Generated {
+    let (icmp_type, icmp_code) = match r {
+        RejectWith::TcpReset => (None, None),
+        RejectWith::IcmpEchoReply => (Some(0), Some(0)),
+        RejectWith::IcmpNetUnreachable => (Some(3), Some(0)),
+        RejectWith::IcmpHostUnreachable => (Some(3), Some(1)),
+        RejectWith::IcmpProtUnreachable => (Some(3), Some(2)),
+        RejectWith::IcmpPortUnreachable => (Some(3), Some(3)),
+        RejectWith::IcmpNetProhibited => (Some(3), Some(9)),
+        RejectWith::IcmpHostProhibited => (Some(3), Some(10)),
+        RejectWith::IcmpAdminProhibited => (Some(3), Some(13)),
+    };
+    Generated {
+        src: pkt.ip.dst().to_string(),
+        dst: pkt.ip.src().to_string(),
+        kind: reject_name(r),
+        icmp_type,
+        icmp_code,
+        by: "REJECT",
+    }
+}

@@ -1,0 +1,82 @@
+//! Judging rules against one packet at one hook: the header test, every match,
+//! and the targets with their effects on the packet (mark, TTL, ...).
+
+use super::header::header_matches;
+use super::walk::{RuleJudge, TargetVerdict};
+use crate::ext::{Effects, Facts, MatchResult, Target, TargetResult};
+use crate::ir::Rule;
+
+pub struct Judge<'f, 'p> {
+    pub facts: &'f mut Facts<'p>,
+    /// What targets did so far (accumulated over the walk).
+    pub effects: Effects,
+    /// Extensions whose outcome could not be judged.
+    pub depends_on: Vec<&'static str>,
+    hotdrop: bool,
+}
+
+impl<'f, 'p> Judge<'f, 'p> {
+    pub fn new(facts: &'f mut Facts<'p>) -> Judge<'f, 'p> {
+        Judge { facts, effects: Effects::default(), depends_on: Vec::new(), hotdrop: false }
+    }
+
+    fn depends(&mut self, name: &'static str) {
+        if !self.depends_on.contains(&name) {
+            self.depends_on.push(name);
+        }
+    }
+}
+
+impl RuleJudge for Judge<'_, '_> {
+    fn matches(&mut self, rule: &Rule) -> bool {
+        if !header_matches(rule, self.facts) {
+            return false;
+        }
+        for m in &rule.matches {
+            match m.m.eval(self.facts) {
+                MatchResult::Yes => {}
+                MatchResult::No => return false,
+                MatchResult::Hotdrop => {
+                    self.hotdrop = true;
+                    return false;
+                }
+                MatchResult::Unknown(name) => {
+                    // Never guess: the rule is taken as not matching and the
+                    // outcome is flagged as depending on this extension.
+                    self.depends(name);
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    fn target(&mut self, _rule: &Rule, target: &Target) -> TargetVerdict {
+        let result = target.run(self.facts, &mut self.effects);
+        // Later rules see what earlier targets changed.
+        if let Some(m) = self.effects.mark {
+            self.facts.mark = m;
+        }
+        if let Some(t) = self.effects.ttl {
+            self.facts.ttl = t;
+        }
+        if let Some(t) = self.effects.tos {
+            self.facts.tos = t;
+        }
+        match result {
+            TargetResult::Continue => TargetVerdict::Continue,
+            TargetResult::Accept => TargetVerdict::Accept,
+            TargetResult::Drop => TargetVerdict::Drop,
+            TargetResult::Queue => TargetVerdict::Queue,
+            TargetResult::Stolen => TargetVerdict::Stolen,
+            TargetResult::Unknown(name) => {
+                self.depends(name);
+                TargetVerdict::Continue
+            }
+        }
+    }
+
+    fn hotdrop(&self) -> bool {
+        self.hotdrop
+    }
+}

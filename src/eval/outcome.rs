@@ -1,0 +1,110 @@
+//! The per-packet record of a replay: what the host did with one capture
+//! record, in the field names and meanings of the kernel oracle's
+//! `kernel.json` (and ARCHITECTURE.md §5), so outputs compare directly.
+
+use crate::conntrack::CtView;
+use serde::Serialize;
+
+/// A filter-table verdict as reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Verdict {
+    Accept,
+    Drop,
+    Reject,
+    /// Never entered the filter table: dropped in raw/mangle/nat, by
+    /// routing, or a fragment held for reassembly.
+    NotReached,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Accept => "ACCEPT",
+            Verdict::Drop => "DROP",
+            Verdict::Reject => "REJECT",
+            Verdict::NotReached => "NOT_REACHED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Ifaces {
+    #[serde(rename = "in", skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    #[serde(rename = "out", skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+}
+
+/// One filter hook on a path that crosses several (local → local via lo).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HookPass {
+    pub hook: &'static str,
+    pub verdict: Verdict,
+    #[serde(rename = "in", skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    #[serde(rename = "out", skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+}
+
+/// A packet the host itself would send in answer (informational).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Generated {
+    pub src: String,
+    pub dst: String,
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp_type: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp_code: Option<u8>,
+    pub by: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    pub index: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hook: Option<&'static str>,
+    pub verdict: Verdict,
+    pub ctstate: Option<&'static str>,
+    pub ctdir: Option<&'static str>,
+    pub rule: Option<String>,
+    pub summary: String,
+    pub path: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reject_with: Option<&'static str>,
+    pub iface: Ifaces,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookPass>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fate: Option<Verdict>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub generated: Vec<Generated>,
+    pub ct_after: Option<CtView>,
+    pub matched: Vec<String>,
+    /// Matches or targets this outcome depends on that cannot be judged
+    /// offline (or are not modelled yet).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<&'static str>,
+    /// Why the record was not replayed exactly (e.g. a malformed header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A record that is not an IPv4 packet, or could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub index: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Either kind of record, in capture order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Record {
+    Packet(Box<Outcome>),
+    Skipped(Skipped),
+}

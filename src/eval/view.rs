@@ -1,0 +1,108 @@
+//! From a decoded packet to what conntrack and the rules see of it.
+
+use crate::conntrack::{self, IcmpMessage, L4Info, PacketInfo, Quoted, QuotedL4, TcpOptions, TcpSegment, UdpDatagram};
+use crate::ext::facts::L4Facts;
+use crate::packet::{Packet, L4};
+use std::net::IpAddr;
+
+/// The conntrack view of `pkt` at `hook`. `checksum_ok` is the caller's
+/// verdict on the layer-4 checksum (it may be told to trust captures).
+pub fn ct_info(pkt: &Packet, ts_ns: u64, hook: conntrack::Hook, checksum_ok: bool) -> PacketInfo {
+    let l4 = match &pkt.l4 {
+        L4::Tcp(t) if t.header_ok() => L4Info::Tcp(TcpSegment {
+            sport: t.sport(),
+            dport: t.dport(),
+            flags: t.flags8(),
+            seq: t.seq(),
+            ack: t.ack(),
+            window: t.window(),
+            doff: t.doff(),
+            l4_len: pkt.ip.payload().len() as u32,
+            opts: TcpOptions::parse(t.option_bytes()),
+        }),
+        L4::Udp(u) => L4Info::Udp(UdpDatagram {
+            sport: u.sport(),
+            dport: u.dport(),
+            length_field: u.length(),
+            l4_len: pkt.ip.payload().len() as u32,
+        }),
+        L4::Icmp(i) => L4Info::Icmp(IcmpMessage {
+            kind: i.kind(),
+            code: i.code(),
+            id: i.id_seq().map_or_else(|| id_field(i.bytes()), |(id, _)| id),
+            quoted: if i.is_error() { quoted(i) } else { None },
+        }),
+        L4::Sctp { .. } | L4::UdpLite { .. } => L4Info::Other { ports: pkt.l4.ports() },
+        L4::Tcp(_) | L4::Truncated { .. } | L4::NonFirstFragment => L4Info::Unreadable,
+        _ => L4Info::Other { ports: None },
+    };
+    PacketInfo {
+        src: IpAddr::V4(pkt.ip.src()),
+        dst: IpAddr::V4(pkt.ip.dst()),
+        proto: pkt.ip.proto(),
+        l4,
+        ts_ns,
+        hook,
+        checksum_ok,
+    }
+}
+
+/// Bytes 4..6 of an ICMP header (`un.echo.id`), whatever the type.
+fn id_field(b: &[u8]) -> u16 {
+    match (b.get(4), b.get(5)) {
+        (Some(h), Some(l)) => u16::from_be_bytes([*h, *l]),
+        _ => 0,
+    }
+}
+
+fn quoted(i: &crate::packet::Icmp) -> Option<Quoted> {
+    let q = i.quoted()?;
+    let l4 = match q.l4() {
+        _ if q.ip.frag_offset() != 0 => QuotedL4::Other,
+        L4::Icmp(inner) => match inner.id_seq() {
+            Some((id, _)) => QuotedL4::Icmp { kind: inner.kind(), code: inner.code(), id },
+            None => QuotedL4::Truncated,
+        },
+        _ => match q.ports() {
+            Some((src, dst)) => QuotedL4::Ports { src, dst },
+            None if conntrack::proto::icmp::has_ports(q.ip.proto()) => QuotedL4::Truncated,
+            None => QuotedL4::Other,
+        },
+    };
+    Some(Quoted {
+        src: IpAddr::V4(q.ip.src()),
+        dst: IpAddr::V4(q.ip.dst()),
+        proto: q.ip.proto(),
+        fragment: q.ip.frag_offset() != 0,
+        l4,
+    })
+}
+
+/// The layer-4 header as matches see it.
+pub fn l4_facts<'p>(pkt: &Packet<'p>) -> (L4Facts<'p>, bool) {
+    match &pkt.l4 {
+        L4::Tcp(t) if t.header_ok() => (
+            L4Facts::Tcp {
+                sport: t.sport(),
+                dport: t.dport(),
+                flags: t.flags8(),
+                seq: t.seq(),
+                ack: t.ack(),
+                window: t.window(),
+                options: t.option_bytes(),
+                header_len: t.header_len() as u8,
+            },
+            false,
+        ),
+        L4::Udp(u) => (L4Facts::Udp { sport: u.sport(), dport: u.dport() }, false),
+        L4::Icmp(i) => (L4Facts::Icmp { kind: i.kind(), code: i.code() }, false),
+        L4::Esp { spi } => (L4Facts::Spi(*spi), false),
+        L4::Ah { spi, .. } => (L4Facts::Spi(*spi), false),
+        L4::Sctp { .. } | L4::Dccp { .. } | L4::UdpLite { .. } => match pkt.l4.ports() {
+            Some((sport, dport)) => (L4Facts::Ports { sport, dport }, false),
+            None => (L4Facts::None, true),
+        },
+        L4::Tcp(_) | L4::Truncated { .. } => (L4Facts::None, true),
+        _ => (L4Facts::None, false),
+    }
+}

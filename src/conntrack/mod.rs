@@ -58,6 +58,7 @@
 //! clash resolution on confirm (a clash drops the packet), accounting.
 
 pub mod entry;
+mod hash;
 pub mod params;
 pub mod proto;
 pub mod status;

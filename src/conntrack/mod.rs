@@ -50,11 +50,15 @@
 //! (nanoseconds), never the wall clock; processing a packet never allocates except when an entry
 //! is confirmed into the hash map.
 //!
+//! IPv6 is modelled as far as conntrack goes (tuples are family-neutral, ICMPv6 follows
+//! nf_conntrack_proto_icmpv6.c) but is not verified against the kernel: the oracle is IPv4-only.
+//!
 //! Not modelled yet: the SCTP, DCCP, UDP-Lite and GRE trackers (those protocols use the generic
 //! tracker, with ports in the tuple for SCTP and UDP-Lite), zones, NAT sequence adjustment,
 //! clash resolution on confirm (a clash drops the packet), accounting.
 
 pub mod entry;
+mod hash;
 pub mod params;
 pub mod proto;
 pub mod status;
@@ -93,7 +97,7 @@ pub enum L4Info {
     Tcp(TcpSegment),
     /// UDP.
     Udp(UdpDatagram),
-    /// ICMP (IPv4).
+    /// ICMP or ICMPv6 (told apart by [`PacketInfo::proto`], 1 or 58).
     Icmp(IcmpMessage),
     /// Any other protocol; `ports` for SCTP and UDP-Lite, whose tuples carry them.
     Other {
@@ -135,7 +139,8 @@ pub enum CtState {
     Related,
     /// No connection.
     Invalid,
-    /// `-j CT --notrack` (set by the evaluator; [`Table::process`] never returns it).
+    /// `-j CT --notrack` (set by the evaluator), or ICMPv6 neighbour discovery / MLD, which
+    /// [`Table::process`] marks untracked like `nf_conntrack_icmpv6_error`.
     Untracked,
 }
 

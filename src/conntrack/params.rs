@@ -97,6 +97,8 @@ pub struct Params {
     pub udp_timeout_stream: u32,
     /// `nf_conntrack_icmp_timeout` (30 s).
     pub icmp_timeout: u32,
+    /// `nf_conntrack_icmpv6_timeout` (30 s).
+    pub icmpv6_timeout: u32,
     /// `nf_conntrack_generic_timeout` (600 s).
     pub generic_timeout: u32,
 }
@@ -125,6 +127,7 @@ impl Default for Params {
             udp_timeout: 30,
             udp_timeout_stream: 120,
             icmp_timeout: 30,
+            icmpv6_timeout: 30,
             generic_timeout: 600,
         }
     }
@@ -136,7 +139,7 @@ const MAX_TIMEOUT: i64 = i32::MAX as i64;
 
 impl Params {
     /// Every sysctl name [`Params::set`] accepts, in `nf_ct_sysctl_table` order.
-    pub const NAMES: [&'static str; 20] = [
+    pub const NAMES: [&'static str; 21] = [
         "nf_conntrack_checksum",
         "nf_conntrack_generic_timeout",
         "nf_conntrack_tcp_timeout_syn_sent",
@@ -156,6 +159,7 @@ impl Params {
         "nf_conntrack_udp_timeout",
         "nf_conntrack_udp_timeout_stream",
         "nf_conntrack_icmp_timeout",
+        "nf_conntrack_icmpv6_timeout",
         "nf_conntrack_acct",
     ];
 
@@ -194,6 +198,7 @@ impl Params {
             "nf_conntrack_udp_timeout" => self.udp_timeout = secs()?,
             "nf_conntrack_udp_timeout_stream" => self.udp_timeout_stream = secs()?,
             "nf_conntrack_icmp_timeout" => self.icmp_timeout = secs()?,
+            "nf_conntrack_icmpv6_timeout" => self.icmpv6_timeout = secs()?,
             _ => {
                 *self
                     .tcp_timeout_mut(short)
@@ -217,6 +222,7 @@ impl Params {
             "nf_conntrack_udp_timeout" => i64::from(self.udp_timeout),
             "nf_conntrack_udp_timeout_stream" => i64::from(self.udp_timeout_stream),
             "nf_conntrack_icmp_timeout" => i64::from(self.icmp_timeout),
+            "nf_conntrack_icmpv6_timeout" => i64::from(self.icmpv6_timeout),
             _ => i64::from(*self.clone().tcp_timeout_mut(short)?),
         })
     }
@@ -239,6 +245,7 @@ impl Params {
             &mut self.udp_timeout,
             &mut self.udp_timeout_stream,
             &mut self.icmp_timeout,
+            &mut self.icmpv6_timeout,
             &mut self.generic_timeout,
         ] {
             *v = secs;

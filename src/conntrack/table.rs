@@ -12,11 +12,12 @@
 //! reaches a reused slot; nothing here allocates per packet except confirmation into `map`.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 use thiserror::Error;
 
 use super::entry::{Conn, CtView, HelperKind};
+use super::hash::FxHasher;
 use super::params::Params;
 use super::proto::{tcp, ProtoData};
 use super::status::Status;
@@ -61,44 +62,6 @@ pub enum ConfirmError {
     /// kernel drops the packet.
     #[error("conntrack tuple clash on confirm; the packet is dropped")]
     Clash,
-}
-
-/// FxHash (rustc's hasher): fast and good enough for tuples, which are not attacker-chosen here.
-#[derive(Default, Clone, Copy)]
-pub struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(b));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-    fn write_u16(&mut self, i: u16) {
-        self.add(u64::from(i));
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl FxHasher {
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
 }
 
 #[derive(Debug, Clone, Default)]

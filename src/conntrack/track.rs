@@ -1,6 +1,7 @@
 //! Per-packet entry point: `nf_conntrack_in` and `resolve_normal_ct` (nf_conntrack_core.c).
 //!
-//! Order, as in the kernel: ICMP errors first (`nf_conntrack_icmpv4_error`: RELATED to the
+//! Order, as in the kernel: ICMP errors first (`nf_conntrack_icmpv4_error`/`icmpv6_error`:
+//! RELATED to the
 //! quoted flow or INVALID, never a new entry); then the tuple is looked up, or a new unconfirmed
 //! entry is built (`init_conntrack`, which fails for tuples that cannot be inverted and takes a
 //! matching expectation); the direction and the ctinfo are decided; the protocol tracker runs;
@@ -13,7 +14,7 @@ use super::proto::icmp::QuotedL4;
 use super::proto::{generic, icmp, tcp, udp, L4Result, ProtoData};
 use super::status::Status;
 use super::table::{ConnId, Table, Template, NS};
-use super::tuple::{Dir, L4Key, Tuple, PROTO_ICMP};
+use super::tuple::{Dir, L4Key, Tuple, PROTO_ICMP, PROTO_ICMPV6};
 use super::{CtState, Hook, InvalidReason, L4Info, PacketInfo, Verdict};
 
 impl Table {
@@ -31,15 +32,8 @@ impl Table {
         self.gc_step(pkt.ts_ns);
         let checked = self.params.checksum && pkt.hook == Hook::PreRouting;
         if let L4Info::Icmp(m) = pkt.l4 {
-            // nf_conntrack_icmpv4_error runs first for every ICMP packet.
-            if checked && !pkt.checksum_ok {
-                return Verdict::invalid(InvalidReason::BadChecksum);
-            }
-            if m.kind > icmp::NR_ICMP_TYPES {
-                return Verdict::invalid(InvalidReason::IcmpType);
-            }
-            if icmp::is_error(m.kind) {
-                return self.icmp_error(pkt, &m);
+            if let Some(v) = self.icmp_first(pkt, &m, checked) {
+                return v;
             }
         }
         let Some(tuple) = packet_tuple(pkt) else {
@@ -54,6 +48,34 @@ impl Table {
                 Step::Repeat => Verdict::invalid(InvalidReason::NoTuple),
             },
         }
+    }
+
+    /// `nf_conntrack_icmpv4_error` / `nf_conntrack_icmpv6_error`, which run before the lookup
+    /// for every ICMP packet. `None` lets the packet go on to the normal lookup.
+    fn icmp_first(
+        &mut self,
+        pkt: &PacketInfo,
+        m: &icmp::Message,
+        checked: bool,
+    ) -> Option<Verdict> {
+        if checked && !pkt.checksum_ok {
+            return Some(Verdict::invalid(InvalidReason::BadChecksum));
+        }
+        if pkt.proto == PROTO_ICMPV6 {
+            if icmp::untracked_v6(m.kind) {
+                // Neighbour discovery and MLD: `nf_ct_set(skb, NULL, IP_CT_UNTRACKED)`.
+                return Some(Verdict {
+                    state: CtState::Untracked,
+                    invalid: None,
+                    ..Verdict::invalid(InvalidReason::NoTuple)
+                });
+            }
+            return icmp::is_error_v6(m.kind).then(|| self.icmp_error(pkt, m));
+        }
+        if m.kind > icmp::NR_ICMP_TYPES {
+            return Some(Verdict::invalid(InvalidReason::IcmpType));
+        }
+        icmp::is_error(m.kind).then(|| self.icmp_error(pkt, m))
     }
 
     /// `nf_conntrack_inet_error`: find the flow the error is about.
@@ -238,6 +260,10 @@ impl Table {
                 L4Key::Icmp { kind, .. } => icmp::packet(kind, &params),
                 _ => L4Result::Invalid(InvalidReason::IcmpNotRequest),
             },
+            (L4Info::Icmp(_), _) if pkt.proto == PROTO_ICMPV6 => match conn.tuple[0].l4 {
+                L4Key::Icmp { kind, .. } => icmp::packet_v6(kind, !fresh, &params),
+                _ => L4Result::Invalid(InvalidReason::IcmpNotRequest),
+            },
             _ => generic::packet(&params),
         }
     }
@@ -264,7 +290,7 @@ pub fn packet_tuple(pkt: &PacketInfo) -> Option<Tuple> {
             src: d.sport,
             dst: d.dport,
         },
-        L4Info::Icmp(m) if icmp::is_error(m.kind) => {
+        L4Info::Icmp(m) if is_icmp_error(proto, m.kind) => {
             let q = m.quoted?;
             let l4 = match q.l4 {
                 QuotedL4::Ports { src, dst } => L4Key::Ports { src, dst },
@@ -298,7 +324,80 @@ pub fn packet_tuple(pkt: &PacketInfo) -> Option<Tuple> {
     })
 }
 
+/// Whether an ICMP message of this family is an error (which carries a quoted packet).
+fn is_icmp_error(proto: u8, kind: u8) -> bool {
+    if proto == PROTO_ICMPV6 {
+        icmp::is_error_v6(kind)
+    } else {
+        icmp::is_error(kind)
+    }
+}
+
 enum Step {
     Done(Verdict),
     Repeat,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conntrack::{IcmpMessage, Params, Quoted};
+    use std::net::{IpAddr, Ipv6Addr};
+
+    fn v6(x: u16) -> IpAddr {
+        IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, x))
+    }
+
+    fn icmp6(src: u16, dst: u16, kind: u8, quoted: Option<Quoted>) -> PacketInfo {
+        let m = IcmpMessage {
+            kind,
+            code: 0,
+            id: 9,
+            quoted,
+        };
+        PacketInfo {
+            src: v6(src),
+            dst: v6(dst),
+            proto: PROTO_ICMPV6,
+            l4: L4Info::Icmp(m),
+            ts_ns: 1,
+            hook: Hook::PreRouting,
+            checksum_ok: true,
+        }
+    }
+
+    #[test]
+    fn icmpv6_echo_nd_and_errors() {
+        let mut t = Table::new(Params::default());
+        assert_eq!(t.process(&icmp6(2, 1, 129, None)).state, CtState::Invalid);
+        let v = t.process(&icmp6(1, 2, 128, None));
+        assert_eq!(v.state, CtState::New);
+        t.confirm(v.conn.unwrap()).unwrap();
+        let r = t.process(&icmp6(2, 1, 129, None));
+        assert_eq!((r.state, r.dir), (CtState::Established, Some(Dir::Reply)));
+        let ns = t.process(&icmp6(1, 2, 135, None));
+        assert_eq!((ns.state, ns.conn), (CtState::Untracked, None));
+        let quote = Quoted {
+            src: v6(1),
+            dst: v6(2),
+            proto: PROTO_ICMPV6,
+            fragment: false,
+            l4: QuotedL4::Icmp {
+                kind: 128,
+                code: 0,
+                id: 9,
+            },
+        };
+        let err = t.process(&icmp6(3, 1, 1, Some(quote)));
+        assert_eq!((err.state, err.dir), (CtState::Related, Some(Dir::Reply)));
+        let other = Quoted {
+            src: v6(1),
+            dst: v6(7),
+            ..quote
+        };
+        assert_eq!(
+            t.process(&icmp6(3, 1, 1, Some(other))).state,
+            CtState::Invalid
+        );
+    }
 }

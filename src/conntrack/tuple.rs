@@ -94,6 +94,20 @@ pub const fn icmp_inverse_type(kind: u8) -> Option<u8> {
     }
 }
 
+/// ICMPv6 types whose inverse is known (`invmap` in nf_conntrack_proto_icmpv6.c): echo
+/// request (128) ↔ echo reply (129), node information query (139) ↔ reply (140).
+pub const fn icmpv6_inverse_type(kind: u8) -> Option<u8> {
+    match kind {
+        128 => Some(129),
+        129 => Some(128),
+        139 => Some(140),
+        140 => Some(139),
+        _ => None,
+    }
+}
+
+/// IP protocol number of ICMPv6.
+pub const PROTO_ICMPV6: u8 = 58;
 /// IP protocol number of ICMP.
 pub const PROTO_ICMP: u8 = 1;
 /// IP protocol number of TCP.
@@ -108,11 +122,18 @@ impl Tuple {
         let l4 = match self.l4 {
             L4Key::Ports { src, dst } => L4Key::Ports { src: dst, dst: src },
             // The id and code are kept; only the type is mapped.
-            L4Key::Icmp { id, kind, code } => L4Key::Icmp {
-                id,
-                kind: icmp_inverse_type(kind)?,
-                code,
-            },
+            L4Key::Icmp { id, kind, code } => {
+                let inverse = if self.proto == PROTO_ICMPV6 {
+                    icmpv6_inverse_type(kind)
+                } else {
+                    icmp_inverse_type(kind)
+                };
+                L4Key::Icmp {
+                    id,
+                    kind: inverse?,
+                    code,
+                }
+            }
             L4Key::None => L4Key::None,
         };
         Some(Tuple {
@@ -203,6 +224,50 @@ mod tests {
             };
             assert_eq!(t.invert(), None, "type {kind}");
         }
+    }
+
+    #[test]
+    fn icmpv6_invmap() {
+        let v6 = |x: u16| IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, x));
+        let t = Tuple {
+            src: v6(1),
+            dst: v6(2),
+            proto: PROTO_ICMPV6,
+            l4: L4Key::Icmp {
+                id: 3,
+                kind: 128,
+                code: 0,
+            },
+        };
+        let r = t.invert().unwrap();
+        assert_eq!(
+            r.l4,
+            L4Key::Icmp {
+                id: 3,
+                kind: 129,
+                code: 0
+            }
+        );
+        assert_eq!(r.invert(), Some(t));
+        let ns = Tuple {
+            l4: L4Key::Icmp {
+                id: 0,
+                kind: 135,
+                code: 0,
+            },
+            ..t
+        };
+        assert_eq!(ns.invert(), None);
+        // ICMPv4 numbers mean nothing in ICMPv6.
+        let v4echo = Tuple {
+            l4: L4Key::Icmp {
+                id: 0,
+                kind: 8,
+                code: 0,
+            },
+            ..t
+        };
+        assert_eq!(v4echo.invert(), None);
     }
 
     #[test]

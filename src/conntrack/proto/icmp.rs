@@ -4,13 +4,15 @@
 //! id, type and code; only a request may create one (`valid_new`), so a reply without its
 //! request is INVALID. Errors (`icmp_is_err`) carry no connection of their own: the quoted
 //! header is turned into a tuple, inverted, and looked up (`nf_conntrack_inet_error`); the
-//! lookup itself lives in the table. Invariant: this file never reads the table.
+//! lookup itself lives in the table. ICMPv6 (nf_conntrack_proto_icmpv6.c) follows the same
+//! scheme with its own numbers; neighbour discovery and MLD are UNTRACKED. Invariant: this file
+//! never reads the table.
 
 use std::net::IpAddr;
 
 use super::L4Result;
 use crate::conntrack::params::Params;
-use crate::conntrack::tuple::{L4Key, Tuple, PROTO_ICMP};
+use crate::conntrack::tuple::{L4Key, Tuple, PROTO_ICMP, PROTO_ICMPV6};
 use crate::conntrack::InvalidReason;
 
 /// Highest ICMP type the kernel knows (`NR_ICMP_TYPES`); higher types are INVALID.
@@ -74,6 +76,29 @@ pub const fn is_error(kind: u8) -> bool {
     matches!(kind, 3 | 4 | 5 | 11 | 12)
 }
 
+/// ICMPv6 errors are the types below 128 (`icmpv6_error`).
+pub const fn is_error_v6(kind: u8) -> bool {
+    kind < 128
+}
+
+/// `noct_valid_new` of nf_conntrack_proto_icmpv6.c: MLD (130, 131, 132, 143) and neighbour
+/// discovery (133 to 136) are never tracked; the kernel marks them UNTRACKED.
+pub const fn untracked_v6(kind: u8) -> bool {
+    matches!(kind, 130..=136 | 143)
+}
+
+/// `nf_conntrack_icmpv6_packet`: only an echo request (128) or node information query (139)
+/// may create an entry; packets of a confirmed entry are always fine.
+pub fn packet_v6(orig_kind: u8, confirmed: bool, p: &Params) -> L4Result {
+    if confirmed || matches!(orig_kind, 128 | 139) {
+        L4Result::Accept {
+            timeout: Some(p.icmpv6_timeout),
+        }
+    } else {
+        L4Result::Invalid(InvalidReason::IcmpNotRequest)
+    }
+}
+
 /// Protocols whose tuple carries ports (`nf_ct_get_tuple`): TCP, UDP, UDP-Lite, SCTP.
 pub const fn has_ports(proto: u8) -> bool {
     matches!(proto, 6 | 17 | 136 | 132)
@@ -88,8 +113,10 @@ pub fn error_lookup_tuple(q: Option<&Quoted>) -> Result<Tuple, InvalidReason> {
     }
     let l4 = match (q.proto, q.l4) {
         (_, QuotedL4::Truncated) => return Err(InvalidReason::IcmpErrorQuote),
-        (PROTO_ICMP, QuotedL4::Icmp { kind, code, id }) => L4Key::Icmp { id, kind, code },
-        (PROTO_ICMP, _) => return Err(InvalidReason::IcmpErrorQuote),
+        (PROTO_ICMP | PROTO_ICMPV6, QuotedL4::Icmp { kind, code, id }) => {
+            L4Key::Icmp { id, kind, code }
+        }
+        (PROTO_ICMP | PROTO_ICMPV6, _) => return Err(InvalidReason::IcmpErrorQuote),
         (p, QuotedL4::Ports { src, dst }) if has_ports(p) => L4Key::Ports { src, dst },
         (p, _) if has_ports(p) => return Err(InvalidReason::IcmpErrorQuote),
         _ => L4Key::None,
@@ -193,6 +220,22 @@ mod tests {
             ..base
         };
         assert_eq!(error_lookup_tuple(Some(&esp)).unwrap().l4, L4Key::None);
+    }
+
+    #[test]
+    fn icmpv6_classes() {
+        let p = Params::default();
+        assert!(is_error_v6(1) && is_error_v6(4) && !is_error_v6(128));
+        assert!(untracked_v6(135) && untracked_v6(143) && !untracked_v6(128) && !untracked_v6(137));
+        assert_eq!(
+            packet_v6(128, false, &p),
+            L4Result::Accept { timeout: Some(30) }
+        );
+        assert!(matches!(packet_v6(129, false, &p), L4Result::Invalid(_)));
+        assert_eq!(
+            packet_v6(129, true, &p),
+            L4Result::Accept { timeout: Some(30) }
+        );
     }
 
     #[test]

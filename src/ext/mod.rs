@@ -179,6 +179,12 @@ registry! {
     }
     targets {
         "LOG" => Log(targets::log::Log),
+        "REJECT" => Reject(targets::reject::Reject),
+        "DNAT" => Dnat(targets::dnat::Dnat),
+        "SNAT" => Snat(targets::snat::Snat),
+        "MASQUERADE" => Masquerade(targets::masquerade::Masquerade),
+        "REDIRECT" => Redirect(targets::redirect::Redirect),
+        "NETMAP" => Netmap(targets::netmap::Netmap),
     }
 }
 

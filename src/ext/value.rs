@@ -101,6 +101,36 @@ pub fn mark_mask(s: &str) -> ExtResult<(u32, u32)> {
     Ok((value, mask))
 }
 
+/// `xtables_strtoui(s, &end, ..)` with an end pointer: the longest number at
+/// the start of `s` (base 0, as `strtoul` reads it) and the rest. `None` when
+/// no digit was read or the value is above `max` (wrapped negatives are).
+pub fn strtoul_prefix(s: &str, max: u64) -> Option<(u64, &str)> {
+    let t = s.trim_start_matches([' ', '\t', '\n']);
+    let body = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let neg = t.starts_with('-');
+    let hex = (body.starts_with("0x") || body.starts_with("0X"))
+        && body.as_bytes().get(2).is_some_and(u8::is_ascii_hexdigit);
+    let (radix, digits) = if hex {
+        (16, body.get(2..).unwrap_or(""))
+    } else if body.starts_with('0') {
+        (8, body)
+    } else {
+        (10, body)
+    };
+    let len = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
+    if len == 0 {
+        return None;
+    }
+    let (num, rest) = digits.split_at(len);
+    let v = u64::from_str_radix(num, radix).ok()?;
+    if neg && v != 0 {
+        return None;
+    }
+    (v <= max).then_some((v, rest))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +144,11 @@ mod tests {
         assert_eq!(strtoul("", 0, 100), None);
         assert_eq!(strtoul("101", 0, 100), None);
         assert_eq!(strtoul("9x", 0, 100), None);
+        assert_eq!(strtoul_prefix("10-20", 65535), Some((10, "-20")));
+        assert_eq!(strtoul_prefix("0x1fz", 65535), Some((31, "z")));
+        assert_eq!(strtoul_prefix("09", 65535), Some((0, "9")));
+        assert_eq!(strtoul_prefix("x1", 65535), None);
+        assert_eq!(strtoul_prefix("65536", 65535), None);
     }
 
     #[test]

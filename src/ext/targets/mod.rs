@@ -3,3 +3,29 @@
 //! chains are not extensions: see `ir::rule::Verdict`.
 
 pub mod log;
+pub mod nat_range;
+pub mod scope;
+pub mod reject;
+pub mod dnat;
+pub mod snat;
+pub mod masquerade;
+pub mod redirect;
+pub mod netmap;
+
+/// Test helper: loads `-A CHAIN RULE` into TABLE and returns what
+/// iptables-save would print after `-A CHAIN `, or the first error message.
+#[cfg(test)]
+pub fn fmt_rule(table: &str, chain: &str, rule: &str) -> Result<String, String> {
+    let text = format!("*{table}\n-A {chain} {rule}\nCOMMIT\n");
+    let file = crate::source::SourceFile::new("test.v4", text);
+    let loaded = crate::ir::load(&file);
+    if let Some(d) = loaded.diagnostics.iter().find(|d| d.is_error()) {
+        return Err(d.message.clone());
+    }
+    let out = crate::ir::save::save(&loaded.ruleset, Default::default());
+    let prefix = format!("-A {chain} ");
+    out.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map(str::to_string)
+        .ok_or_else(|| format!("no rule saved:\n{out}"))
+}

@@ -185,6 +185,11 @@ registry! {
         "MASQUERADE" => Masquerade(targets::masquerade::Masquerade),
         "REDIRECT" => Redirect(targets::redirect::Redirect),
         "NETMAP" => Netmap(targets::netmap::Netmap),
+        "MARK" => Mark(targets::mark::Mark),
+        "CONNMARK" => Connmark(targets::connmark::Connmark),
+        "CT" => Ct(targets::ct::Ct),
+        "NOTRACK" => Notrack(targets::notrack::Notrack),
+        "TRACE" => Trace(targets::trace::Trace),
     }
 }
 

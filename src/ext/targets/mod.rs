@@ -11,6 +11,12 @@ pub mod snat;
 pub mod masquerade;
 pub mod redirect;
 pub mod netmap;
+pub mod excl;
+pub mod mark;
+pub mod connmark;
+pub mod ct;
+pub mod notrack;
+pub mod trace;
 
 /// Test helper: loads `-A CHAIN RULE` into TABLE and returns what
 /// iptables-save would print after `-A CHAIN `, or the first error message.

@@ -79,6 +79,11 @@ pub trait TargetDef: Default + Clone + fmt::Debug + PartialEq {
         Self::NAME
     }
     fn save(&self, ctx: &RuleCtx, out: &mut String);
+    /// Load-time checks that look at the rule's matches too (TCPMSS wants a
+    /// tcp match requiring SYN); run after `check`.
+    fn check_matches(&self, _ctx: &CheckCtx, _matches: &[crate::ir::rule::MatchEntry]) -> ExtResult {
+        Ok(())
+    }
     /// Whether the target ends the packet's walk through the table (ACCEPT-,
     /// DROP- or REJECT-like); non-terminal targets return XT_CONTINUE.
     fn terminal(&self) -> bool {
@@ -163,6 +168,9 @@ macro_rules! registry {
             pub fn save(&self, ctx: &RuleCtx, out: &mut String) {
                 match self { $(Target::$tvar(t) => t.save(ctx, out)),* }
             }
+            pub fn check_matches(&self, ctx: &CheckCtx, matches: &[crate::ir::rule::MatchEntry]) -> ExtResult {
+                match self { $(Target::$tvar(t) => t.check_matches(ctx, matches)),* }
+            }
             pub fn terminal(&self) -> bool {
                 match self { $(Target::$tvar(t) => t.terminal()),* }
             }
@@ -190,6 +198,12 @@ registry! {
         "CT" => Ct(targets::ct::Ct),
         "NOTRACK" => Notrack(targets::notrack::Notrack),
         "TRACE" => Trace(targets::trace::Trace),
+        "TCPMSS" => Tcpmss(targets::tcpmss::Tcpmss),
+        "CHECKSUM" => Checksum(targets::checksum::Checksum),
+        "DSCP" => Dscp(targets::dscp::Dscp),
+        "TOS" => Tos(targets::tos::Tos),
+        "TTL" => Ttl(targets::ttl::Ttl),
+        "CLASSIFY" => Classify(targets::classify::Classify),
     }
 }
 

@@ -17,6 +17,12 @@ pub mod connmark;
 pub mod ct;
 pub mod notrack;
 pub mod trace;
+pub mod tcpmss;
+pub mod checksum;
+pub mod dscp;
+pub mod tos;
+pub mod ttl;
+pub mod classify;
 
 /// Test helper: loads `-A CHAIN RULE` into TABLE and returns what
 /// iptables-save would print after `-A CHAIN `, or the first error message.

@@ -48,10 +48,13 @@ pub fn need_proto(ctx: &CheckCtx, name: &str, protos: &[(u8, &str)]) -> ExtResul
     }
     let list: Vec<String> = protos.iter().map(|(_, n)| format!("-p {n}")).collect();
     let list = list.join(" or ");
-    Err(
-        ExtError::new(format!("{name} target: only valid with {list}"))
-            .help(format!("add {list} (without `!`); the kernel refuses the rule otherwise")),
-    )
+    // One protocol is the `.proto` test of xt_check_target and its message.
+    let message = match protos {
+        [(p, _)] => format!("{name} target: only valid for protocol {p}"),
+        _ => format!("{name} target: only valid with {list}"),
+    };
+    Err(ExtError::new(message)
+        .help(format!("add {list} (without `!`); the kernel refuses the rule otherwise")))
 }
 
 pub const TCP: (u8, &str) = (6, "tcp");

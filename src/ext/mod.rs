@@ -204,6 +204,13 @@ registry! {
         "TOS" => Tos(targets::tos::Tos),
         "TTL" => Ttl(targets::ttl::Ttl),
         "CLASSIFY" => Classify(targets::classify::Classify),
+        "NFLOG" => Nflog(targets::nflog::Nflog),
+        "NFQUEUE" => Nfqueue(targets::nfqueue::Nfqueue),
+        "AUDIT" => Audit(targets::audit::Audit),
+        "SECMARK" => Secmark(targets::secmark::Secmark),
+        "CONNSECMARK" => Connsecmark(targets::connsecmark::Connsecmark),
+        "TEE" => Tee(targets::tee::Tee),
+        "IDLETIMER" => Idletimer(targets::idletimer::Idletimer),
     }
 }
 

@@ -155,7 +155,8 @@ impl TargetDef for Ct {
     }
 }
 
-fn truncate(s: &str, max: usize) -> String {
+/// Cuts `s` to at most `max` bytes, as `strncpy` into a fixed buffer.
+pub fn truncate(s: &str, max: usize) -> String {
     let mut end = s.len().min(max);
     while !s.is_char_boundary(end) {
         end -= 1;

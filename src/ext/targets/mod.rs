@@ -23,6 +23,13 @@ pub mod dscp;
 pub mod tos;
 pub mod ttl;
 pub mod classify;
+pub mod nflog;
+pub mod nfqueue;
+pub mod audit;
+pub mod secmark;
+pub mod connsecmark;
+pub mod tee;
+pub mod idletimer;
 
 /// Test helper: loads `-A CHAIN RULE` into TABLE and returns what
 /// iptables-save would print after `-A CHAIN `, or the first error message.

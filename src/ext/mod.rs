@@ -211,6 +211,10 @@ registry! {
         "CONNSECMARK" => Connsecmark(targets::connsecmark::Connsecmark),
         "TEE" => Tee(targets::tee::Tee),
         "IDLETIMER" => Idletimer(targets::idletimer::Idletimer),
+        "ECN" => Ecn(targets::ecn::Ecn),
+        "SYNPROXY" => Synproxy(targets::synproxy::Synproxy),
+        "TPROXY" => Tproxy(targets::tproxy::Tproxy),
+        "TCPOPTSTRIP" => Tcpoptstrip(targets::tcpoptstrip::Tcpoptstrip),
     }
 }
 

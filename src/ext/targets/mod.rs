@@ -30,6 +30,10 @@ pub mod secmark;
 pub mod connsecmark;
 pub mod tee;
 pub mod idletimer;
+pub mod ecn;
+pub mod synproxy;
+pub mod tproxy;
+pub mod tcpoptstrip;
 
 /// Test helper: loads `-A CHAIN RULE` into TABLE and returns what
 /// iptables-save would print after `-A CHAIN `, or the first error message.

@@ -215,6 +215,7 @@ registry! {
         "SYNPROXY" => Synproxy(targets::synproxy::Synproxy),
         "TPROXY" => Tproxy(targets::tproxy::Tproxy),
         "TCPOPTSTRIP" => Tcpoptstrip(targets::tcpoptstrip::Tcpoptstrip),
+        "SET" => Set(targets::set::Set),
     }
 }
 

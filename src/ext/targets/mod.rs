@@ -34,6 +34,7 @@ pub mod ecn;
 pub mod synproxy;
 pub mod tproxy;
 pub mod tcpoptstrip;
+pub mod set;
 
 /// Test helper: loads `-A CHAIN RULE` into TABLE and returns what
 /// iptables-save would print after `-A CHAIN `, or the first error message.

@@ -108,6 +108,33 @@ pub fn inet_pton(s: &str) -> Option<u32> {
     Some(v)
 }
 
+/// `inet_aton` (what getaddrinfo accepts for a numeric host, used by
+/// `XTTYPE_HOST`/`HOSTMASK` options): 1 to 4 parts, each base 0 (`0x`, octal),
+/// the last part filling the remaining bytes (`1.1.1` is 1.1.0.1).
+pub fn inet_aton(s: &str) -> Option<u32> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut nums = Vec::with_capacity(parts.len());
+    for p in &parts {
+        nums.push(crate::ext::value::strtoul(p, 0, u64::from(u32::MAX))?);
+    }
+    let (last, head) = nums.split_last()?;
+    let mut v: u32 = 0;
+    for (i, n) in head.iter().enumerate() {
+        if *n > 255 {
+            return None;
+        }
+        v |= (*n as u32) << (24 - 8 * i);
+    }
+    let rest_bits = 32 - 8 * head.len() as u32;
+    if rest_bits < 32 && *last >= 1u64 << rest_bits {
+        return None;
+    }
+    Some(v | *last as u32)
+}
+
 /// `parse_to`: `[ADDR[-ADDR]][:PORTS]` (IPv4: a second `:` means no port).
 pub fn parse_to(arg: &str, ctx: &RuleCtx) -> ExtResult<NatRange> {
     let mut range = NatRange::default();
@@ -199,6 +226,10 @@ mod tests {
             round("1.1.1.1:10:20").unwrap_err(),
             "Bad IP address \"1.1.1.1:10:20\""
         );
+        assert_eq!(inet_aton("1.1.1"), Some(0x0101_0001));
+        assert_eq!(inet_aton("0x1.2.3.0"), Some(0x0102_0300));
+        assert_eq!(inet_aton("1.2.3.256"), None);
+        assert_eq!(inet_aton("1.2.3.4.5"), None);
         let any = RuleCtx::default();
         assert!(parse_to("1.1.1.1:80", &any).is_err());
     }

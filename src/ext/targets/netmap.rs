@@ -60,7 +60,7 @@ fn parse_hostmask(s: &str) -> ExtResult<Ipv4Net> {
         Some((h, m)) => (h, Some(m)),
         None => (s, None),
     };
-    let addr = numeric(host, false).ok_or_else(|| {
+    let addr = super::nat_range::inet_aton(host).ok_or_else(|| {
         ExtError::new(format!("host/network `{host}' not found"))
             .help("iptwalk does not resolve host names; write the address")
     })?;

@@ -7,7 +7,7 @@ use super::dnat::must_have;
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
-use crate::ir::addr::numeric;
+use super::nat_range::inet_aton;
 use std::fmt::Write;
 use std::net::Ipv4Addr;
 
@@ -24,7 +24,7 @@ impl TargetDef for Tee {
     fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
         match call.key {
             "gateway" => {
-                let a = numeric(call.arg(), false).ok_or_else(|| {
+                let a = inet_aton(call.arg()).ok_or_else(|| {
                     call.err(format!("host `{}' not found", call.arg()))
                         .help("iptwalk does not resolve host names; write the address")
                 })?;

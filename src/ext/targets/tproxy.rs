@@ -8,7 +8,7 @@ use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::{markmask_opt, number, port};
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
-use crate::ir::addr::numeric;
+use super::nat_range::inet_aton;
 use crate::ir::hook::Hook;
 use std::fmt::Write;
 use std::net::Ipv4Addr;
@@ -42,7 +42,7 @@ impl TargetDef for Tproxy {
                 self.port = Some(p);
             }
             "on-ip" => {
-                self.ip = numeric(call.arg(), false).ok_or_else(|| {
+                self.ip = inet_aton(call.arg()).ok_or_else(|| {
                     call.err(format!("host `{}' not found", call.arg()))
                         .help("iptwalk does not resolve host names; write the address")
                 })?;

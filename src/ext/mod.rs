@@ -81,7 +81,11 @@ pub trait TargetDef: Default + Clone + fmt::Debug + PartialEq {
     fn save(&self, ctx: &RuleCtx, out: &mut String);
     /// Load-time checks that look at the rule's matches too (TCPMSS wants a
     /// tcp match requiring SYN); run after `check`.
-    fn check_matches(&self, _ctx: &CheckCtx, _matches: &[crate::ir::rule::MatchEntry]) -> ExtResult {
+    fn check_matches(
+        &self,
+        _ctx: &CheckCtx,
+        _matches: &[crate::ir::rule::MatchEntry],
+    ) -> ExtResult {
         Ok(())
     }
     /// Whether the target ends the packet's walk through the table (ACCEPT-,

@@ -53,8 +53,14 @@ mod tests {
     #[test]
     fn types() {
         let f = |r| fmt_rule("filter", "INPUT", r);
-        assert_eq!(f("-j AUDIT --type ACCEPT").unwrap(), "-j AUDIT --type accept");
-        assert_eq!(f("-j AUDIT --type acc").unwrap_err(), "Bad action type value \"acc\"");
+        assert_eq!(
+            f("-j AUDIT --type ACCEPT").unwrap(),
+            "-j AUDIT --type accept"
+        );
+        assert_eq!(
+            f("-j AUDIT --type acc").unwrap_err(),
+            "Bad action type value \"acc\""
+        );
         assert!(f("-j AUDIT").is_err());
     }
 }

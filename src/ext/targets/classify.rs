@@ -29,7 +29,9 @@ fn scan_hex(s: &str) -> Option<(u32, &str)> {
         _ => (false, s),
     };
     let body = match s.get(..2) {
-        Some("0x" | "0X") if s.as_bytes().get(2).is_some_and(u8::is_ascii_hexdigit) => s.get(2..)?,
+        Some("0x" | "0X") if s.as_bytes().get(2).is_some_and(u8::is_ascii_hexdigit) => {
+            s.get(2..)?
+        }
         _ => s,
     };
     let len = body
@@ -59,7 +61,9 @@ impl TargetDef for Classify {
 
     fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
         match call.key {
-            "set-class" => self.priority = Some(parse_class(call.arg()).map_err(|e| e.at(call.arg_span()))?),
+            "set-class" => {
+                self.priority = Some(parse_class(call.arg()).map_err(|e| e.at(call.arg_span()))?)
+            }
             _ => unreachable_option(call)?,
         }
         Ok(())
@@ -99,7 +103,10 @@ mod tests {
     fn hooks() {
         use crate::ext::targets::fmt_rule;
         let r = "-j CLASSIFY --set-class 0000:ffffffff";
-        assert_eq!(fmt_rule("filter", "FORWARD", r).unwrap(), "-j CLASSIFY --set-class 0000:ffff");
+        assert_eq!(
+            fmt_rule("filter", "FORWARD", r).unwrap(),
+            "-j CLASSIFY --set-class 0000:ffff"
+        );
         assert!(fmt_rule("mangle", "PREROUTING", r).is_err());
     }
 }

@@ -54,7 +54,11 @@ impl Default for Connmark {
 /// Operations exclude each other; `--mask` excludes `--ctmask`/`--nfmask`.
 const OPS: &[u8] = &[0, 1, 2, 3, 4, 5, 8];
 const fn op(name: &'static str, id: u8) -> Excl {
-    Excl { name, id, excludes: OPS }
+    Excl {
+        name,
+        id,
+        excludes: OPS,
+    }
 }
 const EXCL: &[Excl] = &[
     op("set-xmark", 8),
@@ -64,11 +68,31 @@ const EXCL: &[Excl] = &[
     op("xor-mark", 5),
     op("save-mark", 1),
     op("restore-mark", 2),
-    Excl { name: "left-shift-mark", id: 6, excludes: &[] },
-    Excl { name: "right-shift-mark", id: 7, excludes: &[] },
-    Excl { name: "ctmask", id: 9, excludes: &[11] },
-    Excl { name: "nfmask", id: 10, excludes: &[11] },
-    Excl { name: "mask", id: 11, excludes: &[9, 10] },
+    Excl {
+        name: "left-shift-mark",
+        id: 6,
+        excludes: &[],
+    },
+    Excl {
+        name: "right-shift-mark",
+        id: 7,
+        excludes: &[],
+    },
+    Excl {
+        name: "ctmask",
+        id: 9,
+        excludes: &[11],
+    },
+    Excl {
+        name: "nfmask",
+        id: 10,
+        excludes: &[11],
+    },
+    Excl {
+        name: "mask",
+        id: 11,
+        excludes: &[9, 10],
+    },
 ];
 
 impl TargetDef for Connmark {
@@ -89,7 +113,8 @@ impl TargetDef for Connmark {
     ];
 
     fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
-        let mm = || markmask_opt(call.arg(), "CONNMARK", call.key).map_err(|e| e.at(call.arg_span()));
+        let mm =
+            || markmask_opt(call.arg(), "CONNMARK", call.key).map_err(|e| e.at(call.arg_span()));
         let mut set = |mark: u32, mask: u32| {
             self.mode = Mode::Set;
             self.ctmark = mark;
@@ -133,7 +158,11 @@ impl TargetDef for Connmark {
 
     fn finalize(&mut self, _ctx: &RuleCtx) -> ExtResult {
         let seen = std::mem::take(&mut self.seen);
-        if seen.is_empty() || !seen.iter().any(|s| EXCL.iter().any(|e| e.name == *s && OPS.contains(&e.id))) {
+        if seen.is_empty()
+            || !seen
+                .iter()
+                .any(|s| EXCL.iter().any(|e| e.name == *s && OPS.contains(&e.id)))
+        {
             return Err(ExtError::new("CONNMARK target: No operation specified"));
         }
         excl::check("CONNMARK", EXCL, &seen)
@@ -151,7 +180,11 @@ impl TargetDef for Connmark {
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let _ = match self.mode {
             Mode::Set => write!(out, " --set-xmark {:#x}/{:#x}", self.ctmark, self.ctmask),
-            Mode::Save => write!(out, " --save-mark --nfmask {:#x} --ctmask {:#x}", self.nfmask, self.ctmask),
+            Mode::Save => write!(
+                out,
+                " --save-mark --nfmask {:#x} --ctmask {:#x}",
+                self.nfmask, self.ctmask
+            ),
             Mode::Restore => write!(
                 out,
                 " --restore-mark --nfmask {:#x} --ctmask {:#x}",
@@ -180,12 +213,18 @@ mod tests {
             f("-j CONNMARK --restore-mark --left-shift-mark 2 --right-shift-mark 1").unwrap(),
             "-j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xffffffff --right-shift-mark 1"
         );
-        assert_eq!(f("-j CONNMARK --set-mark 1/2 --nfmask 4").unwrap(), "-j CONNMARK --set-xmark 0x1/0x3");
+        assert_eq!(
+            f("-j CONNMARK --set-mark 1/2 --nfmask 4").unwrap(),
+            "-j CONNMARK --set-xmark 0x1/0x3"
+        );
         assert_eq!(
             f("-j CONNMARK --restore-mark --mask 0xff --nfmask 1").unwrap_err(),
             "CONNMARK: option \"--nfmask\" cannot be used together with \"--mask\"."
         );
-        assert_eq!(f("-j CONNMARK --mask 3").unwrap_err(), "CONNMARK target: No operation specified");
+        assert_eq!(
+            f("-j CONNMARK --mask 3").unwrap_err(),
+            "CONNMARK target: No operation specified"
+        );
         assert!(f("-j CONNMARK --save-mark --left-shift-mark 32").is_err());
     }
 }

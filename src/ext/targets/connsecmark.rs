@@ -9,8 +9,16 @@ use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 
 const EXCL: &[Excl] = &[
-    Excl { name: "save", id: 0, excludes: &[1] },
-    Excl { name: "restore", id: 1, excludes: &[0] },
+    Excl {
+        name: "save",
+        id: 0,
+        excludes: &[1],
+    },
+    Excl {
+        name: "restore",
+        id: 1,
+        excludes: &[0],
+    },
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -17,8 +17,16 @@ use std::fmt::Write;
 
 /// `ct_event_tbl`: names by IPCT_* bit.
 const CT_EVENTS: &[&str] = &[
-    "new", "related", "destroy", "reply", "assured", "protoinfo", "helper", "mark",
-    "natseqinfo", "secmark",
+    "new",
+    "related",
+    "destroy",
+    "reply",
+    "assured",
+    "protoinfo",
+    "helper",
+    "mark",
+    "natseqinfo",
+    "secmark",
 ];
 /// `exp_event_tbl`: IPEXP_NEW only.
 const EXP_EVENTS: &[&str] = &["new"];
@@ -82,9 +90,9 @@ impl TargetDef for Ct {
                 if arg.eq_ignore_ascii_case("mark") {
                     self.zone_mark = true;
                 } else {
-                    self.zone = number(arg, 0, 65535).ok_or_else(|| {
-                        call.err(format!("Cannot parse {arg} as a zone ID"))
-                    })? as u16;
+                    self.zone = number(arg, 0, 65535)
+                        .ok_or_else(|| call.err(format!("Cannot parse {arg} as a zone ID")))?
+                        as u16;
                 }
                 self.zone_dir |= match call.key {
                     "zone-orig" => ZONE_ORIG,
@@ -92,7 +100,9 @@ impl TargetDef for Ct {
                     _ => 0,
                 };
             }
-            "ctevents" => self.ct_events = events(arg, CT_EVENTS).map_err(|e| e.at(call.arg_span()))?,
+            "ctevents" => {
+                self.ct_events = events(arg, CT_EVENTS).map_err(|e| e.at(call.arg_span()))?
+            }
             "expevents" => {
                 self.exp_events = events(arg, EXP_EVENTS).map_err(|e| e.at(call.arg_span()))?
             }
@@ -119,12 +129,15 @@ impl TargetDef for Ct {
                     .filter(|(_, p)| *p == proto)
                     .map(|(n, _)| n.to_string())
                     .collect();
-                return Err(ExtError::new(format!("xt_CT: No such helper \"{}\"", self.helper))
-                    .help(format!(
-                        "kernel helpers for this protocol: {} (names are case-sensitive; \
+                return Err(
+                    ExtError::new(format!("xt_CT: No such helper \"{}\"", self.helper)).help(
+                        format!(
+                            "kernel helpers for this protocol: {} (names are case-sensitive; \
                          user-space helpers need `nfct helper add` first)",
-                        known.join(", ")
-                    )));
+                            known.join(", ")
+                        ),
+                    ),
+                );
             }
         }
         Ok(())
@@ -197,8 +210,14 @@ mod tests {
     #[test]
     fn zones_and_events() {
         let f = |r| fmt_rule("raw", "PREROUTING", r);
-        assert_eq!(f("-j CT --zone 5 --zone-orig 6").unwrap(), "-j CT --zone-orig 6");
-        assert_eq!(f("-j CT --zone-orig 5 --zone-reply 6").unwrap(), "-j CT --zone 6");
+        assert_eq!(
+            f("-j CT --zone 5 --zone-orig 6").unwrap(),
+            "-j CT --zone-orig 6"
+        );
+        assert_eq!(
+            f("-j CT --zone-orig 5 --zone-reply 6").unwrap(),
+            "-j CT --zone 6"
+        );
         assert_eq!(f("-j CT --zone 0").unwrap(), "-j CT");
         assert_eq!(f("-j CT --zone MARK").unwrap(), "-j CT --zone mark");
         assert_eq!(

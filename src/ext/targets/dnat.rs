@@ -94,7 +94,10 @@ mod tests {
         };
         let mut s = String::new();
         d.save(&ctx, &mut s);
-        assert_eq!(s, " --to-destination 1.1.1.1:1000-2000/21 --random --persistent");
+        assert_eq!(
+            s,
+            " --to-destination 1.1.1.1:1000-2000/21 --random --persistent"
+        );
         assert!(Dnat::default().finalize(&ctx).is_err());
     }
 }

@@ -45,8 +45,16 @@ pub fn class(s: &str) -> ExtResult<u8> {
 }
 
 const EXCL: &[Excl] = &[
-    Excl { name: "set-dscp", id: 0, excludes: &[1] },
-    Excl { name: "set-dscp-class", id: 1, excludes: &[0] },
+    Excl {
+        name: "set-dscp",
+        id: 0,
+        excludes: &[1],
+    },
+    Excl {
+        name: "set-dscp-class",
+        id: 1,
+        excludes: &[0],
+    },
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -74,7 +82,9 @@ impl TargetDef for Dscp {
     fn finalize(&mut self, _ctx: &RuleCtx) -> ExtResult {
         let seen = std::mem::take(&mut self.seen);
         if self.dscp.is_none() {
-            return Err(ExtError::new("DSCP target: Parameter --set-dscp is required"));
+            return Err(ExtError::new(
+                "DSCP target: Parameter --set-dscp is required",
+            ));
         }
         excl::check("DSCP", EXCL, &seen)
     }
@@ -97,8 +107,14 @@ mod tests {
     #[test]
     fn classes_save_as_numbers() {
         let f = |r| fmt_rule("mangle", "PREROUTING", r);
-        assert_eq!(f("-j DSCP --set-dscp-class ef").unwrap(), "-j DSCP --set-dscp 0x2e");
-        assert_eq!(f("-j DSCP --set-dscp 10").unwrap(), "-j DSCP --set-dscp 0x0a");
+        assert_eq!(
+            f("-j DSCP --set-dscp-class ef").unwrap(),
+            "-j DSCP --set-dscp 0x2e"
+        );
+        assert_eq!(
+            f("-j DSCP --set-dscp 10").unwrap(),
+            "-j DSCP --set-dscp 0x0a"
+        );
         assert_eq!(
             f("-j DSCP --set-dscp-class EF --set-dscp 1").unwrap_err(),
             "DSCP: option \"--set-dscp\" cannot be used together with \"--set-dscp-class\"."

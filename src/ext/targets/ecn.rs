@@ -18,10 +18,26 @@ pub const OP_SET_ECE: u8 = 0x10;
 pub const OP_SET_CWR: u8 = 0x20;
 
 const EXCL: &[Excl] = &[
-    Excl { name: "ecn-tcp-remove", id: 0, excludes: &[1, 2] },
-    Excl { name: "ecn-tcp-cwr", id: 1, excludes: &[0] },
-    Excl { name: "ecn-tcp-ece", id: 2, excludes: &[0] },
-    Excl { name: "ecn-ip-ect", id: 3, excludes: &[] },
+    Excl {
+        name: "ecn-tcp-remove",
+        id: 0,
+        excludes: &[1, 2],
+    },
+    Excl {
+        name: "ecn-tcp-cwr",
+        id: 1,
+        excludes: &[0],
+    },
+    Excl {
+        name: "ecn-tcp-ece",
+        id: 2,
+        excludes: &[0],
+    },
+    Excl {
+        name: "ecn-ip-ect",
+        id: 3,
+        excludes: &[],
+    },
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,7 +59,8 @@ impl TargetDef for Ecn {
     ];
 
     fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
-        let num = |max| uint_opt(call.arg(), "ECN", call.key, 0, max).map_err(|e| e.at(call.arg_span()));
+        let num =
+            |max| uint_opt(call.arg(), "ECN", call.key, 0, max).map_err(|e| e.at(call.arg_span()));
         match call.key {
             "ecn-tcp-remove" => {
                 self.operation |= OP_SET_ECE | OP_SET_CWR;
@@ -79,8 +96,10 @@ impl TargetDef for Ecn {
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         restrict(ctx, "ECN", Some("mangle"), &[])?;
         if self.operation & (OP_SET_ECE | OP_SET_CWR) != 0 && ctx.rule.proto() != Some(6) {
-            return Err(ExtError::new("ipt_ECN: cannot use operation on non-tcp rule")
-                .help("the --ecn-tcp-* options need `-p tcp` (without `!`)"));
+            return Err(
+                ExtError::new("ipt_ECN: cannot use operation on non-tcp rule")
+                    .help("the --ecn-tcp-* options need `-p tcp` (without `!`)"),
+            );
         }
         Ok(())
     }

@@ -16,11 +16,7 @@ pub struct Excl {
 
 /// `table` in option-table order; `given` holds the names that were used.
 pub fn check(ext: &str, table: &[Excl], given: &[&str]) -> ExtResult {
-    let set = |id: u8| {
-        table
-            .iter()
-            .any(|e| e.id == id && given.contains(&e.name))
-    };
+    let set = |id: u8| table.iter().any(|e| e.id == id && given.contains(&e.name));
     for e in table.iter().filter(|e| given.contains(&e.name)) {
         let mut others: Vec<&Excl> = table
             .iter()
@@ -42,15 +38,30 @@ mod tests {
     use super::*;
 
     const T: &[Excl] = &[
-        Excl { name: "b", id: 1, excludes: &[0] },
-        Excl { name: "a", id: 0, excludes: &[1] },
-        Excl { name: "c", id: 2, excludes: &[] },
+        Excl {
+            name: "b",
+            id: 1,
+            excludes: &[0],
+        },
+        Excl {
+            name: "a",
+            id: 0,
+            excludes: &[1],
+        },
+        Excl {
+            name: "c",
+            id: 2,
+            excludes: &[],
+        },
     ];
 
     #[test]
     fn table_order_names_first() {
         assert!(check("X", T, &["a", "c"]).is_ok());
         let e = check("X", T, &["a", "b"]).unwrap_err();
-        assert_eq!(e.message, "X: option \"--b\" cannot be used together with \"--a\".");
+        assert_eq!(
+            e.message,
+            "X: option \"--b\" cannot be used together with \"--a\"."
+        );
     }
 }

@@ -54,8 +54,12 @@ impl TargetDef for Idletimer {
         match self.timeout {
             Some(0) => return Err(ExtError::new("xt_IDLETIMER: timeout value is zero")),
             Some(t) if t >= TOO_BIG => {
-                return Err(ExtError::new("xt_IDLETIMER: timeout value is too big")
-                    .help(format!("the kernel accepts at most {} seconds", TOO_BIG - 1)))
+                return Err(
+                    ExtError::new("xt_IDLETIMER: timeout value is too big").help(format!(
+                        "the kernel accepts at most {} seconds",
+                        TOO_BIG - 1
+                    )),
+                )
             }
             _ => {}
         }

@@ -22,11 +22,31 @@ pub struct Mark {
 
 /// `mark_tg_opts` order; every operation excludes every other.
 const EXCL: &[Excl] = &[
-    Excl { name: "set-xmark", id: 4, excludes: &[0, 1, 2, 3] },
-    Excl { name: "set-mark", id: 0, excludes: &[1, 2, 3, 4] },
-    Excl { name: "and-mark", id: 1, excludes: &[0, 2, 3, 4] },
-    Excl { name: "or-mark", id: 2, excludes: &[0, 1, 3, 4] },
-    Excl { name: "xor-mark", id: 3, excludes: &[0, 1, 2, 4] },
+    Excl {
+        name: "set-xmark",
+        id: 4,
+        excludes: &[0, 1, 2, 3],
+    },
+    Excl {
+        name: "set-mark",
+        id: 0,
+        excludes: &[1, 2, 3, 4],
+    },
+    Excl {
+        name: "and-mark",
+        id: 1,
+        excludes: &[0, 2, 3, 4],
+    },
+    Excl {
+        name: "or-mark",
+        id: 2,
+        excludes: &[0, 1, 3, 4],
+    },
+    Excl {
+        name: "xor-mark",
+        id: 3,
+        excludes: &[0, 1, 2, 4],
+    },
 ];
 
 /// An `XTTYPE_UINT32` option of MARK/CONNMARK.
@@ -83,7 +103,6 @@ impl TargetDef for Mark {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use crate::ext::targets::fmt_rule;
@@ -91,9 +110,18 @@ mod tests {
     #[test]
     fn spellings_save_as_xmark() {
         let f = |r| fmt_rule("filter", "INPUT", r);
-        assert_eq!(f("-j MARK --set-mark 1/2").unwrap(), "-j MARK --set-xmark 0x1/0x3");
-        assert_eq!(f("-j MARK --and-mark 0xf").unwrap(), "-j MARK --set-xmark 0x0/0xfffffff0");
-        assert_eq!(f("-j MARK --xor-mark 3").unwrap(), "-j MARK --set-xmark 0x3/0x0");
+        assert_eq!(
+            f("-j MARK --set-mark 1/2").unwrap(),
+            "-j MARK --set-xmark 0x1/0x3"
+        );
+        assert_eq!(
+            f("-j MARK --and-mark 0xf").unwrap(),
+            "-j MARK --set-xmark 0x0/0xfffffff0"
+        );
+        assert_eq!(
+            f("-j MARK --xor-mark 3").unwrap(),
+            "-j MARK --set-xmark 0x3/0x0"
+        );
         assert_eq!(
             f("-j MARK --or-mark 2 --set-xmark 1").unwrap_err(),
             "MARK: option \"--set-xmark\" cannot be used together with \"--or-mark\"."

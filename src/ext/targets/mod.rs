@@ -2,39 +2,39 @@
 //! The standard verdicts (ACCEPT, DROP, RETURN, QUEUE) and jumps to user
 //! chains are not extensions: see `ir::rule::Verdict`.
 
-pub mod log;
-pub mod nat_range;
-pub mod scope;
-pub mod reject;
-pub mod dnat;
-pub mod snat;
-pub mod masquerade;
-pub mod redirect;
-pub mod netmap;
-pub mod excl;
-pub mod mark;
-pub mod connmark;
-pub mod ct;
-pub mod notrack;
-pub mod trace;
-pub mod tcpmss;
+pub mod audit;
 pub mod checksum;
-pub mod dscp;
-pub mod tos;
-pub mod ttl;
 pub mod classify;
+pub mod connmark;
+pub mod connsecmark;
+pub mod ct;
+pub mod dnat;
+pub mod dscp;
+pub mod ecn;
+pub mod excl;
+pub mod idletimer;
+pub mod log;
+pub mod mark;
+pub mod masquerade;
+pub mod nat_range;
+pub mod netmap;
 pub mod nflog;
 pub mod nfqueue;
-pub mod audit;
+pub mod notrack;
+pub mod redirect;
+pub mod reject;
+pub mod scope;
 pub mod secmark;
-pub mod connsecmark;
-pub mod tee;
-pub mod idletimer;
-pub mod ecn;
-pub mod synproxy;
-pub mod tproxy;
-pub mod tcpoptstrip;
 pub mod set;
+pub mod snat;
+pub mod synproxy;
+pub mod tcpmss;
+pub mod tcpoptstrip;
+pub mod tee;
+pub mod tos;
+pub mod tproxy;
+pub mod trace;
+pub mod ttl;
 
 /// Test helper: loads `-A CHAIN RULE` into TABLE and returns what
 /// iptables-save would print after `-A CHAIN `, or the first error message.

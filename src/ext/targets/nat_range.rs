@@ -219,9 +219,15 @@ mod tests {
             round("1.1.1.1:80/90").unwrap_err(),
             "Garbage after port value: `/90'"
         );
-        assert_eq!(round("1.1.1.1:1000-2000/0").unwrap_err(), "Port `0' not valid");
+        assert_eq!(
+            round("1.1.1.1:1000-2000/0").unwrap_err(),
+            "Port `0' not valid"
+        );
         assert_eq!(round("1.1.1.1:").unwrap_err(), "Port `' not valid");
-        assert_eq!(round("01.1.1.1").unwrap_err(), "Bad IP address \"01.1.1.1\"");
+        assert_eq!(
+            round("01.1.1.1").unwrap_err(),
+            "Bad IP address \"01.1.1.1\""
+        );
         assert_eq!(
             round("1.1.1.1:10:20").unwrap_err(),
             "Bad IP address \"1.1.1.1:10:20\""

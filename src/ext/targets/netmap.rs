@@ -39,7 +39,12 @@ impl TargetDef for Netmap {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         use Hook::*;
-        restrict(ctx, "NETMAP", Some("nat"), &[Prerouting, Input, Output, Postrouting])
+        restrict(
+            ctx,
+            "NETMAP",
+            Some("nat"),
+            &[Prerouting, Input, Output, Postrouting],
+        )
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
@@ -94,10 +99,22 @@ mod tests {
     #[test]
     fn masks_like_1_8_9() {
         let f = |r| fmt_rule("nat", "POSTROUTING", r);
-        assert_eq!(f("-j NETMAP --to 10.1.2.3/8").unwrap(), "-j NETMAP --to 10.0.0.0/8");
-        assert_eq!(f("-j NETMAP --to 1.2.3.4").unwrap(), "-j NETMAP --to 1.2.3.4/32");
-        assert_eq!(f("-j NETMAP --to 1.2.3.0/100").unwrap(), "-j NETMAP --to 1.2.3.0/32");
-        assert_eq!(f("-j NETMAP --to 1.2.3.0/0").unwrap(), "-j NETMAP --to 0.0.0.0/0");
+        assert_eq!(
+            f("-j NETMAP --to 10.1.2.3/8").unwrap(),
+            "-j NETMAP --to 10.0.0.0/8"
+        );
+        assert_eq!(
+            f("-j NETMAP --to 1.2.3.4").unwrap(),
+            "-j NETMAP --to 1.2.3.4/32"
+        );
+        assert_eq!(
+            f("-j NETMAP --to 1.2.3.0/100").unwrap(),
+            "-j NETMAP --to 1.2.3.0/32"
+        );
+        assert_eq!(
+            f("-j NETMAP --to 1.2.3.0/0").unwrap(),
+            "-j NETMAP --to 0.0.0.0/0"
+        );
         assert_eq!(
             f("-j NETMAP --to 1.2.3.0/255.255.0.255").unwrap(),
             "-j NETMAP --to 1.2.3.0/32"

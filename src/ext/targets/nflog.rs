@@ -16,8 +16,16 @@ use crate::ext::{RuleCtx, TargetDef};
 use std::fmt::Write;
 
 const EXCL: &[Excl] = &[
-    Excl { name: "nflog-range", id: 2, excludes: &[3] },
-    Excl { name: "nflog-size", id: 3, excludes: &[2] },
+    Excl {
+        name: "nflog-range",
+        id: 2,
+        excludes: &[3],
+    },
+    Excl {
+        name: "nflog-size",
+        id: 3,
+        excludes: &[2],
+    },
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -93,10 +101,14 @@ mod tests {
     fn defaults_and_order() {
         let f = |r| fmt_rule("filter", "INPUT", r);
         assert_eq!(
-            f("-j NFLOG --nflog-size 0 --nflog-group 3 --nflog-prefix p --nflog-threshold 4").unwrap(),
+            f("-j NFLOG --nflog-size 0 --nflog-group 3 --nflog-prefix p --nflog-threshold 4")
+                .unwrap(),
             "-j NFLOG --nflog-prefix p --nflog-group 3 --nflog-size 0 --nflog-threshold 4"
         );
-        assert_eq!(f("-j NFLOG --nflog-group 0 --nflog-range 0").unwrap(), "-j NFLOG");
+        assert_eq!(
+            f("-j NFLOG --nflog-group 0 --nflog-range 0").unwrap(),
+            "-j NFLOG"
+        );
         assert!(f("-j NFLOG --nflog-size 6 --nflog-range 5").is_err());
         let long = "x".repeat(70);
         assert_eq!(

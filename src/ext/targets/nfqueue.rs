@@ -14,8 +14,16 @@ use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 use std::fmt::Write;
 
 const EXCL: &[Excl] = &[
-    Excl { name: "queue-num", id: 0, excludes: &[1] },
-    Excl { name: "queue-balance", id: 1, excludes: &[0] },
+    Excl {
+        name: "queue-num",
+        id: 0,
+        excludes: &[1],
+    },
+    Excl {
+        name: "queue-balance",
+        id: 1,
+        excludes: &[0],
+    },
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,13 +163,22 @@ mod tests {
     fn balance_ranges() {
         let f = |r| fmt_rule("filter", "INPUT", r);
         assert_eq!(f("-j NFQUEUE").unwrap(), "-j NFQUEUE --queue-num 0");
-        assert_eq!(f("-j NFQUEUE --queue-balance :4").unwrap(), "-j NFQUEUE --queue-balance 0:4");
+        assert_eq!(
+            f("-j NFQUEUE --queue-balance :4").unwrap(),
+            "-j NFQUEUE --queue-balance 0:4"
+        );
         assert_eq!(
             f("-j NFQUEUE --queue-bypass --queue-balance 0:6 --queue-cpu-fanout").unwrap(),
             "-j NFQUEUE --queue-balance 0:6 --queue-bypass --queue-cpu-fanout"
         );
-        assert_eq!(f("-j NFQUEUE --queue-balance 4").unwrap_err(), "Bad range \"4\"");
-        assert_eq!(f("-j NFQUEUE --queue-balance 4:4").unwrap_err(), "4 should be less than 4");
+        assert_eq!(
+            f("-j NFQUEUE --queue-balance 4").unwrap_err(),
+            "Bad range \"4\""
+        );
+        assert_eq!(
+            f("-j NFQUEUE --queue-balance 4:4").unwrap_err(),
+            "4 should be less than 4"
+        );
         assert!(f("-j NFQUEUE --queue-balance 0:65535").is_err());
         assert!(f("-j NFQUEUE --queue-cpu-fanout").is_err());
     }

@@ -31,7 +31,10 @@ mod tests {
 
     #[test]
     fn raw_only() {
-        assert_eq!(fmt_rule("raw", "OUTPUT", "-j NOTRACK").unwrap(), "-j NOTRACK");
+        assert_eq!(
+            fmt_rule("raw", "OUTPUT", "-j NOTRACK").unwrap(),
+            "-j NOTRACK"
+        );
         assert!(fmt_rule("mangle", "OUTPUT", "-j NOTRACK").is_err());
     }
 }

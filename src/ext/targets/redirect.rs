@@ -36,7 +36,12 @@ impl TargetDef for Redirect {
     }
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
-        restrict(ctx, "REDIRECT", Some("nat"), &[Hook::Prerouting, Hook::Output])
+        restrict(
+            ctx,
+            "REDIRECT",
+            Some("nat"),
+            &[Hook::Prerouting, Hook::Output],
+        )
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
@@ -61,11 +66,17 @@ mod tests {
     #[test]
     fn ports() {
         let f = |r| fmt_rule("nat", "OUTPUT", r);
-        assert_eq!(f("-p udp -j REDIRECT --to-ports 512-512").unwrap(), "-p udp -j REDIRECT --to-ports 512");
+        assert_eq!(
+            f("-p udp -j REDIRECT --to-ports 512-512").unwrap(),
+            "-p udp -j REDIRECT --to-ports 512"
+        );
         assert_eq!(
             f("-p tcp -j REDIRECT --to-ports 42-1234/567").unwrap_err(),
             "Shifted portmap ranges not supported with this kernel"
         );
-        assert_eq!(f("-p tcp -j REDIRECT --to-ports 10-ssh").unwrap_err(), "Port `ssh' not valid");
+        assert_eq!(
+            f("-p tcp -j REDIRECT --to-ports 10-ssh").unwrap_err(),
+            "Port `ssh' not valid"
+        );
     }
 }

@@ -28,14 +28,42 @@ pub enum RejectWith {
 
 /// `reject_table` in libipt_REJECT.c order: (name, alias, value).
 const NAMES: &[(&str, &str, RejectWith)] = &[
-    ("icmp-net-unreachable", "net-unreach", RejectWith::NetUnreachable),
-    ("icmp-host-unreachable", "host-unreach", RejectWith::HostUnreachable),
-    ("icmp-proto-unreachable", "proto-unreach", RejectWith::ProtoUnreachable),
-    ("icmp-port-unreachable", "port-unreach", RejectWith::PortUnreachable),
-    ("icmp-net-prohibited", "net-prohib", RejectWith::NetProhibited),
-    ("icmp-host-prohibited", "host-prohib", RejectWith::HostProhibited),
+    (
+        "icmp-net-unreachable",
+        "net-unreach",
+        RejectWith::NetUnreachable,
+    ),
+    (
+        "icmp-host-unreachable",
+        "host-unreach",
+        RejectWith::HostUnreachable,
+    ),
+    (
+        "icmp-proto-unreachable",
+        "proto-unreach",
+        RejectWith::ProtoUnreachable,
+    ),
+    (
+        "icmp-port-unreachable",
+        "port-unreach",
+        RejectWith::PortUnreachable,
+    ),
+    (
+        "icmp-net-prohibited",
+        "net-prohib",
+        RejectWith::NetProhibited,
+    ),
+    (
+        "icmp-host-prohibited",
+        "host-prohib",
+        RejectWith::HostProhibited,
+    ),
     ("tcp-reset", "tcp-rst", RejectWith::TcpReset),
-    ("icmp-admin-prohibited", "admin-prohib", RejectWith::AdminProhibited),
+    (
+        "icmp-admin-prohibited",
+        "admin-prohib",
+        RejectWith::AdminProhibited,
+    ),
 ];
 
 impl RejectWith {
@@ -117,8 +145,14 @@ mod tests {
 
     #[test]
     fn prefixes_and_aliases() {
-        assert_eq!(RejectWith::parse("icmp-net"), Ok(RejectWith::NetUnreachable));
-        assert_eq!(RejectWith::parse("HOST-PROHIB"), Ok(RejectWith::HostProhibited));
+        assert_eq!(
+            RejectWith::parse("icmp-net"),
+            Ok(RejectWith::NetUnreachable)
+        );
+        assert_eq!(
+            RejectWith::parse("HOST-PROHIB"),
+            Ok(RejectWith::HostProhibited)
+        );
         assert_eq!(RejectWith::parse("tcp-rst"), Ok(RejectWith::TcpReset));
         assert!(RejectWith::parse("echo-reply").is_err());
         assert!(RejectWith::parse("icmp6-no-route").is_err());
@@ -132,7 +166,12 @@ mod tests {
             "-j REJECT --reject-with icmp-port-unreachable"
         );
         assert!(f("filter", "INPUT", "-j REJECT --reject-with tcp-reset").is_err());
-        assert!(f("filter", "INPUT", "! -p tcp -j REJECT --reject-with tcp-reset").is_err());
+        assert!(f(
+            "filter",
+            "INPUT",
+            "! -p tcp -j REJECT --reject-with tcp-reset"
+        )
+        .is_err());
         assert!(f("mangle", "INPUT", "-j REJECT").is_err());
     }
 }

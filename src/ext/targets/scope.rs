@@ -19,7 +19,9 @@ pub fn restrict(ctx: &CheckCtx, name: &str, table: Option<&str>, hooks: &[Hook])
                 "{name} target: only valid in {t} table, not {}",
                 ctx.table
             ))
-            .help(format!("the kernel only accepts -j {name} in the {t} table")));
+            .help(format!(
+                "the kernel only accepts -j {name} in the {t} table"
+            )));
         }
     }
     if !hooks.is_empty() {
@@ -53,8 +55,9 @@ pub fn need_proto(ctx: &CheckCtx, name: &str, protos: &[(u8, &str)]) -> ExtResul
         [(p, _)] => format!("{name} target: only valid for protocol {p}"),
         _ => format!("{name} target: only valid with {list}"),
     };
-    Err(ExtError::new(message)
-        .help(format!("add {list} (without `!`); the kernel refuses the rule otherwise")))
+    Err(ExtError::new(message).help(format!(
+        "add {list} (without `!`); the kernel refuses the rule otherwise"
+    )))
 }
 
 pub const TCP: (u8, &str) = (6, "tcp");
@@ -81,7 +84,10 @@ mod tests {
         let dnat = [Hook::Prerouting, Hook::Output];
         let c = ctx("mangle", &[Hook::Postrouting], 0);
         let e = restrict(&c, "DNAT", Some("nat"), &dnat).unwrap_err();
-        assert_eq!(e.message, "DNAT target: only valid in nat table, not mangle");
+        assert_eq!(
+            e.message,
+            "DNAT target: only valid in nat table, not mangle"
+        );
         let c = ctx("nat", &[Hook::Postrouting, Hook::Output], 0);
         let e = restrict(&c, "DNAT", Some("nat"), &dnat).unwrap_err();
         assert_eq!(

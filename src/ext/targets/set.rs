@@ -46,7 +46,9 @@ fn set_ref(call: &OptCall) -> ExtResult<SetRef> {
     };
     let parts: Vec<&str> = flags.text.split(',').collect();
     if parts.len() > DIM_MAX {
-        return Err(ExtError::new(format!("Can't be more src/dst options than {DIM_MAX}.")).at(flags.span));
+        return Err(
+            ExtError::new(format!("Can't be more src/dst options than {DIM_MAX}.")).at(flags.span),
+        );
     }
     let mut dirs = Vec::new();
     for p in parts {
@@ -69,7 +71,11 @@ fn set_ref(call: &OptCall) -> ExtResult<SetRef> {
 
 fn fmt_ref(out: &mut String, opt: &str, r: &Option<SetRef>) {
     if let Some(r) = r {
-        let dirs: Vec<&str> = r.dirs.iter().map(|s| if *s { "src" } else { "dst" }).collect();
+        let dirs: Vec<&str> = r
+            .dirs
+            .iter()
+            .map(|s| if *s { "src" } else { "dst" })
+            .collect();
         let _ = write!(out, " --{opt} {} {}", r.name, dirs.join(","));
     }
 }
@@ -99,14 +105,28 @@ impl TargetDef for Set {
                 self.timeout = Some(t as u32);
                 return Ok(());
             }
-            "exist" => return Ok(self.exist = true),
-            "map-mark" => return Ok(self.map_mark = true),
-            "map-prio" => return Ok(self.map_prio = true),
-            "map-queue" => return Ok(self.map_queue = true),
+            "exist" => {
+                self.exist = true;
+                return Ok(());
+            }
+            "map-mark" => {
+                self.map_mark = true;
+                return Ok(());
+            }
+            "map-prio" => {
+                self.map_prio = true;
+                return Ok(());
+            }
+            "map-queue" => {
+                self.map_queue = true;
+                return Ok(());
+            }
             _ => return unreachable_option(call),
         };
         if slot.is_some() {
-            return Err(ExtError::new(format!("--{} can be specified only once", call.key)).at(call.span));
+            return Err(
+                ExtError::new(format!("--{} can be specified only once", call.key)).at(call.span),
+            );
         }
         *slot = Some(set_ref(call)?);
         Ok(())
@@ -120,10 +140,14 @@ impl TargetDef for Set {
         }
         if self.add.is_none() {
             if self.exist {
-                return Err(ExtError::new("Flag `--exist' can be used with `--add-set' only"));
+                return Err(ExtError::new(
+                    "Flag `--exist' can be used with `--add-set' only",
+                ));
             }
             if self.timeout.is_some() {
-                return Err(ExtError::new("Option `--timeout' can be used with `--add-set' only"));
+                return Err(ExtError::new(
+                    "Option `--timeout' can be used with `--add-set' only",
+                ));
             }
         }
         if self.map.is_some() && !(self.map_mark || self.map_prio || self.map_queue) {
@@ -180,7 +204,12 @@ mod tests {
     fn forms_and_checks() {
         let f = |t, c, r| fmt_rule(t, c, r);
         assert_eq!(
-            f("filter", "INPUT", "-j SET --del-set foo src --add-set foo dst --timeout 5 --exist").unwrap(),
+            f(
+                "filter",
+                "INPUT",
+                "-j SET --del-set foo src --add-set foo dst --timeout 5 --exist"
+            )
+            .unwrap(),
             "-j SET --add-set foo dst --del-set foo src --exist --timeout 5"
         );
         assert!(f("filter", "INPUT", "-j SET --del-set foo dst --exist").is_err());

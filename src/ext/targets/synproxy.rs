@@ -33,7 +33,9 @@ impl TargetDef for Synproxy {
     ];
 
     fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
-        let num = |max| uint_opt(call.arg(), "SYNPROXY", call.key, 0, max).map_err(|e| e.at(call.arg_span()));
+        let num = |max| {
+            uint_opt(call.arg(), "SYNPROXY", call.key, 0, max).map_err(|e| e.at(call.arg_span()))
+        };
         match call.key {
             "mss" => self.mss = Some(num(u64::from(u32::MAX))? as u16),
             "wscale" => self.wscale = Some(num(255)? as u8),
@@ -81,7 +83,11 @@ mod tests {
     fn order_and_scope() {
         let f = |c, r| fmt_rule("filter", c, r);
         assert_eq!(
-            f("INPUT", "-p tcp -j SYNPROXY --ecn --mss 65536 --timestamp --sack-perm --wscale 9").unwrap(),
+            f(
+                "INPUT",
+                "-p tcp -j SYNPROXY --ecn --mss 65536 --timestamp --sack-perm --wscale 9"
+            )
+            .unwrap(),
             "-p tcp -j SYNPROXY --sack-perm --timestamp --wscale 9 --mss 0 --ecn"
         );
         assert!(f("INPUT", "-j SYNPROXY").is_err());

@@ -27,10 +27,8 @@ pub struct Tcpmss {
 
 impl TargetDef for Tcpmss {
     const NAME: &'static str = "TCPMSS";
-    const OPTIONS: &'static [OptSpec] = &[
-        OptSpec::req("set-mss"),
-        OptSpec::flag("clamp-mss-to-pmtu"),
-    ];
+    const OPTIONS: &'static [OptSpec] =
+        &[OptSpec::req("set-mss"), OptSpec::flag("clamp-mss-to-pmtu")];
 
     fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
         self.mss = Some(match call.key {
@@ -45,7 +43,9 @@ impl TargetDef for Tcpmss {
 
     fn finalize(&mut self, _ctx: &RuleCtx) -> ExtResult {
         if self.mss.is_none() {
-            return Err(ExtError::new("TCPMSS target: At least one parameter is required"));
+            return Err(ExtError::new(
+                "TCPMSS target: At least one parameter is required",
+            ));
         }
         Ok(())
     }
@@ -97,7 +97,11 @@ mod tests {
     fn needs_syn_and_hooks() {
         let f = |c, r| fmt_rule("mangle", c, r);
         assert_eq!(
-            f("FORWARD", "-p tcp --syn -j TCPMSS --clamp-mss-to-pmtu --set-mss 42").unwrap(),
+            f(
+                "FORWARD",
+                "-p tcp --syn -j TCPMSS --clamp-mss-to-pmtu --set-mss 42"
+            )
+            .unwrap(),
             "-p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -j TCPMSS --set-mss 42"
         );
         assert!(f("FORWARD", "-p tcp -j TCPMSS --set-mss 42").is_err());

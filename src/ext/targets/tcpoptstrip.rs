@@ -68,7 +68,10 @@ impl TargetDef for Tcpoptstrip {
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
-        let kinds: Vec<String> = (0..=255u8).filter(|k| self.has(*k)).map(|k| k.to_string()).collect();
+        let kinds: Vec<String> = (0..=255u8)
+            .filter(|k| self.has(*k))
+            .map(|k| k.to_string())
+            .collect();
         if !kinds.is_empty() {
             let _ = write!(out, " --strip-options {}", kinds.join(","));
         }

@@ -4,10 +4,10 @@
 //! the all-zero gateway. `--oif` is cut to 15 bytes.
 
 use super::dnat::must_have;
+use super::nat_range::inet_aton;
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
-use super::nat_range::inet_aton;
 use std::fmt::Write;
 use std::net::Ipv4Addr;
 
@@ -43,7 +43,9 @@ impl TargetDef for Tee {
 
     fn check(&self, _ctx: &CheckCtx) -> ExtResult {
         if self.gateway == Some(0) {
-            return Err(ExtError::new("TEE target: gateway 0.0.0.0 is refused by the kernel"));
+            return Err(ExtError::new(
+                "TEE target: gateway 0.0.0.0 is refused by the kernel",
+            ));
         }
         Ok(())
     }
@@ -65,7 +67,10 @@ mod tests {
     #[test]
     fn gateway() {
         let f = |r| fmt_rule("filter", "INPUT", r);
-        assert_eq!(f("-j TEE --gateway 1.1.1 --oif eth0").unwrap(), "-j TEE --gateway 1.1.0.1 --oif eth0");
+        assert_eq!(
+            f("-j TEE --gateway 1.1.1 --oif eth0").unwrap(),
+            "-j TEE --gateway 1.1.0.1 --oif eth0"
+        );
         assert!(f("-j TEE --oif eth0").is_err());
         assert!(f("-j TEE --gateway 0.0.0.0").is_err());
     }

@@ -24,10 +24,26 @@ const SYMBOLS: &[(&str, u8)] = &[
 
 const ALL: &[u8] = &[0, 1, 2, 3];
 const EXCL: &[Excl] = &[
-    Excl { name: "set-tos", id: 0, excludes: ALL },
-    Excl { name: "and-tos", id: 1, excludes: ALL },
-    Excl { name: "or-tos", id: 2, excludes: ALL },
-    Excl { name: "xor-tos", id: 3, excludes: ALL },
+    Excl {
+        name: "set-tos",
+        id: 0,
+        excludes: ALL,
+    },
+    Excl {
+        name: "and-tos",
+        id: 1,
+        excludes: ALL,
+    },
+    Excl {
+        name: "or-tos",
+        id: 2,
+        excludes: ALL,
+    },
+    Excl {
+        name: "xor-tos",
+        id: 3,
+        excludes: ALL,
+    },
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -113,11 +129,26 @@ mod tests {
     #[test]
     fn saved_as_value_mask() {
         let f = |r| fmt_rule("mangle", "OUTPUT", r);
-        assert_eq!(f("-j TOS --set-tos 0x1f").unwrap(), "-j TOS --set-tos 0x1f/0xff");
-        assert_eq!(f("-j TOS --set-tos minimize-cost").unwrap(), "-j TOS --set-tos 0x02/0x3f");
-        assert_eq!(f("-j TOS --and-tos 0x12").unwrap(), "-j TOS --set-tos 0x00/0xed");
-        assert_eq!(f("-j TOS --set-tos 0x100").unwrap_err(), "Symbolic name \"0x100\" is unknown");
-        assert_eq!(f("-j TOS --set-tos 1/2/3").unwrap_err(), "Illegal value: \"1/2/3\"");
+        assert_eq!(
+            f("-j TOS --set-tos 0x1f").unwrap(),
+            "-j TOS --set-tos 0x1f/0xff"
+        );
+        assert_eq!(
+            f("-j TOS --set-tos minimize-cost").unwrap(),
+            "-j TOS --set-tos 0x02/0x3f"
+        );
+        assert_eq!(
+            f("-j TOS --and-tos 0x12").unwrap(),
+            "-j TOS --set-tos 0x00/0xed"
+        );
+        assert_eq!(
+            f("-j TOS --set-tos 0x100").unwrap_err(),
+            "Symbolic name \"0x100\" is unknown"
+        );
+        assert_eq!(
+            f("-j TOS --set-tos 1/2/3").unwrap_err(),
+            "Illegal value: \"1/2/3\""
+        );
         assert!(fmt_rule("filter", "OUTPUT", "-j TOS --set-tos 1").is_err());
     }
 }

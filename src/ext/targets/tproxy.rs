@@ -3,12 +3,12 @@
 //! `-p tcp` or `-p udp` without `!`. Revision 1 saves all three fields.
 
 use super::dnat::must_have;
+use super::nat_range::inet_aton;
 use super::scope::restrict;
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::{markmask_opt, number, port};
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
-use super::nat_range::inet_aton;
 use crate::ir::hook::Hook;
 use std::fmt::Write;
 use std::net::Ipv4Addr;
@@ -65,8 +65,10 @@ impl TargetDef for Tproxy {
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         restrict(ctx, "TPROXY", Some("mangle"), &[Hook::Prerouting])?;
         if !matches!(ctx.rule.proto(), Some(6 | 17)) {
-            return Err(ExtError::new("xt_TPROXY: Can be used only with -p tcp or -p udp")
-                .help("add `-p tcp` or `-p udp` (without `!`)"));
+            return Err(
+                ExtError::new("xt_TPROXY: Can be used only with -p tcp or -p udp")
+                    .help("add `-p tcp` or `-p udp` (without `!`)"),
+            );
         }
         Ok(())
     }
@@ -95,7 +97,11 @@ mod tests {
     fn saves_all_fields() {
         let f = |c, r| fmt_rule("mangle", c, r);
         assert_eq!(
-            f("PREROUTING", "-p tcp -j TPROXY --on-port ssh --tproxy-mark 1").unwrap(),
+            f(
+                "PREROUTING",
+                "-p tcp -j TPROXY --on-port ssh --tproxy-mark 1"
+            )
+            .unwrap(),
             "-p tcp -j TPROXY --on-port 22 --on-ip 0.0.0.0 --tproxy-mark 0x1/0xffffffff"
         );
         assert!(f("PREROUTING", "-p icmp -j TPROXY --on-port 1").is_err());

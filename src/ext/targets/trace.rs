@@ -29,7 +29,10 @@ mod tests {
 
     #[test]
     fn raw_only() {
-        assert_eq!(fmt_rule("raw", "PREROUTING", "-j TRACE").unwrap(), "-j TRACE");
+        assert_eq!(
+            fmt_rule("raw", "PREROUTING", "-j TRACE").unwrap(),
+            "-j TRACE"
+        );
         assert!(fmt_rule("filter", "INPUT", "-j TRACE").is_err());
     }
 }

@@ -19,9 +19,21 @@ pub enum Mode {
 
 const ALL: &[u8] = &[0, 1, 2];
 const EXCL: &[Excl] = &[
-    Excl { name: "ttl-set", id: 0, excludes: ALL },
-    Excl { name: "ttl-dec", id: 1, excludes: ALL },
-    Excl { name: "ttl-inc", id: 2, excludes: ALL },
+    Excl {
+        name: "ttl-set",
+        id: 0,
+        excludes: ALL,
+    },
+    Excl {
+        name: "ttl-dec",
+        id: 1,
+        excludes: ALL,
+    },
+    Excl {
+        name: "ttl-inc",
+        id: 2,
+        excludes: ALL,
+    },
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,7 +58,8 @@ impl TargetDef for Ttl {
             "ttl-inc" => (Mode::Inc, 1),
             _ => return unreachable_option(call),
         };
-        let v = uint_opt(call.arg(), "TTL", call.key, min, 255).map_err(|e| e.at(call.arg_span()))?;
+        let v =
+            uint_opt(call.arg(), "TTL", call.key, min, 255).map_err(|e| e.at(call.arg_span()))?;
         self.mode = mode;
         self.value = v as u8;
         self.seen.push(call.key);

@@ -220,6 +220,8 @@ registry! {
         "TPROXY" => Tproxy(targets::tproxy::Tproxy),
         "TCPOPTSTRIP" => Tcpoptstrip(targets::tcpoptstrip::Tcpoptstrip),
         "SET" => Set(targets::set::Set),
+        "HMARK" => Hmark(targets::hmark::Hmark),
+        "RATEEST" => Rateest(targets::rateest::Rateest),
     }
 }
 

@@ -222,6 +222,8 @@ registry! {
         "SET" => Set(targets::set::Set),
         "HMARK" => Hmark(targets::hmark::Hmark),
         "RATEEST" => Rateest(targets::rateest::Rateest),
+        "LED" => Led(targets::led::Led),
+        "ULOG" => Ulog(targets::ulog::Ulog),
     }
 }
 

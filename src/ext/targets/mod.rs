@@ -14,6 +14,7 @@ pub mod ecn;
 pub mod excl;
 pub mod hmark;
 pub mod idletimer;
+pub mod led;
 pub mod log;
 pub mod mark;
 pub mod masquerade;
@@ -37,6 +38,8 @@ pub mod tos;
 pub mod tproxy;
 pub mod trace;
 pub mod ttl;
+pub mod ulog;
+pub mod unsupported;
 
 /// Test helper: loads `-A CHAIN RULE` into TABLE and returns what
 /// iptables-save would print after `-A CHAIN `, or the first error message.

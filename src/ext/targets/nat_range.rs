@@ -31,7 +31,7 @@ pub fn port_ok(ctx: &RuleCtx) -> bool {
 }
 
 /// `xtables_service_to_port(name, NULL)`: a service of any protocol.
-fn service(s: &str) -> Option<u16> {
+pub fn service(s: &str) -> Option<u16> {
     netdb::service_port(s, "tcp").or_else(|| netdb::service_port(s, "udp"))
 }
 

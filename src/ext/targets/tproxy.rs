@@ -7,7 +7,7 @@ use super::nat_range::inet_aton;
 use super::scope::restrict;
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
-use crate::ext::value::{markmask_opt, number, port};
+use crate::ext::value::{markmask_opt, number};
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 use crate::ir::hook::Hook;
 use std::fmt::Write;
@@ -29,15 +29,19 @@ impl TargetDef for Tproxy {
         OptSpec::req("tproxy-mark"),
     ];
 
-    fn parse(&mut self, call: &OptCall, ctx: &RuleCtx) -> ExtResult {
+    fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
         match call.key {
             "on-port" => {
                 // 1.8.9 reads a 32-bit number and keeps the low 16 bits
-                // (65536 saves as 0); otherwise a service name.
-                let proto = if ctx.proto == 17 { "udp" } else { "tcp" };
+                // (65536 saves as 0); otherwise a service of any protocol.
                 let p = match number(call.arg(), 0, u64::from(u32::MAX)) {
                     Some(v) => v as u16,
-                    None => port(call.arg(), proto).map_err(|e| e.at(call.arg_span()))?,
+                    None => super::nat_range::service(call.arg()).ok_or_else(|| {
+                        call.err(format!(
+                            "Port \"{}\" does not resolve to anything.",
+                            call.arg()
+                        ))
+                    })?,
                 };
                 self.port = Some(p);
             }

@@ -139,6 +139,15 @@ pub struct Facts<'p> {
     pub host: &'p dyn HostFacts,
 }
 
+impl Facts<'_> {
+    /// The packet belongs to a connection (not INVALID, not UNTRACKED).
+    pub fn has_conn(&self) -> bool {
+        self.ct.state
+            & (crate::ext::matches::state::INVALID | crate::ext::matches::state::UNTRACKED)
+            == 0
+    }
+}
+
 /// What a match says about a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchResult {
@@ -159,21 +168,6 @@ impl MatchResult {
             MatchResult::No
         }
     }
-}
-
-/// `--reject-with` replies (ipt_REJECT.h order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RejectWith {
-    IcmpNetUnreachable,
-    IcmpHostUnreachable,
-    IcmpProtUnreachable,
-    IcmpPortUnreachable,
-    IcmpEchoReply,
-    IcmpNetProhibited,
-    IcmpHostProhibited,
-    TcpReset,
-    IcmpAdminProhibited,
 }
 
 /// A NAT mapping a target asks for (`nf_nat_range2`).
@@ -211,7 +205,7 @@ pub struct Effects {
     pub helper: Option<&'static str>,
     /// `CT --zone`.
     pub zone: Option<u16>,
-    pub reject: Option<RejectWith>,
+    pub reject: Option<crate::ext::targets::reject::RejectWith>,
     pub nat: Option<NatRequest>,
     pub ttl: Option<u8>,
     pub tos: Option<u8>,

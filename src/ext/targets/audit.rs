@@ -3,8 +3,10 @@
 //! lower case.
 
 use super::dnat::must_have;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
+use crate::ext::TargetResult;
 use crate::ext::{RuleCtx, TargetDef};
 
 /// XT_AUDIT_TYPE_* by value.
@@ -36,6 +38,11 @@ impl TargetDef for Audit {
 
     fn finalize(&mut self, _ctx: &RuleCtx) -> ExtResult {
         must_have(self.kind.is_some(), "AUDIT", "type")
+    }
+
+    /// No effect a later rule or the verdict could see: XT_CONTINUE.
+    fn run(&self, _f: &Facts, _fx: &mut Effects) -> TargetResult {
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

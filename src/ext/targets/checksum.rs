@@ -4,8 +4,10 @@
 
 use super::dnat::must_have;
 use super::scope::restrict;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,6 +34,11 @@ impl TargetDef for Checksum {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         restrict(ctx, "CHECKSUM", Some("mangle"), &[])
+    }
+
+    /// No effect a later rule or the verdict could see: XT_CONTINUE.
+    fn run(&self, _f: &Facts, _fx: &mut Effects) -> TargetResult {
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -7,8 +7,10 @@
 
 use super::dnat::must_have;
 use super::scope::restrict;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 use crate::ir::hook::Hook;
 use std::fmt::Write;
@@ -76,6 +78,11 @@ impl TargetDef for Classify {
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         use Hook::*;
         restrict(ctx, "CLASSIFY", None, &[Forward, Output, Postrouting])
+    }
+
+    /// No effect a later rule or the verdict could see: XT_CONTINUE.
+    fn run(&self, _f: &Facts, _fx: &mut Effects) -> TargetResult {
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

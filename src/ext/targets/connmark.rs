@@ -8,9 +8,11 @@
 
 use super::excl::{self, Excl};
 use super::mark::u32_opt;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::{markmask_opt, uint_opt};
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 use std::fmt::Write;
 
@@ -175,6 +177,28 @@ impl TargetDef for Connmark {
                 .help("the kernel refuses --left-shift-mark/--right-shift-mark above 31"));
         }
         Ok(())
+    }
+
+    /// `connmark_tg_shift`: nothing without a connection (INVALID, UNTRACKED).
+    fn run(&self, f: &Facts, fx: &mut Effects) -> TargetResult {
+        if !f.has_conn() {
+            return TargetResult::Continue;
+        }
+        let shift = |v: u32| {
+            let b = u32::from(self.shift_bits);
+            if self.shift_right {
+                v.checked_shr(b).unwrap_or(0)
+            } else {
+                v.checked_shl(b).unwrap_or(0)
+            }
+        };
+        let ctmark = fx.ct_mark.unwrap_or(f.ct.mark);
+        match self.mode {
+            Mode::Set => fx.ct_mark = Some(shift((ctmark & !self.ctmask) ^ self.ctmark)),
+            Mode::Save => fx.ct_mark = Some((ctmark & !self.ctmask) ^ shift(f.mark & self.nfmask)),
+            Mode::Restore => fx.mark = Some((f.mark & !self.nfmask) ^ shift(ctmark & self.ctmask)),
+        }
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

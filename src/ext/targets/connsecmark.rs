@@ -4,8 +4,10 @@
 
 use super::excl::{self, Excl};
 use super::secmark::mangle_or_security;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 
 const EXCL: &[Excl] = &[
@@ -52,6 +54,11 @@ impl TargetDef for Connsecmark {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         mangle_or_security(ctx, "CONNSECMARK")
+    }
+
+    /// No effect a later rule or the verdict could see: XT_CONTINUE.
+    fn run(&self, _f: &Facts, _fx: &mut Effects) -> TargetResult {
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

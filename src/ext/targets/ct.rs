@@ -8,9 +8,11 @@
 //! add`), so they cannot be checked offline.
 
 use super::scope::restrict;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::number;
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 use crate::ir::hook::Hook;
 use std::fmt::Write;
@@ -141,6 +143,29 @@ impl TargetDef for Ct {
             }
         }
         Ok(())
+    }
+
+    /// `xt_ct_target`: attaches the template (helper) or marks the packet
+    /// untracked; zones and timeout policies are not modelled.
+    fn run(&self, _f: &Facts, fx: &mut Effects) -> TargetResult {
+        if self.notrack {
+            fx.notrack = true;
+            return TargetResult::Continue;
+        }
+        if self.zone != 0 || self.zone_mark {
+            return TargetResult::Unknown("CT --zone");
+        }
+        if !self.timeout.is_empty() {
+            return TargetResult::Unknown("CT --timeout");
+        }
+        if !self.helper.is_empty() {
+            fx.helper = Some(match self.helper.as_str() {
+                "ftp" => "ftp",
+                "tftp" => "tftp",
+                _ => return TargetResult::Unknown("CT --helper"),
+            });
+        }
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

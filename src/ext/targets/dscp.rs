@@ -3,9 +3,11 @@
 
 use super::excl::{self, Excl};
 use super::scope::restrict;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::uint_opt;
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 use std::fmt::Write;
 
@@ -91,6 +93,14 @@ impl TargetDef for Dscp {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         restrict(ctx, "DSCP", Some("mangle"), &[])
+    }
+
+    /// `dscp_tg`: the top six bits of the TOS byte.
+    fn run(&self, f: &Facts, fx: &mut Effects) -> TargetResult {
+        if let Some(d) = self.dscp {
+            fx.tos = Some((fx.tos.unwrap_or(f.tos) & 0x03) | (d << 2));
+        }
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -4,9 +4,11 @@
 
 use super::dnat::must_have;
 use super::unsupported::not_in_kernel;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
 use crate::ext::value::strtoul;
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 use std::fmt::Write;
 
@@ -57,6 +59,11 @@ impl TargetDef for Led {
 
     fn check(&self, _ctx: &CheckCtx) -> ExtResult {
         not_in_kernel("LED", "nothing replaces it in iptables")
+    }
+
+    /// No effect a later rule or the verdict could see: XT_CONTINUE.
+    fn run(&self, _f: &Facts, _fx: &mut Effects) -> TargetResult {
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

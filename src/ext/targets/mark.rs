@@ -4,9 +4,11 @@
 //! `M/M`, `--xor-mark M` is `M/0`. Revision 2 runs in any table and hook.
 
 use super::excl::{self, Excl};
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::{markmask_opt, uint_opt};
+use crate::ext::TargetResult;
 use crate::ext::{RuleCtx, TargetDef};
 use std::fmt::Write;
 
@@ -96,6 +98,12 @@ impl TargetDef for Mark {
             ));
         }
         excl::check("MARK", EXCL, &seen)
+    }
+
+    /// `mark_tg`: `skb->mark = (skb->mark & ~mask) ^ mark`.
+    fn run(&self, f: &Facts, fx: &mut Effects) -> TargetResult {
+        fx.mark = Some((f.mark & !self.mask) ^ self.mark);
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

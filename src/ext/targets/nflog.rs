@@ -8,10 +8,12 @@
 
 use super::ct::truncate;
 use super::excl::{self, Excl};
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::comment::save_string;
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
 use crate::ext::value::uint_opt;
+use crate::ext::TargetResult;
 use crate::ext::{RuleCtx, TargetDef};
 use std::fmt::Write;
 
@@ -72,6 +74,11 @@ impl TargetDef for Nflog {
     fn finalize(&mut self, _ctx: &RuleCtx) -> ExtResult {
         let seen = std::mem::take(&mut self.seen);
         excl::check("NFLOG", EXCL, &seen)
+    }
+
+    /// No effect a later rule or the verdict could see: XT_CONTINUE.
+    fn run(&self, _f: &Facts, _fx: &mut Effects) -> TargetResult {
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

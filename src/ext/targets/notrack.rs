@@ -3,7 +3,9 @@
 //! `-j NOTRACK`; the kernel names it CT in its refusals. Raw table only.
 
 use super::scope::restrict;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 use crate::ir::hook::Hook;
 
@@ -20,6 +22,11 @@ impl TargetDef for Notrack {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         restrict(ctx, "CT", Some("raw"), &[Hook::Prerouting, Hook::Output])
+    }
+
+    fn run(&self, _f: &Facts, fx: &mut Effects) -> TargetResult {
+        fx.notrack = true;
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, _out: &mut String) {}

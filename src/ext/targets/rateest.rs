@@ -10,8 +10,10 @@
 
 use super::ct::truncate;
 use super::dnat::must_have;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
+use crate::ext::TargetResult;
 use crate::ext::{RuleCtx, TargetDef};
 use std::fmt::Write;
 
@@ -102,6 +104,11 @@ impl TargetDef for Rateest {
         }
         self.ewma_log = log as u8;
         must_have(self.name.is_some(), "RATEEST", "rateest-name")
+    }
+
+    /// No effect a later rule or the verdict could see: XT_CONTINUE.
+    fn run(&self, _f: &Facts, _fx: &mut Effects) -> TargetResult {
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -8,8 +8,10 @@
 //! `icmp-net-unreachable`), and always prints the canonical name.
 
 use super::scope::restrict;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 use crate::ir::hook::Hook;
 
@@ -126,6 +128,13 @@ impl TargetDef for Reject {
                 .help("`--reject-with tcp-reset` needs `-p tcp` (without `!`) in the rule"));
         }
         Ok(())
+    }
+
+    /// `reject_tg`: the reply is sent (reported as generated) and the packet
+    /// dropped (NF_DROP).
+    fn run(&self, _f: &Facts, fx: &mut Effects) -> TargetResult {
+        fx.reject = Some(self.with);
+        TargetResult::Drop
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -8,8 +8,10 @@
 
 use super::ct::truncate;
 use super::dnat::must_have;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,6 +50,11 @@ impl TargetDef for Secmark {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         mangle_or_security(ctx, "SECMARK")
+    }
+
+    /// No effect a later rule or the verdict could see: XT_CONTINUE.
+    fn run(&self, _f: &Facts, _fx: &mut Effects) -> TargetResult {
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -8,9 +8,11 @@
 //! other: the last one given wins.
 
 use super::scope::{need_proto, TCP};
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::uint_opt;
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, Match, RuleCtx, TargetDef};
 use crate::ir::hook::{Hook, HookMask};
 use crate::ir::rule::MatchEntry;
@@ -76,6 +78,11 @@ impl TargetDef for Tcpmss {
             Err(ExtError::new("xt_TCPMSS: Only works on TCP SYN packets")
                 .help("add `--syn` (or `--tcp-flags ... SYN`) to the rule"))
         }
+    }
+
+    /// No effect a later rule or the verdict could see: XT_CONTINUE.
+    fn run(&self, _f: &Facts, _fx: &mut Effects) -> TargetResult {
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

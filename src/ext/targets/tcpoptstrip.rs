@@ -4,9 +4,11 @@
 //! order.
 
 use super::scope::{need_proto, restrict, TCP};
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
 use crate::ext::value::number;
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 use std::fmt::Write;
 
@@ -65,6 +67,11 @@ impl TargetDef for Tcpoptstrip {
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         restrict(ctx, "TCPOPTSTRIP", Some("mangle"), &[])?;
         need_proto(ctx, "TCPOPTSTRIP", &[TCP])
+    }
+
+    /// No effect a later rule or the verdict could see: XT_CONTINUE.
+    fn run(&self, _f: &Facts, _fx: &mut Effects) -> TargetResult {
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -5,8 +5,10 @@
 
 use super::dnat::must_have;
 use super::nat_range::inet_aton;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 use std::fmt::Write;
 use std::net::Ipv4Addr;
@@ -48,6 +50,11 @@ impl TargetDef for Tee {
             ));
         }
         Ok(())
+    }
+
+    /// No effect a later rule or the verdict could see: XT_CONTINUE.
+    fn run(&self, _f: &Facts, _fx: &mut Effects) -> TargetResult {
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

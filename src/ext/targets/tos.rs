@@ -7,9 +7,11 @@
 
 use super::excl::{self, Excl};
 use super::scope::restrict;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::{strtoul_prefix, uint_opt};
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 use std::fmt::Write;
 
@@ -115,6 +117,12 @@ impl TargetDef for Tos {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         restrict(ctx, "TOS", Some("mangle"), &[])
+    }
+
+    /// `tos_tg`: `tos = (tos & ~mask) ^ value`.
+    fn run(&self, f: &Facts, fx: &mut Effects) -> TargetResult {
+        fx.tos = Some((fx.tos.unwrap_or(f.tos) & !self.mask) ^ self.value);
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

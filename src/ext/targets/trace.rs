@@ -2,7 +2,9 @@
 //! traverses afterwards is logged. Raw table only; no options.
 
 use super::scope::restrict;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,6 +20,11 @@ impl TargetDef for Trace {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         restrict(ctx, "TRACE", Some("raw"), &[])
+    }
+
+    fn run(&self, _f: &Facts, fx: &mut Effects) -> TargetResult {
+        fx.trace = true;
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, _out: &mut String) {}

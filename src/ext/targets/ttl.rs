@@ -3,9 +3,11 @@
 
 use super::excl::{self, Excl};
 use super::scope::restrict;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::uint_opt;
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 use std::fmt::Write;
 
@@ -76,6 +78,17 @@ impl TargetDef for Ttl {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         restrict(ctx, "TTL", Some("mangle"), &[])
+    }
+
+    /// `ttl_tg`: set, or increase/decrease with saturation at 0 and 255.
+    fn run(&self, f: &Facts, fx: &mut Effects) -> TargetResult {
+        let ttl = fx.ttl.unwrap_or(f.ttl);
+        fx.ttl = Some(match self.mode {
+            Mode::Set => self.value,
+            Mode::Inc => ttl.saturating_add(self.value),
+            Mode::Dec => ttl.saturating_sub(self.value),
+        });
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -4,10 +4,12 @@
 
 use super::ct::truncate;
 use super::unsupported::not_in_kernel;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::comment::save_string;
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
 use crate::ext::value::uint_opt;
+use crate::ext::TargetResult;
 use crate::ext::{CheckCtx, RuleCtx, TargetDef};
 use std::fmt::Write;
 
@@ -62,6 +64,11 @@ impl TargetDef for Ulog {
 
     fn check(&self, _ctx: &CheckCtx) -> ExtResult {
         not_in_kernel("ULOG", "use -j NFLOG (ULOG was removed in Linux 3.17)")
+    }
+
+    /// No effect a later rule or the verdict could see: XT_CONTINUE.
+    fn run(&self, _f: &Facts, _fx: &mut Effects) -> TargetResult {
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -4,6 +4,7 @@
 mod fmt;
 mod graph;
 mod lint;
+mod replay;
 
 use clap::{Parser, Subcommand};
 use std::io::Read;
@@ -57,6 +58,17 @@ Examples:\n  iptwalk lint rules.v4\n  iptwalk lint --explain IPT301\n  iptwalk l
         after_help = "Examples:\n  iptwalk graph rules.v4 | dot -Tpng > chains.png\n  iptwalk graph --format svg rules.v4 > chains.svg"
     )]
     Graph(graph::GraphArgs),
+    /// Replay a pcap/pcapng capture through the ruleset and conntrack, as the
+    /// kernel would: each packet's verdict, deciding rule and conntrack state.
+    #[command(
+        after_help = "Host model: --local addresses are the host's (plus 127.0.0.0/8); eth0 is the WAN side \
+with the default route, eth1 holds the --lan networks, lo is loopback. A packet from a local address is \
+locally generated (OUTPUT), one to a local address arrives on its source's side (INPUT), anything else \
+is forwarded.\n\nExamples:\n  iptwalk replay rules.v4 capture.pcap --local 10.0.0.104\n  \
+iptwalk replay rules.v4 capture.pcapng --local 192.0.2.1 --lan 192.168.1.0/24 --format jsonl\n  \
+iptwalk replay rules.v4 capture.pcap --local 10.0.0.104 --counters after.v4 --format summary"
+    )]
+    Replay(replay::ReplayArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -92,6 +104,7 @@ pub fn run() -> ExitCode {
         Command::Fmt(args) => fmt::run(&ctx, args),
         Command::Lint(args) => lint::run(&ctx, args),
         Command::Graph(args) => graph::run(&ctx, args),
+        Command::Replay(args) => replay::run(&ctx, args),
     }
 }
 

@@ -15,8 +15,9 @@ use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, Skipped, Verd
 use super::view::{ct_info, l4_facts};
 use super::walk::{walk, TableCounters, TableVerdict, TraceStep};
 use crate::conntrack::{self, CtState, Dir, PacketInfo, Params, Template};
-use crate::ext::facts::{CtFacts, Facts, RejectWith};
+use crate::ext::facts::{CtFacts, Facts};
 use crate::ext::matches::state;
+use crate::ext::targets::reject::RejectWith;
 use crate::ir::{Hook, Ruleset, TableKind};
 use crate::packet::{self, Frame, Packet, PktType, Summary};
 
@@ -26,17 +27,22 @@ pub struct Options {
     /// Treat every layer-4 checksum as correct, as the oracle does after
     /// recomputing them (captures of offloaded traffic carry bad ones).
     pub trust_checksums: bool,
+    /// Record the kernel's TRACE lines (`table:chain:rule|return|policy:N`).
+    pub trace: bool,
 }
 
 /// The ruleset's tables with their counters.
 struct Tables<'r> {
     rs: &'r Ruleset,
     counters: Vec<TableCounters>,
+    trace: bool,
 }
 
 /// What one table walk decided.
 struct Step {
     verdict: TableVerdict,
+    /// A new connection mark set by CONNMARK.
+    ct_mark: Option<u32>,
     /// `table/CHAIN/N` of the deciding rule.
     rule: Option<String>,
     reject: Option<RejectWith>,
@@ -48,12 +54,19 @@ struct Flight {
     depends_on: Vec<&'static str>,
     template: Template,
     notrack: bool,
+    trace: Vec<String>,
 }
 
 impl<'r> Tables<'r> {
     /// Walks `kind` at `hook`; `None` when the ruleset has no such table
     /// (it then lets everything through).
-    fn run(&mut self, kind: TableKind, hook: Hook, facts: &mut Facts, flight: &mut Flight) -> Option<Step> {
+    fn run(
+        &mut self,
+        kind: TableKind,
+        hook: Hook,
+        facts: &mut Facts,
+        flight: &mut Flight,
+    ) -> Option<Step> {
         let ti = self.rs.tables.iter().position(|t| t.kind == kind)?;
         let table = &self.rs.tables[ti];
         if table.chain_index(hook.chain_name()).is_none() {
@@ -66,7 +79,15 @@ impl<'r> Tables<'r> {
         let out = walk(table, hook, &mut judge, &mut self.counters[ti], bytes);
         for step in &out.trace {
             if let TraceStep::Rule { chain, num } = step {
-                flight.matched.push(format!("{}/{}/{}", kind.name(), table.chains[*chain].name, num));
+                flight.matched.push(format!(
+                    "{}/{}/{}",
+                    kind.name(),
+                    table.chains[*chain].name,
+                    num
+                ));
+            }
+            if self.trace {
+                flight.trace.push(trace_line(table, hook, *step));
             }
         }
         for d in judge.depends_on.drain(..) {
@@ -81,10 +102,20 @@ impl<'r> Tables<'r> {
         if let Some(h) = fx.helper.and_then(conntrack::HelperKind::from_name) {
             flight.template.helper = Some(h);
         }
-        let rule = out
-            .decided_by
-            .map(|p| format!("{}/{}/{}", kind.name(), table.chains[p.chain].name, p.rule + 1));
-        Some(Step { verdict: out.verdict, rule, reject: fx.reject })
+        let rule = out.decided_by.map(|p| {
+            format!(
+                "{}/{}/{}",
+                kind.name(),
+                table.chains[p.chain].name,
+                p.rule + 1
+            )
+        });
+        Some(Step {
+            verdict: out.verdict,
+            ct_mark: fx.ct_mark,
+            rule,
+            reject: fx.reject,
+        })
     }
 }
 
@@ -131,7 +162,11 @@ impl<'r> Engine<'r> {
     pub fn new(rs: &'r Ruleset, host: Host, params: Params, opts: Options) -> Engine<'r> {
         let counters = rs.tables.iter().map(TableCounters::for_table).collect();
         Engine {
-            tables: Tables { rs, counters },
+            tables: Tables {
+                rs,
+                counters,
+                trace: opts.trace,
+            },
             host,
             ct: conntrack::Table::new(params),
             defrag: packet::Defrag::new(),
@@ -166,7 +201,13 @@ impl<'r> Engine<'r> {
     pub fn process(&mut self, frame: &Frame) -> Record {
         let pkt = match packet::decode(frame) {
             Ok(p) => p,
-            Err(skip) => return Record::Skipped(Skipped { index: frame.index, skipped: Some(skip.to_string()), error: None }),
+            Err(skip) => {
+                return Record::Skipped(Skipped {
+                    index: frame.index,
+                    skipped: Some(skip.to_string()),
+                    error: None,
+                })
+            }
         };
         let ts = u64::try_from(frame.ts_ns.max(0)).unwrap_or(u64::MAX);
         let summary = Summary::of_ip(pkt.ip.bytes()).to_string();
@@ -189,18 +230,39 @@ impl<'r> Engine<'r> {
         } else {
             "wire-in"
         };
-        let mut flight = Flight { matched: Vec::new(), depends_on: Vec::new(), template: Template::default(), notrack: false };
+        let mut flight = Flight {
+            matched: Vec::new(),
+            depends_on: Vec::new(),
+            template: Template::default(),
+            notrack: false,
+            trace: Vec::new(),
+        };
         let fate = self.fly(&pkt, ts, local_out, expected, &mut flight);
         let ct_after = fate.ct.as_ref().and_then(|_| {
-            let hook = if local_out { conntrack::Hook::LocalOut } else { conntrack::Hook::PreRouting };
+            let hook = if local_out {
+                conntrack::Hook::LocalOut
+            } else {
+                conntrack::Hook::PreRouting
+            };
             self.ct.view_for_packet(&ct_info(&pkt, ts, hook, true))
         });
         let (ctstate, ctdir) = match (&fate.ct, flight.notrack) {
-            (_, true) if fate.ct.is_some() || fate.verdict != Verdict::NotReached => (Some("UNTRACKED"), None),
-            (Some(v), _) => (Some(v.state.name()), v.dir.filter(|_| !matches!(v.state, CtState::Invalid)).map(dir_name)),
+            (_, true) if fate.ct.is_some() || fate.verdict != Verdict::NotReached => {
+                (Some("UNTRACKED"), None)
+            }
+            (Some(v), _) => (
+                Some(v.state.name()),
+                v.dir
+                    .filter(|_| !matches!(v.state, CtState::Invalid))
+                    .map(dir_name),
+            ),
             (None, _) => (None, None),
         };
-        let generated = fate.reject.map(|r| reject_reply(&pkt, r)).into_iter().collect();
+        let generated = fate
+            .reject
+            .map(|r| reject_reply(&pkt, r))
+            .into_iter()
+            .collect();
         Record::Packet(Box::new(Outcome {
             index: frame.index,
             hook: fate.hook.map(Hook::chain_name),
@@ -210,7 +272,7 @@ impl<'r> Engine<'r> {
             rule: fate.rule,
             summary,
             path,
-            reject_with: fate.reject.map(reject_name),
+            reject_with: fate.reject.map(RejectWith::name),
             iface: fate.iface,
             hooks: fate.hooks,
             fate: fate.fate,
@@ -218,13 +280,24 @@ impl<'r> Engine<'r> {
             ct_after,
             matched: flight.matched,
             depends_on: flight.depends_on,
+            trace: flight.trace,
             note: fate.note,
         }))
     }
 
-    fn fly(&mut self, pkt: &Packet, ts: u64, local_out: bool, expected: Hook, flight: &mut Flight) -> Fate {
+    fn fly(
+        &mut self,
+        pkt: &Packet,
+        ts: u64,
+        local_out: bool,
+        expected: Hook,
+        flight: &mut Flight,
+    ) -> Fate {
         // ip_rcv_core drops malformed headers before any hook.
-        if let Some(problem) = pkt.problem.filter(|_| !pkt.ip.is_fragment() || pkt.ip.ihl() < 5) {
+        if let Some(problem) = pkt
+            .problem
+            .filter(|_| !pkt.ip.is_fragment() || pkt.ip.ihl() < 5)
+        {
             if is_ip_level(&problem) {
                 let mut f = Fate::not_reached(expected, None, None);
                 f.note = Some(problem.to_string());
@@ -237,7 +310,11 @@ impl<'r> Engine<'r> {
             return f;
         }
         // nf_defrag_ipv4 at −400, before raw.
-        let user = if local_out { packet::fragments::USER_CONNTRACK_OUT } else { packet::fragments::USER_CONNTRACK_IN };
+        let user = if local_out {
+            packet::fragments::USER_CONNTRACK_OUT
+        } else {
+            packet::fragments::USER_CONNTRACK_IN
+        };
         let whole = match self.defrag.feed(i128::from(ts), user, pkt) {
             packet::DefragOutcome::NotFragment => None,
             packet::DefragOutcome::Held => {
@@ -269,7 +346,14 @@ impl<'r> Engine<'r> {
     }
 
     /// The hooks of one (complete) packet.
-    fn hooks(&mut self, pkt: &Packet, ts: u64, local_out: bool, expected: Hook, flight: &mut Flight) -> Fate {
+    fn hooks(
+        &mut self,
+        pkt: &Packet,
+        ts: u64,
+        local_out: bool,
+        expected: Hook,
+        flight: &mut Flight,
+    ) -> Fate {
         let (l4, l4_truncated) = l4_facts(pkt);
         let host = &self.host;
         let mut facts = Facts {
@@ -296,7 +380,13 @@ impl<'r> Engine<'r> {
             host,
         };
         let checksum_ok = self.opts.trust_checksums || pkt.l4_checksum_ok().unwrap_or(true);
-        let mut run = Run { tables: &mut self.tables, ct: &mut self.ct, host, flight, conn: None };
+        let mut run = Run {
+            tables: &mut self.tables,
+            ct: &mut self.ct,
+            host,
+            flight,
+            conn: None,
+        };
         if local_out {
             let dev = host.route(facts.dst).unwrap_or("eth0");
             run.local_out(&mut facts, pkt, ts, checksum_ok, dev, expected)
@@ -320,18 +410,39 @@ struct Run<'a, 'r> {
 
 impl<'a> Run<'a, '_> {
     fn table(&mut self, kind: TableKind, hook: Hook, facts: &mut Facts) -> Option<Step> {
-        self.tables.run(kind, hook, facts, self.flight)
+        let step = self.tables.run(kind, hook, facts, self.flight)?;
+        if let (Some(m), Some(id)) = (step.ct_mark, self.conn.and_then(|v| v.conn)) {
+            self.ct.set_mark(id, m);
+            facts.ct.mark = m;
+        }
+        // nf_send_reset() puts an existing connection into CLOSE.
+        if step.reject == Some(RejectWith::TcpReset) {
+            if let Some(id) = self.conn.and_then(|v| v.conn) {
+                self.ct.set_closing(id, facts.now_ns);
+            }
+        }
+        Some(step)
     }
 
     /// conntrack at −200 (`nf_conntrack_in`).
-    fn track(&mut self, facts: &mut Facts, pkt: &Packet, ts: u64, checksum_ok: bool, hook: conntrack::Hook) {
+    fn track(
+        &mut self,
+        facts: &mut Facts,
+        pkt: &Packet,
+        ts: u64,
+        checksum_ok: bool,
+        hook: conntrack::Hook,
+    ) {
         if self.flight.notrack {
-            facts.ct = CtFacts { state: state::UNTRACKED, ..CtFacts::default() };
+            facts.ct = CtFacts {
+                state: state::UNTRACKED,
+                ..CtFacts::default()
+            };
             return;
         }
         let info: PacketInfo = ct_info(pkt, ts, hook, checksum_ok);
         let v = self.ct.process_with(&info, &self.flight.template);
-        facts.ct = ct_facts(&v, self.ct);
+        facts.ct = ct_facts(&v, self.ct, ts);
         self.conn = Some(v);
     }
 
@@ -363,12 +474,23 @@ impl<'a> Run<'a, '_> {
     }
 
     /// PREROUTING → routing → INPUT or FORWARD → POSTROUTING.
-    fn wire_in<'p>(&mut self, facts: &mut Facts<'p>, pkt: &Packet, ts: u64, ck: bool, dev: &'p str, expected: Hook) -> Fate
+    fn wire_in<'p>(
+        &mut self,
+        facts: &mut Facts<'p>,
+        pkt: &Packet,
+        ts: u64,
+        ck: bool,
+        dev: &'p str,
+        expected: Hook,
+    ) -> Fate
     where
         'a: 'p,
     {
         facts.in_iface = dev;
-        if let Some(s) = self.table(TableKind::Raw, Hook::Prerouting, facts).filter(|s| s.verdict != TableVerdict::Accept) {
+        if let Some(s) = self
+            .table(TableKind::Raw, Hook::Prerouting, facts)
+            .filter(|s| s.verdict != TableVerdict::Accept)
+        {
             return Fate::not_reached(expected, s.rule, None);
         }
         self.track(facts, pkt, ts, ck, conntrack::Hook::PreRouting);
@@ -376,7 +498,10 @@ impl<'a> Run<'a, '_> {
             if only_new && !self.nat_runs() {
                 continue;
             }
-            if let Some(s) = self.table(kind, Hook::Prerouting, facts).filter(|s| s.verdict != TableVerdict::Accept) {
+            if let Some(s) = self
+                .table(kind, Hook::Prerouting, facts)
+                .filter(|s| s.verdict != TableVerdict::Accept)
+            {
                 return self.dropped_before_filter(s, expected);
             }
         }
@@ -398,7 +523,11 @@ impl<'a> Run<'a, '_> {
                     return f;
                 }
                 let host: &'a Host = self.host;
-                let out = host.interfaces.iter().find(|i| i.name == out).map_or("eth0", |i| i.name.as_str());
+                let out = host
+                    .interfaces
+                    .iter()
+                    .find(|i| i.name == out)
+                    .map_or("eth0", |i| i.name.as_str());
                 self.forward(facts, dev, out)
             }
         }
@@ -408,13 +537,22 @@ impl<'a> Run<'a, '_> {
     fn input<'p>(&mut self, facts: &mut Facts<'p>, dev: &'p str, hook: Hook) -> Fate {
         facts.in_iface = dev;
         facts.out_iface = "";
-        if let Some(s) = self.table(TableKind::Mangle, hook, facts).filter(|s| s.verdict != TableVerdict::Accept) {
+        if let Some(s) = self
+            .table(TableKind::Mangle, hook, facts)
+            .filter(|s| s.verdict != TableVerdict::Accept)
+        {
             return self.dropped_before_filter(s, hook);
         }
         let mut fate = self.filter(facts, hook);
-        fate.iface = Ifaces { input: Some(dev.to_string()), output: None };
+        fate.iface = Ifaces {
+            input: Some(dev.to_string()),
+            output: None,
+        };
         if fate.verdict == Verdict::Accept && self.nat_runs() {
-            if let Some(s) = self.table(TableKind::Nat, hook, facts).filter(|s| s.verdict != TableVerdict::Accept) {
+            if let Some(s) = self
+                .table(TableKind::Nat, hook, facts)
+                .filter(|s| s.verdict != TableVerdict::Accept)
+            {
                 let _ = s;
                 self.drop_conn();
                 return fate;
@@ -454,7 +592,10 @@ impl<'a> Run<'a, '_> {
             if let Some(s) = self.table(TableKind::Security, hook, facts) {
                 if s.verdict != TableVerdict::Accept {
                     // The oracle's ACCEPT means "reached security": keep it, note the drop.
-                    fate.note = Some(format!("dropped in the security table ({})", s.rule.unwrap_or_else(|| "policy".into())));
+                    fate.note = Some(format!(
+                        "dropped in the security table ({})",
+                        s.rule.unwrap_or_else(|| "policy".into())
+                    ));
                     fate.fate = Some(Verdict::Drop);
                 }
             }
@@ -466,11 +607,17 @@ impl<'a> Run<'a, '_> {
     fn forward<'p>(&mut self, facts: &mut Facts<'p>, in_dev: &'p str, out_dev: &'p str) -> Fate {
         facts.in_iface = in_dev;
         facts.out_iface = out_dev;
-        if let Some(s) = self.table(TableKind::Mangle, Hook::Forward, facts).filter(|s| s.verdict != TableVerdict::Accept) {
+        if let Some(s) = self
+            .table(TableKind::Mangle, Hook::Forward, facts)
+            .filter(|s| s.verdict != TableVerdict::Accept)
+        {
             return self.dropped_before_filter(s, Hook::Forward);
         }
         let mut fate = self.filter(facts, Hook::Forward);
-        fate.iface = Ifaces { input: Some(in_dev.to_string()), output: Some(out_dev.to_string()) };
+        fate.iface = Ifaces {
+            input: Some(in_dev.to_string()),
+            output: Some(out_dev.to_string()),
+        };
         if fate.verdict != Verdict::Accept || fate.fate.is_some() {
             self.drop_conn();
             return fate;
@@ -482,10 +629,14 @@ impl<'a> Run<'a, '_> {
     /// POSTROUTING: mangle, nat (SNAT), confirm.
     fn postrouting(&mut self, facts: &mut Facts) -> bool {
         facts.hook = Hook::Postrouting;
-        let mangle_ok = self.table(TableKind::Mangle, Hook::Postrouting, facts).is_none_or(|s| s.verdict == TableVerdict::Accept);
+        let mangle_ok = self
+            .table(TableKind::Mangle, Hook::Postrouting, facts)
+            .is_none_or(|s| s.verdict == TableVerdict::Accept);
         let nat_ok = !mangle_ok
             || !self.nat_runs()
-            || self.table(TableKind::Nat, Hook::Postrouting, facts).is_none_or(|s| s.verdict == TableVerdict::Accept);
+            || self
+                .table(TableKind::Nat, Hook::Postrouting, facts)
+                .is_none_or(|s| s.verdict == TableVerdict::Accept);
         if mangle_ok && nat_ok {
             self.confirm();
             true
@@ -496,10 +647,21 @@ impl<'a> Run<'a, '_> {
     }
 
     /// OUTPUT → POSTROUTING, and for local destinations back in through lo.
-    fn local_out<'p>(&mut self, facts: &mut Facts<'p>, pkt: &Packet, ts: u64, ck: bool, dev: &'p str, expected: Hook) -> Fate {
+    fn local_out<'p>(
+        &mut self,
+        facts: &mut Facts<'p>,
+        pkt: &Packet,
+        ts: u64,
+        ck: bool,
+        dev: &'p str,
+        expected: Hook,
+    ) -> Fate {
         facts.in_iface = "";
         facts.out_iface = dev;
-        if let Some(s) = self.table(TableKind::Raw, Hook::Output, facts).filter(|s| s.verdict != TableVerdict::Accept) {
+        if let Some(s) = self
+            .table(TableKind::Raw, Hook::Output, facts)
+            .filter(|s| s.verdict != TableVerdict::Accept)
+        {
             return Fate::not_reached(expected, s.rule, None);
         }
         self.track(facts, pkt, ts, ck, conntrack::Hook::LocalOut);
@@ -507,12 +669,18 @@ impl<'a> Run<'a, '_> {
             if only_new && !self.nat_runs() {
                 continue;
             }
-            if let Some(s) = self.table(kind, Hook::Output, facts).filter(|s| s.verdict != TableVerdict::Accept) {
+            if let Some(s) = self
+                .table(kind, Hook::Output, facts)
+                .filter(|s| s.verdict != TableVerdict::Accept)
+            {
                 return self.dropped_before_filter(s, expected);
             }
         }
         let mut fate = self.filter(facts, Hook::Output);
-        fate.iface = Ifaces { input: None, output: Some(dev.to_string()) };
+        fate.iface = Ifaces {
+            input: None,
+            output: Some(dev.to_string()),
+        };
         if fate.verdict != Verdict::Accept || fate.fate.is_some() {
             self.drop_conn();
             return fate;
@@ -522,14 +690,20 @@ impl<'a> Run<'a, '_> {
             return fate;
         }
         // Through lo: PREROUTING (conntrack already attached), then INPUT.
-        let mut first = HookPass { hook: "OUTPUT", verdict: fate.verdict, input: None, output: Some("lo".into()) };
+        let mut first = HookPass {
+            hook: "OUTPUT",
+            verdict: fate.verdict,
+            input: None,
+            output: Some("lo".into()),
+        };
         first.verdict = fate.verdict;
         facts.in_iface = "lo";
         facts.out_iface = "";
         let mut second_verdict = Verdict::NotReached;
-        let pre_ok = [TableKind::Raw, TableKind::Mangle]
-            .into_iter()
-            .all(|k| self.table(k, Hook::Prerouting, facts).is_none_or(|s| s.verdict == TableVerdict::Accept));
+        let pre_ok = [TableKind::Raw, TableKind::Mangle].into_iter().all(|k| {
+            self.table(k, Hook::Prerouting, facts)
+                .is_none_or(|s| s.verdict == TableVerdict::Accept)
+        });
         if pre_ok {
             self.conn = self.conn.map(|mut v| {
                 v.unconfirmed = false;
@@ -538,16 +712,72 @@ impl<'a> Run<'a, '_> {
             let input = self.input(facts, "lo", Hook::Input);
             second_verdict = input.verdict;
         }
-        fate.hooks = vec![first, HookPass { hook: "INPUT", verdict: second_verdict, input: Some("lo".into()), output: None }];
+        fate.hooks = vec![
+            first,
+            HookPass {
+                hook: "INPUT",
+                verdict: second_verdict,
+                input: Some("lo".into()),
+                output: None,
+            },
+        ];
         fate.fate = Some(second_verdict);
         fate.rule = None;
         fate
     }
 }
 
+/// A TRACE line as `trace_packet()` in ip_tables.c words it. The kernel
+/// calls an unconditional standard-verdict rule "policy" in a built-in chain
+/// and "return" in a user chain (`get_chainname_rulenum`), and numbers the
+/// implicit tail entry one past the last rule.
+fn trace_line(table: &crate::ir::Table, hook: Hook, step: TraceStep) -> String {
+    let (chain, comment, num) = match step {
+        TraceStep::Rule { chain, num } => {
+            let c = &table.chains[chain];
+            let r = &c.rules[num - 1];
+            // The kernel's `unconditional()`: no header condition and no match
+            // at all (a comment is a match).
+            let unconditional = r.src.is_any()
+                && !r.src_inv
+                && r.dst.is_any()
+                && !r.dst_inv
+                && r.in_iface.is_any()
+                && r.out_iface.is_any()
+                && r.proto == 0
+                && !r.proto_inv
+                && !r.frag
+                && r.matches.is_empty();
+            let tail_like = unconditional && matches!(r.target, crate::ir::RuleTarget::Verdict(_));
+            let comment = match (tail_like, c.is_builtin()) {
+                (true, true) => "policy",
+                (true, false) => "return",
+                _ => "rule",
+            };
+            (chain, comment, num)
+        }
+        TraceStep::Return { chain } => (chain, "return", table.chains[chain].rules.len() + 1),
+        TraceStep::Policy { chain } => (chain, "policy", table.chains[chain].rules.len() + 1),
+    };
+    let _ = hook;
+    format!(
+        "{}:{}:{}:{}",
+        table.name(),
+        table.chains[chain].name,
+        comment,
+        num
+    )
+}
+
 fn is_ip_level(p: &packet::Malformed) -> bool {
     use packet::Malformed::*;
-    matches!(p, IhlTooSmall(_) | HeaderTruncated { .. } | TotalLengthExceedsCaptured { .. } | TotalLengthBelowHeader { .. })
+    matches!(
+        p,
+        IhlTooSmall(_)
+            | HeaderTruncated { .. }
+            | TotalLengthExceedsCaptured { .. }
+            | TotalLengthBelowHeader { .. }
+    )
 }
 
 fn pkttype(t: Option<PktType>, local_out: bool) -> u8 {
@@ -570,7 +800,7 @@ fn dir_name(d: Dir) -> &'static str {
 }
 
 /// The conntrack facts matches see.
-fn ct_facts(v: &conntrack::Verdict, table: &conntrack::Table) -> CtFacts {
+fn ct_facts(v: &conntrack::Verdict, table: &conntrack::Table, now: u64) -> CtFacts {
     let bit = match v.state {
         CtState::New => state::NEW,
         CtState::Established => state::ESTABLISHED,
@@ -578,44 +808,55 @@ fn ct_facts(v: &conntrack::Verdict, table: &conntrack::Table) -> CtFacts {
         CtState::Invalid => state::INVALID,
         CtState::Untracked => state::UNTRACKED,
     };
-    let mut f = CtFacts { state: bit, reply: v.dir == Some(Dir::Reply), ..CtFacts::default() };
+    let mut f = CtFacts {
+        state: bit,
+        reply: v.dir == Some(Dir::Reply),
+        ..CtFacts::default()
+    };
     if let Some(conn) = v.conn.and_then(|id| table.get(id)) {
-        f.status = conn.status.0;
+        let status = conn.status;
+        f.status = status.0;
+        f.snat = status.has(conntrack::Status::SRC_NAT);
+        f.dnat = status.has(conntrack::Status::DST_NAT);
         f.proto = conn.tuple(Dir::Original).proto;
+        f.orig = tuple_facts(conn.tuple(Dir::Original));
+        f.repl = tuple_facts(conn.tuple(Dir::Reply));
+        f.expires =
+            u32::try_from(conn.expires_ns.saturating_sub(now) / 1_000_000_000).unwrap_or(u32::MAX);
+        f.mark = conn.mark;
+        f.helper = conn.helper.map_or("", conntrack::HelperKind::name);
     }
     f
 }
 
-fn reject_name(r: RejectWith) -> &'static str {
-    match r {
-        RejectWith::IcmpNetUnreachable => "icmp-net-unreachable",
-        RejectWith::IcmpHostUnreachable => "icmp-host-unreachable",
-        RejectWith::IcmpProtUnreachable => "icmp-proto-unreachable",
-        RejectWith::IcmpPortUnreachable => "icmp-port-unreachable",
-        RejectWith::IcmpEchoReply => "icmp-echo-reply",
-        RejectWith::IcmpNetProhibited => "icmp-net-prohibited",
-        RejectWith::IcmpHostProhibited => "icmp-host-prohibited",
-        RejectWith::TcpReset => "tcp-reset",
-        RejectWith::IcmpAdminProhibited => "icmp-admin-prohibited",
-    }
+/// (src, dst, sport, dport) of a tuple, for `--ctorig*`/`--ctrepl*`.
+fn tuple_facts(t: &conntrack::Tuple) -> (u32, u32, u16, u16) {
+    let v4 = |a: std::net::IpAddr| match a {
+        std::net::IpAddr::V4(a) => u32::from(a),
+        std::net::IpAddr::V6(_) => 0,
+    };
+    let (sp, dp) = match t.l4 {
+        conntrack::L4Key::Ports { src, dst } => (src, dst),
+        _ => (0, 0),
+    };
+    (v4(t.src), v4(t.dst), sp, dp)
 }
 
 fn reject_reply(pkt: &Packet, r: RejectWith) -> Generated {
     let (icmp_type, icmp_code) = match r {
         RejectWith::TcpReset => (None, None),
-        RejectWith::IcmpEchoReply => (Some(0), Some(0)),
-        RejectWith::IcmpNetUnreachable => (Some(3), Some(0)),
-        RejectWith::IcmpHostUnreachable => (Some(3), Some(1)),
-        RejectWith::IcmpProtUnreachable => (Some(3), Some(2)),
-        RejectWith::IcmpPortUnreachable => (Some(3), Some(3)),
-        RejectWith::IcmpNetProhibited => (Some(3), Some(9)),
-        RejectWith::IcmpHostProhibited => (Some(3), Some(10)),
-        RejectWith::IcmpAdminProhibited => (Some(3), Some(13)),
+        RejectWith::NetUnreachable => (Some(3), Some(0)),
+        RejectWith::HostUnreachable => (Some(3), Some(1)),
+        RejectWith::ProtoUnreachable => (Some(3), Some(2)),
+        RejectWith::PortUnreachable => (Some(3), Some(3)),
+        RejectWith::NetProhibited => (Some(3), Some(9)),
+        RejectWith::HostProhibited => (Some(3), Some(10)),
+        RejectWith::AdminProhibited => (Some(3), Some(13)),
     };
     Generated {
         src: pkt.ip.dst().to_string(),
         dst: pkt.ip.src().to_string(),
-        kind: reject_name(r),
+        kind: r.name(),
         icmp_type,
         icmp_code,
         by: "REJECT",

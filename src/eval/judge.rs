@@ -17,7 +17,12 @@ pub struct Judge<'f, 'p> {
 
 impl<'f, 'p> Judge<'f, 'p> {
     pub fn new(facts: &'f mut Facts<'p>) -> Judge<'f, 'p> {
-        Judge { facts, effects: Effects::default(), depends_on: Vec::new(), hotdrop: false }
+        Judge {
+            facts,
+            effects: Effects::default(),
+            depends_on: Vec::new(),
+            hotdrop: false,
+        }
     }
 
     fn depends(&mut self, name: &'static str) {

@@ -86,6 +86,9 @@ pub struct Outcome {
     /// offline (or are not modelled yet).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<&'static str>,
+    /// TRACE lines, when asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trace: Vec<String>,
     /// Why the record was not replayed exactly (e.g. a malformed header).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

@@ -1,6 +1,8 @@
 //! From a decoded packet to what conntrack and the rules see of it.
 
-use crate::conntrack::{self, IcmpMessage, L4Info, PacketInfo, Quoted, QuotedL4, TcpOptions, TcpSegment, UdpDatagram};
+use crate::conntrack::{
+    self, IcmpMessage, L4Info, PacketInfo, Quoted, QuotedL4, TcpOptions, TcpSegment, UdpDatagram,
+};
 use crate::ext::facts::L4Facts;
 use crate::packet::{Packet, L4};
 use std::net::IpAddr;
@@ -32,7 +34,9 @@ pub fn ct_info(pkt: &Packet, ts_ns: u64, hook: conntrack::Hook, checksum_ok: boo
             id: i.id_seq().map_or_else(|| id_field(i.bytes()), |(id, _)| id),
             quoted: if i.is_error() { quoted(i) } else { None },
         }),
-        L4::Sctp { .. } | L4::UdpLite { .. } => L4Info::Other { ports: pkt.l4.ports() },
+        L4::Sctp { .. } | L4::UdpLite { .. } => L4Info::Other {
+            ports: pkt.l4.ports(),
+        },
         L4::Tcp(_) | L4::Truncated { .. } | L4::NonFirstFragment => L4Info::Unreadable,
         _ => L4Info::Other { ports: None },
     };
@@ -60,7 +64,11 @@ fn quoted(i: &crate::packet::Icmp) -> Option<Quoted> {
     let l4 = match q.l4() {
         _ if q.ip.frag_offset() != 0 => QuotedL4::Other,
         L4::Icmp(inner) => match inner.id_seq() {
-            Some((id, _)) => QuotedL4::Icmp { kind: inner.kind(), code: inner.code(), id },
+            Some((id, _)) => QuotedL4::Icmp {
+                kind: inner.kind(),
+                code: inner.code(),
+                id,
+            },
             None => QuotedL4::Truncated,
         },
         _ => match q.ports() {
@@ -94,8 +102,20 @@ pub fn l4_facts<'p>(pkt: &Packet<'p>) -> (L4Facts<'p>, bool) {
             },
             false,
         ),
-        L4::Udp(u) => (L4Facts::Udp { sport: u.sport(), dport: u.dport() }, false),
-        L4::Icmp(i) => (L4Facts::Icmp { kind: i.kind(), code: i.code() }, false),
+        L4::Udp(u) => (
+            L4Facts::Udp {
+                sport: u.sport(),
+                dport: u.dport(),
+            },
+            false,
+        ),
+        L4::Icmp(i) => (
+            L4Facts::Icmp {
+                kind: i.kind(),
+                code: i.code(),
+            },
+            false,
+        ),
         L4::Esp { spi } => (L4Facts::Spi(*spi), false),
         L4::Ah { spi, .. } => (L4Facts::Spi(*spi), false),
         L4::Sctp { .. } | L4::Dccp { .. } | L4::UdpLite { .. } => match pkt.l4.ports() {

@@ -27,15 +27,32 @@ fn root() -> PathBuf {
 /// Replays one scenario; `Err` describes the first disagreement.
 fn check_scenario(dir: &Path) -> Result<usize, String> {
     let read = |name: &str| std::fs::read_to_string(dir.join(name));
-    let case: Value = read("case.json").ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null);
+    let case: Value = read("case.json")
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
     let list = |key: &str, file: &str| -> Vec<String> {
         match case[key].as_array() {
-            Some(a) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
-            None => read(file).unwrap_or_default().lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect(),
+            Some(a) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+            None => read(file)
+                .unwrap_or_default()
+                .lines()
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect(),
         }
     };
-    let local: Vec<std::net::Ipv4Addr> = list("local", "local.txt").iter().filter_map(|s| s.parse().ok()).collect();
-    let lan: Vec<_> = list("lan", "lan.txt").iter().filter_map(|s| addr::parse_one(s).ok()).collect();
+    let local: Vec<std::net::Ipv4Addr> = list("local", "local.txt")
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let lan: Vec<_> = list("lan", "lan.txt")
+        .iter()
+        .filter_map(|s| addr::parse_one(s).ok())
+        .collect();
     let pcap = match case["pcap"].as_str() {
         Some(p) if p.starts_with("corpus:") => root().join("../shared/corpus/pcaps").join(&p[7..]),
         _ => dir.join("trace.pcap"),
@@ -43,20 +60,29 @@ fn check_scenario(dir: &Path) -> Result<usize, String> {
     if !pcap.exists() {
         return Err(format!("SKIP capture {} not found", pcap.display()));
     }
-    let kernel: Value = serde_json::from_str(&read("kernel.json").map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let kernel: Value = serde_json::from_str(&read("kernel.json").map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
     let file = SourceFile::new("rules.v4", read("rules.v4").map_err(|e| e.to_string())?);
     let loaded = iptwalk::ir::load(&file);
     if loaded.has_errors() {
-        return Err(format!("rules do not load: {}", loaded.diagnostics[0].message));
+        return Err(format!(
+            "rules do not load: {}",
+            loaded.diagnostics[0].message
+        ));
     }
     let mut params = Params::default();
     params.raise_all_timeouts(86_400); // as the oracle does
     if let Some(s) = case["sysctl"].as_object() {
         for (k, v) in s {
-            params.set(k, v.as_i64().unwrap_or(0)).map_err(|e| format!("{k}: {e:?}"))?;
+            params
+                .set(k, v.as_i64().unwrap_or(0))
+                .map_err(|e| format!("{k}: {e:?}"))?;
         }
     }
-    let opts = Options { trust_checksums: case["fix_checksums"].as_bool().unwrap_or(true) };
+    let opts = Options {
+        trust_checksums: case["fix_checksums"].as_bool().unwrap_or(true),
+        trace: false,
+    };
     let mut engine = Engine::new(&loaded.ruleset, Host::oracle(&local, &lan), params, opts);
     let mut reader = CaptureReader::open(&pcap).map_err(|e| e.to_string())?;
     let expected = kernel["packets"].as_array().ok_or("no packets")?;
@@ -64,8 +90,15 @@ fn check_scenario(dir: &Path) -> Result<usize, String> {
     while let Some(frame) = reader.next_frame() {
         let frame = frame.map_err(|e| e.to_string())?;
         let record = engine.process(&frame);
-        let want = expected.get(i).ok_or_else(|| format!("more records than the kernel saw ({i})"))?;
-        compare(&record, want).map_err(|e| format!("packet {i} ({}): {e}", want["summary"].as_str().unwrap_or("")))?;
+        let want = expected
+            .get(i)
+            .ok_or_else(|| format!("more records than the kernel saw ({i})"))?;
+        compare(&record, want).map_err(|e| {
+            format!(
+                "packet {i} ({}): {e}",
+                want["summary"].as_str().unwrap_or("")
+            )
+        })?;
         i += 1;
     }
     if i != expected.len() {
@@ -80,7 +113,10 @@ fn compare(record: &Record, want: &Value) -> Result<(), String> {
     if want.get("skipped").is_some() {
         return match got.get("skipped") {
             Some(_) => Ok(()),
-            None => Err(format!("kernel skipped it ({}); we replayed it", want["skipped"])),
+            None => Err(format!(
+                "kernel skipped it ({}); we replayed it",
+                want["skipped"]
+            )),
         };
     }
     let mut keys = vec!["verdict", "hook", "ctstate", "ctdir"];
@@ -89,12 +125,20 @@ fn compare(record: &Record, want: &Value) -> Result<(), String> {
     }
     for key in keys {
         if got.get(key) != want.get(key) && !(got.get(key).is_none() && want[key].is_null()) {
-            return Err(format!("{key}: got {}, kernel {}", got.get(key).unwrap_or(&Value::Null), want[key]));
+            return Err(format!(
+                "{key}: got {}, kernel {}",
+                got.get(key).unwrap_or(&Value::Null),
+                want[key]
+            ));
         }
     }
     let tcp_state = |v: &Value| v["ct_after"]["tcp_state"].clone();
     if tcp_state(&got) != tcp_state(want) {
-        return Err(format!("ct_after.tcp_state: got {}, kernel {}", tcp_state(&got), tcp_state(want)));
+        return Err(format!(
+            "ct_after.tcp_state: got {}, kernel {}",
+            tcp_state(&got),
+            tcp_state(want)
+        ));
     }
     Ok(())
 }
@@ -102,7 +146,11 @@ fn compare(record: &Record, want: &Value) -> Result<(), String> {
 fn compare_counters(engine: &Engine, kernel: &Value) -> Result<(), String> {
     let rs = engine.ruleset_with_counters();
     for rc in kernel["rule_counters"].as_array().into_iter().flatten() {
-        let (table, chain, index) = (rc["table"].as_str().unwrap_or(""), rc["chain"].as_str().unwrap_or(""), rc["index"].as_u64().unwrap_or(0) as usize);
+        let (table, chain, index) = (
+            rc["table"].as_str().unwrap_or(""),
+            rc["chain"].as_str().unwrap_or(""),
+            rc["index"].as_u64().unwrap_or(0) as usize,
+        );
         let Some(rule) = rs
             .tables
             .iter()
@@ -113,27 +161,46 @@ fn compare_counters(engine: &Engine, kernel: &Value) -> Result<(), String> {
             return Err(format!("counter for {table}/{chain}/{index}: no such rule"));
         };
         let got = (rule.counters.packets, rule.counters.bytes);
-        let want = (rc["packets"].as_u64().unwrap_or(0), rc["bytes"].as_u64().unwrap_or(0));
+        let want = (
+            rc["packets"].as_u64().unwrap_or(0),
+            rc["bytes"].as_u64().unwrap_or(0),
+        );
         if got != want {
-            return Err(format!("counters {table}/{chain}/{index}: got {got:?}, kernel {want:?}"));
+            return Err(format!(
+                "counters {table}/{chain}/{index}: got {got:?}, kernel {want:?}"
+            ));
         }
     }
     for pc in kernel["policy_counters"].as_array().into_iter().flatten() {
-        let (table, chain) = (pc["table"].as_str().unwrap_or(""), pc["chain"].as_str().unwrap_or(""));
-        let Some(c) = rs.tables.iter().find(|t| t.name() == table).and_then(|t| t.chain(chain)) else {
+        let (table, chain) = (
+            pc["table"].as_str().unwrap_or(""),
+            pc["chain"].as_str().unwrap_or(""),
+        );
+        let Some(c) = rs
+            .tables
+            .iter()
+            .find(|t| t.name() == table)
+            .and_then(|t| t.chain(chain))
+        else {
             return Err(format!("policy counter for {table}/{chain}: no such chain"));
         };
         let got = (c.counters.packets, c.counters.bytes);
-        let want = (pc["packets"].as_u64().unwrap_or(0), pc["bytes"].as_u64().unwrap_or(0));
+        let want = (
+            pc["packets"].as_u64().unwrap_or(0),
+            pc["bytes"].as_u64().unwrap_or(0),
+        );
         if got != want {
-            return Err(format!("policy counters {table}/{chain}: got {got:?}, kernel {want:?}"));
+            return Err(format!(
+                "policy counters {table}/{chain}: got {got:?}, kernel {want:?}"
+            ));
         }
     }
     Ok(())
 }
 
 fn known_failures() -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(root().join("testdata/scenarios/known-failures.txt")).unwrap_or_default();
+    let text = std::fs::read_to_string(root().join("testdata/scenarios/known-failures.txt"))
+        .unwrap_or_default();
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| match l.split_once(char::is_whitespace) {
@@ -149,7 +216,11 @@ fn scenarios_agree_with_the_kernel() {
         Ok(d) => (PathBuf::from(d), true),
         Err(_) => (root().join("testdata/scenarios"), false),
     };
-    let known = if strict { BTreeMap::new() } else { known_failures() };
+    let known = if strict {
+        BTreeMap::new()
+    } else {
+        known_failures()
+    };
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("scenario directory")
         .flatten()
@@ -161,7 +232,11 @@ fn scenarios_agree_with_the_kernel() {
     let mut unexpected = Vec::new();
     let mut fixed = Vec::new();
     for d in &dirs {
-        let name = d.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let name = d
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         match check_scenario(d) {
             Ok(n) => {
                 agree += 1;
@@ -183,6 +258,13 @@ fn scenarios_agree_with_the_kernel() {
         }
     }
     println!("{agree} / {} scenarios agree with the kernel ({packets} packets); {skipped} skipped; {} known failures", dirs.len(), known.len());
-    assert!(unexpected.is_empty(), "scenarios that disagree with the kernel:\n{}", unexpected.join("\n"));
-    assert!(fixed.is_empty(), "these now agree: remove them from known-failures.txt: {fixed:?}");
+    assert!(
+        unexpected.is_empty(),
+        "scenarios that disagree with the kernel:\n{}",
+        unexpected.join("\n")
+    );
+    assert!(
+        fixed.is_empty(),
+        "these now agree: remove them from known-failures.txt: {fixed:?}"
+    );
 }

@@ -1,0 +1,308 @@
+//! `iptwalk replay`: a capture through the ruleset, packet by packet.
+
+use super::{read_source, Ctx};
+use iptwalk::conntrack::Params;
+use iptwalk::eval::engine::{Engine, Options};
+use iptwalk::eval::host::Host;
+use iptwalk::eval::outcome::{Outcome, Record};
+use iptwalk::ir::addr;
+use iptwalk::packet::CaptureReader;
+use std::collections::BTreeMap;
+use std::io::{BufWriter, Write};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct ReplayArgs {
+    /// Rule file (iptables-save/-restore text or a shell script).
+    #[arg(value_name = "RULES")]
+    rules: String,
+    /// Capture (pcap or pcapng).
+    #[arg(value_name = "PCAP")]
+    pcap: PathBuf,
+    /// The host's own addresses (127.0.0.0/8 is always local). Packets from
+    /// them are locally generated, packets to them are delivered locally.
+    #[arg(long, value_delimiter = ',', value_name = "IP")]
+    local: Vec<Ipv4Addr>,
+    /// Networks behind eth1 (the LAN side); everything else is behind eth0.
+    #[arg(long, value_delimiter = ',', value_name = "CIDR")]
+    lan: Vec<String>,
+    /// A host description (TOML: interfaces with addresses, routes) instead of
+    /// the --local/--lan model.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["lan"])]
+    host: Option<PathBuf>,
+    /// A conntrack sysctl by its kernel name, e.g. nf_conntrack_tcp_loose=0.
+    #[arg(long, value_name = "NAME=VALUE")]
+    sysctl: Vec<String>,
+    /// Treat layer-4 checksums as correct (captures of offloaded traffic
+    /// carry bad ones the wire never saw); the kernel oracle does the same.
+    #[arg(long)]
+    trust_checksums: bool,
+    /// Output: a readable report, one JSON object per record, or totals only.
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    format: Format,
+    /// Write the ruleset with the counters the kernel would have after this
+    /// capture, as `iptables-save -c` prints it.
+    #[arg(long, value_name = "FILE")]
+    counters: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Jsonl,
+    Trace,
+    Summary,
+}
+
+/// Totals for the text and summary formats.
+#[derive(Default)]
+struct Totals {
+    packets: u64,
+    skipped: u64,
+    errors: u64,
+    verdict: BTreeMap<&'static str, u64>,
+    hook: BTreeMap<&'static str, u64>,
+    ctstate: BTreeMap<&'static str, u64>,
+    rules: BTreeMap<String, u64>,
+    depends: BTreeMap<&'static str, u64>,
+}
+
+impl Totals {
+    fn add(&mut self, o: &Outcome) {
+        self.packets += 1;
+        *self.verdict.entry(o.verdict.name()).or_default() += 1;
+        *self.hook.entry(o.hook.unwrap_or("none")).or_default() += 1;
+        *self.ctstate.entry(o.ctstate.unwrap_or("none")).or_default() += 1;
+        if let Some(r) = &o.rule {
+            *self.rules.entry(r.clone()).or_default() += 1;
+        }
+        for d in &o.depends_on {
+            *self.depends.entry(d).or_default() += 1;
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "packets": self.packets, "skipped": self.skipped, "errors": self.errors,
+            "verdict": self.verdict, "hook": self.hook, "ctstate": self.ctstate,
+            "depends_on": self.depends,
+        })
+    }
+}
+
+fn build_host(args: &ReplayArgs) -> Result<Host, String> {
+    if let Some(path) = &args.host {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        return Host::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let lan = args
+        .lan
+        .iter()
+        .map(|s| addr::parse_one(s).map_err(|e| format!("--lan {s}: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Host::oracle(&args.local, &lan))
+}
+
+fn build_params(args: &ReplayArgs) -> Result<Params, String> {
+    let mut p = Params::default();
+    for kv in &args.sysctl {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("--sysctl {kv}: expected NAME=VALUE"))?;
+        let v: i64 = v
+            .trim()
+            .parse()
+            .map_err(|_| format!("--sysctl {kv}: the value must be an integer"))?;
+        p.set(k.trim(), v)
+            .map_err(|e| format!("--sysctl {kv}: {e}"))?;
+    }
+    Ok(p)
+}
+
+pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
+    let Some(file) = read_source(&args.rules) else {
+        return ExitCode::from(2);
+    };
+    let loaded = iptwalk::ir::load(&file);
+    ctx.report(&loaded.diagnostics);
+    if loaded.has_errors() {
+        return ExitCode::from(2);
+    }
+    let (host, params) = match (build_host(&args), build_params(&args)) {
+        (Ok(h), Ok(p)) => (h, p),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut reader = match CaptureReader::open(&args.pcap) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.pcap.display());
+            return ExitCode::from(2);
+        }
+    };
+    let mut engine = Engine::new(
+        &loaded.ruleset,
+        host,
+        params,
+        Options {
+            trust_checksums: args.trust_checksums,
+            trace: args.format == Format::Trace,
+        },
+    );
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut totals = Totals::default();
+    let mut failed = false;
+    while let Some(next) = reader.next_frame() {
+        let frame = match next {
+            Ok(f) => f,
+            Err(e) => {
+                failed = true;
+                totals.errors += 1;
+                eprintln!("error: {}: {e}", args.pcap.display());
+                if args.format == Format::Jsonl {
+                    let _ = writeln!(out, "{}", serde_json::json!({"error": e.to_string()}));
+                }
+                if e.is_fatal() {
+                    break;
+                }
+                continue;
+            }
+        };
+        let ts = frame.ts_ns;
+        let record = engine.process(&frame);
+        match &record {
+            Record::Packet(o) => totals.add(o),
+            Record::Skipped(_) => totals.skipped += 1,
+        }
+        let written = match args.format {
+            Format::Jsonl => serde_json::to_string(&record)
+                .map(|s| writeln!(out, "{s}"))
+                .unwrap_or(Ok(())),
+            Format::Text => text_line(&mut out, &record, ts),
+            Format::Trace => trace_lines(&mut out, &record, ts),
+            Format::Summary => Ok(()),
+        };
+        if written.is_err() {
+            return ExitCode::SUCCESS; // stdout closed (e.g. `| head`)
+        }
+    }
+    let _ = match args.format {
+        Format::Summary => writeln!(out, "{}", totals.json()),
+        Format::Text => text_totals(&mut out, &totals),
+        Format::Jsonl | Format::Trace => Ok(()),
+    };
+    let _ = out.flush();
+    if let Some(path) = &args.counters {
+        let text = iptwalk::ir::save::save(
+            &engine.ruleset_with_counters(),
+            iptwalk::ir::save::SaveOptions { counters: true },
+        );
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn text_line(out: &mut impl Write, record: &Record, ts_ns: i128) -> std::io::Result<()> {
+    let secs = ts_ns.div_euclid(1_000_000_000);
+    let micros = ts_ns.rem_euclid(1_000_000_000) / 1000;
+    match record {
+        Record::Skipped(s) => writeln!(
+            out,
+            "{:>6} {secs}.{micros:06} skipped: {}",
+            s.index,
+            s.skipped.as_deref().or(s.error.as_deref()).unwrap_or("")
+        ),
+        Record::Packet(o) => {
+            let rule = o.rule.as_deref().unwrap_or("policy");
+            let state = o.ctstate.unwrap_or("-");
+            write!(
+                out,
+                "{:>6} {secs}.{micros:06} {:<48} {:<7} {:<11} {:<12} {rule}",
+                o.index,
+                o.summary,
+                o.hook.unwrap_or("-"),
+                o.verdict.name(),
+                state
+            )?;
+            if let Some(r) = o.reject_with {
+                write!(out, " ({r})")?;
+            }
+            if !o.depends_on.is_empty() {
+                write!(out, "  [depends on {}]", o.depends_on.join(", "))?;
+            }
+            if let Some(n) = &o.note {
+                write!(out, "  ({n})")?;
+            }
+            writeln!(out)
+        }
+    }
+}
+
+/// `--format trace`: the packet, the kernel's TRACE words, the conntrack line.
+fn trace_lines(out: &mut impl Write, record: &Record, ts_ns: i128) -> std::io::Result<()> {
+    text_line(out, record, ts_ns)?;
+    if let Record::Packet(o) = record {
+        for t in &o.trace {
+            writeln!(out, "        TRACE: {t}")?;
+        }
+        let ct = match (&o.ctstate, &o.ct_after) {
+            (None, _) => "not tracked (dropped before conntrack)".to_string(),
+            (Some(s), Some(c)) => format!(
+                "{s} {} {} orig {} reply {} [{}]",
+                o.ctdir.unwrap_or("-"),
+                c.tcp_state.unwrap_or(""),
+                c.orig,
+                c.reply,
+                c.status.join(",")
+            ),
+            (Some(s), None) => format!("{s} (no entry after the packet)"),
+        };
+        writeln!(out, "        conntrack: {ct}")?;
+    }
+    Ok(())
+}
+
+fn text_totals(out: &mut impl Write, t: &Totals) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "\n{} packets, {} skipped, {} unreadable",
+        t.packets, t.skipped, t.errors
+    )?;
+    let line = |m: &BTreeMap<&'static str, u64>| {
+        m.iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    writeln!(out, "verdicts: {}", line(&t.verdict))?;
+    writeln!(out, "hooks:    {}", line(&t.hook))?;
+    writeln!(out, "ctstate:  {}", line(&t.ctstate))?;
+    let mut top: Vec<_> = t.rules.iter().collect();
+    top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    if !top.is_empty() {
+        writeln!(out, "rules that decided most packets:")?;
+        for (r, n) in top.iter().take(10) {
+            writeln!(out, "  {n:>8}  {r}")?;
+        }
+    }
+    if !t.depends.is_empty() {
+        writeln!(
+            out,
+            "packets whose outcome depends on what iptwalk cannot judge offline: {}",
+            line(&t.depends)
+        )?;
+    }
+    Ok(())
+}

@@ -206,8 +206,15 @@ macro_rules! registry {
 registry! {
     matches {
         "comment" => Comment(matches::comment::Comment),
+        "dscp" => Dscp(matches::dscp::Dscp),
+        "ecn" => Ecn(matches::ecn::Ecn),
+        "helper" => Helper(matches::helper::Helper),
         "state" => State(matches::state::State),
+        "string" => StringMatch(matches::string::StringMatch),
         "tcp" => Tcp(matches::tcp::Tcp),
+        "tcpmss" => Tcpmss(matches::tcpmss::Tcpmss),
+        "tos" => Tos(matches::tos::Tos),
+        "ttl" => Ttl(matches::ttl::Ttl),
         "udp" => Udp(matches::udp::Udp),
     }
     targets {

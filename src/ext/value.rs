@@ -5,7 +5,7 @@
 //! quirks (base-0 numbers accept `0x` hex and leading-zero octal).
 
 use super::netdb;
-use super::spec::{ExtError, ExtResult};
+use super::spec::{ExtError, ExtResult, OptCall};
 
 /// `strtoul(s, &end, base)` with iptables' `xtables_strtoul_base` checks: the
 /// whole string must be consumed, leading blanks and a `+` are allowed, a `-`
@@ -42,6 +42,89 @@ pub fn strtoul(s: &str, base: u32, max: u64) -> Option<u64> {
 /// `xtables_strtoui(s, NULL, &v, min, max)` with base 0.
 pub fn number(s: &str, min: u64, max: u64) -> Option<u64> {
     strtoul(s, 0, max).filter(|v| *v >= min)
+}
+
+/// `xtables_strtoul(s, &end, ..)` with an end pointer: the leading number
+/// (base 0, blanks and `+` allowed, `-` refused) and the rest of the string,
+/// or `None` when no digits start the string or the value overflows u64.
+pub fn strtoul_prefix(s: &str) -> Option<(u64, &str)> {
+    let t = s.trim_start_matches([' ', '\t', '\n']);
+    let t = t.strip_prefix('+').unwrap_or(t);
+    if t.starts_with('-') {
+        return None;
+    }
+    let (radix, digits) = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        if h.starts_with(|c: char| c.is_ascii_hexdigit()) {
+            (16, h)
+        } else {
+            // strtoul reads just the "0" when no hex digit follows "0x".
+            return Some((0, &t[1..]));
+        }
+    } else if t.starts_with('0') {
+        (8, t)
+    } else {
+        (10, t)
+    };
+    let n = digits.find(|c: char| !c.is_digit(radix)).unwrap_or(digits.len());
+    if n == 0 {
+        return None;
+    }
+    let (num, rest) = digits.split_at(n);
+    let v = u64::from_str_radix(num, radix).ok()?;
+    Some((v, rest))
+}
+
+/// `xtopt_parse_int` (libxtables/xtoptions.c): an `XTTYPE_UINT*` option's
+/// number, base 0, within `min..=max`, with its error message.
+pub fn xt_uint(call: &OptCall, ext: &str, min: u64, max: u64) -> ExtResult<u64> {
+    number(call.arg(), min, max).ok_or_else(|| {
+        call.err(format!(
+            "{ext}: bad value for option \"--{}\", or out of range ({min}-{max}).",
+            call.key
+        ))
+    })
+}
+
+/// `xtopt_parse_mint` for the `XTTYPE_UINT*RC` range types: `a`, `a:b`, `a:`,
+/// `:b`; an empty first part is 0, an empty second part is `max`. Returns the
+/// bounds and whether a second part was given (`cb->nvals == 2`).
+pub fn xt_range(call: &OptCall, ext: &str, max: u64) -> ExtResult<(u64, u64, bool)> {
+    let s = call.arg();
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() > 2 {
+        return Err(call.err(format!(
+            "{ext}: Too many components for option \"--{}\" (max: 2)",
+            call.key
+        )));
+    }
+    let one = |p: &str, dflt: u64| -> ExtResult<u64> {
+        if p.is_empty() {
+            return Ok(dflt);
+        }
+        strtoul(p, 0, max).ok_or_else(|| {
+            call.err(format!(
+                "{ext}: bad value for option \"--{}\" near \"{p}\", or out of range (0-{max}).",
+                call.key
+            ))
+        })
+    };
+    let lo = one(parts.first().copied().unwrap_or(""), 0)?;
+    match parts.get(1) {
+        Some(hi) => Ok((lo, one(hi, max)?, true)),
+        None => Ok((lo, lo, false)),
+    }
+}
+
+/// `xtables_options_fcheck`'s message for a missing `XTOPT_MAND` option.
+pub fn xt_mandatory(ext: &str, option: &str) -> ExtError {
+    ExtError::new(format!("{ext}: option \"--{option}\" must be specified"))
+}
+
+/// `xtables_options_fcheck`'s message for two options in each other's `.excl`.
+pub fn xt_exclusive(ext: &str, a: &str, b: &str) -> ExtError {
+    ExtError::new(format!(
+        "{ext}: option \"--{a}\" cannot be used together with \"--{b}\"."
+    ))
 }
 
 /// `xtables_parse_port(port, proto)`: a number (base 0) or a service name.

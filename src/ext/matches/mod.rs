@@ -1,6 +1,15 @@
 //! Match extensions (`-m NAME`), one file each; listed in `ext::registry!`.
 
 pub mod comment;
+pub mod dscp;
+pub mod ecn;
+pub mod helper;
 pub mod state;
+pub mod string;
 pub mod tcp;
+pub mod tcpmss;
+#[cfg(test)]
+pub mod testutil;
+pub mod tos;
+pub mod ttl;
 pub mod udp;

@@ -206,10 +206,12 @@ macro_rules! registry {
 registry! {
     matches {
         "comment" => Comment(matches::comment::Comment),
+        "connlimit" => Connlimit(matches::connlimit::Connlimit),
         "dscp" => Dscp(matches::dscp::Dscp),
         "ecn" => Ecn(matches::ecn::Ecn),
         "helper" => Helper(matches::helper::Helper),
         "state" => State(matches::state::State),
+        "statistic" => Statistic(matches::statistic::Statistic),
         "string" => StringMatch(matches::string::StringMatch),
         "tcp" => Tcp(matches::tcp::Tcp),
         "tcpmss" => Tcpmss(matches::tcpmss::Tcpmss),

@@ -1,10 +1,12 @@
 //! Match extensions (`-m NAME`), one file each; listed in `ext::registry!`.
 
 pub mod comment;
+pub mod connlimit;
 pub mod dscp;
 pub mod ecn;
 pub mod helper;
 pub mod state;
+pub mod statistic;
 pub mod string;
 pub mod tcp;
 pub mod tcpmss;

@@ -2,9 +2,14 @@
 
 pub mod comment;
 pub mod connlimit;
+pub mod cpu;
 pub mod dscp;
 pub mod ecn;
 pub mod helper;
+pub mod ipcomp;
+pub mod nfacct;
+pub mod quota;
+pub mod rpfilter;
 pub mod state;
 pub mod statistic;
 pub mod string;

@@ -215,6 +215,7 @@ registry! {
         "nfacct" => Nfacct(matches::nfacct::Nfacct),
         "quota" => Quota(matches::quota::Quota),
         "rpfilter" => Rpfilter(matches::rpfilter::Rpfilter),
+        "set" => Set(matches::set::Set),
         "state" => State(matches::state::State),
         "statistic" => Statistic(matches::statistic::Statistic),
         "string" => StringMatch(matches::string::StringMatch),

@@ -10,6 +10,7 @@ pub mod ipcomp;
 pub mod nfacct;
 pub mod quota;
 pub mod rpfilter;
+pub mod set;
 pub mod state;
 pub mod statistic;
 pub mod string;

@@ -221,6 +221,7 @@ registry! {
         "string" => StringMatch(matches::string::StringMatch),
         "tcp" => Tcp(matches::tcp::Tcp),
         "tcpmss" => Tcpmss(matches::tcpmss::Tcpmss),
+        "time" => Time(matches::time::Time),
         "tos" => Tos(matches::tos::Tos),
         "ttl" => Ttl(matches::ttl::Ttl),
         "udp" => Udp(matches::udp::Udp),

@@ -18,6 +18,7 @@ pub mod tcp;
 pub mod tcpmss;
 #[cfg(test)]
 pub mod testutil;
+pub mod time;
 pub mod tos;
 pub mod ttl;
 pub mod udp;

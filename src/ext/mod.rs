@@ -224,6 +224,7 @@ registry! {
         "time" => Time(matches::time::Time),
         "tos" => Tos(matches::tos::Tos),
         "ttl" => Ttl(matches::ttl::Ttl),
+        "u32" => U32(matches::u32::U32),
         "udp" => Udp(matches::udp::Udp),
     }
     targets {

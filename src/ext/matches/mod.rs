@@ -21,4 +21,5 @@ pub mod testutil;
 pub mod time;
 pub mod tos;
 pub mod ttl;
+pub mod u32;
 pub mod udp;

@@ -213,6 +213,7 @@ registry! {
         "helper" => Helper(matches::helper::Helper),
         "ipcomp" => Ipcomp(matches::ipcomp::Ipcomp),
         "nfacct" => Nfacct(matches::nfacct::Nfacct),
+        "policy" => Policy(matches::policy::Policy),
         "quota" => Quota(matches::quota::Quota),
         "rpfilter" => Rpfilter(matches::rpfilter::Rpfilter),
         "set" => Set(matches::set::Set),

@@ -8,6 +8,7 @@ pub mod ecn;
 pub mod helper;
 pub mod ipcomp;
 pub mod nfacct;
+pub mod policy;
 pub mod quota;
 pub mod rpfilter;
 pub mod set;

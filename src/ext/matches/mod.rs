@@ -3,6 +3,7 @@
 pub mod comment;
 pub mod connlimit;
 pub mod cpu;
+pub mod devgroup;
 pub mod dscp;
 pub mod ecn;
 pub mod helper;
@@ -10,8 +11,10 @@ pub mod ipcomp;
 pub mod nfacct;
 pub mod policy;
 pub mod quota;
+pub mod realm;
 pub mod rpfilter;
 pub mod set;
+pub mod socket;
 pub mod state;
 pub mod statistic;
 pub mod string;

@@ -205,7 +205,10 @@ macro_rules! registry {
 
 registry! {
     matches {
+        "cluster" => Cluster(matches::cluster::Cluster),
         "comment" => Comment(matches::comment::Comment),
+        "connbytes" => Connbytes(matches::connbytes::Connbytes),
+        "connlabel" => Connlabel(matches::connlabel::Connlabel),
         "connlimit" => Connlimit(matches::connlimit::Connlimit),
         "cpu" => Cpu(matches::cpu::Cpu),
         "devgroup" => Devgroup(matches::devgroup::Devgroup),

@@ -1,6 +1,9 @@
 //! Match extensions (`-m NAME`), one file each; listed in `ext::registry!`.
 
+pub mod cluster;
 pub mod comment;
+pub mod connbytes;
+pub mod connlabel;
 pub mod connlimit;
 pub mod cpu;
 pub mod devgroup;

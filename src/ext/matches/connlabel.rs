@@ -37,12 +37,14 @@ impl MatchDef for Connlabel {
                 if arg.is_empty() {
                     return Err(call.err("Argument must have a minimum length of 1 characters"));
                 }
-                // `connlabel_value_parse` returns an int: values that do not
-                // fit are negative and fall through to the (absent) name map.
-                let bit = strtoul(arg, 0, u64::from(i32::MAX as u32)).ok_or_else(|| {
-                    call.err(format!("label '{arg}' not found or invalid value"))
-                })?;
-                self.bit = bit as u32;
+                // `connlabel_value_parse` returns strtoul's value as an int:
+                // the low 32 bits, refused when they read as negative (and
+                // then looked up in the absent name map).
+                let bit = strtoul(arg, 0, u64::MAX)
+                    .map(|v| v as u32)
+                    .filter(|v| *v <= i32::MAX as u32)
+                    .ok_or_else(|| call.err(format!("label '{arg}' not found or invalid value")))?;
+                self.bit = bit;
                 self.invert = call.invert;
                 self.given = true;
             }
@@ -88,6 +90,7 @@ mod tests {
     fn bits() {
         assert_eq!(roundtrip("-m connlabel ! --label 0x29 --set").unwrap(), "-m connlabel ! --label \"41\" --set");
         assert!(roundtrip("-m connlabel --label 128").is_err());
+        assert_eq!(roundtrip("-m connlabel --label 4294967296").unwrap(), "-m connlabel --label \"0\"");
         assert!(roundtrip("-m connlabel --label foo").is_err());
         assert!(roundtrip("-m connlabel --set").is_err());
     }

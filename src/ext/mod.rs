@@ -205,6 +205,7 @@ macro_rules! registry {
 
 registry! {
     matches {
+        "cgroup" => Cgroup(matches::cgroup::Cgroup),
         "cluster" => Cluster(matches::cluster::Cluster),
         "comment" => Comment(matches::comment::Comment),
         "connbytes" => Connbytes(matches::connbytes::Connbytes),
@@ -217,6 +218,7 @@ registry! {
         "helper" => Helper(matches::helper::Helper),
         "ipcomp" => Ipcomp(matches::ipcomp::Ipcomp),
         "nfacct" => Nfacct(matches::nfacct::Nfacct),
+        "osf" => Osf(matches::osf::Osf),
         "policy" => Policy(matches::policy::Policy),
         "quota" => Quota(matches::quota::Quota),
         "realm" => Realm(matches::realm::Realm),

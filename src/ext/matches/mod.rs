@@ -1,5 +1,6 @@
 //! Match extensions (`-m NAME`), one file each; listed in `ext::registry!`.
 
+pub mod cgroup;
 pub mod cluster;
 pub mod comment;
 pub mod connbytes;
@@ -12,6 +13,7 @@ pub mod ecn;
 pub mod helper;
 pub mod ipcomp;
 pub mod nfacct;
+pub mod osf;
 pub mod policy;
 pub mod quota;
 pub mod realm;

@@ -217,6 +217,7 @@ registry! {
         "ecn" => Ecn(matches::ecn::Ecn),
         "helper" => Helper(matches::helper::Helper),
         "ipcomp" => Ipcomp(matches::ipcomp::Ipcomp),
+        "ipvs" => Ipvs(matches::ipvs::Ipvs),
         "nfacct" => Nfacct(matches::nfacct::Nfacct),
         "osf" => Osf(matches::osf::Osf),
         "policy" => Policy(matches::policy::Policy),

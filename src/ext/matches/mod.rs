@@ -12,6 +12,7 @@ pub mod dscp;
 pub mod ecn;
 pub mod helper;
 pub mod ipcomp;
+pub mod ipvs;
 pub mod nfacct;
 pub mod osf;
 pub mod policy;

@@ -222,6 +222,7 @@ registry! {
         "osf" => Osf(matches::osf::Osf),
         "policy" => Policy(matches::policy::Policy),
         "quota" => Quota(matches::quota::Quota),
+        "rateest" => Rateest(matches::rateest::Rateest),
         "realm" => Realm(matches::realm::Realm),
         "rpfilter" => Rpfilter(matches::rpfilter::Rpfilter),
         "set" => Set(matches::set::Set),

@@ -17,6 +17,7 @@ pub mod nfacct;
 pub mod osf;
 pub mod policy;
 pub mod quota;
+pub mod rateest;
 pub mod realm;
 pub mod rpfilter;
 pub mod set;

@@ -205,6 +205,7 @@ macro_rules! registry {
 
 registry! {
     matches {
+        "bpf" => Bpf(matches::bpf::Bpf),
         "cgroup" => Cgroup(matches::cgroup::Cgroup),
         "cluster" => Cluster(matches::cluster::Cluster),
         "comment" => Comment(matches::comment::Comment),

@@ -1,5 +1,6 @@
 //! Match extensions (`-m NAME`), one file each; listed in `ext::registry!`.
 
+pub mod bpf;
 pub mod cgroup;
 pub mod cluster;
 pub mod comment;

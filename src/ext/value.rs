@@ -65,7 +65,9 @@ pub fn strtoul_prefix(s: &str) -> Option<(u64, &str)> {
     } else {
         (10, t)
     };
-    let n = digits.find(|c: char| !c.is_digit(radix)).unwrap_or(digits.len());
+    let n = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
     if n == 0 {
         return None;
     }

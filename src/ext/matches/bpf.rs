@@ -43,7 +43,9 @@ impl MatchDef for Bpf {
 
     fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
         match call.key {
-            "bytecode" => self.program = Some(parse_program(call.arg()).map_err(|e| e.at(call.arg_span()))?),
+            "bytecode" => {
+                self.program = Some(parse_program(call.arg()).map_err(|e| e.at(call.arg_span()))?)
+            }
             "object-pinned" => {
                 self.pinned = Some(super::helper::truncate(call.arg(), MAX_PATH).to_string())
             }
@@ -54,7 +56,9 @@ impl MatchDef for Bpf {
 
     fn finalize(&mut self, _ctx: &RuleCtx) -> ExtResult {
         if self.program.is_some() == self.pinned.is_some() {
-            return Err(ExtError::new("bpf: one of --bytecode or --pinned is required"));
+            return Err(ExtError::new(
+                "bpf: one of --bytecode or --pinned is required",
+            ));
         }
         Ok(())
     }
@@ -123,14 +127,18 @@ pub fn parse_program(s: &str) -> ExtResult<Vec<Insn>> {
             break;
         }
         if prog.len() >= len {
-            return Err(err("real program length exceeds the encoded length parameter"));
+            return Err(err(
+                "real program length exceeds the encoded length parameter",
+            ));
         }
         let insn = scan_insn(next).ok_or_else(|| err(&format!("error at instr {}", prog.len())))?;
         prog.push(insn);
         token = next;
     }
     if prog.len() != len {
-        return Err(err("parsed program length is less than the encoded length parameter"));
+        return Err(err(
+            "parsed program length is less than the encoded length parameter",
+        ));
     }
     Ok(prog)
 }
@@ -172,7 +180,10 @@ pub fn check_classic(p: &[Insn]) -> Result<(), String> {
             0x34 | 0x94 if i.k == 0 => return Err(format!("division by zero at instruction {pc}")),
             // LD/LDX MEM, ST, STX: scratch memory has 16 words.
             0x60 | 0x61 | 0x02 | 0x03 if i.k >= 16 => {
-                return Err(format!("scratch memory index {} out of range at instruction {pc}", i.k))
+                return Err(format!(
+                    "scratch memory index {} out of range at instruction {pc}",
+                    i.k
+                ))
             }
             0x05 if u64::from(i.k) >= (n - pc - 1) as u64 => {
                 return Err(format!("jump beyond the program at instruction {pc}"))
@@ -207,7 +218,10 @@ fn check_load_and_stores(p: &[Insn]) -> Result<(), String> {
         match i.code {
             0x02 | 0x03 => valid |= bit,
             0x60 | 0x61 if valid & bit == 0 => {
-                return Err(format!("scratch word {} read before any store at instruction {pc}", i.k))
+                return Err(format!(
+                    "scratch word {} read before any store at instruction {pc}",
+                    i.k
+                ))
             }
             0x05 => {
                 target(i.k as usize, valid);
@@ -251,6 +265,9 @@ mod tests {
         assert!(roundtrip("-m bpf").is_err());
         assert!(roundtrip("-m bpf --bytecode \"3,96 0 0 3,6 0 0 1,22 0 0 0\"").is_err());
         assert!(roundtrip("-m bpf --bytecode \"3,2 0 0 3,96 0 0 3,22 0 0 0\"").is_ok());
-        assert_eq!(roundtrip("-m bpf --object-pinned /sys/fs/bpf/x").unwrap(), "-m bpf --object-pinned /sys/fs/bpf/x");
+        assert_eq!(
+            roundtrip("-m bpf --object-pinned /sys/fs/bpf/x").unwrap(),
+            "-m bpf --object-pinned /sys/fs/bpf/x"
+        );
     }
 }

@@ -47,8 +47,10 @@ impl MatchDef for Cgroup {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         if self.path.is_some() == self.classid.is_some() {
-            return Err(ExtError::new("the kernel needs exactly one of --path and --cgroup")
-                .help("cgroup_mt_check_v2 refuses a rule with both or neither"));
+            return Err(
+                ExtError::new("the kernel needs exactly one of --path and --cgroup")
+                    .help("cgroup_mt_check_v2 refuses a rule with both or neither"),
+            );
         }
         let allowed = HookMask::of(&[Hook::Input, Hook::Output, Hook::Postrouting]);
         let bad = ctx.hooks.outside(allowed);
@@ -77,8 +79,14 @@ mod tests {
 
     #[test]
     fn one_of_path_or_classid() {
-        assert_eq!(roundtrip("-m cgroup ! --path /").unwrap(), "-m cgroup ! --path \"/\"");
-        assert_eq!(roundtrip("-m cgroup --cgroup 0x10").unwrap(), "-m cgroup --cgroup 16");
+        assert_eq!(
+            roundtrip("-m cgroup ! --path /").unwrap(),
+            "-m cgroup ! --path \"/\""
+        );
+        assert_eq!(
+            roundtrip("-m cgroup --cgroup 0x10").unwrap(),
+            "-m cgroup --cgroup 16"
+        );
         assert!(roundtrip("-m cgroup --cgroup 1 --path /").is_err());
         assert!(roundtrip("-m cgroup").is_err());
         assert!(roundtrip_in("filter", "FORWARD", "-m cgroup --cgroup 1").is_err());

@@ -34,7 +34,9 @@ impl MatchDef for Cluster {
 
     fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
         match call.key {
-            "cluster-total-nodes" => self.total_nodes = xt_uint(call, "cluster", 1, NODES_MAX)? as u32,
+            "cluster-total-nodes" => {
+                self.total_nodes = xt_uint(call, "cluster", 1, NODES_MAX)? as u32
+            }
             "cluster-local-node" => {
                 let n = xt_uint(call, "cluster", 1, NODES_MAX)? as u32;
                 self.node_mask = 1u32.wrapping_shl(n - 1);
@@ -59,7 +61,11 @@ impl MatchDef for Cluster {
             return Err(xt_mandatory("cluster", "cluster-total-nodes"));
         }
         if has("cluster-local-node") && has("cluster-local-nodemask") {
-            return Err(xt_exclusive("cluster", "cluster-local-node", "cluster-local-nodemask"));
+            return Err(xt_exclusive(
+                "cluster",
+                "cluster-local-node",
+                "cluster-local-nodemask",
+            ));
         }
         if !has("cluster-hash-seed") {
             return Err(xt_mandatory("cluster", "cluster-hash-seed"));
@@ -105,7 +111,10 @@ mod tests {
             roundtrip("-m cluster --cluster-total-nodes 2 ! --cluster-local-node 2 --cluster-hash-seed 0xfeedcafe").unwrap(),
             "-m cluster ! --cluster-local-nodemask 0x00000002 --cluster-total-nodes 2 --cluster-hash-seed 0xfeedcafe"
         );
-        assert!(roundtrip("-m cluster --cluster-total-nodes 2 --cluster-local-node 3 --cluster-hash-seed 1").is_err());
+        assert!(roundtrip(
+            "-m cluster --cluster-total-nodes 2 --cluster-local-node 3 --cluster-hash-seed 1"
+        )
+        .is_err());
         assert!(roundtrip("-m cluster --cluster-total-nodes 2 --cluster-hash-seed 1").is_err());
         assert!(roundtrip("-m cluster --cluster-total-nodes 3").is_err());
     }

@@ -92,7 +92,6 @@ fn index_of(names: &[&str], s: &str) -> Option<u8> {
     names.iter().position(|n| *n == s).map(|i| i as u8)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::super::testutil::roundtrip;
@@ -101,10 +100,22 @@ mod tests {
     fn ranges_and_inversion() {
         let tail = " --connbytes-mode bytes --connbytes-dir both";
         let r = |s: &str| roundtrip(&format!("-m connbytes {s}{tail}"));
-        assert_eq!(r("--connbytes 1000:").unwrap(), format!("-m connbytes --connbytes 1000{tail}"));
-        assert_eq!(r("! --connbytes 0:10").unwrap(), format!("-m connbytes ! --connbytes 0:10{tail}"));
-        assert_eq!(r("! --connbytes 5:5").unwrap(), format!("-m connbytes --connbytes 5:5{tail}"));
-        assert_eq!(r("--connbytes :").unwrap(), format!("-m connbytes --connbytes 0{tail}"));
+        assert_eq!(
+            r("--connbytes 1000:").unwrap(),
+            format!("-m connbytes --connbytes 1000{tail}")
+        );
+        assert_eq!(
+            r("! --connbytes 0:10").unwrap(),
+            format!("-m connbytes ! --connbytes 0:10{tail}")
+        );
+        assert_eq!(
+            r("! --connbytes 5:5").unwrap(),
+            format!("-m connbytes --connbytes 5:5{tail}")
+        );
+        assert_eq!(
+            r("--connbytes :").unwrap(),
+            format!("-m connbytes --connbytes 0{tail}")
+        );
         assert!(r("--connbytes 10:1").is_err());
         assert!(roundtrip("-m connbytes --connbytes 1 --connbytes-mode bytes").is_err());
     }

@@ -88,9 +88,15 @@ mod tests {
 
     #[test]
     fn bits() {
-        assert_eq!(roundtrip("-m connlabel ! --label 0x29 --set").unwrap(), "-m connlabel ! --label \"41\" --set");
+        assert_eq!(
+            roundtrip("-m connlabel ! --label 0x29 --set").unwrap(),
+            "-m connlabel ! --label \"41\" --set"
+        );
         assert!(roundtrip("-m connlabel --label 128").is_err());
-        assert_eq!(roundtrip("-m connlabel --label 4294967296").unwrap(), "-m connlabel --label \"0\"");
+        assert_eq!(
+            roundtrip("-m connlabel --label 4294967296").unwrap(),
+            "-m connlabel --label \"0\""
+        );
         assert!(roundtrip("-m connlabel --label foo").is_err());
         assert!(roundtrip("-m connlabel --set").is_err());
     }

@@ -104,7 +104,11 @@ pub fn parse_plen(s: &str) -> Option<u8> {
     }
     let m = inet_aton(s)?;
     let len = m.leading_ones();
-    Some(if m.checked_shl(len).unwrap_or(0) == 0 { len as u8 } else { 32 })
+    Some(if m.checked_shl(len).unwrap_or(0) == 0 {
+        len as u8
+    } else {
+        32
+    })
 }
 
 /// `inet_aton` (what `getaddrinfo(AI_NUMERICHOST)` accepts for IPv4): one
@@ -145,8 +149,16 @@ mod tests {
             "-m connlimit --connlimit-upto 0 --connlimit-mask 32 --connlimit-daddr"
         );
         assert!(roundtrip("-m connlimit --connlimit-upto 4294967296").is_err());
-        assert!(roundtrip("-m connlimit --connlimit-above 1 --connlimit-mask 33").is_err());
-        assert!(roundtrip("-m connlimit --connlimit-above 1 --connlimit-saddr --connlimit-daddr").is_err());
+        // "33" is also inet_aton's 0.0.0.33: a non-contiguous mask, so /32.
+        assert_eq!(
+            roundtrip("-m connlimit --connlimit-above 1 --connlimit-mask 33").unwrap(),
+            "-m connlimit --connlimit-above 1 --connlimit-mask 32 --connlimit-saddr"
+        );
+        assert!(roundtrip("-m connlimit --connlimit-above 1 --connlimit-mask 4294967296").is_err());
+        assert!(
+            roundtrip("-m connlimit --connlimit-above 1 --connlimit-saddr --connlimit-daddr")
+                .is_err()
+        );
         assert!(roundtrip("-m connlimit").is_err());
     }
 }

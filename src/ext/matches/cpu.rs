@@ -47,7 +47,10 @@ mod tests {
 
     #[test]
     fn cpu_numbers() {
-        assert_eq!(roundtrip("-m cpu ! --cpu 0x10").unwrap(), "-m cpu ! --cpu 16");
+        assert_eq!(
+            roundtrip("-m cpu ! --cpu 0x10").unwrap(),
+            "-m cpu ! --cpu 16"
+        );
         assert!(roundtrip("-m cpu --cpu 4294967296").is_err());
         assert!(roundtrip("-m cpu").is_err());
     }

@@ -48,8 +48,18 @@ impl MatchDef for Devgroup {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         let rules = [
-            (self.src.is_some(), "--src-group", [Hook::Prerouting, Hook::Input, Hook::Forward], "input"),
-            (self.dst.is_some(), "--dst-group", [Hook::Forward, Hook::Output, Hook::Postrouting], "output"),
+            (
+                self.src.is_some(),
+                "--src-group",
+                [Hook::Prerouting, Hook::Input, Hook::Forward],
+                "input",
+            ),
+            (
+                self.dst.is_some(),
+                "--dst-group",
+                [Hook::Forward, Hook::Output, Hook::Postrouting],
+                "output",
+            ),
         ];
         for (used, opt, hooks, side) in rules {
             let bad = ctx.hooks.outside(HookMask::of(&hooks));
@@ -83,7 +93,12 @@ mod tests {
     #[test]
     fn groups_and_hooks() {
         assert_eq!(
-            roundtrip_in("filter", "FORWARD", "-m devgroup --dst-group 0 ! --src-group 5/0xf").unwrap(),
+            roundtrip_in(
+                "filter",
+                "FORWARD",
+                "-m devgroup --dst-group 0 ! --src-group 5/0xf"
+            )
+            .unwrap(),
             "-m devgroup ! --src-group 0x5/0xf --dst-group default"
         );
         assert!(roundtrip("-m devgroup --dst-group 1").is_err());

@@ -44,10 +44,8 @@ pub struct Dscp {
 
 impl MatchDef for Dscp {
     const NAME: &'static str = "dscp";
-    const OPTIONS: &'static [OptSpec] = &[
-        OptSpec::req("dscp").inv(),
-        OptSpec::req("dscp-class").inv(),
-    ];
+    const OPTIONS: &'static [OptSpec] =
+        &[OptSpec::req("dscp").inv(), OptSpec::req("dscp-class").inv()];
 
     fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
         self.dscp = match call.key {
@@ -98,9 +96,18 @@ mod tests {
 
     #[test]
     fn numbers_and_classes() {
-        assert_eq!(roundtrip("-m dscp --dscp 32").unwrap(), "-m dscp --dscp 0x20");
-        assert_eq!(roundtrip("-m dscp ! --dscp-class ef").unwrap(), "-m dscp ! --dscp 0x2e");
-        assert_eq!(roundtrip("-m dscp --dscp-class cs10").unwrap(), "-m dscp --dscp 0x08");
+        assert_eq!(
+            roundtrip("-m dscp --dscp 32").unwrap(),
+            "-m dscp --dscp 0x20"
+        );
+        assert_eq!(
+            roundtrip("-m dscp ! --dscp-class ef").unwrap(),
+            "-m dscp ! --dscp 0x2e"
+        );
+        assert_eq!(
+            roundtrip("-m dscp --dscp-class cs10").unwrap(),
+            "-m dscp --dscp 0x08"
+        );
         assert!(roundtrip("-m dscp --dscp 64").is_err());
         assert!(roundtrip("-m dscp --dscp-class FOO").is_err());
         assert!(roundtrip("-m dscp --dscp 1 --dscp-class EF").is_err());

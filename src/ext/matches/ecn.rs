@@ -55,15 +55,19 @@ impl MatchDef for Ecn {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         if self.operation & (MATCH_ECE | MATCH_CWR) != 0 && ctx.rule.proto() != Some(6) {
-            return Err(ExtError::new("the kernel refuses to match TCP ECN bits for non-tcp packets")
-                .help("add `-p tcp` to the rule (ecn_mt_check4 in xt_ecn.c)"));
+            return Err(ExtError::new(
+                "the kernel refuses to match TCP ECN bits for non-tcp packets",
+            )
+            .help("add `-p tcp` to the rule (ecn_mt_check4 in xt_ecn.c)"));
         }
         Ok(())
     }
 
     /// `ecn_mt4`: the IP test, then the TCP flag tests.
     fn eval(&self, f: &Facts) -> MatchResult {
-        if self.operation & MATCH_IP != 0 && ((f.tos & 3 == self.ip_ect) == (self.invert & MATCH_IP != 0)) {
+        if self.operation & MATCH_IP != 0
+            && ((f.tos & 3 == self.ip_ect) == (self.invert & MATCH_IP != 0))
+        {
             return MatchResult::No;
         }
         if self.operation & (MATCH_ECE | MATCH_CWR) == 0 {

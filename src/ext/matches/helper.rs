@@ -61,8 +61,14 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(roundtrip("-m helper ! --helper ftp").unwrap(), "-m helper ! --helper ftp");
-        assert_eq!(roundtrip("-m helper --helper \"a b\"").unwrap(), "-m helper --helper \"a b\"");
+        assert_eq!(
+            roundtrip("-m helper ! --helper ftp").unwrap(),
+            "-m helper ! --helper ftp"
+        );
+        assert_eq!(
+            roundtrip("-m helper --helper \"a b\"").unwrap(),
+            "-m helper --helper \"a b\""
+        );
         assert!(roundtrip("-m helper").is_err());
     }
 }

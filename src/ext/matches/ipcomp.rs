@@ -21,10 +21,8 @@ pub struct Ipcomp {
 
 impl MatchDef for Ipcomp {
     const NAME: &'static str = "ipcomp";
-    const OPTIONS: &'static [OptSpec] = &[
-        OptSpec::req("ipcompspi").inv(),
-        OptSpec::flag("compres"),
-    ];
+    const OPTIONS: &'static [OptSpec] =
+        &[OptSpec::req("ipcompspi").inv(), OptSpec::flag("compres")];
 
     fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
         match call.key {
@@ -62,9 +60,18 @@ mod tests {
 
     #[test]
     fn spi_ranges() {
-        assert_eq!(roundtrip("-p ipcomp -m ipcomp ! --ipcompspi :").unwrap(), "-p ipcomp -m ipcomp");
-        assert_eq!(roundtrip("-p ipcomp -m ipcomp --compres").unwrap(), "-p ipcomp -m ipcomp --ipcompspi 0 --compres");
-        assert_eq!(roundtrip("-p ipcomp -m ipcomp --ipcompspi 4:").unwrap(), "-p ipcomp -m ipcomp --ipcompspi 4:4294967295");
+        assert_eq!(
+            roundtrip("-p ipcomp -m ipcomp ! --ipcompspi :").unwrap(),
+            "-p ipcomp -m ipcomp"
+        );
+        assert_eq!(
+            roundtrip("-p ipcomp -m ipcomp --compres").unwrap(),
+            "-p ipcomp -m ipcomp --ipcompspi 0 --compres"
+        );
+        assert_eq!(
+            roundtrip("-p ipcomp -m ipcomp --ipcompspi 4:").unwrap(),
+            "-p ipcomp -m ipcomp --ipcompspi 4:4294967295"
+        );
         assert!(roundtrip("-m ipcomp --ipcompspi 4").is_err());
     }
 }

@@ -21,7 +21,9 @@ pub const DIR: u8 = 1 << 4;
 pub const METHOD: u8 = 1 << 5;
 pub const VPORTCTL: u8 = 1 << 6;
 /// Option names by bit, in table order.
-const OPTS: [&str; 7] = ["ipvs", "vproto", "vaddr", "vport", "vdir", "vmethod", "vportctl"];
+const OPTS: [&str; 7] = [
+    "ipvs", "vproto", "vaddr", "vport", "vdir", "vmethod", "vportctl",
+];
 /// `IP_VS_CONN_F_*` forwarding methods by name.
 const METHODS: [(&str, u32); 3] = [("GATE", 0x0003), ("IPIP", 0x0002), ("MASQ", 0x0000)];
 
@@ -52,17 +54,25 @@ impl MatchDef for Ipvs {
 
     fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
         let arg = call.arg();
-        let bad = || call.err(format!("ipvs: Bad value for \"--{}\" option: \"{arg}\"", call.key));
+        let bad = || {
+            call.err(format!(
+                "ipvs: Bad value for \"--{}\" option: \"{arg}\"",
+                call.key
+            ))
+        };
         match call.key {
             "ipvs" => {}
             "vproto" => {
                 self.l4proto = crate::ir::proto::parse(arg)
                     .ok_or_else(|| call.err(format!("unknown protocol \"{arg}\" specified")))?
             }
-            "vaddr" => (self.vaddr, self.vmask_len) = parse_hostmask(arg).map_err(|m| call.err(m))?,
+            "vaddr" => {
+                (self.vaddr, self.vmask_len) = parse_hostmask(arg).map_err(|m| call.err(m))?
+            }
             "vport" | "vportctl" => {
-                let p = service_port(arg)
-                    .ok_or_else(|| call.err(format!("Port \"{arg}\" does not resolve to anything.")))?;
+                let p = service_port(arg).ok_or_else(|| {
+                    call.err(format!("Port \"{arg}\" does not resolve to anything."))
+                })?;
                 if call.key == "vport" {
                     self.vport = p;
                 } else {
@@ -87,7 +97,10 @@ impl MatchDef for Ipvs {
             }
             _ => return unreachable_option(call),
         }
-        let bit = OPTS.iter().position(|o| *o == call.key).map_or(0, |i| 1u8 << i);
+        let bit = OPTS
+            .iter()
+            .position(|o| *o == call.key)
+            .map_or(0, |i| 1u8 << i);
         self.bitmask |= bit;
         if call.invert {
             self.invert |= bit;
@@ -101,7 +114,9 @@ impl MatchDef for Ipvs {
         }
         if self.bitmask & !IPVS_PROPERTY != 0 {
             if self.invert & IPVS_PROPERTY != 0 {
-                return Err(ExtError::new("! --ipvs cannot be together with other options"));
+                return Err(ExtError::new(
+                    "! --ipvs cannot be together with other options",
+                ));
             }
             self.bitmask |= IPVS_PROPERTY;
         }
@@ -117,7 +132,12 @@ impl MatchDef for Ipvs {
             let _ = write!(out, "{} --vproto {}", bang(PROTO), self.l4proto);
         }
         if self.bitmask & VADDR != 0 {
-            let _ = write!(out, "{} --vaddr {}", bang(VADDR), Ipv4Addr::from(self.vaddr));
+            let _ = write!(
+                out,
+                "{} --vaddr {}",
+                bang(VADDR),
+                Ipv4Addr::from(self.vaddr)
+            );
             if self.vmask_len != 32 {
                 let _ = write!(out, "/{}", self.vmask_len);
             }
@@ -126,7 +146,11 @@ impl MatchDef for Ipvs {
             let _ = write!(out, "{} --vport {}", bang(VPORT), self.vport);
         }
         if self.bitmask & DIR != 0 {
-            out.push_str(if self.invert & DIR != 0 { " --vdir REPLY" } else { " --vdir ORIGINAL" });
+            out.push_str(if self.invert & DIR != 0 {
+                " --vdir REPLY"
+            } else {
+                " --vdir ORIGINAL"
+            });
         }
         if self.bitmask & METHOD != 0 {
             let name = METHODS

@@ -67,8 +67,11 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(roundtrip("-m nfacct --nfacct-name a.b").unwrap(), "-m nfacct --nfacct-name \"a.b\"");
-        assert!(roundtrip("-m nfacct --nfacct-name ''").is_err());
+        assert_eq!(
+            roundtrip("-m nfacct --nfacct-name a.b").unwrap(),
+            "-m nfacct --nfacct-name \"a.b\""
+        );
+        assert!(roundtrip("-m nfacct --nfacct-name \"\"").is_err());
         assert!(roundtrip("-m nfacct").is_err());
     }
 }

@@ -57,14 +57,19 @@ impl MatchDef for Osf {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         require_proto(ctx, 6, "tcp").map_err(|e| {
-            ExtError::new("the osf match needs `-p tcp` in the rule").help(e.help.unwrap_or_default())
+            ExtError::new("the osf match needs `-p tcp` in the rule")
+                .help(e.help.unwrap_or_default())
         })?;
-        let bad = ctx
-            .hooks
-            .outside(HookMask::of(&[Hook::Prerouting, Hook::Input, Hook::Forward]));
+        let bad = ctx.hooks.outside(HookMask::of(&[
+            Hook::Prerouting,
+            Hook::Input,
+            Hook::Forward,
+        ]));
         if !bad.is_empty() {
-            return Err(ExtError::new(format!("the osf match is not valid in {}", bad.names()))
-                .help("xt_osf allows only PREROUTING, INPUT and FORWARD"));
+            return Err(
+                ExtError::new(format!("the osf match is not valid in {}", bad.names()))
+                    .help("xt_osf allows only PREROUTING, INPUT and FORWARD"),
+            );
         }
         Ok(())
     }

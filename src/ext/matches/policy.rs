@@ -95,7 +95,9 @@ impl MatchDef for Policy {
             "next" => {
                 // `++info->len == XT_POLICY_MAX_ELEM`: a fourth --next is refused.
                 if self.elems.len() >= MAX_ELEM {
-                    return Err(ExtError::new("policy match: maximum policy depth reached").at(call.span));
+                    return Err(
+                        ExtError::new("policy match: maximum policy depth reached").at(call.span)
+                    );
                 }
                 self.elems.push(PolicyElem::default());
             }
@@ -117,7 +119,9 @@ impl MatchDef for Policy {
         }
         if self.pol_none {
             if self.strict {
-                return Err(ExtError::new("policy match: policy none but --strict given"));
+                return Err(ExtError::new(
+                    "policy match: policy none but --strict given",
+                ));
             }
             if self.elems.len() > 1 {
                 return Err(ExtError::new("policy match: policy none but policy given"));
@@ -149,20 +153,36 @@ impl MatchDef for Policy {
         let clash = |m: HookMask| HookMask(ctx.hooks.0 & m.0);
         // The kernel tests the IN flag; `--dir in` wins when both were given.
         let (bad, msg) = if self.dir_in {
-            (clash(late), "input policy not valid in POSTROUTING and OUTPUT")
+            (
+                clash(late),
+                "input policy not valid in POSTROUTING and OUTPUT",
+            )
         } else {
-            (clash(early), "output policy not valid in PREROUTING and INPUT")
+            (
+                clash(early),
+                "output policy not valid in PREROUTING and INPUT",
+            )
         };
         if !bad.is_empty() {
-            return Err(ExtError::new(format!("the kernel refuses this policy match: {msg}"))
-                .help(format!("the rule is reachable from {}", bad.names())));
+            return Err(
+                ExtError::new(format!("the kernel refuses this policy match: {msg}"))
+                    .help(format!("the rule is reachable from {}", bad.names())),
+            );
         }
         Ok(())
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
-        out.push_str(if self.dir_in { " --dir in" } else { " --dir out" });
-        out.push_str(if self.pol_none { " --pol none" } else { " --pol ipsec" });
+        out.push_str(if self.dir_in {
+            " --dir in"
+        } else {
+            " --dir out"
+        });
+        out.push_str(if self.pol_none {
+            " --pol none"
+        } else {
+            " --pol ipsec"
+        });
         if self.strict {
             out.push_str(" --strict");
         }
@@ -181,12 +201,17 @@ impl Policy {
         let Some(e) = self.elems.last_mut() else {
             return unreachable_option(call);
         };
-        let double = || Err(ExtError::new(format!("policy match: double --{key} option")).at(call.span));
+        let double =
+            || Err(ExtError::new(format!("policy match: double --{key} option")).at(call.span));
         let inv = call.invert;
         match key {
             "reqid" | "spi" => {
                 let v = xt_uint(call, "policy", 0, u64::from(u32::MAX))? as u32;
-                let slot = if key == "reqid" { &mut e.reqid } else { &mut e.spi };
+                let slot = if key == "reqid" {
+                    &mut e.reqid
+                } else {
+                    &mut e.spi
+                };
                 if slot.is_some() {
                     return double();
                 }
@@ -194,7 +219,11 @@ impl Policy {
             }
             "tunnel-src" | "tunnel-dst" => {
                 let v = parse_hostmask(call.arg()).map_err(|m| call.err(m))?;
-                let slot = if key == "tunnel-src" { &mut e.tunnel_src } else { &mut e.tunnel_dst };
+                let slot = if key == "tunnel-src" {
+                    &mut e.tunnel_src
+                } else {
+                    &mut e.tunnel_dst
+                };
                 if slot.is_some() {
                     return double();
                 }
@@ -260,7 +289,8 @@ fn save_elem(out: &mut String, e: &PolicyElem) {
         let _ = write!(out, "{} --spi 0x{v:x}", bang(inv));
     }
     if let Some((p, inv)) = e.proto {
-        let name = crate::ext::netdb::protocol_name(p).map_or_else(|| p.to_string(), str::to_string);
+        let name =
+            crate::ext::netdb::protocol_name(p).map_or_else(|| p.to_string(), str::to_string);
         let _ = write!(out, "{} --proto {name}", bang(inv));
     }
     if let Some((tunnel, inv)) = e.tunnel_mode {
@@ -287,9 +317,13 @@ mod tests {
             roundtrip("-m policy --dir in --pol ipsec --mode tunnel --tunnel-src 10.0.0.1/8 --tunnel-dst 1.2.3.4/255.0.255.0").unwrap(),
             "-m policy --dir in --pol ipsec --mode tunnel --tunnel-dst 1.2.3.4 --tunnel-src 10.0.0.1/8"
         );
-        assert_eq!(roundtrip("-m policy --dir in --pol none --reqid 5").unwrap(), "-m policy --dir in --pol none");
         assert_eq!(
-            roundtrip("-m policy --dir in --pol ipsec --strict --proto 50 --next ! --spi 16").unwrap(),
+            roundtrip("-m policy --dir in --pol none --reqid 5").unwrap(),
+            "-m policy --dir in --pol none"
+        );
+        assert_eq!(
+            roundtrip("-m policy --dir in --pol ipsec --strict --proto 50 --next ! --spi 16")
+                .unwrap(),
             "-m policy --dir in --pol ipsec --strict --proto esp --next ! --spi 0x10"
         );
         assert!(roundtrip("-m policy --dir in --pol ipsec --proto esp --next --spi 3").is_err());

@@ -105,7 +105,11 @@ impl MatchDef for Rateest {
             return Err(ExtError::new(format!("rateest: {what} can't be inverted")).at(call.span));
         }
         if self.seen.contains(&key) {
-            let what = if is_mode { "lt/gt/eq".to_string() } else { format!("--{key}") };
+            let what = if is_mode {
+                "lt/gt/eq".to_string()
+            } else {
+                format!("--{key}")
+            };
             let msg = format!("rateest: can't specify {what} twice");
             return Err(ExtError::new(msg).at(call.span));
         }
@@ -119,17 +123,27 @@ impl MatchDef for Rateest {
             "rateest-bps1" | "rateest-bps2" => {
                 self.flags |= BPS;
                 if let Some(v) = call.value {
-                    let rate = parse_rate(&v.text)
-                        .ok_or_else(|| call.err(format!("rateest: could not parse rate `{}'", v.text)))?;
-                    *(if key.ends_with('1') { &mut self.bps1 } else { &mut self.bps2 }) = rate;
+                    let rate = parse_rate(&v.text).ok_or_else(|| {
+                        call.err(format!("rateest: could not parse rate `{}'", v.text))
+                    })?;
+                    *(if key.ends_with('1') {
+                        &mut self.bps1
+                    } else {
+                        &mut self.bps2
+                    }) = rate;
                 }
             }
             "rateest-pps1" | "rateest-pps2" => {
                 self.flags |= PPS;
                 if let Some(v) = call.value {
-                    let pps = strtoul(&v.text, 0, u64::from(u32::MAX))
-                        .ok_or_else(|| call.err(format!("rateest: could not parse pps `{}'", v.text)))?;
-                    *(if key.ends_with('1') { &mut self.pps1 } else { &mut self.pps2 }) = pps as u32;
+                    let pps = strtoul(&v.text, 0, u64::from(u32::MAX)).ok_or_else(|| {
+                        call.err(format!("rateest: could not parse pps `{}'", v.text))
+                    })?;
+                    *(if key.ends_with('1') {
+                        &mut self.pps1
+                    } else {
+                        &mut self.pps2
+                    }) = pps as u32;
                 }
             }
             "rateest-delta" => self.flags |= DELTA,
@@ -158,7 +172,9 @@ impl MatchDef for Rateest {
     /// `xt_rateest_mt_checkentry`: bytes or packets, and a comparison.
     fn check(&self, _ctx: &CheckCtx) -> ExtResult {
         if self.flags & (BPS | PPS) == 0 {
-            return Err(ExtError::new("the kernel refuses a rateest match without --rateest-bps or --rateest-pps"));
+            return Err(ExtError::new(
+                "the kernel refuses a rateest match without --rateest-bps or --rateest-pps",
+            ));
         }
         if self.mode == Mode::None {
             return Err(ExtError::new(
@@ -173,7 +189,12 @@ impl MatchDef for Rateest {
             out.push_str(" --rateest-delta");
         }
         let rel = self.flags & REL != 0;
-        let _ = write!(out, " --rateest{} {}", if rel { "1" } else { "" }, self.name1);
+        let _ = write!(
+            out,
+            " --rateest{} {}",
+            if rel { "1" } else { "" },
+            self.name1
+        );
         if self.flags & BPS != 0 {
             self.save_rate(out, "bps", self.bps1, self.bps2, false);
         }
@@ -216,7 +237,8 @@ impl Rateest {
     }
 }
 
-/// `rateest_get_rate`: a number (bytes/s without suffix) with an optional
+/// `rateest_get_rate`: a number of bits/s (iptables' "assume bytes/sec"
+/// comment notwithstanding, it divides by 8) with an optional
 /// case-insensitive unit; stored as bytes per second.
 pub fn parse_rate(s: &str) -> Option<u32> {
     let t = s.trim_start_matches([' ', '\t', '\n']);
@@ -231,7 +253,10 @@ pub fn parse_rate(s: &str) -> Option<u32> {
     let scale = if unit.is_empty() {
         1.
     } else {
-        SUFFIXES.iter().find(|(n, _)| n.eq_ignore_ascii_case(unit))?.1
+        SUFFIXES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(unit))?
+            .1
     };
     Some(((num * scale) / 8.) as u32)
 }
@@ -269,7 +294,7 @@ mod tests {
     fn rates() {
         assert_eq!(parse_rate("8bit"), Some(1));
         assert_eq!(parse_rate("5KBIT"), Some(625));
-        assert_eq!(parse_rate("100"), Some(100));
+        assert_eq!(parse_rate("100"), Some(12)); // bits/s without a unit
         assert_eq!(parse_rate("5xb"), None);
         assert_eq!(parse_rate("1e3bit"), Some(125));
     }
@@ -285,11 +310,15 @@ mod tests {
             "-m rateest --rateest-delta --rateest1 RE1 --rateest-pps1 0 --rateest-lt --rateest-pps2 42 --rateest2 RE2"
         );
         assert_eq!(
-            roundtrip("-m rateest --rateest1 RE1 ! --rateest-lt --rateest-bps --rateest2 RE2").unwrap(),
+            roundtrip("-m rateest --rateest1 RE1 ! --rateest-lt --rateest-bps --rateest2 RE2")
+                .unwrap(),
             "-m rateest --rateest1 RE1 ! --rateest-lt --rateest-bps --rateest2 RE2"
         );
         assert!(roundtrip("-m rateest --rateest RE1 --rateest-bps 1").is_err());
         assert!(roundtrip("-m rateest --rateest RE1 ! --rateest-bps 1 --rateest-lt").is_err());
-        assert!(roundtrip("-m rateest --rateest RE1 --rateest-lt --rateest-lt --rateest-pps 1").is_err());
+        assert!(
+            roundtrip("-m rateest --rateest RE1 --rateest-lt --rateest-lt --rateest-pps 1")
+                .is_err()
+        );
     }
 }

@@ -76,13 +76,20 @@ pub fn parse_val_mask(call: &OptCall, ext: &str, lmap: &[(u32, &str)]) -> ExtRes
     let s = call.arg();
     let opt = call.key;
     let by_name = || {
-        lmap.iter().find(|(_, n)| *n == s).map(|(id, _)| (*id, u32::MAX)).ok_or_else(|| {
-            call.err(format!(
-                "{ext}: could not map name {s} to an integer value for option \"--{opt}\"."
-            ))
-        })
+        lmap.iter()
+            .find(|(_, n)| *n == s)
+            .map(|(id, _)| (*id, u32::MAX))
+            .ok_or_else(|| {
+                call.err(format!(
+                    "{ext}: could not map name {s} to an integer value for option \"--{opt}\"."
+                ))
+            })
     };
-    let bad = || call.err(format!("{ext}: bad integer value for option \"--{opt}\", or out of range."));
+    let bad = || {
+        call.err(format!(
+            "{ext}: bad integer value for option \"--{opt}\", or out of range."
+        ))
+    };
     let Some((v, rest)) = strtoul_prefix(s).filter(|(v, _)| *v <= u64::from(u32::MAX)) else {
         return by_name();
     };
@@ -118,9 +125,18 @@ mod tests {
 
     #[test]
     fn values_names_masks() {
-        assert_eq!(roundtrip("-m realm ! --realm 42").unwrap(), "-m realm ! --realm 0x2a");
-        assert_eq!(roundtrip("-m realm --realm cosmos").unwrap(), "-m realm --realm cosmos");
-        assert_eq!(roundtrip("-m realm --realm 1/0x2a").unwrap(), "-m realm --realm 0x1/0x2a");
+        assert_eq!(
+            roundtrip("-m realm ! --realm 42").unwrap(),
+            "-m realm ! --realm 0x2a"
+        );
+        assert_eq!(
+            roundtrip("-m realm --realm cosmos").unwrap(),
+            "-m realm --realm cosmos"
+        );
+        assert_eq!(
+            roundtrip("-m realm --realm 1/0x2a").unwrap(),
+            "-m realm --realm 0x1/0x2a"
+        );
         assert!(roundtrip("-m realm --realm 1/2x").is_err());
         assert!(roundtrip("-m realm --realm nope").is_err());
         assert!(roundtrip_in("mangle", "PREROUTING", "-m realm --realm 1").is_err());

@@ -68,7 +68,9 @@ impl MatchDef for Set {
             "match-set" | "set" => self.parse_match_set(call)?,
             "return-nomatch" => {
                 if call.invert {
-                    return Err(ExtError::new("--return-nomatch flag cannot be inverted").at(call.span));
+                    return Err(
+                        ExtError::new("--return-nomatch flag cannot be inverted").at(call.span)
+                    );
                 }
                 self.return_nomatch = true;
             }
@@ -76,7 +78,11 @@ impl MatchDef for Set {
             "update-subcounters" => self.skip_subcounter_update |= call.invert,
             key => {
                 let (what, op) = key.split_once('-').unwrap_or((key, ""));
-                let slot = if what == "packets" { &mut self.packets } else { &mut self.bytes };
+                let slot = if what == "packets" {
+                    &mut self.packets
+                } else {
+                    &mut self.bytes
+                };
                 if slot.0 != CounterOp::None {
                     return Err(ExtError::new(format!(
                         "only one of the --{what}-[eq|lt|gt] is allowed"
@@ -89,7 +95,8 @@ impl MatchDef for Set {
                     ("lt", false) => CounterOp::Lt,
                     ("gt", false) => CounterOp::Gt,
                     (_, true) => {
-                        return Err(ExtError::new(format!("--{key} option cannot be inverted")).at(call.span))
+                        return Err(ExtError::new(format!("--{key} option cannot be inverted"))
+                            .at(call.span))
                     }
                     _ => return unreachable_option(call),
                 };
@@ -114,7 +121,11 @@ impl MatchDef for Set {
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let bang = if self.invert { " !" } else { "" };
         let _ = write!(out, "{bang} --match-set {} ", self.name);
-        let dirs: Vec<&str> = self.dirs.iter().map(|s| if *s { "src" } else { "dst" }).collect();
+        let dirs: Vec<&str> = self
+            .dirs
+            .iter()
+            .map(|s| if *s { "src" } else { "dst" })
+            .collect();
         out.push_str(&dirs.join(","));
         if self.return_nomatch {
             out.push_str(" --return-nomatch");
@@ -197,7 +208,10 @@ mod tests {
             roundtrip("-m set ! --match-set foo src,dstx ! --packets-eq 3 --bytes-gt 0x10 ! --update-counters --return-nomatch").unwrap(),
             "-m set ! --match-set foo src,dst --return-nomatch ! --update-counters ! --packets-eq 3 --bytes-gt 16"
         );
-        assert_eq!(roundtrip("-m set --set bar dst").unwrap(), "-m set --match-set bar dst");
+        assert_eq!(
+            roundtrip("-m set --set bar dst").unwrap(),
+            "-m set --match-set bar dst"
+        );
         assert!(roundtrip("-m set --match-set foo").is_err());
         assert!(roundtrip("-m set --match-set foo src --match-set foo dst").is_err());
         assert!(roundtrip("-m set --match-set foo src,src,src,src,src,src,src").is_err());

@@ -8,7 +8,11 @@ use crate::ext::{CheckCtx, MatchDef, RuleCtx};
 use crate::ir::{Hook, HookMask};
 
 /// `XT_SOCKET_*` flags with their options, in save order.
-pub const FLAGS: &[(u8, &str)] = &[(0x01, "transparent"), (0x02, "nowildcard"), (0x04, "restore-skmark")];
+pub const FLAGS: &[(u8, &str)] = &[
+    (0x01, "transparent"),
+    (0x02, "nowildcard"),
+    (0x04, "restore-skmark"),
+];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Socket {
@@ -32,13 +36,14 @@ impl MatchDef for Socket {
     }
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
-        let bad = ctx.hooks.outside(HookMask::of(&[Hook::Prerouting, Hook::Input]));
+        let bad = ctx
+            .hooks
+            .outside(HookMask::of(&[Hook::Prerouting, Hook::Input]));
         if !bad.is_empty() {
-            return Err(ExtError::new(format!(
-                "the socket match is not valid in {}",
-                bad.names()
-            ))
-            .help("xt_socket allows only PREROUTING and INPUT"));
+            return Err(
+                ExtError::new(format!("the socket match is not valid in {}", bad.names()))
+                    .help("xt_socket allows only PREROUTING and INPUT"),
+            );
         }
         Ok(())
     }

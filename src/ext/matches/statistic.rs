@@ -116,7 +116,11 @@ impl MatchDef for Statistic {
             }
             Mode::Nth => {
                 let every = u64::from(self.every) + 1;
-                let _ = write!(out, " --mode nth{bang} --every {every} --packet {}", self.packet);
+                let _ = write!(
+                    out,
+                    " --mode nth{bang} --every {every} --packet {}",
+                    self.packet
+                );
             }
         }
     }

@@ -226,7 +226,10 @@ pub fn parse_hex_string(s: &str) -> ExtResult<Vec<u8>> {
             }
             for c in [at(i), at(i + 1)] {
                 if !c.is_ascii_hexdigit() {
-                    return Err(ExtError::new(format!("Invalid hex char '{}'", char::from(c))));
+                    return Err(ExtError::new(format!(
+                        "Invalid hex char '{}'",
+                        char::from(c)
+                    )));
                 }
             }
             let hi = char::from(at(i)).to_digit(16).unwrap_or(0);

@@ -52,7 +52,11 @@ impl MatchDef for Tcpmss {
     /// decides; a segment without one matches only when inverted.
     fn eval(&self, f: &Facts) -> MatchResult {
         let L4Facts::Tcp { options, .. } = f.l4 else {
-            return if f.l4_truncated { MatchResult::Hotdrop } else { MatchResult::No };
+            return if f.l4_truncated {
+                MatchResult::Hotdrop
+            } else {
+                MatchResult::No
+            };
         };
         let mut i = 0usize;
         while let Some(&kind) = options.get(i) {
@@ -88,8 +92,14 @@ mod tests {
 
     #[test]
     fn ranges() {
-        assert_eq!(roundtrip("-p tcp -m tcpmss --mss 1:").unwrap(), "-p tcp -m tcpmss --mss 1:65535");
-        assert_eq!(roundtrip("-p tcp -m tcpmss ! --mss 7:7").unwrap(), "-p tcp -m tcpmss ! --mss 7");
+        assert_eq!(
+            roundtrip("-p tcp -m tcpmss --mss 1:").unwrap(),
+            "-p tcp -m tcpmss --mss 1:65535"
+        );
+        assert_eq!(
+            roundtrip("-p tcp -m tcpmss ! --mss 7:7").unwrap(),
+            "-p tcp -m tcpmss ! --mss 7"
+        );
         assert!(roundtrip("-p tcp -m tcpmss --mss 9:8").is_err());
         assert!(roundtrip("-p tcp -m tcpmss --mss 1:2:3").is_err());
         assert!(roundtrip("-m tcpmss --mss 5").is_err());

@@ -204,7 +204,14 @@ pub fn parse_date(s: &str) -> ExtResult<u32> {
         ))
     };
     // (separator allowed after the field, upper bound)
-    let fields: [(u8, u32); 6] = [(b'-', 2038), (b'-', 12), (b'T', 31), (b':', 23), (b':', 59), (0, 59)];
+    let fields: [(u8, u32); 6] = [
+        (b'-', 2038),
+        (b'-', 12),
+        (b'T', 31),
+        (b':', 23),
+        (b':', 59),
+        (0, 59),
+    ];
     let mut vals = [1970u32, 1, 1, 0, 0, 0];
     let mut rest = s;
     for (i, (sep, max)) in fields.iter().enumerate() {
@@ -279,9 +286,15 @@ fn segments(s: &str, keep: usize) -> Vec<&str> {
 pub fn parse_monthdays(s: &str) -> ExtResult<u32> {
     let mut mask = 0u32;
     for day in segments(s, 2) {
-        let (i, rest) = if day.is_empty() { (0, "") } else { strtoul_prefix(day).unwrap_or((0, day)) };
+        let (i, rest) = if day.is_empty() {
+            (0, "")
+        } else {
+            strtoul_prefix(day).unwrap_or((0, day))
+        };
         if !rest.is_empty() || i > 31 {
-            return Err(ExtError::new(format!("{day} is not a valid day for --monthdays")));
+            return Err(ExtError::new(format!(
+                "{day} is not a valid day for --monthdays"
+            )));
         }
         mask |= 1 << i;
     }
@@ -303,7 +316,11 @@ pub fn parse_weekdays(s: &str) -> ExtResult<u8> {
             }
             _ => {
                 let hits: Vec<usize> = (1..8)
-                    .filter(|i| WEEK_DAYS.get(*i).is_some_and(|w| day.get(..2).is_some_and(|d| w.starts_with(d))))
+                    .filter(|i| {
+                        WEEK_DAYS
+                            .get(*i)
+                            .is_some_and(|w| day.get(..2).is_some_and(|d| w.starts_with(d)))
+                    })
                     .collect();
                 if hits.is_empty() {
                     return Err(ExtError::new(format!("{day} is not a valid day specifier")));
@@ -323,7 +340,13 @@ fn fmt_date(out: &mut String, t: u32) {
     let t = i64::from(t);
     let (y, m, d) = civil_from_days(t.div_euclid(86_400));
     let s = t.rem_euclid(86_400);
-    let _ = write!(out, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60);
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    );
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
@@ -356,7 +379,10 @@ mod tests {
 
     #[test]
     fn dates_normalise_like_mktime() {
-        assert_eq!(parse_date("2001-02-30").unwrap(), parse_date("2001-03-02").unwrap());
+        assert_eq!(
+            parse_date("2001-02-30").unwrap(),
+            parse_date("2001-03-02").unwrap()
+        );
         assert_eq!(parse_date("1970-01-01T02:00:00").unwrap(), 7200);
         assert!(parse_date("1970-00-01").is_err());
         assert!(parse_date("2001-02-31T24").is_err());

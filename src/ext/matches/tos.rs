@@ -37,7 +37,8 @@ impl MatchDef for Tos {
         if call.key != "tos" {
             return unreachable_option(call);
         }
-        (self.value, self.mask) = parse_tos_mask(call.arg(), 0x3f).map_err(|e| e.at(call.arg_span()))?;
+        (self.value, self.mask) =
+            parse_tos_mask(call.arg(), 0x3f).map_err(|e| e.at(call.arg_span()))?;
         self.invert = call.invert;
         self.given = true;
         Ok(())
@@ -56,7 +57,13 @@ impl MatchDef for Tos {
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
-        let _ = write!(out, "{} --tos 0x{:02x}/0x{:02x}", bang(self.invert), self.value, self.mask);
+        let _ = write!(
+            out,
+            "{} --tos 0x{:02x}/0x{:02x}",
+            bang(self.invert),
+            self.value,
+            self.mask
+        );
     }
 }
 
@@ -92,9 +99,18 @@ mod tests {
 
     #[test]
     fn values_masks_and_names() {
-        assert_eq!(roundtrip("-m tos --tos 0x10").unwrap(), "-m tos --tos 0x10/0xff");
-        assert_eq!(roundtrip("-m tos ! --tos 8/0x3f").unwrap(), "-m tos ! --tos 0x08/0x3f");
-        assert_eq!(roundtrip("-m tos --tos minimize-delay").unwrap(), "-m tos --tos 0x10/0x3f");
+        assert_eq!(
+            roundtrip("-m tos --tos 0x10").unwrap(),
+            "-m tos --tos 0x10/0xff"
+        );
+        assert_eq!(
+            roundtrip("-m tos ! --tos 8/0x3f").unwrap(),
+            "-m tos ! --tos 0x08/0x3f"
+        );
+        assert_eq!(
+            roundtrip("-m tos --tos minimize-delay").unwrap(),
+            "-m tos --tos 0x10/0x3f"
+        );
         assert!(roundtrip("-m tos --tos 0x1000").is_err());
         assert!(roundtrip("-m tos --tos 1/x").is_err());
         assert!(roundtrip("-m tos").is_err());

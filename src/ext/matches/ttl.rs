@@ -89,7 +89,10 @@ mod tests {
 
     #[test]
     fn modes_and_errors() {
-        assert_eq!(roundtrip("-m ttl ! --ttl-eq 0x10").unwrap(), "-m ttl ! --ttl-eq 16");
+        assert_eq!(
+            roundtrip("-m ttl ! --ttl-eq 0x10").unwrap(),
+            "-m ttl ! --ttl-eq 16"
+        );
         assert_eq!(roundtrip("-m ttl --ttl 5").unwrap(), "-m ttl --ttl-eq 5");
         assert!(roundtrip("-m ttl --ttl-eq 256").is_err());
         assert!(roundtrip("-m ttl --ttl-lt 3 --ttl-gt 1").is_err());

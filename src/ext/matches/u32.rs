@@ -120,9 +120,14 @@ fn test_packet(t: &U32Test, bytes: &[u8]) -> bool {
             U32Op::LeftShift => val = val.wrapping_shl(*n),
             U32Op::RightShift => val = val.wrapping_shr(*n),
             U32Op::At => {
-                let Some(a) = at.checked_add(val) else { return false };
+                let Some(a) = at.checked_add(val) else {
+                    return false;
+                };
                 at = a;
-                let Some(v) = (at as usize).checked_add(*n as usize).and_then(|p| word(bytes, p)) else {
+                let Some(v) = (at as usize)
+                    .checked_add(*n as usize)
+                    .and_then(|p| word(bytes, p))
+                else {
                     return false;
                 };
                 val = v;
@@ -176,7 +181,9 @@ pub fn parse_u32(s: &str) -> ExtResult<Vec<U32Test>> {
         c.skip_space();
         let Some(ch) = c.peek() else {
             if !in_values {
-                return Err(ExtError::new("u32: abrupt end of input after location specifier"));
+                return Err(ExtError::new(
+                    "u32: abrupt end of input after location specifier",
+                ));
             }
             if cur.values.is_empty() {
                 return Err(ExtError::new("u32: test ended with no value specified"));
@@ -207,7 +214,11 @@ pub fn parse_u32(s: &str) -> ExtResult<Vec<U32Test>> {
                             let which = if ch == b'<' { "'<'" } else { "'>'" };
                             return Err(c.err(&format!("a second {which} was expected")));
                         }
-                        if ch == b'<' { U32Op::LeftShift } else { U32Op::RightShift }
+                        if ch == b'<' {
+                            U32Op::LeftShift
+                        } else {
+                            U32Op::RightShift
+                        }
                     }
                     b'@' => U32Op::At,
                     _ => return Err(c.err("operator expected")),
@@ -269,14 +280,19 @@ mod tests {
     #[test]
     fn canonical_hex() {
         assert_eq!(
-            roundtrip("-m u32 ! --u32 \"0 >> 22 & 0x3C @ 12 >> 26 & 0x3C @ 8 = 1,2:3 && 6&0xFF=6\"").unwrap(),
+            roundtrip(
+                "-m u32 ! --u32 \"0 >> 22 & 0x3C @ 12 >> 26 & 0x3C @ 8 = 1,2:3 && 6&0xFF=6\""
+            )
+            .unwrap(),
             "-m u32 ! --u32 \"0x0>>0x16&0x3c@0xc>>0x1a&0x3c@0x8=0x1,0x2:0x3&&0x6&0xff=0x6\""
         );
     }
 
     #[test]
     fn grammar_errors() {
-        for bad in ["", "0", "=1", "0=", "0<1=1", "0=1&2=3", "0=1 2", "0 1=1", "0=x", "0=-1"] {
+        for bad in [
+            "", "0", "=1", "0=", "0<1=1", "0=1&2=3", "0=1 2", "0 1=1", "0=x", "0=-1",
+        ] {
             assert!(parse_u32(bad).is_err(), "{bad}");
         }
         let many = vec!["0=0"; 11].join("&&");
@@ -286,7 +302,9 @@ mod tests {
 
     #[test]
     fn reads_words_and_follows_at() {
-        let pkt = [0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0x16, 0, 0];
+        let pkt = [
+            0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0x16, 0, 0,
+        ];
         let t = parse_u32("0>>22&0x3C@0>>16=22").unwrap();
         assert!(test_packet(&t[0], &pkt));
         let t = parse_u32("21=0").unwrap();

@@ -67,7 +67,8 @@ impl MatchDef for Ipvs {
                     .ok_or_else(|| call.err(format!("unknown protocol \"{arg}\" specified")))?
             }
             "vaddr" => {
-                (self.vaddr, self.vmask_len) = parse_hostmask(arg).map_err(|m| call.err(m))?
+                (self.vaddr, self.vmask_len) =
+                    super::policy::parse_hostmask(arg, "ipvs", "vaddr").map_err(|m| call.err(m))?
             }
             "vport" | "vportctl" => {
                 let p = service_port(arg).ok_or_else(|| {
@@ -174,27 +175,6 @@ fn service_port(s: &str) -> Option<u16> {
     ["tcp", "udp", "sctp"]
         .iter()
         .find_map(|p| crate::ext::netdb::service_port(s, p))
-}
-
-/// `XTTYPE_HOSTMASK` as in `-m policy`: numeric host, optional prefix or
-/// dotted mask (non-contiguous masks become /32); the address stays unmasked.
-fn parse_hostmask(s: &str) -> Result<(u32, u8), String> {
-    let (host, mask) = match s.split_once('/') {
-        Some((h, m)) => (h, Some(m)),
-        None => (s, None),
-    };
-    let addr = match crate::ir::addr::numeric(host, false) {
-        Some(a) => a,
-        None if host == "localhost" => u32::from(Ipv4Addr::LOCALHOST),
-        None => return Err("getaddrinfo: Name or service not known".to_string()),
-    };
-    let len = match mask {
-        None => 32,
-        Some(m) => super::connlimit::parse_plen(m).ok_or_else(|| {
-            "ipvs: bad value for option \"--vaddr\", neither a valid network mask nor valid CIDR (0-32).".to_string()
-        })?,
-    };
-    Ok((addr, len))
 }
 
 #[cfg(test)]

@@ -218,7 +218,7 @@ impl Policy {
                 *slot = Some((v, inv));
             }
             "tunnel-src" | "tunnel-dst" => {
-                let v = parse_hostmask(call.arg()).map_err(|m| call.err(m))?;
+                let v = parse_hostmask(call.arg(), "policy", key).map_err(|m| call.err(m))?;
                 let slot = if key == "tunnel-src" {
                     &mut e.tunnel_src
                 } else {
@@ -259,8 +259,9 @@ impl Policy {
 }
 
 /// `XTTYPE_HOSTMASK`: a numeric host (or `localhost`) and an optional
-/// prefix length or dotted mask (non-contiguous masks become /32).
-fn parse_hostmask(s: &str) -> Result<(u32, u8), String> {
+/// prefix length or dotted mask (non-contiguous masks become /32); the
+/// address stays unmasked. `ext` and `opt` name the option in messages.
+pub fn parse_hostmask(s: &str, ext: &str, opt: &str) -> Result<(u32, u8), String> {
     let (host, mask) = match s.split_once('/') {
         Some((h, m)) => (h, Some(m)),
         None => (s, None),
@@ -273,7 +274,9 @@ fn parse_hostmask(s: &str) -> Result<(u32, u8), String> {
     let len = match mask {
         None => 32,
         Some(m) => parse_plen(m).ok_or_else(|| {
-            format!("policy: bad value for option \"--tunnel-src\", neither a valid network mask nor valid CIDR (0-32).")
+            format!(
+                "{ext}: bad value for option \"--{opt}\", neither a valid network mask nor valid CIDR (0-32)."
+            )
         })?,
     };
     Ok((addr, len))

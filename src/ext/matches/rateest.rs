@@ -246,8 +246,8 @@ pub fn parse_rate(s: &str) -> Option<u32> {
     let end = t
         .char_indices()
         .map(|(i, c)| i + c.len_utf8())
-        .filter(|i| t.get(..*i).is_some_and(|p| p.parse::<f64>().is_ok()))
-        .last()?;
+        .rev()
+        .find(|i| t.get(..*i).is_some_and(|p| p.parse::<f64>().is_ok()))?;
     let num: f64 = t.get(..end)?.parse().ok()?;
     let unit = t.get(end..)?;
     let scale = if unit.is_empty() {

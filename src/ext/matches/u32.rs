@@ -295,9 +295,9 @@ mod tests {
         ] {
             assert!(parse_u32(bad).is_err(), "{bad}");
         }
-        let many = vec!["0=0"; 11].join("&&");
+        let many = ["0=0"; 11].join("&&");
         assert!(parse_u32(&many).is_err());
-        assert!(parse_u32(&vec!["0=0"; 10].join("&&")).is_ok());
+        assert!(parse_u32(&["0=0"; 10].join("&&")).is_ok());
     }
 
     #[test]

@@ -113,4 +113,16 @@ mod tests {
         assert!(roundtrip("-m dscp --dscp 1 --dscp-class EF").is_err());
         assert!(roundtrip("-m dscp").is_err());
     }
+
+    #[test]
+    fn eval_upper_six_bits() {
+        use super::super::testutil::{facts, first_match};
+        use crate::ext::facts::{L4Facts, MatchResult};
+        let f = facts(&[], 0xb8 | 0x01, 64, L4Facts::None, 0); // EF, ECT(1)
+        assert_eq!(
+            first_match("-m dscp --dscp-class EF").eval(&f),
+            MatchResult::Yes
+        );
+        assert_eq!(first_match("-m dscp ! --dscp 46").eval(&f), MatchResult::No);
+    }
 }

@@ -118,4 +118,33 @@ mod tests {
         assert!(roundtrip("-m ecn --ecn-ip-ect 4").is_err());
         assert!(roundtrip("-m ecn").is_err());
     }
+
+    #[test]
+    fn eval_ip_and_tcp_bits() {
+        use super::super::testutil::{facts, first_match};
+        use crate::ext::facts::{L4Facts, MatchResult};
+        let tcp = L4Facts::Tcp {
+            sport: 1,
+            dport: 2,
+            flags: 0x40 | 0x02,
+            seq: 0,
+            ack: 0,
+            window: 0,
+            options: &[],
+            header_len: 20,
+        };
+        let f = facts(&[], 0x03, 64, tcp, 0);
+        assert_eq!(
+            first_match("-p tcp -m ecn --ecn-tcp-ece --ecn-ip-ect 3").eval(&f),
+            MatchResult::Yes
+        );
+        assert_eq!(
+            first_match("-p tcp -m ecn --ecn-tcp-cwr").eval(&f),
+            MatchResult::No
+        );
+        assert_eq!(
+            first_match("-m ecn ! --ecn-ip-ect 3").eval(&f),
+            MatchResult::No
+        );
+    }
 }

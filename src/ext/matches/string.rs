@@ -277,4 +277,33 @@ mod tests {
         assert!(roundtrip("-m string --string x").is_err());
         assert!(roundtrip("-m string --algo bm").is_err());
     }
+
+    #[test]
+    fn eval_window_and_case() {
+        use super::super::testutil::{facts, first_match};
+        use crate::ext::facts::{L4Facts, MatchResult};
+        let pkt = b"0123456789GET /index HTTP";
+        let f = facts(pkt, 0, 64, L4Facts::None, 0);
+        assert_eq!(
+            first_match("-m string --string GET --algo bm").eval(&f),
+            MatchResult::Yes
+        );
+        assert_eq!(
+            first_match("-m string --string get --algo bm").eval(&f),
+            MatchResult::No
+        );
+        assert_eq!(
+            first_match("-m string --string get --algo kmp --icase").eval(&f),
+            MatchResult::Yes
+        );
+        // The pattern must end before --to.
+        assert_eq!(
+            first_match("-m string --string GET --algo bm --to 12").eval(&f),
+            MatchResult::No
+        );
+        assert_eq!(
+            first_match("-m string --string GET --algo bm --from 11").eval(&f),
+            MatchResult::No
+        );
+    }
 }

@@ -104,4 +104,49 @@ mod tests {
         assert!(roundtrip("-p tcp -m tcpmss --mss 1:2:3").is_err());
         assert!(roundtrip("-m tcpmss --mss 5").is_err());
     }
+
+    #[test]
+    fn eval_finds_the_mss_option() {
+        use super::super::testutil::{facts, first_match};
+        use crate::ext::facts::{L4Facts, MatchResult};
+        let opts = [1, 1, 2, 4, 0x05, 0xb4]; // NOP NOP MSS 1460
+        let tcp = L4Facts::Tcp {
+            sport: 1,
+            dport: 2,
+            flags: 0x02,
+            seq: 0,
+            ack: 0,
+            window: 0,
+            options: &opts,
+            header_len: 28,
+        };
+        let f = facts(&[], 0, 64, tcp, 0);
+        assert_eq!(
+            first_match("-p tcp -m tcpmss --mss 1400:1500").eval(&f),
+            MatchResult::Yes
+        );
+        assert_eq!(
+            first_match("-p tcp -m tcpmss ! --mss 1460").eval(&f),
+            MatchResult::No
+        );
+        let none = L4Facts::Tcp {
+            sport: 1,
+            dport: 2,
+            flags: 0x02,
+            seq: 0,
+            ack: 0,
+            window: 0,
+            options: &[],
+            header_len: 20,
+        };
+        let g = facts(&[], 0, 64, none, 0);
+        assert_eq!(
+            first_match("-p tcp -m tcpmss --mss 0:65535").eval(&g),
+            MatchResult::No
+        );
+        assert_eq!(
+            first_match("-p tcp -m tcpmss ! --mss 1460").eval(&g),
+            MatchResult::Yes
+        );
+    }
 }

@@ -403,4 +403,27 @@ mod tests {
         assert!(roundtrip("-m time --weekdays 0").is_err());
         assert!(roundtrip("-m time --timestart 1:00 --timestop 2:00 --contiguous").is_err());
     }
+
+    #[test]
+    fn eval_utc_days_and_contiguous() {
+        use super::super::testutil::{facts, first_match};
+        use crate::ext::facts::{L4Facts, MatchResult};
+        // 2024-03-01 (a Friday) 23:30:00 UTC.
+        let t = 1_709_335_800u64 * 1_000_000_000;
+        let f = facts(&[], 0, 64, L4Facts::None, t);
+        let m = |r: &str| first_match(r).eval(&f);
+        assert_eq!(m("-m time --weekdays Fr --monthdays 1"), MatchResult::Yes);
+        assert_eq!(m("-m time --weekdays Sa"), MatchResult::No);
+        assert_eq!(
+            m("-m time --timestart 23:00 --timestop 01:00"),
+            MatchResult::Yes
+        );
+        // With --contiguous the late-evening part still counts as Friday.
+        assert_eq!(
+            m("-m time --timestart 23:00 --timestop 01:00 --weekdays Fr --contiguous"),
+            MatchResult::Yes
+        );
+        assert_eq!(m("-m time --datestop 2024-03-01T23:00:00"), MatchResult::No);
+        assert_eq!(m("-m time --kerneltz"), MatchResult::Unknown("time"));
+    }
 }

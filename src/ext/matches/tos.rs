@@ -115,4 +115,20 @@ mod tests {
         assert!(roundtrip("-m tos --tos 1/x").is_err());
         assert!(roundtrip("-m tos").is_err());
     }
+
+    #[test]
+    fn eval_masks() {
+        use super::super::testutil::{facts, first_match};
+        use crate::ext::facts::{L4Facts, MatchResult};
+        let f = facts(&[], 0x12, 64, L4Facts::None, 0);
+        assert_eq!(
+            first_match("-m tos --tos 0x10/0x3f").eval(&f),
+            MatchResult::No
+        );
+        assert_eq!(
+            first_match("-m tos --tos 0x10/0x1c").eval(&f),
+            MatchResult::Yes
+        );
+        assert_eq!(first_match("-m tos ! --tos 0x12").eval(&f), MatchResult::No);
+    }
 }

@@ -99,4 +99,17 @@ mod tests {
         assert!(roundtrip("-m ttl ! --ttl 3").is_err());
         assert!(roundtrip("-m ttl").is_err());
     }
+
+    #[test]
+    fn eval_modes() {
+        use super::super::testutil::{facts, first_match};
+        use crate::ext::facts::{L4Facts, MatchResult};
+        let f = facts(&[], 0, 64, L4Facts::None, 0);
+        assert_eq!(first_match("-m ttl --ttl-lt 65").eval(&f), MatchResult::Yes);
+        assert_eq!(
+            first_match("-m ttl ! --ttl-eq 64").eval(&f),
+            MatchResult::No
+        );
+        assert_eq!(first_match("-m ttl --ttl-gt 64").eval(&f), MatchResult::No);
+    }
 }

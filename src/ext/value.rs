@@ -76,6 +76,32 @@ pub fn strtoul_prefix(s: &str) -> Option<(u64, &str)> {
     Some((v, rest))
 }
 
+/// `xtables_parse_protocol` as extensions call it (`XTTYPE_PROTOCOL`):
+/// a number 0-255, `all`, a name or alias from /etc/protocols, or one of
+/// iptables' built-in names, all case-sensitive (only `-p` lowercases).
+pub fn xt_protocol(s: &str) -> ExtResult<u8> {
+    if let Some(n) = number(s, 0, 255) {
+        return Ok(n as u8);
+    }
+    const BUILTIN: &[(&str, u8)] = &[
+        ("tcp", 6),
+        ("sctp", 132),
+        ("udp", 17),
+        ("udplite", 136),
+        ("icmp", 1),
+        ("icmpv6", 58),
+        ("esp", 50),
+        ("ah", 51),
+        ("mh", 135),
+    ];
+    if s == "all" {
+        return Ok(0);
+    }
+    netdb::protocol_number(s)
+        .or_else(|| BUILTIN.iter().find(|(n, _)| *n == s).map(|(_, p)| *p))
+        .ok_or_else(|| ExtError::new(format!("unknown protocol \"{s}\" specified")))
+}
+
 /// `xtopt_parse_int` (libxtables/xtoptions.c): an `XTTYPE_UINT*` option's
 /// number, base 0, within `min..=max`, with its error message.
 pub fn xt_uint(call: &OptCall, ext: &str, min: u64, max: u64) -> ExtResult<u64> {
@@ -199,6 +225,14 @@ mod tests {
         assert_eq!(strtoul("", 0, 100), None);
         assert_eq!(strtoul("101", 0, 100), None);
         assert_eq!(strtoul("9x", 0, 100), None);
+    }
+
+    #[test]
+    fn extension_protocols_are_case_sensitive() {
+        assert_eq!(xt_protocol("TCP"), Ok(6)); // an /etc/protocols alias
+        assert_eq!(xt_protocol("ipcomp"), Ok(108));
+        assert!(xt_protocol("AH").is_err());
+        assert_eq!(xt_protocol("0x32"), Ok(50));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use super::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
+use crate::ext::value::xt_protocol;
 use crate::ext::{MatchDef, RuleCtx};
 use std::fmt::Write;
 use std::net::Ipv4Addr;
@@ -62,10 +63,7 @@ impl MatchDef for Ipvs {
         };
         match call.key {
             "ipvs" => {}
-            "vproto" => {
-                self.l4proto = crate::ir::proto::parse(arg)
-                    .ok_or_else(|| call.err(format!("unknown protocol \"{arg}\" specified")))?
-            }
+            "vproto" => self.l4proto = xt_protocol(arg).map_err(|e| e.at(call.arg_span()))?,
             "vaddr" => {
                 (self.vaddr, self.vmask_len) =
                     super::policy::parse_hostmask(arg, "ipvs", "vaddr").map_err(|m| call.err(m))?

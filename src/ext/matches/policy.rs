@@ -11,7 +11,7 @@
 use super::connlimit::parse_plen;
 use super::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
-use crate::ext::value::xt_uint;
+use crate::ext::value::{xt_protocol, xt_uint};
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
 use crate::ir::{Hook, HookMask};
 use std::fmt::Write;
@@ -233,9 +233,7 @@ impl Policy {
                 if e.proto.is_some() {
                     return double();
                 }
-                let p = crate::ir::proto::parse(call.arg()).ok_or_else(|| {
-                    call.err(format!("unknown protocol \"{}\" specified", call.arg()))
-                })?;
+                let p = xt_protocol(call.arg()).map_err(|e| e.at(call.arg_span()))?;
                 if !matches!(p, 50 | 51 | 108) {
                     return Err(call.err("policy match: protocol must be ah/esp/ipcomp"));
                 }

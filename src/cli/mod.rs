@@ -2,6 +2,7 @@
 //! codes (0 ok, 1 findings or differences, 2 usage or input error).
 
 mod fmt;
+mod graph;
 mod lint;
 
 use clap::{Parser, Subcommand};
@@ -51,6 +52,11 @@ Silence a finding with a comment line directly above the rule: `# iptwalk: ignor
 Examples:\n  iptwalk lint rules.v4\n  iptwalk lint --explain IPT301\n  iptwalk lint --format sarif rules.v4 > lint.sarif\n  iptwalk lint --fix --select IPT501 rules.v4"
     )]
     Lint(lint::LintArgs),
+    /// Draw the chain graph (jumps and gotos between chains) as Graphviz DOT or SVG.
+    #[command(
+        after_help = "Examples:\n  iptwalk graph rules.v4 | dot -Tpng > chains.png\n  iptwalk graph --format svg rules.v4 > chains.svg"
+    )]
+    Graph(graph::GraphArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -85,6 +91,7 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Fmt(args) => fmt::run(&ctx, args),
         Command::Lint(args) => lint::run(&ctx, args),
+        Command::Graph(args) => graph::run(&ctx, args),
     }
 }
 

@@ -2,4 +2,5 @@
 //! conntrack. This first part is the chain walk shared by every command.
 
 pub mod header;
+pub mod host;
 pub mod walk;

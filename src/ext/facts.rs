@@ -139,6 +139,15 @@ pub struct Facts<'p> {
     pub host: &'p dyn HostFacts,
 }
 
+impl Facts<'_> {
+    /// The packet belongs to a connection (not INVALID, not UNTRACKED).
+    pub fn has_conn(&self) -> bool {
+        self.ct.state
+            & (crate::ext::matches::state::INVALID | crate::ext::matches::state::UNTRACKED)
+            == 0
+    }
+}
+
 /// What a match says about a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchResult {
@@ -159,4 +168,49 @@ impl MatchResult {
             MatchResult::No
         }
     }
+}
+
+/// A NAT mapping a target asks for (`nf_nat_range2`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NatRequest {
+    /// Destination NAT (DNAT, REDIRECT) or source NAT (SNAT, MASQUERADE).
+    pub dnat: bool,
+    /// Address range; `None` keeps the address (port-only mapping) or, for
+    /// MASQUERADE/REDIRECT, means "the interface's address".
+    pub addrs: Option<(u32, u32)>,
+    pub ports: Option<(u16, u16)>,
+    /// MASQUERADE: take the outgoing interface's address.
+    pub masquerade: bool,
+    /// REDIRECT: the incoming interface's primary address (127.0.0.1 for
+    /// locally generated packets).
+    pub redirect: bool,
+    /// NETMAP: map the address bit for bit into `addrs` (a prefix).
+    pub netmap: bool,
+    pub random: bool,
+    pub random_fully: bool,
+    pub persistent: bool,
+}
+
+/// What targets did to a packet besides their verdict. The walk applies
+/// these to its facts as it goes, so later rules see a new mark or TTL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// New `skb->mark`.
+    pub mark: Option<u32>,
+    /// New connection mark.
+    pub ct_mark: Option<u32>,
+    /// `-j NOTRACK` / `CT --notrack`: the packet gets no conntrack entry.
+    pub notrack: bool,
+    /// `CT --helper NAME`.
+    pub helper: Option<&'static str>,
+    /// `CT --zone`.
+    pub zone: Option<u16>,
+    pub reject: Option<crate::ext::targets::reject::RejectWith>,
+    pub nat: Option<NatRequest>,
+    pub ttl: Option<u8>,
+    pub tos: Option<u8>,
+    /// TRACE was requested for this packet.
+    pub trace: bool,
+    /// Lines LOG/NFLOG/ULOG would write.
+    pub log: Vec<String>,
 }

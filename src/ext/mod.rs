@@ -15,7 +15,7 @@ pub mod targets;
 pub mod value;
 
 use crate::ir::hook::HookMask;
-pub use facts::{Facts, MatchResult};
+pub use facts::{Effects, Facts, MatchResult};
 pub use spec::{Arg, ExtError, ExtResult, OptCall, OptSpec};
 use std::fmt;
 
@@ -101,14 +101,23 @@ pub trait TargetDef: Default + Clone + fmt::Debug + PartialEq {
         Self::NAME
     }
     fn save(&self, ctx: &RuleCtx, out: &mut String);
+    /// Load-time checks that look at the rule's matches too (TCPMSS wants a
+    /// tcp match requiring SYN); run after `check`.
+    fn check_matches(
+        &self,
+        _ctx: &CheckCtx,
+        _matches: &[crate::ir::rule::MatchEntry],
+    ) -> ExtResult {
+        Ok(())
+    }
     /// Whether the target ends the packet's walk through the table (ACCEPT-,
     /// DROP- or REJECT-like); non-terminal targets return XT_CONTINUE.
     fn terminal(&self) -> bool {
         false
     }
-    /// Runs the target on a packet. The default is honest about not being
-    /// modelled.
-    fn run(&self, _facts: &Facts) -> TargetResult {
+    /// Runs the target on a packet, recording what it changes in `fx`. The
+    /// default is honest about not being modelled.
+    fn run(&self, _facts: &Facts, _fx: &mut Effects) -> TargetResult {
         TargetResult::Unknown(Self::NAME)
     }
 }
@@ -193,11 +202,14 @@ macro_rules! registry {
             pub fn save(&self, ctx: &RuleCtx, out: &mut String) {
                 match self { $(Target::$tvar(t) => t.save(ctx, out)),* }
             }
+            pub fn check_matches(&self, ctx: &CheckCtx, matches: &[crate::ir::rule::MatchEntry]) -> ExtResult {
+                match self { $(Target::$tvar(t) => t.check_matches(ctx, matches)),* }
+            }
             pub fn terminal(&self) -> bool {
                 match self { $(Target::$tvar(t) => t.terminal()),* }
             }
-            pub fn run(&self, facts: &Facts) -> TargetResult {
-                match self { $(Target::$tvar(t) => t.run(facts)),* }
+            pub fn run(&self, facts: &Facts, fx: &mut Effects) -> TargetResult {
+                match self { $(Target::$tvar(t) => t.run(facts, fx)),* }
             }
         }
     };
@@ -241,6 +253,39 @@ registry! {
     }
     targets {
         "LOG" => Log(targets::log::Log),
+        "REJECT" => Reject(targets::reject::Reject),
+        "DNAT" => Dnat(targets::dnat::Dnat),
+        "SNAT" => Snat(targets::snat::Snat),
+        "MASQUERADE" => Masquerade(targets::masquerade::Masquerade),
+        "REDIRECT" => Redirect(targets::redirect::Redirect),
+        "NETMAP" => Netmap(targets::netmap::Netmap),
+        "MARK" => Mark(targets::mark::Mark),
+        "CONNMARK" => Connmark(targets::connmark::Connmark),
+        "CT" => Ct(targets::ct::Ct),
+        "NOTRACK" => Notrack(targets::notrack::Notrack),
+        "TRACE" => Trace(targets::trace::Trace),
+        "TCPMSS" => Tcpmss(targets::tcpmss::Tcpmss),
+        "CHECKSUM" => Checksum(targets::checksum::Checksum),
+        "DSCP" => Dscp(targets::dscp::Dscp),
+        "TOS" => Tos(targets::tos::Tos),
+        "TTL" => Ttl(targets::ttl::Ttl),
+        "CLASSIFY" => Classify(targets::classify::Classify),
+        "NFLOG" => Nflog(targets::nflog::Nflog),
+        "NFQUEUE" => Nfqueue(targets::nfqueue::Nfqueue),
+        "AUDIT" => Audit(targets::audit::Audit),
+        "SECMARK" => Secmark(targets::secmark::Secmark),
+        "CONNSECMARK" => Connsecmark(targets::connsecmark::Connsecmark),
+        "TEE" => Tee(targets::tee::Tee),
+        "IDLETIMER" => Idletimer(targets::idletimer::Idletimer),
+        "ECN" => Ecn(targets::ecn::Ecn),
+        "SYNPROXY" => Synproxy(targets::synproxy::Synproxy),
+        "TPROXY" => Tproxy(targets::tproxy::Tproxy),
+        "TCPOPTSTRIP" => Tcpoptstrip(targets::tcpoptstrip::Tcpoptstrip),
+        "SET" => Set(targets::set::Set),
+        "HMARK" => Hmark(targets::hmark::Hmark),
+        "RATEEST" => Rateest(targets::rateest::Rateest),
+        "LED" => Led(targets::led::Led),
+        "ULOG" => Ulog(targets::ulog::Ulog),
     }
 }
 

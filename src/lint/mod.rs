@@ -9,6 +9,7 @@
 //! a rule silences that code for it.
 
 pub mod rules;
+pub mod space;
 pub mod suppress;
 
 use crate::diagnostic::{Diagnostic, Severity};

@@ -21,7 +21,10 @@ impl MatchDef for Comment {
         match call.key {
             "comment" => {
                 if call.arg().len() > 255 {
-                    return Err(call.err("comment: option \"--comment\" must be less than 256 characters long".to_string()));
+                    return Err(call.err(
+                        "comment: option \"--comment\" must be less than 256 characters long"
+                            .to_string(),
+                    ));
                 }
                 self.text = call.arg().to_string();
                 Ok(())

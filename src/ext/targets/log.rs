@@ -1,6 +1,6 @@
 //! `-j LOG` (libxt_LOG.c, xt_LOG.c): writes a kernel log line and continues.
 
-use crate::ext::facts::Facts;
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::comment::save_string;
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
@@ -89,7 +89,18 @@ impl TargetDef for Log {
 
     /// Logging has no effect on the packet: XT_CONTINUE. (Replay can print
     /// the log line; the oracle's namespace logs nothing, see its README.)
-    fn run(&self, _f: &Facts) -> TargetResult {
+    fn run(&self, f: &Facts, fx: &mut Effects) -> TargetResult {
+        fx.log.push(format!(
+            "{}IN={} OUT={} SRC={} DST={} LEN={} TTL={} PROTO={}",
+            self.prefix,
+            f.in_iface,
+            f.out_iface,
+            std::net::Ipv4Addr::from(f.src),
+            std::net::Ipv4Addr::from(f.dst),
+            f.len,
+            f.ttl,
+            f.proto
+        ));
         TargetResult::Continue
     }
 

@@ -44,38 +44,6 @@ pub fn number(s: &str, min: u64, max: u64) -> Option<u64> {
     strtoul(s, 0, max).filter(|v| *v >= min)
 }
 
-/// `xtables_strtoul(s, &end, ..)` with an end pointer: the leading number
-/// (base 0, blanks and `+` allowed, `-` refused) and the rest of the string,
-/// or `None` when no digits start the string or the value overflows u64.
-pub fn strtoul_prefix(s: &str) -> Option<(u64, &str)> {
-    let t = s.trim_start_matches([' ', '\t', '\n']);
-    let t = t.strip_prefix('+').unwrap_or(t);
-    if t.starts_with('-') {
-        return None;
-    }
-    let (radix, digits) = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        if h.starts_with(|c: char| c.is_ascii_hexdigit()) {
-            (16, h)
-        } else {
-            // strtoul reads just the "0" when no hex digit follows "0x".
-            return Some((0, &t[1..]));
-        }
-    } else if t.starts_with('0') {
-        (8, t)
-    } else {
-        (10, t)
-    };
-    let n = digits
-        .find(|c: char| !c.is_digit(radix))
-        .unwrap_or(digits.len());
-    if n == 0 {
-        return None;
-    }
-    let (num, rest) = digits.split_at(n);
-    let v = u64::from_str_radix(num, radix).ok()?;
-    Some((v, rest))
-}
-
 /// `xtables_parse_protocol` as extensions call it (`XTTYPE_PROTOCOL`):
 /// a number 0-255, `all`, a name or alias from /etc/protocols, or one of
 /// iptables' built-in names, all case-sensitive (only `-p` lowercases).
@@ -217,8 +185,12 @@ pub fn mark_mask(s: &str) -> ExtResult<(u32, u32)> {
 /// no digit was read or the value is above `max` (wrapped negatives are).
 pub fn strtoul_prefix(s: &str, max: u64) -> Option<(u64, &str)> {
     let t = s.trim_start_matches([' ', '\t', '\n']);
-    let body = t.strip_prefix(['+', '-']).unwrap_or(t);
-    let neg = t.starts_with('-');
+    // xtables_strtoul refuses a leading '-' outright (even "-0").
+    if t.starts_with('-') {
+        return None;
+    }
+    let body = t.strip_prefix('+').unwrap_or(t);
+    let neg = false;
     let hex = (body.starts_with("0x") || body.starts_with("0X"))
         && body.as_bytes().get(2).is_some_and(u8::is_ascii_hexdigit);
     let (radix, digits) = if hex {

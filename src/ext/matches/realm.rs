@@ -90,7 +90,8 @@ pub fn parse_val_mask(call: &OptCall, ext: &str, lmap: &[(u32, &str)]) -> ExtRes
             "{ext}: bad integer value for option \"--{opt}\", or out of range."
         ))
     };
-    let Some((v, rest)) = strtoul_prefix(s).filter(|(v, _)| *v <= u64::from(u32::MAX)) else {
+    let Some((v, rest)) = strtoul_prefix(s, u64::MAX).filter(|(v, _)| *v <= u64::from(u32::MAX))
+    else {
         return by_name();
     };
     if rest.is_empty() {
@@ -99,7 +100,7 @@ pub fn parse_val_mask(call: &OptCall, ext: &str, lmap: &[(u32, &str)]) -> ExtRes
     let Some(m) = rest.strip_prefix('/') else {
         return by_name();
     };
-    match strtoul_prefix(m) {
+    match strtoul_prefix(m, u64::MAX) {
         Some((mask, "")) if mask <= u64::from(u32::MAX) => Ok((v as u32, mask as u32)),
         Some((mask, _)) if mask <= u64::from(u32::MAX) => Err(call.err(format!(
             "{ext}: trailing garbage after value for option \"--{opt}\"."

@@ -289,7 +289,7 @@ pub fn parse_monthdays(s: &str) -> ExtResult<u32> {
         let (i, rest) = if day.is_empty() {
             (0, "")
         } else {
-            strtoul_prefix(day).unwrap_or((0, day))
+            strtoul_prefix(day, u64::MAX).unwrap_or((0, day))
         };
         if !rest.is_empty() || i > 31 {
             return Err(ExtError::new(format!(
@@ -307,7 +307,7 @@ pub fn parse_monthdays(s: &str) -> ExtResult<u32> {
 pub fn parse_weekdays(s: &str) -> ExtResult<u8> {
     let mut mask = 0u32;
     for day in segments(s, 3) {
-        match strtoul_prefix(day) {
+        match strtoul_prefix(day, u64::MAX) {
             Some((i, "")) => {
                 if i == 0 {
                     return Err(ExtError::new("No, the week does NOT begin with Sunday."));

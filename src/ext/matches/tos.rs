@@ -71,10 +71,10 @@ impl MatchDef for Tos {
 /// 0-255, mask defaults to 0xff) or a TOS name, which takes `name_mask`.
 pub fn parse_tos_mask(s: &str, name_mask: u8) -> ExtResult<(u8, u8)> {
     let illegal = || ExtError::new(format!("Illegal value: \"{s}\""));
-    match strtoul_prefix(s) {
+    match strtoul_prefix(s, u64::MAX) {
         Some((v, rest)) if v <= 255 => {
             let (mask, rest) = match rest.strip_prefix('/') {
-                Some(m) => match strtoul_prefix(m) {
+                Some(m) => match strtoul_prefix(m, u64::MAX) {
                     Some((m, r)) if m <= 255 => (m as u8, r),
                     _ => return Err(illegal()),
                 },

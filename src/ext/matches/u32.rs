@@ -161,7 +161,7 @@ impl<'s> Cursor<'s> {
     /// `parse_number`: strtoul base 0 within u32.
     fn number(&mut self) -> ExtResult<u32> {
         let rest = self.rest();
-        match strtoul_prefix(rest) {
+        match strtoul_prefix(rest, u64::MAX) {
             Some((v, r)) if v <= u64::from(u32::MAX) => {
                 self.pos += rest.len() - r.len();
                 Ok(v as u32)

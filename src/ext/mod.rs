@@ -173,6 +173,8 @@ macro_rules! registry {
 registry! {
     matches {
         "comment" => Comment(matches::comment::Comment),
+        "conntrack" => Conntrack(matches::conntrack::Conntrack),
+        "icmp" => Icmp(matches::icmp::Icmp),
         "state" => State(matches::state::State),
         "tcp" => Tcp(matches::tcp::Tcp),
         "udp" => Udp(matches::udp::Udp),

@@ -101,6 +101,171 @@ pub fn mark_mask(s: &str) -> ExtResult<(u32, u32)> {
     Ok((value, mask))
 }
 
+/// `strtoumax(s, &end, 0)` as `xtables_strtoul` uses it with an end pointer:
+/// the number at the start of `s` and the rest. `None` when there is no
+/// digit, a `-` sign, or the value overflows 64 bits (ERANGE).
+pub fn strtoul_prefix(s: &str) -> Option<(u64, &str)> {
+    let t = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    if t.starts_with('-') {
+        return None;
+    }
+    let t = t.strip_prefix('+').unwrap_or(t);
+    let hex = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .filter(|r| r.starts_with(|c: char| c.is_ascii_hexdigit()));
+    let (radix, body) = match hex {
+        Some(r) => (16, r),
+        None if t.starts_with('0') => (8, t),
+        None => (10, t),
+    };
+    let len = body
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(body.len());
+    if len == 0 {
+        return None;
+    }
+    let (digits, rest) = body.split_at(len);
+    let v = u64::from_str_radix(digits, radix).ok()?;
+    Some((v, rest))
+}
+
+/// `xtables_strtoui(s, &end, &v, min, max)`: a leading number in range and
+/// the unparsed rest.
+pub fn uint_prefix(s: &str, min: u64, max: u64) -> Option<(u64, &str)> {
+    strtoul_prefix(s).filter(|(v, _)| *v >= min && *v <= max)
+}
+
+/// `xtables_strtoui(s, NULL, ..)` as 1.8.9 has it: the whole string is one
+/// base-0 number in `min..=max`; unlike [`number`], `-0` is refused.
+pub fn uint(s: &str, min: u64, max: u64) -> Option<u64> {
+    uint_prefix(s, min, max).and_then(|(v, rest)| rest.is_empty().then_some(v))
+}
+
+/// `xtopt_parse_mint` (XTTYPE_UINT*RC): up to `maxiter` `:`-separated
+/// numbers ≤ `lmax`; an empty first field is 0 and an empty second `lmax`.
+pub fn mint(s: &str, lmax: u64, maxiter: usize, ext: &str, opt: &str) -> ExtResult<Vec<u64>> {
+    let mut vals = Vec::new();
+    let mut arg = s;
+    loop {
+        if vals.len() == maxiter {
+            return Err(ExtError::new(format!(
+                "{ext}: Too many components for option \"--{opt}\" (max: {maxiter})"
+            )));
+        }
+        let (value, rest) = if arg.is_empty() || arg.starts_with(':') {
+            (if vals.len() == 1 { lmax } else { 0 }, arg)
+        } else {
+            let (v, rest) = uint_prefix(arg, 0, lmax).ok_or_else(|| {
+                ExtError::new(format!(
+                    "{ext}: bad value for option \"--{opt}\" near \"{arg}\", or out of range (0-{lmax})."
+                ))
+            })?;
+            if !rest.is_empty() && !rest.starts_with(':') {
+                return Err(ExtError::new(format!(
+                    "{ext}: Argument to \"--{opt}\" has unexpected characters near \"{rest}\"."
+                )));
+            }
+            (v, rest)
+        };
+        vals.push(value);
+        match rest.strip_prefix(':') {
+            Some(r) => arg = r,
+            None => return Ok(vals),
+        }
+    }
+}
+
+/// A port as `getaddrinfo(NULL, name)` resolves it (`xtables_getportbyname`):
+/// a decimal number ≤ 65535, else a service name (tcp's entry first).
+pub fn getportbyname(s: &str) -> Option<u16> {
+    let t = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    let t2 = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if !t2.is_empty() && t2.bytes().all(|b| b.is_ascii_digit()) {
+        // glibc: strtoul(.., 10); a value above 0xffff (also `-N`) is EAI_SERVICE.
+        if t.starts_with('-') && t2.bytes().any(|b| b != b'0') {
+            return None;
+        }
+        return t2
+            .parse::<u64>()
+            .ok()
+            .filter(|v| *v <= 0xffff)
+            .map(|v| v as u16);
+    }
+    netdb::service_port(s, "tcp").or_else(|| netdb::service_port(s, "udp"))
+}
+
+/// `xtopt_parse_mport` (XTTYPE_PORTRC): `a`, `a:b`, `a:`, `:b`, `:`; a
+/// missing low end is 0 and a missing high end 65535; no order check.
+pub fn mport(s: &str, ext: &str, opt: &str) -> ExtResult<(u16, u16)> {
+    let mut range = [0u16, u16::MAX];
+    let mut n = 0;
+    for part in s.split(':') {
+        if n == 2 {
+            return Err(ExtError::new(format!(
+                "{ext}: Too many components for option \"--{opt}\" (max: 2)"
+            )));
+        }
+        if !part.is_empty() {
+            range[n] = getportbyname(part).ok_or_else(|| {
+                ExtError::new(format!("Port \"{part}\" does not resolve to anything."))
+            })?;
+        }
+        n += 1;
+    }
+    if n == 1 {
+        range[1] = range[0];
+    }
+    Ok((range[0], range[1]))
+}
+
+/// glibc `inet_aton` (what `getaddrinfo` does with a numeric host): 1 to 4
+/// base-0 parts; the last part fills the remaining bytes (`10` is 0.0.0.10,
+/// `1.2` is 1.0.0.2).
+pub fn inet_aton(s: &str) -> Option<u32> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut vals = Vec::with_capacity(4);
+    for p in &parts {
+        if p.starts_with(['+', '-', ' ']) {
+            return None;
+        }
+        let (v, rest) = strtoul_prefix(p)?;
+        if !rest.is_empty() {
+            return None;
+        }
+        vals.push(v);
+    }
+    let (last, head) = vals.split_last()?;
+    let mut addr: u32 = 0;
+    for (i, v) in head.iter().enumerate() {
+        if *v > 255 {
+            return None;
+        }
+        addr |= (*v as u32) << (24 - 8 * i);
+    }
+    let bits = 32 - 8 * head.len() as u32;
+    if bits < 32 && *last >= 1u64 << bits || *last > u64::from(u32::MAX) {
+        return None;
+    }
+    Some(addr | *last as u32)
+}
+
+/// Prints `addr` + `xtables_ipmask_to_numeric(mask)`: nothing for /32, `/N`
+/// for a contiguous mask, `/a.b.c.d` otherwise.
+pub fn fmt_addr_mask(out: &mut String, addr: u32, mask: u32) {
+    use std::fmt::Write;
+    let _ = write!(out, "{}", std::net::Ipv4Addr::from(addr));
+    let ones = mask.leading_ones();
+    if mask.checked_shl(ones).unwrap_or(0) != 0 {
+        let _ = write!(out, "/{}", std::net::Ipv4Addr::from(mask));
+    } else if ones != 32 {
+        let _ = write!(out, "/{ones}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +289,34 @@ mod tests {
         assert!(port_range("4:3", "tcp").is_err());
         assert!(port("65536", "tcp").is_err());
         assert!(port("-1", "tcp").is_err());
+    }
+
+    #[test]
+    fn prefix_numbers_and_ranges() {
+        assert_eq!(strtoul_prefix("12:3"), Some((12, ":3")));
+        assert_eq!(strtoul_prefix("0x1fz"), Some((31, "z")));
+        assert_eq!(strtoul_prefix("-1"), None);
+        assert_eq!(uint("-0", 0, 9), None);
+        assert_eq!(mint("5:", 100, 2, "x", "o").unwrap(), vec![5, 100]);
+        assert_eq!(mint(":", 100, 2, "x", "o").unwrap(), vec![0, 100]);
+        assert!(mint("1:2:3", 100, 2, "x", "o").is_err());
+        assert!(mint("1x", 100, 2, "x", "o").is_err());
+        assert_eq!(mport("4:3", "x", "o"), Ok((4, 3)));
+        assert_eq!(mport(":", "x", "o"), Ok((0, 65535)));
+        assert_eq!(mport("ssh", "x", "o"), Ok((22, 22)));
+        assert!(mport("0x10", "x", "o").is_err());
+        assert!(mport("65536", "x", "o").is_err());
+    }
+
+    #[test]
+    fn inet_aton_like_glibc() {
+        assert_eq!(inet_aton("10"), Some(10));
+        assert_eq!(inet_aton("1.2"), Some(0x0100_0002));
+        assert_eq!(inet_aton("1.2.3.4"), Some(0x0102_0304));
+        assert_eq!(inet_aton("1.2.3.256"), None);
+        assert_eq!(inet_aton("1..2"), None);
+        let mut s = String::new();
+        fmt_addr_mask(&mut s, 0x0101_0101, 0xffff_ff00);
+        assert_eq!(s, "1.1.1.1/24");
     }
 }

@@ -173,8 +173,13 @@ macro_rules! registry {
 registry! {
     matches {
         "comment" => Comment(matches::comment::Comment),
+        "connmark" => Connmark(matches::connmark::Connmark),
         "conntrack" => Conntrack(matches::conntrack::Conntrack),
         "icmp" => Icmp(matches::icmp::Icmp),
+        "length" => Length(matches::length::Length),
+        "mac" => Mac(matches::mac::Mac),
+        "mark" => Mark(matches::mark::Mark),
+        "pkttype" => Pkttype(matches::pkttype::Pkttype),
         "state" => State(matches::state::State),
         "tcp" => Tcp(matches::tcp::Tcp),
         "udp" => Udp(matches::udp::Udp),

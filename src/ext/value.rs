@@ -266,6 +266,42 @@ pub fn fmt_addr_mask(out: &mut String, addr: u32, mask: u32) {
     }
 }
 
+/// `xtables_parse_val_mask` without a name map (XTTYPE_MARKMASK32):
+/// `value[/mask]`, base-0 numbers ≤ 0xffffffff; mask defaults to all ones.
+pub fn val_mask(s: &str, ext: &str, opt: &str) -> ExtResult<(u32, u32)> {
+    let bad = || {
+        ExtError::new(format!(
+            "{ext}: bad integer value for option \"--{opt}\", or out of range."
+        ))
+    };
+    let garbage = || {
+        ExtError::new(format!(
+            "{ext}: trailing garbage after value for option \"--{opt}\"."
+        ))
+    };
+    let max = u64::from(u32::MAX);
+    let (v, rest) = uint_prefix(s, 0, max).ok_or_else(bad)?;
+    if rest.is_empty() {
+        return Ok((v as u32, u32::MAX));
+    }
+    let m = rest.strip_prefix('/').ok_or_else(garbage)?;
+    let (m, rest) = uint_prefix(m, 0, max).ok_or_else(bad)?;
+    if !rest.is_empty() {
+        return Err(garbage());
+    }
+    Ok((v as u32, m as u32))
+}
+
+/// `xtables_print_val_mask` without a name map: ` 0xV` or ` 0xV/0xM`.
+pub fn fmt_val_mask(out: &mut String, val: u32, mask: u32) {
+    use std::fmt::Write;
+    if mask == u32::MAX {
+        let _ = write!(out, " 0x{val:x}");
+    } else {
+        let _ = write!(out, " 0x{val:x}/0x{mask:x}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,6 +342,23 @@ mod tests {
         assert_eq!(mport("ssh", "x", "o"), Ok((22, 22)));
         assert!(mport("0x10", "x", "o").is_err());
         assert!(mport("65536", "x", "o").is_err());
+    }
+
+    #[test]
+    fn value_masks() {
+        assert_eq!(
+            val_mask("0xfeedcafe/0xff", "mark", "mark"),
+            Ok((0xfeed_cafe, 0xff))
+        );
+        assert_eq!(
+            val_mask("4294967295", "mark", "mark"),
+            Ok((u32::MAX, u32::MAX))
+        );
+        assert!(val_mask("4294967296", "mark", "mark").is_err());
+        assert!(val_mask("1x", "mark", "mark").is_err());
+        let mut s = String::new();
+        fmt_val_mask(&mut s, 0, 0xff0);
+        assert_eq!(s, " 0x0/0xff0");
     }
 
     #[test]

@@ -172,13 +172,19 @@ macro_rules! registry {
 
 registry! {
     matches {
+        "addrtype" => Addrtype(matches::addrtype::Addrtype),
         "comment" => Comment(matches::comment::Comment),
         "connmark" => Connmark(matches::connmark::Connmark),
         "conntrack" => Conntrack(matches::conntrack::Conntrack),
         "icmp" => Icmp(matches::icmp::Icmp),
+        "iprange" => Iprange(matches::iprange::Iprange),
         "length" => Length(matches::length::Length),
+        "limit" => Limit(matches::limit::Limit),
         "mac" => Mac(matches::mac::Mac),
         "mark" => Mark(matches::mark::Mark),
+        "multiport" => Multiport(matches::multiport::Multiport),
+        "owner" => Owner(matches::owner::Owner),
+        "physdev" => Physdev(matches::physdev::Physdev),
         "pkttype" => Pkttype(matches::pkttype::Pkttype),
         "state" => State(matches::state::State),
         "tcp" => Tcp(matches::tcp::Tcp),

@@ -1,12 +1,18 @@
 //! Match extensions (`-m NAME`), one file each; listed in `ext::registry!`.
 
+pub mod addrtype;
 pub mod comment;
 pub mod connmark;
 pub mod conntrack;
 pub mod icmp;
+pub mod iprange;
 pub mod length;
+pub mod limit;
 pub mod mac;
 pub mod mark;
+pub mod multiport;
+pub mod owner;
+pub mod physdev;
 pub mod pkttype;
 pub mod state;
 pub mod tcp;

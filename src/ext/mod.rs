@@ -173,9 +173,12 @@ macro_rules! registry {
 registry! {
     matches {
         "addrtype" => Addrtype(matches::addrtype::Addrtype),
+        "ah" => Ah(matches::ah::Ah),
         "comment" => Comment(matches::comment::Comment),
         "connmark" => Connmark(matches::connmark::Connmark),
         "conntrack" => Conntrack(matches::conntrack::Conntrack),
+        "dccp" => Dccp(matches::dccp::Dccp),
+        "esp" => Esp(matches::esp::Esp),
         "icmp" => Icmp(matches::icmp::Icmp),
         "iprange" => Iprange(matches::iprange::Iprange),
         "length" => Length(matches::length::Length),
@@ -186,6 +189,7 @@ registry! {
         "owner" => Owner(matches::owner::Owner),
         "physdev" => Physdev(matches::physdev::Physdev),
         "pkttype" => Pkttype(matches::pkttype::Pkttype),
+        "sctp" => Sctp(matches::sctp::Sctp),
         "state" => State(matches::state::State),
         "tcp" => Tcp(matches::tcp::Tcp),
         "udp" => Udp(matches::udp::Udp),

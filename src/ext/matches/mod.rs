@@ -1,9 +1,12 @@
 //! Match extensions (`-m NAME`), one file each; listed in `ext::registry!`.
 
 pub mod addrtype;
+pub mod ah;
 pub mod comment;
 pub mod connmark;
 pub mod conntrack;
+pub mod dccp;
+pub mod esp;
 pub mod icmp;
 pub mod iprange;
 pub mod length;
@@ -14,6 +17,7 @@ pub mod multiport;
 pub mod owner;
 pub mod physdev;
 pub mod pkttype;
+pub mod sctp;
 pub mod state;
 pub mod tcp;
 pub mod udp;

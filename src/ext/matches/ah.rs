@@ -1,0 +1,31 @@
+//! `-m ah --ahspi SPI[:SPI]` (libipt_ah.c, kernel ipt_ah.c): the SPI of
+//! IPv4 Authentication Header packets; the kernel requires `-p ah` without
+//! `!`. Same range grammar and save form as `-m esp`.
+
+use super::esp::SpiRange;
+use super::tcp::{require_proto, unreachable_option};
+use crate::ext::spec::{ExtResult, OptCall, OptSpec};
+use crate::ext::{CheckCtx, MatchDef, RuleCtx};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ah(pub SpiRange);
+
+impl MatchDef for Ah {
+    const NAME: &'static str = "ah";
+    const OPTIONS: &'static [OptSpec] = &[OptSpec::req("ahspi").inv()];
+
+    fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
+        match call.key {
+            "ahspi" => self.0.parse_spi(call, "ah"),
+            _ => unreachable_option(call),
+        }
+    }
+
+    fn check(&self, ctx: &CheckCtx) -> ExtResult {
+        require_proto(ctx, 51, "ah")
+    }
+
+    fn save(&self, _ctx: &RuleCtx, out: &mut String) {
+        self.0.save_spi(out, "ahspi");
+    }
+}

@@ -189,6 +189,7 @@ registry! {
         "owner" => Owner(matches::owner::Owner),
         "physdev" => Physdev(matches::physdev::Physdev),
         "pkttype" => Pkttype(matches::pkttype::Pkttype),
+        "recent" => Recent(matches::recent::Recent),
         "sctp" => Sctp(matches::sctp::Sctp),
         "state" => State(matches::state::State),
         "tcp" => Tcp(matches::tcp::Tcp),

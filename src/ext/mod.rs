@@ -179,6 +179,7 @@ registry! {
         "conntrack" => Conntrack(matches::conntrack::Conntrack),
         "dccp" => Dccp(matches::dccp::Dccp),
         "esp" => Esp(matches::esp::Esp),
+        "hashlimit" => Hashlimit(matches::hashlimit::Hashlimit),
         "icmp" => Icmp(matches::icmp::Icmp),
         "iprange" => Iprange(matches::iprange::Iprange),
         "length" => Length(matches::length::Length),

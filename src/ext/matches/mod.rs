@@ -7,6 +7,7 @@ pub mod connmark;
 pub mod conntrack;
 pub mod dccp;
 pub mod esp;
+pub mod hashlimit;
 pub mod icmp;
 pub mod iprange;
 pub mod length;

@@ -178,8 +178,8 @@ impl MatchDef for Recent {
                 MAX_NSTAMPS - 1
             ));
         }
-        if self.name.is_empty() {
-            return refuse("the list name is empty");
+        if let Err(why) = super::hashlimit::check_proc_name(&self.name) {
+            return refuse(&why);
         }
         Ok(())
     }

@@ -4,12 +4,14 @@
 //! iptables refuses longer text. Save quotes the text with `xtables_save_string`.
 
 use super::tcp::unreachable_option;
-use crate::ext::spec::{ExtResult, OptCall, OptSpec};
+use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::{MatchDef, RuleCtx};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Comment {
     pub text: String,
+    /// `--comment` is XTOPT_MAND.
+    given: bool,
 }
 
 impl MatchDef for Comment {
@@ -25,6 +27,7 @@ impl MatchDef for Comment {
                     )));
                 }
                 self.text = call.arg().to_string();
+                self.given = true;
                 Ok(())
             }
             _ => unreachable_option(call),
@@ -32,7 +35,13 @@ impl MatchDef for Comment {
     }
 
     fn finalize(&mut self, _ctx: &RuleCtx) -> ExtResult {
-        Ok(())
+        if self.given {
+            Ok(())
+        } else {
+            Err(ExtError::new(
+                "comment: option \"--comment\" must be specified",
+            ))
+        }
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -131,7 +131,9 @@ impl Tcp {
 /// `--sport`/`--dport` as `tcp_save`/`udp_save` print them: omitted when the
 /// range is the full one and not negated.
 pub fn save_ports(out: &mut String, name: &str, range: (u16, u16), inv: bool) {
-    if range == (0, u16::MAX) && !inv {
+    // 1.8.9 tests only the range, so `! --sport :` (never matches) saves as
+    // nothing at all.
+    if range == (0, u16::MAX) {
         return;
     }
     let _ = write!(out, "{} --{name} ", bang(inv));
@@ -218,6 +220,8 @@ mod tests {
         save_ports(&mut s, "sport", (0, 65535), false);
         assert_eq!(s, "");
         save_ports(&mut s, "sport", (0, 65535), true);
-        assert_eq!(s, " ! --sport 0:65535");
+        assert_eq!(s, "");
+        save_ports(&mut s, "sport", (1, 65535), true);
+        assert_eq!(s, " ! --sport 1:65535");
     }
 }

@@ -302,6 +302,33 @@ pub fn fmt_val_mask(out: &mut String, val: u32, mask: u32) {
     }
 }
 
+/// C `atoll`: optional blanks and sign, then decimal digits; anything after
+/// them is ignored (`3x` is 3, `x` is 0). Values past i64 saturate.
+pub fn atoll(s: &str) -> i64 {
+    let t = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    let (neg, t) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let len = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let digits = t.get(..len).unwrap_or("");
+    let v = if digits.is_empty() {
+        0
+    } else {
+        digits.parse::<i64>().unwrap_or(i64::MAX)
+    };
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+/// C `atoi`: [`atoll`] truncated to `int`.
+pub fn atoi(s: &str) -> i32 {
+    atoll(s) as i32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,6 +369,14 @@ mod tests {
         assert_eq!(mport("ssh", "x", "o"), Ok((22, 22)));
         assert!(mport("0x10", "x", "o").is_err());
         assert!(mport("65536", "x", "o").is_err());
+    }
+
+    #[test]
+    fn c_atoi() {
+        assert_eq!(atoi("3x/sec"), 3);
+        assert_eq!(atoi("x"), 0);
+        assert_eq!(atoi("-1/s"), -1);
+        assert_eq!(atoll(" +42"), 42);
     }
 
     #[test]

@@ -29,3 +29,20 @@ impl MatchDef for Ah {
         self.0.save_spi(out, "ahspi");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ext::matches::roundtrip;
+
+    #[test]
+    fn spi_ranges() {
+        let rt = |r| roundtrip("filter", "INPUT", r);
+        assert_eq!(
+            rt("-p ah -m ah --ahspi 3:3").unwrap(),
+            "-p ah -m ah --ahspi 3"
+        );
+        assert_eq!(rt("-p ah ! --ahspi 0").unwrap(), "-p ah -m ah ! --ahspi 0");
+        assert!(rt("-p ah -m ah --ahspi 0:invalid").is_err());
+        assert!(rt("-m ah --ahspi 0").is_err());
+    }
+}

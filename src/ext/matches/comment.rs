@@ -22,9 +22,9 @@ impl MatchDef for Comment {
         match call.key {
             "comment" => {
                 if call.arg().len() > 255 {
-                    return Err(call.err(format!(
-                        "comment: option \"--comment\" must be less than 256 characters long"
-                    )));
+                    return Err(call.err(
+                        "comment: option \"--comment\" must be less than 256 characters long",
+                    ));
                 }
                 self.text = call.arg().to_string();
                 self.given = true;

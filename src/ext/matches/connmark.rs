@@ -26,3 +26,22 @@ impl MatchDef for Connmark {
         self.0.save_mark(out);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ext::matches::roundtrip;
+
+    #[test]
+    fn full_mask_is_dropped() {
+        let rt = |r| roundtrip("mangle", "PREROUTING", r);
+        assert_eq!(
+            rt("-m connmark --mark 0/0xffffffff").unwrap(),
+            "-m connmark --mark 0x0"
+        );
+        assert_eq!(
+            rt("-m connmark --mark 0xffffffff/0x0").unwrap(),
+            "-m connmark --mark 0xffffffff/0x0"
+        );
+        assert!(rt("-m connmark --mark 0xfffffffff").is_err());
+    }
+}

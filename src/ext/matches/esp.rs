@@ -71,3 +71,24 @@ impl MatchDef for Esp {
         self.0.save_spi(out, "espspi");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ext::matches::roundtrip;
+
+    #[test]
+    fn full_range_saves_nothing() {
+        let rt = |r| roundtrip("filter", "INPUT", r);
+        assert_eq!(rt("-p esp -m esp ! --espspi :").unwrap(), "-p esp -m esp");
+        assert_eq!(
+            rt("-p esp -m esp --espspi 4:").unwrap(),
+            "-p esp -m esp --espspi 4:4294967295"
+        );
+        assert_eq!(
+            rt("-p esp -m esp --espspi 4:3").unwrap(),
+            "-p esp -m esp --espspi 4:3"
+        );
+        assert!(rt("-m esp --espspi 1").is_err());
+        assert!(rt("-p esp -m esp --espspi -1").is_err());
+    }
+}

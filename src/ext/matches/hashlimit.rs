@@ -9,10 +9,9 @@
 //! these back as 1.8.9 does, including the burst and any expire that differs
 //! from the printed unit.
 
-use super::limit::atoi;
 use super::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
-use crate::ext::value::{inet_aton, strtoul_prefix, uint};
+use crate::ext::value::{atoi, atoll, inet_aton, strtoul_prefix, uint};
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
 use std::fmt::Write;
 
@@ -342,26 +341,10 @@ fn parse_burst(s: &str) -> ExtResult<u64> {
     Ok(v.wrapping_mul(factor(rest.chars().next())))
 }
 
-/// C `atoll` (as `atoi`, 64-bit).
-fn atoll(s: &str) -> u64 {
-    let t = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    let (neg, t) = match t.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    let digits: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
-    let v = digits
-        .parse::<i64>()
-        .unwrap_or(if digits.is_empty() { 0 } else { i64::MAX });
-    (if neg { -v } else { v }) as u64
-}
-
 fn cost_to_bytes(cost: u64) -> u64 {
-    let r = if cost != 0 {
-        u64::from(u32::MAX) / cost
-    } else {
-        u64::from(u32::MAX)
-    };
+    let r = u64::from(u32::MAX)
+        .checked_div(cost)
+        .unwrap_or(u64::from(u32::MAX));
     r.wrapping_sub(1) << BYTE_SHIFT
 }
 
@@ -375,7 +358,7 @@ fn parse_bytes(s: &str) -> ExtResult<Option<(u64, ())>> {
     let Some(pos) = s.find("b/s").filter(|p| *p > 0) else {
         return Ok(None);
     };
-    let r = atoll(s);
+    let r = atoll(s) as u64;
     if r == 0 {
         return Ok(None);
     }
@@ -411,7 +394,7 @@ fn parse_rate(s: &str) -> ExtResult<Option<(u64, u32)>> {
             return Ok(None);
         };
     }
-    let r = atoll(s);
+    let r = atoll(s) as u64;
     if r == 0 {
         return Ok(None);
     }
@@ -503,4 +486,47 @@ fn save_bytes(out: &mut String, avg: u64, burst: u64) -> u32 {
         .unwrap_or(("", 1));
     let _ = write!(out, " --hashlimit-burst {}{name}b", r / thresh);
     BYTE_EXPIRE_BURST * 1000
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ext::matches::roundtrip;
+
+    #[test]
+    fn printed_defaults() {
+        let rt = |r| roundtrip("filter", "INPUT", r);
+        assert_eq!(
+            rt("-m hashlimit --hashlimit-upto 1/sec --hashlimit-name a").unwrap(),
+            "-m hashlimit --hashlimit-upto 1/sec --hashlimit-burst 5 --hashlimit-name a"
+        );
+        assert_eq!(
+            rt("-m hashlimit --hashlimit-upto 60/min --hashlimit-name a").unwrap(),
+            "-m hashlimit --hashlimit-upto 1/sec --hashlimit-burst 5 --hashlimit-name a --hashlimit-htable-expire 60000"
+        );
+        assert_eq!(
+            rt("-m hashlimit ! --hashlimit-upto 4kb/s --hashlimit-burst 400kb --hashlimit-name a")
+                .unwrap(),
+            "-m hashlimit --hashlimit-above 4kb/s --hashlimit-burst 400kb --hashlimit-name a"
+        );
+        assert_eq!(
+            rt("-m hashlimit --hashlimit-upto 1/s --hashlimit-name a --hashlimit-htable-size 2000000").unwrap(),
+            "-m hashlimit --hashlimit-upto 1/sec --hashlimit-burst 5 --hashlimit-name a --hashlimit-htable-size 1048576"
+        );
+    }
+
+    #[test]
+    fn kernel_overflow_and_user_errors() {
+        let rt = |r| roundtrip("filter", "INPUT", r);
+        assert!(rt("-m hashlimit --hashlimit-upto 1/day --hashlimit-name a").is_err());
+        assert!(
+            rt("-m hashlimit --hashlimit-upto 1/day --hashlimit-burst 1 --hashlimit-name a")
+                .is_ok()
+        );
+        assert!(rt("-m hashlimit --hashlimit-upto 1/sec").is_err());
+        assert!(rt("-m hashlimit --hashlimit-name a").is_err());
+        assert!(
+            rt("-m hashlimit --hashlimit-upto 1/s --hashlimit-name a --hashlimit-mode foo")
+                .is_err()
+        );
+    }
 }

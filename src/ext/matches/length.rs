@@ -53,3 +53,27 @@ impl MatchDef for Length {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ext::matches::roundtrip;
+
+    #[test]
+    fn ranges_like_uint16rc() {
+        let rt = |r| roundtrip("filter", "INPUT", r);
+        assert_eq!(
+            rt("-m length --length :").unwrap(),
+            "-m length --length 0:65535"
+        );
+        assert_eq!(
+            rt("-m length --length 4:4").unwrap(),
+            "-m length --length 4"
+        );
+        assert_eq!(
+            rt("-m length --length 4:3").unwrap(),
+            "-m length --length 4:3"
+        );
+        assert!(rt("-m length --length 0:65536").is_err());
+        assert!(rt("-m length --length -1:65535").is_err());
+    }
+}

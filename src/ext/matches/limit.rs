@@ -6,7 +6,7 @@
 
 use super::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
-use crate::ext::value::uint;
+use crate::ext::value::{atoi, uint};
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
 use std::fmt::Write;
 
@@ -122,21 +122,6 @@ pub fn parse_rate(s: &str) -> ExtResult<Option<u32>> {
         return Err(ExtError::new(format!("Rate too fast \"{s}\"")));
     }
     Ok(Some(v))
-}
-
-/// C `atoi`: optional blanks and sign, then decimal digits; junk ends it.
-pub fn atoi(s: &str) -> i32 {
-    let t = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    let (neg, t) = match t.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    let digits: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
-    let v = digits
-        .parse::<i64>()
-        .unwrap_or(if digits.is_empty() { 0 } else { i64::MAX });
-    let v = if neg { -v } else { v };
-    v as i32
 }
 
 /// `print_rate`: the largest unit (day, hour, min, sec) that still shows the

@@ -62,3 +62,24 @@ impl MatchDef for Mark {
         self.save_mark(out);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ext::matches::roundtrip;
+
+    #[test]
+    fn hex_canonical_form() {
+        let rt = |r| roundtrip("filter", "INPUT", r);
+        assert_eq!(
+            rt("-m mark --mark 4294967295").unwrap(),
+            "-m mark --mark 0xffffffff"
+        );
+        assert_eq!(
+            rt("-m mark ! --mark 16/0x10").unwrap(),
+            "-m mark ! --mark 0x10/0x10"
+        );
+        assert!(rt("-m mark --mark 4294967296").is_err());
+        assert!(rt("-m mark --mark -1").is_err());
+        assert!(rt("-m mark").unwrap_err().contains("must be specified"));
+    }
+}

@@ -193,3 +193,28 @@ fn parse_id(call: &OptCall, names: &[(&str, u32)]) -> ExtResult<IdRange> {
         invert: call.invert,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ext::matches::roundtrip;
+
+    #[test]
+    fn names_ranges_and_hooks() {
+        let out = |r| roundtrip("mangle", "OUTPUT", r);
+        assert_eq!(
+            out("-m owner --uid-owner root").unwrap(),
+            "-m owner --uid-owner 0"
+        );
+        assert_eq!(
+            out("-m owner --uid-owner 5:7").unwrap(),
+            "-m owner --uid-owner 5-7"
+        );
+        assert_eq!(
+            out("-m owner --gid-owner 0-10 --suppl-groups ! --socket-exists").unwrap(),
+            "-m owner ! --socket-exists --gid-owner 0-10 --suppl-groups"
+        );
+        assert!(out("-m owner --uid-owner 4294967295").is_err());
+        assert!(out("-m owner --suppl-groups --gid-owner 1").is_err());
+        assert!(roundtrip("filter", "INPUT", "-m owner --uid-owner 0").is_err());
+    }
+}

@@ -82,3 +82,32 @@ impl MatchDef for Physdev {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ext::matches::roundtrip;
+
+    #[test]
+    fn output_needs_bridged() {
+        assert!(roundtrip("filter", "OUTPUT", "-m physdev --physdev-out lo").is_err());
+        assert_eq!(
+            roundtrip(
+                "filter",
+                "OUTPUT",
+                "-m physdev --physdev-out lo --physdev-is-bridged"
+            )
+            .unwrap(),
+            "-m physdev --physdev-out lo --physdev-is-bridged"
+        );
+        assert_eq!(
+            roundtrip(
+                "filter",
+                "FORWARD",
+                "-m physdev --physdev-in lo --physdev-is-in"
+            )
+            .unwrap(),
+            "-m physdev --physdev-is-in --physdev-in lo"
+        );
+        assert!(roundtrip("filter", "INPUT", "-m physdev").is_err());
+    }
+}

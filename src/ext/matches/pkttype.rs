@@ -70,3 +70,25 @@ impl MatchDef for Pkttype {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ext::matches::roundtrip;
+
+    #[test]
+    fn aliases_save_as_names() {
+        let rt = |r| roundtrip("filter", "INPUT", r);
+        assert_eq!(
+            rt("-m pkttype --pkt-type BCAST").unwrap(),
+            "-m pkttype --pkt-type broadcast"
+        );
+        assert_eq!(
+            rt("-m pkttype ! --pkt-type host").unwrap(),
+            "-m pkttype ! --pkt-type unicast"
+        );
+        assert_eq!(
+            rt("-m pkttype --pkt-type wrong").unwrap_err(),
+            "Bad packet type 'wrong'"
+        );
+    }
+}

@@ -212,3 +212,26 @@ impl MatchDef for Recent {
         out.push_str(if self.dest { " --rdest" } else { " --rsource" });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ext::matches::roundtrip;
+
+    #[test]
+    fn defaults_and_refusals() {
+        let rt = |r| roundtrip("filter", "INPUT", r);
+        assert_eq!(
+            rt("-m recent --update --rttl").unwrap(),
+            "-m recent --update --rttl --name DEFAULT --mask 255.255.255.255 --rsource"
+        );
+        assert_eq!(
+            rt("-m recent --update --reap --seconds 3 --rdest --mask 10").unwrap(),
+            "-m recent --update --seconds 3 --reap --name DEFAULT --mask 0.0.0.10 --rdest"
+        );
+        assert!(rt("-m recent --set --rttl").is_err());
+        assert!(rt("-m recent --set --seconds 5").is_err());
+        assert!(rt("-m recent --rcheck --hitcount 65536").is_err());
+        assert!(rt("-m recent --update --reap").is_err());
+        assert!(rt("-m recent --set --name ..").is_err());
+    }
+}

@@ -195,3 +195,11 @@
 -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m recent --set --name SSH;-p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m recent --set --name SSH --mask 255.255.255.255 --rsource;OK
 -p tcp -m tcp --dport 22 -m recent --update --seconds 60 --hitcount 4 --name SSH --rsource;-p tcp -m tcp --dport 22 -m recent --update --seconds 60 --hitcount 4 --name SSH --mask 255.255.255.255 --rsource;OK
 -m hashlimit --hashlimit-above 10/sec --hashlimit-burst 20 --hashlimit-mode srcip,dstport --hashlimit-name hl1 --hashlimit-srcmask 24;=;OK
+-m state --state n,e;-m state --state NEW,ESTABLISHED;OK
+-m state --state NEW,;;FAIL
+-m state ! --state untracked;-m state ! --state UNTRACKED;OK
+-m state --state ,NEW;;FAIL
+-m state --state RELATED,INVALID;-m state --state INVALID,RELATED;OK
+-m state --state EST,REL;-m state --state RELATED,ESTABLISHED;OK
+-m state;;FAIL
+-m state --state foo;;FAIL

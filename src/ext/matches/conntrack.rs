@@ -23,6 +23,17 @@ pub const ST_SNAT: u16 = 1 << 6;
 pub const ST_DNAT: u16 = 1 << 7;
 pub const ST_UNTRACKED: u16 = 1 << 8;
 
+/// Converts `-m state` bits (xt_state.h) to conntrack's: the four ctinfo
+/// states share their bits, UNTRACKED moves from bit 6 to bit 8.
+pub fn from_state_bits(state: u8) -> u16 {
+    let low = u16::from(state) & 0x0f;
+    if state & super::state::UNTRACKED != 0 {
+        low | ST_UNTRACKED
+    } else {
+        low
+    }
+}
+
 /// State names in parse order (`conntrack_ps_state` tries them in this
 /// order with a prefix compare).
 const STATE_PARSE: &[(&str, u16)] = &[

@@ -9,7 +9,8 @@ use super::spec::{ExtError, ExtResult};
 
 /// `strtoul(s, &end, base)` with iptables' `xtables_strtoul_base` checks: the
 /// whole string must be consumed, leading blanks and a `+` are allowed, a `-`
-/// wraps (and so fails any sane `max`). Base 0 detects `0x` and leading `0`.
+/// is refused outright (1.8.9 checks for it before calling strtoumax, so even
+/// `-0` fails). Base 0 detects `0x` and leading `0`.
 pub fn strtoul(s: &str, base: u32, max: u64) -> Option<u64> {
     let t = s.trim_start_matches([' ', '\t', '\n']);
     let (neg, t) = match t.as_bytes().first() {
@@ -33,8 +34,8 @@ pub fn strtoul(s: &str, base: u32, max: u64) -> Option<u64> {
         return None;
     }
     let v = u64::from_str_radix(digits, radix).ok()?;
-    if neg && v != 0 {
-        return None; // wraps to a huge value: out of any range iptables uses
+    if neg {
+        return None;
     }
     (v <= max).then_some(v)
 }
@@ -339,6 +340,7 @@ mod tests {
         assert_eq!(strtoul("010", 0, 100), Some(8));
         assert_eq!(strtoul("+7", 0, 100), Some(7));
         assert_eq!(strtoul("-1", 0, u64::MAX), None);
+        assert_eq!(strtoul("-0", 0, u64::MAX), None);
         assert_eq!(strtoul("", 0, 100), None);
         assert_eq!(strtoul("101", 0, 100), None);
         assert_eq!(strtoul("9x", 0, 100), None);

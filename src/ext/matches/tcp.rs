@@ -85,7 +85,7 @@ impl MatchDef for Tcp {
             }
             "tcp-option" => {
                 let v = number(call.arg(), 1, 255)
-                    .ok_or_else(|| call.err(format!("Unknown TCP option `{}'", call.arg())))?;
+                    .ok_or_else(|| call.err(format!("Bad TCP option \"{}\"", call.arg())))?;
                 self.option = Some(v as u8);
                 self.option_inv = call.invert;
             }

@@ -144,7 +144,7 @@ pub fn fmt_rate(out: &mut String, period: u32) {
         }
         i += 1;
     }
-    let (name, mult) = RATES[i - 1];
+    let (name, mult) = RATES.get(i - 1).copied().unwrap_or(("sec", SCALE));
     let _ = write!(out, "{}/{name}", mult / period);
 }
 

@@ -105,7 +105,7 @@ pub fn mark_mask(s: &str) -> ExtResult<(u32, u32)> {
 /// `strtoumax(s, &end, 0)` as `xtables_strtoul` uses it with an end pointer:
 /// the number at the start of `s` and the rest. `None` when there is no
 /// digit, a `-` sign, or the value overflows 64 bits (ERANGE).
-pub fn strtoul_prefix(s: &str) -> Option<(u64, &str)> {
+pub fn strtoumax_prefix(s: &str) -> Option<(u64, &str)> {
     let t = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
     if t.starts_with('-') {
         return None;
@@ -131,10 +131,52 @@ pub fn strtoul_prefix(s: &str) -> Option<(u64, &str)> {
     Some((v, rest))
 }
 
+/// `xtables_strtoui(s, &end, ..)` with an end pointer and a maximum: the
+/// longest number at the start of `s` (base 0) and the rest, `None` when no
+/// digit was read, a `-` was written, or the value is above `max`.
+pub fn strtoul_prefix(s: &str, max: u64) -> Option<(u64, &str)> {
+    strtoumax_prefix(s).filter(|(v, _)| *v <= max)
+}
+
+/// An `XTTYPE_UINT*` option as libxtables' `xtopt_parse_int` reads it, with
+/// its message: `EXT: bad value for option "--OPT", or out of range (MIN-MAX).`
+pub fn uint_opt(s: &str, ext: &str, opt: &str, min: u64, max: u64) -> ExtResult<u64> {
+    number(s, min, max).ok_or_else(|| {
+        ExtError::new(format!(
+            "{ext}: bad value for option \"--{opt}\", or out of range ({min}-{max})."
+        ))
+    })
+}
+
+/// An `XTTYPE_MARKMASK32` option (`xtopt_parse_markmask`): `VALUE[/MASK]`,
+/// returning the mask only when one was written.
+pub fn markmask_opt(s: &str, ext: &str, opt: &str) -> ExtResult<(u32, Option<u32>)> {
+    let bad = || {
+        ExtError::new(format!(
+            "{ext}: bad integer value for option \"--{opt}\", or out of range."
+        ))
+    };
+    let max = u64::from(u32::MAX);
+    let (value, rest) = strtoul_prefix(s, max).ok_or_else(bad)?;
+    let (mask, rest) = match rest.strip_prefix('/') {
+        Some(m) => {
+            let (mask, rest) = strtoul_prefix(m, max).ok_or_else(bad)?;
+            (Some(mask as u32), rest)
+        }
+        None => (None, rest),
+    };
+    if !rest.is_empty() {
+        return Err(ExtError::new(format!(
+            "{ext}: trailing garbage after value for option \"--{opt}\"."
+        )));
+    }
+    Ok((value as u32, mask))
+}
+
 /// `xtables_strtoui(s, &end, &v, min, max)`: a leading number in range and
 /// the unparsed rest.
 pub fn uint_prefix(s: &str, min: u64, max: u64) -> Option<(u64, &str)> {
-    strtoul_prefix(s).filter(|(v, _)| *v >= min && *v <= max)
+    strtoumax_prefix(s).filter(|(v, _)| *v >= min && *v <= max)
 }
 
 /// `xtables_strtoui(s, NULL, ..)` as 1.8.9 has it: the whole string is one
@@ -233,7 +275,7 @@ pub fn inet_aton(s: &str) -> Option<u32> {
         if p.starts_with(['+', '-', ' ']) {
             return None;
         }
-        let (v, rest) = strtoul_prefix(p)?;
+        let (v, rest) = strtoumax_prefix(p)?;
         if !rest.is_empty() {
             return None;
         }
@@ -341,6 +383,16 @@ mod tests {
         assert_eq!(strtoul("+7", 0, 100), Some(7));
         assert_eq!(strtoul("-1", 0, u64::MAX), None);
         assert_eq!(strtoul("-0", 0, u64::MAX), None);
+        assert_eq!(strtoul_prefix("10-20", 65535), Some((10, "-20")));
+        assert_eq!(strtoul_prefix("0x1fz", 65535), Some((31, "z")));
+        assert_eq!(strtoul_prefix("09", 65535), Some((0, "9")));
+        assert_eq!(strtoul_prefix("x1", 65535), None);
+        assert_eq!(strtoul_prefix("65536", 65535), None);
+        assert_eq!(markmask_opt("1/0x3", "M", "m"), Ok((1, Some(3))));
+        assert_eq!(markmask_opt("0xff", "M", "m"), Ok((255, None)));
+        assert!(markmask_opt("1/", "M", "m").is_err());
+        assert!(markmask_opt("1/2/3", "M", "m").is_err());
+        assert!(markmask_opt("4294967296", "M", "m").is_err());
         assert_eq!(strtoul("", 0, 100), None);
         assert_eq!(strtoul("101", 0, 100), None);
         assert_eq!(strtoul("9x", 0, 100), None);
@@ -358,9 +410,9 @@ mod tests {
 
     #[test]
     fn prefix_numbers_and_ranges() {
-        assert_eq!(strtoul_prefix("12:3"), Some((12, ":3")));
-        assert_eq!(strtoul_prefix("0x1fz"), Some((31, "z")));
-        assert_eq!(strtoul_prefix("-1"), None);
+        assert_eq!(strtoumax_prefix("12:3"), Some((12, ":3")));
+        assert_eq!(strtoumax_prefix("0x1fz"), Some((31, "z")));
+        assert_eq!(strtoumax_prefix("-1"), None);
         assert_eq!(uint("-0", 0, 9), None);
         assert_eq!(mint("5:", 100, 2, "x", "o").unwrap(), vec![5, 100]);
         assert_eq!(mint(":", 100, 2, "x", "o").unwrap(), vec![0, 100]);

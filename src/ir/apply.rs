@@ -54,10 +54,7 @@ pub fn apply(table: &mut Table, cmd: ParsedCommand) -> AResult {
                 .rules
                 .get_mut(n as usize - 1)
                 .ok_or_else(|| ExtError::new("iptables: Index of replacement too big.").at(span))?;
-            *slot = rules
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| unreachable_rule());
+            *slot = rules.into_iter().next().unwrap_or_else(unreachable_rule);
             Ok(())
         }
         Op::Delete(chain, Some((n, span))) => {

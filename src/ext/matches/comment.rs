@@ -4,6 +4,7 @@
 //! iptables refuses longer text. Save quotes the text with `xtables_save_string`.
 
 use super::tcp::unreachable_option;
+use crate::ext::facts::{Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::{MatchDef, RuleCtx};
 
@@ -42,6 +43,10 @@ impl MatchDef for Comment {
                 "comment: option \"--comment\" must be specified",
             ))
         }
+    }
+
+    fn eval(&self, _f: &Facts) -> MatchResult {
+        MatchResult::Yes
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -11,7 +11,7 @@
 
 use super::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
-use crate::ext::value::{atoi, atoll, inet_aton, strtoul_prefix, uint};
+use crate::ext::value::{atoi, atoll, inet_aton, strtoumax_prefix, uint};
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
 use std::fmt::Write;
 
@@ -332,7 +332,7 @@ fn factor(c: Option<char>) -> u64 {
 /// `parse_burst(.., 2)`: a number ≥ 1, optionally followed by `k`/`m`
 /// (anything else after the digits counts as ×1).
 fn parse_burst(s: &str) -> ExtResult<u64> {
-    let (v, rest) = strtoul_prefix(s)
+    let (v, rest) = strtoumax_prefix(s)
         .filter(|(v, _)| *v >= 1)
         .ok_or_else(burst_error)?;
     if rest.is_empty() && v > BURST_MAX {

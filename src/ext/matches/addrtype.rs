@@ -7,6 +7,7 @@
 //! `--limit-iface-in` from OUTPUT/POSTROUTING (`addrtype_mt_checkentry_v1`).
 
 use super::tcp::{bang, unreachable_option};
+use crate::ext::facts::{Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
 use crate::ir::hook::{Hook, HookMask};
@@ -96,6 +97,25 @@ impl MatchDef for Addrtype {
             ));
         }
         Ok(())
+    }
+
+    /// `addrtype_mt_v1`: the route type of each address, looked up on the
+    /// input or output interface with `--limit-iface-in/out`.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        let dev = if self.limit_iface_in {
+            Some(f.in_iface)
+        } else if self.limit_iface_out {
+            Some(f.out_iface)
+        } else {
+            None
+        };
+        let test = |mask: u16, inv: bool, addr: u32| {
+            mask == 0 || ((f.host.addr_type(addr, dev) & mask != 0) != inv)
+        };
+        MatchResult::from_bool(
+            test(self.source, self.invert_source, f.src)
+                && test(self.dest, self.invert_dest, f.dst),
+        )
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

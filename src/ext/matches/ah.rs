@@ -4,6 +4,7 @@
 
 use super::esp::SpiRange;
 use super::tcp::{require_proto, unreachable_option};
+use crate::ext::facts::{Facts, MatchResult};
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
 
@@ -23,6 +24,12 @@ impl MatchDef for Ah {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         require_proto(ctx, 51, "ah")
+    }
+
+    /// `ah_mt`: later fragments never match, a missing header drops the
+    /// packet; the SPI must be in range XOR `!`.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        self.0.eval_spi(f)
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -4,6 +4,8 @@
 //! save form as `-m mark`.
 
 use super::mark::Mark;
+use super::state;
+use crate::ext::facts::{Facts, MatchResult};
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
 use crate::ext::{MatchDef, RuleCtx};
 
@@ -20,6 +22,15 @@ impl MatchDef for Connmark {
 
     fn finalize(&mut self, _ctx: &RuleCtx) -> ExtResult {
         self.0.require("connmark")
+    }
+
+    /// `connmark_mt`: no conntrack entry (INVALID, UNTRACKED) never matches,
+    /// whatever the `!`.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        if f.ct.state & (state::INVALID | state::UNTRACKED) != 0 || f.ct.state == 0 {
+            return MatchResult::No;
+        }
+        MatchResult::from_bool(((f.ct.mark & self.0.mask) == self.0.mark) != self.0.invert)
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

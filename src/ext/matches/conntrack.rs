@@ -8,6 +8,7 @@
 //! rev 3 does not check `low <= high`, nor does the kernel.
 
 use super::tcp::unreachable_option;
+use crate::ext::facts::{CtFacts, Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::{fmt_addr_mask, inet_aton, mint, mport, uint};
 use crate::ext::{MatchDef, RuleCtx};
@@ -22,6 +23,56 @@ pub const ST_NEW: u16 = 1 << 3;
 pub const ST_SNAT: u16 = 1 << 6;
 pub const ST_DNAT: u16 = 1 << 7;
 pub const ST_UNTRACKED: u16 = 1 << 8;
+
+impl Conntrack {
+    fn matches_ct(&self, ct: &CtFacts) -> bool {
+        let no_entry =
+            ct.state == 0 || ct.state & (super::state::INVALID | super::state::UNTRACKED) != 0;
+        if let Some(st) = self.state {
+            let mut bits = from_state_bits(ct.state);
+            if !no_entry && ct.snat {
+                bits |= ST_SNAT;
+            }
+            if !no_entry && ct.dnat {
+                bits |= ST_DNAT;
+            }
+            if (st.value & bits != 0) == st.invert {
+                return false;
+            }
+        }
+        if no_entry {
+            return self.state.is_some();
+        }
+        if let Some(dir) = self.dir {
+            if (dir == Dir::Reply) != ct.reply {
+                return false;
+            }
+        }
+        let holds = |opt: Option<Inv<AddrMask>>, ip: u32| {
+            opt.is_none_or(|a| a.value.contains(ip) != a.invert)
+        };
+        let in_range = |opt: Option<Inv<(u16, u16)>>, port: u16| {
+            opt.is_none_or(|p| (p.value.0 <= port && port <= p.value.1) != p.invert)
+        };
+        let (osrc, odst, osp, odp) = ct.orig;
+        let (rsrc, rdst, rsp, rdp) = ct.repl;
+        holds(self.origsrc, osrc)
+            && holds(self.origdst, odst)
+            && holds(self.replsrc, rsrc)
+            && holds(self.repldst, rdst)
+            && self.proto.is_none_or(|p| (ct.proto == p.value) != p.invert)
+            && in_range(self.origsrc_port, osp)
+            && in_range(self.origdst_port, odp)
+            && in_range(self.replsrc_port, rsp)
+            && in_range(self.repldst_port, rdp)
+            && self
+                .status
+                .is_none_or(|s| ((u32::from(s.value) & ct.status) != 0) != s.invert)
+            && self
+                .expires
+                .is_none_or(|e| (e.value.0 <= ct.expires && ct.expires <= e.value.1) != e.invert)
+    }
+}
 
 /// Converts `-m state` bits (xt_state.h) to conntrack's: the four ctinfo
 /// states share their bits, UNTRACKED moves from bit 6 to bit 8.
@@ -197,6 +248,14 @@ impl MatchDef for Conntrack {
             return Err(ExtError::new("conntrack: At least one option is required"));
         }
         Ok(())
+    }
+
+    /// `conntrack_mt` (xt_conntrack.c, rev 3): each given option must hold
+    /// XOR its `!`. Without a conntrack entry (INVALID, UNTRACKED) only
+    /// `--ctstate` can match. `--ctstatus NONE` tests an empty mask and so
+    /// never matches unless negated, as in the kernel.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        MatchResult::from_bool(self.matches_ct(&f.ct))
     }
 
     /// `conntrack_dump(.., "--", NFPROTO_IPV4, numeric, v3)`.
@@ -392,6 +451,50 @@ mod tests {
         assert_eq!(host_mask("1.1.1.1/0x10", "x").unwrap().mask, 0xffff_0000);
         assert_eq!(host_mask("1.1.1.1/0", "x").unwrap().mask, 0);
         assert!(host_mask("1.1.1.1/foo", "x").is_err());
+    }
+
+    #[test]
+    fn eval_like_conntrack_mt() {
+        let ct = CtFacts {
+            state: crate::ext::matches::state::ESTABLISHED,
+            reply: true,
+            status: u32::from(IPS_ASSURED),
+            orig: (0x0a00_0001, 0x0a00_0002, 40000, 22),
+            repl: (0x0a00_0002, 0x0a00_0001, 22, 40000),
+            proto: 6,
+            expires: 100,
+            ..Default::default()
+        };
+        let mut m = Conntrack {
+            state: inv(ST_ESTABLISHED | ST_RELATED, false),
+            dir: Some(Dir::Reply),
+            origdst_port: inv((22, 22), false),
+            status: inv(IPS_ASSURED, false),
+            expires: inv((50, 200), false),
+            ..Default::default()
+        };
+        assert!(m.matches_ct(&ct));
+        m.dir = Some(Dir::Original);
+        assert!(!m.matches_ct(&ct));
+        let none = Conntrack {
+            status: inv(0, false),
+            ..Default::default()
+        };
+        assert!(!none.matches_ct(&ct));
+        let invalid = CtFacts {
+            state: crate::ext::matches::state::INVALID,
+            ..ct
+        };
+        let only_status = Conntrack {
+            status: inv(IPS_ASSURED, true),
+            ..Default::default()
+        };
+        assert!(!only_status.matches_ct(&invalid));
+        let not_new = Conntrack {
+            state: inv(ST_NEW, true),
+            ..Default::default()
+        };
+        assert!(not_new.matches_ct(&invalid));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! (`INVALID_OTHER_TYPE_MASK`), which are never printed.
 
 use super::tcp::{bang, require_proto, unreachable_option};
+use crate::ext::facts::{Facts, L4Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::{mport, uint};
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
@@ -63,6 +64,36 @@ impl MatchDef for Dccp {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         require_proto(ctx, 33, "dccp")
+    }
+
+    /// `dccp_mt`: later fragments never match, a missing header drops the
+    /// packet. `--dccp-option` needs the option walk of `dccp_find_option`,
+    /// which iptwalk does not do: such rules are reported as unknown.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        if f.frag_off != 0 {
+            return MatchResult::No;
+        }
+        let ihl = usize::from(f.ihl);
+        let (sport, dport, kind) = match (f.l4, f.bytes.get(ihl + 8)) {
+            (L4Facts::Ports { sport, dport }, Some(b)) if f.proto == 33 => {
+                (sport, dport, (b >> 1) & 0x0f)
+            }
+            _ if f.l4_truncated || f.proto == 33 => return MatchResult::Hotdrop,
+            _ => return MatchResult::No,
+        };
+        let port_ok = |p: Option<((u16, u16), bool)>, v: u16| {
+            p.is_none_or(|((lo, hi), inv)| (lo <= v && v <= hi) != inv)
+        };
+        let type_ok = self
+            .types
+            .is_none_or(|(mask, inv)| (mask & (1 << kind) != 0) != inv);
+        if !(port_ok(self.sport, sport) && port_ok(self.dport, dport) && type_ok) {
+            return MatchResult::No;
+        }
+        if self.option.is_some() {
+            return MatchResult::Unknown(Self::NAME);
+        }
+        MatchResult::Yes
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -4,6 +4,7 @@
 //! `-m ah`, whose grammar and save form are the same.
 
 use super::tcp::{bang, require_proto, unreachable_option};
+use crate::ext::facts::{Facts, L4Facts, MatchResult};
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
 use crate::ext::value::mint;
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
@@ -67,8 +68,30 @@ impl MatchDef for Esp {
         require_proto(ctx, 50, "esp")
     }
 
+    /// `esp_mt`: later fragments never match, a missing header drops the
+    /// packet; the SPI must be in range XOR `!`.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        self.0.eval_spi(f)
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         self.0.save_spi(out, "espspi");
+    }
+}
+
+impl SpiRange {
+    /// `spi_match` after the fragment and header checks of esp_mt/ah_mt.
+    pub(crate) fn eval_spi(&self, f: &Facts) -> MatchResult {
+        if f.frag_off != 0 {
+            return MatchResult::No;
+        }
+        match f.l4 {
+            L4Facts::Spi(spi) => {
+                MatchResult::from_bool((self.min <= spi && spi <= self.max) != self.invert)
+            }
+            _ if f.l4_truncated => MatchResult::Hotdrop,
+            _ => MatchResult::No,
+        }
     }
 }
 

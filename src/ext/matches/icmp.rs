@@ -6,6 +6,7 @@
 //! refuses the match unless the rule says `-p icmp` without `!`.
 
 use super::tcp::{bang, require_proto, unreachable_option};
+use crate::ext::facts::{Facts, L4Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::uint_prefix;
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
@@ -106,6 +107,24 @@ impl MatchDef for Icmp {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         require_proto(ctx, 1, "icmp")
+    }
+
+    /// `icmp_match` (ip_tables.c): later fragments never match, a missing
+    /// header drops the packet; type 0xFF matches every type.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        if f.frag_off != 0 {
+            return MatchResult::No;
+        }
+        let L4Facts::Icmp { kind, code } = f.l4 else {
+            return if f.l4_truncated {
+                MatchResult::Hotdrop
+            } else {
+                MatchResult::No
+            };
+        };
+        let hit = self.kind == 0xFF
+            || (self.kind == kind && self.codes.0 <= code && code <= self.codes.1);
+        MatchResult::from_bool(hit != self.invert)
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -4,6 +4,7 @@
 //! 10.0.0.0); a reversed range loads (iptables only warns) and never matches.
 
 use super::tcp::{bang, unreachable_option};
+use crate::ext::facts::{Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::{MatchDef, RuleCtx};
 use crate::ir::addr::numeric;
@@ -48,6 +49,13 @@ impl MatchDef for Iprange {
             ));
         }
         Ok(())
+    }
+
+    /// `iprange_mt4`: each given range must hold XOR its `!`.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        let ok =
+            |r: Option<Range>, ip: u32| r.is_none_or(|r| (r.min <= ip && ip <= r.max) != r.invert);
+        MatchResult::from_bool(ok(self.src, f.src) && ok(self.dst, f.dst))
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

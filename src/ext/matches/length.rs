@@ -4,6 +4,7 @@
 //! refused (it then never matches).
 
 use super::tcp::{bang, unreachable_option};
+use crate::ext::facts::{Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::mint;
 use crate::ext::{MatchDef, RuleCtx};
@@ -44,6 +45,13 @@ impl MatchDef for Length {
                 "length: option \"--length\" must be specified",
             ))
         }
+    }
+
+    /// `length_mt`: the IPv4 total length.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        let len = f.len;
+        let hit = u32::from(self.min) <= len && len <= u32::from(self.max);
+        MatchResult::from_bool(hit != self.invert)
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -3,6 +3,7 @@
 //! INPUT and FORWARD (`.hooks` in xt_mac.c), where a received frame exists.
 
 use super::tcp::{bang, unreachable_option};
+use crate::ext::facts::{Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
 use crate::ir::hook::{Hook, HookMask};
@@ -45,6 +46,15 @@ impl MatchDef for Mac {
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         let allowed = HookMask::of(&[Hook::Prerouting, Hook::Input, Hook::Forward]);
         check_hooks(ctx, allowed, "mac")
+    }
+
+    /// `mac_mt`: without an Ethernet source (locally generated, other link
+    /// types) the match fails before `!` is applied.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        match f.src_mac {
+            Some(mac) => MatchResult::from_bool((mac == self.addr) != self.invert),
+            None => MatchResult::No,
+        }
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -2,6 +2,7 @@
 //! `mark_mt`: `(skb->mark & mask) == mark` XOR invert).
 
 use super::tcp::{bang, unreachable_option};
+use crate::ext::facts::{Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::{fmt_val_mask, val_mask};
 use crate::ext::{MatchDef, RuleCtx};
@@ -56,6 +57,11 @@ impl MatchDef for Mark {
 
     fn finalize(&mut self, _ctx: &RuleCtx) -> ExtResult {
         self.require("mark")
+    }
+
+    /// `mark_mt`: `(skb->mark & mask) == mark`, XOR `!`.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        MatchResult::from_bool(((f.mark & self.mask) == self.mark) != self.invert)
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -7,6 +7,7 @@
 //! without `!`. Ranges must be strictly increasing (`a:b` with a < b).
 
 use super::tcp::{bang, unreachable_option};
+use crate::ext::facts::{Facts, L4Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::port;
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
@@ -83,6 +84,28 @@ impl MatchDef for Multiport {
         proto_name(&ctx.rule)
             .map(|_| ())
             .map_err(|e| e.help("add `-p tcp` (or udp, udplite, sctp, dccp) before `-m multiport`"))
+    }
+
+    /// `multiport_mt` / `ports_match_v1`: later fragments never match, a
+    /// missing header drops the packet.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        if f.frag_off != 0 {
+            return MatchResult::No;
+        }
+        let (sport, dport) = match f.l4 {
+            L4Facts::Tcp { sport, dport, .. }
+            | L4Facts::Udp { sport, dport }
+            | L4Facts::Ports { sport, dport } => (sport, dport),
+            _ if f.l4_truncated => return MatchResult::Hotdrop,
+            _ => return MatchResult::No,
+        };
+        let inside = |p: u16| self.ports.iter().any(|(lo, hi)| *lo <= p && p <= *hi);
+        let hit = match self.which {
+            Which::Source => inside(sport),
+            Which::Destination => inside(dport),
+            Which::Either => inside(sport) || inside(dport),
+        };
+        MatchResult::from_bool(hit != self.invert)
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

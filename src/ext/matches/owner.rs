@@ -8,6 +8,7 @@
 //! refuses unknown ones.
 
 use super::tcp::unreachable_option;
+use crate::ext::facts::{Facts, MatchResult};
 use crate::ext::matches::mac::check_hooks;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::uint_prefix;
@@ -134,6 +135,20 @@ impl MatchDef for Owner {
             HookMask::of(&[Hook::Output, Hook::Postrouting]),
             "owner",
         )
+    }
+
+    /// `owner_mt`: a forwarded packet (it has an input interface) has no
+    /// socket, and then matches only if every given option is negated. The
+    /// sockets of locally generated packets are not modelled: unknown.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        if f.in_iface.is_empty() {
+            return MatchResult::Unknown(Self::NAME);
+        }
+        let all_negated = self.uid.is_none_or(|r| r.invert)
+            && self.gid.is_none_or(|r| r.invert)
+            && self.socket_exists.is_none_or(|inv| inv)
+            && !self.suppl_groups;
+        MatchResult::from_bool(all_negated)
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -7,6 +7,7 @@
 //! (`physdev_mt_check`): the output bridge port is not known there.
 
 use super::tcp::{bang, unreachable_option};
+use crate::ext::facts::{Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
 use crate::ir::hook::Hook;
@@ -62,6 +63,17 @@ impl MatchDef for Physdev {
             .help("the kernel refuses this in rules reachable from OUTPUT unless the rule also says --physdev-is-bridged"));
         }
         Ok(())
+    }
+
+    /// `physdev_mt` for a packet that did not cross a bridge (iptwalk's host
+    /// has none): any un-negated option fails, negated ones pass.
+    fn eval(&self, _f: &Facts) -> MatchResult {
+        let plain = self.is_bridged == Some(false)
+            || self.is_in == Some(false)
+            || self.is_out == Some(false)
+            || matches!(self.physdev_in, Some((_, false)))
+            || matches!(self.physdev_out, Some((_, false)));
+        MatchResult::from_bool(!plain)
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

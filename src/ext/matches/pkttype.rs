@@ -3,6 +3,7 @@
 //! classifies loopback-device packets by the destination address instead).
 
 use super::tcp::{bang, unreachable_option};
+use crate::ext::facts::{Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::{MatchDef, RuleCtx};
 
@@ -59,6 +60,19 @@ impl MatchDef for Pkttype {
                 "pkttype: option \"--pkt-type\" must be specified",
             ))
         }
+    }
+
+    /// `pkttype_mt`: loopback packets (PACKET_LOOPBACK, 5) count as
+    /// multicast when sent to a multicast address, else as broadcast.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        let kind = if f.pkttype != 5 {
+            f.pkttype
+        } else if f.dst >> 28 == 0xE {
+            PACKET_MULTICAST
+        } else {
+            PACKET_BROADCAST
+        };
+        MatchResult::from_bool((kind == self.pkttype) != self.invert)
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

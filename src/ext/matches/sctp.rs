@@ -8,6 +8,7 @@
 //! saved text stay those of 1.8.9).
 
 use super::tcp::{bang, require_proto, unreachable_option};
+use crate::ext::facts::{Facts, L4Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::port_range;
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
@@ -109,6 +110,32 @@ impl MatchDef for Sctp {
         require_proto(ctx, 132, "sctp")
     }
 
+    /// `sctp_mt`: later fragments never match; a missing header or a
+    /// zero-length chunk drops the packet (`hotdrop`).
+    fn eval(&self, f: &Facts) -> MatchResult {
+        if f.frag_off != 0 {
+            return MatchResult::No;
+        }
+        let (sport, dport) = match f.l4 {
+            L4Facts::Ports { sport, dport } if f.proto == 132 => (sport, dport),
+            _ if f.l4_truncated => return MatchResult::Hotdrop,
+            _ => return MatchResult::No,
+        };
+        let port_ok = |p: Option<((u16, u16), bool)>, v: u16| {
+            p.is_none_or(|((lo, hi), inv)| (lo <= v && v <= hi) != inv)
+        };
+        if !port_ok(self.sport, sport) || !port_ok(self.dport, dport) {
+            return MatchResult::No;
+        }
+        let Some(c) = &self.chunks else {
+            return MatchResult::Yes;
+        };
+        match chunks_match(c, f.bytes, usize::from(f.ihl)) {
+            Some(hit) => MatchResult::from_bool(hit != c.invert),
+            None => MatchResult::Hotdrop,
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         for (name, p) in [("sport", self.sport), ("dport", self.dport)] {
             if let Some(((lo, hi), inv)) = p {
@@ -122,6 +149,50 @@ impl MatchDef for Sctp {
             save_chunks(out, c);
         }
     }
+}
+
+/// `match_packet` (xt_sctp.c): walks the chunks after the 12-byte common
+/// header; `None` is the kernel's hotdrop (a chunk header cut short or a
+/// zero chunk length).
+fn chunks_match(c: &Chunks, bytes: &[u8], ihl: usize) -> Option<bool> {
+    let mut copy = c.map;
+    let mut offset = ihl + 12;
+    loop {
+        let head = bytes.get(offset..offset + 4)?;
+        let (ty, flags) = (head[0], head[1]);
+        let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
+        if len == 0 {
+            return None;
+        }
+        if is_set(&c.map, ty) {
+            let flags_ok = c
+                .flags
+                .iter()
+                .find(|fl| fl.chunktype == ty)
+                .is_none_or(|fl| flags & fl.mask == fl.flag);
+            match c.kind {
+                ChunkMatch::Any if flags_ok => return Some(true),
+                ChunkMatch::All if flags_ok => {
+                    if let Some(w) = copy.get_mut(usize::from(ty / 32)) {
+                        *w &= !(1 << (ty % 32));
+                    }
+                }
+                ChunkMatch::Only if !flags_ok => return Some(false),
+                _ => {}
+            }
+        } else if c.kind == ChunkMatch::Only {
+            return Some(false);
+        }
+        offset += (len + 3) & !3;
+        if offset >= bytes.len() {
+            break;
+        }
+    }
+    Some(match c.kind {
+        ChunkMatch::All => copy == [0; 8],
+        ChunkMatch::Any => false,
+        ChunkMatch::Only => true,
+    })
 }
 
 /// `parse_sctp_chunks`: the match kind, then `ALL`, `NONE` or a comma list of
@@ -263,6 +334,27 @@ mod tests {
         let mut s = String::new();
         save_chunks(&mut s, &parse_chunks(kind, list).unwrap());
         s
+    }
+
+    #[test]
+    fn chunk_walk() {
+        // IP header (20 bytes), SCTP common header (12), INIT chunk (20),
+        // DATA chunk with flags 0x03 (16).
+        let mut pkt = vec![0u8; 32];
+        pkt.extend_from_slice(&[1, 0, 0, 20]);
+        pkt.extend_from_slice(&[0; 16]);
+        pkt.extend_from_slice(&[0, 3, 0, 16]);
+        pkt.extend_from_slice(&[0; 12]);
+        let c = |k, l| parse_chunks(k, l).unwrap();
+        assert_eq!(chunks_match(&c("any", "DATA"), &pkt, 20), Some(true));
+        assert_eq!(chunks_match(&c("all", "DATA,INIT"), &pkt, 20), Some(true));
+        assert_eq!(chunks_match(&c("all", "DATA,SACK"), &pkt, 20), Some(false));
+        assert_eq!(chunks_match(&c("only", "DATA"), &pkt, 20), Some(false));
+        assert_eq!(chunks_match(&c("any", "DATA:BE"), &pkt, 20), Some(true));
+        assert_eq!(chunks_match(&c("any", "DATA:b"), &pkt, 20), Some(false));
+        let mut bad = pkt.clone();
+        bad[35] = 0;
+        assert_eq!(chunks_match(&c("any", "SACK"), &bad, 20), None);
     }
 
     #[test]

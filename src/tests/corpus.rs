@@ -1,0 +1,246 @@
+//! Whole rule files against the real iptables-legacy 1.8.9.
+//!
+//! Every `.v4` file of `../shared/corpus/rulesets` and
+//! `../shared/corpus/iptables-tests/shell-dumps` is loaded into a fresh network
+//! namespace with `iptables-legacy-restore`, saved with
+//! `iptables-legacy-save`, and compared table by table with what `ir::load` +
+//! `ir::save` print (`#` lines stripped). When the real tool refuses a file we
+//! must refuse it too, naming the same line: legacy's "Error occurred at line:
+//! N", or, where legacy can only name the COMMIT (the kernel refused the
+//! table), the offending rule's line as `iptables-nft-restore` names it.
+//!
+//! Shell scripts (`.sh`) and `iptables -S` dumps (`.S`) are replayed command by
+//! command with `iptables-legacy`: the commands are the ones *our* parser
+//! found, with the variables it expanded, passed as argv (no shell), in a
+//! throw-away namespace; then the resulting tables are compared the same way,
+//! and the commands the real tool refused must be the ones we refused.
+//!
+//! `.v6` files must be refused with a message naming IPv6.
+//!
+//! Needs root, `ip` and the iptables-legacy tools; otherwise it prints a note
+//! and passes.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use common::netns::{self, Netns};
+use iptwalk::ir::{self, TableKind};
+use iptwalk::source::SourceFile;
+use iptwalk::syntax::ast::Item;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Files the kernel refuses only because a runtime object is missing from
+/// the test namespace: we accept them, as a host with the object would.
+const RUNTIME_OBJECT_FILES: &[(&str, &str)] = &[
+    (
+        "k8s-kubeadm-1.11-weave-docker-node.v4",
+        "-m set --match-set weave-... needs the ipsets Weave creates",
+    ),
+    (
+        "kube-proxy-iptables-overall.v4",
+        "-m nfacct --nfacct-name ... needs the nfacct objects kube-proxy creates",
+    ),
+];
+
+fn corpus_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for sub in ["rulesets", "iptables-tests/shell-dumps"] {
+        let Some(dir) = common::corpus_dir(sub) else {
+            continue;
+        };
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        files.extend(rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("v4" | "v6" | "sh" | "S")
+            )
+        }));
+    }
+    files.sort();
+    files
+}
+
+fn table_kinds() -> [TableKind; 5] {
+    ["filter", "nat", "mangle", "raw", "security"].map(|n| TableKind::from_name(n).expect("table"))
+}
+
+/// Our save text of one table; a table the file never touched prints as the
+/// kernel registers it.
+fn our_table(rs: &ir::Ruleset, kind: TableKind) -> String {
+    let mut out = String::new();
+    match rs.table(kind) {
+        Some(t) => ir::save::save_table(&mut out, t, Default::default()),
+        None => ir::save::save_table(&mut out, &ir::Table::new(kind), Default::default()),
+    }
+    out
+}
+
+/// Compares every table either side has; `Err` carries a short diff.
+fn compare_tables(ns: &Netns, rs: &ir::Ruleset) -> Result<(), String> {
+    let all = netns::strip_comments(&String::from_utf8_lossy(
+        &ns.run("iptables-legacy-save", &[], None).stdout,
+    ));
+    let theirs: BTreeSet<&str> = all.lines().filter_map(|l| l.strip_prefix('*')).collect();
+    for kind in table_kinds() {
+        if rs.table(kind).is_none() && !theirs.contains(kind.name()) {
+            continue;
+        }
+        let real = ns.save_table(kind.name());
+        let ours = our_table(rs, kind);
+        if real != ours {
+            let diff = similar::TextDiff::from_lines(&real, &ours);
+            let text: String = diff
+                .unified_diff()
+                .header("iptables-legacy-save", "iptwalk")
+                .to_string()
+                .lines()
+                .take(24)
+                .map(|l| format!("    {l}\n"))
+                .collect();
+            return Err(format!("table {} differs:\n{text}", kind.name()));
+        }
+    }
+    Ok(())
+}
+
+fn first_error_line(file: &Arc<SourceFile>, loaded: &ir::Loaded) -> Option<usize> {
+    loaded
+        .diagnostics
+        .iter()
+        .find(|d| d.is_error())
+        .map(|d| file.line_col(d.span.start as usize).line)
+}
+
+/// The line the real tools blame for a refused restore file.
+fn real_error_line(ns: &Netns, text: &str, stderr: &str) -> Option<usize> {
+    let n = netns::error_line(stderr)?;
+    let named = text.lines().nth(n.checked_sub(1)?).unwrap_or("");
+    if named.trim() != "COMMIT" {
+        return Some(n);
+    }
+    // Legacy commits a whole table at once and cannot say which rule the
+    // kernel refused; the nft backend checks rule by rule and names it.
+    let nft = ns.run("iptables-nft-restore", &[], Some(text));
+    netns::error_line(&String::from_utf8_lossy(&nft.stderr)).or(Some(n))
+}
+
+fn check_restore(path: &Path, file: &Arc<SourceFile>) -> Result<String, String> {
+    let loaded = ir::load(file);
+    let ns = Netns::new("corpus").ok_or("cannot create a network namespace")?;
+    let real = ns.run("iptables-legacy-restore", &[], Some(&file.text));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if !real.status.success() {
+        let stderr = String::from_utf8_lossy(&real.stderr);
+        if let Some((_, why)) = RUNTIME_OBJECT_FILES.iter().find(|(f, _)| *f == name) {
+            return match first_error_line(file, &loaded) {
+                None => Ok(format!("accepted; the kernel needs a runtime object ({why})")),
+                Some(l) => Err(format!("refused at line {l}; the kernel only lacks a runtime object ({why})")),
+            };
+        }
+        let want = real_error_line(&ns, &file.text, &stderr);
+        let got = first_error_line(file, &loaded);
+        return match (want, got) {
+            (Some(w), Some(g)) if w == g => Ok(format!("refused at line {w}, as iptables-restore")),
+            (w, g) => Err(format!(
+                "iptables-restore refuses it at line {w:?} ({}), we {}",
+                stderr.lines().next().unwrap_or("").trim(),
+                g.map_or("accept it".to_string(), |g| format!("refuse line {g}"))
+            )),
+        };
+    }
+    if loaded.has_errors() {
+        let d = loaded.diagnostics.iter().find(|d| d.is_error()).expect("error");
+        return Err(format!(
+            "iptables-restore accepts it, we refuse line {}: {}",
+            file.line_col(d.span.start as usize).line,
+            d.message
+        ));
+    }
+    compare_tables(&ns, &loaded.ruleset).map(|()| "identical".into())
+}
+
+/// Replays the commands we parsed with the real `iptables-legacy`.
+fn check_script(file: &Arc<SourceFile>) -> Result<String, String> {
+    let mut diags = Vec::new();
+    let rf = iptwalk::syntax::parse(file, &mut diags);
+    let loaded = ir::load(file);
+    let ns = Netns::new("script").ok_or("cannot create a network namespace")?;
+    let mut real_fail = BTreeSet::new();
+    let mut count = 0;
+    for item in &rf.items {
+        let Item::Command(cmd) = item else { continue };
+        let mut args: Vec<&str> = cmd.args.iter().map(|t| t.text.as_str()).collect();
+        let has_t = args.iter().any(|a| *a == "-t" || a.starts_with("--table"));
+        if let (Some(t), false) = (&cmd.table, has_t) {
+            args.splice(0..0, ["-t", t.text.as_str()]);
+        }
+        count += 1;
+        if !ns.run("iptables-legacy", &args, None).status.success() {
+            real_fail.insert(file.line_col(cmd.line.start as usize).line);
+        }
+    }
+    let ours_fail: BTreeSet<usize> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| file.line_col(d.span.start as usize).line)
+        .collect();
+    if real_fail != ours_fail {
+        return Err(format!(
+            "iptables refuses the commands at lines {real_fail:?}, we refuse {ours_fail:?}"
+        ));
+    }
+    compare_tables(&ns, &loaded.ruleset).map(|()| format!("identical ({count} commands replayed)"))
+}
+
+fn check_v6(file: &Arc<SourceFile>) -> Result<String, String> {
+    let loaded = ir::load(file);
+    match loaded.diagnostics.iter().find(|d| d.is_error()) {
+        Some(d) if d.message.contains("IPv6") => Ok("refused as IPv6".into()),
+        Some(d) => Err(format!("refused, but not as IPv6: {}", d.message)),
+        None => Err("an ip6tables file was accepted".into()),
+    }
+}
+
+#[test]
+fn corpus_files_match_iptables_legacy() {
+    let files = corpus_files();
+    if files.is_empty() {
+        eprintln!("note: ../shared/corpus not found: corpus comparison skipped");
+        return;
+    }
+    let tools = netns::unavailable();
+    if let Some(why) = &tools {
+        eprintln!("note: {why}: only the .v6 refusals are checked");
+    }
+    let (mut identical, mut total, mut failures) = (0, 0, Vec::new());
+    for path in &files {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+        let text = std::fs::read_to_string(path).expect("read corpus file");
+        let file = SourceFile::new(name, text);
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        let result = match (ext, &tools) {
+            ("v6", _) => check_v6(&file),
+            (_, Some(_)) => continue,
+            ("v4", None) => check_restore(path, &file),
+            (_, None) => check_script(&file),
+        };
+        total += 1;
+        match result {
+            Ok(what) => {
+                identical += 1;
+                println!("ok       {name}: {what}");
+            }
+            Err(why) => {
+                println!("MISMATCH {name}: {why}");
+                failures.push(name.to_string());
+            }
+        }
+    }
+    println!("identical {identical} / total {total}");
+    assert!(failures.is_empty(), "files that differ from iptables-legacy: {failures:?}");
+}

@@ -277,6 +277,12 @@ impl<'a> Parser<'a> {
                     _ => None,
                 };
                 match inline_tok {
+                    // iptables 1.8.9's do_parse reads the argument of these
+                    // options as argv[optind - 1], which for `--source=X` is
+                    // the whole word: `--source=1.2.3.4` is "host/network
+                    // `--source=1.2.3.4' not found" (checked against
+                    // iptables-legacy 1.8.9; -m/-A/-I/-g/-c use optarg).
+                    Some(_) if "sdpioj".contains(c) => self.generic(c, tok, Some(tok)),
                     Some(t) => self.generic(c, tok, Some(&t)),
                     None => self.generic(c, tok, value),
                 }

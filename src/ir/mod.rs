@@ -15,6 +15,9 @@ pub mod rule;
 pub mod ruleset;
 pub mod save;
 
+#[cfg(test)]
+mod load_tests;
+
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
 use std::sync::Arc;

@@ -66,9 +66,29 @@ fn judge(case: &TCase, expect: &Expect) -> Result<(), String> {
     }
 }
 
+/// The extension a case needs that the registry lacks (`-m NAME`, `-j NAME`
+/// with NAME not a standard verdict), so failures can be grouped by cause.
+fn missing_extension(rule: &str) -> Option<String> {
+    let words: Vec<&str> = rule.split_whitespace().collect();
+    let verdicts = ["ACCEPT", "DROP", "RETURN", "QUEUE"];
+    words.windows(2).find_map(|w| match w {
+        ["-m" | "--match", name] if !iptwalk::ext::MATCH_NAMES.contains(name) => {
+            Some(format!("match {name}"))
+        }
+        ["-j" | "--jump", name]
+            if !iptwalk::ext::TARGET_NAMES.contains(name) && !verdicts.contains(name) =>
+        {
+            Some(format!("target {name}"))
+        }
+        _ => None,
+    })
+}
+
 struct Tally {
     per_file: BTreeMap<String, (usize, usize)>,
     failures: Vec<String>,
+    /// Failures per cause: a missing extension, or "core".
+    causes: BTreeMap<String, usize>,
 }
 
 fn run_all() -> Option<Tally> {
@@ -81,6 +101,7 @@ fn run_all() -> Option<Tally> {
     let mut tally = Tally {
         per_file: BTreeMap::new(),
         failures: Vec::new(),
+        causes: BTreeMap::new(),
     };
     for case in &cases {
         let expect = lists.expectation(case);
@@ -88,10 +109,15 @@ fn run_all() -> Option<Tally> {
         entry.1 += 1;
         match judge(case, &expect) {
             Ok(()) => entry.0 += 1,
-            Err(why) => tally.failures.push(format!(
-                "{}:{} [{} {}] {}: {}",
-                case.file, case.line, case.table, case.chain, case.rule, why
-            )),
+            Err(why) => {
+                let cause = missing_extension(&case.rule)
+                    .map_or("core or present extension".to_string(), |e| format!("missing {e}"));
+                *tally.causes.entry(cause.clone()).or_default() += 1;
+                tally.failures.push(format!(
+                    "{}:{} [{} {}] {}: {} ({cause})",
+                    case.file, case.line, case.table, case.chain, case.rule, why
+                ));
+            }
         }
     }
     Some(tally)
@@ -106,6 +132,9 @@ fn t_files_agree_with_legacy_1_8_9() {
         .fold((0, 0), |(a, t), (x, y)| (a + x, t + y));
     for f in &tally.failures {
         println!("DISAGREE {f}");
+    }
+    for (cause, n) in &tally.causes {
+        println!("cause: {n:5} {cause}");
     }
     println!("{agree} agree / {total} total");
     assert!(

@@ -143,12 +143,14 @@ fn check_restore(path: &Path, file: &Arc<SourceFile>) -> Result<String, String> 
         }
         let want = real_error_line(&ns, &file.text, &stderr);
         let got = first_error_line(file, &loaded);
+        let ours = loaded.diagnostics.iter().find(|d| d.is_error());
+        let ours = ours.map_or(String::new(), |d| format!(": {}", d.message));
         return match (want, got) {
             (Some(w), Some(g)) if w == g => Ok(format!("refused at line {w}, as iptables-restore")),
             (w, g) => Err(format!(
                 "iptables-restore refuses it at line {w:?} ({}), we {}",
                 stderr.lines().next().unwrap_or("").trim(),
-                g.map_or("accept it".to_string(), |g| format!("refuse line {g}"))
+                g.map_or("accept it".to_string(), |g| format!("refuse line {g}{ours}"))
             )),
         };
     }
@@ -190,8 +192,17 @@ fn check_script(file: &Arc<SourceFile>) -> Result<String, String> {
         .map(|d| file.line_col(d.span.start as usize).line)
         .collect();
     if real_fail != ours_fail {
+        let extra: Vec<String> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| (file.line_col(d.span.start as usize).line, &d.message))
+            .filter(|(l, _)| !real_fail.contains(l))
+            .map(|(l, m)| format!("\n    we refuse line {l}: {m}"))
+            .collect();
         return Err(format!(
-            "iptables refuses the commands at lines {real_fail:?}, we refuse {ours_fail:?}"
+            "iptables refuses the commands at lines {real_fail:?}, we refuse {ours_fail:?}{}",
+            extra.concat()
         ));
     }
     compare_tables(&ns, &loaded.ruleset).map(|()| format!("identical ({count} commands replayed)"))

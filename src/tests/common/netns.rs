@@ -94,10 +94,15 @@ pub fn strip_comments(text: &str) -> String {
 }
 
 /// The line iptables-restore names in its error: "Error occurred at line: N"
-/// (parse errors) or "line N failed" (the kernel refused the COMMIT).
+/// (parse errors), "COMMIT expected at line N" (end of file inside a table)
+/// or "line N failed" (the kernel refused the COMMIT).
 pub fn error_line(stderr: &str) -> Option<usize> {
     for l in stderr.lines() {
         if let Some(rest) = l.split("Error occurred at line: ").nth(1) {
+            return rest.trim().parse().ok();
+        }
+        // "COMMIT expected at line N" (the line after the last one)
+        if let Some(rest) = l.split("COMMIT expected at line ").nth(1) {
             return rest.trim().parse().ok();
         }
         if let Some(rest) = l.split(": line ").nth(1) {

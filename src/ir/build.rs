@@ -113,11 +113,11 @@ impl Builder<'_> {
             return;
         }
         let Some(chain) = table.chain_mut(&name.text).filter(|c| c.is_builtin()) else {
-            // iptables-restore's message names the policy and chain the other way round.
+            // As iptables-restore 1.8.9 words it: "Can't set policy `ACCEPT' on `u' line 2".
             let msg = format!(
                 "Can't set policy `{}' on `{}' line {}: Bad built-in chain name",
-                name.text,
                 policy.text,
+                name.text,
                 self.file.line_col(line.start as usize).line
             );
             return self.error(
@@ -133,8 +133,8 @@ impl Builder<'_> {
             _ => {
                 let msg = format!(
                     "Can't set policy `{}' on `{}' line {}: Bad policy name",
-                    name.text,
                     policy.text,
+                    name.text,
                     self.file.line_col(line.start as usize).line
                 );
                 return self.error(

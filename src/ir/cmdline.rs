@@ -119,8 +119,11 @@ struct Parser<'a> {
     op: Option<(Op, Span)>,
     table: Option<Token>,
     invert: Option<Span>,
-    src: Option<(Vec<Ipv4Net>, bool)>,
-    dst: Option<(Vec<Ipv4Net>, bool)>,
+    /// `-s`/`-d` words: resolved only after the whole line is read, as
+    /// do_parse runs xtables_ipparse_multiple after its getopt loop (so
+    /// `-s ! 1.2.3.4` is "Bad argument `1.2.3.4'", not a bad address `!`).
+    src: Option<(Token, bool)>,
+    dst: Option<(Token, bool)>,
     in_iface: Option<(Iface, bool)>,
     out_iface: Option<(Iface, bool)>,
     proto: Option<(u8, bool, Token)>,
@@ -581,16 +584,14 @@ impl<'a> Parser<'a> {
                 self.set_op(Op::Rename(old, new), tok)
             }
             's' | 'd' => {
-                let v = self.need(value, tok, "")?;
+                let v = self.need(value, tok, "")?.clone();
                 let inv = self.take_invert();
-                let nets = addr::parse_list(&v.text)
-                    .map_err(|e| ExtError::new(e.to_string()).at(v.span))?;
                 if c == 's' {
                     Self::once(&self.src, c, tok)?;
-                    self.src = Some((nets, inv));
+                    self.src = Some((v, inv));
                 } else {
                     Self::once(&self.dst, c, tok)?;
-                    self.dst = Some((nets, inv));
+                    self.dst = Some((v, inv));
                 }
                 Ok(())
             }
@@ -761,8 +762,8 @@ impl<'a> Parser<'a> {
             }
             None => (RuleTarget::None, None),
         };
-        let (srcs, src_inv) = self.src.take().unwrap_or((vec![Ipv4Net::ANY], false));
-        let (dsts, dst_inv) = self.dst.take().unwrap_or((vec![Ipv4Net::ANY], false));
+        let (srcs, src_inv) = resolve_addrs(self.src.take())?;
+        let (dsts, dst_inv) = resolve_addrs(self.dst.take())?;
         let (in_iface, in_inv) = self.in_iface.take().unwrap_or_default();
         let (out_iface, out_inv) = self.out_iface.take().unwrap_or_default();
         let (proto, proto_inv) = (ctx.proto, ctx.proto_inv);
@@ -850,4 +851,14 @@ fn check_chain_name(t: &Token, creating: bool) -> PResult {
         }
     }
     Ok(())
+}
+
+/// The networks of a `-s`/`-d` word (0.0.0.0/0 when absent).
+fn resolve_addrs(word: Option<(Token, bool)>) -> PResult<(Vec<Ipv4Net>, bool)> {
+    match word {
+        None => Ok((vec![Ipv4Net::ANY], false)),
+        Some((t, inv)) => addr::parse_list(&t.text)
+            .map(|nets| (nets, inv))
+            .map_err(|e| ExtError::new(e.to_string()).at(t.span)),
+    }
 }

@@ -15,7 +15,8 @@
 //! throw-away namespace; then the resulting tables are compared the same way,
 //! and the commands the real tool refused must be the ones we refused.
 //!
-//! `.v6` files must be refused with a message naming IPv6.
+//! `.v6` files must be refused with a message naming IPv6. The files of
+//! `testdata/rules` (our own command-semantics cases) are compared the same way.
 //!
 //! Needs root, `ip` and the iptables-legacy tools; otherwise it prints a note
 //! and passes.
@@ -61,6 +62,15 @@ fn corpus_files() -> Vec<PathBuf> {
         }));
     }
     files.sort();
+    // Our own inputs (command semantics cases, examples) go through the same
+    // comparison.
+    if let Ok(rd) = std::fs::read_dir(common::testdata("rules")) {
+        let mut own: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        own.sort();
+        files.extend(own.into_iter().filter(|p| {
+            matches!(p.extension().and_then(|e| e.to_str()), Some("v4" | "sh"))
+        }));
+    }
     files
 }
 

@@ -105,6 +105,12 @@ pub fn error_line(stderr: &str) -> Option<usize> {
         if let Some(rest) = l.split("COMMIT expected at line ").nth(1) {
             return rest.trim().parse().ok();
         }
+        // iptables-nft-restore: "line N: RULE_APPEND failed (...)"
+        if let Some(rest) = l.strip_prefix("line ") {
+            if let Some(n) = rest.split(':').next().and_then(|n| n.parse().ok()) {
+                return Some(n);
+            }
+        }
         if let Some(rest) = l.split(": line ").nth(1) {
             return rest.split_whitespace().next()?.parse().ok();
         }

@@ -189,11 +189,13 @@ impl Builder<'_> {
     fn table_for(&self, cmd: &Command, parsed: &ParsedCommand) -> Result<TableKind, ExtError> {
         if !cmd.from_shell {
             if let Some(t) = &parsed.table {
-                let line = self.file.line_col(cmd.line.start as usize).line;
-                return Err(ExtError::new(format!(
-                    "The -t option (seen in line {line}) cannot be used in iptables-restore."
-                ))
-                .at(t.span));
+                // iptables-legacy-restore 1.8.9's wording; the table comes
+                // from the `*table` line.
+                return Err(
+                    ExtError::new("The -t option cannot be used in iptables-restore.")
+                        .at(t.span)
+                        .help("name the table with a `*table` line instead"),
+                );
             }
             return match self.current {
                 Some((k, _)) => Ok(k),

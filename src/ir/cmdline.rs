@@ -678,9 +678,8 @@ impl<'a> Parser<'a> {
                     }
                 };
                 let parse = |s: &str| {
-                    crate::ext::value::strtoul(s, 10, u64::MAX).ok_or_else(|| {
-                        ExtError::new(format!("-c packet counter not numeric")).at(v.span)
-                    })
+                    crate::ext::value::strtoul(s, 10, u64::MAX)
+                        .ok_or_else(|| ExtError::new("-c packet counter not numeric").at(v.span))
                 };
                 self.counters = Some(Counters {
                     packets: parse(&p)?,

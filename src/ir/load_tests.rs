@@ -33,7 +33,10 @@ fn generic_options_with_equals_take_the_whole_word() {
     assert!(rule("--in-interface=eth0").is_err());
     assert!(rule("--jump=ACCEPT").is_err());
     // -m, -g and the command options use getopt's optarg.
-    assert_eq!(rule("--match=comment --comment x").unwrap(), "-A FORWARD -m comment --comment x");
+    assert_eq!(
+        rule("--match=comment --comment x").unwrap(),
+        "-A FORWARD -m comment --comment x"
+    );
     let saved = run("*filter\n--append=FORWARD -j ACCEPT\nCOMMIT\n").unwrap();
     assert!(saved.contains("\n-A FORWARD -j ACCEPT\n"), "{saved}");
 }
@@ -49,9 +52,18 @@ fn addresses_are_resolved_after_the_other_options() {
 #[test]
 fn policy_messages_name_policy_then_chain() {
     let e = run("*filter\n:INPUT REJECT [0:0]\nCOMMIT\n").unwrap_err();
-    assert_eq!(e, (2, "Can't set policy `REJECT' on `INPUT' line 2: Bad policy name".into()));
+    assert_eq!(
+        e,
+        (
+            2,
+            "Can't set policy `REJECT' on `INPUT' line 2: Bad policy name".into()
+        )
+    );
     let e = run("*filter\n:u ACCEPT [0:0]\nCOMMIT\n").unwrap_err();
-    assert_eq!(e.1, "Can't set policy `ACCEPT' on `u' line 2: Bad built-in chain name");
+    assert_eq!(
+        e.1,
+        "Can't set policy `ACCEPT' on `u' line 2: Bad built-in chain name"
+    );
 }
 
 /// iptables-nft-restore names line 6 in both files: the jump with which a
@@ -80,6 +92,10 @@ fn comma_lists_expand_sources_outer_and_insert_reverses() {
     let rules: Vec<&str> = saved.lines().filter(|l| l.starts_with("-A")).collect();
     assert_eq!(
         rules,
-        ["-A INPUT -s 3.3.3.3/32", "-A INPUT -s 2.2.2.2/32", "-A INPUT -s 1.1.1.1/32"]
+        [
+            "-A INPUT -s 3.3.3.3/32",
+            "-A INPUT -s 2.2.2.2/32",
+            "-A INPUT -s 1.1.1.1/32"
+        ]
     );
 }

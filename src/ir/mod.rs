@@ -67,8 +67,12 @@ pub fn load(file: &Arc<SourceFile>) -> Loaded {
 /// iptables-restore would name.
 fn refuse_ipv6(file: &Arc<SourceFile>) -> Option<Diagnostic> {
     let refuse = |span| {
-        Diagnostic::error(file, span, "this is an ip6tables (IPv6) rule file; iptwalk reads IPv4 iptables rules only for now")
-            .with_help("pass the IPv4 file (iptables-save output), or wait for ip6tables support")
+        Diagnostic::error(
+            file,
+            span,
+            "this is an ip6tables (IPv6) rule file; iptwalk reads IPv4 iptables rules only for now",
+        )
+        .with_help("pass the IPv4 file (iptables-save output), or wait for ip6tables support")
     };
     if file.name.ends_with(".v6") {
         return Some(refuse(file.line_span(1)));

@@ -252,7 +252,9 @@ impl ScriptParser<'_> {
             match part {
                 Part::Lit(s) => {
                     any_quoted_or_lit = true;
-                    fields.last_mut().map(|f| f.push_str(s));
+                    if let Some(f) = fields.last_mut() {
+                        f.push_str(s);
+                    }
                 }
                 Part::Subst(cmd) => {
                     let words: Vec<&str> = cmd.split_whitespace().collect();
@@ -271,7 +273,9 @@ impl ScriptParser<'_> {
                             String::new()
                         }
                     };
-                    fields.last_mut().map(|f| f.push_str(&value));
+                    if let Some(f) = fields.last_mut() {
+                        f.push_str(&value);
+                    }
                 }
                 Part::Var { name, quoted } => {
                     let value = match self.vars.get(name) {
@@ -286,11 +290,15 @@ impl ScriptParser<'_> {
                     };
                     if *quoted || !split {
                         any_quoted_or_lit = true;
-                        fields.last_mut().map(|f| f.push_str(&value));
+                        if let Some(f) = fields.last_mut() {
+                            f.push_str(&value);
+                        }
                     } else {
                         let mut pieces = value.split([' ', '\t', '\n']).peekable();
                         if let Some(p) = pieces.next() {
-                            fields.last_mut().map(|f| f.push_str(p));
+                            if let Some(f) = fields.last_mut() {
+                                f.push_str(p);
+                            }
                         }
                         for p in pieces {
                             fields.push(p.to_string());

@@ -237,7 +237,13 @@ mod tests {
     #[test]
     fn commit_must_be_exact() {
         assert!(errors("*filter\nCOMMIT\n").is_empty());
-        for bad in ["COMMIT", "COMMIT \n", "COMMIT\r\n", " COMMIT\n", "COMMIT\t\n"] {
+        for bad in [
+            "COMMIT",
+            "COMMIT \n",
+            "COMMIT\r\n",
+            " COMMIT\n",
+            "COMMIT\t\n",
+        ] {
             let e = errors(&format!("*filter\n{bad}"));
             assert_eq!(e, vec!["Bad argument `COMMIT'"], "{bad:?}");
         }

@@ -84,6 +84,27 @@ fn missing_extension(rule: &str) -> Option<String> {
     })
 }
 
+/// For a failure with every extension present: the extensions the rule
+/// uses (the likelier culprits), or "core" when it uses none.
+fn present_extensions(rule: &str) -> String {
+    let words: Vec<&str> = rule.split_whitespace().collect();
+    let names: Vec<String> = words
+        .windows(2)
+        .filter_map(|w| match w {
+            ["-m" | "--match", n] => Some(format!("match {n}")),
+            ["-j" | "--jump", n] if iptwalk::ext::TARGET_NAMES.contains(n) => {
+                Some(format!("target {n}"))
+            }
+            _ => None,
+        })
+        .collect();
+    if names.is_empty() {
+        "core".into()
+    } else {
+        format!("present {}", names.join(" + "))
+    }
+}
+
 struct Tally {
     per_file: BTreeMap<String, (usize, usize)>,
     failures: Vec<String>,
@@ -110,8 +131,10 @@ fn run_all() -> Option<Tally> {
         match judge(case, &expect) {
             Ok(()) => entry.0 += 1,
             Err(why) => {
-                let cause = missing_extension(&case.rule)
-                    .map_or("core or present extension".to_string(), |e| format!("missing {e}"));
+                let cause = missing_extension(&case.rule).map_or_else(
+                    || present_extensions(&case.rule),
+                    |e| format!("missing {e}"),
+                );
                 *tally.causes.entry(cause.clone()).or_default() += 1;
                 tally.failures.push(format!(
                     "{}:{} [{} {}] {}: {} ({cause})",
@@ -154,7 +177,11 @@ fn t_files_summary_and_lists_are_current() {
         return;
     };
     let cases = tfile::read_dir(&dir).expect("read .t files");
-    assert!(!cases.is_empty(), "no IPv4 .t cases found in {}", dir.display());
+    assert!(
+        !cases.is_empty(),
+        "no IPv4 .t cases found in {}",
+        dir.display()
+    );
     let lists = tfile::Lists::load().expect("read testdata/conformance lists");
     let stale = lists.stale_entries(&cases);
     assert!(stale.is_empty(), "entries naming no .t case: {stale:#?}");

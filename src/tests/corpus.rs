@@ -67,9 +67,10 @@ fn corpus_files() -> Vec<PathBuf> {
     if let Ok(rd) = std::fs::read_dir(common::testdata("rules")) {
         let mut own: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
         own.sort();
-        files.extend(own.into_iter().filter(|p| {
-            matches!(p.extension().and_then(|e| e.to_str()), Some("v4" | "sh"))
-        }));
+        files.extend(
+            own.into_iter()
+                .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("v4" | "sh"))),
+        );
     }
     files
 }
@@ -147,8 +148,12 @@ fn check_restore(path: &Path, file: &Arc<SourceFile>) -> Result<String, String> 
         let stderr = String::from_utf8_lossy(&real.stderr);
         if let Some((_, why)) = RUNTIME_OBJECT_FILES.iter().find(|(f, _)| *f == name) {
             return match first_error_line(file, &loaded) {
-                None => Ok(format!("accepted; the kernel needs a runtime object ({why})")),
-                Some(l) => Err(format!("refused at line {l}; the kernel only lacks a runtime object ({why})")),
+                None => Ok(format!(
+                    "accepted; the kernel needs a runtime object ({why})"
+                )),
+                Some(l) => Err(format!(
+                    "refused at line {l}; the kernel only lacks a runtime object ({why})"
+                )),
             };
         }
         let want = real_error_line(&ns, &file.text, &stderr);
@@ -160,12 +165,18 @@ fn check_restore(path: &Path, file: &Arc<SourceFile>) -> Result<String, String> 
             (w, g) => Err(format!(
                 "iptables-restore refuses it at line {w:?} ({}), we {}",
                 stderr.lines().next().unwrap_or("").trim(),
-                g.map_or("accept it".to_string(), |g| format!("refuse line {g}{ours}"))
+                g.map_or("accept it".to_string(), |g| format!(
+                    "refuse line {g}{ours}"
+                ))
             )),
         };
     }
     if loaded.has_errors() {
-        let d = loaded.diagnostics.iter().find(|d| d.is_error()).expect("error");
+        let d = loaded
+            .diagnostics
+            .iter()
+            .find(|d| d.is_error())
+            .expect("error");
         return Err(format!(
             "iptables-restore accepts it, we refuse line {}: {}",
             file.line_col(d.span.start as usize).line,
@@ -263,5 +274,8 @@ fn corpus_files_match_iptables_legacy() {
         }
     }
     println!("identical {identical} / total {total}");
-    assert!(failures.is_empty(), "files that differ from iptables-legacy: {failures:?}");
+    assert!(
+        failures.is_empty(),
+        "files that differ from iptables-legacy: {failures:?}"
+    );
 }

@@ -83,7 +83,14 @@ fn seeds() -> &'static Seeds {
 fn assembled(picks: &[usize], table: usize) -> String {
     let s = seeds();
     let tables = ["filter", "nat", "mangle", "raw", "security"];
-    let chains = ["INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING", "user"];
+    let chains = [
+        "INPUT",
+        "FORWARD",
+        "OUTPUT",
+        "PREROUTING",
+        "POSTROUTING",
+        "user",
+    ];
     let mut out = format!("*{}\n:user - [0:0]\n", tables[table % tables.len()]);
     for (i, p) in picks.iter().enumerate() {
         let rule = &s.rules[p % s.rules.len()];
@@ -144,7 +151,10 @@ fn check(text: &str) -> Result<(), TestCaseError> {
         .filter(|d| d.is_error())
         .map(|d| &d.message)
         .collect();
-    prop_assert!(errs.is_empty(), "fmt output does not load: {errs:?}\n{once}");
+    prop_assert!(
+        errs.is_empty(),
+        "fmt output does not load: {errs:?}\n{once}"
+    );
     let twice = ir::save::save(&again.ruleset, Default::default());
     prop_assert_eq!(&once, &twice, "fmt is not idempotent for input:\n{}", text);
     Ok(())

@@ -116,7 +116,9 @@ fn extension_docs_match_the_registry() {
         }
     }
     for name in have.keys().filter(|n| !want.contains_key(*n)) {
-        problems.push(format!("grammar/extensions/{name} names no registered extension"));
+        problems.push(format!(
+            "grammar/extensions/{name} names no registered extension"
+        ));
     }
     assert!(
         problems.is_empty(),

@@ -24,5 +24,7 @@ pub fn corpus_dir(sub: &str) -> Option<PathBuf> {
 
 /// A file under the crate's testdata/.
 pub fn testdata(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(rel)
 }

@@ -13,7 +13,12 @@ pub fn unavailable() -> Option<String> {
     if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
         return Some("not running as root".into());
     }
-    for tool in ["ip", "iptables-legacy-restore", "iptables-legacy-save", "iptables-legacy"] {
+    for tool in [
+        "ip",
+        "iptables-legacy-restore",
+        "iptables-legacy-save",
+        "iptables-legacy",
+    ] {
         let found = Command::new("sh")
             .args(["-c", &format!("command -v {tool}")])
             .output()

@@ -104,9 +104,8 @@ pub struct Lists {
 
 impl Lists {
     pub fn load() -> std::io::Result<Lists> {
-        let diff = std::fs::read_to_string(super::testdata(
-            "conformance/legacy-1.8.9-differences.tsv",
-        ))?;
+        let diff =
+            std::fs::read_to_string(super::testdata("conformance/legacy-1.8.9-differences.tsv"))?;
         let kern = std::fs::read_to_string(super::testdata("conformance/kernel-only.tsv"))?;
         let mut lists = Lists::default();
         // file line chain rule status saved why

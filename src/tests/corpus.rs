@@ -178,12 +178,46 @@ fn check_restore(path: &Path, file: &Arc<SourceFile>) -> Result<String, String> 
             .find(|d| d.is_error())
             .expect("error");
         return Err(format!(
-            "iptables-restore accepts it, we refuse line {}: {}",
+            "iptables-restore accepts it, we refuse line {}: {}{}",
             file.line_col(d.span.start as usize).line,
-            d.message
+            d.message,
+            without_refused_lines(file, &loaded)
         ));
     }
     compare_tables(&ns, &loaded.ruleset).map(|()| "identical".into())
+}
+
+/// Extra evidence while extensions are missing: the file with the lines we
+/// refuse blanked out (line numbers kept), compared again. Reported in the
+/// message only; the file still counts as a mismatch.
+fn without_refused_lines(file: &Arc<SourceFile>, loaded: &ir::Loaded) -> String {
+    let bad: BTreeSet<usize> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| file.line_col(d.span.start as usize).line)
+        .collect();
+    let text: String = file
+        .text
+        .split_inclusive('\n')
+        .enumerate()
+        .map(|(i, l)| if bad.contains(&(i + 1)) { "\n" } else { l })
+        .collect();
+    let reduced = SourceFile::new(file.name.clone(), text.clone());
+    let again = ir::load(&reduced);
+    let Some(ns) = Netns::new("reduced") else {
+        return String::new();
+    };
+    let real = ns.run("iptables-legacy-restore", &[], Some(&text));
+    let verdict = match (real.status.success(), again.has_errors()) {
+        (false, _) => "iptables-restore refuses the rest".to_string(),
+        (true, true) => "we still refuse some of the rest".to_string(),
+        (true, false) => match compare_tables(&ns, &again.ruleset) {
+            Ok(()) => "the rest is identical".to_string(),
+            Err(e) => format!("the rest differs: {e}"),
+        },
+    };
+    format!("\n    without the {} refused lines: {verdict}", bad.len())
 }
 
 /// Replays the commands we parsed with the real `iptables-legacy`.

@@ -26,7 +26,7 @@ mod common;
 
 use common::netns::{self, Netns};
 use iptwalk::ir::{self, TableKind};
-use iptwalk::source::SourceFile;
+use iptwalk::source::{SourceFile, Span};
 use iptwalk::syntax::ast::Item;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -221,45 +221,90 @@ fn without_refused_lines(file: &Arc<SourceFile>, loaded: &ir::Loaded) -> String 
 }
 
 /// Replays the commands we parsed with the real `iptables-legacy`.
-fn check_script(file: &Arc<SourceFile>) -> Result<String, String> {
+/// The `iptables` argv of each command we parsed, with its first line and
+/// its source span.
+fn script_commands(file: &Arc<SourceFile>) -> Vec<(usize, Vec<String>, Span)> {
     let mut diags = Vec::new();
     let rf = iptwalk::syntax::parse(file, &mut diags);
-    let loaded = ir::load(file);
-    let ns = Netns::new("script").ok_or("cannot create a network namespace")?;
-    let mut real_fail = BTreeSet::new();
-    let mut count = 0;
+    let mut out = Vec::new();
     for item in &rf.items {
         let Item::Command(cmd) = item else { continue };
-        let mut args: Vec<&str> = cmd.args.iter().map(|t| t.text.as_str()).collect();
-        let has_t = args.iter().any(|a| *a == "-t" || a.starts_with("--table"));
+        let mut args: Vec<String> = cmd.args.iter().map(|t| t.text.clone()).collect();
+        let has_t = args.iter().any(|a| a == "-t" || a.starts_with("--table"));
         if let (Some(t), false) = (&cmd.table, has_t) {
-            args.splice(0..0, ["-t", t.text.as_str()]);
+            args.splice(0..0, ["-t".to_string(), t.text.clone()]);
         }
-        count += 1;
-        if !ns.run("iptables-legacy", &args, None).status.success() {
-            real_fail.insert(file.line_col(cmd.line.start as usize).line);
+        out.push((file.line_col(cmd.line.start as usize).line, args, cmd.line));
+    }
+    out
+}
+
+/// Runs the commands (but those at `skip` lines) with iptables-legacy;
+/// the lines of the ones it refused.
+fn replay(
+    ns: &Netns,
+    cmds: &[(usize, Vec<String>, Span)],
+    skip: &BTreeSet<usize>,
+) -> BTreeSet<usize> {
+    let mut failed = BTreeSet::new();
+    for (line, args, _) in cmds.iter().filter(|(l, _, _)| !skip.contains(l)) {
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        if !ns.run("iptables-legacy", &argv, None).status.success() {
+            failed.insert(*line);
         }
     }
+    failed
+}
+
+/// Replays the commands we parsed with the real `iptables-legacy`.
+fn check_script(file: &Arc<SourceFile>) -> Result<String, String> {
+    let loaded = ir::load(file);
+    let cmds = script_commands(file);
+    let ns = Netns::new("script").ok_or("cannot create a network namespace")?;
+    let real_fail = replay(&ns, &cmds, &BTreeSet::new());
+    // An error is counted at the first line of the command holding it (a
+    // command may span lines with `\` continuations).
+    let command_line = |at: u32| {
+        cmds.iter()
+            .find(|(_, _, span)| span.start <= at && at <= span.end)
+            .map_or(file.line_col(at as usize).line, |(l, _, _)| *l)
+    };
     let ours_fail: BTreeSet<usize> = loaded
         .diagnostics
         .iter()
         .filter(|d| d.is_error())
-        .map(|d| file.line_col(d.span.start as usize).line)
+        .map(|d| command_line(d.span.start))
         .collect();
     if real_fail != ours_fail {
         let extra: Vec<String> = loaded
             .diagnostics
             .iter()
             .filter(|d| d.is_error())
-            .map(|d| (file.line_col(d.span.start as usize).line, &d.message))
+            .map(|d| (command_line(d.span.start), &d.message))
             .filter(|(l, _)| !real_fail.contains(l))
             .map(|(l, m)| format!("\n    we refuse line {l}: {m}"))
             .collect();
+        // Extra evidence while extensions are missing: the real tables
+        // without the commands we refused.
+        let rest = Netns::new("script-rest").map_or(String::new(), |ns2| {
+            let skipped: BTreeSet<usize> = ours_fail.difference(&real_fail).copied().collect();
+            let still = replay(&ns2, &cmds, &skipped);
+            let verdict = match compare_tables(&ns2, &loaded.ruleset) {
+                Ok(()) if still.is_subset(&ours_fail) => "the rest is identical".to_string(),
+                Ok(()) => format!("tables identical, but iptables now refuses {still:?}"),
+                Err(e) => format!("the rest differs: {e}"),
+            };
+            format!(
+                "\n    without the {} commands only we refuse: {verdict}",
+                skipped.len()
+            )
+        });
         return Err(format!(
-            "iptables refuses the commands at lines {real_fail:?}, we refuse {ours_fail:?}{}",
+            "iptables refuses the commands at lines {real_fail:?}, we refuse {ours_fail:?}{}{rest}",
             extra.concat()
         ));
     }
+    let count = cmds.len();
     compare_tables(&ns, &loaded.ruleset).map(|()| format!("identical ({count} commands replayed)"))
 }
 

@@ -830,6 +830,10 @@ fn target_for(name: &str, goto: bool) -> PResult<RuleTarget> {
 /// XT_EXTENSION_MAXNAMELEN − 1: chain names are at most 28 bytes.
 pub const MAX_CHAIN_NAME: usize = 28;
 
+/// The chain-name checks of do_parse (iptables/xshared.c 1.8.9) for a new
+/// chain, in its order and wording. `-E` gets the same checks for its new
+/// name although 1.8.9 skips them there: a chain renamed to "" or "a b" is
+/// one iptables-save prints and iptables-restore then refuses.
 fn check_chain_name(t: &Token, creating: bool) -> PResult {
     if t.text.len() > MAX_CHAIN_NAME {
         return Err(ExtError::new(format!(
@@ -840,13 +844,18 @@ fn check_chain_name(t: &Token, creating: bool) -> PResult {
         .at(t.span));
     }
     if creating {
-        if t.text.starts_with('-') || t.text.starts_with('!') {
+        if let Some(c) = t.text.chars().next().filter(|c| matches!(c, '-' | '!')) {
             return Err(
-                ExtError::new("chain name not allowed to start with `-' or `!'").at(t.span),
+                ExtError::new(format!("chain name not allowed to start with `{c}'")).at(t.span),
             );
         }
-        if Verdict::parse(&t.text).is_some() || Target::new(&t.text).is_some() {
+        // The standard target is named "", so an empty name clashes too.
+        if t.text.is_empty() || Verdict::parse(&t.text).is_some() || Target::new(&t.text).is_some()
+        {
             return Err(ExtError::new("chain name may not clash with target name").at(t.span));
+        }
+        if t.text.chars().any(char::is_whitespace) {
+            return Err(ExtError::new(format!("Invalid chain name `{}'", t.text)).at(t.span));
         }
     }
     Ok(())

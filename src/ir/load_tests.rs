@@ -99,3 +99,19 @@ fn comma_lists_expand_sources_outer_and_insert_reverses() {
         ]
     );
 }
+
+/// Found by the property test (`-N ""`); messages as iptables-legacy 1.8.9.
+#[test]
+fn new_chain_names_are_checked() {
+    let first = |cmd: &str| run(&format!("*filter\n{cmd}\nCOMMIT\n")).unwrap_err().1;
+    assert_eq!(
+        first("-N \"\""),
+        "chain name may not clash with target name"
+    );
+    assert_eq!(first("-N \"a b\""), "Invalid chain name `a b'");
+    assert_eq!(first("-N !x"), "chain name not allowed to start with `!'");
+    assert_eq!(
+        first("-N ACCEPT"),
+        "chain name may not clash with target name"
+    );
+}

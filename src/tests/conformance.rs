@@ -110,6 +110,8 @@ struct Tally {
     failures: Vec<String>,
     /// Failures per cause: a missing extension, or "core".
     causes: BTreeMap<String, usize>,
+    /// Per `.t` line: whether it agreed in every chain.
+    lines: BTreeMap<(String, usize), bool>,
 }
 
 fn run_all() -> Option<Tally> {
@@ -123,12 +125,19 @@ fn run_all() -> Option<Tally> {
         per_file: BTreeMap::new(),
         failures: Vec::new(),
         causes: BTreeMap::new(),
+        lines: BTreeMap::new(),
     };
     for case in &cases {
         let expect = lists.expectation(case);
+        let verdict = judge(case, &expect);
+        let line_ok = tally
+            .lines
+            .entry((case.file.clone(), case.line))
+            .or_insert(true);
+        *line_ok &= verdict.is_ok();
         let entry = tally.per_file.entry(case.file.clone()).or_default();
         entry.1 += 1;
-        match judge(case, &expect) {
+        match verdict {
             Ok(()) => entry.0 += 1,
             Err(why) => {
                 let cause = missing_extension(&case.rule).map_or_else(
@@ -156,6 +165,9 @@ fn t_files_agree_with_legacy_1_8_9() {
     for f in &tally.failures {
         println!("DISAGREE {f}");
     }
+    let lines_total = tally.lines.len();
+    let lines_agree = tally.lines.values().filter(|ok| **ok).count();
+    println!("{lines_agree} .t lines agree in every chain / {lines_total} lines");
     for (cause, n) in &tally.causes {
         println!("cause: {n:5} {cause}");
     }

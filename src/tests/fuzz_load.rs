@@ -215,6 +215,21 @@ proptest! {
     }
 
     #[test]
+    fn mutated_shell_scripts(
+        picks in proptest::collection::vec(any::<usize>(), 1..6),
+        edits in proptest::collection::vec(edit(), 0..6),
+    ) {
+        let s = seeds();
+        let mut text = String::from("#!/bin/sh\nIPT=iptables\n$IPT -N user\n");
+        for (i, p) in picks.iter().enumerate() {
+            let ops = ["-A INPUT", "-I FORWARD", "-A user", "-D INPUT", "-t nat -A POSTROUTING"];
+            let rule = &s.rules[p % s.rules.len()];
+            text.push_str(&format!("$IPT {} {rule}\n", ops[(p + i) % ops.len()]));
+        }
+        check(&mutate(&text, &edits))?;
+    }
+
+    #[test]
     fn arbitrary_text(text in "[ -~\t\n\r\"'\\\\!]{0,300}") {
         check(&text)?;
     }

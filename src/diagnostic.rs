@@ -31,6 +31,15 @@ pub struct Label {
     pub message: String,
 }
 
+/// A mechanical fix: replace the text of `span` with `replacement`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub span: Span,
+    pub replacement: String,
+    /// Applied by `iptwalk lint --fix` (it does not change what the rules do).
+    pub safe: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
     /// `IPTnnn` for lints, `E...` style codes are not used for parse errors: `None`.
@@ -41,6 +50,7 @@ pub struct Diagnostic {
     pub span: Span,
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    pub fix: Option<Fix>,
 }
 
 impl Diagnostic {
@@ -66,11 +76,26 @@ impl Diagnostic {
             span,
             labels: Vec::new(),
             help: None,
+            fix: None,
         }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_fix(
+        mut self,
+        span: Span,
+        replacement: impl Into<String>,
+        safe: bool,
+    ) -> Diagnostic {
+        self.fix = Some(Fix {
+            span,
+            replacement: replacement.into(),
+            safe,
+        });
         self
     }
 

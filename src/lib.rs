@@ -14,8 +14,10 @@
 
 pub mod conntrack;
 pub mod diagnostic;
+pub mod eval;
 pub mod ext;
 pub mod ir;
+pub mod lint;
 pub mod packet;
 pub mod report;
 pub mod source;

@@ -2,6 +2,8 @@
 //! codes (0 ok, 1 findings or differences, 2 usage or input error).
 
 mod fmt;
+mod graph;
+mod lint;
 
 use clap::{Parser, Subcommand};
 use std::io::Read;
@@ -43,6 +45,18 @@ enum Command {
 Examples:\n  iptwalk fmt testdata/rules/example.v4\n  iptwalk fmt --check --counters saved.v4\n  iptables-save | iptwalk fmt -"
     )]
     Fmt(fmt::FmtArgs),
+    /// Find mistakes: rules iptables rejects, rules that never match, stateful pitfalls.
+    #[command(
+        after_help = "Exit status: 0 clean (notes only), 1 findings, 2 a file does not load.\n\n\
+Silence a finding with a comment line directly above the rule: `# iptwalk: ignore[IPT202]`.\n\n\
+Examples:\n  iptwalk lint rules.v4\n  iptwalk lint --explain IPT301\n  iptwalk lint --format sarif rules.v4 > lint.sarif\n  iptwalk lint --fix --select IPT501 rules.v4"
+    )]
+    Lint(lint::LintArgs),
+    /// Draw the chain graph (jumps and gotos between chains) as Graphviz DOT or SVG.
+    #[command(
+        after_help = "Examples:\n  iptwalk graph rules.v4 | dot -Tpng > chains.png\n  iptwalk graph --format svg rules.v4 > chains.svg"
+    )]
+    Graph(graph::GraphArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -62,18 +76,38 @@ pub fn run() -> ExitCode {
                 && std::io::IsTerminal::is_terminal(&std::io::stderr())
         }
     };
-    let ctx = Ctx { color };
+    let color_stdout = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        }
+    };
+    let ctx = Ctx {
+        color,
+        color_stdout,
+    };
     match cli.command {
         Command::Fmt(args) => fmt::run(&ctx, args),
+        Command::Lint(args) => lint::run(&ctx, args),
+        Command::Graph(args) => graph::run(&ctx, args),
     }
 }
 
 /// Settings every command shares.
 pub struct Ctx {
+    /// Colour on stderr.
     pub color: bool,
+    /// Colour on stdout.
+    color_stdout: bool,
 }
 
 impl Ctx {
+    pub fn color_stdout(&self) -> bool {
+        self.color_stdout
+    }
+
     /// Prints diagnostics to stderr.
     pub fn report(&self, diags: &[iptwalk::diagnostic::Diagnostic]) {
         if diags.is_empty() {

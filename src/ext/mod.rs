@@ -7,6 +7,7 @@
 //! adding an extension is one file and one line here. A name not listed is an
 //! error with a span ("Couldn't load match `foo'"), never silently ignored.
 
+pub mod facts;
 pub mod matches;
 pub mod netdb;
 pub mod spec;
@@ -14,6 +15,7 @@ pub mod targets;
 pub mod value;
 
 use crate::ir::hook::HookMask;
+pub use facts::{Effects, Facts, MatchResult};
 pub use spec::{Arg, ExtError, ExtResult, OptCall, OptSpec};
 use std::fmt;
 
@@ -62,6 +64,26 @@ pub trait MatchDef: Default + Clone + fmt::Debug + PartialEq {
     /// Appends the canonical options, each preceded by a space, as the
     /// extension's `save` function in libxt_NAME.c prints them.
     fn save(&self, ctx: &RuleCtx, out: &mut String);
+    /// Judges a packet as the kernel's match function does. Extensions that
+    /// cannot be judged offline keep this default: the replay flags the
+    /// packet as depending on them instead of guessing.
+    fn eval(&self, _facts: &Facts) -> MatchResult {
+        MatchResult::Unknown(Self::NAME)
+    }
+}
+
+/// What a target does to the packet (the parts replay models).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetResult {
+    /// XT_CONTINUE: go on with the next rule.
+    Continue,
+    Accept,
+    Drop,
+    Queue,
+    Stolen,
+    /// Not modelled yet: replay continues as XT_CONTINUE and flags the packet
+    /// `depends_on: [name]`.
+    Unknown(&'static str),
 }
 
 /// A target extension (`-j NAME`), one per file under `targets/`.
@@ -79,10 +101,24 @@ pub trait TargetDef: Default + Clone + fmt::Debug + PartialEq {
         Self::NAME
     }
     fn save(&self, ctx: &RuleCtx, out: &mut String);
+    /// Load-time checks that look at the rule's matches too (TCPMSS wants a
+    /// tcp match requiring SYN); run after `check`.
+    fn check_matches(
+        &self,
+        _ctx: &CheckCtx,
+        _matches: &[crate::ir::rule::MatchEntry],
+    ) -> ExtResult {
+        Ok(())
+    }
     /// Whether the target ends the packet's walk through the table (ACCEPT-,
     /// DROP- or REJECT-like); non-terminal targets return XT_CONTINUE.
     fn terminal(&self) -> bool {
         false
+    }
+    /// Runs the target on a packet, recording what it changes in `fx`. The
+    /// default is honest about not being modelled.
+    fn run(&self, _facts: &Facts, _fx: &mut Effects) -> TargetResult {
+        TargetResult::Unknown(Self::NAME)
     }
 }
 
@@ -133,6 +169,9 @@ macro_rules! registry {
             pub fn save(&self, ctx: &RuleCtx, out: &mut String) {
                 match self { $(Match::$mvar(m) => m.save(ctx, out)),* }
             }
+            pub fn eval(&self, facts: &Facts) -> MatchResult {
+                match self { $(Match::$mvar(m) => m.eval(facts)),* }
+            }
         }
 
         impl Target {
@@ -163,8 +202,14 @@ macro_rules! registry {
             pub fn save(&self, ctx: &RuleCtx, out: &mut String) {
                 match self { $(Target::$tvar(t) => t.save(ctx, out)),* }
             }
+            pub fn check_matches(&self, ctx: &CheckCtx, matches: &[crate::ir::rule::MatchEntry]) -> ExtResult {
+                match self { $(Target::$tvar(t) => t.check_matches(ctx, matches)),* }
+            }
             pub fn terminal(&self) -> bool {
                 match self { $(Target::$tvar(t) => t.terminal()),* }
+            }
+            pub fn run(&self, facts: &Facts, fx: &mut Effects) -> TargetResult {
+                match self { $(Target::$tvar(t) => t.run(facts, fx)),* }
             }
         }
     };
@@ -179,6 +224,39 @@ registry! {
     }
     targets {
         "LOG" => Log(targets::log::Log),
+        "REJECT" => Reject(targets::reject::Reject),
+        "DNAT" => Dnat(targets::dnat::Dnat),
+        "SNAT" => Snat(targets::snat::Snat),
+        "MASQUERADE" => Masquerade(targets::masquerade::Masquerade),
+        "REDIRECT" => Redirect(targets::redirect::Redirect),
+        "NETMAP" => Netmap(targets::netmap::Netmap),
+        "MARK" => Mark(targets::mark::Mark),
+        "CONNMARK" => Connmark(targets::connmark::Connmark),
+        "CT" => Ct(targets::ct::Ct),
+        "NOTRACK" => Notrack(targets::notrack::Notrack),
+        "TRACE" => Trace(targets::trace::Trace),
+        "TCPMSS" => Tcpmss(targets::tcpmss::Tcpmss),
+        "CHECKSUM" => Checksum(targets::checksum::Checksum),
+        "DSCP" => Dscp(targets::dscp::Dscp),
+        "TOS" => Tos(targets::tos::Tos),
+        "TTL" => Ttl(targets::ttl::Ttl),
+        "CLASSIFY" => Classify(targets::classify::Classify),
+        "NFLOG" => Nflog(targets::nflog::Nflog),
+        "NFQUEUE" => Nfqueue(targets::nfqueue::Nfqueue),
+        "AUDIT" => Audit(targets::audit::Audit),
+        "SECMARK" => Secmark(targets::secmark::Secmark),
+        "CONNSECMARK" => Connsecmark(targets::connsecmark::Connsecmark),
+        "TEE" => Tee(targets::tee::Tee),
+        "IDLETIMER" => Idletimer(targets::idletimer::Idletimer),
+        "ECN" => Ecn(targets::ecn::Ecn),
+        "SYNPROXY" => Synproxy(targets::synproxy::Synproxy),
+        "TPROXY" => Tproxy(targets::tproxy::Tproxy),
+        "TCPOPTSTRIP" => Tcpoptstrip(targets::tcpoptstrip::Tcpoptstrip),
+        "SET" => Set(targets::set::Set),
+        "HMARK" => Hmark(targets::hmark::Hmark),
+        "RATEEST" => Rateest(targets::rateest::Rateest),
+        "LED" => Led(targets::led::Led),
+        "ULOG" => Ulog(targets::ulog::Ulog),
     }
 }
 

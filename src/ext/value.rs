@@ -101,6 +101,71 @@ pub fn mark_mask(s: &str) -> ExtResult<(u32, u32)> {
     Ok((value, mask))
 }
 
+/// `xtables_strtoui(s, &end, ..)` with an end pointer: the longest number at
+/// the start of `s` (base 0, as `strtoul` reads it) and the rest. `None` when
+/// no digit was read or the value is above `max` (wrapped negatives are).
+pub fn strtoul_prefix(s: &str, max: u64) -> Option<(u64, &str)> {
+    let t = s.trim_start_matches([' ', '\t', '\n']);
+    let body = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let neg = t.starts_with('-');
+    let hex = (body.starts_with("0x") || body.starts_with("0X"))
+        && body.as_bytes().get(2).is_some_and(u8::is_ascii_hexdigit);
+    let (radix, digits) = if hex {
+        (16, body.get(2..).unwrap_or(""))
+    } else if body.starts_with('0') {
+        (8, body)
+    } else {
+        (10, body)
+    };
+    let len = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
+    if len == 0 {
+        return None;
+    }
+    let (num, rest) = digits.split_at(len);
+    let v = u64::from_str_radix(num, radix).ok()?;
+    if neg && v != 0 {
+        return None;
+    }
+    (v <= max).then_some((v, rest))
+}
+
+/// An `XTTYPE_UINT*` option as libxtables' `xtopt_parse_int` reads it, with
+/// its message: `EXT: bad value for option "--OPT", or out of range (MIN-MAX).`
+pub fn uint_opt(s: &str, ext: &str, opt: &str, min: u64, max: u64) -> ExtResult<u64> {
+    number(s, min, max).ok_or_else(|| {
+        ExtError::new(format!(
+            "{ext}: bad value for option \"--{opt}\", or out of range ({min}-{max})."
+        ))
+    })
+}
+
+/// An `XTTYPE_MARKMASK32` option (`xtopt_parse_markmask`): `VALUE[/MASK]`,
+/// returning the mask only when one was written.
+pub fn markmask_opt(s: &str, ext: &str, opt: &str) -> ExtResult<(u32, Option<u32>)> {
+    let bad = || {
+        ExtError::new(format!(
+            "{ext}: bad integer value for option \"--{opt}\", or out of range."
+        ))
+    };
+    let max = u64::from(u32::MAX);
+    let (value, rest) = strtoul_prefix(s, max).ok_or_else(bad)?;
+    let (mask, rest) = match rest.strip_prefix('/') {
+        Some(m) => {
+            let (mask, rest) = strtoul_prefix(m, max).ok_or_else(bad)?;
+            (Some(mask as u32), rest)
+        }
+        None => (None, rest),
+    };
+    if !rest.is_empty() {
+        return Err(ExtError::new(format!(
+            "{ext}: trailing garbage after value for option \"--{opt}\"."
+        )));
+    }
+    Ok((value as u32, mask))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +179,16 @@ mod tests {
         assert_eq!(strtoul("", 0, 100), None);
         assert_eq!(strtoul("101", 0, 100), None);
         assert_eq!(strtoul("9x", 0, 100), None);
+        assert_eq!(strtoul_prefix("10-20", 65535), Some((10, "-20")));
+        assert_eq!(strtoul_prefix("0x1fz", 65535), Some((31, "z")));
+        assert_eq!(strtoul_prefix("09", 65535), Some((0, "9")));
+        assert_eq!(strtoul_prefix("x1", 65535), None);
+        assert_eq!(strtoul_prefix("65536", 65535), None);
+        assert_eq!(markmask_opt("1/0x3", "M", "m"), Ok((1, Some(3))));
+        assert_eq!(markmask_opt("0xff", "M", "m"), Ok((255, None)));
+        assert!(markmask_opt("1/", "M", "m").is_err());
+        assert!(markmask_opt("1/2/3", "M", "m").is_err());
+        assert!(markmask_opt("4294967296", "M", "m").is_err());
     }
 
     #[test]

@@ -33,7 +33,10 @@ pub fn check_table(table: &Table) -> Vec<ExtError> {
                 }
             }
             if let super::rule::RuleTarget::Ext(t) = &rule.target {
-                if let Err(e) = t.check(&ctx) {
+                if let Err(e) = t
+                    .check(&ctx)
+                    .and_then(|()| t.check_matches(&ctx, &rule.matches))
+                {
                     let span = rule.origin.target.unwrap_or(rule.origin.line);
                     errors.push(if e.span.is_some() { e } else { e.at(span) });
                 }

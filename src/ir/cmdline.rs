@@ -254,7 +254,7 @@ impl<'a> Parser<'a> {
                 if !self.proto_used && self.load_proto(tok)? {
                     return self.long_option(tok, name, inline);
                 }
-                return Err(e.at(tok.span));
+                return Err(with_owner_hint(e.at(tok.span), name));
             }
         };
         let inline_tok = inline.map(|v| {
@@ -634,15 +634,15 @@ impl<'a> Parser<'a> {
                 let v = self.need(value, tok, "")?;
                 self.no_invert("--match", tok.span)?;
                 let m = Match::new(&v.text).ok_or_else(|| {
-                    ExtError::new(format!(
+                    let e = ExtError::new(format!(
                         "Couldn't load match `{}':No such file or directory",
                         v.text
                     ))
-                    .at(v.span)
-                    .help(format!(
-                        "known matches: {}",
-                        crate::ext::MATCH_NAMES.join(", ")
-                    ))
+                    .at(v.span);
+                    match closest(&v.text, ext::MATCH_NAMES) {
+                        Some(name) => e.help(format!("did you mean `-m {name}`?")),
+                        None => e,
+                    }
                 })?;
                 self.matches.push((m, tok.span.to(v.span), Vec::new()));
                 Ok(())
@@ -796,6 +796,48 @@ impl<'a> Parser<'a> {
         }
         Ok(rules)
     }
+}
+
+/// For an unknown `--name`: say which match extension has that option.
+fn with_owner_hint(e: ExtError, name: &str) -> ExtError {
+    let owner = ext::MATCH_NAMES
+        .iter()
+        .find(|m| Match::new(m).is_some_and(|x| x.options().iter().any(|o| o.name == name)));
+    match owner {
+        Some(m) if matches!(*m, "tcp" | "udp") => e.help(format!(
+            "`--{name}` belongs to the {m} match: give the protocol first (`-p {m} --{name} ...`)"
+        )),
+        Some(m) => e.help(format!(
+            "`--{name}` belongs to the {m} match: add `-m {m}` before it"
+        )),
+        None => e,
+    }
+}
+
+/// The known name closest to `word` (at most two edits away), for "did you mean".
+pub fn closest<'n>(word: &str, names: &[&'n str]) -> Option<&'n str> {
+    let lower = word.to_ascii_lowercase();
+    names
+        .iter()
+        .map(|n| (edit_distance(&lower, &n.to_ascii_lowercase()), *n))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, n)| n)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 fn ambiguous(name: &str) -> ExtError {

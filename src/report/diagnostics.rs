@@ -46,10 +46,12 @@ pub fn render(d: &Diagnostic, color: bool) -> String {
         .line_start(first)
         .origin(&file.name)
         .fold(false)
-        .annotation(lvl.span(clamp(d.span.start as usize, d.span.end as usize)));
+        // annotate-snippets draws `^` only under error-level spans; rustc puts
+        // a caret under the primary span of every diagnostic.
+        .annotation(Level::Error.span(clamp(d.span.start as usize, d.span.end as usize)));
     for l in &d.labels {
         snippet = snippet.annotation(
-            Level::Info
+            Level::Warning
                 .span(clamp(l.span.start as usize, l.span.end as usize))
                 .label(&l.message),
         );

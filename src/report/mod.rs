@@ -1,3 +1,5 @@
 //! Output formats. Only formats: no decisions are made here.
 
 pub mod diagnostics;
+pub mod findings;
+pub mod graph;

@@ -4,6 +4,7 @@
 //! iptables refuses longer text. Save quotes the text with `xtables_save_string`.
 
 use super::tcp::unreachable_option;
+use crate::ext::facts::{Facts, MatchResult};
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
 use crate::ext::{MatchDef, RuleCtx};
 
@@ -20,9 +21,10 @@ impl MatchDef for Comment {
         match call.key {
             "comment" => {
                 if call.arg().len() > 255 {
-                    return Err(call.err(format!(
+                    return Err(call.err(
                         "comment: option \"--comment\" must be less than 256 characters long"
-                    )));
+                            .to_string(),
+                    ));
                 }
                 self.text = call.arg().to_string();
                 Ok(())
@@ -33,6 +35,10 @@ impl MatchDef for Comment {
 
     fn finalize(&mut self, _ctx: &RuleCtx) -> ExtResult {
         Ok(())
+    }
+
+    fn eval(&self, _f: &Facts) -> MatchResult {
+        MatchResult::Yes
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -3,6 +3,7 @@
 //! `conntrack --ctstate`).
 
 use super::tcp::{bang, unreachable_option};
+use crate::ext::facts::{Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::{MatchDef, RuleCtx};
 
@@ -52,6 +53,12 @@ impl MatchDef for State {
         } else {
             Err(ExtError::new("state: option \"--state\" must be specified"))
         }
+    }
+
+    /// `state_mt`: the packet's one state bit against the mask (the `!` form
+    /// is the conntrack match's XT_CONNTRACK_STATE inversion).
+    fn eval(&self, f: &Facts) -> MatchResult {
+        MatchResult::from_bool((self.mask & f.ct.state != 0) != self.invert)
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -4,6 +4,7 @@
 //! the match unless the rule says `-p tcp` without `!` (`tcp_mt_check` via
 //! `.proto = IPPROTO_TCP` in xt_tcpudp.c).
 
+use crate::ext::facts::{Facts, L4Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::{fmt_port_range, number, port_range};
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
@@ -98,6 +99,42 @@ impl MatchDef for Tcp {
         require_proto(ctx, 6, "tcp")
     }
 
+    /// `tcp_mt` in xt_tcpudp.c.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        if let Some(r) = non_first_fragment(f) {
+            return r;
+        }
+        let L4Facts::Tcp {
+            sport,
+            dport,
+            flags,
+            options,
+            header_len,
+            ..
+        } = f.l4
+        else {
+            // "Dropping evil TCP offset=0 tinygram": the header is not there.
+            return if f.l4_truncated {
+                MatchResult::Hotdrop
+            } else {
+                MatchResult::No
+            };
+        };
+        let ok = port_match(self.sport, sport, self.sport_inv)
+            && port_match(self.dport, dport, self.dport_inv)
+            && self
+                .flags
+                .is_none_or(|(mask, comp)| ((flags & mask) == comp) != self.flags_inv);
+        if !ok {
+            return MatchResult::No;
+        }
+        match self.option {
+            None => MatchResult::Yes,
+            Some(_) if header_len < 20 => MatchResult::Hotdrop,
+            Some(kind) => MatchResult::from_bool(has_option(options, kind) != self.option_inv),
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         save_ports(out, "sport", self.sport, self.sport_inv);
         save_ports(out, "dport", self.dport, self.dport_inv);
@@ -126,6 +163,40 @@ impl Tcp {
         self.flags_inv = call.invert;
         Ok(())
     }
+}
+
+/// `port_match`: inside the range, or outside it when inverted.
+pub fn port_match((lo, hi): (u16, u16), port: u16, inv: bool) -> bool {
+    (lo <= port && port <= hi) != inv
+}
+
+/// Port matches never match later fragments; the kernel drops a TCP/UDP
+/// fragment at offset 1 outright, as an attempt to overwrite the header.
+pub fn non_first_fragment(f: &Facts) -> Option<MatchResult> {
+    match f.frag_off {
+        0 => None,
+        1 if f.proto == 6 => Some(MatchResult::Hotdrop),
+        _ => Some(MatchResult::No),
+    }
+}
+
+/// `tcp_find_option`: walks the options (kinds 0 and 1 are one byte long).
+fn has_option(options: &[u8], kind: u8) -> bool {
+    let mut i = 0;
+    while let Some(&k) = options.get(i) {
+        if k == kind {
+            return true;
+        }
+        if k < 2 {
+            i += 1;
+            continue;
+        }
+        match options.get(i + 1) {
+            Some(&len) if len >= 2 => i += usize::from(len),
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// `--sport`/`--dport` as `tcp_save`/`udp_save` print them: omitted when the

@@ -1,7 +1,8 @@
 //! `-m udp`: source and destination ports of UDP datagrams (libxt_udp.c,
 //! xt_tcpudp.c). The kernel requires `-p udp` (`udp_mt_check`).
 
-use super::tcp::{require_proto, save_ports, unreachable_option};
+use super::tcp::{non_first_fragment, port_match, require_proto, save_ports, unreachable_option};
+use crate::ext::facts::{Facts, L4Facts, MatchResult};
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
 use crate::ext::value::port_range;
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
@@ -46,6 +47,21 @@ impl MatchDef for Udp {
 
     fn check(&self, ctx: &CheckCtx) -> ExtResult {
         require_proto(ctx, 17, "udp")
+    }
+
+    /// `udp_mt` in xt_tcpudp.c.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        if let Some(r) = non_first_fragment(f) {
+            return r;
+        }
+        match f.l4 {
+            L4Facts::Udp { sport, dport } => MatchResult::from_bool(
+                port_match(self.sport, sport, self.sport_inv)
+                    && port_match(self.dport, dport, self.dport_inv),
+            ),
+            _ if f.l4_truncated => MatchResult::Hotdrop,
+            _ => MatchResult::No,
+        }
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -1,10 +1,11 @@
 //! `-j LOG` (libxt_LOG.c, xt_LOG.c): writes a kernel log line and continues.
 
+use crate::ext::facts::{Effects, Facts};
 use crate::ext::matches::comment::save_string;
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::number;
-use crate::ext::{RuleCtx, TargetDef};
+use crate::ext::{RuleCtx, TargetDef, TargetResult};
 use std::fmt::Write;
 
 /// syslog levels by name (`log_names` in libxt_LOG.c); numbers 0-7 also work.
@@ -84,6 +85,23 @@ impl TargetDef for Log {
             _ => unreachable_option(call)?,
         }
         Ok(())
+    }
+
+    /// Logging has no effect on the packet: XT_CONTINUE. (Replay can print
+    /// the log line; the oracle's namespace logs nothing, see its README.)
+    fn run(&self, f: &Facts, fx: &mut Effects) -> TargetResult {
+        fx.log.push(format!(
+            "{}IN={} OUT={} SRC={} DST={} LEN={} TTL={} PROTO={}",
+            self.prefix,
+            f.in_iface,
+            f.out_iface,
+            std::net::Ipv4Addr::from(f.src),
+            std::net::Ipv4Addr::from(f.dst),
+            f.len,
+            f.ttl,
+            f.proto
+        ));
+        TargetResult::Continue
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

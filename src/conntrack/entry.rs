@@ -1,0 +1,151 @@
+//! One conntrack entry (`struct nf_conn`) and its printable view.
+//!
+//! [`CtView`] has exactly the fields and formats of the oracle's `ct_after` (kernel_oracle.py
+//! `decode_ct`): `proto`, `orig`/`reply` as `a:p>b:q`, the printable status bits, `tcp_state`
+//! for TCP, `helper` when one is attached, `mark` when non-zero. Invariant: `tuple[0]` is the
+//! original direction and `tuple[1]` the reply direction, as `tuplehash[IP_CT_DIR_*]`.
+
+use serde::Serialize;
+
+use super::proto::ProtoData;
+use super::status::Status;
+use super::table::ConnId;
+use super::tuple::{Dir, Tuple};
+use super::TcpState;
+
+/// Connection-tracking helpers (`struct nf_conntrack_helper`), by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HelperKind {
+    /// `nf_conntrack_ftp`.
+    Ftp,
+    /// `nf_conntrack_tftp`.
+    Tftp,
+}
+
+impl HelperKind {
+    /// The helper's name, as `-j CT --helper` takes it and conntrack prints it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            HelperKind::Ftp => "ftp",
+            HelperKind::Tftp => "tftp",
+        }
+    }
+
+    /// Parses a helper name.
+    pub fn from_name(s: &str) -> Option<HelperKind> {
+        match s {
+            "ftp" => Some(HelperKind::Ftp),
+            "tftp" => Some(HelperKind::Tftp),
+            _ => None,
+        }
+    }
+}
+
+/// A conntrack entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conn {
+    /// Original and reply tuples (NAT rewrites the reply tuple before confirmation).
+    pub tuple: [Tuple; 2],
+    /// Status bits.
+    pub status: Status,
+    /// Packet time (ns) at which the entry expires.
+    pub expires_ns: u64,
+    /// Protocol data.
+    pub proto: ProtoData,
+    /// Attached helper.
+    pub helper: Option<HelperKind>,
+    /// The entry whose expectation created this one (`ct->master`).
+    pub master: Option<ConnId>,
+    /// `ct->mark` (CONNMARK).
+    pub mark: u32,
+}
+
+impl Conn {
+    /// The tuple of one direction.
+    pub fn tuple(&self, dir: Dir) -> &Tuple {
+        &self.tuple[dir.idx()]
+    }
+
+    /// TCP state, for TCP entries.
+    pub fn tcp_state(&self) -> Option<TcpState> {
+        match &self.proto {
+            ProtoData::Tcp(t) => Some(t.state),
+            _ => None,
+        }
+    }
+
+    /// The printable view.
+    pub fn view(&self) -> CtView {
+        CtView {
+            proto: self.tuple[0].proto,
+            orig: self.tuple[0].to_string(),
+            reply: self.tuple[1].to_string(),
+            status: self.status.names().collect(),
+            tcp_state: self.tcp_state().map(TcpState::name),
+            helper: self.helper.map(HelperKind::name),
+            mark: (self.mark != 0).then_some(self.mark),
+        }
+    }
+}
+
+/// An entry as the oracle prints it in `ct_after`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CtView {
+    /// IP protocol number.
+    pub proto: u8,
+    /// Original tuple.
+    pub orig: String,
+    /// Reply tuple.
+    pub reply: String,
+    /// Printable status bits in bit order.
+    pub status: Vec<&'static str>,
+    /// TCP state name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_state: Option<&'static str>,
+    /// Helper name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub helper: Option<&'static str>,
+    /// Connection mark, when non-zero.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mark: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conntrack::tuple::L4Key;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    #[test]
+    fn view_serialises_like_the_oracle() {
+        let a = IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8));
+        let b = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 104));
+        let t = Tuple {
+            src: a,
+            dst: b,
+            proto: 17,
+            l4: L4Key::Ports {
+                src: 36401,
+                dst: 69,
+            },
+        };
+        let mut c = Conn {
+            tuple: [t, t.invert().unwrap()],
+            status: Status::default(),
+            expires_ns: 0,
+            proto: ProtoData::Udp { stream_ts_ns: 0 },
+            helper: None,
+            master: None,
+            mark: 0,
+        };
+        c.status.set(Status::SEEN_REPLY | Status::CONFIRMED);
+        let json = serde_json::to_string(&c.view()).unwrap();
+        assert_eq!(
+            json,
+            r#"{"proto":17,"orig":"8.8.8.8:36401>10.0.0.104:69","reply":"10.0.0.104:69>8.8.8.8:36401","status":["SEEN_REPLY"]}"#
+        );
+        c.helper = Some(HelperKind::Ftp);
+        assert_eq!(c.view().helper, Some("ftp"));
+        assert_eq!(HelperKind::from_name("tftp"), Some(HelperKind::Tftp));
+    }
+}

@@ -1,0 +1,487 @@
+//! The connection table: entries, the tuple hash, confirmation, expectations and timeouts.
+//!
+//! Models the parts of nf_conntrack_core.c around the hash: every confirmed entry is reachable
+//! from both of its tuples (`tuplehash[ORIGINAL]`, `tuplehash[REPLY]`); an entry created by a
+//! packet lives outside the hash until [`Table::confirm`] (`__nf_conntrack_confirm`); expired
+//! entries are removed lazily when a lookup meets them (`nf_ct_gc_expired` in
+//! `____nf_conntrack_find`) and by a small incremental sweep, so a packet of an expired flow is
+//! NEW again. Packet processing (`nf_conntrack_in`) is in [`super::track`].
+//!
+//! Invariants: `map` holds exactly the two tuples of every confirmed, live entry; entries are
+//! stored in a slab (`slots`) and named by a generation-checked [`ConnId`], so a stale id never
+//! reaches a reused slot; nothing here allocates per packet except confirmation into `map`.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use thiserror::Error;
+
+use super::entry::{Conn, CtView, HelperKind};
+use super::hash::FxHasher;
+use super::params::Params;
+use super::proto::{tcp, ProtoData};
+use super::status::Status;
+use super::tuple::{Dir, L4Key, Tuple};
+
+/// Names an entry: slab index plus generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnId {
+    idx: u32,
+    gen: u32,
+}
+
+/// What the raw table's `-j CT` attached to the packet before conntrack (`nf_conn` template).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Template {
+    /// `--helper NAME`: assigned to a new entry (`__nf_ct_try_assign_helper`), with the HELPER bit.
+    pub helper: Option<HelperKind>,
+}
+
+/// An expected connection, registered by a helper (`struct nf_conntrack_expect`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expectation {
+    /// The entry whose helper expects the connection.
+    pub master: ConnId,
+    /// Tuple of the expected connection's first packet.
+    pub tuple: Tuple,
+    /// Whether the source address must match (FTP PASV: any source is not allowed, so true).
+    pub match_src_addr: bool,
+    /// Whether the source port must match (FTP data connections: any source port).
+    pub match_src_port: bool,
+    /// Helper to attach to the new connection.
+    pub helper: Option<HelperKind>,
+}
+
+/// Confirmation failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum ConfirmError {
+    /// The id does not name a live entry.
+    #[error("no such conntrack entry")]
+    Stale,
+    /// A confirmed entry already holds one of the tuples (`nf_ct_resolve_clash` failing): the
+    /// kernel drops the packet.
+    #[error("conntrack tuple clash on confirm; the packet is dropped")]
+    Clash,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Slot {
+    gen: u32,
+    conn: Option<Conn>,
+}
+
+/// The conntrack table of one network namespace.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub(crate) params: Params,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    map: HashMap<Tuple, (u32, Dir), BuildHasherDefault<FxHasher>>,
+    pub(crate) expectations: Vec<Expectation>,
+    /// The entry the last packet created and nobody confirmed or discarded yet.
+    pub(crate) pending: Option<ConnId>,
+    gc_cursor: usize,
+}
+
+/// Nanoseconds in a second.
+pub(crate) const NS: u64 = 1_000_000_000;
+
+impl Table {
+    /// An empty table with these sysctls.
+    pub fn new(params: Params) -> Table {
+        Table {
+            params,
+            slots: Vec::new(),
+            free: Vec::new(),
+            map: HashMap::default(),
+            expectations: Vec::new(),
+            pending: None,
+            gc_cursor: 0,
+        }
+    }
+
+    /// The sysctls in force.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// Changes the sysctls (takes effect for the next packet, like writing /proc/sys).
+    pub fn params_mut(&mut self) -> &mut Params {
+        &mut self.params
+    }
+
+    /// Number of confirmed entries (live or not yet collected).
+    pub fn len(&self) -> usize {
+        self.map.len() / 2
+    }
+
+    /// Whether no entry is confirmed.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// An entry by id (confirmed or not).
+    pub fn get(&self, id: ConnId) -> Option<&Conn> {
+        let s = self.slots.get(id.idx as usize)?;
+        if s.gen == id.gen {
+            s.conn.as_ref()
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn get_mut(&mut self, id: ConnId) -> Option<&mut Conn> {
+        let s = self.slots.get_mut(id.idx as usize)?;
+        if s.gen == id.gen {
+            s.conn.as_mut()
+        } else {
+            None
+        }
+    }
+
+    /// Whether the entry is in the hash (`nf_ct_is_confirmed`).
+    pub fn is_confirmed(&self, id: ConnId) -> bool {
+        self.get(id)
+            .is_some_and(|c| c.status.has(Status::CONFIRMED))
+    }
+
+    /// Finds the live, confirmed entry holding `t` (`__nf_conntrack_find_get`); an expired one
+    /// met on the way is deleted.
+    pub fn find(&mut self, t: &Tuple, now_ns: u64) -> Option<(ConnId, Dir)> {
+        let &(idx, dir) = self.map.get(t)?;
+        let slot = self.slots.get(idx as usize)?;
+        let id = ConnId { idx, gen: slot.gen };
+        let conn = slot.conn.as_ref()?;
+        if expired(conn, now_ns) {
+            self.remove(id);
+            return None;
+        }
+        Some((id, dir))
+    }
+
+    /// The view of the entry a tuple maps to, without side effects (the oracle's `ct_after`).
+    pub fn view_of_tuple(&self, t: &Tuple, now_ns: u64) -> Option<CtView> {
+        let &(idx, _) = self.map.get(t)?;
+        let conn = self.slots.get(idx as usize)?.conn.as_ref()?;
+        (!expired(conn, now_ns)).then(|| conn.view())
+    }
+
+    /// Allocates an unconfirmed entry.
+    pub(crate) fn insert_unconfirmed(&mut self, conn: Conn) -> ConnId {
+        let id = if let Some(idx) = self.free.pop() {
+            let slot = &mut self.slots[idx as usize];
+            slot.conn = Some(conn);
+            ConnId { idx, gen: slot.gen }
+        } else {
+            let idx = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+            self.slots.push(Slot {
+                gen: 0,
+                conn: Some(conn),
+            });
+            ConnId { idx, gen: 0 }
+        };
+        self.pending = Some(id);
+        id
+    }
+
+    /// Confirms the entry the packet created (`__nf_conntrack_confirm`): it enters the hash
+    /// under both tuples. Confirming an already confirmed entry does nothing, as in the kernel.
+    pub fn confirm(&mut self, id: ConnId) -> Result<(), ConfirmError> {
+        if self.pending == Some(id) {
+            self.pending = None;
+        }
+        let conn = self.get(id).ok_or(ConfirmError::Stale)?;
+        if conn.status.has(Status::CONFIRMED) {
+            return Ok(());
+        }
+        let [o, r] = conn.tuple;
+        if self.map.contains_key(&o) || self.map.contains_key(&r) {
+            self.free_slot(id);
+            return Err(ConfirmError::Clash);
+        }
+        self.map.insert(o, (id.idx, Dir::Original));
+        self.map.insert(r, (id.idx, Dir::Reply));
+        if let Some(c) = self.get_mut(id) {
+            c.status.set(Status::CONFIRMED);
+        }
+        Ok(())
+    }
+
+    /// Drops the entry a dropped packet created (the skb's unconfirmed conntrack is freed).
+    /// A confirmed entry is left alone: dropping one packet does not end a connection.
+    pub fn discard(&mut self, id: ConnId) {
+        if self.pending == Some(id) {
+            self.pending = None;
+        }
+        if self
+            .get(id)
+            .is_some_and(|c| !c.status.has(Status::CONFIRMED))
+        {
+            self.free_slot(id);
+        }
+    }
+
+    /// Deletes an entry at once (`nf_ct_delete`), with its expectations.
+    pub fn remove(&mut self, id: ConnId) {
+        if let Some(c) = self.get(id) {
+            if c.status.has(Status::CONFIRMED) {
+                let [o, r] = c.tuple;
+                self.map.remove(&o);
+                self.map.remove(&r);
+            }
+            self.expectations.retain(|e| e.master != id);
+            self.free_slot(id);
+        }
+    }
+
+    fn free_slot(&mut self, id: ConnId) {
+        if let Some(slot) = self.slots.get_mut(id.idx as usize) {
+            if slot.gen == id.gen && slot.conn.take().is_some() {
+                slot.gen = slot.gen.wrapping_add(1);
+                self.free.push(id.idx);
+            }
+        }
+    }
+
+    /// NAT's `nf_conntrack_alter_reply`: rewrite the reply tuple of an unconfirmed entry.
+    pub fn alter_reply(&mut self, id: ConnId, reply: Tuple) -> bool {
+        match self.get_mut(id) {
+            Some(c) if !c.status.has(Status::CONFIRMED) => {
+                c.tuple[1] = reply;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `nf_ct_set_closing`, called by REJECT `--reject-with tcp-reset` (`nf_send_reset`): a
+    /// confirmed TCP entry moves to CLOSE with the CLOSE timeout.
+    pub fn set_closing(&mut self, id: ConnId, now_ns: u64) {
+        let p = self.params;
+        if let Some(c) = self.get_mut(id) {
+            if !c.status.has(Status::CONFIRMED) {
+                return;
+            }
+            let status = c.status;
+            if let ProtoData::Tcp(t) = &mut c.proto {
+                if let Some(secs) = tcp::packet::set_closing(t, status, &p) {
+                    c.expires_ns = now_ns.saturating_add(u64::from(secs) * NS);
+                }
+            }
+        }
+    }
+
+    /// Sets `ct->mark` (CONNMARK `--set-mark`, `--save-mark`).
+    pub fn set_mark(&mut self, id: ConnId, mark: u32) {
+        if let Some(c) = self.get_mut(id) {
+            c.mark = mark;
+        }
+    }
+
+    /// Registers an expectation (`nf_ct_expect_related`).
+    pub fn expect(&mut self, e: Expectation) {
+        self.expectations.push(e);
+    }
+
+    /// Takes the expectation matching a new tuple (`nf_ct_find_expectation`, non-permanent).
+    pub(crate) fn take_expectation(&mut self, t: &Tuple) -> Option<Expectation> {
+        let pos = self
+            .expectations
+            .iter()
+            .position(|e| expectation_matches(e, t))?;
+        let e = self.expectations.swap_remove(pos);
+        self.is_confirmed(e.master).then_some(e)
+    }
+
+    /// Removes every expired entry (the kernel's `gc_worker`).
+    pub fn gc(&mut self, now_ns: u64) {
+        for idx in 0..self.slots.len() {
+            self.collect_slot(idx, now_ns);
+        }
+    }
+
+    /// Looks at a couple of slots per packet so that memory stays bounded without a full sweep.
+    pub(crate) fn gc_step(&mut self, now_ns: u64) {
+        for _ in 0..2 {
+            if self.slots.is_empty() {
+                return;
+            }
+            self.gc_cursor = (self.gc_cursor + 1) % self.slots.len();
+            self.collect_slot(self.gc_cursor, now_ns);
+        }
+    }
+
+    fn collect_slot(&mut self, idx: usize, now_ns: u64) {
+        let Some(slot) = self.slots.get(idx) else {
+            return;
+        };
+        let Some(c) = &slot.conn else { return };
+        if c.status.has(Status::CONFIRMED) && expired(c, now_ns) {
+            let id = ConnId {
+                idx: idx as u32,
+                gen: slot.gen,
+            };
+            self.remove(id);
+        }
+    }
+
+    /// Every live confirmed entry's view, sorted like the oracle's `conntrack_final`.
+    pub fn dump(&self, now_ns: u64) -> Vec<CtView> {
+        let mut v: Vec<CtView> = self
+            .slots
+            .iter()
+            .filter_map(|s| s.conn.as_ref())
+            .filter(|c| c.status.has(Status::CONFIRMED) && !expired(c, now_ns))
+            .map(Conn::view)
+            .collect();
+        // The oracle sorts by `json.dumps(entry, sort_keys=True)`; serde_json's `Value` keeps
+        // object keys sorted, which gives the same order.
+        v.sort_by_cached_key(|e| {
+            serde_json::to_value(e)
+                .map(|j| j.to_string())
+                .unwrap_or_default()
+        });
+        v
+    }
+}
+
+/// `nf_ct_is_expired`: `(s32)(timeout - now) <= 0`.
+fn expired(c: &Conn, now_ns: u64) -> bool {
+    c.expires_ns <= now_ns
+}
+
+fn expectation_matches(e: &Expectation, t: &Tuple) -> bool {
+    let x = &e.tuple;
+    if x.dst != t.dst || x.proto != t.proto || (e.match_src_addr && x.src != t.src) {
+        return false;
+    }
+    match (x.l4, t.l4) {
+        (L4Key::Ports { src: es, dst: ed }, L4Key::Ports { src, dst }) => {
+            ed == dst && (!e.match_src_port || es == src)
+        }
+        (a, b) => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conntrack::{CtState, Hook, L4Info, PacketInfo, UdpDatagram};
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn udp(src: u8, dst: u8, sport: u16, dport: u16, ts_ns: u64) -> PacketInfo {
+        PacketInfo {
+            src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, src)),
+            dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, dst)),
+            proto: 17,
+            l4: L4Info::Udp(UdpDatagram {
+                sport,
+                dport,
+                length_field: 12,
+                l4_len: 12,
+            }),
+            ts_ns,
+            hook: Hook::PreRouting,
+            checksum_ok: true,
+        }
+    }
+
+    #[test]
+    fn confirm_discard_and_stale_ids() {
+        let mut t = Table::new(Params::default());
+        let v = t.process(&udp(1, 2, 1000, 53, NS));
+        let id = v.conn.unwrap();
+        assert!(v.unconfirmed && !t.is_confirmed(id) && t.is_empty());
+        t.confirm(id).unwrap();
+        assert_eq!(t.confirm(id), Ok(()), "confirming twice is harmless");
+        assert_eq!(t.len(), 1);
+        t.discard(id);
+        assert_eq!(
+            t.len(),
+            1,
+            "a dropped packet does not delete a confirmed entry"
+        );
+        t.remove(id);
+        assert!(t.get(id).is_none() && t.is_empty());
+        let v2 = t.process(&udp(1, 2, 1000, 53, 2 * NS));
+        assert_ne!(v2.conn, Some(id), "a reused slot gets a new generation");
+        assert_eq!(t.confirm(id), Err(ConfirmError::Stale));
+    }
+
+    #[test]
+    fn unconfirmed_entry_is_dropped_by_the_next_packet() {
+        let mut t = Table::new(Params::default());
+        let first = t.process(&udp(1, 2, 1000, 53, NS)).conn.unwrap();
+        let v = t.process(&udp(1, 2, 1000, 53, 2 * NS));
+        assert_eq!(v.state, CtState::New);
+        assert!(t.get(first).is_none());
+    }
+
+    #[test]
+    fn clash_on_confirm_drops() {
+        let mut t = Table::new(Params::default());
+        let a = t.process(&udp(1, 2, 1000, 53, NS)).conn.unwrap();
+        // NAT rewrote the reply of a second flow onto the first flow's reply tuple.
+        t.confirm(a).unwrap();
+        let b = t.process(&udp(3, 2, 1000, 53, NS)).conn.unwrap();
+        let taken = t.get(a).unwrap().tuple[1];
+        assert!(t.alter_reply(b, taken));
+        assert_eq!(t.confirm(b), Err(ConfirmError::Clash));
+        assert!(t.get(b).is_none());
+    }
+
+    #[test]
+    fn memory_stays_bounded_with_expiring_flows() {
+        // 100k one-packet UDP flows, 2 ms apart, 30 s timeout: about 15k are alive at any
+        // time; the incremental sweep (two slots per packet) must keep the slab near that.
+        let mut t = Table::new(Params::default());
+        for i in 0..100_000u32 {
+            let now = u64::from(i) * 2_000_000;
+            let p = udp((i % 200) as u8, 250, (i / 200) as u16 + 1, 53, now);
+            if let Some(id) = t.process(&p).conn {
+                t.confirm(id).unwrap();
+            }
+        }
+        assert!(t.len() < 35_000, "{} entries kept", t.len());
+        assert!(t.slots.len() < 35_000, "{} slots", t.slots.len());
+    }
+
+    #[test]
+    fn expired_entries_are_collected() {
+        let mut t = Table::new(Params::default());
+        let id = t.process(&udp(1, 2, 1000, 53, NS)).conn.unwrap();
+        t.confirm(id).unwrap();
+        t.gc(30 * NS);
+        assert_eq!(t.len(), 1);
+        t.gc(31 * NS);
+        assert!(t.is_empty() && t.get(id).is_none());
+    }
+
+    #[test]
+    fn expectation_makes_the_first_packet_related() {
+        let mut t = Table::new(Params::default());
+        let m = t.process(&udp(1, 2, 1000, 69, NS)).conn.unwrap();
+        t.confirm(m).unwrap();
+        t.set_mark(m, 7);
+        let data = Tuple {
+            src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+            dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            proto: 17,
+            l4: L4Key::Ports { src: 0, dst: 1000 },
+        };
+        let e = Expectation {
+            master: m,
+            tuple: data,
+            match_src_addr: true,
+            match_src_port: false,
+            helper: None,
+        };
+        t.expect(e);
+        let v = t.process(&udp(2, 1, 3333, 1000, 2 * NS));
+        assert_eq!(v.state, CtState::Related);
+        let c = t.get(v.conn.unwrap()).unwrap();
+        assert!(c.status.has(Status::EXPECTED));
+        assert_eq!((c.master, c.mark), (Some(m), 7));
+        assert!(t.expectations.is_empty(), "an expectation is used once");
+    }
+}

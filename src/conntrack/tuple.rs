@@ -1,0 +1,296 @@
+//! Connection tuples, their inversion, and the two directions of a connection.
+//!
+//! Models `struct nf_conntrack_tuple` and `nf_ct_invert_tuple` (nf_conntrack_core.c) with the
+//! ICMP `invmap` of nf_conntrack_proto_icmp.c. A tuple is family-neutral ([`IpAddr`]); both
+//! addresses of one tuple always have the same family. Invariant: for every tuple `t` where
+//! `t.invert()` is `Some(r)`, `r.invert() == Some(t)`.
+
+use std::fmt;
+use std::net::IpAddr;
+
+/// Direction of a packet relative to its connection (`enum ip_conntrack_dir`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Dir {
+    /// Same direction as the packet that created the connection.
+    #[default]
+    Original = 0,
+    /// The answering direction.
+    Reply = 1,
+}
+
+impl Dir {
+    /// Index into per-direction arrays (`seen[dir]`, `tuplehash[dir]`).
+    pub const fn idx(self) -> usize {
+        self as usize
+    }
+
+    /// The other direction (`!dir` in the kernel).
+    pub const fn flip(self) -> Dir {
+        match self {
+            Dir::Original => Dir::Reply,
+            Dir::Reply => Dir::Original,
+        }
+    }
+
+    /// The name `-m conntrack --ctdir` and the oracle use.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Dir::Original => "ORIGINAL",
+            Dir::Reply => "REPLY",
+        }
+    }
+}
+
+/// The layer-4 part of a tuple (`union nf_conntrack_man_proto` of src and dst).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum L4Key {
+    /// TCP, UDP, UDP-Lite, SCTP, DCCP: source and destination port.
+    Ports {
+        /// Source port.
+        src: u16,
+        /// Destination port.
+        dst: u16,
+    },
+    /// ICMP: identifier (`src.u.icmp.id`), type and code (`dst.u.icmp.{type,code}`).
+    Icmp {
+        /// Echo identifier (0 for types without one, as the kernel reads `un.echo.id` anyway).
+        id: u16,
+        /// ICMP type.
+        kind: u8,
+        /// ICMP code.
+        code: u8,
+    },
+    /// Protocols tracked by the generic tracker: addresses and protocol only.
+    None,
+}
+
+/// A conntrack tuple: one direction of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Tuple {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// IP protocol number.
+    pub proto: u8,
+    /// Ports or ICMP identity.
+    pub l4: L4Key,
+}
+
+/// ICMP types whose inverse is known (`invmap` in nf_conntrack_proto_icmp.c): echo (8) ↔ echo
+/// reply (0), timestamp (13) ↔ timestamp reply (14), info request (15) ↔ info reply (16),
+/// address mask request (17) ↔ reply (18).
+pub const fn icmp_inverse_type(kind: u8) -> Option<u8> {
+    match kind {
+        8 => Some(0),
+        0 => Some(8),
+        13 => Some(14),
+        14 => Some(13),
+        15 => Some(16),
+        16 => Some(15),
+        17 => Some(18),
+        18 => Some(17),
+        _ => None,
+    }
+}
+
+/// ICMPv6 types whose inverse is known (`invmap` in nf_conntrack_proto_icmpv6.c): echo
+/// request (128) ↔ echo reply (129), node information query (139) ↔ reply (140).
+pub const fn icmpv6_inverse_type(kind: u8) -> Option<u8> {
+    match kind {
+        128 => Some(129),
+        129 => Some(128),
+        139 => Some(140),
+        140 => Some(139),
+        _ => None,
+    }
+}
+
+/// IP protocol number of ICMPv6.
+pub const PROTO_ICMPV6: u8 = 58;
+/// IP protocol number of ICMP.
+pub const PROTO_ICMP: u8 = 1;
+/// IP protocol number of TCP.
+pub const PROTO_TCP: u8 = 6;
+/// IP protocol number of UDP.
+pub const PROTO_UDP: u8 = 17;
+
+impl Tuple {
+    /// The tuple of the answering direction (`nf_ct_invert_tuple`). `None` when the kernel cannot
+    /// invert it: ICMP types without an inverse (errors, router advertisements, ...).
+    pub fn invert(&self) -> Option<Tuple> {
+        let l4 = match self.l4 {
+            L4Key::Ports { src, dst } => L4Key::Ports { src: dst, dst: src },
+            // The id and code are kept; only the type is mapped.
+            L4Key::Icmp { id, kind, code } => {
+                let inverse = if self.proto == PROTO_ICMPV6 {
+                    icmpv6_inverse_type(kind)
+                } else {
+                    icmp_inverse_type(kind)
+                };
+                L4Key::Icmp {
+                    id,
+                    kind: inverse?,
+                    code,
+                }
+            }
+            L4Key::None => L4Key::None,
+        };
+        Some(Tuple {
+            src: self.dst,
+            dst: self.src,
+            proto: self.proto,
+            l4,
+        })
+    }
+}
+
+impl fmt::Display for Tuple {
+    /// The oracle's `tuple_str`: `a:p>b:q`, `a>b type=T code=C id=I`, or `a>b`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.l4 {
+            L4Key::Ports { src, dst } => write!(f, "{}:{}>{}:{}", self.src, src, self.dst, dst),
+            L4Key::Icmp { id, kind, code } => {
+                write!(
+                    f,
+                    "{}>{} type={} code={} id={}",
+                    self.src, self.dst, kind, code, id
+                )
+            }
+            L4Key::None => write!(f, "{}>{}", self.src, self.dst),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn a(x: u8) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(10, 0, 0, x))
+    }
+
+    #[test]
+    fn ports_swap() {
+        let t = Tuple {
+            src: a(1),
+            dst: a(2),
+            proto: PROTO_TCP,
+            l4: L4Key::Ports {
+                src: 40000,
+                dst: 22,
+            },
+        };
+        let r = t.invert().unwrap();
+        assert_eq!(r.to_string(), "10.0.0.2:22>10.0.0.1:40000");
+        assert_eq!(r.invert(), Some(t));
+    }
+
+    #[test]
+    fn icmp_invmap() {
+        for (q, r) in [(8, 0), (13, 14), (15, 16), (17, 18)] {
+            let t = Tuple {
+                src: a(1),
+                dst: a(2),
+                proto: PROTO_ICMP,
+                l4: L4Key::Icmp {
+                    id: 7,
+                    kind: q,
+                    code: 0,
+                },
+            };
+            let inv = t.invert().unwrap();
+            assert_eq!(
+                inv.l4,
+                L4Key::Icmp {
+                    id: 7,
+                    kind: r,
+                    code: 0
+                }
+            );
+            assert_eq!(inv.invert(), Some(t));
+        }
+        for kind in [3u8, 5, 9, 10, 11, 12, 19, 255] {
+            let t = Tuple {
+                src: a(1),
+                dst: a(2),
+                proto: PROTO_ICMP,
+                l4: L4Key::Icmp {
+                    id: 0,
+                    kind,
+                    code: 0,
+                },
+            };
+            assert_eq!(t.invert(), None, "type {kind}");
+        }
+    }
+
+    #[test]
+    fn icmpv6_invmap() {
+        let v6 = |x: u16| IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, x));
+        let t = Tuple {
+            src: v6(1),
+            dst: v6(2),
+            proto: PROTO_ICMPV6,
+            l4: L4Key::Icmp {
+                id: 3,
+                kind: 128,
+                code: 0,
+            },
+        };
+        let r = t.invert().unwrap();
+        assert_eq!(
+            r.l4,
+            L4Key::Icmp {
+                id: 3,
+                kind: 129,
+                code: 0
+            }
+        );
+        assert_eq!(r.invert(), Some(t));
+        let ns = Tuple {
+            l4: L4Key::Icmp {
+                id: 0,
+                kind: 135,
+                code: 0,
+            },
+            ..t
+        };
+        assert_eq!(ns.invert(), None);
+        // ICMPv4 numbers mean nothing in ICMPv6.
+        let v4echo = Tuple {
+            l4: L4Key::Icmp {
+                id: 0,
+                kind: 8,
+                code: 0,
+            },
+            ..t
+        };
+        assert_eq!(v4echo.invert(), None);
+    }
+
+    #[test]
+    fn display_formats() {
+        let t = Tuple {
+            src: a(1),
+            dst: a(2),
+            proto: PROTO_ICMP,
+            l4: L4Key::Icmp {
+                id: 9,
+                kind: 8,
+                code: 0,
+            },
+        };
+        assert_eq!(t.to_string(), "10.0.0.1>10.0.0.2 type=8 code=0 id=9");
+        let g = Tuple {
+            src: a(1),
+            dst: a(2),
+            proto: 50,
+            l4: L4Key::None,
+        };
+        assert_eq!(g.to_string(), "10.0.0.1>10.0.0.2");
+        assert_eq!(Dir::Original.flip(), Dir::Reply);
+        assert_eq!(Dir::Reply.name(), "REPLY");
+    }
+}

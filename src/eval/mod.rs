@@ -1,0 +1,6 @@
+//! Evaluation: packets through hooks, tables and chains, joined with
+//! conntrack. This first part is the chain walk shared by every command.
+
+pub mod header;
+pub mod host;
+pub mod walk;

@@ -1,0 +1,29 @@
+//! The lint registry: one module per lint, listed once in [`ALL`].
+
+use super::Lint;
+
+pub mod util;
+
+pub mod deprecated_state;
+pub mod duplicate_rule;
+pub mod empty_chain;
+pub mod no_established_accept;
+pub mod non_canonical;
+pub mod shadowed_rule;
+pub mod sport_as_reply;
+pub mod unreachable_rule;
+pub mod unused_chain;
+
+/// Every lint, in code order.
+pub static ALL: &[Lint] = &[
+    shadowed_rule::LINT,
+    unreachable_rule::LINT,
+    unused_chain::LINT,
+    empty_chain::LINT,
+    duplicate_rule::LINT,
+    shadowed_rule::REDUNDANT,
+    no_established_accept::LINT,
+    sport_as_reply::LINT,
+    non_canonical::LINT,
+    deprecated_state::LINT,
+];

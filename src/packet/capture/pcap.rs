@@ -1,0 +1,140 @@
+//! Classic libpcap format (<https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-04.html>):
+//! a 24-byte file header, then records of a 16-byte header and `caplen` bytes.
+//!
+//! Framing is the record header alone, so a record whose `caplen` is over [`MAX_CAPLEN`] is
+//! reported and its bytes skipped (as libpcap, which refuses such records); the file is over
+//! when a record header or its data is cut short.
+
+use std::io::Read;
+
+use super::input::Input;
+use super::{ensure, Anomaly, CaptureError, Format, Meta, RecordErrorKind, Step, MAX_CAPLEN};
+
+const MAGIC_MICRO: u32 = 0xa1b2_c3d4;
+const MAGIC_NANO: u32 = 0xa1b2_3c4d;
+/// The link type is the low 28 bits; the top bits carry FCS information (pcap draft §4).
+const LINKTYPE_MASK: u32 = 0x0fff_ffff;
+
+pub(super) struct State {
+    big_endian: bool,
+    nano: bool,
+    linktype: u32,
+}
+
+impl State {
+    /// Parses the file header; `magic` holds its first four bytes, already read.
+    pub(super) fn start<R: Read>(
+        input: &mut Input<R>,
+        magic: [u8; 4],
+    ) -> Result<Self, CaptureError> {
+        let (big_endian, nano) = match (u32::from_le_bytes(magic), u32::from_be_bytes(magic)) {
+            (MAGIC_MICRO, _) => (false, false),
+            (MAGIC_NANO, _) => (false, true),
+            (_, MAGIC_MICRO) => (true, false),
+            (_, MAGIC_NANO) => (true, true),
+            _ => return Err(CaptureError::BadMagic(u32::from_be_bytes(magic))),
+        };
+        let mut rest = [0u8; 20];
+        let got = input.read_full(&mut rest).map_err(|e| input.io_error(e))?;
+        if got < rest.len() {
+            return Err(CaptureError::ShortHeader {
+                got: 4 + got as u64,
+                need: 24,
+            });
+        }
+        let mut st = State {
+            big_endian,
+            nano,
+            linktype: 0,
+        };
+        st.linktype = st.u32_at(&rest, 16) & LINKTYPE_MASK;
+        Ok(st)
+    }
+
+    pub(super) fn format(&self) -> Format {
+        if self.nano {
+            Format::PcapNano
+        } else {
+            Format::PcapMicro
+        }
+    }
+
+    pub(super) fn linktype(&self) -> u32 {
+        self.linktype
+    }
+
+    fn u32_at(&self, b: &[u8], off: usize) -> u32 {
+        let mut w = [0u8; 4];
+        if let Some(s) = b.get(off..off + 4) {
+            w.copy_from_slice(s);
+        }
+        if self.big_endian {
+            u32::from_be_bytes(w)
+        } else {
+            u32::from_le_bytes(w)
+        }
+    }
+
+    /// Reads one record into `buf`.
+    pub(super) fn next<R: Read>(&mut self, input: &mut Input<R>, buf: &mut Vec<u8>) -> Step {
+        let offset = input.pos();
+        let mut hdr = [0u8; 16];
+        match input.read_full(&mut hdr) {
+            Ok(0) => return Step::Eof,
+            Ok(16) => {}
+            Ok(n) => return Step::truncated(offset, "record header", n as u64, 16, true),
+            Err(e) => return Step::Io(e),
+        }
+        let caplen = self.u32_at(&hdr, 8);
+        if caplen > MAX_CAPLEN {
+            // Skip the claimed bytes without buffering them; if the length was garbage the next
+            // header read meets the end of file (or garbage) and says so.
+            let kind = RecordErrorKind::TooLarge {
+                len: caplen.into(),
+                limit: MAX_CAPLEN.into(),
+            };
+            return match input.skip(u64::from(caplen)) {
+                Ok(_) => Step::Bad {
+                    offset,
+                    kind,
+                    fatal: false,
+                    counts: true,
+                },
+                Err(e) => Step::Io(e),
+            };
+        }
+        // caplen <= MAX_CAPLEN, so the conversion and the allocation are bounded.
+        let len = caplen as usize;
+        match input.read_full(ensure(buf, len)) {
+            Ok(n) if n < len => Step::truncated(offset, "packet data", n as u64, len as u64, true),
+            Ok(_) => Step::Packet(self.meta(offset, &hdr)),
+            Err(e) => Step::Io(e),
+        }
+    }
+
+    /// Timestamp, lengths and anomalies of a record whose data is in the buffer.
+    fn meta(&self, offset: u64, hdr: &[u8; 16]) -> Meta {
+        let (sec, frac) = (self.u32_at(hdr, 0), self.u32_at(hdr, 4));
+        let (caplen, orig_len) = (self.u32_at(hdr, 8), self.u32_at(hdr, 12));
+        let (unit, limit) = if self.nano {
+            (1, 1_000_000_000)
+        } else {
+            (1_000, 1_000_000)
+        };
+        let anomaly = if frac >= limit {
+            Some(Anomaly::TimestampFraction { frac, limit })
+        } else {
+            (caplen > orig_len).then_some(Anomaly::CaplenExceedsOrigLen)
+        };
+        Meta {
+            offset,
+            ts_ns: i128::from(sec) * 1_000_000_000 + i128::from(frac) * unit,
+            linktype: self.linktype,
+            iface: None,
+            orig_len,
+            start: 0,
+            len: caplen as usize,
+            anomaly,
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Internet checksum (RFC 1071) as the kernel computes it in `csum_partial` / `ip_fast_csum`.
+//!
+//! Invariant: pure functions over byte slices, no allocation, odd trailing bytes are padded with
+//! a zero byte (RFC 1071 §4.1). A received header or segment is valid when the one's-complement
+//! sum over it, including the transmitted checksum field, folds to `0xffff`
+//! (what `csum_fold(...) == 0` tests in `nf_ip_checksum`).
+
+use std::net::Ipv4Addr;
+
+/// One's-complement sum of `data` added to `initial`, not yet folded to 16 bits.
+///
+/// Big-endian 16-bit words are accumulated into a `u64`, which cannot overflow for any
+/// slice shorter than 2^48 bytes; the caller folds.
+pub fn sum(data: &[u8], initial: u64) -> u64 {
+    let mut acc = initial;
+    let mut chunks = data.chunks_exact(8);
+    for c in &mut chunks {
+        // Four 16-bit words at a time: the sum of big-endian words equals the sum of the
+        // u64's 16-bit lanes, so fold the lanes instead of reading words one by one.
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let v = u64::from_be_bytes(w);
+        acc += (v >> 48) + ((v >> 32) & 0xffff) + ((v >> 16) & 0xffff) + (v & 0xffff);
+    }
+    let mut words = chunks.remainder().chunks_exact(2);
+    for w in &mut words {
+        acc += u64::from(u16::from_be_bytes([w[0], w[1]]));
+    }
+    if let [last] = words.remainder() {
+        acc += u64::from(*last) << 8;
+    }
+    acc
+}
+
+/// Folds a 64-bit accumulator to 16 bits with end-around carry.
+pub fn fold(mut acc: u64) -> u16 {
+    while acc >> 16 != 0 {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    // The loop leaves acc <= 0xffff.
+    acc as u16
+}
+
+/// The checksum to put in a header: the complement of the folded sum.
+pub fn finish(acc: u64) -> u16 {
+    !fold(acc)
+}
+
+/// Sum of the TCP/UDP pseudo-header (RFC 793 §3.1, RFC 768): addresses, protocol, L4 length.
+pub fn pseudo_header(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, l4_len: u32) -> u64 {
+    let s = src.octets();
+    let d = dst.octets();
+    let mut acc = u64::from(u16::from_be_bytes([s[0], s[1]]));
+    acc += u64::from(u16::from_be_bytes([s[2], s[3]]));
+    acc += u64::from(u16::from_be_bytes([d[0], d[1]]));
+    acc += u64::from(u16::from_be_bytes([d[2], d[3]]));
+    acc += u64::from(proto);
+    // The kernel feeds the length as a 32-bit value to csum_tcpudp_nofold; for IPv4 it is
+    // bounded by the 16-bit total length, so adding both halves is equivalent.
+    acc += u64::from(l4_len >> 16) + u64::from(l4_len & 0xffff);
+    acc
+}
+
+/// True when the data, checksum field included, sums to all ones (the received check passes).
+pub fn verifies(data: &[u8], initial: u64) -> bool {
+    fold(sum(data, initial)) == 0xffff
+}
+
+/// CRC32C (Castagnoli, reflected polynomial 0x82f63b78) lookup table, built at compile time.
+const CRC32C_TABLE: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0x82f6_3b78
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+/// SCTP checksum (RFC 9260 Appendix A, `sctp_compute_cksum`): CRC32C over the packet with the
+/// checksum field (bytes 8..12) taken as zero; the wire carries it little-endian.
+pub fn sctp_crc32c(packet: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for (i, &b) in packet.iter().enumerate() {
+        let b = if (8..12).contains(&i) { 0 } else { b };
+        let idx = usize::from((crc as u8) ^ b);
+        crc = (crc >> 8) ^ CRC32C_TABLE.get(idx).copied().unwrap_or(0);
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn crc32c_check_value() {
+        // The CRC-32C check value of "123456789" is 0xe3069283; bytes 8..12 are zeroed by
+        // sctp_crc32c, so test on a prefix shorter than 8.
+        let mut crc = !0u32;
+        for &b in b"1234567" {
+            crc = (crc >> 8) ^ CRC32C_TABLE[usize::from((crc as u8) ^ b)];
+        }
+        assert_eq!(!crc, sctp_crc32c(b"1234567"));
+        let mut crc = !0u32;
+        for &b in b"123456789" {
+            crc = (crc >> 8) ^ CRC32C_TABLE[usize::from((crc as u8) ^ b)];
+        }
+        assert_eq!(!crc, 0xe306_9283);
+    }
+
+    use super::*;
+
+    #[test]
+    fn rfc1071_example() {
+        // RFC 1071 §3 example: words 0001 f203 f4f5 f6f7 sum to ddf2 (folded).
+        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+        assert_eq!(fold(sum(&data, 0)), 0xddf2);
+        assert_eq!(fold(sum(&data[..6], 0)), fold(0x0001 + 0xf203 + 0xf4f5));
+    }
+
+    #[test]
+    fn ipv4_header_roundtrip() {
+        // The well-known example header 4500 0073 0000 4000 4011 b861 c0a8 0001 c0a8 00c7.
+        let mut h = [
+            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8,
+            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+        ];
+        let c = finish(sum(&h, 0));
+        assert_eq!(c, 0xb861);
+        h[10..12].copy_from_slice(&c.to_be_bytes());
+        assert!(verifies(&h, 0));
+        h[8] = 0x3f;
+        assert!(!verifies(&h, 0));
+    }
+
+    #[test]
+    fn odd_length_pads_with_zero() {
+        assert_eq!(sum(&[0x12], 0), 0x1200);
+        assert_eq!(sum(&[0xab, 0xcd, 0x12], 0), 0xabcd + 0x1200);
+        let long: Vec<u8> = (0u8..=200).collect();
+        let slow: u64 = long
+            .chunks(2)
+            .map(|c| u64::from(c[0]) << 8 | u64::from(*c.get(1).unwrap_or(&0)))
+            .sum();
+        assert_eq!(fold(sum(&long, 0)), fold(slow));
+    }
+}

@@ -1,0 +1,168 @@
+//! The one-line packet notation shared by the replay output, the oracle and
+//! `iptwalk trace --packet`: `tcp 10.0.0.104:40000>10.0.0.77:22 S`.
+//!
+//! Invariants: [`Summary`] prints byte for byte what the kernel oracle's `summarize(parse_ip(ip))`
+//! prints (shared/oracle/kernel_oracle.py), including its corner cases: ports for TCP, UDP,
+//! SCTP, DCCP and UDP-Lite when 4 bytes are there; TCP flags from byte 13 only, as the letters
+//! `FSRPAUEC`, and an empty flag string still preceded by a space; ICMP `type= code=`, with the
+//! quoted datagram of an error (at least 28 bytes after the ICMP type) as `[quotes ...]`; ` frag`
+//! for MF or a non-zero offset (non-first fragments show no ports). It formats straight from the
+//! IPv4 bytes without allocating. [`parse`] reads the same notation back into a well-formed
+//! packet with valid checksums, so that `summary(parse(s)) == s` for every summary we print.
+
+use std::fmt::{self, Write as _};
+use std::net::Ipv4Addr;
+
+use super::decode::{decode_ipv4, Packet};
+use super::link::{Skip, L2};
+
+/// Quote nesting printed at most (the oracle's recursion would give up near 1000 levels).
+const MAX_QUOTE_DEPTH: usize = 16;
+
+/// Display adapter printing the summary of an IPv4 packet's bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary<'a> {
+    ip: &'a [u8],
+}
+
+impl<'a> Summary<'a> {
+    /// Summary of the IPv4 bytes as the oracle holds them (see [`crate::packet::Ipv4::bytes`]).
+    pub fn of_ip(ip: &'a [u8]) -> Self {
+        Summary { ip }
+    }
+}
+
+impl Packet<'_> {
+    /// The packet's one-line summary (a `Display` value; nothing is allocated until printed).
+    pub fn summary(&self) -> Summary<'_> {
+        Summary::of_ip(self.ip.bytes())
+    }
+}
+
+impl fmt::Display for Summary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_summary(f, self.ip, 0)
+    }
+}
+
+/// The letters of TCP flag byte 13, lowest bit first (`tcp_flag_str` in the oracle).
+pub const TCP_FLAG_LETTERS: &[u8; 8] = b"FSRPAUEC";
+
+/// Writes the flag letters of byte 13.
+pub fn write_tcp_flags(f: &mut impl fmt::Write, flags: u8) -> fmt::Result {
+    for (bit, letter) in TCP_FLAG_LETTERS.iter().enumerate() {
+        if flags & (1 << bit) != 0 {
+            f.write_char(char::from(*letter))?;
+        }
+    }
+    Ok(())
+}
+
+fn be16(b: &[u8], off: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(off)?, *b.get(off + 1)?]))
+}
+
+fn addr(b: &[u8], off: usize) -> Ipv4Addr {
+    match b.get(off..off + 4) {
+        Some(&[a, b2, c, d]) => Ipv4Addr::new(a, b2, c, d),
+        _ => Ipv4Addr::UNSPECIFIED,
+    }
+}
+
+/// `parse_ip` + `summarize`, fused. `ip` has at least 20 bytes when it comes from a decoded
+/// packet; shorter input prints what is there with missing fields as zero.
+fn write_summary(f: &mut fmt::Formatter<'_>, ip: &[u8], depth: usize) -> fmt::Result {
+    let b0 = ip.first().copied().unwrap_or(0);
+    let ihl = usize::from(b0 & 0x0f) * 4;
+    let proto = ip.get(9).copied().unwrap_or(0);
+    let (src, dst) = (addr(ip, 12), addr(ip, 16));
+    let frag_word = be16(ip, 6).unwrap_or(0);
+    let frag = frag_word & 0x3fff != 0;
+    let l4 = ip.get(ihl..).unwrap_or(&[]);
+    match proto {
+        6 => f.write_str("tcp")?,
+        17 => f.write_str("udp")?,
+        1 => f.write_str("icmp")?,
+        p => write!(f, "proto{p}")?,
+    }
+    let later_fragment = frag && frag_word & 0x1fff != 0;
+    let ports = if later_fragment {
+        None
+    } else {
+        be16(l4, 0).zip(be16(l4, 2))
+    };
+    match ports {
+        Some((sp, dp)) if matches!(proto, 6 | 17 | 132 | 33 | 136) => {
+            write!(f, " {src}:{sp}>{dst}:{dp}")?;
+            if let (6, Some(&flags)) = (proto, l4.get(13)) {
+                f.write_char(' ')?;
+                write_tcp_flags(f, flags)?;
+            }
+        }
+        _ => {
+            write!(f, " {src}>{dst}")?;
+            // The oracle reads type and code only when 4 bytes (with the checksum) are there.
+            if let (false, 1, Some(&[ty, code, _, _])) = (later_fragment, proto, l4.get(..4)) {
+                write!(f, " type={ty} code={code}")?;
+                let quoting = matches!(ty, 3 | 4 | 5 | 11 | 12) && l4.len() >= 28;
+                if let (true, Some(inner)) = (quoting && depth < MAX_QUOTE_DEPTH, l4.get(8..)) {
+                    f.write_str(" [quotes ")?;
+                    write_summary(f, inner, depth + 1)?;
+                    f.write_char(']')?;
+                }
+            }
+        }
+    }
+    if frag {
+        f.write_str(" frag")?;
+    }
+    Ok(())
+}
+
+/// Why a summary line could not be read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("empty packet description")]
+    Empty,
+    #[error("unknown protocol `{0}` (expected tcp, udp, icmp, sctp, dccp, udplite, esp, ah, gre or protoN)")]
+    Protocol(String),
+    #[error("expected `SRC>DST` or `SRC:PORT>DST:PORT`, found `{0}`")]
+    Addresses(String),
+    #[error("protocol {0} needs ports (`SRC:PORT>DST:PORT`)")]
+    PortsRequired(u8),
+    #[error("protocol {0} has no ports")]
+    PortsNotAllowed(u8),
+    #[error("invalid TCP flags `{0}` (letters F S R P A U E C)")]
+    Flags(String),
+    #[error("invalid field `{0}` (expected key=value with a number in range)")]
+    Field(String),
+    #[error("unknown field `{0}`")]
+    UnknownField(String),
+    #[error("unbalanced `[quotes ...]`")]
+    Quote,
+    #[error("the packet would exceed 65535 bytes")]
+    TooLong,
+}
+
+/// A packet built from its summary; owns its bytes, decode with [`SynthPacket::packet`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SynthPacket {
+    bytes: Vec<u8>,
+}
+
+impl SynthPacket {
+    /// The IPv4 bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+    /// The decoded view (the bytes are a well-formed IPv4 packet, so this succeeds).
+    pub fn packet(&self) -> Result<Packet<'_>, Skip> {
+        decode_ipv4(L2::default(), &self.bytes)
+    }
+}
+
+mod build;
+pub use build::parse;
+
+#[cfg(test)]
+mod tests;

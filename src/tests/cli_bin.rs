@@ -1,0 +1,118 @@
+//! End-to-end tests of the `iptwalk` binary: output and exit codes as a user
+//! sees them, snapshotted with insta.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs iptwalk in the crate root; returns (exit code, stdout, stderr).
+fn iptwalk(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_iptwalk"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({snapshot_path => "../../testdata/snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!($name, $value);
+        });
+    };
+}
+
+#[test]
+fn fmt_example_is_canonical_iptables_save() {
+    let (code, out, err) = iptwalk(&["fmt", "testdata/rules/example.v4"]);
+    assert_eq!(code, 0, "{err}");
+    snap!("fmt-example", out);
+}
+
+#[test]
+fn fmt_is_idempotent_and_check_passes_on_its_output() {
+    let (_, first, _) = iptwalk(&["fmt", "testdata/rules/example.v4"]);
+    let tmp = std::env::temp_dir().join(format!("iptwalk-fmt-{}.v4", std::process::id()));
+    std::fs::write(&tmp, &first).unwrap();
+    let (code, second, _) = iptwalk(&["fmt", tmp.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(first, second);
+    let (code, diff, _) = iptwalk(&["fmt", "--check", tmp.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&tmp);
+    assert_eq!((code, diff.as_str()), (0, ""));
+}
+
+#[test]
+fn fmt_check_shows_a_diff_and_exits_1() {
+    let (code, out, _) = iptwalk(&["fmt", "--check", "testdata/rules/example.v4"]);
+    assert_eq!(code, 1);
+    snap!("fmt-check-example", out);
+}
+
+#[test]
+fn fmt_reports_every_error_with_location_and_exits_2() {
+    let (code, out, err) = iptwalk(&["fmt", "testdata/rules/errors/many-errors.v4"]);
+    assert_eq!(code, 2);
+    assert_eq!(out, "");
+    snap!("fmt-many-errors", err);
+}
+
+#[test]
+fn fmt_reads_shell_scripts() {
+    let (code, out, err) = iptwalk(&["fmt", "testdata/rules/script.sh"]);
+    assert_eq!(code, 0, "{err}");
+    snap!("fmt-script", format!("{out}\n--- stderr ---\n{err}"));
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    let (code, _, err) = iptwalk(&["fmt", "testdata/rules/does-not-exist.v4"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("does-not-exist.v4"), "{err}");
+}
+
+#[test]
+fn lint_explain_prints_the_docs() {
+    let (code, out, _) = iptwalk(&["lint", "--explain", "IPT301"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("IPT301 no-established-accept"), "{out}");
+}
+
+#[test]
+fn lint_json_has_stable_fields() {
+    let (code, out, _) = iptwalk(&[
+        "lint",
+        "--format",
+        "json",
+        "testdata/lint/IPT205-duplicate-rule.rules",
+    ]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let f = &v["findings"][0];
+    assert_eq!(f["code"], "IPT205");
+    assert_eq!(f["name"], "duplicate-rule");
+    assert_eq!(f["line"], 7);
+    assert_eq!(f["fix"]["safe"], true);
+}
+
+#[test]
+fn lint_sarif_is_2_1_0() {
+    let (_, out, _) = iptwalk(&[
+        "lint",
+        "--format",
+        "sarif",
+        "testdata/lint/IPT301-no-established-accept.rules",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["version"], "2.1.0");
+    assert_eq!(v["runs"][0]["results"][0]["ruleId"], "IPT301");
+}

@@ -103,7 +103,7 @@ fn walk(table: &Table, limit: Option<u32>) -> Result<Vec<HookMask>, ExtError> {
         .map(|c| {
             c.rules
                 .iter()
-                .filter(|r| !limit.is_some_and(|l| r.origin.line.start > l))
+                .filter(|r| limit.is_none_or(|l| r.origin.line.start <= l))
                 .filter_map(|r| {
                     r.target
                         .chain()

@@ -800,13 +800,19 @@ impl<'a> Parser<'a> {
 
 /// For an unknown `--name`: say which match extension has that option.
 fn with_owner_hint(e: ExtError, name: &str) -> ExtError {
-    let owner = ext::MATCH_NAMES
+    let owners: Vec<&str> = ext::MATCH_NAMES
         .iter()
-        .find(|m| Match::new(m).is_some_and(|x| x.options().iter().any(|o| o.name == name)));
-    match owner {
-        Some(m) if matches!(*m, "tcp" | "udp") => e.help(format!(
-            "`--{name}` belongs to the {m} match: give the protocol first (`-p {m} --{name} ...`)"
-        )),
+        .copied()
+        .filter(|m| Match::new(m).is_some_and(|x| x.options().iter().any(|o| o.name == name)))
+        .collect();
+    // Port options belong to several protocol matches; users nearly always
+    // mean TCP or UDP, which `-p` loads implicitly.
+    if let Some(p) = ["tcp", "udp"].into_iter().find(|p| owners.contains(p)) {
+        return e.help(format!(
+            "`--{name}` belongs to a protocol match: give the protocol first (`-p {p} --{name} ...`)"
+        ));
+    }
+    match owners.first() {
         Some(m) => e.help(format!(
             "`--{name}` belongs to the {m} match: add `-m {m}` before it"
         )),

@@ -50,21 +50,24 @@ pub fn apply(table: &mut Table, cmd: ParsedCommand) -> AResult {
             if rules.len() != 1 {
                 return Err(ExtError::new("-R requires a unique source and destination").at(span));
             }
-            let slot = c
-                .rules
-                .get_mut(n as usize - 1)
+            let slot = (n as usize)
+                .checked_sub(1)
+                .and_then(|i| c.rules.get_mut(i))
                 .ok_or_else(|| ExtError::new("iptables: Index of replacement too big.").at(span))?;
-            *slot = rules.into_iter().next().unwrap_or_else(unreachable_rule);
+            if let Some(r) = rules.into_iter().next() {
+                *slot = r;
+            }
             Ok(())
         }
         Op::Delete(chain, Some((n, span))) => {
             let c = table
                 .chain_mut(&chain.text)
                 .ok_or_else(|| no_chain(&chain))?;
-            if n as usize > c.rules.len() {
-                return Err(ExtError::new("iptables: Index of deletion too big.").at(span));
-            }
-            c.rules.remove(n as usize - 1);
+            let i = (n as usize)
+                .checked_sub(1)
+                .filter(|i| *i < c.rules.len())
+                .ok_or_else(|| ExtError::new("iptables: Index of deletion too big.").at(span))?;
+            c.rules.remove(i);
             Ok(())
         }
         Op::Delete(chain, None) => {
@@ -136,10 +139,6 @@ pub fn apply(table: &mut Table, cmd: ParsedCommand) -> AResult {
     }
 }
 
-fn unreachable_rule() -> Rule {
-    unreachable!("checked: exactly one rule")
-}
-
 /// Jumps need an existing user chain (`-j INPUT` into a built-in is refused by
 /// libiptc with "Invalid argument" too).
 fn check_targets(table: &Table, rules: &[Rule]) -> AResult {
@@ -183,7 +182,7 @@ fn zero(
             Some((n, span)) => {
                 let r = c
                     .rules
-                    .get_mut(n as usize - 1)
+                    .get_mut((n as usize).saturating_sub(1))
                     .ok_or_else(|| ExtError::new("iptables: Index of counter too big.").at(span))?;
                 r.counters = Counters::default();
             }

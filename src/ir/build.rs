@@ -113,11 +113,11 @@ impl Builder<'_> {
             return;
         }
         let Some(chain) = table.chain_mut(&name.text).filter(|c| c.is_builtin()) else {
-            // iptables-restore's message names the policy and chain the other way round.
+            // As iptables-restore 1.8.9 words it: "Can't set policy `ACCEPT' on `u' line 2".
             let msg = format!(
                 "Can't set policy `{}' on `{}' line {}: Bad built-in chain name",
-                name.text,
                 policy.text,
+                name.text,
                 self.file.line_col(line.start as usize).line
             );
             return self.error(
@@ -133,8 +133,8 @@ impl Builder<'_> {
             _ => {
                 let msg = format!(
                     "Can't set policy `{}' on `{}' line {}: Bad policy name",
-                    name.text,
                     policy.text,
+                    name.text,
                     self.file.line_col(line.start as usize).line
                 );
                 return self.error(
@@ -189,11 +189,13 @@ impl Builder<'_> {
     fn table_for(&self, cmd: &Command, parsed: &ParsedCommand) -> Result<TableKind, ExtError> {
         if !cmd.from_shell {
             if let Some(t) = &parsed.table {
-                let line = self.file.line_col(cmd.line.start as usize).line;
-                return Err(ExtError::new(format!(
-                    "The -t option (seen in line {line}) cannot be used in iptables-restore."
-                ))
-                .at(t.span));
+                // iptables-legacy-restore 1.8.9's wording; the table comes
+                // from the `*table` line.
+                return Err(
+                    ExtError::new("The -t option cannot be used in iptables-restore.")
+                        .at(t.span)
+                        .help("name the table with a `*table` line instead"),
+                );
             }
             return match self.current {
                 Some((k, _)) => Ok(k),

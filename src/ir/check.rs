@@ -9,6 +9,7 @@
 //! built-in chain reaches are checked with an empty hook mask, as the kernel does.
 
 use super::hook::HookMask;
+use super::rule::Rule;
 use super::ruleset::Table;
 use crate::ext::{CheckCtx, ExtError};
 
@@ -46,16 +47,63 @@ pub fn check_table(table: &Table) -> Vec<ExtError> {
 }
 
 /// Hooks each chain (by index) is reachable from; an error on a jump loop.
+///
+/// The kernel (legacy) refuses the whole table and iptables-restore can only
+/// name the COMMIT; we blame the jump the nft backend names ("line N:
+/// RULE_APPEND failed (Too many links)"): the first jump, in input order,
+/// with which the jumps before it close a loop reachable from a built-in
+/// chain (checked against iptables-nft-restore 1.8.9).
 pub fn reachable_hooks(table: &Table) -> Result<Vec<HookMask>, ExtError> {
+    let all = walk(table, None);
+    let Err(first_found) = all else { return all };
+    let mut jumps: Vec<(u32, &Rule)> = table
+        .chains
+        .iter()
+        .flat_map(|c| &c.rules)
+        .filter(|r| r.target.chain().is_some())
+        .map(|r| (r.origin.line.start, r))
+        .collect();
+    jumps.sort_by_key(|(pos, _)| *pos);
+    // A loop with the first k jumps stays a loop with more: binary search
+    // for the smallest k.
+    let (mut lo, mut hi) = (1, jumps.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let limit = jumps.get(mid - 1).map_or(u32::MAX, |(p, _)| *p);
+        if walk(table, Some(limit)).is_err() {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    match jumps.get(lo - 1) {
+        Some((_, rule)) => Err(loop_error(rule, first_found.help)),
+        None => Err(first_found),
+    }
+}
+
+fn loop_error(rule: &Rule, help: Option<String>) -> ExtError {
+    let e = ExtError::new("iptables: Too many levels of symbolic links.")
+        .at(rule.origin.target.unwrap_or(rule.origin.line));
+    match help {
+        Some(h) => e.help(h),
+        None => e,
+    }
+}
+
+/// The walk of `mark_source_chains`, with only the jumps written at or
+/// before source offset `limit` when one is given.
+fn walk(table: &Table, limit: Option<u32>) -> Result<Vec<HookMask>, ExtError> {
     let n = table.chains.len();
     let mut hooks = vec![HookMask::NONE; n];
     // Successor lists by chain index.
-    let succ: Vec<Vec<(usize, &super::rule::Rule)>> = table
+    let succ: Vec<Vec<(usize, &Rule)>> = table
         .chains
         .iter()
         .map(|c| {
             c.rules
                 .iter()
+                .filter(|r| limit.is_none_or(|l| r.origin.line.start <= l))
                 .filter_map(|r| {
                     r.target
                         .chain()
@@ -65,10 +113,8 @@ pub fn reachable_hooks(table: &Table) -> Result<Vec<HookMask>, ExtError> {
                 .collect()
         })
         .collect();
-    // Iterative DFS with colours to find a cycle reachable from anywhere
-    // (the kernel only walks from hooks; a loop among unreachable chains is
-    // still refused by iptables' own loop check in libiptc... we follow the
-    // kernel: only loops reachable from a built-in chain are errors).
+    // Iterative DFS from each built-in chain: the kernel only walks from
+    // hooks, so a loop among unreachable chains loads.
     for (root, chain) in table.chains.iter().enumerate() {
         let Some(h) = chain.hook else { continue };
         let mut on_stack = vec![false; n];
@@ -79,14 +125,11 @@ pub fn reachable_hooks(table: &Table) -> Result<Vec<HookMask>, ExtError> {
             if let Some((next, rule)) = succ[c].get(i) {
                 stack.push((c, i + 1));
                 if on_stack[*next] {
-                    return Err(
-                        ExtError::new("iptables: Too many levels of symbolic links.")
-                            .at(rule.origin.target.unwrap_or(rule.origin.line))
-                            .help(format!(
-                                "this jump closes a loop back to chain `{}`",
-                                table.chains[*next].name
-                            )),
+                    let help = format!(
+                        "this jump closes a loop back to chain `{}`",
+                        table.chains[*next].name
                     );
+                    return Err(loop_error(rule, Some(help)));
                 }
                 if hooks[*next].contains(h) {
                     continue; // already explored from this hook

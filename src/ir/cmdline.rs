@@ -119,8 +119,11 @@ struct Parser<'a> {
     op: Option<(Op, Span)>,
     table: Option<Token>,
     invert: Option<Span>,
-    src: Option<(Vec<Ipv4Net>, bool)>,
-    dst: Option<(Vec<Ipv4Net>, bool)>,
+    /// `-s`/`-d` words: resolved only after the whole line is read, as
+    /// do_parse runs xtables_ipparse_multiple after its getopt loop (so
+    /// `-s ! 1.2.3.4` is "Bad argument `1.2.3.4'", not a bad address `!`).
+    src: Option<(Token, bool)>,
+    dst: Option<(Token, bool)>,
     in_iface: Option<(Iface, bool)>,
     out_iface: Option<(Iface, bool)>,
     proto: Option<(u8, bool, Token)>,
@@ -277,6 +280,12 @@ impl<'a> Parser<'a> {
                     _ => None,
                 };
                 match inline_tok {
+                    // iptables 1.8.9's do_parse reads the argument of these
+                    // options as argv[optind - 1], which for `--source=X` is
+                    // the whole word: `--source=1.2.3.4` is "host/network
+                    // `--source=1.2.3.4' not found" (checked against
+                    // iptables-legacy 1.8.9; -m/-A/-I/-g/-c use optarg).
+                    Some(_) if "sdpioj".contains(c) => self.generic(c, tok, Some(tok)),
                     Some(t) => self.generic(c, tok, Some(&t)),
                     None => self.generic(c, tok, value),
                 }
@@ -575,16 +584,14 @@ impl<'a> Parser<'a> {
                 self.set_op(Op::Rename(old, new), tok)
             }
             's' | 'd' => {
-                let v = self.need(value, tok, "")?;
+                let v = self.need(value, tok, "")?.clone();
                 let inv = self.take_invert();
-                let nets = addr::parse_list(&v.text)
-                    .map_err(|e| ExtError::new(e.to_string()).at(v.span))?;
                 if c == 's' {
                     Self::once(&self.src, c, tok)?;
-                    self.src = Some((nets, inv));
+                    self.src = Some((v, inv));
                 } else {
                     Self::once(&self.dst, c, tok)?;
-                    self.dst = Some((nets, inv));
+                    self.dst = Some((v, inv));
                 }
                 Ok(())
             }
@@ -671,9 +678,8 @@ impl<'a> Parser<'a> {
                     }
                 };
                 let parse = |s: &str| {
-                    crate::ext::value::strtoul(s, 10, u64::MAX).ok_or_else(|| {
-                        ExtError::new("-c packet counter not numeric".to_string()).at(v.span)
-                    })
+                    crate::ext::value::strtoul(s, 10, u64::MAX)
+                        .ok_or_else(|| ExtError::new("-c packet counter not numeric").at(v.span))
                 };
                 self.counters = Some(Counters {
                     packets: parse(&p)?,
@@ -755,8 +761,8 @@ impl<'a> Parser<'a> {
             }
             None => (RuleTarget::None, None),
         };
-        let (srcs, src_inv) = self.src.take().unwrap_or((vec![Ipv4Net::ANY], false));
-        let (dsts, dst_inv) = self.dst.take().unwrap_or((vec![Ipv4Net::ANY], false));
+        let (srcs, src_inv) = resolve_addrs(self.src.take())?;
+        let (dsts, dst_inv) = resolve_addrs(self.dst.take())?;
         let (in_iface, in_inv) = self.in_iface.take().unwrap_or_default();
         let (out_iface, out_inv) = self.out_iface.take().unwrap_or_default();
         let (proto, proto_inv) = (ctx.proto, ctx.proto_inv);
@@ -794,13 +800,19 @@ impl<'a> Parser<'a> {
 
 /// For an unknown `--name`: say which match extension has that option.
 fn with_owner_hint(e: ExtError, name: &str) -> ExtError {
-    let owner = ext::MATCH_NAMES
+    let owners: Vec<&str> = ext::MATCH_NAMES
         .iter()
-        .find(|m| Match::new(m).is_some_and(|x| x.options().iter().any(|o| o.name == name)));
-    match owner {
-        Some(m) if matches!(*m, "tcp" | "udp") => e.help(format!(
-            "`--{name}` belongs to the {m} match: give the protocol first (`-p {m} --{name} ...`)"
-        )),
+        .copied()
+        .filter(|m| Match::new(m).is_some_and(|x| x.options().iter().any(|o| o.name == name)))
+        .collect();
+    // Port options belong to several protocol matches; users nearly always
+    // mean TCP or UDP, which `-p` loads implicitly.
+    if let Some(p) = ["tcp", "udp"].into_iter().find(|p| owners.contains(p)) {
+        return e.help(format!(
+            "`--{name}` belongs to a protocol match: give the protocol first (`-p {p} --{name} ...`)"
+        ));
+    }
+    match owners.first() {
         Some(m) => e.help(format!(
             "`--{name}` belongs to the {m} match: add `-m {m}` before it"
         )),
@@ -819,17 +831,28 @@ pub fn closest<'n>(word: &str, names: &[&'n str]) -> Option<&'n str> {
         .map(|(_, n)| n)
 }
 
+/// Optimal-string-alignment distance: edits plus adjacent transpositions,
+/// so `tpc` is one step from `tcp` (and not tied with `bpf`).
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    let mut before: Vec<usize> = Vec::new();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
+    for (i, ca) in a.iter().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+            let mut d = (prev[j] + usize::from(ca != cb))
                 .min(prev[j + 1] + 1)
                 .min(cur[j] + 1);
+            let swapped = i > 0 && j > 0 && a.get(i - 1) == Some(cb) && b.get(j - 1) == Some(ca);
+            if swapped {
+                if let Some(t) = before.get(j - 1) {
+                    d = d.min(t + 1);
+                }
+            }
+            cur[j + 1] = d;
         }
-        prev = cur;
+        before = std::mem::replace(&mut prev, cur);
     }
     prev[b.len()]
 }
@@ -866,6 +889,10 @@ fn target_for(name: &str, goto: bool) -> PResult<RuleTarget> {
 /// XT_EXTENSION_MAXNAMELEN − 1: chain names are at most 28 bytes.
 pub const MAX_CHAIN_NAME: usize = 28;
 
+/// The chain-name checks of do_parse (iptables/xshared.c 1.8.9) for a new
+/// chain, in its order and wording. `-E` gets the same checks for its new
+/// name although 1.8.9 skips them there: a chain renamed to "" or "a b" is
+/// one iptables-save prints and iptables-restore then refuses.
 fn check_chain_name(t: &Token, creating: bool) -> PResult {
     if t.text.len() > MAX_CHAIN_NAME {
         return Err(ExtError::new(format!(
@@ -876,14 +903,29 @@ fn check_chain_name(t: &Token, creating: bool) -> PResult {
         .at(t.span));
     }
     if creating {
-        if t.text.starts_with('-') || t.text.starts_with('!') {
+        if let Some(c) = t.text.chars().next().filter(|c| matches!(c, '-' | '!')) {
             return Err(
-                ExtError::new("chain name not allowed to start with `-' or `!'").at(t.span),
+                ExtError::new(format!("chain name not allowed to start with `{c}'")).at(t.span),
             );
         }
-        if Verdict::parse(&t.text).is_some() || Target::new(&t.text).is_some() {
+        // The standard target is named "", so an empty name clashes too.
+        if t.text.is_empty() || Verdict::parse(&t.text).is_some() || Target::new(&t.text).is_some()
+        {
             return Err(ExtError::new("chain name may not clash with target name").at(t.span));
+        }
+        if t.text.chars().any(char::is_whitespace) {
+            return Err(ExtError::new(format!("Invalid chain name `{}'", t.text)).at(t.span));
         }
     }
     Ok(())
+}
+
+/// The networks of a `-s`/`-d` word (0.0.0.0/0 when absent).
+fn resolve_addrs(word: Option<(Token, bool)>) -> PResult<(Vec<Ipv4Net>, bool)> {
+    match word {
+        None => Ok((vec![Ipv4Net::ANY], false)),
+        Some((t, inv)) => addr::parse_list(&t.text)
+            .map(|nets| (nets, inv))
+            .map_err(|e| ExtError::new(e.to_string()).at(t.span)),
+    }
 }

@@ -253,7 +253,7 @@ impl ScriptParser<'_> {
                 Part::Lit(s) => {
                     any_quoted_or_lit = true;
                     if let Some(f) = fields.last_mut() {
-                        f.push_str(s)
+                        f.push_str(s);
                     }
                 }
                 Part::Subst(cmd) => {
@@ -274,7 +274,7 @@ impl ScriptParser<'_> {
                         }
                     };
                     if let Some(f) = fields.last_mut() {
-                        f.push_str(&value)
+                        f.push_str(&value);
                     }
                 }
                 Part::Var { name, quoted } => {
@@ -291,13 +291,13 @@ impl ScriptParser<'_> {
                     if *quoted || !split {
                         any_quoted_or_lit = true;
                         if let Some(f) = fields.last_mut() {
-                            f.push_str(&value)
+                            f.push_str(&value);
                         }
                     } else {
                         let mut pieces = value.split([' ', '\t', '\n']).peekable();
                         if let Some(p) = pieces.next() {
                             if let Some(f) = fields.last_mut() {
-                                f.push_str(p)
+                                f.push_str(p);
                             }
                         }
                         for p in pieces {

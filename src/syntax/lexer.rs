@@ -4,7 +4,7 @@
 //! on blanks; a double quote opens a quoted part in which `\` escapes the next
 //! character and blanks are kept; the closing quote *ends the word* (so
 //! `"a"b` is two words, `a` and `b`). Single quotes and backslashes outside
-//! double quotes are ordinary characters. Checked against
+//! double quotes are ordinary characters, and so is `\r`. Checked against
 //! `iptables-legacy-restore` 1.8.9.
 
 use super::ast::{Counters, Token};
@@ -45,7 +45,9 @@ pub fn split_restore_words(line: &str, base: usize) -> Result<Vec<Token>, LexErr
                 quote_open = Some(i);
                 start.get_or_insert(i);
             }
-            ' ' | '\t' | '\n' | '\r' => {
+            // add_param_to_argv splits on " \t\n" only: a `\r` of a CRLF
+            // file stays in the last word (`Invalid target name `ACCEPT\r'`).
+            ' ' | '\t' | '\n' => {
                 if start.is_some() {
                     push_word(&mut words, &mut buf, &mut start, base, i);
                 }

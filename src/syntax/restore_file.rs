@@ -17,8 +17,22 @@ pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
     let mut items = Vec::new();
     let mut open_table: Option<Span> = None;
     for line_no in 1..=file.line_count() {
-        let span = file.line_span(line_no);
+        let span = with_cr(file, file.line_span(line_no));
         let text = file.slice(span);
+        // iptables-restore compares the whole fgets() buffer with "COMMIT\n":
+        // a COMMIT with blanks, a `\r`, or no newline at the end of the file
+        // is read as a rule and refused ("Bad argument `COMMIT'").
+        let newline_follows = file.text.as_bytes().get(span.end as usize) == Some(&b'\n');
+        let exact_commit = text == "COMMIT" && newline_follows;
+        if !exact_commit && text.trim() == "COMMIT" && open_table.is_some() {
+            diags.push(
+                Diagnostic::error(file, span, "Bad argument `COMMIT'")
+                    .with_help("iptables-restore reads `COMMIT` only alone on its line, ended by a newline (no blanks, no `\\r`, not at the very end of the file without a newline)"),
+            );
+            open_table = None;
+            items.push(Item::Commit { line: span });
+            continue;
+        }
         let base = span.start as usize;
         let trimmed = text.trim_start_matches([' ', '\t']);
         if trimmed.is_empty() || text.starts_with('#') {
@@ -26,17 +40,16 @@ pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
         }
         if let Some(rest) = text.strip_prefix('*') {
             if let Some(prev) = open_table {
+                // Inside a table, iptables-restore takes `*nat` for a rule
+                // line and refuses it there ("Bad argument `*nat'").
+                let word = text.split([' ', '\t']).next().unwrap_or(text);
                 diags.push(
-                    Diagnostic::error(
-                        file,
-                        span,
-                        "table opened before the previous one was committed",
-                    )
-                    .with_label(prev, "this table has no COMMIT")
-                    .with_help("add a COMMIT line to close the previous table"),
+                    Diagnostic::error(file, span, format!("Bad argument `{word}'"))
+                        .with_label(prev, "this table has no COMMIT")
+                        .with_help("add a COMMIT line to close the previous table"),
                 );
             }
-            let name = first_word(rest, base + 1)
+            let name = table_name(rest, base + 1)
                 .unwrap_or_else(|| Token::new("", Span::new(base + 1, base + 1)));
             open_table = Some(span);
             items.push(Item::Table { name, line: span });
@@ -49,7 +62,7 @@ pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
             );
             continue;
         }
-        if text.trim_end() == "COMMIT" {
+        if exact_commit {
             open_table = None;
             items.push(Item::Commit { line: span });
         } else if let Some(rest) = text.strip_prefix(':') {
@@ -74,8 +87,24 @@ pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
     }
 }
 
-fn first_word(text: &str, base: usize) -> Option<Token> {
-    words(text, base).next()
+/// The line's span including a trailing `\r` (which `line_span` drops):
+/// iptables-restore keeps it as part of the last word.
+fn with_cr(file: &SourceFile, span: Span) -> Span {
+    if file.text.as_bytes().get(span.end as usize) == Some(&b'\r') {
+        Span::new(span.start as usize, span.end as usize + 1)
+    } else {
+        span
+    }
+}
+
+/// The table name after `*`: up to the first blank (a `\r` stays in it, as
+/// iptables-restore's strtok(" \t\n") leaves it: "unable to initialize
+/// table 'filter\r'").
+fn table_name(text: &str, base: usize) -> Option<Token> {
+    let skip = text.len() - text.trim_start_matches([' ', '\t']).len();
+    let rest = text.get(skip..)?;
+    let w = rest.split([' ', '\t']).next().filter(|w| !w.is_empty())?;
+    Some(Token::new(w, Span::new(base + skip, base + skip + w.len())))
 }
 
 /// Blank-separated words, as `strtok(" \t\n")` gives them.
@@ -191,6 +220,50 @@ mod tests {
             Item::Command(c) => {
                 assert_eq!(c.counters.unwrap().0.bytes, 4);
                 assert_eq!(c.args[0].text, "-A");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        let f = SourceFile::new("t", text);
+        let mut d = Vec::new();
+        parse(&f, &mut d);
+        d.into_iter().map(|d| d.message).collect()
+    }
+
+    /// Each checked with iptables-legacy-restore 1.8.9: only "COMMIT\n"
+    /// commits; the others are "Bad argument `COMMIT'".
+    #[test]
+    fn commit_must_be_exact() {
+        assert!(errors("*filter\nCOMMIT\n").is_empty());
+        for bad in [
+            "COMMIT",
+            "COMMIT \n",
+            "COMMIT\r\n",
+            " COMMIT\n",
+            "COMMIT\t\n",
+        ] {
+            let e = errors(&format!("*filter\n{bad}"));
+            assert_eq!(e, vec!["Bad argument `COMMIT'"], "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn table_inside_table_is_a_bad_argument() {
+        let e = errors("*filter\n*nat\nCOMMIT\n");
+        assert_eq!(e.first().map(String::as_str), Some("Bad argument `*nat'"));
+    }
+
+    #[test]
+    fn carriage_return_stays_in_the_last_word() {
+        let f = SourceFile::new("t", "*filter\r\n-A INPUT -j ACCEPT\r\nCOMMIT\n");
+        let mut d = Vec::new();
+        let rf = parse(&f, &mut d);
+        match (&rf.items[0], &rf.items[1]) {
+            (Item::Table { name, .. }, Item::Command(c)) => {
+                assert_eq!(name.text, "filter\r");
+                assert_eq!(c.args.last().map(|t| t.text.as_str()), Some("ACCEPT\r"));
             }
             other => panic!("{other:?}"),
         }

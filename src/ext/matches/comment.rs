@@ -5,12 +5,14 @@
 
 use super::tcp::unreachable_option;
 use crate::ext::facts::{Facts, MatchResult};
-use crate::ext::spec::{ExtResult, OptCall, OptSpec};
+use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::{MatchDef, RuleCtx};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Comment {
     pub text: String,
+    /// `--comment` is XTOPT_MAND.
+    given: bool,
 }
 
 impl MatchDef for Comment {
@@ -22,11 +24,11 @@ impl MatchDef for Comment {
             "comment" => {
                 if call.arg().len() > 255 {
                     return Err(call.err(
-                        "comment: option \"--comment\" must be less than 256 characters long"
-                            .to_string(),
+                        "comment: option \"--comment\" must be less than 256 characters long",
                     ));
                 }
                 self.text = call.arg().to_string();
+                self.given = true;
                 Ok(())
             }
             _ => unreachable_option(call),
@@ -34,7 +36,13 @@ impl MatchDef for Comment {
     }
 
     fn finalize(&mut self, _ctx: &RuleCtx) -> ExtResult {
-        Ok(())
+        if self.given {
+            Ok(())
+        } else {
+            Err(ExtError::new(
+                "comment: option \"--comment\" must be specified",
+            ))
+        }
     }
 
     fn eval(&self, _f: &Facts) -> MatchResult {

@@ -1,6 +1,8 @@
-//! `-m state --state LIST` (libxt_state.c, xt_state.c): the packet's conntrack
-//! state. Kept as `-m state` on save (iptables does not rewrite it to
-//! `conntrack --ctstate`).
+//! `-m state --state LIST`: the packet's conntrack state. In 1.8.9 this is
+//! an alias of `-m conntrack` (libxt_conntrack.c: kernel match `conntrack`
+//! rev 3 with XT_CONNTRACK_STATE_ALIAS), saved back as `-m state`.
+//! The bits here are xt_state.h's; `conntrack::from_state_bits` gives the
+//! conntrack ones (equal except UNTRACKED).
 
 use super::tcp::{bang, unreachable_option};
 use crate::ext::facts::{Facts, MatchResult};
@@ -8,12 +10,13 @@ use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::{MatchDef, RuleCtx};
 
 /// State bits as `XT_STATE_BIT(ctinfo)`: INVALID is bit 0, then ctinfo + 1
-/// (ESTABLISHED 0, RELATED 1, NEW 2), UNTRACKED bit 4.
+/// (ESTABLISHED 0, RELATED 1, NEW 2), UNTRACKED `1 << (IP_CT_NUMBER + 1)`
+/// = bit 6 (xt_state.h).
 pub const INVALID: u8 = 1 << 0;
 pub const ESTABLISHED: u8 = 1 << 1;
 pub const RELATED: u8 = 1 << 2;
 pub const NEW: u8 = 1 << 3;
-pub const UNTRACKED: u8 = 1 << 4;
+pub const UNTRACKED: u8 = 1 << 6;
 
 /// Names in the order `state_print_state` prints them.
 pub const STATE_NAMES: &[(&str, u8)] = &[
@@ -68,17 +71,40 @@ impl MatchDef for State {
     }
 }
 
-/// Comma list of state names, case-insensitive (`state_parse_states`).
+/// `state_parse_states` (libxt_conntrack.c, which provides `-m state` in
+/// 1.8.9): a comma list; each word is a case-insensitive prefix of a name,
+/// tried in the order INVALID, NEW, ESTABLISHED, RELATED, UNTRACKED.
 pub fn parse_states(s: &str) -> ExtResult<u8> {
+    const ORDER: [&str; 5] = ["INVALID", "NEW", "ESTABLISHED", "RELATED", "UNTRACKED"];
     let mut mask = 0;
-    for name in s.split(',') {
-        let (_, bit) = STATE_NAMES
+    let mut rest = s;
+    loop {
+        let (word, next) = match rest.split_once(',') {
+            Some((w, n)) => (w, Some(n)),
+            None => (rest, None),
+        };
+        if next.is_none() && word.is_empty() {
+            return Err(ExtError::new(
+                "\"--state\" requires a list of states with no spaces, e.g. ESTABLISHED,RELATED",
+            ));
+        }
+        let hit = ORDER
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .ok_or_else(|| ExtError::new(format!("Bad state \"{name}\"")))?;
+            .find(|n| {
+                !word.is_empty()
+                    && n.get(..word.len())
+                        .is_some_and(|p| p.eq_ignore_ascii_case(word))
+            })
+            .and_then(|n| STATE_NAMES.iter().find(|(name, _)| name == n));
+        let Some((_, bit)) = hit else {
+            return Err(ExtError::new(format!("Bad state \"{rest}\"")));
+        };
         mask |= bit;
+        match next {
+            Some(n) => rest = n,
+            None => return Ok(mask),
+        }
     }
-    Ok(mask)
 }
 
 pub fn fmt_states(out: &mut String, mask: u8) {
@@ -91,5 +117,28 @@ pub fn fmt_states(out: &mut String, mask: u8) {
             out.push_str(name);
             first = false;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_and_errors_as_1_8_9() {
+        assert_eq!(parse_states("n,e"), Ok(NEW | ESTABLISHED));
+        assert_eq!(parse_states("untracked"), Ok(UNTRACKED));
+        assert!(parse_states("NEW,")
+            .unwrap_err()
+            .message
+            .contains("requires a list"));
+        assert_eq!(
+            parse_states(",NEW").unwrap_err().message,
+            "Bad state \",NEW\""
+        );
+        assert_eq!(
+            parse_states("NEWX").unwrap_err().message,
+            "Bad state \"NEWX\""
+        );
     }
 }

@@ -86,7 +86,7 @@ impl MatchDef for Tcp {
             }
             "tcp-option" => {
                 let v = number(call.arg(), 1, 255)
-                    .ok_or_else(|| call.err(format!("Unknown TCP option `{}'", call.arg())))?;
+                    .ok_or_else(|| call.err(format!("Bad TCP option \"{}\"", call.arg())))?;
                 self.option = Some(v as u8);
                 self.option_inv = call.invert;
             }
@@ -202,7 +202,9 @@ fn has_option(options: &[u8], kind: u8) -> bool {
 /// `--sport`/`--dport` as `tcp_save`/`udp_save` print them: omitted when the
 /// range is the full one and not negated.
 pub fn save_ports(out: &mut String, name: &str, range: (u16, u16), inv: bool) {
-    if range == (0, u16::MAX) && !inv {
+    // 1.8.9 tests only the range, so `! --sport :` (never matches) saves as
+    // nothing at all.
+    if range == (0, u16::MAX) {
         return;
     }
     let _ = write!(out, "{} --{name} ", bang(inv));
@@ -289,6 +291,8 @@ mod tests {
         save_ports(&mut s, "sport", (0, 65535), false);
         assert_eq!(s, "");
         save_ports(&mut s, "sport", (0, 65535), true);
-        assert_eq!(s, " ! --sport 0:65535");
+        assert_eq!(s, "");
+        save_ports(&mut s, "sport", (1, 65535), true);
+        assert_eq!(s, " ! --sport 1:65535");
     }
 }

@@ -1,10 +1,13 @@
 //! `-m udp`: source and destination ports of UDP datagrams (libxt_udp.c,
 //! xt_tcpudp.c). The kernel requires `-p udp` (`udp_mt_check`).
+//!
+//! 1.8.9 reads the ports as XTTYPE_PORTRC (`xtopt_parse_mport`): decimal
+//! numbers or service names, no order check (`4:3` loads and never matches).
 
 use super::tcp::{non_first_fragment, port_match, require_proto, save_ports, unreachable_option};
 use crate::ext::facts::{Facts, L4Facts, MatchResult};
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
-use crate::ext::value::port_range;
+use crate::ext::value::mport;
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +39,7 @@ impl MatchDef for Udp {
     ];
 
     fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
-        let range = || port_range(call.arg(), "udp").map_err(|e| e.at(call.arg_span()));
+        let range = || mport(call.arg(), "udp", call.name).map_err(|e| e.at(call.arg_span()));
         match call.key {
             "sport" => (self.sport, self.sport_inv) = (range()?, call.invert),
             "dport" => (self.dport, self.dport_inv) = (range()?, call.invert),

@@ -126,14 +126,16 @@ impl TargetDef for Log {
     }
 }
 
-/// `parse_level` of libxt_LOG.c: a number 0-7 or a syslog level name.
+/// The `--log-level` of libxt_LOG.c (1.8.9, XTTYPE_SYSLOGLEVEL): a number
+/// 0-7 or a syslog level name, lowercase only (`DEBUG`, `warn` and `8` are
+/// refused, as iptables-legacy 1.8.9 does).
 pub fn parse_level(s: &str) -> ExtResult<u8> {
     if let Some(n) = number(s, 0, 7) {
         return Ok(n as u8);
     }
     LEVELS
         .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(s))
+        .find(|(n, _)| *n == s)
         .map(|(_, l)| *l)
-        .ok_or_else(|| ExtError::new(format!("log-level `{s}' unknown")))
+        .ok_or_else(|| ExtError::new(format!("log level \"{s}\" unknown")))
 }

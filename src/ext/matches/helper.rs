@@ -1,0 +1,74 @@
+//! `-m helper --helper NAME` (libxt_helper.c, xt_helper.c): the conntrack
+//! helper of the packet's connection (or of its master, for RELATED ones).
+//! The kernel keeps 29 bytes of the name (`char name[30]`). Not judged
+//! offline: `helper_mt` looks at the master connection's helper.
+
+use super::comment::save_string;
+use super::tcp::{bang, unreachable_option};
+use crate::ext::spec::{ExtResult, OptCall, OptSpec};
+use crate::ext::value::xt_mandatory;
+use crate::ext::{MatchDef, RuleCtx};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Helper {
+    pub name: String,
+    pub invert: bool,
+    given: bool,
+}
+
+impl MatchDef for Helper {
+    const NAME: &'static str = "helper";
+    const OPTIONS: &'static [OptSpec] = &[OptSpec::req("helper").inv()];
+
+    fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
+        if call.key != "helper" {
+            return unreachable_option(call);
+        }
+        // XTTYPE_STRING with XTOPT_PUT into char[30]: longer text is cut.
+        self.name = truncate(call.arg(), 29).to_string();
+        self.invert = call.invert;
+        self.given = true;
+        Ok(())
+    }
+
+    fn finalize(&mut self, _ctx: &RuleCtx) -> ExtResult {
+        if self.given {
+            Ok(())
+        } else {
+            Err(xt_mandatory("helper", "helper"))
+        }
+    }
+
+    fn save(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(bang(self.invert));
+        out.push_str(" --helper ");
+        save_string(out, &self.name);
+    }
+}
+
+/// The longest prefix of `s` of at most `max` bytes on a char boundary.
+pub fn truncate(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::roundtrip;
+
+    #[test]
+    fn names() {
+        assert_eq!(
+            roundtrip("-m helper ! --helper ftp").unwrap(),
+            "-m helper ! --helper ftp"
+        );
+        assert_eq!(
+            roundtrip("-m helper --helper \"a b\"").unwrap(),
+            "-m helper --helper \"a b\""
+        );
+        assert!(roundtrip("-m helper").is_err());
+    }
+}

@@ -1,0 +1,181 @@
+//! `-m limit --limit RATE --limit-burst N` (libxt_limit.c, kernel
+//! xt_limit.c): a token bucket shared by every packet the rule sees.
+//!
+//! `avg` is the kernel's field: the interval between packets in units of
+//! 1/10000 s (`XT_LIMIT_SCALE`). Defaults are 3/hour and a burst of 5.
+
+use super::tcp::unreachable_option;
+use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
+use crate::ext::value::{atoi, uint};
+use crate::ext::{CheckCtx, MatchDef, RuleCtx};
+use std::fmt::Write;
+
+/// `XT_LIMIT_SCALE`: rates are kept as 1/10000ths of a second per packet.
+pub const SCALE: u32 = 10_000;
+pub const DEFAULT_BURST: u32 = 5;
+/// `HZ * CREDITS_PER_JIFFY` of the kernel's `user2credits`: 32000 for HZ=250
+/// and HZ=1000 (the usual configurations), as CREDITS_PER_JIFFY is the power
+/// of two below `u32::MAX / (HZ * 86400)`.
+pub const HZ_CPJ: u64 = 32_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limit {
+    /// Interval per packet in 1/10000 s.
+    pub avg: u32,
+    pub burst: u32,
+}
+
+impl Default for Limit {
+    fn default() -> Limit {
+        Limit {
+            avg: SCALE * 3600 / 3,
+            burst: DEFAULT_BURST,
+        }
+    }
+}
+
+impl MatchDef for Limit {
+    const NAME: &'static str = "limit";
+    const OPTIONS: &'static [OptSpec] = &[OptSpec::req("limit"), OptSpec::req("limit-burst")];
+
+    fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
+        let arg = call.arg();
+        match call.key {
+            "limit" => {
+                self.avg = parse_rate(arg)
+                    .map_err(|e| e.at(call.arg_span()))?
+                    .ok_or_else(|| call.err(format!("bad rate \"{arg}\"'")))?;
+            }
+            "limit-burst" => {
+                self.burst = uint(arg, 0, 10_000).ok_or_else(|| {
+                    call.err(
+                        "limit: bad value for option \"--limit-burst\", or out of range (0-10000).",
+                    )
+                })? as u32;
+            }
+            _ => unreachable_option(call)?,
+        }
+        Ok(())
+    }
+
+    fn check(&self, _ctx: &CheckCtx) -> ExtResult {
+        check_bucket(self.avg, self.burst, "limit")
+    }
+
+    fn save(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" --limit ");
+        fmt_rate(out, self.avg);
+        if self.burst != DEFAULT_BURST {
+            let _ = write!(out, " --limit-burst {}", self.burst);
+        }
+    }
+}
+
+/// `user2credits` (xt_limit.c): credits kept as u32, so large values wrap.
+fn user2credits(user: u32) -> u32 {
+    (u64::from(user) * HZ_CPJ / u64::from(SCALE)) as u32
+}
+
+/// `limit_mt_check`: a zero burst, or `avg * burst` overflowing the credit
+/// counter, is EINVAL ("Overflow, try lower").
+pub fn check_bucket(avg: u32, burst: u32, name: &str) -> ExtResult {
+    if burst == 0 || user2credits(avg.wrapping_mul(burst)) < user2credits(avg) {
+        return Err(ExtError::new(format!(
+            "the kernel refuses this {name} rule: \"Overflow, try lower: {avg}/{burst}\""
+        ))
+        .help("the rate times the burst overflows the kernel's credit counter; use a faster rate or a smaller burst"));
+    }
+    Ok(())
+}
+
+/// `parse_rate`: `N[/second|minute|hour|day]` (any prefix of the unit, case
+/// insensitive); `N` is read by `atoi` (trailing junk ignored). `Ok(None)` is
+/// "bad rate"; a rate above 10000/s is "Rate too fast".
+pub fn parse_rate(s: &str) -> ExtResult<Option<u32>> {
+    let mut mult: u32 = 1;
+    if let Some((_, unit)) = s.split_once('/') {
+        if unit.is_empty() {
+            return Ok(None);
+        }
+        let is = |name: &str| {
+            name.get(..unit.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(unit))
+        };
+        mult = if is("second") {
+            1
+        } else if is("minute") {
+            60
+        } else if is("hour") {
+            3600
+        } else if is("day") {
+            86400
+        } else {
+            return Ok(None);
+        };
+    }
+    let r = atoi(s) as u32;
+    if r == 0 {
+        return Ok(None);
+    }
+    let v = SCALE * mult / r;
+    if v == 0 {
+        return Err(ExtError::new(format!("Rate too fast \"{s}\"")));
+    }
+    Ok(Some(v))
+}
+
+/// `print_rate`: the largest unit (day, hour, min, sec) that still shows the
+/// interval exactly enough, as `N/unit`.
+pub fn fmt_rate(out: &mut String, period: u32) {
+    const RATES: &[(&str, u32)] = &[
+        ("day", SCALE * 86400),
+        ("hour", SCALE * 3600),
+        ("min", SCALE * 60),
+        ("sec", SCALE),
+    ];
+    if period == 0 {
+        out.push_str("inf");
+        return;
+    }
+    let mut i = 1;
+    while let Some((_, mult)) = RATES.get(i) {
+        if period > *mult || mult / period < mult % period {
+            break;
+        }
+        i += 1;
+    }
+    let (name, mult) = RATES.get(i - 1).copied().unwrap_or(("sec", SCALE));
+    let _ = write!(out, "{}/{name}", mult / period);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(s: &str) -> String {
+        let mut out = String::new();
+        fmt_rate(&mut out, parse_rate(s).unwrap().unwrap());
+        out
+    }
+
+    #[test]
+    fn rates_canonicalise() {
+        assert_eq!(round("3/h"), "3/hour");
+        assert_eq!(round("7"), "7/sec");
+        assert_eq!(round("3x/sec"), "3/sec");
+        assert_eq!(round("2000/hour"), "2000/hour");
+        assert_eq!(round("1000/day"), "1000/day");
+        assert!(parse_rate("10001/s").is_err());
+        assert_eq!(parse_rate("5/minutes"), Ok(None));
+        assert_eq!(parse_rate("0/s"), Ok(None));
+    }
+
+    #[test]
+    fn bucket_overflow_like_kernel() {
+        let day = parse_rate("1/day").unwrap().unwrap();
+        assert!(check_bucket(day, 5, "limit").is_err());
+        assert!(check_bucket(day, 4, "limit").is_err());
+        assert!(check_bucket(parse_rate("1/hour").unwrap().unwrap(), 5, "limit").is_ok());
+        assert!(check_bucket(100, 0, "limit").is_err());
+    }
+}

@@ -1,0 +1,120 @@
+//! `-m mac --mac-source XX:XX:XX:XX:XX:XX` (libxt_mac.c, kernel xt_mac.c):
+//! the Ethernet source address. The kernel allows it only in PREROUTING,
+//! INPUT and FORWARD (`.hooks` in xt_mac.c), where a received frame exists.
+
+use super::tcp::{bang, unreachable_option};
+use crate::ext::facts::{Facts, MatchResult};
+use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
+use crate::ext::{CheckCtx, MatchDef, RuleCtx};
+use crate::ir::hook::{Hook, HookMask};
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mac {
+    pub addr: [u8; 6],
+    pub invert: bool,
+    given: bool,
+}
+
+impl MatchDef for Mac {
+    const NAME: &'static str = "mac";
+    const OPTIONS: &'static [OptSpec] = &[OptSpec::req("mac-source").inv()];
+
+    fn parse(&mut self, call: &OptCall, _ctx: &RuleCtx) -> ExtResult {
+        match call.key {
+            "mac-source" => {
+                self.addr = parse_mac(call.arg())
+                    .ok_or_else(|| call.err("Invalid MAC address specified."))?;
+                self.invert = call.invert;
+                self.given = true;
+                Ok(())
+            }
+            _ => unreachable_option(call),
+        }
+    }
+
+    fn finalize(&mut self, _ctx: &RuleCtx) -> ExtResult {
+        if self.given {
+            Ok(())
+        } else {
+            Err(ExtError::new(
+                "mac: option \"--mac-source\" must be specified",
+            ))
+        }
+    }
+
+    fn check(&self, ctx: &CheckCtx) -> ExtResult {
+        let allowed = HookMask::of(&[Hook::Prerouting, Hook::Input, Hook::Forward]);
+        check_hooks(ctx, allowed, "mac")
+    }
+
+    /// `mac_mt`: without an Ethernet source (locally generated, other link
+    /// types) the match fails before `!` is applied.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        match f.src_mac {
+            Some(mac) => MatchResult::from_bool((mac == self.addr) != self.invert),
+            None => MatchResult::No,
+        }
+    }
+
+    fn save(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(bang(self.invert));
+        out.push_str(" --mac-source ");
+        for (i, b) in self.addr.iter().enumerate() {
+            let _ = write!(out, "{}{b:02x}", if i == 0 { "" } else { ":" });
+        }
+    }
+}
+
+/// `xtopt_parse_ethermac`: six `:`-separated hex fields of at most two
+/// digits each (an empty field reads as 0, as strtoul leaves it).
+pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    let mut out = [0u8; 6];
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() != 6 {
+        return None;
+    }
+    for (o, p) in out.iter_mut().zip(&parts) {
+        if p.len() > 2 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        *o = if p.is_empty() {
+            0
+        } else {
+            u8::from_str_radix(p, 16).ok()?
+        };
+    }
+    Some(out)
+}
+
+/// `xt_check_match`'s hook test: the rule must not be reachable from a hook
+/// outside `allowed`.
+pub fn check_hooks(ctx: &CheckCtx, allowed: HookMask, name: &str) -> ExtResult {
+    let bad = ctx.hooks.outside(allowed);
+    if bad.is_empty() {
+        return Ok(());
+    }
+    Err(ExtError::new(format!(
+        "the {name} match is not valid in {} (reached from hook {})",
+        ctx.table,
+        bad.names()
+    ))
+    .help(format!(
+        "the kernel allows `-m {name}` only in {}",
+        allowed.names()
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mac_fields() {
+        assert_eq!(parse_mac("42:01:02:03:04:05"), Some([0x42, 1, 2, 3, 4, 5]));
+        assert_eq!(parse_mac("a::2:3:4:5"), Some([0xa, 0, 2, 3, 4, 5]));
+        assert_eq!(parse_mac("42:01:02:03:04"), None);
+        assert_eq!(parse_mac("42:01:02:03:04:05:06"), None);
+        assert_eq!(parse_mac("142:01:02:03:04:05"), None);
+    }
+}

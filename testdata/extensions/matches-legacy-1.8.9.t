@@ -1,0 +1,205 @@
+# iptwalk's own cases for match extensions, in the iptables .t format.
+# Every expectation below is what iptables-legacy-restore/-save 1.8.9 did on
+# kernel 6.18 (a rule loads in the first chain of its section, saved as shown).
+:INPUT
+-p icmp --icmp-type 3/1:2;-p icmp -m icmp --icmp-type 3/1;OK
+-p icmp --icmp-type port-unr;-p icmp -m icmp --icmp-type 3/3;OK
+-p icmp --icmp-type e;;FAIL
+-p icmp --icmp-type 3:4;;FAIL
+-p icmp --icmp-type 3x;;FAIL
+-p icmp --icmp-type 3/;;FAIL
+-m icmp --icmp-type 3;;FAIL
+! -p icmp -m icmp --icmp-type 3;;FAIL
+-p icmp --icmp-type 255/3;-p icmp -m icmp --icmp-type any;OK
+-p icmp ! --icmp-type 8;-p icmp -m icmp ! --icmp-type 8;OK
+-m conntrack --ctorigsrc 1.1.1.1/24;=;OK
+-m conntrack --ctorigsrc 1.1.1.1/255.0.255.0;-m conntrack --ctorigsrc 1.1.1.1;OK
+-m conntrack ! --ctreplsrc 10/8;-m conntrack ! --ctreplsrc 0.0.0.10/8;OK
+-m conntrack --ctproto udp --ctorigsrcport 53 --ctorigdstport ssh;-m conntrack --ctproto 17 --ctorigsrcport 53 --ctorigdstport 22;OK
+-m conntrack --ctstate n,e;-m conntrack --ctstate NEW,ESTABLISHED;OK
+-m conntrack --ctstatus none,assured;-m conntrack --ctstatus ASSURED;OK
+-m conntrack --ctexpire 5:;-m conntrack --ctexpire 5:4294967295;OK
+-m conntrack --ctexpire 1:2:3;;FAIL
+-m conntrack --ctdir reply;-m conntrack --ctdir REPLY;OK
+-m conntrack --ctdir foo;;FAIL
+-m conntrack ! --ctdir REPLY;;FAIL
+-m conntrack --ctorigsrcport 5:0;-m conntrack --ctorigsrcport 5;OK
+-m conntrack --ctstate ,NEW;;FAIL
+-m conntrack --ctorigsrc localhost;-m conntrack --ctorigsrc 127.0.0.1;OK
+-m conntrack --ctorigsrc 1.1.1.1,2.2.2.2;;FAIL
+-m conntrack --ctexpire 0x10;-m conntrack --ctexpire 16;OK
+-m conntrack --ctorigsrcport 0x10;;FAIL
+-m conntrack --ctproto all;-m conntrack --ctproto 0;OK
+-m conntrack --ctorigsrc 1.2.3.4/33;-m conntrack --ctorigsrc 1.2.3.4;OK
+-m conntrack --ctstate SNAT --ctproto tcp --ctorigsrc 1.2.3.4 --ctstatus EXPECTED --ctexpire 3 --ctdir ORIGINAL --ctrepldstport 4;-m conntrack --ctstate SNAT --ctproto 6 --ctorigsrc 1.2.3.4 --ctrepldstport 4 --ctstatus EXPECTED --ctexpire 3 --ctdir ORIGINAL;OK
+-m conntrack --ctorigsrc 1.2.3.4/0x10;-m conntrack --ctorigsrc 1.2.3.4/16;OK
+-m conntrack --ctorigsrcport "";-m conntrack --ctorigsrcport 0;OK
+-m conntrack --ctstate NEW -m conntrack --ctstate INVALID;=;OK
+:OUTPUT
+-m mac --mac-source 42:01:02:03:04:05;;FAIL
+-m mac --mac-source a::2:3:4:5;;FAIL
+-m mark --mark 1x;;FAIL
+-m mark --mark 0x10/;;FAIL
+-m mark ! --mark 16/0x10;-m mark ! --mark 0x10/0x10;OK
+-m pkttype --pkt-type BCAST;-m pkttype --pkt-type broadcast;OK
+-m length --length 1:2:3;;FAIL
+-m length --length 0x10;-m length --length 16;OK
+:OUTPUT
+-m physdev --physdev-out lo;;FAIL
+-m physdev --physdev-is-out;;FAIL
+-m physdev --physdev-out lo --physdev-is-bridged;=;OK
+-m physdev --physdev-in eth+;=;OK
+-m physdev ! --physdev-is-bridged --physdev-is-in;-m physdev --physdev-is-in ! --physdev-is-bridged;OK
+-m owner --uid-owner www-data;-m owner --uid-owner 33;OK
+-m owner --uid-owner 5:7;-m owner --uid-owner 5-7;OK
+-m owner --uid-owner 4294967295;;FAIL
+-m owner --uid-owner nosuchuser;;FAIL
+-m owner --gid-owner nogroup;-m owner --gid-owner 65534;OK
+-m owner ! --socket-exists --uid-owner 3;=;OK
+-m addrtype --src-type local,unicast;-m addrtype --src-type UNICAST,LOCAL;OK
+-m addrtype --src-type l,u;-m addrtype --src-type UNSPEC,LOCAL;OK
+-m addrtype --dst-type LOCAL --limit-iface-in;;FAIL
+-m limit --limit 1/day;;FAIL
+-m limit --limit 1/day --limit-burst 4;;FAIL
+-m limit --limit 3/h;-m limit --limit 3/hour;OK
+-m limit --limit 7;-m limit --limit 7/sec;OK
+-m limit;-m limit --limit 3/hour;OK
+-m limit --limit-burst 0;;FAIL
+-m limit --limit 10001/s;;FAIL
+-m limit --limit 5/minutes;;FAIL
+-m limit --limit 3x/sec;-m limit --limit 3/sec;OK
+-m limit --limit 2000/hour;=;OK
+-m limit --limit 7/min;=;OK
+-m limit --limit 0/s;;FAIL
+-m limit --limit -1/s;;FAIL
+-m limit --limit 1/hour --limit-burst 100;=;OK
+-m limit --limit 1/d --limit-burst 2;;FAIL
+-m limit --limit 25/minute --limit-burst 100;-m limit --limit 25/min --limit-burst 100;OK
+-m iprange --src-range 10-11 --dst-range 1.2.3.4;-m iprange --src-range 10.0.0.0-11.0.0.0 --dst-range 1.2.3.4-1.2.3.4;OK
+-m iprange --src-range 1.1.1.9-1.1.1.1;=;OK
+-m iprange --src-range 1.1.1.9-x;;FAIL
+-p tcp -m multiport --dports ssh,http;-p tcp -m multiport --dports 22,80;OK
+-p tcp -m multiport --sports 1 --dports 2;;FAIL
+-p tcp -m multiport --sports 1 --sports 2;;FAIL
+-m multiport --dports 22 -p tcp;;FAIL
+! -p tcp -m multiport --dports 22;;FAIL
+-p icmp -m multiport --dports 22;;FAIL
+-p tcp -m multiport ! --ports 1,2:3;=;OK
+-p tcp -m multiport --dports 3:3;;FAIL
+-p tcp -m multiport --dports 1,2,3,4,5,6,7,8,9,10,11,12,13,14:15;=;OK
+-p tcp -m multiport --dports 1,2,3,4,5,6,7,8,9,10,11,12,13:14;=;OK
+:INPUT
+-p sctp -m sctp --chunk-types all DATA:Be;=;OK
+-p sctp -m sctp --chunk-types any DATA:iube,INIT;=;OK
+-p sctp -m sctp --chunk-types only I_DATA:I;-p sctp -m sctp --chunk-types only I_DATA;OK
+-p sctp -m sctp --chunk-types all ABORT:T,SHUTDOWN_COMPLETE:t;=;OK
+-p sctp -m sctp --chunk-types ALL none;-p sctp -m sctp --chunk-types all NONE;OK
+-p sctp -m sctp --chunk-types ANY ALL;-p sctp -m sctp --chunk-types any ALL;OK
+-p sctp -m sctp ! --chunk-types any INIT --sport 5:;-p sctp -m sctp --sport 5:65535 ! --chunk-types any INIT;OK
+-p sctp -m sctp --chunk-types any;;FAIL
+-p sctp --dport 80 --sport 1:2;-p sctp -m sctp --sport 1:2 --dport 80;OK
+-p sctp -m sctp --sport 4:3;;FAIL
+-p sctp -m sctp --chunk-types some DATA;;FAIL
+-p sctp -m sctp --chunk-types all DATA:T;;FAIL
+-p dccp --dccp-types INVALID;-p dccp -m dccp --dccp-types INVALID;OK
+-p dccp --dccp-types request,,ack;-p dccp -m dccp --dccp-types REQUEST,ACK;OK
+-p dccp --dccp-option 0;;FAIL
+-p dccp ! --dccp-option 5 --dport ssh;-p dccp -m dccp --dport 22 ! --dccp-option 5;OK
+-p esp --espspi 0x10:;-p esp -m esp --espspi 16:4294967295;OK
+-p ah ! --ahspi 5;-p ah -m ah ! --ahspi 5;OK
+-m esp --espspi 5;;FAIL
+! -p esp -m esp --espspi 5;;FAIL
+:INPUT
+-m recent --rcheck --hitcount 20;-m recent --rcheck --hitcount 20 --name DEFAULT --mask 255.255.255.255 --rsource;OK
+-m recent --rcheck --hitcount 65535;-m recent --rcheck --hitcount 65535 --name DEFAULT --mask 255.255.255.255 --rsource;OK
+-m recent --rcheck --hitcount 65536;;FAIL
+-m recent --set --seconds 5;;FAIL
+-m recent --name "" --set;;FAIL
+-m recent --set --rcheck;;FAIL
+-m recent --update --reap;;FAIL
+-m recent --update --reap --seconds 3 --rdest --mask 255.255.0.0;-m recent --update --seconds 3 --reap --name DEFAULT --mask 255.255.0.0 --rdest;OK
+-m recent ! --rcheck --name a-b.c --mask 10;-m recent ! --rcheck --name a-b.c --mask 0.0.0.10 --rsource;OK
+-m recent --rcheck --seconds 0;;FAIL
+-m recent --rcheck --hitcount 0;-m recent --rcheck --name DEFAULT --mask 255.255.255.255 --rsource;OK
+-m recent --remove --rttl;;FAIL
+-m recent --set --name "a b";-m recent --set --name a b --mask 255.255.255.255 --rsource;OK
+-m recent --rcheck --rsource --rdest;-m recent --rcheck --name DEFAULT --mask 255.255.255.255 --rdest;OK
+-m recent --update --rttl --reap --seconds 4;-m recent --update --seconds 4 --reap --rttl --name DEFAULT --mask 255.255.255.255 --rsource;OK
+-m recent --set --name x -m recent --rcheck --name y;-m recent --set --name x --mask 255.255.255.255 --rsource -m recent --rcheck --name y --mask 255.255.255.255 --rsource;OK
+-m recent --set --mask localhost;-m recent --set --name DEFAULT --mask 127.0.0.1 --rsource;OK
+-m recent --rcheck --seconds 3000000000;-m recent --rcheck --seconds -1294967296 --name DEFAULT --mask 255.255.255.255 --rsource;OK
+-m recent --rcheck --name 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789;-m recent --rcheck --name 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678 --mask 255.255.255.255 --rsource;OK
+:INPUT
+-m hashlimit --hashlimit-upto 1/day --hashlimit-name n1;;FAIL
+-m hashlimit --hashlimit-upto 60/min --hashlimit-name n2;-m hashlimit --hashlimit-upto 1/sec --hashlimit-burst 5 --hashlimit-name n2 --hashlimit-htable-expire 60000;OK
+-m hashlimit ! --hashlimit-upto 5/s --hashlimit-name n3;-m hashlimit --hashlimit-above 5/sec --hashlimit-burst 5 --hashlimit-name n3;OK
+-m hashlimit ! --hashlimit-above 5/s --hashlimit-name n4;-m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 5 --hashlimit-name n4;OK
+-m hashlimit --hashlimit 5/s --hashlimit-name n5;-m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 5 --hashlimit-name n5;OK
+-m hashlimit --hashlimit-upto 5/s --hashlimit-above 3/s --hashlimit-name n6;;FAIL
+-m hashlimit --hashlimit-upto 5/s --hashlimit-name 0123456789abcdefghij;-m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 5 --hashlimit-name 0123456789abcdefghij;OK
+-m hashlimit --hashlimit-upto 5/s --hashlimit-name "";;FAIL
+-m hashlimit --hashlimit-upto 5/s --hashlimit-name n9 --hashlimit-mode dstport|srcip,srcport;-m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 5 --hashlimit-mode srcip,srcport,dstport --hashlimit-name n9;OK
+-m hashlimit --hashlimit-upto 5/s --hashlimit-name n10 --hashlimit-mode foo;;FAIL
+-m hashlimit --hashlimit-upto 5/s --hashlimit-name n11 --hashlimit-srcmask 24 --hashlimit-dstmask 255.255.0.0;-m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 5 --hashlimit-name n11 --hashlimit-srcmask 24 --hashlimit-dstmask 16;OK
+-m hashlimit --hashlimit-upto 5/s --hashlimit-name n12 --hashlimit-srcmask 255.0.255.0;;FAIL
+-m hashlimit --hashlimit-upto 5/s --hashlimit-name n13 --hashlimit-burst 2000000;;FAIL
+-m hashlimit --hashlimit-upto 5/s --hashlimit-name n14 --hashlimit-burst 2k;-m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 2048 --hashlimit-name n14;OK
+-m hashlimit --hashlimit-upto 5/s --hashlimit-name n15 --hashlimit-burst 2000k;;FAIL
+-m hashlimit --hashlimit-upto 5/s --hashlimit-name n16 --hashlimit-burst 0;;FAIL
+-m hashlimit --hashlimit-upto 5/s --hashlimit-name n17 --hashlimit-htable-expire 0;;FAIL
+-m hashlimit --hashlimit-upto 5/s --hashlimit-name n18 --hashlimit-htable-gcinterval 0;;FAIL
+-m hashlimit --hashlimit-upto 5/s --hashlimit-name n19 --hashlimit-htable-size 2000000;-m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 5 --hashlimit-name n19 --hashlimit-htable-size 1048576;OK
+-m hashlimit --hashlimit-upto 5/s --hashlimit-name n20 --hashlimit-htable-max 1048576;-m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 5 --hashlimit-name n20 --hashlimit-htable-max 1048576;OK
+-m hashlimit --hashlimit-upto 1kb/s --hashlimit-name n21;=;OK
+-m hashlimit --hashlimit-upto 1mb/s --hashlimit-burst 10mb --hashlimit-name n22;=;OK
+-m hashlimit --hashlimit-upto 1mb/s --hashlimit-burst 10 --hashlimit-name n23;;FAIL
+-m hashlimit --hashlimit-upto 3000b/s --hashlimit-burst 5k --hashlimit-name n24;-m hashlimit --hashlimit-upto 2992b/s --hashlimit-burst 5kb --hashlimit-name n24;OK
+-m hashlimit --hashlimit-upto 5/min --hashlimit-name n25 --hashlimit-rate-match;-m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 5 --hashlimit-name n25 --hashlimit-htable-expire 60000 --hashlimit-rate-match --hashlimit-rate-interval 60;OK
+-m hashlimit --hashlimit-upto 5/min --hashlimit-name n26 --hashlimit-rate-interval 0;;FAIL
+-m hashlimit --hashlimit-upto 5/hour --hashlimit-name n27 --hashlimit-rate-match --hashlimit-rate-interval 7;-m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 5 --hashlimit-name n27 --hashlimit-htable-expire 3600000 --hashlimit-rate-match --hashlimit-rate-interval 7;OK
+-m hashlimit --hashlimit-upto 1000001/s --hashlimit-name n28;;FAIL
+-m hashlimit --hashlimit-upto 5/fortnight --hashlimit-name n29;;FAIL
+-m hashlimit --hashlimit-upto 5/s;;FAIL
+-m hashlimit --hashlimit-upto 5/s --hashlimit-name ..;;FAIL
+-m hashlimit --hashlimit-upto 5/s --hashlimit-name a/b;;FAIL
+-m recent --set --name ..;;FAIL
+-m recent --set --name a/b;;FAIL
+-m recent --set --name .x;-m recent --set --name .x --mask 255.255.255.255 --rsource;OK
+:INPUT
+-m limit --limit 1/s --limit-burst 10001;;FAIL
+-m limit --limit 1/s --limit-burst 10000;-m limit --limit 1/sec --limit-burst 10000;OK
+-m limit --limit 1/s --limit-burst 0x10;-m limit --limit 1/sec --limit-burst 16;OK
+-m limit --lim 5/m;;FAIL
+-m conntrack --ctstate RELATED,ESTABLISHED -m state --state NEW;=;OK
+-m conntrack ! --ctstate INVALID --ctstatus ! ASSURED;;FAIL
+-m conntrack --ctstate INVALID ! --ctstatus ASSURED,SEEN_REPLY,EXPECTED,CONFIRMED;-m conntrack --ctstate INVALID ! --ctstatus EXPECTED,SEEN_REPLY,ASSURED,CONFIRMED;OK
+-m conntrack --ctstate DNAT,SNAT,UNTRACKED,INVALID,NEW,RELATED,ESTABLISHED;-m conntrack --ctstate INVALID,NEW,RELATED,ESTABLISHED,UNTRACKED,SNAT,DNAT;OK
+-m conntrack --ctstate new --ctorigdst 10.0.0.0/8 ! --ctrepldst 192.168.1.1/255.255.255.0 --ctorigdstport 1:2;-m conntrack --ctstate NEW --ctorigdst 10.0.0.0/8 ! --ctrepldst 192.168.1.1/24 --ctorigdstport 1:2;OK
+-m conntrack --ctproto TCP;-m conntrack --ctproto 6;OK
+-m conntrack --ctproto gre;-m conntrack --ctproto 47;OK
+-m multiport --dports 22;;FAIL
+-p tcp -m multiport --dport 22,80;-p tcp -m multiport --dports 22,80;OK
+-p tcp -m multiport --destination-ports 22,80 --dports 1;;FAIL
+-p udp -m multiport --ports domain,ntp;-p udp -m multiport --ports 53,123;OK
+-p tcp -m multiport --ports 1:;;FAIL
+-p tcp -m multiport --ports "";;FAIL
+-m addrtype ! --src-type LOCAL ! --dst-type LOCAL,BROADCAST;=;OK
+-m addrtype --src-type LOCAL --src-type UNICAST;;FAIL
+-m iprange ! --src-range 1.1.1.1-1.1.1.10 ! --dst-range 2.2.2.2-2.2.2.3;=;OK
+-m iprange --src-range 1.1.1.1-;;FAIL
+-m pkttype --pkt-type otherhost;=;OK
+-m length ! --length 1000:;-m length ! --length 1000:65535;OK
+-m mac ! --mac-source AA:BB:CC:DD:EE:FF;-m mac ! --mac-source aa:bb:cc:dd:ee:ff;OK
+-p icmp --icmp-type echo-request -m limit --limit 1/s;-p icmp -m icmp --icmp-type 8 -m limit --limit 1/sec;OK
+-p icmp -m icmp --icmp-type 3/1:2 -m icmp --icmp-type 8;-p icmp -m icmp --icmp-type 3/1 -m icmp --icmp-type 8;OK
+-p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m recent --set --name SSH;-p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m recent --set --name SSH --mask 255.255.255.255 --rsource;OK
+-p tcp -m tcp --dport 22 -m recent --update --seconds 60 --hitcount 4 --name SSH --rsource;-p tcp -m tcp --dport 22 -m recent --update --seconds 60 --hitcount 4 --name SSH --mask 255.255.255.255 --rsource;OK
+-m hashlimit --hashlimit-above 10/sec --hashlimit-burst 20 --hashlimit-mode srcip,dstport --hashlimit-name hl1 --hashlimit-srcmask 24;=;OK
+-m state --state n,e;-m state --state NEW,ESTABLISHED;OK
+-m state --state NEW,;;FAIL
+-m state ! --state untracked;-m state ! --state UNTRACKED;OK
+-m state --state ,NEW;;FAIL
+-m state --state RELATED,INVALID;-m state --state INVALID,RELATED;OK
+-m state --state EST,REL;-m state --state RELATED,ESTABLISHED;OK
+-m state;;FAIL
+-m state --state foo;;FAIL

@@ -69,9 +69,7 @@ impl<'r> Tables<'r> {
     ) -> Option<Step> {
         let ti = self.rs.tables.iter().position(|t| t.kind == kind)?;
         let table = &self.rs.tables[ti];
-        if table.chain_index(hook.chain_name()).is_none() {
-            return None;
-        }
+        table.chain_index(hook.chain_name())?;
         facts.hook = hook;
         facts.table = kind;
         let bytes = u64::from(facts.len);
@@ -238,14 +236,14 @@ impl<'r> Engine<'r> {
             trace: Vec::new(),
         };
         let fate = self.fly(&pkt, ts, local_out, expected, &mut flight);
-        let ct_after = fate.ct.as_ref().and_then(|_| {
-            let hook = if local_out {
-                conntrack::Hook::LocalOut
-            } else {
-                conntrack::Hook::PreRouting
-            };
-            self.ct.view_for_packet(&ct_info(&pkt, ts, hook, true))
-        });
+        // Like the oracle: the entry the packet's tuple maps to after the
+        // packet, whether or not the packet itself got that far.
+        let hook = if local_out {
+            conntrack::Hook::LocalOut
+        } else {
+            conntrack::Hook::PreRouting
+        };
+        let ct_after = self.ct.view_for_packet(&ct_info(&pkt, ts, hook, true));
         let (ctstate, ctdir) = match (&fate.ct, flight.notrack) {
             (_, true) if fate.ct.is_some() || fate.verdict != Verdict::NotReached => {
                 (Some("UNTRACKED"), None)
@@ -298,7 +296,14 @@ impl<'r> Engine<'r> {
             .problem
             .filter(|_| !pkt.ip.is_fragment() || pkt.ip.ihl() < 5)
         {
-            if is_ip_level(&problem) {
+            // A raw socket with IP_HDRINCL rewrites the total length of what the
+            // host sends (raw_send_hdrinc), so only received packets die here.
+            let fixed_by_sender = local_out
+                && !matches!(
+                    problem,
+                    packet::Malformed::IhlTooSmall(_) | packet::Malformed::HeaderTruncated { .. }
+                );
+            if is_ip_level(&problem) && !fixed_by_sender {
                 let mut f = Fate::not_reached(expected, None, None);
                 f.note = Some(problem.to_string());
                 return f;
@@ -367,7 +372,12 @@ impl<'r> Engine<'r> {
             ttl: pkt.ip.ttl(),
             tos: pkt.ip.tos(),
             frag_off: pkt.ip.frag_offset(),
-            len: u32::from(pkt.ip.total_len()),
+            // Locally sent packets count what was sent (see `fly`).
+            len: if local_out {
+                pkt.ip.bytes().len() as u32
+            } else {
+                u32::from(pkt.ip.total_len())
+            },
             bytes: pkt.ip.bytes(),
             ihl: pkt.ip.header_len() as u8,
             l4,

@@ -162,6 +162,11 @@ impl Host {
         if dst == u32::MAX || (src == 0 && dst == 0) {
             return InputRoute::Local; // limited broadcast: brd_input
         }
+        // Every IPv4 host is a member of 224.0.0.1 (all systems, joined by
+        // ip_mc_up on each interface); other groups need a socket to join.
+        if dst == 0xe000_0001 {
+            return InputRoute::Local;
+        }
         if is_multicast(dst) {
             return InputRoute::Drop("multicast destination without group membership");
         }

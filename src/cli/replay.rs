@@ -229,12 +229,13 @@ fn text_line(out: &mut impl Write, record: &Record, ts_ns: i128) -> std::io::Res
             let state = o.ctstate.unwrap_or("-");
             write!(
                 out,
-                "{:>6} {secs}.{micros:06} {:<48} {:<7} {:<11} {:<12} {rule}",
+                "{:>6} {secs}.{micros:06} {:<7} {:<11} {:<11} {:<24} {}",
                 o.index,
-                o.summary,
                 o.hook.unwrap_or("-"),
                 o.verdict.name(),
-                state
+                state,
+                rule,
+                o.summary
             )?;
             if let Some(r) = o.reject_with {
                 write!(out, " ({r})")?;

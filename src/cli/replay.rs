@@ -165,7 +165,15 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
                 totals.errors += 1;
                 eprintln!("error: {}: {e}", args.pcap.display());
                 if args.format == Format::Jsonl {
-                    let _ = writeln!(out, "{}", serde_json::json!({"error": e.to_string()}));
+                    let index = match &e {
+                        iptwalk::packet::CaptureError::Record { index, .. } => Some(*index),
+                        _ => None,
+                    };
+                    let _ = writeln!(
+                        out,
+                        "{}",
+                        serde_json::json!({"index": index, "error": e.to_string()})
+                    );
                 }
                 if e.is_fatal() {
                     break;
@@ -282,6 +290,9 @@ fn text_totals(out: &mut impl Write, t: &Totals) -> std::io::Result<()> {
         t.packets, t.skipped, t.errors
     )?;
     let line = |m: &BTreeMap<&'static str, u64>| {
+        if m.is_empty() {
+            return "none".to_string();
+        }
         m.iter()
             .map(|(k, v)| format!("{k} {v}"))
             .collect::<Vec<_>>()

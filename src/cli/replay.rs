@@ -165,15 +165,18 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
                 totals.errors += 1;
                 eprintln!("error: {}: {e}", args.pcap.display());
                 if args.format == Format::Jsonl {
-                    let index = match &e {
-                        iptwalk::packet::CaptureError::Record { index, .. } => Some(*index),
-                        _ => None,
-                    };
-                    let _ = writeln!(
-                        out,
-                        "{}",
-                        serde_json::json!({"index": index, "error": e.to_string()})
-                    );
+                    // The record's line, in capture order, with what went wrong.
+                    if let iptwalk::packet::CaptureError::Record { index, .. } = &e {
+                        let rec = iptwalk::eval::outcome::Skipped {
+                            index: *index,
+                            skipped: None,
+                            error: Some(e.to_string()),
+                        };
+                        let _ =
+                            writeln!(out, "{}", serde_json::to_string(&rec).unwrap_or_default());
+                    } else {
+                        let _ = writeln!(out, "{}", serde_json::json!({"error": e.to_string()}));
+                    }
                 }
                 if e.is_fatal() {
                     break;

@@ -343,7 +343,7 @@ fn expired(c: &Conn, now_ns: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conntrack::{CtState, Hook, L4Info, PacketInfo, UdpDatagram};
+    use crate::conntrack::{CtState, Hook, L4Info, L4Key, PacketInfo, UdpDatagram};
     use std::net::{IpAddr, Ipv4Addr};
 
     fn udp(src: u8, dst: u8, sport: u16, dport: u16, ts_ns: u64) -> PacketInfo {

@@ -71,7 +71,39 @@ pub fn truncate(s: &str, max: usize) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::roundtrip;
+    use super::super::testutil::{facts, roundtrip};
+    use super::*;
+    use crate::ext::facts::L4Facts;
+
+    fn m(name: &str, invert: bool) -> Helper {
+        Helper {
+            name: name.into(),
+            invert,
+            given: true,
+        }
+    }
+
+    #[test]
+    fn looks_at_the_master_helper_only() {
+        let mut f = facts(&[], 0, 64, L4Facts::None, 0);
+        // The control connection itself has the helper but no master: no match.
+        f.ct.helper = "ftp";
+        assert_eq!(m("ftp", false).eval(&f), MatchResult::No);
+        assert_eq!(m("ftp", true).eval(&f), MatchResult::Yes);
+        f.ct.has_master = true;
+        f.ct.master_helper = "ftp";
+        assert_eq!(m("ftp", false).eval(&f), MatchResult::Yes);
+        assert_eq!(
+            m("", false).eval(&f),
+            MatchResult::Yes,
+            "empty name: any helper"
+        );
+        // strncmp over strlen(helper->name): a longer rule name still matches.
+        assert_eq!(m("ftp-21", false).eval(&f), MatchResult::Yes);
+        assert_eq!(m("ft", false).eval(&f), MatchResult::No);
+        assert_eq!(m("tftp", false).eval(&f), MatchResult::No);
+        assert_eq!(m("tftp", true).eval(&f), MatchResult::Yes);
+    }
 
     #[test]
     fn names() {

@@ -1533,6 +1533,41 @@ def _(t):
     t.add("EPSV data SYN (nothing expected)", e.pkt("c", "S"))
 
 
+@case("hm_tftp_edges", """*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A OUTPUT -p udp -m udp --dport 69 -j CT --helper tftp
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT
+-A INPUT -m conntrack --ctstate RELATED -m helper --helper tftp -j ACCEPT
+COMMIT
+""", notes="TFTP helper edge cases: a write request expects the server's ACK from a new port; a "
+           "retransmitted read request replaces its expectation, which is used once (a second new "
+           "port is NEW); an answer from another address is NEW; an answer from port 69 itself "
+           "is the master's reply and leaves the expectation for the later data")
+def _(t):
+    def udp(src, sport, dst, dport, payload):
+        return IP(src=src, dst=dst) / UDP(sport=sport, dport=dport) / Raw(payload)
+    rrq = b"\x00\x01boot.img\x00octet\x00"
+    wrq = b"\x00\x02up.bin\x00octet\x00"
+    data = b"\x00\x03\x00\x01" + bytes(64)
+    t.add("WRQ from :40080", udp(H, 40080, R, 69, wrq))
+    t.add("ACK 0 from 10.0.0.77:50200 (RELATED)", udp(R, 50200, H, 40080, b"\x00\x04\x00\x00"))
+    t.add("RRQ from :40081", udp(H, 40081, R, 69, rrq))
+    t.add("RRQ retransmitted (replaces the expectation)", udp(H, 40081, R, 69, rrq))
+    t.add("DATA 1 from :50201 (RELATED)", udp(R, 50201, H, 40081, data))
+    t.add("DATA 1 from :50202 (expectation used: NEW, dropped)", udp(R, 50202, H, 40081, data))
+    t.add("RRQ from :40082", udp(H, 40082, R, 69, rrq))
+    t.add("DATA 1 from 10.0.0.1:50203 (wrong address: NEW, dropped)", udp(GW, 50203, H, 40082, data))
+    t.add("RRQ from :40083", udp(H, 40083, R, 69, rrq))
+    t.add("ERROR from 10.0.0.77:69 (the master's reply)", udp(R, 69, H, 40083, b"\x00\x05\x00\x01busy\x00"))
+    t.add("DATA 1 from :50204 (still expected: RELATED)", udp(R, 50204, H, 40083, data))
+
+
 @case("hm_tftp_helper", """*raw
 :PREROUTING ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]

@@ -396,6 +396,7 @@ impl<'r> Engine<'r> {
             host,
             flight,
             conn: None,
+            helper_drop: None,
         };
         if local_out {
             let dev = host.route(facts.dst).unwrap_or("eth0");
@@ -416,6 +417,8 @@ struct Run<'a, 'r> {
     /// The conntrack verdict at the conntrack hook (`None` before it, or when
     /// the packet is untracked).
     conn: Option<conntrack::Verdict>,
+    /// A conntrack helper dropped the packet at POSTROUTING (its log message).
+    helper_drop: Option<&'static str>,
 }
 
 impl<'a> Run<'a, '_> {
@@ -467,6 +470,26 @@ impl<'a> Run<'a, '_> {
             if let (true, Some(id)) = (v.unconfirmed, v.conn) {
                 self.ct.discard(id);
             }
+        }
+    }
+
+    /// The connection's helper (FTP, TFTP) at the end of LOCAL_IN or POST_ROUTING
+    /// (`nf_confirm` calls `helper->help` before confirming), so only a packet that passed
+    /// every table can create an expectation. `Err`: the helper dropped the packet.
+    fn help(&mut self, facts: &Facts) -> Result<(), &'static str> {
+        let Some(v) = self.conn else { return Ok(()) };
+        let end = (facts.len as usize).min(facts.bytes.len());
+        let l4 = facts.bytes.get(usize::from(facts.ihl)..end).unwrap_or(&[]);
+        match self.ct.help(&v, l4, facts.now_ns) {
+            conntrack::HelpVerdict::Accept => Ok(()),
+            conntrack::HelpVerdict::Drop(why) => Err(why),
+            // Seam for the NAT helper (nf_nat_ftp / nf_nat_tftp, which rewrite the payload
+            // and choose the expected port): until it exists the expectation is registered
+            // as parsed.
+            conntrack::HelpVerdict::Nat(req) => self
+                .ct
+                .expect_related(req.expect, facts.now_ns)
+                .map_err(|_| "cannot add expectation"),
         }
     }
 
@@ -568,6 +591,14 @@ impl<'a> Run<'a, '_> {
                 return fate;
             }
         }
+        if fate.verdict == Verdict::Accept && fate.fate.is_none() {
+            if let Err(why) = self.help(facts) {
+                self.drop_conn();
+                fate.fate = Some(Verdict::Drop);
+                fate.note = Some(format!("dropped by the conntrack helper: {why}"));
+                return fate;
+            }
+        }
         if fate.verdict == Verdict::Accept {
             self.confirm();
         } else {
@@ -633,7 +664,16 @@ impl<'a> Run<'a, '_> {
             return fate;
         }
         self.postrouting(facts);
+        self.note_helper_drop(&mut fate);
         fate
+    }
+
+    /// Records a drop by a helper at POSTROUTING on the packet's fate.
+    fn note_helper_drop(&mut self, fate: &mut Fate) {
+        if let Some(why) = self.helper_drop.take() {
+            fate.fate = Some(Verdict::Drop);
+            fate.note = Some(format!("dropped by the conntrack helper: {why}"));
+        }
     }
 
     /// POSTROUTING: mangle, nat (SNAT), confirm.
@@ -648,6 +688,11 @@ impl<'a> Run<'a, '_> {
                 .table(TableKind::Nat, Hook::Postrouting, facts)
                 .is_none_or(|s| s.verdict == TableVerdict::Accept);
         if mangle_ok && nat_ok {
+            if let Err(why) = self.help(facts) {
+                self.helper_drop = Some(why);
+                self.drop_conn();
+                return false;
+            }
             self.confirm();
             true
         } else {
@@ -696,6 +741,7 @@ impl<'a> Run<'a, '_> {
             return fate;
         }
         let out_ok = self.postrouting(facts);
+        self.note_helper_drop(&mut fate);
         if dev != "lo" || !out_ok {
             return fate;
         }
@@ -835,6 +881,13 @@ fn ct_facts(v: &conntrack::Verdict, table: &conntrack::Table, now: u64) -> CtFac
             u32::try_from(conn.expires_ns.saturating_sub(now) / 1_000_000_000).unwrap_or(u32::MAX);
         f.mark = conn.mark;
         f.helper = conn.helper.map_or("", conntrack::HelperKind::name);
+        if let Some(m) = conn.master {
+            f.has_master = true;
+            f.master_helper = table
+                .get(m)
+                .and_then(|c| c.helper)
+                .map_or("", conntrack::HelperKind::name);
+        }
     }
     f
 }

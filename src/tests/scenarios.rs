@@ -215,7 +215,6 @@ fn known_failures() -> BTreeMap<String, String> {
 /// use one of them is reported but does not fail the run. Remove a marker as
 /// soon as the feature lands.
 const NOT_MODELLED: &[(&str, &str)] = &[
-    ("--helper", "conntrack helpers"),
     ("-j DNAT", "NAT"),
     ("-j SNAT", "NAT"),
     ("-j MASQUERADE", "NAT"),

@@ -4,7 +4,9 @@
 mod fmt;
 mod graph;
 mod lint;
+mod model;
 mod replay;
+mod trace;
 
 use clap::{Parser, Subcommand};
 use std::io::Read;
@@ -69,6 +71,15 @@ iptwalk replay rules.v4 capture.pcapng --local 192.0.2.1 --lan 192.168.1.0/24 --
 iptwalk replay rules.v4 capture.pcap --local 10.0.0.104 --counters after.v4 --format summary"
     )]
     Replay(replay::ReplayArgs),
+    /// Follow one packet through every hook, table and chain: each rule it was
+    /// tested against and why it did or did not match, jumps, returns, the
+    /// conntrack state and the verdict.
+    #[command(
+        after_help = "Examples:\n  iptwalk trace rules.v4 --local 10.0.0.1 --packet \"tcp 203.0.113.5:40000>10.0.0.1:22 S\"\n  \
+iptwalk trace rules.v4 --local 10.0.0.1 --ctstate ESTABLISHED --packet \"tcp 203.0.113.5:40000>10.0.0.1:22 A\"\n  \
+iptwalk trace rules.v4 --local 10.0.0.104 --pcap capture.pcap --index 3 --format json"
+    )]
+    Trace(trace::TraceArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -105,6 +116,7 @@ pub fn run() -> ExitCode {
         Command::Lint(args) => lint::run(&ctx, args),
         Command::Graph(args) => graph::run(&ctx, args),
         Command::Replay(args) => replay::run(&ctx, args),
+        Command::Trace(args) => trace::run(&ctx, args),
     }
 }
 

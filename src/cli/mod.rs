@@ -1,6 +1,7 @@
 //! The command-line interface: the only place that knows clap, colour and exit
 //! codes (0 ok, 1 findings or differences, 2 usage or input error).
 
+mod diff;
 mod fmt;
 mod graph;
 mod lint;
@@ -80,6 +81,14 @@ iptwalk trace rules.v4 --local 10.0.0.1 --ctstate ESTABLISHED --packet \"tcp 203
 iptwalk trace rules.v4 --local 10.0.0.104 --pcap capture.pcap --index 3 --format json"
     )]
     Trace(trace::TraceArgs),
+    /// Replay a capture through two rulesets and list the packets, by
+    /// connection, whose verdict or deciding rule differs.
+    #[command(
+        after_help = "Exit status: 0 no difference, 1 differences, 2 usage or input error.\n\n\
+Examples:\n  iptwalk diff old.v4 new.v4 capture.pcap --local 10.0.0.1\n  \
+iptwalk diff old.v4 new.v4 capture.pcap --local 10.0.0.1 --lan 192.168.1.0/24 --format json"
+    )]
+    Diff(diff::DiffArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -117,6 +126,7 @@ pub fn run() -> ExitCode {
         Command::Graph(args) => graph::run(&ctx, args),
         Command::Replay(args) => replay::run(&ctx, args),
         Command::Trace(args) => trace::run(&ctx, args),
+        Command::Diff(args) => diff::run(&ctx, args),
     }
 }
 

@@ -68,13 +68,16 @@ fn side(rs: &Ruleset, o: &Outcome) -> Side {
     }
 }
 
-/// The connection a packet belongs to, for grouping: the original tuple of
-/// its conntrack entry in either replay, else the packet itself.
+/// The connection a packet belongs to, for grouping: `PROTO ORIG-TUPLE` of
+/// its conntrack entry in either replay, else the packet's own endpoints.
 fn connection(a: &Outcome, b: &Outcome) -> String {
-    a.ct_after
-        .as_ref()
-        .or(b.ct_after.as_ref())
-        .map_or_else(|| a.summary.clone(), |c| c.orig.clone())
+    let mut words = a.summary.split(' ');
+    let proto = words.next().unwrap_or("");
+    let ends = words.next().unwrap_or("");
+    match a.ct_after.as_ref().or(b.ct_after.as_ref()) {
+        Some(c) => format!("{proto} {}", c.orig),
+        None => format!("{proto} {ends}"),
+    }
 }
 
 /// Replays `reader` through `old` and `new`; fatal capture errors end it.

@@ -7,6 +7,7 @@ mod graph;
 mod lint;
 mod model;
 mod replay;
+mod test;
 mod trace;
 
 use clap::{Parser, Subcommand};
@@ -89,6 +90,13 @@ Examples:\n  iptwalk diff old.v4 new.v4 capture.pcap --local 10.0.0.1\n  \
 iptwalk diff old.v4 new.v4 capture.pcap --local 10.0.0.1 --lan 192.168.1.0/24 --format json"
     )]
     Diff(diff::DiffArgs),
+    /// Check firewall expectations (TOML, see grammar/test-spec.md): packets
+    /// and the verdicts they must get, captures that must pass a hook.
+    #[command(
+        after_help = "Exit status: 0 all passed, 1 a failure, 2 usage or input error.\n\n\
+Examples:\n  iptwalk test testdata/tests/user_chains.toml\n  iptwalk test firewall.toml --junit results.xml"
+    )]
+    Test(test::TestArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -127,6 +135,7 @@ pub fn run() -> ExitCode {
         Command::Replay(args) => replay::run(&ctx, args),
         Command::Trace(args) => trace::run(&ctx, args),
         Command::Diff(args) => diff::run(&ctx, args),
+        Command::Test(args) => test::run(&ctx, args),
     }
 }
 

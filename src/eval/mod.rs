@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod engine;
+pub mod expect;
 pub mod explain;
 pub mod header;
 pub mod host;

@@ -89,7 +89,7 @@ pub fn diff_capture<R: Read>(
     opts: Options,
     reader: &mut CaptureReader<R>,
 ) -> Result<DiffReport, CaptureError> {
-    let mut a = Engine::new(old, host.clone(), params.clone(), opts.clone());
+    let mut a = Engine::new(old, host.clone(), params, opts.clone());
     let mut b = Engine::new(new, host, params, opts);
     let mut report = DiffReport::default();
     while let Some(next) = reader.next_frame() {

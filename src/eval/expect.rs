@@ -149,7 +149,7 @@ pub fn check_packet(rs: &Ruleset, host: &Host, params: &Params, e: &Expect) -> C
     if let (Some(dev), Ok(v)) = (&e.input, pkt.packet()) {
         arrive_on(&mut host, v.ip.src(), dev);
     }
-    let traced = match trace_packet(rs, host, params.clone(), &pkt, want_state) {
+    let traced = match trace_packet(rs, host, *params, &pkt, want_state) {
         Ok(t) => t,
         Err(err) => return fail(String::new(), err.to_string()),
     };
@@ -209,7 +209,7 @@ pub fn check_capture(
             }
         }
     };
-    let mut engine = Engine::new(rs, host.clone(), params.clone(), opts.clone());
+    let mut engine = Engine::new(rs, host.clone(), *params, opts.clone());
     let (mut packets, mut bad) = (0u64, Vec::new());
     while let Some(next) = reader.next_frame() {
         let frame = match next {

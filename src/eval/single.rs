@@ -90,7 +90,7 @@ pub fn trace_packet(
         Some(CtState::Related) => related_by(pkt.bytes())?,
         _ => Vec::new(),
     };
-    let mut engine = Engine::new(rs, host.clone(), params.clone(), Options::default());
+    let mut engine = Engine::new(rs, host.clone(), params, Options::default());
     if !primed.is_empty() {
         let accept_all = Ruleset::default();
         let mut setup = Engine::new(&accept_all, host, params, Options::default());

@@ -36,6 +36,8 @@ struct Tables<'r> {
     rs: &'r Ruleset,
     counters: Vec<TableCounters>,
     trace: bool,
+    /// Recorded table walks, when explaining (`iptwalk trace`).
+    walks: Option<Vec<super::explain::TableWalk>>,
 }
 
 /// What one table walk decided.
@@ -74,7 +76,17 @@ impl<'r> Tables<'r> {
         facts.table = kind;
         let bytes = u64::from(facts.len);
         let mut judge = Judge::new(facts);
+        judge.record = self.walks.as_ref().map(|_| Vec::new());
         let out = walk(table, hook, &mut judge, &mut self.counters[ti], bytes);
+        if let (Some(walks), Some(events)) = (&mut self.walks, judge.record.take()) {
+            walks.push(super::explain::TableWalk {
+                table: kind,
+                hook,
+                events,
+                verdict: out.verdict,
+                decided_by: out.decided_by,
+            });
+        }
         for step in &out.trace {
             if let TraceStep::Rule { chain, num } = step {
                 flight.matched.push(format!(
@@ -164,6 +176,7 @@ impl<'r> Engine<'r> {
                 rs,
                 counters,
                 trace: opts.trace,
+                walks: None,
             },
             host,
             ct: conntrack::Table::new(params),
@@ -193,6 +206,26 @@ impl<'r> Engine<'r> {
 
     pub fn conntrack(&self) -> &conntrack::Table {
         &self.ct
+    }
+
+    /// Replaces the conntrack table (`iptwalk trace --ctstate` starts from
+    /// connections set up beforehand).
+    pub fn set_conntrack(&mut self, ct: conntrack::Table) {
+        self.ct = ct;
+    }
+
+    /// Starts or stops recording every table walk (see [`super::explain`]).
+    pub fn set_explain(&mut self, on: bool) {
+        self.tables.walks = on.then(Vec::new);
+    }
+
+    /// The table walks recorded since the last call, in order.
+    pub fn take_walks(&mut self) -> Vec<super::explain::TableWalk> {
+        self.tables
+            .walks
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Replays one capture record.

@@ -58,6 +58,9 @@ pub struct Conn {
     pub master: Option<ConnId>,
     /// `ct->mark` (CONNMARK).
     pub mark: u32,
+    /// Accounting (`nf_conn_acct`): (packets, bytes) per direction, indexed
+    /// like `tuple`; read by `-m connbytes`.
+    pub acct: [(u64, u64); 2],
 }
 
 impl Conn {
@@ -137,6 +140,7 @@ mod tests {
             helper: None,
             master: None,
             mark: 0,
+            acct: [(0, 0); 2],
         };
         c.status.set(Status::SEEN_REPLY | Status::CONFIRMED);
         let json = serde_json::to_string(&c.view()).unwrap();

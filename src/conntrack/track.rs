@@ -200,6 +200,7 @@ impl Table {
             helper: None,
             master: None,
             mark: 0,
+            acct: [(0, 0); 2],
         };
         if let Some(e) = self.take_expectation(tuple) {
             conn.status.set(Status::EXPECTED);

@@ -11,12 +11,14 @@
 
 use super::host::{Host, InputRoute};
 use super::judge::Judge;
+use super::state::{accounted, Conns};
 use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, Skipped, Verdict};
 use super::view::{ct_info, l4_facts};
 use super::walk::{walk, TableCounters, TableVerdict, TraceStep};
 use crate::conntrack::{self, CtState, Dir, PacketInfo, Params, Template};
 use crate::ext::facts::{CtFacts, Facts};
 use crate::ext::matches::state;
+use crate::ext::state::Store;
 use crate::ext::targets::reject::RejectWith;
 use crate::ir::{Hook, Ruleset, TableKind};
 use crate::packet::{self, Frame, Packet, PktType, Summary};
@@ -36,6 +38,8 @@ struct Tables<'r> {
     rs: &'r Ruleset,
     counters: Vec<TableCounters>,
     trace: bool,
+    /// Stateful matches' memory (limit buckets, recent lists, ...).
+    memory: Store,
 }
 
 /// What one table walk decided.
@@ -66,6 +70,7 @@ impl<'r> Tables<'r> {
         hook: Hook,
         facts: &mut Facts,
         flight: &mut Flight,
+        conns: &Conns,
     ) -> Option<Step> {
         let ti = self.rs.tables.iter().position(|t| t.kind == kind)?;
         let table = &self.rs.tables[ti];
@@ -73,7 +78,7 @@ impl<'r> Tables<'r> {
         facts.hook = hook;
         facts.table = kind;
         let bytes = u64::from(facts.len);
-        let mut judge = Judge::new(facts);
+        let mut judge = Judge::new(facts).with_memory(&mut self.memory, ti, conns);
         let out = walk(table, hook, &mut judge, &mut self.counters[ti], bytes);
         for step in &out.trace {
             if let TraceStep::Rule { chain, num } = step {
@@ -164,6 +169,7 @@ impl<'r> Engine<'r> {
                 rs,
                 counters,
                 trace: opts.trace,
+                memory: Store::default(),
             },
             host,
             ct: conntrack::Table::new(params),
@@ -420,7 +426,12 @@ struct Run<'a, 'r> {
 
 impl<'a> Run<'a, '_> {
     fn table(&mut self, kind: TableKind, hook: Hook, facts: &mut Facts) -> Option<Step> {
-        let step = self.tables.run(kind, hook, facts, self.flight)?;
+        let conns = Conns {
+            table: self.ct,
+            conn: self.conn,
+            now_ns: facts.now_ns,
+        };
+        let step = self.tables.run(kind, hook, facts, self.flight, &conns)?;
         if let (Some(m), Some(id)) = (step.ct_mark, self.conn.and_then(|v| v.conn)) {
             self.ct.set_mark(id, m);
             facts.ct.mark = m;
@@ -452,6 +463,9 @@ impl<'a> Run<'a, '_> {
         }
         let info: PacketInfo = ct_info(pkt, ts, hook, checksum_ok);
         let v = self.ct.process_with(&info, &self.flight.template);
+        if let (true, Some(id), Some(dir)) = (accounted(&v, facts), v.conn, v.dir) {
+            self.ct.account(id, dir, u64::from(facts.len));
+        }
         facts.ct = ct_facts(&v, self.ct, ts);
         self.conn = Some(v);
     }

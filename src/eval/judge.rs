@@ -2,7 +2,8 @@
 //! and the targets with their effects on the packet (mark, TTL, ...).
 
 use super::header::header_matches;
-use super::walk::{RuleJudge, TargetVerdict};
+use super::walk::{RuleJudge, RulePos, TargetVerdict};
+use crate::ext::state::{ConnView, MatchKey, NoConns, State, Store};
 use crate::ext::{Effects, Facts, MatchResult, Target, TargetResult};
 use crate::ir::Rule;
 
@@ -13,6 +14,10 @@ pub struct Judge<'f, 'p> {
     /// Extensions whose outcome could not be judged.
     pub depends_on: Vec<&'static str>,
     hotdrop: bool,
+    /// Stateful-match memory, the table's index in the ruleset and the
+    /// conntrack view; `None`: stateful matches are judged with no memory.
+    memory: Option<(&'f mut Store, usize, &'f dyn ConnView)>,
+    pos: RulePos,
 }
 
 impl<'f, 'p> Judge<'f, 'p> {
@@ -22,7 +27,36 @@ impl<'f, 'p> Judge<'f, 'p> {
             effects: Effects::default(),
             depends_on: Vec::new(),
             hotdrop: false,
+            memory: None,
+            pos: RulePos { chain: 0, rule: 0 },
         }
+    }
+
+    /// Gives stateful matches their memory for table number `table`.
+    pub fn with_memory(
+        mut self,
+        store: &'f mut Store,
+        table: usize,
+        conns: &'f dyn ConnView,
+    ) -> Judge<'f, 'p> {
+        self.memory = Some((store, table, conns));
+        self
+    }
+
+    /// One match of the current rule (number `idx` in the rule).
+    fn eval(&mut self, m: &crate::ext::Match, idx: usize) -> MatchResult {
+        let mut scratch = Store::default();
+        let (store, table, conns): (&mut Store, usize, &dyn ConnView) = match &mut self.memory {
+            Some((s, t, c)) => (&mut **s, *t, *c),
+            None => (&mut scratch, 0, &NoConns),
+        };
+        let key = MatchKey {
+            table,
+            chain: self.pos.chain,
+            rule: self.pos.rule,
+            idx,
+        };
+        m.eval_state(self.facts, &mut State::new(store, key, conns))
     }
 
     fn depends(&mut self, name: &'static str) {
@@ -37,8 +71,8 @@ impl RuleJudge for Judge<'_, '_> {
         if !header_matches(rule, self.facts) {
             return false;
         }
-        for m in &rule.matches {
-            match m.m.eval(self.facts) {
+        for (idx, m) in rule.matches.iter().enumerate() {
+            match self.eval(&m.m, idx) {
                 MatchResult::Yes => {}
                 MatchResult::No => return false,
                 MatchResult::Hotdrop => {
@@ -83,5 +117,9 @@ impl RuleJudge for Judge<'_, '_> {
 
     fn hotdrop(&self) -> bool {
         self.hotdrop
+    }
+
+    fn at(&mut self, pos: RulePos) {
+        self.pos = pos;
     }
 }

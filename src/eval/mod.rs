@@ -6,5 +6,6 @@ pub mod header;
 pub mod host;
 pub mod judge;
 pub mod outcome;
+pub mod state;
 pub mod view;
 pub mod walk;

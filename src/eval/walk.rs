@@ -40,6 +40,9 @@ pub trait RuleJudge {
     fn hotdrop(&self) -> bool {
         false
     }
+    /// Told where the next rule sits, before `matches` (stateful matches
+    /// keep their memory per rule position).
+    fn at(&mut self, _pos: RulePos) {}
 }
 
 /// The final verdict of the table for this packet.
@@ -147,6 +150,7 @@ pub fn walk(
                 }
             }
         };
+        judge.at(pos);
         if !judge.matches(rule) {
             // ipt_do_table's loop ends on hotdrop with NF_DROP, no rule deciding.
             if judge.hotdrop() {

@@ -11,8 +11,8 @@
 
 use super::host::{Host, InputRoute};
 use super::judge::Judge;
-use super::state::{accounted, Conns};
 use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, Skipped, Verdict};
+use super::state::{accounted, Conns};
 use super::view::{ct_info, l4_facts};
 use super::walk::{walk, TableCounters, TableVerdict, TraceStep};
 use crate::conntrack::{self, CtState, Dir, PacketInfo, Params, Template};

@@ -85,10 +85,19 @@ fn tuple_of(k: &ConnKey) -> Tuple {
 /// for ICMP errors, which `nf_conntrack_handle_icmp` attaches to the entry
 /// they quote without running a tracker.
 pub fn accounted(v: &conntrack::Verdict, facts: &Facts) -> bool {
-    let icmp_error = matches!(facts.l4, L4Facts::Icmp { kind: 3 | 4 | 5 | 11 | 12, .. });
+    let icmp_error = matches!(
+        facts.l4,
+        L4Facts::Icmp {
+            kind: 3 | 4 | 5 | 11 | 12,
+            ..
+        }
+    );
     v.conn.is_some()
         && !v.killed
-        && matches!(v.state, CtState::New | CtState::Established | CtState::Related)
+        && matches!(
+            v.state,
+            CtState::New | CtState::Established | CtState::Related
+        )
         && !(v.state == CtState::Related && icmp_error)
 }
 

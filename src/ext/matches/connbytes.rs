@@ -11,8 +11,8 @@
 
 use super::tcp::unreachable_option;
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
-use crate::ext::value::{xt_mandatory, xt_range};
 use crate::ext::state::State;
+use crate::ext::value::{xt_mandatory, xt_range};
 use crate::ext::{Facts, MatchDef, MatchResult, RuleCtx};
 use std::fmt::Write;
 
@@ -166,19 +166,45 @@ mod tests {
         use crate::ext::state::{MatchKey, NoConns, State, Store};
         let bytes = [0u8; 20];
         let f = super::super::testutil::facts(&bytes, 0, 64, Default::default(), 0);
-        let key = MatchKey { table: 0, chain: 0, rule: 0, idx: 0 };
+        let key = MatchKey {
+            table: 0,
+            chain: 0,
+            rule: 0,
+            idx: 0,
+        };
         let judge = |rule: &str, view: &dyn crate::ext::state::ConnView| {
             let m = super::super::testutil::first_match(rule);
             m.eval_state(&f, &mut State::new(&mut Store::default(), key, view))
                 == crate::ext::MatchResult::Yes
         };
         let c = Acct([(5, 500), (3, 900)]);
-        assert!(judge("-m connbytes --connbytes 8: --connbytes-dir both --connbytes-mode packets", &c));
-        assert!(!judge("-m connbytes --connbytes 6: --connbytes-dir original --connbytes-mode packets", &c));
-        assert!(judge("-m connbytes --connbytes 300:300 --connbytes-dir reply --connbytes-mode avgpkt", &c));
-        assert!(judge("-m connbytes --connbytes 175 --connbytes-dir both --connbytes-mode avgpkt", &c));
-        assert!(judge("-m connbytes ! --connbytes 1000:1399 --connbytes-dir both --connbytes-mode bytes", &c));
-        assert!(!judge("-m connbytes ! --connbytes 1000:1400 --connbytes-dir both --connbytes-mode bytes", &c));
-        assert!(!judge("-m connbytes --connbytes 0: --connbytes-dir both --connbytes-mode packets", &NoConns));
+        assert!(judge(
+            "-m connbytes --connbytes 8: --connbytes-dir both --connbytes-mode packets",
+            &c
+        ));
+        assert!(!judge(
+            "-m connbytes --connbytes 6: --connbytes-dir original --connbytes-mode packets",
+            &c
+        ));
+        assert!(judge(
+            "-m connbytes --connbytes 300:300 --connbytes-dir reply --connbytes-mode avgpkt",
+            &c
+        ));
+        assert!(judge(
+            "-m connbytes --connbytes 175 --connbytes-dir both --connbytes-mode avgpkt",
+            &c
+        ));
+        assert!(judge(
+            "-m connbytes ! --connbytes 1000:1399 --connbytes-dir both --connbytes-mode bytes",
+            &c
+        ));
+        assert!(!judge(
+            "-m connbytes ! --connbytes 1000:1400 --connbytes-dir both --connbytes-mode bytes",
+            &c
+        ));
+        assert!(!judge(
+            "-m connbytes --connbytes 0: --connbytes-dir both --connbytes-mode packets",
+            &NoConns
+        ));
     }
 }

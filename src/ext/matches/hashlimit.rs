@@ -9,11 +9,11 @@
 //! these back as 1.8.9 does, including the burst and any expire that differs
 //! from the printed unit.
 
+use super::hashlimit_state;
 use super::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
-use crate::ext::value::{atoi, atoll, inet_aton, strtoumax_prefix, uint};
-use super::hashlimit_state;
 use crate::ext::state::{jiffies, State};
+use crate::ext::value::{atoi, atoll, inet_aton, strtoumax_prefix, uint};
 use crate::ext::{CheckCtx, Facts, MatchDef, MatchResult, RuleCtx};
 use std::fmt::Write;
 

@@ -114,10 +114,24 @@ impl Table {
     /// (hotdrop).
     pub fn dst_of(&self, f: &Facts) -> Option<Dst> {
         let mode = self.cfg.mode;
-        let mask = |a: u32, l: u8| if l == 0 { 0 } else { a & (u32::MAX << (32 - u32::from(l.min(32)))) };
+        let mask = |a: u32, l: u8| {
+            if l == 0 {
+                0
+            } else {
+                a & (u32::MAX << (32 - u32::from(l.min(32))))
+            }
+        };
         let mut d = Dst {
-            src: if mode & HASH_SIP != 0 { mask(f.src, self.cfg.srcmask) } else { 0 },
-            dst: if mode & HASH_DIP != 0 { mask(f.dst, self.cfg.dstmask) } else { 0 },
+            src: if mode & HASH_SIP != 0 {
+                mask(f.src, self.cfg.srcmask)
+            } else {
+                0
+            },
+            dst: if mode & HASH_DIP != 0 {
+                mask(f.dst, self.cfg.dstmask)
+            } else {
+                0
+            },
             sport: 0,
             dport: 0,
         };
@@ -193,7 +207,11 @@ pub fn init(cfg: &Hashlimit, now: u64) -> RateInfo {
             let u = cfg.avg as u32;
             let per = if u == 0 { u32::MAX } else { u32::MAX / u };
             r.rate = u64::from(per.wrapping_sub(1)) << BYTE_SHIFT;
-            r.burst = if cfg.burst != 0 { cfg.burst.wrapping_mul(r.rate) } else { r.rate };
+            r.burst = if cfg.burst != 0 {
+                cfg.burst.wrapping_mul(r.rate)
+            } else {
+                r.rate
+            };
         } else {
             r.rate = SCALE.checked_div(cfg.avg).unwrap_or(0);
             r.burst = cfg.burst.wrapping_add(r.rate);
@@ -223,15 +241,17 @@ pub fn recalc(r: &mut RateInfo, now: u64, mode: u32) {
             return;
         }
         r.prev = now;
-        r.prev_window =
-            u128::from(r.current_rate) * u128::from(interval) > u128::from(delta) * u128::from(r.rate);
+        r.prev_window = u128::from(r.current_rate) * u128::from(interval)
+            > u128::from(delta) * u128::from(r.rate);
         r.current_rate = 0;
         return;
     }
     r.prev = now;
     let cap = if mode & BYTES != 0 {
         let old = r.credit;
-        r.credit = r.credit.wrapping_add(CREDITS_PER_JIFFY_BYTES.wrapping_mul(delta));
+        r.credit = r
+            .credit
+            .wrapping_add(CREDITS_PER_JIFFY_BYTES.wrapping_mul(delta));
         let cap = CREDITS_PER_JIFFY_BYTES * HZ;
         if old >= r.credit {
             r.credit = cap;
@@ -321,7 +341,8 @@ mod tests {
     fn byte_mode_spends_chunks_and_refills_burst_times() {
         // 1kb/s with a 2kb burst: the bucket holds 4194304000 credits and
         // is refilled from the burst counter when a packet does not fit.
-        let h = rule("-m hashlimit --hashlimit-upto 1kb/s --hashlimit-burst 2kb --hashlimit-name t");
+        let h =
+            rule("-m hashlimit --hashlimit-upto 1kb/s --hashlimit-burst 2kb --hashlimit-name t");
         let mut r = init(&h, 0);
         let cost = r.cost;
         assert!(cost > 0);

@@ -9,8 +9,8 @@
 
 use super::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
-use crate::ext::value::{atoi, uint};
 use crate::ext::state::{jiffies, State, HZ};
+use crate::ext::value::{atoi, uint};
 use crate::ext::{CheckCtx, Facts, MatchDef, MatchResult, RuleCtx};
 use std::fmt::Write;
 

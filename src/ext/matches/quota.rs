@@ -4,8 +4,8 @@
 
 use super::tcp::{bang, unreachable_option};
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
-use crate::ext::value::{xt_mandatory, xt_uint};
 use crate::ext::state::State;
+use crate::ext::value::{xt_mandatory, xt_uint};
 use crate::ext::{Facts, MatchDef, MatchResult, RuleCtx};
 use std::fmt::Write;
 
@@ -49,7 +49,11 @@ impl MatchDef for Quota {
     fn eval_state(&self, facts: &Facts, st: &mut State) -> MatchResult {
         let left = st.rule::<u64>().get_or_insert(self.quota);
         let fits = *left >= u64::from(facts.len);
-        *left = if fits { *left - u64::from(facts.len) } else { 0 };
+        *left = if fits {
+            *left - u64::from(facts.len)
+        } else {
+            0
+        };
         MatchResult::from_bool(fits != self.invert)
     }
 }
@@ -73,7 +77,12 @@ mod tests {
         use crate::ext::state::{MatchKey, NoConns, State, Store};
         let m = super::super::testutil::first_match("-m quota --quota 250");
         let mut store = Store::default();
-        let key = MatchKey { table: 0, chain: 0, rule: 0, idx: 0 };
+        let key = MatchKey {
+            table: 0,
+            chain: 0,
+            rule: 0,
+            idx: 0,
+        };
         let mut run = |len: usize| {
             let bytes = vec![0u8; len];
             let f = super::super::testutil::facts(&bytes, 0, 64, Default::default(), 0);

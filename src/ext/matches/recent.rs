@@ -9,8 +9,8 @@
 
 use super::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
-use crate::ext::value::{inet_aton, uint};
 use crate::ext::state::{jiffies, State, HZ};
+use crate::ext::value::{inet_aton, uint};
 use crate::ext::{CheckCtx, Facts, MatchDef, MatchResult, RuleCtx};
 use std::fmt::Write;
 use std::net::Ipv4Addr;
@@ -265,7 +265,6 @@ impl MatchDef for Recent {
         }
         MatchResult::from_bool(ret)
     }
-
 }
 
 /// `PACKET_OUTGOING`: the host's own packets (their TTL is not bumped).
@@ -399,8 +398,14 @@ impl List {
     /// `recent_entry_reap`: drops the least recently used entry (unless it
     /// is the one being worked on) when its newest stamp is too old.
     fn reap(&mut self, since: u64, working: u64) {
-        let Some(oldest) = self.entries.first() else { return };
-        let newest = oldest.stamps.get(oldest.index.wrapping_sub(1)).copied().unwrap_or(0);
+        let Some(oldest) = self.entries.first() else {
+            return;
+        };
+        let newest = oldest
+            .stamps
+            .get(oldest.index.wrapping_sub(1))
+            .copied()
+            .unwrap_or(0);
         if oldest.seq != working && (since.wrapping_sub(newest) as i64) > 0 {
             self.entries.remove(0);
         }

@@ -9,8 +9,8 @@
 
 use super::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
-use crate::ext::value::{xt_exclusive, xt_mandatory, xt_uint};
 use crate::ext::state::State;
+use crate::ext::value::{xt_exclusive, xt_mandatory, xt_uint};
 use crate::ext::{Facts, MatchDef, MatchResult, RuleCtx};
 use std::fmt::Write;
 
@@ -136,7 +136,9 @@ impl MatchDef for Statistic {
         match self.mode {
             Mode::Random => MatchResult::Unknown(Self::NAME),
             Mode::Nth => {
-                let count = st.rule::<u32>().get_or_insert(self.every.saturating_sub(self.packet));
+                let count = st
+                    .rule::<u32>()
+                    .get_or_insert(self.every.saturating_sub(self.packet));
                 *count = if *count == self.every { 0 } else { *count + 1 };
                 MatchResult::from_bool((*count == 0) != self.invert)
             }
@@ -211,7 +213,12 @@ mod tests {
         let bytes = [0u8; 20];
         let f = super::super::testutil::facts(&bytes, 0, 64, Default::default(), 0);
         let mut store = Store::default();
-        let key = MatchKey { table: 0, chain: 0, rule: 0, idx: 0 };
+        let key = MatchKey {
+            table: 0,
+            chain: 0,
+            rule: 0,
+            idx: 0,
+        };
         let m = super::super::testutil::first_match("-m statistic --mode nth --every 3 --packet 0");
         let got: Vec<_> = (0..7)
             .map(|_| m.eval_state(&f, &mut State::new(&mut store, key, &NoConns)))
@@ -219,7 +226,8 @@ mod tests {
         // The counter starts at every - packet = 2: the 1st packet wraps it
         // to 0 (as the kernel did in hm_match_conntrack_ext), then every 3rd.
         assert_eq!(got, [Yes, No, No, Yes, No, No, Yes]);
-        let p1 = super::super::testutil::first_match("-m statistic --mode nth --every 3 --packet 1");
+        let p1 =
+            super::super::testutil::first_match("-m statistic --mode nth --every 3 --packet 1");
         let k1 = MatchKey { rule: 2, ..key };
         let got: Vec<_> = (0..4)
             .map(|_| p1.eval_state(&f, &mut State::new(&mut store, k1, &NoConns)))
@@ -227,6 +235,9 @@ mod tests {
         assert_eq!(got, [No, Yes, No, No]);
         let r = super::super::testutil::first_match("-m statistic --mode random --probability 0.5");
         let other = MatchKey { rule: 1, ..key };
-        assert_eq!(r.eval_state(&f, &mut State::new(&mut store, other, &NoConns)), Unknown("statistic"));
+        assert_eq!(
+            r.eval_state(&f, &mut State::new(&mut store, other, &NoConns)),
+            Unknown("statistic")
+        );
     }
 }

@@ -205,7 +205,7 @@ pub fn init(cfg: &Hashlimit, now: u64) -> RateInfo {
     if cfg.mode & RATE_MATCH != 0 {
         if cfg.mode & BYTES != 0 {
             let u = cfg.avg as u32;
-            let per = if u == 0 { u32::MAX } else { u32::MAX / u };
+            let per = u32::MAX.checked_div(u).unwrap_or(u32::MAX);
             r.rate = u64::from(per.wrapping_sub(1)) << BYTE_SHIFT;
             r.burst = if cfg.burst != 0 {
                 cfg.burst.wrapping_mul(r.rate)

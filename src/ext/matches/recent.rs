@@ -433,4 +433,44 @@ mod tests {
         assert!(rt("-m recent --update --reap").is_err());
         assert!(rt("-m recent --set --name ..").is_err());
     }
+
+    #[test]
+    fn lists_are_shared_and_time_windowed() {
+        use crate::ext::state::{MatchKey, NoConns, State, Store};
+        use crate::ext::MatchResult::{No, Yes};
+        let set = crate::ext::matches::testutil::first_match("-m recent --set --name w");
+        let check = crate::ext::matches::testutil::first_match(
+            "-m recent --rcheck --seconds 2 --hitcount 2 --name w",
+        );
+        let rttl = crate::ext::matches::testutil::first_match("-m recent --rcheck --rttl --name w");
+        let mut store = Store::default();
+        let bytes = [0u8; 20];
+        let mut run = |m: &crate::ext::Match, rule: usize, ms: u64, ttl: u8| {
+            let f = crate::ext::matches::testutil::facts(
+                &bytes,
+                0,
+                ttl,
+                Default::default(),
+                ms * 1_000_000,
+            );
+            let key = MatchKey {
+                table: 0,
+                chain: 0,
+                rule,
+                idx: 0,
+            };
+            m.eval_state(&f, &mut State::new(&mut store, key, &NoConns))
+        };
+        assert_eq!(run(&check, 1, 0, 64), No);
+        assert_eq!(run(&set, 0, 0, 64), Yes);
+        assert_eq!(run(&check, 1, 500, 64), No);
+        assert_eq!(run(&set, 0, 1000, 64), Yes);
+        // Two stamps within 2 s of 1.5 s.
+        assert_eq!(run(&check, 1, 1500, 64), Yes);
+        // At 2.5 s the first stamp is older than 2 s: one hit left.
+        assert_eq!(run(&check, 1, 2500, 64), No);
+        // --rttl: the entry remembers TTL 64.
+        assert_eq!(run(&rttl, 2, 2600, 63), No);
+        assert_eq!(run(&rttl, 2, 2600, 64), Yes);
+    }
 }

@@ -61,6 +61,9 @@ pub struct Conn {
     pub mark: u32,
     /// The helper's per-connection state.
     pub help: HelpData,
+    /// Accounting (`nf_conn_acct`): (packets, bytes) per direction, indexed
+    /// like `tuple`; read by `-m connbytes`.
+    pub acct: [(u64, u64); 2],
 }
 
 impl Conn {
@@ -141,6 +144,7 @@ mod tests {
             master: None,
             mark: 0,
             help: HelpData::default(),
+            acct: [(0, 0); 2],
         };
         c.status.set(Status::SEEN_REPLY | Status::CONFIRMED);
         let json = serde_json::to_string(&c.view()).unwrap();

@@ -283,6 +283,16 @@ impl Table {
         }
     }
 
+    /// Adds one packet of `len` bytes to the entry's counters in direction
+    /// `dir` (`nf_ct_acct_update`, called by `nf_ct_refresh_acct`).
+    pub fn account(&mut self, id: ConnId, dir: Dir, len: u64) {
+        if let Some(c) = self.get_mut(id) {
+            let a = &mut c.acct[dir.idx()];
+            a.0 += 1;
+            a.1 += len;
+        }
+    }
+
     /// Removes every expired entry (the kernel's `gc_worker`).
     pub fn gc(&mut self, now_ns: u64) {
         for idx in 0..self.slots.len() {

@@ -201,6 +201,7 @@ impl Table {
             master: None,
             mark: 0,
             help: Default::default(),
+            acct: [(0, 0); 2],
         };
         if let Some(e) = self.take_expectation(tuple, pkt.ts_ns) {
             conn.status.set(Status::EXPECTED);

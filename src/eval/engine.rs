@@ -12,11 +12,13 @@
 use super::host::{Host, InputRoute};
 use super::judge::Judge;
 use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, Skipped, Verdict};
+use super::state::{accounted, Conns};
 use super::view::{ct_info, l4_facts};
 use super::walk::{walk, TableCounters, TableVerdict, TraceStep};
 use crate::conntrack::{self, CtState, Dir, PacketInfo, Params, Template};
 use crate::ext::facts::{CtFacts, Facts};
 use crate::ext::matches::state;
+use crate::ext::state::Store;
 use crate::ext::targets::reject::RejectWith;
 use crate::ir::{Hook, Ruleset, TableKind};
 use crate::packet::{self, Frame, Packet, PktType, Summary};
@@ -38,6 +40,8 @@ struct Tables<'r> {
     trace: bool,
     /// Recorded table walks, when explaining (`iptwalk trace`).
     walks: Option<Vec<super::explain::TableWalk>>,
+    /// Stateful matches' memory (limit buckets, recent lists, ...).
+    memory: Store,
 }
 
 /// What one table walk decided.
@@ -68,6 +72,7 @@ impl<'r> Tables<'r> {
         hook: Hook,
         facts: &mut Facts,
         flight: &mut Flight,
+        conns: &Conns,
     ) -> Option<Step> {
         let ti = self.rs.tables.iter().position(|t| t.kind == kind)?;
         let table = &self.rs.tables[ti];
@@ -75,7 +80,7 @@ impl<'r> Tables<'r> {
         facts.hook = hook;
         facts.table = kind;
         let bytes = u64::from(facts.len);
-        let mut judge = Judge::new(facts);
+        let mut judge = Judge::new(facts).with_memory(&mut self.memory, ti, conns);
         judge.record = self.walks.as_ref().map(|_| Vec::new());
         let out = walk(table, hook, &mut judge, &mut self.counters[ti], bytes);
         if let (Some(walks), Some(events)) = (&mut self.walks, judge.record.take()) {
@@ -177,6 +182,7 @@ impl<'r> Engine<'r> {
                 counters,
                 trace: opts.trace,
                 walks: None,
+                memory: Store::default(),
             },
             host,
             ct: conntrack::Table::new(params),
@@ -456,7 +462,12 @@ struct Run<'a, 'r> {
 
 impl<'a> Run<'a, '_> {
     fn table(&mut self, kind: TableKind, hook: Hook, facts: &mut Facts) -> Option<Step> {
-        let step = self.tables.run(kind, hook, facts, self.flight)?;
+        let conns = Conns {
+            table: self.ct,
+            conn: self.conn,
+            now_ns: facts.now_ns,
+        };
+        let step = self.tables.run(kind, hook, facts, self.flight, &conns)?;
         if let (Some(m), Some(id)) = (step.ct_mark, self.conn.and_then(|v| v.conn)) {
             self.ct.set_mark(id, m);
             facts.ct.mark = m;
@@ -488,6 +499,9 @@ impl<'a> Run<'a, '_> {
         }
         let info: PacketInfo = ct_info(pkt, ts, hook, checksum_ok);
         let v = self.ct.process_with(&info, &self.flight.template);
+        if let (true, Some(id), Some(dir)) = (accounted(&v, facts), v.conn, v.dir) {
+            self.ct.account(id, dir, u64::from(facts.len));
+        }
         facts.ct = ct_facts(&v, self.ct, ts);
         self.conn = Some(v);
     }

@@ -4,6 +4,7 @@
 use super::explain::{Miss, WalkEvent};
 use super::header::header_miss;
 use super::walk::{RuleJudge, RulePos, TargetVerdict, TraceStep};
+use crate::ext::state::{ConnView, MatchKey, NoConns, State, Store};
 use crate::ext::{Effects, Facts, MatchResult, Target, TargetResult};
 use crate::ir::Rule;
 
@@ -18,6 +19,10 @@ pub struct Judge<'f, 'p> {
     /// Why the last rule tested did not match.
     miss: Option<Miss>,
     hotdrop: bool,
+    /// Stateful-match memory, the table's index in the ruleset and the
+    /// conntrack view; `None`: stateful matches are judged with no memory.
+    memory: Option<(&'f mut Store, usize, &'f dyn ConnView)>,
+    pos: RulePos,
 }
 
 impl<'f, 'p> Judge<'f, 'p> {
@@ -29,7 +34,36 @@ impl<'f, 'p> Judge<'f, 'p> {
             record: None,
             miss: None,
             hotdrop: false,
+            memory: None,
+            pos: RulePos { chain: 0, rule: 0 },
         }
+    }
+
+    /// Gives stateful matches their memory for table number `table`.
+    pub fn with_memory(
+        mut self,
+        store: &'f mut Store,
+        table: usize,
+        conns: &'f dyn ConnView,
+    ) -> Judge<'f, 'p> {
+        self.memory = Some((store, table, conns));
+        self
+    }
+
+    /// One match of the current rule (number `idx` in the rule).
+    fn eval(&mut self, m: &crate::ext::Match, idx: usize) -> MatchResult {
+        let mut scratch = Store::default();
+        let (store, table, conns): (&mut Store, usize, &dyn ConnView) = match &mut self.memory {
+            Some((s, t, c)) => (&mut **s, *t, *c),
+            None => (&mut scratch, 0, &NoConns),
+        };
+        let key = MatchKey {
+            table,
+            chain: self.pos.chain,
+            rule: self.pos.rule,
+            idx,
+        };
+        m.eval_state(self.facts, &mut State::new(store, key, conns))
     }
 
     fn depends(&mut self, name: &'static str) {
@@ -46,7 +80,7 @@ impl RuleJudge for Judge<'_, '_> {
             return false;
         }
         for (i, m) in rule.matches.iter().enumerate() {
-            match m.m.eval(self.facts) {
+            match self.eval(&m.m, i) {
                 MatchResult::Yes => {}
                 MatchResult::No => {
                     self.miss = Some(Miss::Match(i));
@@ -109,5 +143,9 @@ impl RuleJudge for Judge<'_, '_> {
         if let Some(r) = &mut self.record {
             r.push(WalkEvent::Step(step));
         }
+    }
+
+    fn at(&mut self, pos: RulePos) {
+        self.pos = pos;
     }
 }

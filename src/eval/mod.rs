@@ -10,5 +10,6 @@ pub mod host;
 pub mod judge;
 pub mod outcome;
 pub mod single;
+pub mod state;
 pub mod view;
 pub mod walk;

@@ -44,6 +44,9 @@ pub trait RuleJudge {
     fn tested(&mut self, _pos: RulePos, _matched: bool) {}
     /// Told of every TRACE step as it happens (for `iptwalk trace`).
     fn stepped(&mut self, _step: TraceStep) {}
+    /// Told where the next rule sits, before `matches` (stateful matches
+    /// keep their memory per rule position).
+    fn at(&mut self, _pos: RulePos) {}
 }
 
 /// The final verdict of the table for this packet.
@@ -155,6 +158,7 @@ pub fn walk(
                 }
             }
         };
+        judge.at(pos);
         let matched = judge.matches(rule);
         judge.tested(pos, matched);
         if !matched {

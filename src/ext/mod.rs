@@ -11,6 +11,7 @@ pub mod facts;
 pub mod matches;
 pub mod netdb;
 pub mod spec;
+pub mod state;
 pub mod targets;
 pub mod value;
 
@@ -69,6 +70,12 @@ pub trait MatchDef: Default + Clone + fmt::Debug + PartialEq {
     /// packet as depending on them instead of guessing.
     fn eval(&self, _facts: &Facts) -> MatchResult {
         MatchResult::Unknown(Self::NAME)
+    }
+    /// Judges a packet with memory across packets (token buckets, counters,
+    /// lists): `st` reaches this instance's state in the replay's store.
+    /// Stateless matches keep this default, which is `eval`.
+    fn eval_state(&self, facts: &Facts, _st: &mut state::State) -> MatchResult {
+        self.eval(facts)
     }
 }
 
@@ -171,6 +178,9 @@ macro_rules! registry {
             }
             pub fn eval(&self, facts: &Facts) -> MatchResult {
                 match self { $(Match::$mvar(m) => m.eval(facts)),* }
+            }
+            pub fn eval_state(&self, facts: &Facts, st: &mut state::State) -> MatchResult {
+                match self { $(Match::$mvar(m) => m.eval_state(facts, st)),* }
             }
         }
 

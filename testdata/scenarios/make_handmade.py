@@ -1300,6 +1300,52 @@ def _(t):
     t.add("forward to 10.0.0.255 (UNICAST here)", IP(src=N50, dst="10.0.0.255") / UDP(sport=137, dport=137) / Raw(b"j"))
 
 
+@case("hm_match_limit_burst", """*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p icmp -m limit --limit 1/hour --limit-burst 3 -j ACCEPT
+-A INPUT -p udp -m udp --dport 7000 -m hashlimit --hashlimit-upto 1/hour --hashlimit-burst 2 --hashlimit-mode srcip --hashlimit-name perhost -j ACCEPT
+-A INPUT -p udp -m udp --dport 7001 -m hashlimit --hashlimit-above 1/hour --hashlimit-burst 2 --hashlimit-mode srcip,dstport --hashlimit-name above --hashlimit-srcmask 24 -j DROP
+-A INPUT -p udp -m udp --dport 7001 -j ACCEPT
+-A INPUT -p udp -m udp --dport 7002 -m hashlimit --hashlimit-upto 1/hour --hashlimit-burst 1 --hashlimit-name perhost -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 22 --syn -m limit --limit 1/hour --limit-burst 2 -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 22 --syn -m limit --limit 1/hour --limit-burst 2 -j REJECT --reject-with tcp-reset
+COMMIT
+""", notes="limit and hashlimit at 1/hour: only the burst counts within one replay, so the "
+           "outcome does not depend on how fast the packets are injected. limit: 3 pings pass, "
+           "then the bucket is empty; two rules with the same limit keep separate buckets. "
+           "hashlimit: one bucket per source (--hashlimit-upto), --hashlimit-above with "
+           "srcip/24 + dstport (10.0.0.50 shares 10.0.0.77's bucket); a second rule naming the "
+           "same table 'perhost' uses the table's configuration (mode srcip, burst 2) and its "
+           "buckets")
+def _(t):
+    for i in range(5):
+        t.add("ping %d from .77 (limit burst 3)" % (i + 1),
+              IP(src=R, dst=H) / ICMP(type=8, id=0x4200, seq=i + 1) / Raw(b"p" * 56))
+    for i in range(3):
+        t.add("udp :7000 %d from .77 (hashlimit burst 2 per source)" % (i + 1),
+              IP(src=R, dst=H) / UDP(sport=41000 + i, dport=7000) / Raw(b"a"))
+    for i in range(2):
+        t.add("udp :7000 %d from the gw (own bucket)" % (i + 1),
+              IP(src=GW, dst=H) / UDP(sport=41100 + i, dport=7000) / Raw(b"b"))
+    for i in range(3):
+        t.add("udp :7001 %d from .77 (above 2 -> DROP on the 3rd)" % (i + 1),
+              IP(src=R, dst=H) / UDP(sport=41200 + i, dport=7001) / Raw(b"c"))
+    t.add("udp :7001 from 10.0.0.50 (same /24 bucket: above -> DROP)",
+          IP(src=N50, dst=H) / UDP(sport=41300, dport=7001) / Raw(b"d"))
+    t.add("udp :7002 from .77 (table 'perhost': .77's bucket is empty -> policy)",
+          IP(src=R, dst=H) / UDP(sport=41400, dport=7002) / Raw(b"e"))
+    t.add("udp :7002 from 10.0.0.50 (new bucket in 'perhost' -> ACCEPT)",
+          IP(src=N50, dst=H) / UDP(sport=41401, dport=7002) / Raw(b"f"))
+    t.add("udp :7002 2 from 10.0.0.50 (the table's burst is 2, not the rule's 1 -> ACCEPT)",
+          IP(src=N50, dst=H) / UDP(sport=41402, dport=7002) / Raw(b"g"))
+    for i in range(4):
+        t.add("ssh SYN %d from .77 (limit burst 2, then the second rule's own bucket)" % (i + 1),
+              Tcp(R, 42000 + i, H, 22).pkt("c", "S"))
+    t.add("ssh SYN 5 from .77 (both buckets empty -> policy)", Tcp(R, 42010, H, 22).pkt("c", "S"))
+
+
 @case("hm_mark_connmark", """*mangle
 :PREROUTING ACCEPT [0:0]
 :INPUT ACCEPT [0:0]

@@ -9,10 +9,12 @@
 //! these back as 1.8.9 does, including the burst and any expire that differs
 //! from the printed unit.
 
+use super::hashlimit_state;
 use super::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
+use crate::ext::state::{jiffies, State};
 use crate::ext::value::{atoi, atoll, inet_aton, strtoumax_prefix, uint};
-use crate::ext::{CheckCtx, MatchDef, RuleCtx};
+use crate::ext::{CheckCtx, Facts, MatchDef, MatchResult, RuleCtx};
 use std::fmt::Write;
 
 pub const SCALE: u64 = 1_000_000;
@@ -302,6 +304,21 @@ impl MatchDef for Hashlimit {
             if self.interval != 1 {
                 let _ = write!(out, " --hashlimit-rate-interval {}", self.interval);
             }
+        }
+    }
+
+    /// `hashlimit_mt`: the bucket of the packet's flow in the table named
+    /// `--hashlimit-name` (see `hashlimit_state`); `--hashlimit-above`
+    /// inverts. A packet whose ports are needed but missing, or a full
+    /// table, is hotdropped.
+    fn eval_state(&self, facts: &Facts, st: &mut State) -> MatchResult {
+        let now = jiffies(facts.now_ns);
+        let table = st
+            .named::<hashlimit_state::Table>(Self::NAME, &self.name)
+            .get_or_insert_with(|| hashlimit_state::Table::new(self, now));
+        match table.judge(self, facts, now) {
+            Some(under) => MatchResult::from_bool(under != (self.mode & INVERT != 0)),
+            None => MatchResult::Hotdrop,
         }
     }
 }

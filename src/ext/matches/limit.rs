@@ -1,22 +1,34 @@
 //! `-m limit --limit RATE --limit-burst N` (libxt_limit.c, kernel
 //! xt_limit.c): a token bucket shared by every packet the rule sees.
 //!
+//! Replay keeps the bucket per rule and refills it by capture time in
+//! jiffies of the reference kernel (HZ=250, see `ext::state`).
+//!
 //! `avg` is the kernel's field: the interval between packets in units of
 //! 1/10000 s (`XT_LIMIT_SCALE`). Defaults are 3/hour and a burst of 5.
 
 use super::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
+use crate::ext::state::{jiffies, State, HZ};
 use crate::ext::value::{atoi, uint};
-use crate::ext::{CheckCtx, MatchDef, RuleCtx};
+use crate::ext::{CheckCtx, Facts, MatchDef, MatchResult, RuleCtx};
 use std::fmt::Write;
 
 /// `XT_LIMIT_SCALE`: rates are kept as 1/10000ths of a second per packet.
 pub const SCALE: u32 = 10_000;
 pub const DEFAULT_BURST: u32 = 5;
-/// `HZ * CREDITS_PER_JIFFY` of the kernel's `user2credits`: 32000 for HZ=250
-/// and HZ=1000 (the usual configurations), as CREDITS_PER_JIFFY is the power
-/// of two below `u32::MAX / (HZ * 86400)`.
-pub const HZ_CPJ: u64 = 32_000;
+/// `CREDITS_PER_JIFFY` (xt_limit.c): the power of two below
+/// `u32::MAX / (HZ * 86400)`, so a day of credits fits in 32 bits: 128 at
+/// the reference kernel's HZ=250 (32 at HZ=1000).
+pub const CREDITS_PER_JIFFY: u32 = pow2_below((u32::MAX as u64 / (HZ * 86400)) as u32);
+/// `HZ * CREDITS_PER_JIFFY`: 32000 for both HZ=250 and HZ=1000, so load
+/// checks and bucket sizes do not depend on HZ; only the refill step does.
+pub const HZ_CPJ: u64 = HZ * CREDITS_PER_JIFFY as u64;
+
+/// `POW2_BELOW32`: the largest power of two not above `x` (x > 0).
+const fn pow2_below(x: u32) -> u32 {
+    1 << (31 - x.leading_zeros())
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limit {
@@ -69,11 +81,62 @@ impl MatchDef for Limit {
             let _ = write!(out, " --limit-burst {}", self.burst);
         }
     }
+
+    fn eval_state(&self, facts: &Facts, st: &mut State) -> MatchResult {
+        let now = jiffies(facts.now_ns);
+        let b = st
+            .rule::<Bucket>()
+            .get_or_insert_with(|| Bucket::full(now, self.avg, self.burst));
+        MatchResult::from_bool(b.take(now, self.avg, self.burst))
+    }
 }
 
-/// `user2credits` (xt_limit.c): credits kept as u32, so large values wrap.
+/// `user2credits` (xt_limit.c): divides first when multiplying would
+/// overflow 32 bits.
 fn user2credits(user: u32) -> u32 {
-    (u64::from(user) * HZ_CPJ / u64::from(SCALE)) as u32
+    if u64::from(user) > u64::from(u32::MAX) / HZ_CPJ {
+        ((u64::from(user / SCALE) * HZ_CPJ) & u64::from(u32::MAX)) as u32
+    } else {
+        (u64::from(user) * HZ_CPJ / u64::from(SCALE)) as u32
+    }
+}
+
+/// A rule's bucket (`struct xt_limit_priv`): credits and the jiffy of the
+/// last refill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bucket {
+    pub prev: u64,
+    pub credit: u32,
+}
+
+impl Bucket {
+    /// `limit_mt_check`: full at load. Replay starts the clock at the
+    /// rule's first packet, which is the same: a full bucket stays capped.
+    pub fn full(now: u64, avg: u32, burst: u32) -> Bucket {
+        Bucket {
+            prev: now,
+            credit: user2credits(avg.wrapping_mul(burst)),
+        }
+    }
+
+    /// `limit_mt`: refill `CREDITS_PER_JIFFY` per elapsed jiffy (in 32-bit
+    /// arithmetic, as the kernel's `u32 credit_increase`), cap at the burst,
+    /// and pay `user2credits(avg)` if the credits allow.
+    pub fn take(&mut self, now: u64, avg: u32, burst: u32) -> bool {
+        let cap = user2credits(avg.wrapping_mul(burst));
+        let cost = user2credits(avg);
+        let elapsed = now.wrapping_sub(self.prev) as u32;
+        self.prev = now;
+        let mut credit = self
+            .credit
+            .wrapping_add(elapsed.wrapping_mul(CREDITS_PER_JIFFY));
+        if credit > cap {
+            credit = cap;
+        }
+        let ok = credit >= cost;
+        self.credit = if ok { credit - cost } else { credit };
+        ok
+    }
 }
 
 /// `limit_mt_check`: a zero burst, or `avg * burst` overflowing the credit
@@ -177,5 +240,36 @@ mod tests {
         assert!(check_bucket(day, 4, "limit").is_err());
         assert!(check_bucket(parse_rate("1/hour").unwrap().unwrap(), 5, "limit").is_ok());
         assert!(check_bucket(100, 0, "limit").is_err());
+    }
+
+    #[test]
+    fn credits_per_jiffy_at_hz_250() {
+        // MAX_CPJ = 0xFFFFFFFF / (250 * 86400) = 198 -> 128.
+        assert_eq!(CREDITS_PER_JIFFY, 128);
+        assert_eq!(HZ_CPJ, 32_000);
+        // 1/sec: avg 10000 -> cost 32000 credits = 250 jiffies of refill.
+        assert_eq!(user2credits(10_000), 32_000);
+        // Divide first above u32::MAX / 32000 (134217).
+        assert_eq!(user2credits(134_218 * 10), 134_218 / 1000 * 32_000);
+    }
+
+    #[test]
+    fn bucket_refills_like_limit_mt() {
+        // --limit 2/sec --limit-burst 3: avg 5000, cost 16000, cap 48000.
+        let avg = parse_rate("2/sec").unwrap().unwrap();
+        let mut b = Bucket::full(1000, avg, 3);
+        let took: Vec<bool> = (0..4).map(|_| b.take(1000, avg, 3)).collect();
+        assert_eq!(took, [true, true, true, false]);
+        // 124 jiffies refill 15872 < 16000; the 125th jiffy makes 16000.
+        assert!(!b.take(1124, avg, 3));
+        assert_eq!(b.credit, 15_872);
+        assert!(b.take(1125, avg, 3));
+        assert_eq!(b.credit, 0);
+        // A long pause only refills up to the burst.
+        assert!((0..3).all(|_| b.take(100_000, avg, 3)));
+        assert!(!b.take(100_000, avg, 3));
+        // The increase is 32-bit: after 2^32/128 jiffies it wraps to 0.
+        let mut w = Bucket { prev: 0, credit: 0 };
+        assert!(!w.take(1 << 25, avg, 3));
     }
 }

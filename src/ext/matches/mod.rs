@@ -18,6 +18,7 @@ pub mod dscp;
 pub mod ecn;
 pub mod esp;
 pub mod hashlimit;
+pub mod hashlimit_state;
 pub mod helper;
 pub mod icmp;
 pub mod ipcomp;

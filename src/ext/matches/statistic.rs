@@ -4,13 +4,14 @@
 //! Kept in the kernel's form: the probability as `lround(2^31 * p)`, `every`
 //! as N-1 and the starting count. Save prints the probability with `%.11f`
 //! of the stored fixed-point value and always prints `--packet` in nth mode.
-//! Not judged offline: random mode is random, and nth mode counts packets in
-//! state shared by every packet the rule sees.
+//! Replay judges nth mode with a counter per rule; random mode is random and
+//! stays Unknown.
 
 use super::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
+use crate::ext::state::State;
 use crate::ext::value::{xt_exclusive, xt_mandatory, xt_uint};
-use crate::ext::{MatchDef, RuleCtx};
+use crate::ext::{Facts, MatchDef, MatchResult, RuleCtx};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -124,6 +125,25 @@ impl MatchDef for Statistic {
             }
         }
     }
+
+    /// `statistic_mt`: nth mode advances the rule's counter and matches when
+    /// it wraps from `every` (N-1) to 0. The counter starts at `every -
+    /// packet` (libxt_statistic.c `statistic_check` stores that in
+    /// `u.nth.count`, which `statistic_mt_check` loads), so `--packet 0`
+    /// matches the rule's first packet. Random
+    /// mode draws `get_random_u32()`: not reproducible offline, so Unknown.
+    fn eval_state(&self, _facts: &Facts, st: &mut State) -> MatchResult {
+        match self.mode {
+            Mode::Random => MatchResult::Unknown(Self::NAME),
+            Mode::Nth => {
+                let count = st
+                    .rule::<u32>()
+                    .get_or_insert(self.every.saturating_sub(self.packet));
+                *count = if *count == self.every { 0 } else { *count + 1 };
+                MatchResult::from_bool((*count == 0) != self.invert)
+            }
+        }
+    }
 }
 
 /// `strtod` over the whole argument (decimal, exponent, inf, nan).
@@ -184,5 +204,40 @@ mod tests {
         assert!(roundtrip("-m statistic --mode nth --every 5 --packet 5").is_err());
         assert!(roundtrip("-m statistic --probability 1").is_err());
         assert!(roundtrip("-m statistic --mode random --probability 1.1").is_err());
+    }
+
+    #[test]
+    fn nth_counts_per_rule() {
+        use crate::ext::state::{MatchKey, NoConns, State, Store};
+        use crate::ext::MatchResult::{No, Unknown, Yes};
+        let bytes = [0u8; 20];
+        let f = super::super::testutil::facts(&bytes, 0, 64, Default::default(), 0);
+        let mut store = Store::default();
+        let key = MatchKey {
+            table: 0,
+            chain: 0,
+            rule: 0,
+            idx: 0,
+        };
+        let m = super::super::testutil::first_match("-m statistic --mode nth --every 3 --packet 0");
+        let got: Vec<_> = (0..7)
+            .map(|_| m.eval_state(&f, &mut State::new(&mut store, key, &NoConns)))
+            .collect();
+        // The counter starts at every - packet = 2: the 1st packet wraps it
+        // to 0 (as the kernel did in hm_match_conntrack_ext), then every 3rd.
+        assert_eq!(got, [Yes, No, No, Yes, No, No, Yes]);
+        let p1 =
+            super::super::testutil::first_match("-m statistic --mode nth --every 3 --packet 1");
+        let k1 = MatchKey { rule: 2, ..key };
+        let got: Vec<_> = (0..4)
+            .map(|_| p1.eval_state(&f, &mut State::new(&mut store, k1, &NoConns)))
+            .collect();
+        assert_eq!(got, [No, Yes, No, No]);
+        let r = super::super::testutil::first_match("-m statistic --mode random --probability 0.5");
+        let other = MatchKey { rule: 1, ..key };
+        assert_eq!(
+            r.eval_state(&f, &mut State::new(&mut store, other, &NoConns)),
+            Unknown("statistic")
+        );
     }
 }

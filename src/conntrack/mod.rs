@@ -44,7 +44,8 @@
 //! ```
 //!
 //! Layout: [`params`] (sysctls), [`tuple`], [`status`], [`proto`] (tcp, udp, icmp, generic),
-//! [`table`] (hash table, timeouts, confirmation) and [`entry`] (an entry and its printable view).
+//! [`table`] (hash table, timeouts, confirmation), [`entry`] (an entry and its printable view)
+//! and [`nat`] (NAT bindings: `nf_nat_setup_info`, `nf_nat_packet`).
 //!
 //! Invariants: this module knows packets but not rules; time is the packet timestamp
 //! (nanoseconds), never the wall clock; processing a packet never allocates except when an entry
@@ -59,6 +60,7 @@
 
 pub mod entry;
 mod hash;
+pub mod nat;
 pub mod params;
 pub mod proto;
 pub mod status;
@@ -72,6 +74,7 @@ mod tests;
 use std::net::IpAddr;
 
 pub use entry::{Conn, CtView, HelperKind};
+pub use nat::{Binding as NatBinding, Manip, Range as NatRange};
 pub use params::{ParamError, Params};
 pub use proto::icmp::{Message as IcmpMessage, Quoted, QuotedL4};
 pub use proto::tcp::{Segment as TcpSegment, TcpOptions, TcpState};

@@ -5,6 +5,7 @@ pub mod engine;
 pub mod header;
 pub mod host;
 pub mod judge;
+pub mod nat;
 pub mod outcome;
 pub mod view;
 pub mod walk;

@@ -80,6 +80,10 @@ pub struct Table {
     pub(crate) expectations: Vec<Expectation>,
     /// The entry the last packet created and nobody confirmed or discarded yet.
     pub(crate) pending: Option<ConnId>,
+    /// The entry the last packet killed (TCP RST, reopen): it stays attached to that packet
+    /// until [`Table::reap_dying`], as the skb keeps its reference in the kernel, so NAT still
+    /// applies to the packet.
+    pub(crate) dying: Option<ConnId>,
     gc_cursor: usize,
 }
 
@@ -96,6 +100,7 @@ impl Table {
             map: HashMap::default(),
             expectations: Vec::new(),
             pending: None,
+            dying: None,
             gc_cursor: 0,
         }
     }
@@ -205,6 +210,18 @@ impl Table {
             c.status.set(Status::CONFIRMED);
         }
         Ok(())
+    }
+
+    /// The entry the last packet killed, until [`Table::reap_dying`].
+    pub fn dying(&self) -> Option<ConnId> {
+        self.dying
+    }
+
+    /// Deletes the entry the last packet killed (its packet is done).
+    pub fn reap_dying(&mut self) {
+        if let Some(id) = self.dying.take() {
+            self.remove(id);
+        }
     }
 
     /// Drops the entry a dropped packet created (the skb's unconfirmed conntrack is freed).

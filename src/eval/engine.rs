@@ -265,6 +265,7 @@ impl<'r> Engine<'r> {
         } else {
             conntrack::Hook::PreRouting
         };
+        self.ct.reap_dying();
         let ct_after = self.ct.view_for_packet(&ct_info(&pkt, ts, hook, true));
         let (ctstate, ctdir) = match (&fate.ct, flight.notrack) {
             (_, true) if fate.ct.is_some() || fate.verdict != Verdict::NotReached => {
@@ -483,7 +484,10 @@ impl<'a> Run<'a, '_> {
 
     /// Whether the nat table runs for this packet: a connection's first packet.
     fn nat_runs(&self) -> bool {
-        self.conn.as_ref().is_some_and(|v| v.unconfirmed)
+        self.conn.as_ref().is_some_and(|v| {
+            v.unconfirmed
+                || (v.killed && self.ct.dying().is_some_and(|id| !self.ct.is_confirmed(id)))
+        })
     }
 
     /// NAT at `hook` (`nf_nat_inet_fn`): for a connection's first packet the nat table runs
@@ -508,10 +512,12 @@ impl<'a> Run<'a, '_> {
         let Some(v) = self.conn else {
             return Ok(());
         };
-        let (Some(id), Some(dir)) = (v.conn, v.dir) else {
+        // A connection this packet killed still NATs the packet (the skb holds its entry).
+        let conn = v.conn.or(self.ct.dying().filter(|_| v.killed));
+        let (Some(id), Some(dir)) = (conn, v.dir) else {
             return Ok(());
         };
-        if v.unconfirmed {
+        if v.unconfirmed || (v.killed && !self.ct.is_confirmed(id)) {
             match nat::bind(self.ct, id, req.as_ref(), facts, self.host) {
                 Some(random) => self.flight.nat_random_port |= random,
                 None => {

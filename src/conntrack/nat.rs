@@ -293,7 +293,8 @@ mod tests {
             l4: L4Info::Udp(UdpDatagram {
                 sport: sp,
                 dport: dp,
-                ..Default::default()
+                length_field: 12,
+                l4_len: 12,
             }),
             ts_ns: 0,
             hook: Hook::PreRouting,

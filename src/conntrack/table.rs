@@ -220,7 +220,21 @@ impl Table {
     /// Deletes the entry the last packet killed (its packet is done).
     pub fn reap_dying(&mut self) {
         if let Some(id) = self.dying.take() {
-            self.remove(id);
+            self.expectations.retain(|e| e.master != id);
+            self.free_slot(id);
+        }
+    }
+
+    /// Kills an entry for the packet that holds it (`nf_ct_kill`): out of the hash at once, so
+    /// no lookup finds it, and freed by [`Table::reap_dying`].
+    pub(crate) fn kill(&mut self, id: ConnId) {
+        if let Some(c) = self.get(id) {
+            if c.status.has(Status::CONFIRMED) {
+                let [o, r] = c.tuple;
+                self.map.remove(&o);
+                self.map.remove(&r);
+            }
+            self.dying = Some(id);
         }
     }
 
@@ -347,7 +361,10 @@ impl Table {
         let mut v: Vec<CtView> = self
             .slots
             .iter()
-            .filter_map(|s| s.conn.as_ref())
+            .enumerate()
+            // A killed entry is no longer in the table, only held by its packet.
+            .filter(|(i, _)| self.dying.is_none_or(|d| d.idx as usize != *i))
+            .filter_map(|(_, s)| s.conn.as_ref())
             .filter(|c| c.status.has(Status::CONFIRMED) && !expired(c, now_ns))
             .map(Conn::view)
             .collect();

@@ -157,8 +157,7 @@ impl Table {
             }
             L4Result::Kill => {
                 v.tcp_state = self.get(id).and_then(Conn::tcp_state);
-                // Deleted when the packet is done (reap_dying).
-                self.dying = Some(id);
+                self.kill(id);
                 v.conn = None;
                 v.unconfirmed = false;
                 v.killed = true;

@@ -1,10 +1,14 @@
 //! The command-line interface: the only place that knows clap, colour and exit
 //! codes (0 ok, 1 findings or differences, 2 usage or input error).
 
+mod diff;
 mod fmt;
 mod graph;
 mod lint;
+mod model;
 mod replay;
+mod test;
+mod trace;
 
 use clap::{Parser, Subcommand};
 use std::io::Read;
@@ -69,6 +73,30 @@ iptwalk replay rules.v4 capture.pcapng --local 192.0.2.1 --lan 192.168.1.0/24 --
 iptwalk replay rules.v4 capture.pcap --local 10.0.0.104 --counters after.v4 --format summary"
     )]
     Replay(replay::ReplayArgs),
+    /// Follow one packet through every hook, table and chain: each rule it was
+    /// tested against and why it did or did not match, jumps, returns, the
+    /// conntrack state and the verdict.
+    #[command(
+        after_help = "Examples:\n  iptwalk trace rules.v4 --local 10.0.0.1 --packet \"tcp 203.0.113.5:40000>10.0.0.1:22 S\"\n  \
+iptwalk trace rules.v4 --local 10.0.0.1 --ctstate ESTABLISHED --packet \"tcp 203.0.113.5:40000>10.0.0.1:22 A\"\n  \
+iptwalk trace rules.v4 --local 10.0.0.104 --pcap capture.pcap --index 3 --format json"
+    )]
+    Trace(trace::TraceArgs),
+    /// Replay a capture through two rulesets and list the packets, by
+    /// connection, whose verdict or deciding rule differs.
+    #[command(
+        after_help = "Exit status: 0 no difference, 1 differences, 2 usage or input error.\n\n\
+Examples:\n  iptwalk diff old.v4 new.v4 capture.pcap --local 10.0.0.1\n  \
+iptwalk diff old.v4 new.v4 capture.pcap --local 10.0.0.1 --lan 192.168.1.0/24 --format json"
+    )]
+    Diff(diff::DiffArgs),
+    /// Check firewall expectations (TOML, see grammar/test-spec.md): packets
+    /// and the verdicts they must get, captures that must pass a hook.
+    #[command(
+        after_help = "Exit status: 0 all passed, 1 a failure, 2 usage or input error.\n\n\
+Examples:\n  iptwalk test testdata/tests/user_chains.toml\n  iptwalk test firewall.toml --junit results.xml"
+    )]
+    Test(test::TestArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -105,6 +133,9 @@ pub fn run() -> ExitCode {
         Command::Lint(args) => lint::run(&ctx, args),
         Command::Graph(args) => graph::run(&ctx, args),
         Command::Replay(args) => replay::run(&ctx, args),
+        Command::Trace(args) => trace::run(&ctx, args),
+        Command::Diff(args) => diff::run(&ctx, args),
+        Command::Test(args) => test::run(&ctx, args),
     }
 }
 

@@ -165,7 +165,18 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
                 totals.errors += 1;
                 eprintln!("error: {}: {e}", args.pcap.display());
                 if args.format == Format::Jsonl {
-                    let _ = writeln!(out, "{}", serde_json::json!({"error": e.to_string()}));
+                    // The record's line, in capture order, with what went wrong.
+                    if let iptwalk::packet::CaptureError::Record { index, .. } = &e {
+                        let rec = iptwalk::eval::outcome::Skipped {
+                            index: *index,
+                            skipped: None,
+                            error: Some(e.to_string()),
+                        };
+                        let _ =
+                            writeln!(out, "{}", serde_json::to_string(&rec).unwrap_or_default());
+                    } else {
+                        let _ = writeln!(out, "{}", serde_json::json!({"error": e.to_string()}));
+                    }
                 }
                 if e.is_fatal() {
                     break;
@@ -229,12 +240,13 @@ fn text_line(out: &mut impl Write, record: &Record, ts_ns: i128) -> std::io::Res
             let state = o.ctstate.unwrap_or("-");
             write!(
                 out,
-                "{:>6} {secs}.{micros:06} {:<48} {:<7} {:<11} {:<12} {rule}",
+                "{:>6} {secs}.{micros:06} {:<7} {:<11} {:<11} {:<24} {}",
                 o.index,
-                o.summary,
                 o.hook.unwrap_or("-"),
                 o.verdict.name(),
-                state
+                state,
+                rule,
+                o.summary
             )?;
             if let Some(r) = o.reject_with {
                 write!(out, " ({r})")?;
@@ -281,6 +293,9 @@ fn text_totals(out: &mut impl Write, t: &Totals) -> std::io::Result<()> {
         t.packets, t.skipped, t.errors
     )?;
     let line = |m: &BTreeMap<&'static str, u64>| {
+        if m.is_empty() {
+            return "none".to_string();
+        }
         m.iter()
             .map(|(k, v)| format!("{k} {v}"))
             .collect::<Vec<_>>()

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use super::helpers::HelpData;
 use super::proto::ProtoData;
 use super::status::Status;
 use super::table::ConnId;
@@ -58,6 +59,8 @@ pub struct Conn {
     pub master: Option<ConnId>,
     /// `ct->mark` (CONNMARK).
     pub mark: u32,
+    /// The helper's per-connection state.
+    pub help: HelpData,
 }
 
 impl Conn {
@@ -137,6 +140,7 @@ mod tests {
             helper: None,
             master: None,
             mark: 0,
+            help: HelpData::default(),
         };
         c.status.set(Status::SEEN_REPLY | Status::CONFIRMED);
         let json = serde_json::to_string(&c.view()).unwrap();

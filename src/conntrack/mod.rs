@@ -45,7 +45,8 @@
 //!
 //! Layout: [`params`] (sysctls), [`tuple`], [`status`], [`proto`] (tcp, udp, icmp, generic),
 //! [`table`] (hash table, timeouts, confirmation), [`entry`] (an entry and its printable view)
-//! and [`nat`] (NAT bindings: `nf_nat_setup_info`, `nf_nat_packet`).
+//! [`helpers`] (FTP, TFTP and their expectations) and [`nat`] (NAT bindings:
+//! `nf_nat_setup_info`, `nf_nat_packet`).
 //!
 //! Invariants: this module knows packets but not rules; time is the packet timestamp
 //! (nanoseconds), never the wall clock; processing a packet never allocates except when an entry
@@ -60,6 +61,7 @@
 
 pub mod entry;
 mod hash;
+pub mod helpers;
 pub mod nat;
 pub mod params;
 pub mod proto;
@@ -74,6 +76,7 @@ mod tests;
 use std::net::IpAddr;
 
 pub use entry::{Conn, CtView, HelperKind};
+pub use helpers::{ExpectError, HelpVerdict, NatRequest};
 pub use nat::{Binding as NatBinding, Manip, Range as NatRange};
 pub use params::{ParamError, Params};
 pub use proto::icmp::{Message as IcmpMessage, Quoted, QuotedL4};

@@ -101,6 +101,10 @@ pub struct Params {
     pub icmpv6_timeout: u32,
     /// `nf_conntrack_generic_timeout` (600 s).
     pub generic_timeout: u32,
+    /// Lifetime of an expectation: the FTP and TFTP helpers' policy `.timeout = 5 * 60`.
+    /// Not a sysctl; [`Params::raise_all_timeouts`] raises it too, because the oracle replays
+    /// a capture in far less than 300 s whatever its timestamps say.
+    pub expect_timeout: u32,
 }
 
 impl Default for Params {
@@ -129,6 +133,7 @@ impl Default for Params {
             icmp_timeout: 30,
             icmpv6_timeout: 30,
             generic_timeout: 600,
+            expect_timeout: super::helpers::EXPECT_TIMEOUT,
         }
     }
 }
@@ -247,6 +252,7 @@ impl Params {
             &mut self.icmp_timeout,
             &mut self.icmpv6_timeout,
             &mut self.generic_timeout,
+            &mut self.expect_timeout,
         ] {
             *v = secs;
         }

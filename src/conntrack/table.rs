@@ -21,7 +21,7 @@ use super::hash::FxHasher;
 use super::params::Params;
 use super::proto::{tcp, ProtoData};
 use super::status::Status;
-use super::tuple::{Dir, L4Key, Tuple};
+use super::tuple::{Dir, Tuple};
 
 /// Names an entry: slab index plus generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,6 +50,9 @@ pub struct Expectation {
     pub match_src_port: bool,
     /// Helper to attach to the new connection.
     pub helper: Option<HelperKind>,
+    /// Packet time (ns) at which the expectation's timer fires (the helper policy's timeout,
+    /// [`Params::expect_timeout`]).
+    pub expires_ns: u64,
 }
 
 /// Confirmation failures.
@@ -260,12 +263,14 @@ impl Table {
                 self.map.remove(&o);
                 self.map.remove(&r);
             }
-            self.expectations.retain(|e| e.master != id);
             self.free_slot(id);
         }
     }
 
+    /// Frees an entry's slot. Its expectations go with it (`destroy_conntrack` calls
+    /// `nf_ct_remove_expectations`: TFTP expects on the first, still unconfirmed, packet).
     fn free_slot(&mut self, id: ConnId) {
+        self.expectations.retain(|e| e.master != id);
         if let Some(slot) = self.slots.get_mut(id.idx as usize) {
             if slot.gen == id.gen && slot.conn.take().is_some() {
                 slot.gen = slot.gen.wrapping_add(1);
@@ -307,21 +312,6 @@ impl Table {
         if let Some(c) = self.get_mut(id) {
             c.mark = mark;
         }
-    }
-
-    /// Registers an expectation (`nf_ct_expect_related`).
-    pub fn expect(&mut self, e: Expectation) {
-        self.expectations.push(e);
-    }
-
-    /// Takes the expectation matching a new tuple (`nf_ct_find_expectation`, non-permanent).
-    pub(crate) fn take_expectation(&mut self, t: &Tuple) -> Option<Expectation> {
-        let pos = self
-            .expectations
-            .iter()
-            .position(|e| expectation_matches(e, t))?;
-        let e = self.expectations.swap_remove(pos);
-        self.is_confirmed(e.master).then_some(e)
     }
 
     /// Removes every expired entry (the kernel's `gc_worker`).
@@ -384,23 +374,10 @@ fn expired(c: &Conn, now_ns: u64) -> bool {
     c.expires_ns <= now_ns
 }
 
-fn expectation_matches(e: &Expectation, t: &Tuple) -> bool {
-    let x = &e.tuple;
-    if x.dst != t.dst || x.proto != t.proto || (e.match_src_addr && x.src != t.src) {
-        return false;
-    }
-    match (x.l4, t.l4) {
-        (L4Key::Ports { src: es, dst: ed }, L4Key::Ports { src, dst }) => {
-            ed == dst && (!e.match_src_port || es == src)
-        }
-        (a, b) => a == b,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conntrack::{CtState, Hook, L4Info, PacketInfo, UdpDatagram};
+    use crate::conntrack::{CtState, Hook, L4Info, L4Key, PacketInfo, UdpDatagram};
     use std::net::{IpAddr, Ipv4Addr};
 
     fn udp(src: u8, dst: u8, sport: u16, dport: u16, ts_ns: u64) -> PacketInfo {
@@ -509,8 +486,9 @@ mod tests {
             match_src_addr: true,
             match_src_port: false,
             helper: None,
+            expires_ns: 300 * NS,
         };
-        t.expect(e);
+        t.expect_related(e, 2 * NS).unwrap();
         let v = t.process(&udp(2, 1, 3333, 1000, 2 * NS));
         assert_eq!(v.state, CtState::Related);
         let c = t.get(v.conn.unwrap()).unwrap();

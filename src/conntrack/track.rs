@@ -201,8 +201,9 @@ impl Table {
             helper: None,
             master: None,
             mark: 0,
+            help: Default::default(),
         };
-        if let Some(e) = self.take_expectation(tuple) {
+        if let Some(e) = self.take_expectation(tuple, pkt.ts_ns) {
             conn.status.set(Status::EXPECTED);
             conn.master = Some(e.master);
             conn.helper = e.helper;

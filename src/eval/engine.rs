@@ -37,6 +37,8 @@ struct Tables<'r> {
     rs: &'r Ruleset,
     counters: Vec<TableCounters>,
     trace: bool,
+    /// Recorded table walks, when explaining (`iptwalk trace`).
+    walks: Option<Vec<super::explain::TableWalk>>,
 }
 
 /// What one table walk decided.
@@ -85,7 +87,17 @@ impl<'r> Tables<'r> {
         facts.table = kind;
         let bytes = u64::from(facts.len);
         let mut judge = Judge::new(facts);
+        judge.record = self.walks.as_ref().map(|_| Vec::new());
         let out = walk(table, hook, &mut judge, &mut self.counters[ti], bytes);
+        if let (Some(walks), Some(events)) = (&mut self.walks, judge.record.take()) {
+            walks.push(super::explain::TableWalk {
+                table: kind,
+                hook,
+                events,
+                verdict: out.verdict,
+                decided_by: out.decided_by,
+            });
+        }
         for step in &out.trace {
             if let TraceStep::Rule { chain, num } = step {
                 flight.matched.push(format!(
@@ -181,6 +193,7 @@ impl<'r> Engine<'r> {
                 rs,
                 counters,
                 trace: opts.trace,
+                walks: None,
             },
             host,
             ct: conntrack::Table::new(params),
@@ -210,6 +223,26 @@ impl<'r> Engine<'r> {
 
     pub fn conntrack(&self) -> &conntrack::Table {
         &self.ct
+    }
+
+    /// Replaces the conntrack table (`iptwalk trace --ctstate` starts from
+    /// connections set up beforehand).
+    pub fn set_conntrack(&mut self, ct: conntrack::Table) {
+        self.ct = ct;
+    }
+
+    /// Starts or stops recording every table walk (see [`super::explain`]).
+    pub fn set_explain(&mut self, on: bool) {
+        self.tables.walks = on.then(Vec::new);
+    }
+
+    /// The table walks recorded since the last call, in order.
+    pub fn take_walks(&mut self) -> Vec<super::explain::TableWalk> {
+        self.tables
+            .walks
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Replays one capture record.
@@ -422,6 +455,7 @@ impl<'r> Engine<'r> {
             host,
             flight,
             conn: None,
+            helper_drop: None,
         };
         if local_out {
             let dev = host.route(facts.dst).unwrap_or("eth0");
@@ -442,6 +476,8 @@ struct Run<'a, 'r> {
     /// The conntrack verdict at the conntrack hook (`None` before it, or when
     /// the packet is untracked).
     conn: Option<conntrack::Verdict>,
+    /// A conntrack helper dropped the packet at POSTROUTING (its log message).
+    helper_drop: Option<&'static str>,
 }
 
 impl<'a> Run<'a, '_> {
@@ -545,6 +581,26 @@ impl<'a> Run<'a, '_> {
         }
     }
 
+    /// The connection's helper (FTP, TFTP) at the end of LOCAL_IN or POST_ROUTING
+    /// (`nf_confirm` calls `helper->help` before confirming), so only a packet that passed
+    /// every table can create an expectation. `Err`: the helper dropped the packet.
+    fn help(&mut self, facts: &Facts) -> Result<(), &'static str> {
+        let Some(v) = self.conn else { return Ok(()) };
+        let end = (facts.len as usize).min(facts.bytes.len());
+        let l4 = facts.bytes.get(usize::from(facts.ihl)..end).unwrap_or(&[]);
+        match self.ct.help(&v, l4, facts.now_ns) {
+            conntrack::HelpVerdict::Accept => Ok(()),
+            conntrack::HelpVerdict::Drop(why) => Err(why),
+            // Seam for the NAT helper (nf_nat_ftp / nf_nat_tftp, which rewrite the payload
+            // and choose the expected port): until it exists the expectation is registered
+            // as parsed.
+            conntrack::HelpVerdict::Nat(req) => self
+                .ct
+                .expect_related(req.expect, facts.now_ns)
+                .map_err(|_| "cannot add expectation"),
+        }
+    }
+
     fn confirm(&mut self) {
         if let Some(v) = &self.conn {
             if let (true, Some(id)) = (v.unconfirmed, v.conn) {
@@ -635,6 +691,14 @@ impl<'a> Run<'a, '_> {
             self.drop_conn();
             return fate;
         }
+        if fate.verdict == Verdict::Accept && fate.fate.is_none() {
+            if let Err(why) = self.help(facts) {
+                self.drop_conn();
+                fate.fate = Some(Verdict::Drop);
+                fate.note = Some(format!("dropped by the conntrack helper: {why}"));
+                return fate;
+            }
+        }
         if fate.verdict == Verdict::Accept {
             self.confirm();
         } else {
@@ -705,7 +769,16 @@ impl<'a> Run<'a, '_> {
             return fate;
         }
         self.postrouting(facts);
+        self.note_helper_drop(&mut fate);
         fate
+    }
+
+    /// Records a drop by a helper at POSTROUTING on the packet's fate.
+    fn note_helper_drop(&mut self, fate: &mut Fate) {
+        if let Some(why) = self.helper_drop.take() {
+            fate.fate = Some(Verdict::Drop);
+            fate.note = Some(format!("dropped by the conntrack helper: {why}"));
+        }
     }
 
     /// POSTROUTING: mangle, nat (SNAT), confirm.
@@ -716,6 +789,11 @@ impl<'a> Run<'a, '_> {
             .is_none_or(|s| s.verdict == TableVerdict::Accept);
         let nat_ok = mangle_ok && self.nat_hook(facts, Hook::Postrouting).is_ok();
         if mangle_ok && nat_ok {
+            if let Err(why) = self.help(facts) {
+                self.helper_drop = Some(why);
+                self.drop_conn();
+                return false;
+            }
             if self.flight.egress.is_none() {
                 let h = nat::header(facts);
                 self.flight.egress = nat::other_flow(&h, &self.flight.summary).then_some(h);
@@ -778,6 +856,7 @@ impl<'a> Run<'a, '_> {
             return fate;
         }
         let out_ok = self.postrouting(facts);
+        self.note_helper_drop(&mut fate);
         if dev != "lo" || !out_ok {
             return fate;
         }
@@ -917,6 +996,13 @@ fn ct_facts(v: &conntrack::Verdict, table: &conntrack::Table, now: u64) -> CtFac
             u32::try_from(conn.expires_ns.saturating_sub(now) / 1_000_000_000).unwrap_or(u32::MAX);
         f.mark = conn.mark;
         f.helper = conn.helper.map_or("", conntrack::HelperKind::name);
+        if let Some(m) = conn.master {
+            f.has_master = true;
+            f.master_helper = table
+                .get(m)
+                .and_then(|c| c.helper)
+                .map_or("", conntrack::HelperKind::name);
+        }
     }
     f
 }

@@ -8,23 +8,33 @@ use crate::ext::Facts;
 use crate::ir::Rule;
 
 pub fn header_matches(r: &Rule, f: &Facts) -> bool {
-    if r.src.contains(f.src) == r.src_inv || r.dst.contains(f.dst) == r.dst_inv {
-        return false;
+    header_miss(r, f).is_none()
+}
+
+/// The first header test the packet fails, named by its option (`-s`, `-d`,
+/// `-i`, `-o`, `-p`, `-f`), in `ip_packet_match()`'s order; `None` when the
+/// header matches. `iptwalk trace` shows it as the reason a rule was skipped.
+pub fn header_miss(r: &Rule, f: &Facts) -> Option<&'static str> {
+    if r.src.contains(f.src) == r.src_inv {
+        return Some("-s");
+    }
+    if r.dst.contains(f.dst) == r.dst_inv {
+        return Some("-d");
     }
     if !r.in_iface.is_any() && r.in_iface.matches(f.in_iface) == r.in_inv {
-        return false;
+        return Some("-i");
     }
     if !r.out_iface.is_any() && r.out_iface.matches(f.out_iface) == r.out_inv {
-        return false;
+        return Some("-o");
     }
     if r.proto != 0 && (f.proto == r.proto) == r.proto_inv {
-        return false;
+        return Some("-p");
     }
     // NF_INVF(IPT_INV_FRAG, (flags & IPT_F_FRAG) && !isfrag)
     if r.frag && (f.frag_off == 0) != r.frag_inv {
-        return false;
+        return Some("-f");
     }
-    true
+    None
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! Judging rules against one packet at one hook: the header test, every match,
 //! and the targets with their effects on the packet (mark, TTL, ...).
 
-use super::header::header_matches;
-use super::walk::{RuleJudge, TargetVerdict};
+use super::explain::{Miss, WalkEvent};
+use super::header::header_miss;
+use super::walk::{RuleJudge, RulePos, TargetVerdict, TraceStep};
 use crate::ext::{Effects, Facts, MatchResult, Target, TargetResult};
 use crate::ir::Rule;
 
@@ -12,6 +13,10 @@ pub struct Judge<'f, 'p> {
     pub effects: Effects,
     /// Extensions whose outcome could not be judged.
     pub depends_on: Vec<&'static str>,
+    /// When `Some`, every rule test and TRACE step is recorded (`iptwalk trace`).
+    pub record: Option<Vec<WalkEvent>>,
+    /// Why the last rule tested did not match.
+    miss: Option<Miss>,
     hotdrop: bool,
 }
 
@@ -21,6 +26,8 @@ impl<'f, 'p> Judge<'f, 'p> {
             facts,
             effects: Effects::default(),
             depends_on: Vec::new(),
+            record: None,
+            miss: None,
             hotdrop: false,
         }
     }
@@ -34,21 +41,27 @@ impl<'f, 'p> Judge<'f, 'p> {
 
 impl RuleJudge for Judge<'_, '_> {
     fn matches(&mut self, rule: &Rule) -> bool {
-        if !header_matches(rule, self.facts) {
+        self.miss = header_miss(rule, self.facts).map(Miss::Header);
+        if self.miss.is_some() {
             return false;
         }
-        for m in &rule.matches {
+        for (i, m) in rule.matches.iter().enumerate() {
             match m.m.eval(self.facts) {
                 MatchResult::Yes => {}
-                MatchResult::No => return false,
+                MatchResult::No => {
+                    self.miss = Some(Miss::Match(i));
+                    return false;
+                }
                 MatchResult::Hotdrop => {
                     self.hotdrop = true;
+                    self.miss = Some(Miss::Hotdrop(i));
                     return false;
                 }
                 MatchResult::Unknown(name) => {
                     // Never guess: the rule is taken as not matching and the
                     // outcome is flagged as depending on this extension.
                     self.depends(name);
+                    self.miss = Some(Miss::Unknown(i, name));
                     return false;
                 }
             }
@@ -83,5 +96,18 @@ impl RuleJudge for Judge<'_, '_> {
 
     fn hotdrop(&self) -> bool {
         self.hotdrop
+    }
+
+    fn tested(&mut self, pos: RulePos, matched: bool) {
+        let miss = self.miss.take().filter(|_| !matched);
+        if let Some(r) = &mut self.record {
+            r.push(WalkEvent::Tested { pos, matched, miss });
+        }
+    }
+
+    fn stepped(&mut self, step: TraceStep) {
+        if let Some(r) = &mut self.record {
+            r.push(WalkEvent::Step(step));
+        }
     }
 }

@@ -1,11 +1,15 @@
 //! Evaluation: packets through hooks, tables and chains, joined with
 //! conntrack. This first part is the chain walk shared by every command.
 
+pub mod diff;
 pub mod engine;
+pub mod expect;
+pub mod explain;
 pub mod header;
 pub mod host;
 pub mod judge;
 pub mod nat;
 pub mod outcome;
+pub mod single;
 pub mod view;
 pub mod walk;

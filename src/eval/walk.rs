@@ -40,6 +40,10 @@ pub trait RuleJudge {
     fn hotdrop(&self) -> bool {
         false
     }
+    /// Told after every rule test, in walk order (for `iptwalk trace`).
+    fn tested(&mut self, _pos: RulePos, _matched: bool) {}
+    /// Told of every TRACE step as it happens (for `iptwalk trace`).
+    fn stepped(&mut self, _step: TraceStep) {}
 }
 
 /// The final verdict of the table for this packet.
@@ -128,9 +132,13 @@ pub fn walk(
         let chain = &table.chains[pos.chain];
         let Some(rule) = chain.rules.get(pos.rule) else {
             // End of chain: the kernel's underflow (policy) or implicit RETURN.
-            match return_or_policy(
+            let end = return_or_policy(
                 table, &mut stack, base, pos.chain, counters, bytes, &mut trace,
-            ) {
+            );
+            if let Some(s) = trace.last() {
+                judge.stepped(*s);
+            }
+            match end {
                 Some(v) => {
                     return WalkOutcome {
                         verdict: v,
@@ -147,7 +155,9 @@ pub fn walk(
                 }
             }
         };
-        if !judge.matches(rule) {
+        let matched = judge.matches(rule);
+        judge.tested(pos, matched);
+        if !matched {
             // ipt_do_table's loop ends on hotdrop with NF_DROP, no rule deciding.
             if judge.hotdrop() {
                 return done(TableVerdict::Drop, None, trace);
@@ -163,10 +173,12 @@ pub fn walk(
             c.0 += 1;
             c.1 += bytes;
         }
-        trace.push(TraceStep::Rule {
+        let step = TraceStep::Rule {
             chain: pos.chain,
             num: pos.rule + 1,
-        });
+        };
+        trace.push(step);
+        judge.stepped(step);
         let decided = Some(pos);
         match &rule.target {
             RuleTarget::None => pos.rule += 1,
@@ -178,9 +190,13 @@ pub fn walk(
                 return done(TableVerdict::Queue, decided, trace)
             }
             RuleTarget::Verdict(Verdict::Return) => {
-                match return_or_policy(
+                let end = return_or_policy(
                     table, &mut stack, base, pos.chain, counters, bytes, &mut trace,
-                ) {
+                );
+                if let Some(s) = trace.last() {
+                    judge.stepped(*s);
+                }
+                match end {
                     Some(v) => {
                         return WalkOutcome {
                             verdict: v,

@@ -68,6 +68,10 @@ pub struct CtFacts {
     pub mark: u32,
     /// Helper name (`ftp`, `tftp`), empty for none.
     pub helper: &'static str,
+    /// Whether the connection has a master (it was expected by a helper).
+    pub has_master: bool,
+    /// The helper of the master connection, empty for none (what `-m helper` looks at).
+    pub master_helper: &'static str,
 }
 
 /// Address classes of `-m addrtype` (RTN_* as bits, `XT_ADDRTYPE_*`).

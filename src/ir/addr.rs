@@ -6,7 +6,7 @@
 //! missing trailing parts are zero: `10` is 10.0.0.0). iptwalk never asks DNS:
 //! only `localhost` (from /etc/hosts) resolves; other names are an error.
 
-use std::fmt::{self, Write};
+use std::fmt;
 use std::net::Ipv4Addr;
 
 /// An address with a mask; `addr` is already ANDed with `mask`.
@@ -45,17 +45,15 @@ impl fmt::Display for Ipv4Net {
     /// As `print_ip` in iptables.c: `a.b.c.d/len`, or `/m.m.m.m` when the mask
     /// is not contiguous.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut s = String::new();
-        let _ = write!(s, "{}", Ipv4Addr::from(self.addr));
+        let [a, b, c, d] = self.addr.to_be_bytes();
+        write!(f, "{a}.{b}.{c}.{d}/")?;
         match self.prefix_len() {
-            Some(len) => {
-                let _ = write!(s, "/{len}");
-            }
+            Some(len) => write!(f, "{len}"),
             None => {
-                let _ = write!(s, "/{}", Ipv4Addr::from(self.mask));
+                let [a, b, c, d] = self.mask.to_be_bytes();
+                write!(f, "{a}.{b}.{c}.{d}")
             }
         }
-        f.write_str(&s)
     }
 }
 

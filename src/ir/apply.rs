@@ -16,7 +16,8 @@ fn no_chain(t: &Token) -> ExtError {
 }
 
 pub fn apply(table: &mut Table, cmd: ParsedCommand) -> AResult {
-    let ParsedCommand { op, rules, .. } = cmd;
+    let ParsedCommand { op, mut rules, .. } = cmd;
+    prefer_user_chains(table, &mut rules);
     match op {
         Op::Append(chain) => {
             check_targets(table, &rules)?;
@@ -136,6 +137,20 @@ pub fn apply(table: &mut Table, cmd: ParsedCommand) -> AResult {
             Ok(())
         }
         Op::Rename(old, new) => rename(table, &old, &new),
+    }
+}
+
+/// `-j NAME` where NAME is both a target extension and a user chain of the
+/// table jumps to the chain: iptables 1.8.9's do_command4 prints "Warning:
+/// using chain NAME, not extension" and drops the extension. (Restore files
+/// can create such chains with `:LOG - [0:0]`; `-N LOG` is refused.)
+fn prefer_user_chains(table: &Table, rules: &mut [Rule]) {
+    for r in rules {
+        if let RuleTarget::Ext(t) = &r.target {
+            if table.chain(t.name()).is_some_and(|c| !c.is_builtin()) {
+                r.target = RuleTarget::Jump(t.name().to_string());
+            }
+        }
     }
 }
 

@@ -3,3 +3,4 @@
 pub mod diagnostics;
 pub mod findings;
 pub mod graph;
+pub mod trace;

@@ -19,6 +19,30 @@ pub struct LexError {
 
 /// Splits `line` (which starts at byte `base` of its file) into words.
 pub fn split_restore_words(line: &str, base: usize) -> Result<Vec<Token>, LexError> {
+    if !line.contains('"') {
+        // Without quotes the words are the blank-separated runs: slice them
+        // directly (most lines of real files take this path).
+        let mut words = Vec::with_capacity(16);
+        let mut start = None;
+        for (i, b) in line.bytes().enumerate() {
+            let blank = matches!(b, b' ' | b'\t' | b'\n');
+            match (blank, start) {
+                (true, Some(s)) => {
+                    words.push(Token::new(&line[s..i], Span::new(base + s, base + i)));
+                    start = None;
+                }
+                (false, None) => start = Some(i),
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            words.push(Token::new(
+                &line[s..],
+                Span::new(base + s, base + line.len()),
+            ));
+        }
+        return Ok(words);
+    }
     let mut words = Vec::new();
     let mut buf = String::new();
     let mut start: Option<usize> = None;

@@ -259,6 +259,33 @@ fn known_failures() -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Features the engine does not model yet. In a directory of fresh
+/// scenarios (where there is no known-failures list) a scenario whose rules
+/// use one of them is reported but does not fail the run. Remove a marker as
+/// soon as the feature lands.
+const NOT_MODELLED: &[(&str, &str)] = &[
+    ("-j DNAT", "NAT"),
+    ("-j SNAT", "NAT"),
+    ("-j MASQUERADE", "NAT"),
+    ("-j REDIRECT", "NAT"),
+    ("-j NETMAP", "NAT"),
+    ("-m recent", "stateful matches"),
+    ("-m limit", "stateful matches"),
+    ("-m hashlimit", "stateful matches"),
+    ("-m connlimit", "stateful matches"),
+    ("-m connbytes", "stateful matches"),
+    ("-m quota", "stateful matches"),
+    ("-m statistic", "stateful matches"),
+];
+
+fn not_modelled(dir: &Path) -> Option<&'static str> {
+    let rules = std::fs::read_to_string(dir.join("rules.v4")).unwrap_or_default();
+    NOT_MODELLED
+        .iter()
+        .find(|(m, _)| rules.contains(m))
+        .map(|(_, why)| *why)
+}
+
 #[test]
 fn scenarios_agree_with_the_kernel() {
     let (dir, strict) = match std::env::var("IPTWALK_SCENARIOS") {
@@ -300,8 +327,12 @@ fn scenarios_agree_with_the_kernel() {
             }
             Err(e) => {
                 eprintln!("{name}: {e}");
-                if !known.contains_key(&name) {
-                    unexpected.push(format!("{name}: {e}"));
+                match (strict, not_modelled(d)) {
+                    (true, Some(why)) => {
+                        eprintln!("  (uses {why}, not modelled yet: reported, not failed)")
+                    }
+                    _ if !known.contains_key(&name) => unexpected.push(format!("{name}: {e}")),
+                    _ => {}
                 }
             }
         }

@@ -1494,6 +1494,101 @@ def _(t):
     t.add("data SYN from 10.0.0.1:20 (NEW, dropped)", Tcp(GW, 20, H, 40004).pkt("c", "S"))
 
 
+@case("hm_ftp_edges", """*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A OUTPUT -d 10.0.0.77/32 -p tcp -m tcp --dport 21 -j CT --helper ftp
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p tcp -m tcp --sport 21 -m length --length 86 -j DROP
+-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT
+-A INPUT -m conntrack --ctstate RELATED -m helper --helper ftp -j ACCEPT
+COMMIT
+""", notes="FTP helper edge cases: a PORT split over two segments (the first half is a partial "
+           "match and is dropped by the helper, the rest does not follow a newline), a lowercase "
+           "port command, a PORT after another command in the same segment, a PORT ending in a "
+           "bare newline (partial: dropped), an out-of-window PORT (INVALID: never parsed), two "
+           "PORTs in a row (the second replaces the first expectation), a 227 reply dropped by "
+           "the filter (no expectation, and the reply direction's newline chain is broken)")
+def _(t):
+    c = Tcp(H, 40031, R, 21)
+    c.handshake(t, "ftp control")
+
+    def line(side, text, label, **kw):
+        t.add(label, c.pkt(side, "PA", text.encode(), **kw))
+
+    def data_syn(port, label, isn):
+        d = Tcp(R, 20, H, port, cisn=isn, sisn=isn + 500000)
+        t.add(label, d.pkt("c", "S"))
+
+    line("s", "220 ready\r\n", "banner (never parsed)")
+    line("c", "USER anonymous\r\n", "USER (never parsed)")
+    line("s", "331 password\r\n", "331")
+    line("c", "PORT 10,0,0,104,", "first half of a split PORT (partial match: dropped by the helper)", advance=False)
+    line("c", "PORT 10,0,0,104,156,64\r\n", "the whole PORT at the same seq (follows the USER line: expectation)")
+    data_syn(40000, "data SYN to :40000", 40000000)
+    line("s", "200 ok\r\n", "200")
+    line("c", "port 10,0,0,104,156,65\r\n", "lowercase port (case-insensitive: expectation)")
+    data_syn(40001, "data SYN to :40001", 41000000)
+    line("s", "200 ok\r\n", "200")
+    line("c", "NOOP\r\nPORT 10,0,0,104,156,66\r\n", "PORT after NOOP in one segment (only the start is parsed)")
+    data_syn(40002, "data SYN to :40002 (nothing expected)", 42000000)
+    line("c", "PORT 10,0,0,104,156,67\n", "PORT ending in a bare newline (partial: dropped)", advance=False)
+    line("c", "PORT 10,0,0,104,156,68\r\n", "out-of-window PORT (INVALID)", seq=c.nxt["c"] + 3000000)
+    data_syn(40004, "data SYN to :40004 (nothing expected)", 44000000)
+    line("c", "PORT 10,0,0,104,156,69\r\n", "PORT :40005")
+    line("c", "PORT 10,0,0,104,156,70\r\n", "PORT :40006 (replaces :40005)")
+    data_syn(40005, "data SYN to :40005 (replaced: NEW)", 45000000)
+    data_syn(40006, "data SYN to :40006 (RELATED)", 46000000)
+    line("c", "PASV\r\n", "PASV")
+    line("s", "227 Entering Passive Mode (10,0,0,77,195,82)\r\n", "227 dropped by the filter (length rule)")
+    p = Tcp(H, 40010, R, 50002, cisn=47000000, sisn=47500000)
+    t.add("passive data SYN to :50002 (nothing expected)", p.pkt("c", "S"))
+    t.add("its SYN-ACK", p.pkt("s", "SA"))
+    line("c", "EPSV\r\n", "EPSV")
+    line("s", "229 Entering Extended Passive Mode (|||50003|)\r\n", "229 after a reply that was dropped (not after a recorded newline: not parsed)")
+    e = Tcp(H, 40011, R, 50003, cisn=48000000, sisn=48500000)
+    t.add("EPSV data SYN (nothing expected)", e.pkt("c", "S"))
+
+
+@case("hm_tftp_edges", """*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A OUTPUT -p udp -m udp --dport 69 -j CT --helper tftp
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT
+-A INPUT -m conntrack --ctstate RELATED -m helper --helper tftp -j ACCEPT
+COMMIT
+""", notes="TFTP helper edge cases: a write request expects the server's ACK from a new port; a "
+           "retransmitted read request replaces its expectation, which is used once (a second new "
+           "port is NEW); an answer from another address is NEW; an answer from port 69 itself "
+           "is the master's reply and leaves the expectation for the later data")
+def _(t):
+    def udp(src, sport, dst, dport, payload):
+        return IP(src=src, dst=dst) / UDP(sport=sport, dport=dport) / Raw(payload)
+    rrq = b"\x00\x01boot.img\x00octet\x00"
+    wrq = b"\x00\x02up.bin\x00octet\x00"
+    data = b"\x00\x03\x00\x01" + bytes(64)
+    t.add("WRQ from :40080", udp(H, 40080, R, 69, wrq))
+    t.add("ACK 0 from 10.0.0.77:50200 (RELATED)", udp(R, 50200, H, 40080, b"\x00\x04\x00\x00"))
+    t.add("RRQ from :40081", udp(H, 40081, R, 69, rrq))
+    t.add("RRQ retransmitted (replaces the expectation)", udp(H, 40081, R, 69, rrq))
+    t.add("DATA 1 from :50201 (RELATED)", udp(R, 50201, H, 40081, data))
+    t.add("DATA 1 from :50202 (expectation used: NEW, dropped)", udp(R, 50202, H, 40081, data))
+    t.add("RRQ from :40082", udp(H, 40082, R, 69, rrq))
+    t.add("DATA 1 from 10.0.0.1:50203 (wrong address: NEW, dropped)", udp(GW, 50203, H, 40082, data))
+    t.add("RRQ from :40083", udp(H, 40083, R, 69, rrq))
+    t.add("ERROR from 10.0.0.77:69 (the master's reply)", udp(R, 69, H, 40083, b"\x00\x05\x00\x01busy\x00"))
+    t.add("DATA 1 from :50204 (still expected: RELATED)", udp(R, 50204, H, 40083, data))
+
+
 @case("hm_tftp_helper", """*raw
 :PREROUTING ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]

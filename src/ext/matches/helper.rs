@@ -1,13 +1,15 @@
 //! `-m helper --helper NAME` (libxt_helper.c, xt_helper.c): the conntrack
 //! helper of the packet's connection (or of its master, for RELATED ones).
-//! The kernel keeps 29 bytes of the name (`char name[30]`). Not judged
-//! offline: `helper_mt` looks at the master connection's helper.
+//! The kernel keeps 29 bytes of the name (`char name[30]`). `helper_mt` looks
+//! only at the master connection's helper: a connection without a master (or
+//! whose master has no helper) never matches, whatever the name.
 
 use super::comment::save_string;
 use super::tcp::{bang, unreachable_option};
+use crate::ext::facts::Facts;
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
 use crate::ext::value::xt_mandatory;
-use crate::ext::{MatchDef, RuleCtx};
+use crate::ext::{MatchDef, MatchResult, RuleCtx};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Helper {
@@ -39,6 +41,18 @@ impl MatchDef for Helper {
         }
     }
 
+    /// `helper_mt`: `ret = invert`; no conntrack, no master or no master helper → `ret`;
+    /// an empty name matches any helper; otherwise `strncmp(helper->name, info->name,
+    /// strlen(helper->name))`, so the rule's name may be longer than the helper's.
+    fn eval(&self, f: &Facts) -> MatchResult {
+        let helper = f.ct.master_helper;
+        if !f.ct.has_master || helper.is_empty() {
+            return MatchResult::from_bool(self.invert);
+        }
+        let hit = self.name.is_empty() || self.name.as_bytes().starts_with(helper.as_bytes());
+        MatchResult::from_bool(hit != self.invert)
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(bang(self.invert));
         out.push_str(" --helper ");
@@ -57,7 +71,39 @@ pub fn truncate(s: &str, max: usize) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::roundtrip;
+    use super::super::testutil::{facts, roundtrip};
+    use super::*;
+    use crate::ext::facts::L4Facts;
+
+    fn m(name: &str, invert: bool) -> Helper {
+        Helper {
+            name: name.into(),
+            invert,
+            given: true,
+        }
+    }
+
+    #[test]
+    fn looks_at_the_master_helper_only() {
+        let mut f = facts(&[], 0, 64, L4Facts::None, 0);
+        // The control connection itself has the helper but no master: no match.
+        f.ct.helper = "ftp";
+        assert_eq!(m("ftp", false).eval(&f), MatchResult::No);
+        assert_eq!(m("ftp", true).eval(&f), MatchResult::Yes);
+        f.ct.has_master = true;
+        f.ct.master_helper = "ftp";
+        assert_eq!(m("ftp", false).eval(&f), MatchResult::Yes);
+        assert_eq!(
+            m("", false).eval(&f),
+            MatchResult::Yes,
+            "empty name: any helper"
+        );
+        // strncmp over strlen(helper->name): a longer rule name still matches.
+        assert_eq!(m("ftp-21", false).eval(&f), MatchResult::Yes);
+        assert_eq!(m("ft", false).eval(&f), MatchResult::No);
+        assert_eq!(m("tftp", false).eval(&f), MatchResult::No);
+        assert_eq!(m("tftp", true).eval(&f), MatchResult::Yes);
+    }
 
     #[test]
     fn names() {

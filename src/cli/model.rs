@@ -1,0 +1,73 @@
+//! The host and conntrack settings shared by `trace`, `diff` and `test`:
+//! the same `--local`/`--lan`/`--host`/`--sysctl` model as `replay`.
+
+use iptwalk::conntrack::Params;
+use iptwalk::eval::host::Host;
+use iptwalk::ir::addr;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ModelArgs {
+    /// The host's own addresses (127.0.0.0/8 is always local). Packets from
+    /// them are locally generated, packets to them are delivered locally.
+    #[arg(long, value_delimiter = ',', value_name = "IP")]
+    pub local: Vec<Ipv4Addr>,
+    /// Networks behind eth1 (the LAN side); everything else is behind eth0.
+    #[arg(long, value_delimiter = ',', value_name = "CIDR")]
+    pub lan: Vec<String>,
+    /// A host description (TOML: interfaces with addresses, routes) instead of
+    /// the --local/--lan model.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["lan"])]
+    pub host: Option<PathBuf>,
+    /// A conntrack sysctl by its kernel name, e.g. nf_conntrack_tcp_loose=0.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub sysctl: Vec<String>,
+    /// Treat layer-4 checksums in captures as correct (offloaded traffic
+    /// carries bad ones the wire never saw); the kernel oracle does the same.
+    #[arg(long)]
+    pub trust_checksums: bool,
+}
+
+impl ModelArgs {
+    pub fn host(&self) -> Result<Host, String> {
+        if let Some(path) = &self.host {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            return Host::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()));
+        }
+        let lan = self
+            .lan
+            .iter()
+            .map(|s| addr::parse_one(s).map_err(|e| format!("--lan {s}: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Host::oracle(&self.local, &lan))
+    }
+
+    pub fn params(&self) -> Result<Params, String> {
+        let mut p = Params::default();
+        for kv in &self.sysctl {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| format!("--sysctl {kv}: expected NAME=VALUE"))?;
+            let v: i64 = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("--sysctl {kv}: the value must be an integer"))?;
+            p.set(k.trim(), v)
+                .map_err(|e| format!("--sysctl {kv}: {e}"))?;
+        }
+        Ok(p)
+    }
+}
+
+/// Loads a rule file, printing its diagnostics; `None` means exit 2.
+pub fn load_rules(ctx: &super::Ctx, path: &str) -> Option<iptwalk::ir::Ruleset> {
+    let file = super::read_source(path)?;
+    let loaded = iptwalk::ir::load(&file);
+    ctx.report(&loaded.diagnostics);
+    if loaded.has_errors() {
+        return None;
+    }
+    Some(loaded.ruleset)
+}

@@ -45,7 +45,8 @@
 //!
 //! Layout: [`params`] (sysctls), [`tuple`], [`status`], [`proto`] (tcp, udp, icmp, generic),
 //! [`table`] (hash table, timeouts, confirmation), [`entry`] (an entry and its printable view)
-//! and [`helpers`] (FTP, TFTP and their expectations).
+//! [`helpers`] (FTP, TFTP and their expectations) and [`nat`] (NAT bindings:
+//! `nf_nat_setup_info`, `nf_nat_packet`).
 //!
 //! Invariants: this module knows packets but not rules; time is the packet timestamp
 //! (nanoseconds), never the wall clock; processing a packet never allocates except when an entry
@@ -61,6 +62,7 @@
 pub mod entry;
 mod hash;
 pub mod helpers;
+pub mod nat;
 pub mod params;
 pub mod proto;
 pub mod status;
@@ -75,6 +77,7 @@ use std::net::IpAddr;
 
 pub use entry::{Conn, CtView, HelperKind};
 pub use helpers::{ExpectError, HelpVerdict, NatRequest};
+pub use nat::{Binding as NatBinding, Manip, Range as NatRange};
 pub use params::{ParamError, Params};
 pub use proto::icmp::{Message as IcmpMessage, Quoted, QuotedL4};
 pub use proto::tcp::{Segment as TcpSegment, TcpOptions, TcpState};

@@ -83,6 +83,10 @@ pub struct Table {
     pub(crate) expectations: Vec<Expectation>,
     /// The entry the last packet created and nobody confirmed or discarded yet.
     pub(crate) pending: Option<ConnId>,
+    /// The entry the last packet killed (TCP RST, reopen): it stays attached to that packet
+    /// until [`Table::reap_dying`], as the skb keeps its reference in the kernel, so NAT still
+    /// applies to the packet.
+    pub(crate) dying: Option<ConnId>,
     gc_cursor: usize,
 }
 
@@ -99,6 +103,7 @@ impl Table {
             map: HashMap::default(),
             expectations: Vec::new(),
             pending: None,
+            dying: None,
             gc_cursor: 0,
         }
     }
@@ -208,6 +213,32 @@ impl Table {
             c.status.set(Status::CONFIRMED);
         }
         Ok(())
+    }
+
+    /// The entry the last packet killed, until [`Table::reap_dying`].
+    pub fn dying(&self) -> Option<ConnId> {
+        self.dying
+    }
+
+    /// Deletes the entry the last packet killed (its packet is done).
+    pub fn reap_dying(&mut self) {
+        if let Some(id) = self.dying.take() {
+            self.expectations.retain(|e| e.master != id);
+            self.free_slot(id);
+        }
+    }
+
+    /// Kills an entry for the packet that holds it (`nf_ct_kill`): out of the hash at once, so
+    /// no lookup finds it, and freed by [`Table::reap_dying`].
+    pub(crate) fn kill(&mut self, id: ConnId) {
+        if let Some(c) = self.get(id) {
+            if c.status.has(Status::CONFIRMED) {
+                let [o, r] = c.tuple;
+                self.map.remove(&o);
+                self.map.remove(&r);
+            }
+            self.dying = Some(id);
+        }
     }
 
     /// Drops the entry a dropped packet created (the skb's unconfirmed conntrack is freed).
@@ -330,7 +361,10 @@ impl Table {
         let mut v: Vec<CtView> = self
             .slots
             .iter()
-            .filter_map(|s| s.conn.as_ref())
+            .enumerate()
+            // A killed entry is no longer in the table, only held by its packet.
+            .filter(|(i, _)| self.dying.is_none_or(|d| d.idx as usize != *i))
+            .filter_map(|(_, s)| s.conn.as_ref())
             .filter(|c| c.status.has(Status::CONFIRMED) && !expired(c, now_ns))
             .map(Conn::view)
             .collect();

@@ -29,6 +29,7 @@ impl Table {
         if let Some(old) = self.pending.take() {
             self.discard(old);
         }
+        self.reap_dying();
         self.gc_step(pkt.ts_ns);
         let checked = self.params.checksum && pkt.hook == Hook::PreRouting;
         if let L4Info::Icmp(m) = pkt.l4 {
@@ -156,7 +157,7 @@ impl Table {
             }
             L4Result::Kill => {
                 v.tcp_state = self.get(id).and_then(Conn::tcp_state);
-                self.remove(id);
+                self.kill(id);
                 v.conn = None;
                 v.unconfirmed = false;
                 v.killed = true;

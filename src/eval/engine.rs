@@ -11,12 +11,13 @@
 
 use super::host::{Host, InputRoute};
 use super::judge::Judge;
+use super::nat;
 use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, Skipped, Verdict};
 use super::state::{accounted, Conns};
 use super::view::{ct_info, l4_facts};
 use super::walk::{walk, TableCounters, TableVerdict, TraceStep};
 use crate::conntrack::{self, CtState, Dir, PacketInfo, Params, Template};
-use crate::ext::facts::{CtFacts, Facts};
+use crate::ext::facts::{CtFacts, Facts, NatRequest};
 use crate::ext::matches::state;
 use crate::ext::state::Store;
 use crate::ext::targets::reject::RejectWith;
@@ -52,6 +53,8 @@ struct Step {
     /// `table/CHAIN/N` of the deciding rule.
     rule: Option<String>,
     reject: Option<RejectWith>,
+    /// What a NAT target asked for.
+    nat: Option<NatRequest>,
 }
 
 /// A packet's journey: what accumulates over the hooks.
@@ -61,6 +64,14 @@ struct Flight {
     template: Template,
     notrack: bool,
     trace: Vec<String>,
+    /// The record's summary, and the header at the first filter hook and after POSTROUTING
+    /// when different from it.
+    summary: String,
+    at_filter: Option<String>,
+    egress: Option<String>,
+    filtered: bool,
+    /// A NAT binding for which the kernel draws the port at random.
+    nat_random_port: bool,
 }
 
 impl<'r> Tables<'r> {
@@ -130,7 +141,13 @@ impl<'r> Tables<'r> {
             ct_mark: fx.ct_mark,
             rule,
             reject: fx.reject,
+            nat: fx.nat,
         })
+    }
+
+    /// The nat table exists: only then are the NAT hooks registered (iptable_nat).
+    fn has_nat(&self) -> bool {
+        self.rs.tables.iter().any(|t| t.kind == TableKind::Nat)
     }
 }
 
@@ -273,6 +290,11 @@ impl<'r> Engine<'r> {
             template: Template::default(),
             notrack: false,
             trace: Vec::new(),
+            summary: summary.clone(),
+            at_filter: None,
+            egress: None,
+            filtered: false,
+            nat_random_port: false,
         };
         let fate = self.fly(&pkt, ts, local_out, expected, &mut flight);
         // Like the oracle: the entry the packet's tuple maps to after the
@@ -282,6 +304,7 @@ impl<'r> Engine<'r> {
         } else {
             conntrack::Hook::PreRouting
         };
+        self.ct.reap_dying();
         let ct_after = self.ct.view_for_packet(&ct_info(&pkt, ts, hook, true));
         let (ctstate, ctdir) = match (&fate.ct, flight.notrack) {
             (_, true) if fate.ct.is_some() || fate.verdict != Verdict::NotReached => {
@@ -318,6 +341,9 @@ impl<'r> Engine<'r> {
             matched: flight.matched,
             depends_on: flight.depends_on,
             trace: flight.trace,
+            at_filter: flight.at_filter,
+            egress: flight.egress,
+            nat_random_port: flight.nat_random_port,
             note: fate.note,
         }))
     }
@@ -508,7 +534,56 @@ impl<'a> Run<'a, '_> {
 
     /// Whether the nat table runs for this packet: a connection's first packet.
     fn nat_runs(&self) -> bool {
-        self.conn.as_ref().is_some_and(|v| v.unconfirmed)
+        self.conn.as_ref().is_some_and(|v| {
+            v.unconfirmed
+                || (v.killed && self.ct.dying().is_some_and(|id| !self.ct.is_confirmed(id)))
+        })
+    }
+
+    /// NAT at `hook` (`nf_nat_inet_fn`): for a connection's first packet the nat table runs
+    /// and the binding is made (the target's or the null binding); then the header is
+    /// rewritten (`nf_nat_packet`). `Err` carries the step that dropped the packet.
+    fn nat_hook(&mut self, facts: &mut Facts, hook: Hook) -> Result<(), Step> {
+        if !self.tables.has_nat() {
+            return Ok(());
+        }
+        let mut req = None;
+        let mut rule = None;
+        if self.nat_runs() {
+            if let Some(s) = self.table(TableKind::Nat, hook, facts) {
+                if s.verdict != TableVerdict::Accept {
+                    return Err(s);
+                }
+                req = s.nat;
+                rule = s.rule;
+            }
+        }
+        facts.hook = hook;
+        let Some(v) = self.conn else {
+            return Ok(());
+        };
+        // A connection this packet killed still NATs the packet (the skb holds its entry).
+        let conn = v.conn.or(self.ct.dying().filter(|_| v.killed));
+        let (Some(id), Some(dir)) = (conn, v.dir) else {
+            return Ok(());
+        };
+        if v.unconfirmed || (v.killed && !self.ct.is_confirmed(id)) {
+            match nat::bind(self.ct, id, req.as_ref(), facts, self.host) {
+                Some(random) => self.flight.nat_random_port |= random,
+                None => {
+                    return Err(Step {
+                        verdict: TableVerdict::Drop,
+                        ct_mark: None,
+                        rule,
+                        reject: None,
+                        nat: None,
+                    })
+                }
+            }
+            facts.ct = ct_facts(&v, self.ct, facts.now_ns);
+        }
+        nat::apply(self.ct, id, dir, facts);
+        Ok(())
     }
 
     /// The packet died: an entry it created is never confirmed.
@@ -574,16 +649,14 @@ impl<'a> Run<'a, '_> {
             return Fate::not_reached(expected, s.rule, None);
         }
         self.track(facts, pkt, ts, ck, conntrack::Hook::PreRouting);
-        for (kind, only_new) in [(TableKind::Mangle, false), (TableKind::Nat, true)] {
-            if only_new && !self.nat_runs() {
-                continue;
-            }
-            if let Some(s) = self
-                .table(kind, Hook::Prerouting, facts)
-                .filter(|s| s.verdict != TableVerdict::Accept)
-            {
-                return self.dropped_before_filter(s, expected);
-            }
+        if let Some(s) = self
+            .table(TableKind::Mangle, Hook::Prerouting, facts)
+            .filter(|s| s.verdict != TableVerdict::Accept)
+        {
+            return self.dropped_before_filter(s, expected);
+        }
+        if let Err(s) = self.nat_hook(facts, Hook::Prerouting) {
+            return self.dropped_before_filter(s, expected);
         }
         let route = self.host.input_route(facts.src, facts.dst);
         match route {
@@ -628,15 +701,9 @@ impl<'a> Run<'a, '_> {
             input: Some(dev.to_string()),
             output: None,
         };
-        if fate.verdict == Verdict::Accept && self.nat_runs() {
-            if let Some(s) = self
-                .table(TableKind::Nat, hook, facts)
-                .filter(|s| s.verdict != TableVerdict::Accept)
-            {
-                let _ = s;
-                self.drop_conn();
-                return fate;
-            }
+        if fate.verdict == Verdict::Accept && self.nat_hook(facts, hook).is_err() {
+            self.drop_conn();
+            return fate;
         }
         if fate.verdict == Verdict::Accept && fate.fate.is_none() {
             if let Err(why) = self.help(facts) {
@@ -656,6 +723,11 @@ impl<'a> Run<'a, '_> {
 
     /// filter then security at `hook`; the filter verdict is the record's.
     fn filter(&mut self, facts: &mut Facts, hook: Hook) -> Fate {
+        if !self.flight.filtered {
+            self.flight.filtered = true;
+            let h = nat::header(facts);
+            self.flight.at_filter = nat::other_flow(&h, &self.flight.summary).then_some(h);
+        }
         let step = self.table(TableKind::Filter, hook, facts);
         let (verdict, rule, reject) = match step {
             None => (Verdict::Accept, None, None),
@@ -729,16 +801,16 @@ impl<'a> Run<'a, '_> {
         let mangle_ok = self
             .table(TableKind::Mangle, Hook::Postrouting, facts)
             .is_none_or(|s| s.verdict == TableVerdict::Accept);
-        let nat_ok = !mangle_ok
-            || !self.nat_runs()
-            || self
-                .table(TableKind::Nat, Hook::Postrouting, facts)
-                .is_none_or(|s| s.verdict == TableVerdict::Accept);
+        let nat_ok = mangle_ok && self.nat_hook(facts, Hook::Postrouting).is_ok();
         if mangle_ok && nat_ok {
             if let Err(why) = self.help(facts) {
                 self.helper_drop = Some(why);
                 self.drop_conn();
                 return false;
+            }
+            if self.flight.egress.is_none() {
+                let h = nat::header(facts);
+                self.flight.egress = nat::other_flow(&h, &self.flight.summary).then_some(h);
             }
             self.confirm();
             true
@@ -757,7 +829,10 @@ impl<'a> Run<'a, '_> {
         ck: bool,
         dev: &'p str,
         expected: Hook,
-    ) -> Fate {
+    ) -> Fate
+    where
+        'a: 'p,
+    {
         facts.in_iface = "";
         facts.out_iface = dev;
         if let Some(s) = self
@@ -767,17 +842,24 @@ impl<'a> Run<'a, '_> {
             return Fate::not_reached(expected, s.rule, None);
         }
         self.track(facts, pkt, ts, ck, conntrack::Hook::LocalOut);
-        for (kind, only_new) in [(TableKind::Mangle, false), (TableKind::Nat, true)] {
-            if only_new && !self.nat_runs() {
-                continue;
-            }
-            if let Some(s) = self
-                .table(kind, Hook::Output, facts)
-                .filter(|s| s.verdict != TableVerdict::Accept)
-            {
-                return self.dropped_before_filter(s, expected);
-            }
+        if let Some(s) = self
+            .table(TableKind::Mangle, Hook::Output, facts)
+            .filter(|s| s.verdict != TableVerdict::Accept)
+        {
+            return self.dropped_before_filter(s, expected);
         }
+        let dst_before = facts.dst;
+        if let Err(s) = self.nat_hook(facts, Hook::Output) {
+            return self.dropped_before_filter(s, expected);
+        }
+        // ip_route_me_harder: a destination changed in OUTPUT is routed again.
+        let host: &'a Host = self.host;
+        let dev = if facts.dst == dst_before {
+            dev
+        } else {
+            host.route(facts.dst).unwrap_or("eth0")
+        };
+        facts.out_iface = dev;
         let mut fate = self.filter(facts, Hook::Output);
         fate.iface = Ifaces {
             input: None,

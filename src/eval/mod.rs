@@ -8,6 +8,7 @@ pub mod explain;
 pub mod header;
 pub mod host;
 pub mod judge;
+pub mod nat;
 pub mod outcome;
 pub mod single;
 pub mod state;

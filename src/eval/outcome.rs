@@ -89,6 +89,17 @@ pub struct Outcome {
     /// TRACE lines, when asked for.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trace: Vec<String>,
+    /// The header the filter table saw, when NAT changed it (summary notation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_filter: Option<String>,
+    /// The header that left the host, when NAT changed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub egress: Option<String>,
+    /// NAT had to pick a port where the kernel draws one at random (`get_random_u16` in
+    /// `nf_nat_l4proto_unique_tuple`): the port in `egress` and `ct_after` is ours, the
+    /// oracle shows `~natportN` there.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub nat_random_port: bool,
     /// Why the record was not replayed exactly (e.g. a malformed header).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

@@ -1454,6 +1454,27 @@ def _(t):
     t.add("udp :5353 (nat RETURN, nothing else)", IP(src=NET, dst=H) / UDP(sport=5353, dport=5353) / Raw(b"q"))
 
 
+@case("hm_nat_ranges", """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -i eth0 -p tcp -m tcp --dport 9000 -j DNAT --to-destination 192.168.1.10:9000-9001
+-A PREROUTING -i eth0 -p tcp -m tcp --dport 9002 -j DNAT --to-destination 192.168.1.10:9000-9001
+-A PREROUTING -i eth0 -d 198.51.100.0/24 -j NETMAP --to 192.168.1.0/24
+-A POSTROUTING -o eth1 -p udp -j MASQUERADE
+COMMIT
+""", lan=[LAN], notes="DNAT to a port range: the second connection whose reply would clash gets the "
+                      "next port (nf_nat_l4proto_unique_tuple, destination manip); NETMAP keeps the "
+                      "host bits; MASQUERADE out of eth1, which has no address of its own "
+                      "(inet_select_addr falls back to eth0's)")
+def _(t):
+    t.add("SYN to :9000 (DNAT 192.168.1.10:9000)", Tcp(NET, 40000, H, 9000).pkt("c", "S"))
+    t.add("same source to :9002 (reply would clash: next port 9001)", Tcp(NET, 40000, H, 9002).pkt("c", "S"))
+    t.add("SYN to 198.51.100.7:80 (NETMAP to 192.168.1.7)", Tcp(NET, 40001, "198.51.100.7", 80).pkt("c", "S"))
+    t.add("udp to a LAN host (MASQUERADE out of eth1)", IP(src=NET, dst="192.168.1.20") / UDP(sport=5000, dport=53) / Raw(b"q"))
+
+
 # ----------------------------------------------------------------------------------------------
 # conntrack helpers (attached explicitly with -j CT --helper: nf_conntrack_helper auto-assignment
 # no longer exists)

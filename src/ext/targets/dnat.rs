@@ -3,9 +3,10 @@
 
 use super::nat_range::{fmt_range, parse_to, NatRange};
 use super::scope::restrict;
+use crate::ext::facts::{Effects, Facts, NatRequest};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
-use crate::ext::{CheckCtx, RuleCtx, TargetDef};
+use crate::ext::{CheckCtx, RuleCtx, TargetDef, TargetResult};
 use crate::ir::hook::Hook;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,6 +59,23 @@ impl TargetDef for Dnat {
         if self.persistent {
             out.push_str(" --persistent");
         }
+    }
+
+    /// xt_dnat_target_v2: hands the range to `nf_nat_setup_info` (done by the engine).
+    fn run(&self, _f: &Facts, fx: &mut Effects) -> TargetResult {
+        let r = self.range.unwrap_or_default();
+        fx.nat = Some(NatRequest {
+            dnat: true,
+            addrs: r.addrs,
+            ports: r.ports,
+            masquerade: false,
+            redirect: false,
+            netmap: false,
+            random: self.random,
+            random_fully: false,
+            persistent: self.persistent,
+        });
+        TargetResult::Accept
     }
 
     fn terminal(&self) -> bool {

@@ -6,9 +6,10 @@
 
 use super::nat_range::{fmt_ports, parse_ports, NatRange};
 use super::scope::restrict;
+use crate::ext::facts::{Effects, Facts, NatRequest};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
-use crate::ext::{CheckCtx, RuleCtx, TargetDef};
+use crate::ext::{CheckCtx, RuleCtx, TargetDef, TargetResult};
 use crate::ir::hook::Hook;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,6 +56,23 @@ impl TargetDef for Masquerade {
         if self.random_fully {
             out.push_str(" --random-fully");
         }
+    }
+
+    /// masquerade_tg: SNAT to the outgoing interface's address (picked by the engine from
+    /// the host model, `nf_nat_masquerade_ipv4`).
+    fn run(&self, _f: &Facts, fx: &mut Effects) -> TargetResult {
+        fx.nat = Some(NatRequest {
+            dnat: false,
+            addrs: None,
+            ports: self.range.ports,
+            masquerade: true,
+            redirect: false,
+            netmap: false,
+            random: self.random,
+            random_fully: self.random_fully,
+            persistent: false,
+        });
+        TargetResult::Accept
     }
 
     fn terminal(&self) -> bool {

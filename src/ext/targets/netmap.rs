@@ -7,10 +7,11 @@
 
 use super::dnat::must_have;
 use super::scope::restrict;
+use crate::ext::facts::{Effects, Facts, NatRequest};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::strtoul;
-use crate::ext::{CheckCtx, RuleCtx, TargetDef};
+use crate::ext::{CheckCtx, RuleCtx, TargetDef, TargetResult};
 use crate::ir::addr::{numeric, Ipv4Net};
 use crate::ir::hook::Hook;
 use std::fmt::Write;
@@ -52,6 +53,24 @@ impl TargetDef for Netmap {
             let len = n.prefix_len().unwrap_or(32);
             let _ = write!(out, " --to {}/{len}", std::net::Ipv4Addr::from(n.addr));
         }
+    }
+
+    /// netmap_tg4: destination map in PREROUTING/OUTPUT, source map in POSTROUTING/INPUT;
+    /// the engine keeps the host bits of the address (`new = (old & ~mask) | net`).
+    fn run(&self, f: &Facts, fx: &mut Effects) -> TargetResult {
+        let net = self.to.unwrap_or(Ipv4Net { addr: 0, mask: 0 });
+        fx.nat = Some(NatRequest {
+            dnat: matches!(f.hook, Hook::Prerouting | Hook::Output),
+            addrs: Some((net.addr, net.addr | !net.mask)),
+            ports: None,
+            masquerade: false,
+            redirect: false,
+            netmap: true,
+            random: false,
+            random_fully: false,
+            persistent: false,
+        });
+        TargetResult::Accept
     }
 
     fn terminal(&self) -> bool {

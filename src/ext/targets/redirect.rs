@@ -5,9 +5,10 @@
 
 use super::nat_range::{fmt_ports, parse_ports, NatRange};
 use super::scope::restrict;
+use crate::ext::facts::{Effects, Facts, NatRequest};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
-use crate::ext::{CheckCtx, RuleCtx, TargetDef};
+use crate::ext::{CheckCtx, RuleCtx, TargetDef, TargetResult};
 use crate::ir::hook::Hook;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,6 +53,23 @@ impl TargetDef for Redirect {
         if self.random {
             out.push_str(" --random");
         }
+    }
+
+    /// redirect_tg4: DNAT to the incoming interface's address (`nf_nat_redirect_ipv4`,
+    /// resolved by the engine).
+    fn run(&self, _f: &Facts, fx: &mut Effects) -> TargetResult {
+        fx.nat = Some(NatRequest {
+            dnat: true,
+            addrs: None,
+            ports: self.range.ports,
+            masquerade: false,
+            redirect: true,
+            netmap: false,
+            random: self.random,
+            random_fully: false,
+            persistent: false,
+        });
+        TargetResult::Accept
     }
 
     fn terminal(&self) -> bool {

@@ -8,9 +8,10 @@
 use super::dnat::must_have;
 use super::nat_range::{fmt_range, parse_to, NatRange};
 use super::scope::restrict;
+use crate::ext::facts::{Effects, Facts, NatRequest};
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtResult, OptCall, OptSpec};
-use crate::ext::{CheckCtx, RuleCtx, TargetDef};
+use crate::ext::{CheckCtx, RuleCtx, TargetDef, TargetResult};
 use crate::ir::hook::Hook;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,6 +68,23 @@ impl TargetDef for Snat {
                 out.push_str(name);
             }
         }
+    }
+
+    /// xt_snat_target_v1: hands the range to `nf_nat_setup_info` (done by the engine).
+    fn run(&self, _f: &Facts, fx: &mut Effects) -> TargetResult {
+        let r = self.range.unwrap_or_default();
+        fx.nat = Some(NatRequest {
+            dnat: false,
+            addrs: r.addrs,
+            ports: r.ports,
+            masquerade: false,
+            redirect: false,
+            netmap: false,
+            random: self.random,
+            random_fully: self.random_fully,
+            persistent: self.persistent,
+        });
+        TargetResult::Accept
     }
 
     fn terminal(&self) -> bool {

@@ -1,0 +1,380 @@
+//! NAT bindings of conntrack entries, as nf_nat_core.c makes and applies them.
+//!
+//! A binding is made once per entry and manip type (`nf_nat_setup_info`), while the entry is
+//! unconfirmed: [`Table::nat_setup`] picks a unique tuple in the requested range
+//! (`get_unique_tuple`), rewrites the reply tuple (`nf_conntrack_alter_reply`) and sets the
+//! `SRC_NAT`/`DST_NAT` and `*_NAT_DONE` status bits. [`Table::nat_target`] then says what every
+//! packet of the connection becomes at a hook (`nf_nat_packet`): the inverse of the other
+//! direction's tuple, in the source or destination part.
+//!
+//! Not modelled: `find_appropriate_src` (reusing an existing source mapping of the same
+//! address and port; it only matters when that mapping had to move the port), address ranges
+//! wider than one address (`find_best_ips_proto` hashes the tuple; the first address is taken
+//! and the binding reports it), and the TCP `nf_nat_used_tuple_harder` reuse of closing
+//! entries. Where the kernel draws a random port (`get_random_u16` in
+//! `nf_nat_l4proto_unique_tuple`), the first free port of the range is taken and the binding
+//! says so (`random_port`).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::status::Status;
+use super::table::{ConnId, Table};
+use super::tuple::{Dir, L4Key, Tuple, PROTO_ICMP};
+
+/// Which half of the tuple a hook rewrites (`HOOK2MANIP`: PREROUTING and OUTPUT rewrite the
+/// destination, POSTROUTING and INPUT the source).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Manip {
+    Src,
+    Dst,
+}
+
+impl Manip {
+    const fn done_bit(self) -> u32 {
+        match self {
+            Manip::Src => Status::SRC_NAT_DONE,
+            Manip::Dst => Status::DST_NAT_DONE,
+        }
+    }
+    const fn nat_bit(self) -> u32 {
+        match self {
+            Manip::Src => Status::SRC_NAT,
+            Manip::Dst => Status::DST_NAT,
+        }
+    }
+}
+
+/// `struct nf_nat_range2` for IPv4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Range {
+    /// NF_NAT_RANGE_MAP_IPS: first and last address.
+    pub addrs: Option<(u32, u32)>,
+    /// NF_NAT_RANGE_PROTO_SPECIFIED: first and last port (ICMP id).
+    pub ports: Option<(u16, u16)>,
+    /// NF_NAT_RANGE_PROTO_RANDOM or PROTO_RANDOM_FULLY (`NF_NAT_RANGE_PROTO_RANDOM_ALL`).
+    pub random_all: bool,
+}
+
+/// What [`Table::nat_setup`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Binding {
+    /// The tuple changed (the entry is now SRC_NAT or DST_NAT).
+    pub changed: bool,
+    /// The kernel would have drawn the port at random here.
+    pub random_port: bool,
+}
+
+fn v4(a: IpAddr) -> u32 {
+    match a {
+        IpAddr::V4(a) => u32::from(a),
+        IpAddr::V6(_) => 0,
+    }
+}
+
+/// The port (ICMP id) of the manipulated half, for protocols that have one.
+fn key(t: &Tuple, m: Manip) -> Option<u16> {
+    match (t.l4, m) {
+        (L4Key::Ports { src, .. }, Manip::Src) => Some(src),
+        (L4Key::Ports { dst, .. }, Manip::Dst) => Some(dst),
+        (L4Key::Icmp { id, .. }, _) => Some(id),
+        (L4Key::None, _) => None,
+    }
+}
+
+fn set_key(t: &mut Tuple, m: Manip, v: u16) {
+    match (&mut t.l4, m) {
+        (L4Key::Ports { src, .. }, Manip::Src) => *src = v,
+        (L4Key::Ports { dst, .. }, Manip::Dst) => *dst = v,
+        (L4Key::Icmp { id, .. }, _) => *id = v,
+        (L4Key::None, _) => {}
+    }
+}
+
+fn addr(t: &Tuple, m: Manip) -> u32 {
+    match m {
+        Manip::Src => v4(t.src),
+        Manip::Dst => v4(t.dst),
+    }
+}
+
+fn set_addr(t: &mut Tuple, m: Manip, a: u32) {
+    let a = IpAddr::V4(Ipv4Addr::from(a));
+    match m {
+        Manip::Src => t.src = a,
+        Manip::Dst => t.dst = a,
+    }
+}
+
+/// `l4proto_in_range`: the port lies in the range (protocols without ports always do).
+fn l4_in_range(t: &Tuple, m: Manip, (lo, hi): (u16, u16)) -> bool {
+    key(t, m).is_none_or(|k| (lo..=hi).contains(&k))
+}
+
+/// `nf_in_range` (used for source manips only).
+fn in_range(t: &Tuple, r: &Range) -> bool {
+    if let Some((lo, hi)) = r.addrs {
+        if !(lo..=hi).contains(&v4(t.src)) {
+            return false;
+        }
+    }
+    r.ports.is_none_or(|p| l4_in_range(t, Manip::Src, p))
+}
+
+impl Table {
+    /// `nf_nat_initialized`: a binding of this type was already made.
+    pub fn nat_initialized(&self, id: ConnId, m: Manip) -> bool {
+        self.get(id).is_some_and(|c| c.status.has(m.done_bit()))
+    }
+
+    /// `nf_nat_used_tuple`: the reply of `t` is a tuple of another confirmed entry
+    /// (`nf_conntrack_tuple_taken`, which lets an entry with the same original tuple pass:
+    /// that clash is resolved on confirm).
+    fn nat_used(&mut self, t: &Tuple, me: ConnId, now: u64) -> bool {
+        let Some(reply) = t.invert() else {
+            return false;
+        };
+        let mine = self.get(me).map(|c| c.tuple[0]);
+        match self.find(&reply, now) {
+            Some((other, _)) if other != me => {
+                self.get(other).map(|c| c.tuple[0]) != mine || mine.is_none()
+            }
+            _ => false,
+        }
+    }
+
+    /// The null binding's range (`nf_nat_alloc_null_binding`): the address the tuple already
+    /// has, so the tuple only moves when it clashes.
+    pub fn nat_null_range(&self, id: ConnId, m: Manip) -> Option<Range> {
+        let reply = self.get(id)?.tuple[1];
+        let a = match m {
+            Manip::Src => v4(reply.dst),
+            Manip::Dst => v4(reply.src),
+        };
+        Some(Range {
+            addrs: Some((a, a)),
+            ..Range::default()
+        })
+    }
+
+    /// `nf_nat_setup_info`: binds the unconfirmed entry `id` for manip `m`. `None` when the
+    /// entry is gone or already bound for `m`.
+    pub fn nat_setup(&mut self, id: ConnId, r: &Range, m: Manip, now: u64) -> Option<Binding> {
+        let conn = self.get(id)?;
+        if conn.status.has(m.done_bit()) || conn.status.has(Status::CONFIRMED) {
+            return None;
+        }
+        // The original tuple as earlier manips left it.
+        let curr = conn.tuple[1].invert()?;
+        let (new, random_port) = self.unique_tuple(&curr, r, id, m, now);
+        let mut b = Binding {
+            changed: new != curr,
+            random_port,
+        };
+        if b.changed {
+            if let Some(reply) = new.invert() {
+                self.alter_reply(id, reply);
+            } else {
+                b.changed = false;
+            }
+        }
+        let c = self.get_mut(id)?;
+        if b.changed {
+            c.status.set(m.nat_bit());
+        }
+        c.status.set(m.done_bit());
+        Some(b)
+    }
+
+    /// `get_unique_tuple`: the new original tuple; `true` when the kernel picks the port at
+    /// random.
+    fn unique_tuple(
+        &mut self,
+        orig: &Tuple,
+        r: &Range,
+        id: ConnId,
+        m: Manip,
+        now: u64,
+    ) -> (Tuple, bool) {
+        // 1) Source manips keep the tuple when it is in range and unused.
+        if m == Manip::Src && !r.random_all && in_range(orig, r) && !self.nat_used(orig, id, now) {
+            return (*orig, false);
+        }
+        // 2) The address (find_best_ips_proto; ranges wider than one address: first one).
+        let mut t = *orig;
+        if let Some((lo, _)) = r.addrs {
+            set_addr(&mut t, m, lo);
+        }
+        // 3) Keep the port when it is in range and the tuple unique.
+        if !r.random_all {
+            match r.ports {
+                Some(p) => {
+                    if l4_in_range(&t, m, p) && (p.0 == p.1 || !self.nat_used(&t, id, now)) {
+                        return (t, false);
+                    }
+                }
+                None => {
+                    if !self.nat_used(&t, id, now) {
+                        return (t, false);
+                    }
+                }
+            }
+        }
+        self.l4_unique(t, r, id, m, now)
+    }
+
+    /// `nf_nat_l4proto_unique_tuple`: walks the port range from an offset (random for source
+    /// manips and `--random`, 0 for destination manips) until the tuple is unused.
+    fn l4_unique(
+        &mut self,
+        mut t: Tuple,
+        r: &Range,
+        id: ConnId,
+        m: Manip,
+        now: u64,
+    ) -> (Tuple, bool) {
+        let Some(k) = key(&t, m) else {
+            return (t, false);
+        };
+        let icmp = t.proto == PROTO_ICMP;
+        let (min, size): (u32, u32) = match r.ports {
+            Some((lo, hi)) => (
+                u32::from(lo.min(hi)),
+                u32::from(lo.max(hi) - lo.min(hi)) + 1,
+            ),
+            None if icmp => (0, 65536),
+            // A destination port is never changed without a range.
+            None if m == Manip::Dst => return (t, false),
+            None if k < 512 => (1, 511),
+            None if k < 1024 => (600, 424),
+            None => (1024, 64512),
+        };
+        let random = r.random_all || m != Manip::Dst;
+        // NF_NAT_MAX_ATTEMPTS is 128; the kernel then halves and retries from a new random
+        // offset, which a deterministic walk from 0 covers anyway.
+        for off in 0..size {
+            set_key(&mut t, m, (min + off % size) as u16);
+            if !self.nat_used(&t, id, now) {
+                break;
+            }
+        }
+        (t, random)
+    }
+
+    /// `nf_nat_packet`: what a packet of direction `dir` becomes at a hook of manip `m`: the
+    /// address and port (ICMP id) to write, or `None` when this manip leaves it alone.
+    pub fn nat_target(&self, id: ConnId, dir: Dir, m: Manip) -> Option<(u32, Option<u16>)> {
+        let c = self.get(id)?;
+        let mut bit = m.nat_bit();
+        if dir == Dir::Reply {
+            bit ^= Status::SRC_NAT | Status::DST_NAT;
+        }
+        if c.status.0 & bit == 0 {
+            return None;
+        }
+        let target = c.tuple[dir.flip().idx()].invert()?;
+        Some((addr(&target, m), key(&target, m)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conntrack::{Hook, L4Info, PacketInfo, Params, UdpDatagram};
+
+    fn ip(s: &str) -> u32 {
+        u32::from(s.parse::<Ipv4Addr>().unwrap())
+    }
+
+    fn udp(src: &str, sp: u16, dst: &str, dp: u16) -> PacketInfo {
+        PacketInfo {
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            proto: 17,
+            l4: L4Info::Udp(UdpDatagram {
+                sport: sp,
+                dport: dp,
+                length_field: 12,
+                l4_len: 12,
+            }),
+            ts_ns: 0,
+            hook: Hook::PreRouting,
+            checksum_ok: true,
+        }
+    }
+
+    fn snat_to(a: &str) -> Range {
+        Range {
+            addrs: Some((ip(a), ip(a))),
+            ..Range::default()
+        }
+    }
+
+    #[test]
+    fn snat_rewrites_reply_and_replies_are_denatted() {
+        let mut t = Table::new(Params::default());
+        let id = t
+            .process(&udp("192.168.1.5", 5000, "1.1.1.1", 53))
+            .conn
+            .unwrap();
+        let b = t
+            .nat_setup(id, &snat_to("10.0.0.104"), Manip::Src, 0)
+            .unwrap();
+        assert_eq!(
+            b,
+            Binding {
+                changed: true,
+                random_port: false
+            }
+        );
+        t.confirm(id).unwrap();
+        let c = t.get(id).unwrap();
+        assert_eq!(c.tuple[1].to_string(), "1.1.1.1:53>10.0.0.104:5000");
+        assert!(c.status.has(Status::SRC_NAT | Status::SRC_NAT_DONE));
+        // Originals get their source rewritten in POSTROUTING, replies their destination in
+        // PREROUTING; nothing else changes.
+        assert_eq!(
+            t.nat_target(id, Dir::Original, Manip::Src),
+            Some((ip("10.0.0.104"), Some(5000)))
+        );
+        assert_eq!(
+            t.nat_target(id, Dir::Reply, Manip::Dst),
+            Some((ip("192.168.1.5"), Some(5000)))
+        );
+        assert_eq!(t.nat_target(id, Dir::Original, Manip::Dst), None);
+        assert_eq!(t.nat_setup(id, &snat_to("10.0.0.1"), Manip::Src, 0), None);
+    }
+
+    #[test]
+    fn clashing_source_port_moves_and_dnat_keeps_the_port() {
+        let mut t = Table::new(Params::default());
+        let a = t
+            .process(&udp("192.168.1.5", 5000, "1.1.1.1", 53))
+            .conn
+            .unwrap();
+        t.nat_setup(a, &snat_to("10.0.0.104"), Manip::Src, 0);
+        t.confirm(a).unwrap();
+        let b = t
+            .process(&udp("192.168.1.6", 5000, "1.1.1.1", 53))
+            .conn
+            .unwrap();
+        let bind = t
+            .nat_setup(b, &snat_to("10.0.0.104"), Manip::Src, 0)
+            .unwrap();
+        assert!(bind.changed && bind.random_port);
+        assert_eq!(
+            t.get(b).unwrap().tuple[1].to_string(),
+            "1.1.1.1:53>10.0.0.104:1024"
+        );
+        // A null binding of an unclashing tuple changes nothing but marks the manip done.
+        let c = t
+            .process(&udp("192.168.1.7", 7, "1.1.1.1", 53))
+            .conn
+            .unwrap();
+        let null = t.nat_null_range(c, Manip::Dst).unwrap();
+        assert_eq!(
+            t.nat_setup(c, &null, Manip::Dst, 0),
+            Some(Binding::default())
+        );
+        assert!(t.nat_initialized(c, Manip::Dst) && !t.nat_initialized(c, Manip::Src));
+    }
+}

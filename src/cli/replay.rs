@@ -271,14 +271,17 @@ fn trace_lines(out: &mut impl Write, record: &Record, ts_ns: i128) -> std::io::R
         }
         let ct = match (&o.ctstate, &o.ct_after) {
             (None, _) => "not tracked (dropped before conntrack)".to_string(),
-            (Some(s), Some(c)) => format!(
-                "{s} {} {} orig {} reply {} [{}]",
-                o.ctdir.unwrap_or("-"),
-                c.tcp_state.unwrap_or(""),
-                c.orig,
-                c.reply,
-                c.status.join(",")
-            ),
+            (Some(s), Some(c)) => {
+                let mut words = vec![*s, o.ctdir.unwrap_or("-")];
+                words.extend(c.tcp_state);
+                format!(
+                    "{} orig {} reply {} [{}]",
+                    words.join(" "),
+                    c.orig,
+                    c.reply,
+                    c.status.join(",")
+                )
+            }
             (Some(s), None) => format!("{s} (no entry after the packet)"),
         };
         writeln!(out, "        conntrack: {ct}")?;

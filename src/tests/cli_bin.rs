@@ -116,3 +116,64 @@ fn lint_sarif_is_2_1_0() {
     assert_eq!(v["version"], "2.1.0");
     assert_eq!(v["runs"][0]["results"][0]["ruleId"], "IPT301");
 }
+
+/// The replay formats on a kernel-truth scenario (every verdict shown here
+/// is the kernel's: see testdata/scenarios/hm_icmp_errors/kernel.json).
+#[test]
+fn replay_formats_on_a_kernel_scenario() {
+    let base = [
+        "replay",
+        "testdata/scenarios/hm_icmp_errors/rules.v4",
+        "testdata/scenarios/hm_icmp_errors/trace.pcap",
+        "--local",
+        "10.0.0.104",
+    ];
+    for (format, name) in [
+        ("text", "replay-text"),
+        ("jsonl", "replay-jsonl"),
+        ("trace", "replay-trace"),
+        ("summary", "replay-summary"),
+    ] {
+        let mut args = base.to_vec();
+        args.extend(["--format", format]);
+        let (code, out, err) = iptwalk(&args);
+        assert_eq!(code, 0, "{err}");
+        snap!(name, out);
+    }
+}
+
+#[test]
+fn replay_counters_are_iptables_save_c() {
+    let tmp = std::env::temp_dir().join(format!("iptwalk-counters-{}.v4", std::process::id()));
+    let (code, _, err) = iptwalk(&[
+        "replay",
+        "testdata/scenarios/hm_icmp_errors/rules.v4",
+        "testdata/scenarios/hm_icmp_errors/trace.pcap",
+        "--local",
+        "10.0.0.104",
+        "--format",
+        "summary",
+        "--counters",
+        tmp.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&tmp).unwrap();
+    let _ = std::fs::remove_file(&tmp);
+    snap!("replay-counters", text);
+}
+
+#[test]
+fn replay_reports_a_corrupt_capture_with_its_offset_and_exits_2() {
+    let (code, out, err) = iptwalk(&[
+        "replay",
+        "testdata/rules/example.v4",
+        "testdata/pcap/truncated-record.pcap",
+        "--local",
+        "10.0.0.104",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("byte offset"), "{err}");
+    assert!(out.starts_with("{\"index\":0,\"error\""), "{out}");
+}

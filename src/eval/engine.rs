@@ -9,11 +9,12 @@
 //! yet initialised). Packets the host would send itself are reported, not
 //! replayed, as in the kernel oracle.
 
+use super::header::PacketHead;
 use super::host::{Host, InputRoute};
 use super::judge::Judge;
 use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, Skipped, Verdict};
 use super::view::{ct_info, l4_facts};
-use super::walk::{walk, TableCounters, TableVerdict, TraceStep};
+use super::walk::{walk_into, Fast, Prepared, TableCounters, TableVerdict, TraceStep, WalkBuf};
 use crate::conntrack::{self, CtState, Dir, PacketInfo, Params, Template};
 use crate::ext::facts::{CtFacts, Facts};
 use crate::ext::matches::state;
@@ -29,13 +30,21 @@ pub struct Options {
     pub trust_checksums: bool,
     /// Record the kernel's TRACE lines (`table:chain:rule|return|policy:N`).
     pub trace: bool,
+    /// Fill only what totals need (index, hook, verdict, ctstate/ctdir, rule,
+    /// reject_with, depends_on, note): `summary` is left empty and `matched`
+    /// and `ct_after` are not computed, which saves formatting per packet.
+    pub verdicts_only: bool,
 }
 
 /// The ruleset's tables with their counters.
 struct Tables<'r> {
     rs: &'r Ruleset,
     counters: Vec<TableCounters>,
+    /// Parallel to `rs.tables`: what the walk precomputes of each.
+    prepared: Vec<Prepared>,
+    walk_buf: WalkBuf,
     trace: bool,
+    verdicts_only: bool,
 }
 
 /// What one table walk decided.
@@ -73,10 +82,22 @@ impl<'r> Tables<'r> {
         facts.hook = hook;
         facts.table = kind;
         let bytes = u64::from(facts.len);
+        let fast = self.prepared.get(ti).map(|prepared| Fast {
+            prepared,
+            head: PacketHead::of(facts),
+        });
         let mut judge = Judge::new(facts);
-        let out = walk(table, hook, &mut judge, &mut self.counters[ti], bytes);
-        for step in &out.trace {
-            if let TraceStep::Rule { chain, num } = step {
+        let (verdict, decided_by) = walk_into(
+            table,
+            fast,
+            hook,
+            &mut judge,
+            &mut self.counters[ti],
+            bytes,
+            &mut self.walk_buf,
+        );
+        for step in &self.walk_buf.trace {
+            if let (TraceStep::Rule { chain, num }, false) = (step, self.verdicts_only) {
                 flight.matched.push(format!(
                     "{}/{}/{}",
                     kind.name(),
@@ -100,7 +121,7 @@ impl<'r> Tables<'r> {
         if let Some(h) = fx.helper.and_then(conntrack::HelperKind::from_name) {
             flight.template.helper = Some(h);
         }
-        let rule = out.decided_by.map(|p| {
+        let rule = decided_by.map(|p| {
             format!(
                 "{}/{}/{}",
                 kind.name(),
@@ -109,7 +130,7 @@ impl<'r> Tables<'r> {
             )
         });
         Some(Step {
-            verdict: out.verdict,
+            verdict,
             ct_mark: fx.ct_mark,
             rule,
             reject: fx.reject,
@@ -163,7 +184,10 @@ impl<'r> Engine<'r> {
             tables: Tables {
                 rs,
                 counters,
+                prepared: rs.tables.iter().map(Prepared::new).collect(),
+                walk_buf: WalkBuf::default(),
                 trace: opts.trace,
+                verdicts_only: opts.verdicts_only,
             },
             host,
             ct: conntrack::Table::new(params),
@@ -208,7 +232,11 @@ impl<'r> Engine<'r> {
             }
         };
         let ts = u64::try_from(frame.ts_ns.max(0)).unwrap_or(u64::MAX);
-        let summary = Summary::of_ip(pkt.ip.bytes()).to_string();
+        let summary = if self.opts.verdicts_only {
+            String::new()
+        } else {
+            Summary::of_ip(pkt.ip.bytes()).to_string()
+        };
         let src = u32::from(pkt.ip.src());
         let dst = u32::from(pkt.ip.dst());
         let local_out = self.host.is_local(src);
@@ -243,7 +271,11 @@ impl<'r> Engine<'r> {
         } else {
             conntrack::Hook::PreRouting
         };
-        let ct_after = self.ct.view_for_packet(&ct_info(&pkt, ts, hook, true));
+        let ct_after = if self.opts.verdicts_only {
+            None
+        } else {
+            self.ct.view_for_packet(&ct_info(&pkt, ts, hook, true))
+        };
         let (ctstate, ctdir) = match (&fate.ct, flight.notrack) {
             (_, true) if fate.ct.is_some() || fate.verdict != Verdict::NotReached => {
                 (Some("UNTRACKED"), None)

@@ -3,28 +3,88 @@
 //! Addresses under their masks, interfaces (exact, or a prefix for `eth+`;
 //! a hook without that device compares against the empty name), protocol,
 //! and `-f` (second and later fragments). Each test can be negated.
+//!
+//! [`Head`] packs the address, protocol and fragment tests of a rule into 20
+//! bytes, so a walk over thousands of rules reads a dense array instead of
+//! each `Rule`; [`header_matches`] is the same test plus the interfaces.
 
 use crate::ext::Facts;
+use crate::ir::addr::Ipv4Net;
 use crate::ir::Rule;
 
+/// The address, protocol and fragment tests of one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    src: Ipv4Net,
+    dst: Ipv4Net,
+    proto: u8,
+    /// `IPT_INV_*` and `IPT_F_FRAG`, as below.
+    bits: u8,
+}
+
+const SRC_INV: u8 = 1;
+const DST_INV: u8 = 2;
+const PROTO_INV: u8 = 4;
+const FRAG: u8 = 8;
+const FRAG_INV: u8 = 16;
+
+/// What [`Head`] looks at in a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketHead {
+    pub src: u32,
+    pub dst: u32,
+    pub proto: u8,
+    pub frag_off: u16,
+}
+
+impl PacketHead {
+    pub fn of(f: &Facts) -> PacketHead {
+        PacketHead {
+            src: f.src,
+            dst: f.dst,
+            proto: f.proto,
+            frag_off: f.frag_off,
+        }
+    }
+}
+
+impl Head {
+    pub fn of(r: &Rule) -> Head {
+        let bit = |set: bool, b: u8| if set { b } else { 0 };
+        Head {
+            src: r.src,
+            dst: r.dst,
+            proto: r.proto,
+            bits: bit(r.src_inv, SRC_INV)
+                | bit(r.dst_inv, DST_INV)
+                | bit(r.proto_inv, PROTO_INV)
+                | bit(r.frag, FRAG)
+                | bit(r.frag_inv, FRAG_INV),
+        }
+    }
+
+    /// Whether the packet passes every test but the interfaces.
+    pub fn admits(&self, p: &PacketHead) -> bool {
+        let inv = |b: u8| self.bits & b != 0;
+        if self.src.contains(p.src) == inv(SRC_INV) || self.dst.contains(p.dst) == inv(DST_INV) {
+            return false;
+        }
+        if self.proto != 0 && (p.proto == self.proto) == inv(PROTO_INV) {
+            return false;
+        }
+        // NF_INVF(IPT_INV_FRAG, (flags & IPT_F_FRAG) && !isfrag)
+        !(inv(FRAG) && (p.frag_off == 0) != inv(FRAG_INV))
+    }
+}
+
 pub fn header_matches(r: &Rule, f: &Facts) -> bool {
-    if r.src.contains(f.src) == r.src_inv || r.dst.contains(f.dst) == r.dst_inv {
+    if !Head::of(r).admits(&PacketHead::of(f)) {
         return false;
     }
     if !r.in_iface.is_any() && r.in_iface.matches(f.in_iface) == r.in_inv {
         return false;
     }
-    if !r.out_iface.is_any() && r.out_iface.matches(f.out_iface) == r.out_inv {
-        return false;
-    }
-    if r.proto != 0 && (f.proto == r.proto) == r.proto_inv {
-        return false;
-    }
-    // NF_INVF(IPT_INV_FRAG, (flags & IPT_F_FRAG) && !isfrag)
-    if r.frag && (f.frag_off == 0) != r.frag_inv {
-        return false;
-    }
-    true
+    !(!r.out_iface.is_any() && r.out_iface.matches(f.out_iface) == r.out_inv)
 }
 
 #[cfg(test)]

@@ -99,7 +99,7 @@ impl TableCounters {
     }
 }
 
-/// A table indexed once for fast walks: every rule's packed header (in chain
+/// A table indexed once for fast walks: every rule's packed [`Head`] (in chain
 /// order, chains one after another), the chain each `-j`/`-g` names, and the
 /// built-in chain of each hook. The walk then skips runs of rules whose
 /// header fails by scanning a dense array, and never looks a chain up by name.
@@ -154,7 +154,7 @@ impl Prepared {
             return pos.rule;
         };
         match self.heads.get(s + pos.rule..e) {
-            Some(hs) => pos.rule + hs.iter().position(|h| h.admits(p)).unwrap_or(hs.len()),
+            Some(hs) => pos.rule + hs.iter().position(|h| h.may_match(p)).unwrap_or(hs.len()),
             None => pos.rule,
         }
     }

@@ -142,7 +142,7 @@ pub fn header_matches(r: &Rule, f: &Facts) -> bool {
     if !r.in_iface.is_any() && r.in_iface.matches(f.in_iface) == r.in_inv {
         return false;
     }
-    !(!r.out_iface.is_any() && r.out_iface.matches(f.out_iface) == r.out_inv)
+    r.out_iface.is_any() || r.out_iface.matches(f.out_iface) != r.out_inv
 }
 
 #[cfg(test)]

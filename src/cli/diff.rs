@@ -48,6 +48,7 @@ pub fn run(ctx: &Ctx, args: DiffArgs) -> ExitCode {
     let opts = Options {
         trust_checksums: args.model.trust_checksums,
         trace: false,
+        ..Options::default()
     };
     let report = match CaptureReader::open(&args.pcap)
         .and_then(|mut r| diff_capture(&old, &new, host, params, opts, &mut r))

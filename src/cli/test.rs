@@ -57,6 +57,7 @@ pub fn run(ctx: &Ctx, args: TestArgs) -> ExitCode {
     let opts = Options {
         trust_checksums: spec.trust_checksums,
         trace: false,
+        ..Options::default()
     };
     let mut results: Vec<CheckResult> = spec
         .expect

@@ -94,6 +94,7 @@ pub fn run(ctx: &Ctx, args: TraceArgs) -> ExitCode {
             let opts = Options {
                 trust_checksums: args.model.trust_checksums,
                 trace: false,
+                ..Options::default()
             };
             trace_record(&rs, host, params, opts, &mut reader, index)
         }

@@ -9,13 +9,14 @@
 //! yet initialised). Packets the host would send itself are reported, not
 //! replayed, as in the kernel oracle.
 
+use super::header::PacketHead;
 use super::host::{Host, InputRoute};
 use super::judge::Judge;
 use super::nat;
 use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, Skipped, Verdict};
 use super::state::{accounted, Conns};
 use super::view::{ct_info, l4_facts};
-use super::walk::{walk, TableCounters, TableVerdict, TraceStep};
+use super::walk::{walk_into, Fast, Prepared, TableCounters, TableVerdict, TraceStep, WalkBuf};
 use crate::conntrack::{self, CtState, Dir, PacketInfo, Params, Template};
 use crate::ext::facts::{CtFacts, Facts, NatRequest};
 use crate::ext::matches::state;
@@ -32,17 +33,25 @@ pub struct Options {
     pub trust_checksums: bool,
     /// Record the kernel's TRACE lines (`table:chain:rule|return|policy:N`).
     pub trace: bool,
+    /// Fill only what totals need (index, hook, verdict, ctstate/ctdir, rule,
+    /// reject_with, depends_on, note): `summary` is left empty and `matched`
+    /// and `ct_after` are not computed, which saves formatting per packet.
+    pub verdicts_only: bool,
 }
 
 /// The ruleset's tables with their counters.
 struct Tables<'r> {
     rs: &'r Ruleset,
     counters: Vec<TableCounters>,
+    /// Parallel to `rs.tables`: what the walk precomputes of each.
+    prepared: Vec<Prepared>,
+    walk_buf: WalkBuf,
     trace: bool,
     /// Recorded table walks, when explaining (`iptwalk trace`).
     walks: Option<Vec<super::explain::TableWalk>>,
     /// Stateful matches' memory (limit buckets, recent lists, ...).
     memory: Store,
+    verdicts_only: bool,
 }
 
 /// What one table walk decided.
@@ -91,20 +100,37 @@ impl<'r> Tables<'r> {
         facts.hook = hook;
         facts.table = kind;
         let bytes = u64::from(facts.len);
+        // The prefilter skips rules a packet cannot match; explaining (`iptwalk
+        // trace`) must see every rule tested, so it walks without it.
+        let fast = match (&self.walks, self.prepared.get(ti)) {
+            (None, Some(prepared)) => Some(Fast {
+                prepared,
+                head: PacketHead::of(facts),
+            }),
+            _ => None,
+        };
         let mut judge = Judge::new(facts).with_memory(&mut self.memory, ti, conns);
         judge.record = self.walks.as_ref().map(|_| Vec::new());
-        let out = walk(table, hook, &mut judge, &mut self.counters[ti], bytes);
+        let (verdict, decided_by) = walk_into(
+            table,
+            fast,
+            hook,
+            &mut judge,
+            &mut self.counters[ti],
+            bytes,
+            &mut self.walk_buf,
+        );
         if let (Some(walks), Some(events)) = (&mut self.walks, judge.record.take()) {
             walks.push(super::explain::TableWalk {
                 table: kind,
                 hook,
                 events,
-                verdict: out.verdict,
-                decided_by: out.decided_by,
+                verdict,
+                decided_by,
             });
         }
-        for step in &out.trace {
-            if let TraceStep::Rule { chain, num } = step {
+        for step in &self.walk_buf.trace {
+            if let (TraceStep::Rule { chain, num }, false) = (step, self.verdicts_only) {
                 flight.matched.push(format!(
                     "{}/{}/{}",
                     kind.name(),
@@ -128,7 +154,7 @@ impl<'r> Tables<'r> {
         if let Some(h) = fx.helper.and_then(conntrack::HelperKind::from_name) {
             flight.template.helper = Some(h);
         }
-        let rule = out.decided_by.map(|p| {
+        let rule = decided_by.map(|p| {
             format!(
                 "{}/{}/{}",
                 kind.name(),
@@ -137,7 +163,7 @@ impl<'r> Tables<'r> {
             )
         });
         Some(Step {
-            verdict: out.verdict,
+            verdict,
             ct_mark: fx.ct_mark,
             rule,
             reject: fx.reject,
@@ -197,9 +223,12 @@ impl<'r> Engine<'r> {
             tables: Tables {
                 rs,
                 counters,
+                prepared: rs.tables.iter().map(Prepared::new).collect(),
+                walk_buf: WalkBuf::default(),
                 trace: opts.trace,
                 walks: None,
                 memory: Store::default(),
+                verdicts_only: opts.verdicts_only,
             },
             host,
             ct: conntrack::Table::new(params),
@@ -264,7 +293,11 @@ impl<'r> Engine<'r> {
             }
         };
         let ts = u64::try_from(frame.ts_ns.max(0)).unwrap_or(u64::MAX);
-        let summary = Summary::of_ip(pkt.ip.bytes()).to_string();
+        let summary = if self.opts.verdicts_only {
+            String::new()
+        } else {
+            Summary::of_ip(pkt.ip.bytes()).to_string()
+        };
         let src = u32::from(pkt.ip.src());
         let dst = u32::from(pkt.ip.dst());
         let local_out = self.host.is_local(src);
@@ -305,7 +338,11 @@ impl<'r> Engine<'r> {
             conntrack::Hook::PreRouting
         };
         self.ct.reap_dying();
-        let ct_after = self.ct.view_for_packet(&ct_info(&pkt, ts, hook, true));
+        let ct_after = if self.opts.verdicts_only {
+            None
+        } else {
+            self.ct.view_for_packet(&ct_info(&pkt, ts, hook, true))
+        };
         let (ctstate, ctdir) = match (&fate.ct, flight.notrack) {
             (_, true) if fate.ct.is_some() || fate.verdict != Verdict::NotReached => {
                 (Some("UNTRACKED"), None)
@@ -341,8 +378,9 @@ impl<'r> Engine<'r> {
             matched: flight.matched,
             depends_on: flight.depends_on,
             trace: flight.trace,
-            at_filter: flight.at_filter,
-            egress: flight.egress,
+            // Header texts for display: not built for verdicts-only records.
+            at_filter: flight.at_filter.filter(|_| !self.opts.verdicts_only),
+            egress: flight.egress.filter(|_| !self.opts.verdicts_only),
             nat_random_port: flight.nat_random_port,
             note: fate.note,
         }))

@@ -15,6 +15,7 @@
 //! [`RuleJudge`] says whether a rule matches and what a target does, so the
 //! walk is shared by replay, `trace` and tests.
 
+use super::header::{Head, PacketHead};
 use crate::ext::Target;
 use crate::ir::{Hook, Policy, Rule, RuleTarget, Table, Verdict};
 
@@ -105,6 +106,67 @@ impl TableCounters {
     }
 }
 
+/// A table indexed once for fast walks: every rule's packed [`Head`] (in chain
+/// order, chains one after another), the chain each `-j`/`-g` names, and the
+/// built-in chain of each hook. The walk then skips runs of rules whose
+/// header fails by scanning a dense array, and never looks a chain up by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prepared {
+    /// Per chain, the index of its first rule in `heads` and `jumps`, and one
+    /// past the last chain's end.
+    start: Vec<usize>,
+    heads: Vec<Head>,
+    jumps: Vec<Option<usize>>,
+    base: [Option<usize>; 5],
+}
+
+impl Prepared {
+    pub fn new(table: &Table) -> Prepared {
+        let mut p = Prepared::default();
+        for chain in &table.chains {
+            p.start.push(p.heads.len());
+            for rule in &chain.rules {
+                p.heads.push(Head::of(rule));
+                p.jumps.push(match &rule.target {
+                    RuleTarget::Jump(name) | RuleTarget::Goto(name) => table.chain_index(name),
+                    _ => None,
+                });
+            }
+        }
+        p.start.push(p.heads.len());
+        for hook in Hook::ALL {
+            p.base[hook as usize] = table.chain_index(hook.chain_name());
+        }
+        p
+    }
+
+    fn base(&self, hook: Hook) -> Option<usize> {
+        self.base.get(hook as usize).copied().flatten()
+    }
+
+    fn span(&self, chain: usize) -> Option<(usize, usize)> {
+        Some((*self.start.get(chain)?, *self.start.get(chain + 1)?))
+    }
+
+    /// The chain the rule at `pos` jumps or goes to.
+    fn jump(&self, pos: RulePos) -> Option<usize> {
+        let (s, _) = self.span(pos.chain)?;
+        self.jumps.get(s + pos.rule).copied().flatten()
+    }
+
+    /// The first rule at or after `pos` in its chain whose header may admit
+    /// the packet (the chain's length when none does).
+    fn first_candidate(&self, pos: RulePos, p: &PacketHead) -> usize {
+        let Some((s, e)) = self.span(pos.chain) else {
+            return pos.rule;
+        };
+        match self.heads.get(s + pos.rule..e) {
+            Some(hs) => pos.rule + hs.iter().position(|h| h.may_match(p)).unwrap_or(hs.len()),
+            None => pos.rule,
+        }
+    }
+}
+
 /// The kernel bounds the jump stack (`private->stacksize`, the deepest call
 /// chain); a loop is refused at load time, so this only guards bad input.
 const MAX_DEPTH: usize = 1024;
@@ -117,38 +179,71 @@ pub fn walk(
     counters: &mut TableCounters,
     bytes: u64,
 ) -> WalkOutcome {
-    let mut trace = Vec::new();
-    let Some(base) = table.chain_index(hook.chain_name()) else {
-        // A table not on this hook lets everything through.
-        return WalkOutcome {
-            verdict: TableVerdict::Accept,
-            decided_by: None,
-            trace,
-        };
+    let mut buf = WalkBuf::default();
+    let (verdict, decided_by) = walk_into(table, None, hook, judge, counters, bytes, &mut buf);
+    WalkOutcome {
+        verdict,
+        decided_by,
+        trace: buf.trace,
+    }
+}
+
+/// What the walk keeps between packets so a walk allocates nothing: the
+/// trace steps of the last walk (cleared at its start) and the jump stack.
+#[derive(Debug, Default)]
+pub struct WalkBuf {
+    pub trace: Vec<TraceStep>,
+    stack: Vec<RulePos>,
+}
+
+/// A table's [`Prepared`] index with the header fields of the packet it
+/// filters by.
+#[derive(Debug, Clone, Copy)]
+pub struct Fast<'a> {
+    pub prepared: &'a Prepared,
+    pub head: PacketHead,
+}
+
+/// [`walk`] with the trace in a caller-owned buffer and, when `fast` is
+/// given, rules whose address/protocol/fragment test fails skipped without
+/// asking the judge (the judge would say no: it applies the same test).
+pub fn walk_into(
+    table: &Table,
+    fast: Option<Fast>,
+    hook: Hook,
+    judge: &mut impl RuleJudge,
+    counters: &mut TableCounters,
+    bytes: u64,
+    buf: &mut WalkBuf,
+) -> (TableVerdict, Option<RulePos>) {
+    buf.trace.clear();
+    buf.stack.clear();
+    let base = match fast {
+        Some(f) => f.prepared.base(hook),
+        None => table.chain_index(hook.chain_name()),
     };
-    let mut stack: Vec<RulePos> = Vec::new();
+    let Some(base) = base else {
+        // A table not on this hook lets everything through.
+        return (TableVerdict::Accept, None);
+    };
+    let (trace, stack) = (&mut buf.trace, &mut buf.stack);
     let mut pos = RulePos {
         chain: base,
         rule: 0,
     };
     loop {
+        if let Some(f) = fast {
+            pos.rule = f.prepared.first_candidate(pos, &f.head);
+        }
         let chain = &table.chains[pos.chain];
         let Some(rule) = chain.rules.get(pos.rule) else {
             // End of chain: the kernel's underflow (policy) or implicit RETURN.
-            let end = return_or_policy(
-                table, &mut stack, base, pos.chain, counters, bytes, &mut trace,
-            );
-            if let Some(s) = trace.last() {
-                judge.stepped(*s);
+            let end = return_or_policy(table, stack, base, pos.chain, counters, bytes, trace);
+            if let Some(step) = trace.last() {
+                judge.stepped(*step);
             }
             match end {
-                Some(v) => {
-                    return WalkOutcome {
-                        verdict: v,
-                        decided_by: None,
-                        trace,
-                    }
-                }
+                Some(v) => return (v, None),
                 None => {
                     pos = stack.pop().map_or(pos, |p| RulePos {
                         chain: p.chain,
@@ -164,7 +259,7 @@ pub fn walk(
         if !matched {
             // ipt_do_table's loop ends on hotdrop with NF_DROP, no rule deciding.
             if judge.hotdrop() {
-                return done(TableVerdict::Drop, None, trace);
+                return (TableVerdict::Drop, None);
             }
             pos.rule += 1;
             continue;
@@ -186,28 +281,16 @@ pub fn walk(
         let decided = Some(pos);
         match &rule.target {
             RuleTarget::None => pos.rule += 1,
-            RuleTarget::Verdict(Verdict::Accept) => {
-                return done(TableVerdict::Accept, decided, trace)
-            }
-            RuleTarget::Verdict(Verdict::Drop) => return done(TableVerdict::Drop, decided, trace),
-            RuleTarget::Verdict(Verdict::Queue) => {
-                return done(TableVerdict::Queue, decided, trace)
-            }
+            RuleTarget::Verdict(Verdict::Accept) => return (TableVerdict::Accept, decided),
+            RuleTarget::Verdict(Verdict::Drop) => return (TableVerdict::Drop, decided),
+            RuleTarget::Verdict(Verdict::Queue) => return (TableVerdict::Queue, decided),
             RuleTarget::Verdict(Verdict::Return) => {
-                let end = return_or_policy(
-                    table, &mut stack, base, pos.chain, counters, bytes, &mut trace,
-                );
-                if let Some(s) = trace.last() {
-                    judge.stepped(*s);
+                let end = return_or_policy(table, stack, base, pos.chain, counters, bytes, trace);
+                if let Some(step) = trace.last() {
+                    judge.stepped(*step);
                 }
                 match end {
-                    Some(v) => {
-                        return WalkOutcome {
-                            verdict: v,
-                            decided_by: None,
-                            trace,
-                        }
-                    }
+                    Some(v) => return (v, None),
                     None => {
                         pos = stack.pop().map_or(pos, |p| RulePos {
                             chain: p.chain,
@@ -217,13 +300,17 @@ pub fn walk(
                 }
             }
             RuleTarget::Jump(name) | RuleTarget::Goto(name) => {
-                let Some(target) = table.chain_index(name) else {
+                let target = match fast {
+                    Some(f) => f.prepared.jump(pos),
+                    None => table.chain_index(name),
+                };
+                let Some(target) = target else {
                     pos.rule += 1; // cannot happen in a loaded table
                     continue;
                 };
                 if matches!(rule.target, RuleTarget::Jump(_)) {
                     if stack.len() >= MAX_DEPTH {
-                        return done(TableVerdict::Drop, decided, trace);
+                        return (TableVerdict::Drop, decided);
                     }
                     stack.push(pos);
                 }
@@ -234,20 +321,12 @@ pub fn walk(
             }
             RuleTarget::Ext(t) => match judge.target(rule, t) {
                 TargetVerdict::Continue => pos.rule += 1,
-                TargetVerdict::Accept => return done(TableVerdict::Accept, decided, trace),
-                TargetVerdict::Drop => return done(TableVerdict::Drop, decided, trace),
-                TargetVerdict::Queue => return done(TableVerdict::Queue, decided, trace),
-                TargetVerdict::Stolen => return done(TableVerdict::Stolen, decided, trace),
+                TargetVerdict::Accept => return (TableVerdict::Accept, decided),
+                TargetVerdict::Drop => return (TableVerdict::Drop, decided),
+                TargetVerdict::Queue => return (TableVerdict::Queue, decided),
+                TargetVerdict::Stolen => return (TableVerdict::Stolen, decided),
             },
         }
-    }
-}
-
-fn done(verdict: TableVerdict, decided_by: Option<RulePos>, trace: Vec<TraceStep>) -> WalkOutcome {
-    WalkOutcome {
-        verdict,
-        decided_by,
-        trace,
     }
 }
 

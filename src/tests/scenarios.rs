@@ -82,14 +82,23 @@ fn check_scenario(dir: &Path) -> Result<usize, String> {
     let opts = Options {
         trust_checksums: case["fix_checksums"].as_bool().unwrap_or(true),
         trace: false,
+        ..Options::default()
     };
-    let mut engine = Engine::new(&loaded.ruleset, Host::oracle(&local, &lan), params, opts);
+    let host = Host::oracle(&local, &lan);
+    // The same replay as `--format summary` runs it, for `same_verdicts`.
+    let lean_opts = Options {
+        verdicts_only: true,
+        ..opts.clone()
+    };
+    let mut lean = Engine::new(&loaded.ruleset, host.clone(), params, lean_opts);
+    let mut engine = Engine::new(&loaded.ruleset, host, params, opts);
     let mut reader = CaptureReader::open(&pcap).map_err(|e| e.to_string())?;
     let expected = kernel["packets"].as_array().ok_or("no packets")?;
     let mut i = 0;
     while let Some(frame) = reader.next_frame() {
         let frame = frame.map_err(|e| e.to_string())?;
         let record = engine.process(&frame);
+        same_verdicts(&record, &lean.process(&frame)).map_err(|e| format!("packet {i}: {e}"))?;
         let want = expected
             .get(i)
             .ok_or_else(|| format!("more records than the kernel saw ({i})"))?;
@@ -105,6 +114,7 @@ fn check_scenario(dir: &Path) -> Result<usize, String> {
         return Err(format!("{i} records, the kernel saw {}", expected.len()));
     }
     compare_counters(&engine, &kernel)?;
+    compare_counters(&lean, &kernel).map_err(|e| format!("verdicts-only replay: {e}"))?;
     Ok(i)
 }
 
@@ -190,6 +200,26 @@ fn nat_port_placeholders_are_wildcards() {
         "udp 1.2.3.4:53>5.6.7.8:53",
         "udp 1.2.3.4:53>5.6.7.8:53"
     ));
+}
+
+/// A verdicts-only record is the full record without `summary`, `matched`,
+/// `ct_after` and the NAT header texts `at_filter`/`egress`.
+fn same_verdicts(full: &Record, lean: &Record) -> Result<(), String> {
+    let mut want = full.clone();
+    if let Record::Packet(o) = &mut want {
+        o.summary.clear();
+        o.matched.clear();
+        o.ct_after = None;
+        o.at_filter = None;
+        o.egress = None;
+    }
+    if &want == lean {
+        Ok(())
+    } else {
+        Err(format!(
+            "verdicts-only record differs: {lean:?}, full {full:?}"
+        ))
+    }
 }
 
 fn compare_counters(engine: &Engine, kernel: &Value) -> Result<(), String> {

@@ -1,0 +1,329 @@
+//! Benchmark: the replay engine on the reference capture of ../shared/bench
+//! (1,000,000 forwarded packets, ~58k flows) with 10, 100, 1,000 and 10,000
+//! FORWARD rules, next to `tcpdump -r F -w /dev/null` on the same file.
+//! Run with `cargo bench --bench replay`.
+//!
+//! The inputs are generated once with the generators of ../shared/bench into
+//! `$IPTWALK_BENCH_DIR` (default: `$TMPDIR/iptwalk-bench`), never into the
+//! repository; the capture's sha256 must be the one in that README.
+//! `IPTWALK_BENCH_QUICK=1` replays only the first 100,000 packets.
+//!
+//! The engine runs as `iptwalk replay --format summary --local 192.0.2.1`
+//! does: the library [`Engine`] with verdict-only records, streaming the
+//! capture. Rates are per CPU second of the replaying thread (the machine is
+//! shared, so wall time varies with the load; it is printed too). The run
+//! fails (exit 1) when the tallies differ from the real kernel's: 996,523
+//! packets forwarded (ACCEPT) and 3,477 dropped by the FORWARD policy with
+//! any of the rulesets, with 57,909 conntrack entries. In quick mode, where no kernel figure exists, every
+//! ruleset must give the same tallies, all in FORWARD.
+
+use iptwalk::conntrack::Params;
+use iptwalk::eval::engine::{Engine, Options};
+use iptwalk::eval::host::Host;
+use iptwalk::eval::outcome::Record;
+use iptwalk::packet::CaptureReader;
+use iptwalk::source::SourceFile;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+/// sha256 of `gen_pcap.py mix_1m.pcap 1000000 --concurrent 10000 --seed 1`.
+const PCAP_SHA256: &str = "48c9791fcb74329fd2bc1f33aec05d1c99978cb437a4795aea3badda41df4e89";
+const SIZES: [usize; 4] = [10, 100, 1_000, 10_000];
+const KERNEL_ACCEPT: u64 = 996_523;
+const KERNEL_DROP: u64 = 3_477;
+const KERNEL_CONNTRACK_ENTRIES: usize = 57_909;
+
+/// One timed pass over the capture.
+struct Pass {
+    packets: u64,
+    wall: Duration,
+    cpu: Duration,
+}
+
+impl Pass {
+    fn ns_per_packet(&self) -> f64 {
+        self.cpu.as_nanos() as f64 / self.packets.max(1) as f64
+    }
+}
+
+fn main() -> ExitCode {
+    let quick = std::env::var_os("IPTWALK_BENCH_QUICK").is_some_and(|v| v != "0");
+    let limit = if quick { 100_000 } else { u64::MAX };
+    match run(limit) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nBENCH FAILED: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(limit: u64) -> Result<(), String> {
+    let gen = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench");
+    let dir = std::env::var_os("IPTWALK_BENCH_DIR")
+        .map_or_else(|| std::env::temp_dir().join("iptwalk-bench"), PathBuf::from);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let pcap = ensure_pcap(&gen, &dir)?;
+    let limit_note = if limit == u64::MAX {
+        String::new()
+    } else {
+        format!(" (first {limit} packets: IPTWALK_BENCH_QUICK)")
+    };
+    println!("capture {}{limit_note}", pcap.display());
+    let tcpdump = tcpdump(&pcap, limit);
+    match &tcpdump {
+        Some(t) => println!(
+            "tcpdump -r F -w /dev/null: {:.0} packets/s, {:.0} ns/packet (CPU; wall {:.3} s per pass)",
+            t.packets as f64 / t.cpu.as_secs_f64(),
+            t.ns_per_packet(),
+            t.wall.as_secs_f64()
+        ),
+        None => println!("tcpdump: not available, no ratio"),
+    }
+    println!(
+        "\n{:>6}  {:>9}  {:>9}  {:>8}  {:>8}  {:>11}  {:>10}  {:>9}  tallies",
+        "rules", "packets", "compile s", "wall s", "CPU s", "packets/s", "ns/packet", "×tcpdump"
+    );
+    let mut seen: Option<BTreeMap<String, u64>> = None;
+    let mut runs = SIZES.map(|n| (n, false)).to_vec();
+    runs.push((100, true));
+    for (n, full) in runs {
+        let rules = ensure_rules(&gen, &dir, n)?;
+        let (compile, pass, tallies, conns) = replay(&rules, &pcap, limit, full)?;
+        let ratio = tcpdump.as_ref().map_or("-".into(), |t| {
+            format!("{:.1}", pass.ns_per_packet() / t.ns_per_packet())
+        });
+        let label = if full { format!("{n}*") } else { n.to_string() };
+        println!(
+            "{label:>6}  {:>9}  {:>9.3}  {:>8.3}  {:>8.3}  {:>11.0}  {:>10.0}  {ratio:>9}  {} ({conns} conntrack entries)",
+            pass.packets,
+            compile.as_secs_f64(),
+            pass.wall.as_secs_f64(),
+            pass.cpu.as_secs_f64(),
+            pass.packets as f64 / pass.cpu.as_secs_f64(),
+            pass.ns_per_packet(),
+            show(&tallies)
+        );
+        check(&tallies, seen.as_ref(), limit, n)?;
+        if limit == u64::MAX && conns != KERNEL_CONNTRACK_ENTRIES {
+            return Err(format!(
+                "fwd_{n}: {conns} conntrack entries, the kernel has {KERNEL_CONNTRACK_ENTRIES}"
+            ));
+        }
+        seen = Some(tallies);
+    }
+    println!(
+        "\n* full records (summary, matched rules, ct_after), as --format jsonl/text build them"
+    );
+    if let Some(k) = peak_memory_kib() {
+        println!("peak memory (VmHWM) {:.1} MiB", k as f64 / 1024.0);
+    }
+    Ok(())
+}
+
+/// The capture, generated on first use and always checked against its sha256.
+fn ensure_pcap(gen: &Path, dir: &Path) -> Result<PathBuf, String> {
+    let pcap = dir.join("mix_1m.pcap");
+    if !pcap.exists() {
+        eprintln!("generating {} (about 20 s) ...", pcap.display());
+        let tmp = dir.join("mix_1m.pcap.part");
+        let ok = Command::new("python3")
+            .arg(gen.join("gen_pcap.py"))
+            .arg(&tmp)
+            .args(["1000000", "--concurrent", "10000", "--seed", "1"])
+            .stdout(Stdio::null())
+            .status()
+            .map_err(|e| format!("python3 gen_pcap.py: {e}"))?
+            .success();
+        if !ok {
+            return Err("gen_pcap.py failed".into());
+        }
+        std::fs::rename(&tmp, &pcap).map_err(|e| e.to_string())?;
+    }
+    let out = Command::new("sha256sum")
+        .arg(&pcap)
+        .output()
+        .map_err(|e| format!("sha256sum: {e}"))?;
+    let sum = String::from_utf8_lossy(&out.stdout);
+    if sum.split_whitespace().next() != Some(PCAP_SHA256) {
+        return Err(format!(
+            "{} has sha256 {}, the README says {PCAP_SHA256}; delete it to regenerate",
+            pcap.display(),
+            sum.trim()
+        ));
+    }
+    Ok(pcap)
+}
+
+fn ensure_rules(gen: &Path, dir: &Path, n: usize) -> Result<PathBuf, String> {
+    let path = dir.join(format!("fwd_{n}.rules"));
+    if !path.exists() {
+        let out = Command::new("python3")
+            .arg(gen.join("gen_rules.py"))
+            .arg(n.to_string())
+            .output()
+            .map_err(|e| format!("python3 gen_rules.py: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("gen_rules.py {n} failed"));
+        }
+        std::fs::write(&path, out.stdout).map_err(|e| e.to_string())?;
+    }
+    Ok(path)
+}
+
+/// Loads the rules, builds the engine, then replays: (compile time, the
+/// replay pass, verdict/hook tallies, conntrack entries at the end).
+fn replay(
+    rules: &Path,
+    pcap: &Path,
+    limit: u64,
+    full: bool,
+) -> Result<(Duration, Pass, BTreeMap<String, u64>, usize), String> {
+    let text = std::fs::read_to_string(rules).map_err(|e| e.to_string())?;
+    let t0 = Instant::now();
+    let loaded = iptwalk::ir::load(&SourceFile::new("rules", text));
+    if loaded.has_errors() {
+        return Err(format!("{}: {:?}", rules.display(), loaded.diagnostics));
+    }
+    let host = Host::oracle(&["192.0.2.1".parse().map_err(|_| "address")?], &[]);
+    let opts = Options {
+        verdicts_only: !full,
+        ..Options::default()
+    };
+    let mut engine = Engine::new(&loaded.ruleset, host, Params::default(), opts);
+    let compile = t0.elapsed();
+    let mut reader = CaptureReader::open(pcap).map_err(|e| e.to_string())?;
+    let mut tallies = BTreeMap::new();
+    let (wall0, cpu0) = (Instant::now(), thread_cpu());
+    let mut packets = 0;
+    while let Some(frame) = reader.next_frame() {
+        if packets == limit {
+            break;
+        }
+        let frame = frame.map_err(|e| e.to_string())?;
+        let key = match engine.process(&frame) {
+            Record::Packet(o) => format!("{} {}", o.hook.unwrap_or("-"), o.verdict.name()),
+            Record::Skipped(_) => "skipped".to_string(),
+        };
+        *tallies.entry(key).or_insert(0) += 1;
+        packets += 1;
+    }
+    let pass = Pass {
+        packets,
+        wall: wall0.elapsed(),
+        cpu: thread_cpu()
+            .zip(cpu0)
+            .map_or(wall0.elapsed(), |(b, a)| b - a),
+    };
+    Ok((compile, pass, tallies, engine.conntrack().len()))
+}
+
+fn show(t: &BTreeMap<String, u64>) -> String {
+    t.iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The kernel's tallies on the whole capture; on a prefix, the same tallies
+/// for every ruleset, all forwarded.
+fn check(
+    got: &BTreeMap<String, u64>,
+    previous: Option<&BTreeMap<String, u64>>,
+    limit: u64,
+    n: usize,
+) -> Result<(), String> {
+    let kernel = BTreeMap::from([
+        ("FORWARD ACCEPT".to_string(), KERNEL_ACCEPT),
+        ("FORWARD DROP".to_string(), KERNEL_DROP),
+    ]);
+    if limit == u64::MAX && got != &kernel {
+        return Err(format!(
+            "fwd_{n}: tallies {}, the kernel's are {}",
+            show(got),
+            show(&kernel)
+        ));
+    }
+    if got.keys().any(|k| !k.starts_with("FORWARD ")) {
+        return Err(format!("fwd_{n}: packets outside FORWARD: {}", show(got)));
+    }
+    match previous {
+        Some(p) if p != got => Err(format!(
+            "fwd_{n}: tallies {} differ from the previous ruleset's {}",
+            show(got),
+            show(p)
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Mean of passes of tcpdump over the capture (at least 1 s of CPU in all).
+fn tcpdump(pcap: &Path, limit: u64) -> Option<Pass> {
+    let tick = clock_ticks_per_second();
+    let mut passes = Vec::new();
+    let mut total = Duration::ZERO;
+    while total < Duration::from_secs(1) && passes.len() < 50 {
+        let before = children_cpu_ticks()?;
+        let t0 = Instant::now();
+        let mut cmd = Command::new("tcpdump");
+        cmd.arg("-r").arg(pcap).args(["-w", "/dev/null"]);
+        if limit != u64::MAX {
+            cmd.args(["-c", &limit.to_string()]);
+        }
+        let ok = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .ok()?
+            .success();
+        let wall = t0.elapsed();
+        if !ok {
+            return None;
+        }
+        let cpu = Duration::from_secs_f64((children_cpu_ticks()? - before) as f64 / tick);
+        total += cpu;
+        passes.push((cpu, wall));
+    }
+    // CPU ticks are coarse (10 ms): the mean over all passes is steadier.
+    let n = passes.len() as u32;
+    Some(Pass {
+        packets: if limit == u64::MAX { 1_000_000 } else { limit },
+        cpu: total / n,
+        wall: passes.iter().map(|p| p.1).sum::<Duration>() / n,
+    })
+}
+
+/// CPU time of this thread (`/proc/thread-self/schedstat`, ns on the CPU).
+fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(Duration::from_nanos(
+        s.split_whitespace().next()?.parse().ok()?,
+    ))
+}
+
+/// `cutime + cstime` of /proc/self/stat: CPU ticks of waited-for children.
+fn children_cpu_ticks() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; cutime and cstime are 16 and 17.
+    let rest = s.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(13)?.parse::<u64>().ok()? + f.get(14)?.parse::<u64>().ok()?)
+}
+
+fn clock_ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// Peak resident set of this process (`VmHWM`, kB).
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    line.trim().trim_end_matches("kB").trim().parse().ok()
+}

@@ -277,6 +277,21 @@ impl Ifaces {
         Ifaces { atoms }
     }
 
+    /// How a witness names an atom: the interface, `NAME+` for one only a
+    /// wildcard covers (`NAME` plus more), or `None` for "no device" and
+    /// "any other name".
+    pub fn atom_name(&self, atom: u32) -> Option<String> {
+        let (name, wild) = self.atoms.get(atom as usize)?;
+        if name.is_empty() || name.starts_with('\u{0}') {
+            return None;
+        }
+        Some(if *wild {
+            format!("{name}+")
+        } else {
+            name.clone()
+        })
+    }
+
     /// Atoms a rule's `-i`/`-o` matches. An atom `p+` stands for names that
     /// start with `p` and are not listed otherwise; it lies inside `q+` when
     /// `p` starts with `q`.

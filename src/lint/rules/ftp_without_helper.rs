@@ -14,7 +14,8 @@ pub const LINT: Lint = Lint {
         severity: Severity::Note,
         summary: "FTP and RELATED are accepted, but no `-j CT --helper ftp` assigns the FTP helper",
         docs: "\
-What it does: fires when the file accepts TCP port 21 by an explicit port match and accepts
+What it does: fires when the file accepts TCP port 21 (`--dport 21`, `20:21`, or in a multiport
+list; wide ranges such as 1:65535 do not count) and accepts
 RELATED packets, but has no raw-table rule `-j CT --helper ftp`.
 
 Why it matters: an FTP data connection is RELATED only when the ftp conntrack helper watches
@@ -68,6 +69,11 @@ fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {
             .with_help("add to *raw: -A PREROUTING -p tcp --dport 21 -j CT --helper ftp"),
         );
     }
+}
+
+/// `21` or `20:21`: a port range that is about FTP, not `1:65535`.
+fn ftp((lo, hi): (u16, u16)) -> bool {
+    (20..=21).contains(&lo) && hi == 21
 }
 
 /// The rule asks for TCP destination (or multiport) port 21 by name, not by

@@ -3,6 +3,7 @@
 use super::util::{accepts, rule_span, state_atoms};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::ext::Match;
+use crate::ir::{Rule, Table};
 use crate::lint::space::IntervalSet;
 use crate::lint::{Lint, LintInput, LintMeta};
 
@@ -14,7 +15,8 @@ pub const LINT: Lint = Lint {
         summary: "TCP in state NEW is accepted without requiring SYN",
         docs: "\
 What it does: finds ACCEPT rules for TCP (`-p tcp`) whose state condition admits only NEW
-connections (`--ctstate NEW`, `--state NEW`), with no `--syn` or `--tcp-flags` condition.
+connections (`--ctstate NEW`, `--state NEW`), with no `--syn` or `--tcp-flags` condition
+(rules of a user chain that some jump enters with a `--tcp-flags` test are left alone).
 
 Why it matters: conntrack calls any first packet of an unknown flow NEW, not only a SYN:
 with the default nf_conntrack_tcp_loose=1, tcp_new() in nf_conntrack_proto_tcp.c picks up an
@@ -35,6 +37,9 @@ fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {
     let new = IntervalSet::range(24, 31);
     for table in &input.ruleset.tables {
         for chain in &table.chains {
+            if entered_with_flags(table, &chain.name) {
+                continue;
+            }
             for r in &chain.rules {
                 if !accepts(r) || r.proto != 6 || r.proto_inv {
                     continue;
@@ -43,11 +48,7 @@ fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {
                     continue;
                 };
                 let only_new = !states.is_empty() && states.subtract(&new).is_empty();
-                let flags = r
-                    .matches
-                    .iter()
-                    .any(|m| matches!(&m.m, Match::Tcp(t) if t.flags.is_some()));
-                if only_new && !flags {
+                if only_new && !has_flags(r) {
                     out.push(
                         Diagnostic::new(
                             Severity::Note,
@@ -61,4 +62,20 @@ fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+fn has_flags(r: &Rule) -> bool {
+    r.matches
+        .iter()
+        .any(|m| matches!(&m.m, Match::Tcp(t) if t.flags.is_some()))
+}
+
+/// Some jump into this (user) chain already tests TCP flags: the SYN
+/// condition may live there, so the chain's rules are not judged alone.
+fn entered_with_flags(table: &Table, chain: &str) -> bool {
+    table
+        .chains
+        .iter()
+        .flat_map(|c| &c.rules)
+        .any(|r| r.target.chain() == Some(chain) && has_flags(r))
 }

@@ -79,7 +79,8 @@ pub struct Witness {
     pub span: Span,
     /// In the replay notation (`tcp 203.0.113.1:40000>192.0.2.1:22 S`).
     pub packet: String,
-    /// Its conntrack state (`NEW`, `ESTABLISHED,DNAT, reply direction`).
+    /// Its conntrack state (`NEW`, `ESTABLISHED,DNAT, reply direction`) and
+    /// the interfaces the rules ask for (`, in eth0, out tun+`).
     pub state: String,
     /// The deciding rule as the replay names it: `table/CHAIN/N`, 1-based.
     pub decided_by: String,
@@ -103,11 +104,17 @@ fn analyse(input: &LintInput, redundant: bool) -> Vec<(Diagnostic, Witness)> {
         for chain in &table.chains {
             let at = |k: usize| format!("{}/{}/{}", table.kind.name(), chain.name, k + 1);
             for (d, k, p) in chain_findings(input, &chain.rules, &view, redundant) {
+                let mut state = state_name(&p);
+                for (dim, dir) in [(Dim::InIface, "in"), (Dim::OutIface, "out")] {
+                    if let Some(name) = view.ifaces.atom_name(p[dim as usize]) {
+                        state.push_str(&format!(", {dir} {name}"));
+                    }
+                }
                 let w = Witness {
                     code: if redundant { "IPT206" } else { "IPT201" },
                     span: d.span,
                     packet: notation(&p),
-                    state: state_name(&p),
+                    state,
                     decided_by: at(k),
                 };
                 out.push((d, w));

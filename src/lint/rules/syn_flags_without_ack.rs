@@ -17,7 +17,9 @@ pub const LINT: Lint = Lint {
         severity: Severity::Warning,
         summary: "`--tcp-flags MASK SYN` without ACK in MASK also matches SYN/ACK, unlike `--syn`",
         docs: "\
-What it does: finds `--tcp-flags MASK SYN` (not negated) where MASK does not contain ACK.
+What it does: finds ACCEPT, DROP and REJECT rules with `--tcp-flags MASK SYN` (not negated)
+where MASK does not contain ACK. Other targets are left alone: MSS clamping
+(`--tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu`) is meant for SYN/ACK as well.
 
 Why it matters: `--syn` is `--tcp-flags FIN,SYN,RST,ACK SYN`: a SYN without ACK, the first
 packet of a connection. tcp_mt compares only the bits in MASK, so without ACK in it the rule
@@ -25,8 +27,7 @@ also matches SYN/ACK, the server's answer. A rule meant for \"connection attempt
 takes replies (or, as a DROP, kills outgoing connections).
 
 Example:
-    -A INPUT -p tcp --tcp-flags SYN SYN -j LOG
-Instead:
+    Instead:
     -A INPUT -p tcp --syn -j LOG",
     },
     check,
@@ -36,6 +37,11 @@ fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {
     for table in &input.ruleset.tables {
         for chain in &table.chains {
             for r in &chain.rules {
+                // Only where the rule decides the packet's fate: MSS clamping
+                // (`--tcp-flags SYN,RST SYN -j TCPMSS`) wants SYN/ACK too.
+                if !decides(r) {
+                    continue;
+                }
                 for m in &r.matches {
                     let Match::Tcp(t) = &m.m else { continue };
                     let Some((mask, comp)) = t.flags else {
@@ -58,5 +64,15 @@ fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
+    }
+}
+
+/// ACCEPT, DROP or REJECT.
+fn decides(r: &crate::ir::Rule) -> bool {
+    use crate::ir::{RuleTarget, Verdict};
+    match &r.target {
+        RuleTarget::Verdict(v) => matches!(v, Verdict::Accept | Verdict::Drop),
+        RuleTarget::Ext(t) => t.name() == "REJECT",
+        _ => false,
     }
 }

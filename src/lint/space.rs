@@ -179,6 +179,24 @@ fn universe(i: usize) -> IntervalSet {
     }
 }
 
+/// Per dimension, the lowest and highest value of a cube.
+pub type BBox = [(u32, u32); DIMS];
+
+/// Whether two boxes share no point.
+pub fn bbox_disjoint(a: &BBox, b: &BBox) -> bool {
+    a.iter().zip(b).any(|(x, y)| x.1 < y.0 || y.1 < x.0)
+}
+
+/// The box around several boxes.
+pub fn bbox_union(boxes: impl IntoIterator<Item = BBox>) -> Option<BBox> {
+    boxes.into_iter().reduce(|mut a, b| {
+        for (x, y) in a.iter_mut().zip(b) {
+            *x = (x.0.min(y.0), x.1.max(y.1));
+        }
+        a
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cube(pub [IntervalSet; DIMS]);
 
@@ -251,6 +269,16 @@ impl Cube {
                 .unwrap_or(first);
         }
         Some(p)
+    }
+    /// The smallest box around the cube: per dimension, lowest and highest
+    /// value (`None` when empty). Boxes that do not meet hold cubes that do
+    /// not meet, which is a cheap first test.
+    pub fn bbox(&self) -> Option<BBox> {
+        let mut b = [(0, 0); DIMS];
+        for (i, s) in self.0.iter().enumerate() {
+            b[i] = (s.first()?, s.0.last()?.1);
+        }
+        Some(b)
     }
     pub fn contains(&self, p: &[u32; DIMS]) -> bool {
         self.0.iter().zip(p).all(|(s, x)| s.contains(*x))

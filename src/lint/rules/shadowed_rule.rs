@@ -4,7 +4,7 @@
 use super::util::{is_terminal, is_unconditional, line_of, rule_span, target_name};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::ir::Rule;
-use crate::lint::space::{rule_set, Cube, Dim, TableView, DIMS};
+use crate::lint::space::{bbox_disjoint, bbox_union, rule_set, BBox, Cube, Dim, TableView, DIMS};
 use crate::lint::{Lint, LintInput, LintMeta};
 use crate::source::Span;
 use std::net::Ipv4Addr;
@@ -140,14 +140,20 @@ fn decided_first(
     cubes: &[Cube],
     rule: &Rule,
     rules: &[Rule],
-    deciders: &[(usize, Cube)],
+    deciders: &[(usize, Cube, BBox)],
 ) -> Option<Decided> {
+    let bbox = bbox_union(cubes.iter().filter_map(Cube::bbox))?;
+    // Pieces only shrink, so deciders outside the rule's box never take any.
+    let relevant: Vec<&(usize, Cube, BBox)> = deciders
+        .iter()
+        .filter(|d| !bbox_disjoint(&bbox, &d.2))
+        .collect();
     let mut remaining = cubes.to_vec();
     let mut d = Decided {
         by: Vec::new(),
         conflict: None,
     };
-    for (k, ck) in deciders {
+    for (t, (k, ck, _)) in relevant.iter().copied().enumerate() {
         let mut taken: Option<[u32; DIMS]> = None;
         let mut next = Vec::new();
         if remaining.iter().all(|p| p.disjoint(ck)) {
@@ -164,6 +170,15 @@ fn decided_first(
             }
         }
         remaining = next;
+        // A piece that no later decider meets is never decided: give up now
+        // instead of fragmenting the rest.
+        let escapes = remaining.iter().any(|p| {
+            p.bbox()
+                .is_some_and(|pb| relevant[t + 1..].iter().all(|d| bbox_disjoint(&pb, &d.2)))
+        });
+        if escapes {
+            return None;
+        }
         // A rule split into several cubes (multiport --ports) is listed once.
         if let Some(w) = taken.filter(|_| d.by.last().map(|b| b.0) != Some(*k)) {
             if d.conflict.is_none() && rules[*k].target != rule.target {
@@ -186,23 +201,29 @@ fn chain_findings(
 ) -> Vec<(Diagnostic, usize, [u32; DIMS])> {
     let mut out = Vec::new();
     // Earlier rules that end the walk and whose match set is exact.
-    let mut deciders: Vec<(usize, Cube)> = Vec::new();
+    let mut deciders: Vec<(usize, Cube, BBox)> = Vec::new();
     for (i, r) in rules.iter().enumerate() {
         let set = rule_set(r, view);
         // IPT202 and IPT205 already report rules after a catch-all and copies.
-        let reported = rules[..i]
-            .iter()
-            .any(|e| (is_unconditional(e) && is_terminal(e)) || e.same_spec(r));
-        if !reported && !set.is_empty() {
+        let reported = || {
+            rules[..i]
+                .iter()
+                .any(|e| (is_unconditional(e) && is_terminal(e)) || e.same_spec(r))
+        };
+        if !set.is_empty() {
             if let Some(d) = decided_first(&set.cubes, r, rules, &deciders) {
-                if d.conflict.is_none() == redundant {
+                if d.conflict.is_none() == redundant && !reported() {
                     let (k, p) = d.by[d.conflict.unwrap_or(0)];
                     out.push((finding(input, rules, r, &d, redundant), k, p));
                 }
             }
         }
         if set.exact && is_terminal(r) {
-            deciders.extend(set.cubes.into_iter().map(|c| (i, c)));
+            deciders.extend(
+                set.cubes
+                    .into_iter()
+                    .filter_map(|c| c.bbox().map(|b| (i, c, b))),
+            );
         }
     }
     out

@@ -82,13 +82,11 @@ fn names_port_21(r: &crate::ir::Rule) -> bool {
     r.proto == 6
         && !r.proto_inv
         && r.matches.iter().any(|m| match &m.m {
-            Match::Tcp(t) => {
-                !t.dport_inv && t.dport.0 <= 21 && 21 <= t.dport.1 && t.dport != (0, 65535)
-            }
+            Match::Tcp(t) => !t.dport_inv && ftp(t.dport),
             Match::Multiport(mp) => {
                 !mp.invert
                     && mp.which != crate::ext::matches::multiport::Which::Source
-                    && mp.ports.iter().any(|(a, b)| *a <= 21 && 21 <= *b)
+                    && mp.ports.iter().copied().any(ftp)
             }
             _ => false,
         })

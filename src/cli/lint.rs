@@ -29,6 +29,11 @@ pub struct LintArgs {
     /// Apply the safe mechanical fixes in place (never to stdin).
     #[arg(long)]
     fix: bool,
+    /// For each shadowed/redundant-rule finding (IPT201, IPT206), print a
+    /// packet that shows it, in the replay notation, and the rule that
+    /// decides it (`iptwalk replay` gives that packet that verdict).
+    #[arg(long)]
+    witness: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -76,6 +81,7 @@ pub fn run(ctx: &Ctx, args: LintArgs) -> ExitCode {
     };
     let mut all: Vec<Diagnostic> = Vec::new();
     let mut input_error = false;
+    let mut witnesses: Vec<String> = Vec::new();
     for path in &args.files {
         let Some(file) = read_source(path) else {
             input_error = true;
@@ -88,13 +94,14 @@ pub fn run(ctx: &Ctx, args: LintArgs) -> ExitCode {
             ctx.report(&loaded.diagnostics);
             continue;
         }
-        let found = lint::run(
-            &LintInput {
-                file: &file,
-                ruleset: &loaded.ruleset,
-            },
-            &selection,
-        );
+        let input = LintInput {
+            file: &file,
+            ruleset: &loaded.ruleset,
+        };
+        let found = lint::run(&input, &selection);
+        if args.witness {
+            witnesses.extend(witness_lines(path, &input, &found));
+        }
         if args.fix && path != "-" {
             if let Err(e) = apply_fixes(path, &file.text, &found) {
                 eprintln!("error: {path}: {e}");
@@ -109,6 +116,9 @@ pub fn run(ctx: &Ctx, args: LintArgs) -> ExitCode {
         Format::Json => println!("{}", findings::json(&all)),
         Format::Sarif => println!("{}", findings::sarif(&all)),
     }
+    for w in &witnesses {
+        println!("{w}");
+    }
     if input_error {
         ExitCode::from(2)
     } else if all
@@ -119,6 +129,26 @@ pub fn run(ctx: &Ctx, args: LintArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `PATH:LINE: IPT201 witness: tcp ... S (NEW), decided by filter/INPUT/3`
+/// for the findings that were reported (not suppressed, selected).
+fn witness_lines(path: &str, input: &LintInput, found: &[Diagnostic]) -> Vec<String> {
+    lint::rules::shadowed_rule::witnesses(input)
+        .into_iter()
+        .filter(|w| {
+            found
+                .iter()
+                .any(|d| d.code == Some(w.code) && d.span == w.span)
+        })
+        .map(|w| {
+            let line = input.file.line_col(w.span.start as usize).line;
+            format!(
+                "{path}:{line}: {} witness: {} ({}), decided by {}",
+                w.code, w.packet, w.state, w.decided_by
+            )
+        })
+        .collect()
 }
 
 fn upper(v: &[String]) -> Vec<String> {

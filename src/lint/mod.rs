@@ -10,6 +10,7 @@
 
 pub mod rules;
 pub mod space;
+pub mod space_ext;
 pub mod suppress;
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -88,3 +89,5 @@ pub fn find(code: &str) -> Option<&'static Lint> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod witness_tests;

@@ -9,10 +9,12 @@
 //! Covering is decided by subtracting cubes, which is exact; a fragment cap
 //! keeps pathological rulesets bounded (then we say nothing).
 
-use crate::ext::matches::state;
+use super::space_ext::{
+    conntrack_atoms, ct_atoms, icmp_set, multiport_sets, range_set, state_atoms, MarkView,
+};
 use crate::ext::Match;
 use crate::ir::iface::Iface;
-use crate::ir::Rule;
+use crate::ir::{Rule, Table};
 
 /// A set of `u32` values as sorted, disjoint, inclusive ranges.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,21 @@ impl IntervalSet {
     }
     pub fn range(lo: u32, hi: u32) -> IntervalSet {
         IntervalSet(if lo <= hi { vec![(lo, hi)] } else { vec![] })
+    }
+    /// The union of inclusive ranges.
+    pub fn from_values_ranges(ranges: impl IntoIterator<Item = (u32, u32)>) -> IntervalSet {
+        let mut v: Vec<(u32, u32)> = ranges.into_iter().filter(|(a, b)| a <= b).collect();
+        v.sort_unstable();
+        let mut out: Vec<(u32, u32)> = Vec::new();
+        for (lo, hi) in v {
+            match out.last_mut() {
+                Some(last) if last.1.checked_add(1).is_none_or(|n| n >= lo) => {
+                    last.1 = last.1.max(hi)
+                }
+                _ => out.push((lo, hi)),
+            }
+        }
+        IntervalSet(out)
     }
     pub fn from_values(values: impl IntoIterator<Item = u32>) -> IntervalSet {
         let mut v: Vec<u32> = values.into_iter().collect();
@@ -121,11 +138,20 @@ pub enum Dim {
     InIface,
     OutIface,
     TcpFlags,
+    /// Conntrack state atoms (`space_ext::ct_atoms`): ctinfo, SNAT, DNAT,
+    /// direction.
     CtState,
     Frag,
+    /// ICMP type * 256 + code.
+    Icmp,
+    /// The packet mark as `MarkView` lays it out.
+    Mark,
 }
 
-pub const DIMS: usize = 10;
+pub const DIMS: usize = 12;
+
+/// CtState atoms of packets without a conntrack entry (INVALID, UNTRACKED).
+pub const CT_NO_ENTRY: [u32; 2] = [0, 32];
 
 /// Largest value of each dimension.
 const MAX: [u32; DIMS] = [
@@ -137,16 +163,46 @@ const MAX: [u32; DIMS] = [
     u32::MAX,
     u32::MAX,
     255,
-    4,
+    32,
     1,
+    65535,
+    u32::MAX,
 ];
+
+/// Every value of dimension `i`: `0..=MAX[i]`, but only real atoms for the
+/// conntrack state.
+fn universe(i: usize) -> IntervalSet {
+    if i == Dim::CtState as usize {
+        IntervalSet::from_values(ct_atoms())
+    } else {
+        IntervalSet::full(MAX[i])
+    }
+}
+
+/// Per dimension, the lowest and highest value of a cube.
+pub type BBox = [(u32, u32); DIMS];
+
+/// Whether two boxes share no point.
+pub fn bbox_disjoint(a: &BBox, b: &BBox) -> bool {
+    a.iter().zip(b).any(|(x, y)| x.1 < y.0 || y.1 < x.0)
+}
+
+/// The box around several boxes.
+pub fn bbox_union(boxes: impl IntoIterator<Item = BBox>) -> Option<BBox> {
+    boxes.into_iter().reduce(|mut a, b| {
+        for (x, y) in a.iter_mut().zip(b) {
+            *x = (x.0.min(y.0), x.1.max(y.1));
+        }
+        a
+    })
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cube(pub [IntervalSet; DIMS]);
 
 impl Cube {
     pub fn full() -> Cube {
-        Cube(std::array::from_fn(|i| IntervalSet::full(MAX[i])))
+        Cube(std::array::from_fn(universe))
     }
     pub fn is_empty(&self) -> bool {
         self.0.iter().any(IntervalSet::is_empty)
@@ -192,7 +248,9 @@ impl Cube {
             &[],
             &[],
             &[0x02, 0x10, 0x12],
-            &[3, 1],
+            &[24, 8], // NEW, ESTABLISHED (original direction, no NAT)
+            &[0],
+            &[8 << 8, 0],
             &[0],
         ];
         let mut p = [0; DIMS];
@@ -211,6 +269,16 @@ impl Cube {
                 .unwrap_or(first);
         }
         Some(p)
+    }
+    /// The smallest box around the cube: per dimension, lowest and highest
+    /// value (`None` when empty). Boxes that do not meet hold cubes that do
+    /// not meet, which is a cheap first test.
+    pub fn bbox(&self) -> Option<BBox> {
+        let mut b = [(0, 0); DIMS];
+        for (i, s) in self.0.iter().enumerate() {
+            b[i] = (s.first()?, s.0.last()?.1);
+        }
+        Some(b)
     }
     pub fn contains(&self, p: &[u32; DIMS]) -> bool {
         self.0.iter().zip(p).all(|(s, x)| s.contains(*x))
@@ -235,6 +303,21 @@ impl Ifaces {
         }
         atoms.push(("\u{0}other".into(), true));
         Ifaces { atoms }
+    }
+
+    /// How a witness names an atom: the interface, `NAME+` for one only a
+    /// wildcard covers (`NAME` plus more), or `None` for "no device" and
+    /// "any other name".
+    pub fn atom_name(&self, atom: u32) -> Option<String> {
+        let (name, wild) = self.atoms.get(atom as usize)?;
+        if name.is_empty() || name.starts_with('\u{0}') {
+            return None;
+        }
+        Some(if *wild {
+            format!("{name}+")
+        } else {
+            name.clone()
+        })
     }
 
     /// Atoms a rule's `-i`/`-o` matches. An atom `p+` stands for names that
@@ -263,10 +346,33 @@ impl Ifaces {
     }
 }
 
-/// A rule's match set and whether it is exact.
+/// What the sets of one table's rules are measured against.
+#[derive(Debug, Clone, Default)]
+pub struct TableView {
+    pub ifaces: Ifaces,
+    pub mark: MarkView,
+}
+
+impl TableView {
+    pub fn of(table: &Table) -> TableView {
+        let rules = || table.chains.iter().flat_map(|c| &c.rules);
+        TableView {
+            ifaces: Ifaces::collect(rules().flat_map(|r| [&r.in_iface, &r.out_iface])),
+            mark: MarkView::of(table),
+        }
+    }
+}
+
+/// A rule's match set (a union of disjoint cubes) and whether it is exact.
 pub struct RuleSet {
-    pub cube: Cube,
+    pub cubes: Vec<Cube>,
     pub exact: bool,
+}
+
+impl RuleSet {
+    pub fn is_empty(&self) -> bool {
+        self.cubes.iter().all(Cube::is_empty)
+    }
 }
 
 pub fn addr_set(net: crate::ir::addr::Ipv4Net, inv: bool) -> IntervalSet {
@@ -292,7 +398,7 @@ fn port_set((lo, hi): (u16, u16), inv: bool) -> IntervalSet {
 }
 
 /// The packets `r` matches, as far as the model knows them.
-pub fn rule_set(r: &Rule, ifaces: &Ifaces) -> RuleSet {
+pub fn rule_set(r: &Rule, view: &TableView) -> RuleSet {
     let mut c = Cube::full();
     let mut exact = r.src.prefix_len().is_some() && r.dst.prefix_len().is_some();
     c.restrict(Dim::Src, addr_set(r.src, r.src_inv));
@@ -301,54 +407,88 @@ pub fn rule_set(r: &Rule, ifaces: &Ifaces) -> RuleSet {
         let p = IntervalSet::range(u32::from(r.proto), u32::from(r.proto));
         c.restrict(Dim::Proto, if r.proto_inv { p.complement(255) } else { p });
     }
-    c.restrict(Dim::InIface, ifaces.set(&r.in_iface, r.in_inv));
-    c.restrict(Dim::OutIface, ifaces.set(&r.out_iface, r.out_inv));
+    c.restrict(Dim::InIface, view.ifaces.set(&r.in_iface, r.in_inv));
+    c.restrict(Dim::OutIface, view.ifaces.set(&r.out_iface, r.out_inv));
     if r.frag {
         c.restrict(
             Dim::Frag,
             IntervalSet::range(u32::from(!r.frag_inv), u32::from(!r.frag_inv)),
         );
     }
+    let mut cubes = vec![c];
     for m in &r.matches {
-        match &m.m {
-            Match::Comment(_) => {}
-            Match::Tcp(t) => {
-                c.restrict(Dim::Proto, IntervalSet::range(6, 6));
-                c.restrict(Dim::Frag, IntervalSet::range(0, 0));
-                c.restrict(Dim::Sport, port_set(t.sport, t.sport_inv));
-                c.restrict(Dim::Dport, port_set(t.dport, t.dport_inv));
-                if let Some((mask, comp)) = t.flags {
-                    let hits = (0u32..=255).filter(|v| ((*v as u8 & mask) == comp) != t.flags_inv);
-                    c.restrict(Dim::TcpFlags, IntervalSet::from_values(hits));
-                }
-                if t.option.is_some() {
-                    exact = false;
-                }
-            }
-            Match::Udp(u) => {
-                c.restrict(Dim::Proto, IntervalSet::range(17, 17));
-                c.restrict(Dim::Frag, IntervalSet::range(0, 0));
-                c.restrict(Dim::Sport, port_set(u.sport, u.sport_inv));
-                c.restrict(Dim::Dport, port_set(u.dport, u.dport_inv));
-            }
-            Match::State(s) => c.restrict(Dim::CtState, state_set(s.mask, s.invert)),
-            #[allow(unreachable_patterns)]
-            _ => exact = false,
-        }
+        exact &= restrict_match(&mut cubes, &m.m, view);
     }
-    RuleSet { cube: c, exact }
+    RuleSet { cubes, exact }
 }
 
-/// State bits (state.rs layout) as CtState atoms 0..=4.
-pub fn state_set(mask: u8, inv: bool) -> IntervalSet {
-    let bits = [
-        state::INVALID,
-        state::ESTABLISHED,
-        state::RELATED,
-        state::NEW,
-        state::UNTRACKED,
-    ];
-    IntervalSet::from_values((0..5u32).filter(|i| (mask & bits[*i as usize] != 0) != inv))
+/// Narrows every cube by one match; false when the match is only
+/// over-approximated.
+fn restrict_match(cubes: &mut Vec<Cube>, m: &Match, view: &TableView) -> bool {
+    let all = |cubes: &mut Vec<Cube>, d: Dim, s: &IntervalSet| {
+        cubes.iter_mut().for_each(|c| c.restrict(d, s.clone()))
+    };
+    let not_frag = IntervalSet::range(0, 0);
+    match m {
+        Match::Comment(_) => {}
+        Match::Tcp(t) => {
+            all(cubes, Dim::Proto, &IntervalSet::range(6, 6));
+            all(cubes, Dim::Frag, &not_frag);
+            all(cubes, Dim::Sport, &port_set(t.sport, t.sport_inv));
+            all(cubes, Dim::Dport, &port_set(t.dport, t.dport_inv));
+            if let Some((mask, comp)) = t.flags {
+                let hits = (0u32..=255).filter(|v| ((*v as u8 & mask) == comp) != t.flags_inv);
+                all(cubes, Dim::TcpFlags, &IntervalSet::from_values(hits));
+            }
+            return t.option.is_none();
+        }
+        Match::Udp(u) => {
+            all(cubes, Dim::Proto, &IntervalSet::range(17, 17));
+            all(cubes, Dim::Frag, &not_frag);
+            all(cubes, Dim::Sport, &port_set(u.sport, u.sport_inv));
+            all(cubes, Dim::Dport, &port_set(u.dport, u.dport_inv));
+        }
+        Match::State(s) => all(cubes, Dim::CtState, &state_atoms(s.mask, s.invert)),
+        Match::Conntrack(ct) => {
+            let (set, exact) = conntrack_atoms(ct);
+            all(cubes, Dim::CtState, &set);
+            return exact;
+        }
+        Match::Icmp(i) => {
+            all(cubes, Dim::Frag, &not_frag);
+            all(cubes, Dim::Icmp, &icmp_set(i));
+        }
+        Match::Multiport(mp) => {
+            all(cubes, Dim::Frag, &not_frag);
+            let split: Vec<Cube> = cubes
+                .iter()
+                .flat_map(|c| {
+                    multiport_sets(mp).into_iter().map(move |(sp, dp)| {
+                        let mut c = c.clone();
+                        c.restrict(Dim::Sport, sp);
+                        c.restrict(Dim::Dport, dp);
+                        c
+                    })
+                })
+                .filter(|c| !c.is_empty())
+                .collect();
+            *cubes = split;
+        }
+        Match::Iprange(ip) => {
+            if let Some(s) = &ip.src {
+                all(cubes, Dim::Src, &range_set(s));
+            }
+            if let Some(d) = &ip.dst {
+                all(cubes, Dim::Dst, &range_set(d));
+            }
+        }
+        Match::Mark(k) => match view.mark.set(k) {
+            Some(s) => all(cubes, Dim::Mark, &s),
+            None => return false,
+        },
+        _ => return false,
+    }
+    true
 }
 
 /// Whether `cube` lies inside the union of `covers`; `None` when the work

@@ -7,10 +7,15 @@ pub mod util;
 pub mod deprecated_state;
 pub mod duplicate_rule;
 pub mod empty_chain;
+pub mod ftp_without_helper;
+pub mod mixed_state_matches;
+pub mod new_without_syn;
 pub mod no_established_accept;
 pub mod non_canonical;
 pub mod shadowed_rule;
 pub mod sport_as_reply;
+pub mod syn_flags_without_ack;
+pub mod syn_instead_of_state;
 pub mod unreachable_rule;
 pub mod unused_chain;
 
@@ -24,6 +29,11 @@ pub static ALL: &[Lint] = &[
     shadowed_rule::REDUNDANT,
     no_established_accept::LINT,
     sport_as_reply::LINT,
+    syn_instead_of_state::LINT,
+    mixed_state_matches::LINT,
+    new_without_syn::LINT,
+    ftp_without_helper::LINT,
     non_canonical::LINT,
     deprecated_state::LINT,
+    syn_flags_without_ack::LINT,
 ];

@@ -3,8 +3,6 @@
 
 use super::util::{accepts, is_terminal, is_unconditional, reachable_chains};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::ext::matches::state;
-use crate::ext::Match;
 use crate::ir::{Policy, Rule, RuleTarget, Table, TableKind, Verdict};
 use crate::lint::{Lint, LintInput, LintMeta};
 use crate::source::Span;
@@ -115,11 +113,7 @@ fn drops(r: &Rule) -> bool {
 
 /// A state match that lets ESTABLISHED packets through.
 pub fn accepts_established(r: &Rule) -> bool {
-    r.matches.iter().any(|m| match &m.m {
-        Match::State(s) => (s.mask & state::ESTABLISHED != 0) != s.invert,
-        _ => false,
-    }) || crate::lint::rules::util::conntrack_state_mask(r)
-        .is_some_and(|(mask, inv)| (mask & state::ESTABLISHED != 0) != inv)
+    crate::lint::rules::util::admits_state(r, 1)
 }
 
 fn policy_line(input: &LintInput, chain: &str) -> Span {

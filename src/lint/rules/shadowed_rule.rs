@@ -4,8 +4,9 @@
 use super::util::{is_terminal, is_unconditional, line_of, rule_span, target_name};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::ir::Rule;
-use crate::lint::space::{rule_set, Cube, Dim, Ifaces, DIMS};
+use crate::lint::space::{bbox_disjoint, bbox_union, rule_set, BBox, Cube, Dim, TableView, DIMS};
 use crate::lint::{Lint, LintInput, LintMeta};
+use crate::source::Span;
 use std::net::Ipv4Addr;
 
 /// Fragments allowed while subtracting; beyond it the rule is left alone.
@@ -62,26 +63,65 @@ Instead: delete the later rule.",
 };
 
 fn check_shadowed(input: &LintInput, out: &mut Vec<Diagnostic>) {
-    analyse(input, out, false);
+    out.extend(analyse(input, false).into_iter().map(|(d, _)| d));
 }
 
 fn check_redundant(input: &LintInput, out: &mut Vec<Diagnostic>) {
-    analyse(input, out, true);
+    out.extend(analyse(input, true).into_iter().map(|(d, _)| d));
 }
 
-fn analyse(input: &LintInput, out: &mut Vec<Diagnostic>, redundant: bool) {
+/// A packet that shows a finding: the shadowed rule matches it, and the
+/// walk of its chain decides it at an earlier rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Witness {
+    pub code: &'static str,
+    /// The shadowed (or redundant) rule.
+    pub span: Span,
+    /// In the replay notation (`tcp 203.0.113.1:40000>192.0.2.1:22 S`).
+    pub packet: String,
+    /// Its conntrack state (`NEW`, `ESTABLISHED,DNAT, reply direction`) and
+    /// the interfaces the rules ask for (`, in eth0, out tun+`).
+    pub state: String,
+    /// The deciding rule as the replay names it: `table/CHAIN/N`, 1-based.
+    pub decided_by: String,
+}
+
+/// The witnesses of every IPT201 and IPT206 finding, in file order.
+pub fn witnesses(input: &LintInput) -> Vec<Witness> {
+    let mut all: Vec<Witness> = [false, true]
+        .into_iter()
+        .flat_map(|red| analyse(input, red))
+        .map(|(_, w)| w)
+        .collect();
+    all.sort_by_key(|w| (w.span.start, w.code));
+    all
+}
+
+fn analyse(input: &LintInput, redundant: bool) -> Vec<(Diagnostic, Witness)> {
+    let mut out = Vec::new();
     for table in &input.ruleset.tables {
-        let ifaces = Ifaces::collect(
-            table
-                .chains
-                .iter()
-                .flat_map(|c| &c.rules)
-                .flat_map(|r| [&r.in_iface, &r.out_iface]),
-        );
+        let view = TableView::of(table);
         for chain in &table.chains {
-            chain_findings(input, &chain.rules, &ifaces, redundant, out);
+            let at = |k: usize| format!("{}/{}/{}", table.kind.name(), chain.name, k + 1);
+            for (d, k, p) in chain_findings(input, &chain.rules, &view, redundant) {
+                let mut state = state_name(&p);
+                for (dim, dir) in [(Dim::InIface, "in"), (Dim::OutIface, "out")] {
+                    if let Some(name) = view.ifaces.atom_name(p[dim as usize]) {
+                        state.push_str(&format!(", {dir} {name}"));
+                    }
+                }
+                let w = Witness {
+                    code: if redundant { "IPT206" } else { "IPT201" },
+                    span: d.span,
+                    packet: notation(&p),
+                    state,
+                    decided_by: at(k),
+                };
+                out.push((d, w));
+            }
         }
     }
+    out
 }
 
 /// How the earlier rules decide the packets of one rule.
@@ -97,17 +137,23 @@ struct Decided {
 /// rule's set the packets each one decides first. `None` unless every packet
 /// is taken (or the work exceeded the limit).
 fn decided_first(
-    cube: &Cube,
+    cubes: &[Cube],
     rule: &Rule,
     rules: &[Rule],
-    deciders: &[(usize, Cube)],
+    deciders: &[(usize, Cube, BBox)],
 ) -> Option<Decided> {
-    let mut remaining = vec![cube.clone()];
+    let bbox = bbox_union(cubes.iter().filter_map(Cube::bbox))?;
+    // Pieces only shrink, so deciders outside the rule's box never take any.
+    let relevant: Vec<&(usize, Cube, BBox)> = deciders
+        .iter()
+        .filter(|d| !bbox_disjoint(&bbox, &d.2))
+        .collect();
+    let mut remaining = cubes.to_vec();
     let mut d = Decided {
         by: Vec::new(),
         conflict: None,
     };
-    for (k, ck) in deciders {
+    for (t, (k, ck, _)) in relevant.iter().copied().enumerate() {
         let mut taken: Option<[u32; DIMS]> = None;
         let mut next = Vec::new();
         if remaining.iter().all(|p| p.disjoint(ck)) {
@@ -124,7 +170,17 @@ fn decided_first(
             }
         }
         remaining = next;
-        if let Some(w) = taken {
+        // A piece that no later decider meets is never decided: give up now
+        // instead of fragmenting the rest.
+        let escapes = remaining.iter().any(|p| {
+            p.bbox()
+                .is_some_and(|pb| relevant[t + 1..].iter().all(|d| bbox_disjoint(&pb, &d.2)))
+        });
+        if escapes {
+            return None;
+        }
+        // A rule split into several cubes (multiport --ports) is listed once.
+        if let Some(w) = taken.filter(|_| d.by.last().map(|b| b.0) != Some(*k)) {
             if d.conflict.is_none() && rules[*k].target != rule.target {
                 d.conflict = Some(d.by.len());
             }
@@ -140,29 +196,37 @@ fn decided_first(
 fn chain_findings(
     input: &LintInput,
     rules: &[Rule],
-    ifaces: &Ifaces,
+    view: &TableView,
     redundant: bool,
-    out: &mut Vec<Diagnostic>,
-) {
+) -> Vec<(Diagnostic, usize, [u32; DIMS])> {
+    let mut out = Vec::new();
     // Earlier rules that end the walk and whose match set is exact.
-    let mut deciders: Vec<(usize, Cube)> = Vec::new();
+    let mut deciders: Vec<(usize, Cube, BBox)> = Vec::new();
     for (i, r) in rules.iter().enumerate() {
-        let set = rule_set(r, ifaces);
+        let set = rule_set(r, view);
         // IPT202 and IPT205 already report rules after a catch-all and copies.
-        let reported = rules[..i]
-            .iter()
-            .any(|e| (is_unconditional(e) && is_terminal(e)) || e.same_spec(r));
-        if !reported && !set.cube.is_empty() {
-            if let Some(d) = decided_first(&set.cube, r, rules, &deciders) {
-                if d.conflict.is_none() == redundant {
-                    out.push(finding(input, rules, r, &d, redundant));
+        let reported = || {
+            rules[..i]
+                .iter()
+                .any(|e| (is_unconditional(e) && is_terminal(e)) || e.same_spec(r))
+        };
+        if !set.is_empty() {
+            if let Some(d) = decided_first(&set.cubes, r, rules, &deciders) {
+                if d.conflict.is_none() == redundant && !reported() {
+                    let (k, p) = d.by[d.conflict.unwrap_or(0)];
+                    out.push((finding(input, rules, r, &d, redundant), k, p));
                 }
             }
         }
         if set.exact && is_terminal(r) {
-            deciders.push((i, set.cube));
+            deciders.extend(
+                set.cubes
+                    .into_iter()
+                    .filter_map(|c| c.bbox().map(|b| (i, c, b))),
+            );
         }
     }
+    out
 }
 
 fn finding(
@@ -216,11 +280,32 @@ fn finding(
 
 /// A witness point in the replay's packet notation, with its conntrack state.
 fn describe(p: &[u32; DIMS]) -> String {
+    format!("`{}` ({})", notation(p), state_name(p))
+}
+
+/// The conntrack state of a witness point.
+fn state_name(p: &[u32; DIMS]) -> String {
+    let states = ["INVALID", "ESTABLISHED", "RELATED", "NEW", "UNTRACKED"];
+    let atom = p[Dim::CtState as usize];
+    let mut state = states[(atom / 8).min(4) as usize].to_string();
+    if atom & 4 != 0 {
+        state.push_str(",SNAT");
+    }
+    if atom & 2 != 0 {
+        state.push_str(",DNAT");
+    }
+    if atom & 1 != 0 {
+        state.push_str(", reply direction");
+    }
+    state
+}
+
+/// A witness point in the replay's packet notation (packet::parse_summary
+/// reads it back).
+pub fn notation(p: &[u32; DIMS]) -> String {
     let proto = p[Dim::Proto as usize];
     let src = Ipv4Addr::from(p[Dim::Src as usize]);
     let dst = Ipv4Addr::from(p[Dim::Dst as usize]);
-    let states = ["INVALID", "ESTABLISHED", "RELATED", "NEW", "UNTRACKED"];
-    let state = states[p[Dim::CtState as usize] as usize % 5];
     let body = match proto {
         6 | 17 => {
             let name = if proto == 6 { "tcp" } else { "udp" };
@@ -243,8 +328,11 @@ fn describe(p: &[u32; DIMS]) -> String {
             }
             s
         }
-        1 => format!("icmp {src}>{dst}"),
+        1 => {
+            let tc = p[Dim::Icmp as usize];
+            format!("icmp {src}>{dst} type={} code={}", tc >> 8, tc & 0xff)
+        }
         n => format!("proto{n} {src}>{dst}"),
     };
-    format!("`{body}` ({state})")
+    body
 }

@@ -68,8 +68,7 @@ fn sport_only(r: &Rule) -> Option<String> {
     if !accepts(r) || r.proto_inv {
         return None;
     }
-    let stateful = r.matches.iter().any(|m| matches!(m.m, Match::State(_)))
-        || super::util::conntrack_state_mask(r).is_some();
+    let stateful = super::util::state_atoms(r).is_some();
     if stateful {
         return None;
     }

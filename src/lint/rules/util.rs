@@ -1,7 +1,10 @@
 //! Facts about rules that several lints need.
 
+use crate::ext::matches::conntrack::Inv;
 use crate::ext::Match;
 use crate::ir::{Rule, RuleTarget, Table, Verdict};
+use crate::lint::space::IntervalSet;
+use crate::lint::space_ext;
 use crate::source::{SourceFile, Span};
 
 /// Matches every packet: no header condition and only matches that always
@@ -91,9 +94,66 @@ pub fn reachable_chains(table: &Table, start: usize) -> Vec<usize> {
     out
 }
 
-/// The `--ctstate` mask and its negation of a rule's conntrack match, in
-/// `state`'s bit layout. Filled in when the conntrack extension exists.
-pub fn conntrack_state_mask(r: &Rule) -> Option<(u8, bool)> {
-    let _ = r;
-    None
+/// The `--ctstate` of a rule's conntrack match (xt_conntrack.h bits, with
+/// SNAT/DNAT and UNTRACKED at bits 6..8) and its `!`.
+pub fn conntrack_state(r: &Rule) -> Option<Inv<u16>> {
+    r.matches.iter().find_map(|m| match &m.m {
+        Match::Conntrack(c) => c.state,
+        _ => None,
+    })
+}
+
+/// The conntrack-state atoms (`lint::space_ext::ct_atoms`) that the rule's
+/// `-m state` and `-m conntrack --ctstate/--ctdir` matches let through;
+/// `None` when it has neither.
+pub fn state_atoms(r: &Rule) -> Option<IntervalSet> {
+    let mut out: Option<IntervalSet> = None;
+    for m in &r.matches {
+        let set = match &m.m {
+            Match::State(s) => space_ext::state_atoms(s.mask, s.invert),
+            Match::Conntrack(c) if c.state.is_some() || c.dir.is_some() => {
+                space_ext::conntrack_atoms(c).0
+            }
+            _ => continue,
+        };
+        out = Some(match out {
+            Some(o) => o.intersect(&set),
+            None => set,
+        });
+    }
+    out
+}
+
+/// Whether the rule's state matches admit some packet of ctinfo `base`
+/// (0 INVALID, 1 ESTABLISHED, 2 RELATED, 3 NEW, 4 UNTRACKED).
+pub fn admits_state(r: &Rule, base: u32) -> bool {
+    state_atoms(r).is_some_and(|s| s.intersects(&IntervalSet::range(base * 8, base * 8 + 7)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(spec: &str) -> Rule {
+        let text = format!("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT {spec}\nCOMMIT\n");
+        let file = SourceFile::new("t", text);
+        let loaded = crate::ir::load(&file);
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        loaded.ruleset.tables[0].chains[0].rules[0].clone()
+    }
+
+    #[test]
+    fn ctstate_and_state_read_alike() {
+        let ct = rule("-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
+        let st = rule("-m state --state RELATED,ESTABLISHED -j ACCEPT");
+        assert_eq!(state_atoms(&ct), state_atoms(&st));
+        assert!(admits_state(&ct, 1) && !admits_state(&ct, 3));
+        let dnat = rule("-m conntrack --ctstate DNAT -j ACCEPT");
+        assert!(admits_state(&dnat, 1) && admits_state(&dnat, 3) && !admits_state(&dnat, 0));
+        assert_eq!(
+            conntrack_state(&dnat).map(|s| s.value),
+            Some(crate::ext::matches::conntrack::ST_DNAT)
+        );
+        assert!(state_atoms(&rule("-p tcp -j ACCEPT")).is_none());
+    }
 }

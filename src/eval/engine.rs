@@ -666,6 +666,41 @@ impl<'a> Run<'a, '_> {
         Fate::not_reached(expected, step.rule, self.conn)
     }
 
+    /// The first hook of a packet, PREROUTING from the wire or OUTPUT from
+    /// the host: raw (−300), conntrack (−200), mangle (−150), nat DNAT (−100).
+    /// Returns the fate of a packet that died there.
+    fn first_hook(
+        &mut self,
+        facts: &mut Facts,
+        pkt: &Packet,
+        ts: u64,
+        ck: bool,
+        hook: Hook,
+        expected: Hook,
+    ) -> Option<Fate> {
+        if let Some(s) = self
+            .table(TableKind::Raw, hook, facts)
+            .filter(|s| s.verdict != TableVerdict::Accept)
+        {
+            return Some(Fate::not_reached(expected, s.rule, None));
+        }
+        let ct_hook = match hook {
+            Hook::Output => conntrack::Hook::LocalOut,
+            _ => conntrack::Hook::PreRouting,
+        };
+        self.track(facts, pkt, ts, ck, ct_hook);
+        if let Some(s) = self
+            .table(TableKind::Mangle, hook, facts)
+            .filter(|s| s.verdict != TableVerdict::Accept)
+        {
+            return Some(self.dropped_before_filter(s, expected));
+        }
+        if let Err(s) = self.nat_hook(facts, hook) {
+            return Some(self.dropped_before_filter(s, expected));
+        }
+        None
+    }
+
     /// PREROUTING → routing → INPUT or FORWARD → POSTROUTING.
     fn wire_in<'p>(
         &mut self,
@@ -680,21 +715,8 @@ impl<'a> Run<'a, '_> {
         'a: 'p,
     {
         facts.in_iface = dev;
-        if let Some(s) = self
-            .table(TableKind::Raw, Hook::Prerouting, facts)
-            .filter(|s| s.verdict != TableVerdict::Accept)
-        {
-            return Fate::not_reached(expected, s.rule, None);
-        }
-        self.track(facts, pkt, ts, ck, conntrack::Hook::PreRouting);
-        if let Some(s) = self
-            .table(TableKind::Mangle, Hook::Prerouting, facts)
-            .filter(|s| s.verdict != TableVerdict::Accept)
-        {
-            return self.dropped_before_filter(s, expected);
-        }
-        if let Err(s) = self.nat_hook(facts, Hook::Prerouting) {
-            return self.dropped_before_filter(s, expected);
+        if let Some(fate) = self.first_hook(facts, pkt, ts, ck, Hook::Prerouting, expected) {
+            return fate;
         }
         let route = self.host.input_route(facts.src, facts.dst);
         match route {
@@ -873,22 +895,9 @@ impl<'a> Run<'a, '_> {
     {
         facts.in_iface = "";
         facts.out_iface = dev;
-        if let Some(s) = self
-            .table(TableKind::Raw, Hook::Output, facts)
-            .filter(|s| s.verdict != TableVerdict::Accept)
-        {
-            return Fate::not_reached(expected, s.rule, None);
-        }
-        self.track(facts, pkt, ts, ck, conntrack::Hook::LocalOut);
-        if let Some(s) = self
-            .table(TableKind::Mangle, Hook::Output, facts)
-            .filter(|s| s.verdict != TableVerdict::Accept)
-        {
-            return self.dropped_before_filter(s, expected);
-        }
         let dst_before = facts.dst;
-        if let Err(s) = self.nat_hook(facts, Hook::Output) {
-            return self.dropped_before_filter(s, expected);
+        if let Some(fate) = self.first_hook(facts, pkt, ts, ck, Hook::Output, expected) {
+            return fate;
         }
         // ip_route_me_harder: a destination changed in OUTPUT is routed again.
         let host: &'a Host = self.host;

@@ -10,6 +10,7 @@
 //! from the printed unit.
 
 use super::hashlimit_state;
+use super::limit::rate_unit_seconds;
 use super::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::state::{jiffies, State};
@@ -390,27 +391,9 @@ fn parse_bytes(s: &str) -> ExtResult<Option<(u64, ())>> {
 
 /// `parse_rate(.., 2)`: as `-m limit`'s, in µs; returns (avg, unit seconds).
 fn parse_rate(s: &str) -> ExtResult<Option<(u64, u32)>> {
-    let mut mult: u32 = 1;
-    if let Some((_, unit)) = s.split_once('/') {
-        if unit.is_empty() {
-            return Ok(None);
-        }
-        let is = |n: &str| {
-            n.get(..unit.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(unit))
-        };
-        mult = if is("second") {
-            1
-        } else if is("minute") {
-            60
-        } else if is("hour") {
-            3600
-        } else if is("day") {
-            86400
-        } else {
-            return Ok(None);
-        };
-    }
+    let Some(mult) = rate_unit_seconds(s) else {
+        return Ok(None);
+    };
     let r = atoll(s) as u64;
     if r == 0 {
         return Ok(None);

@@ -151,31 +151,38 @@ pub fn check_bucket(avg: u32, burst: u32, name: &str) -> ExtResult {
     Ok(())
 }
 
+/// The seconds of a rate's `/unit` (any prefix of second, minute, hour or
+/// day, case-insensitive; none means per second), as `parse_rate` in
+/// libxt_limit.c and libxt_hashlimit.c reads it. `None` for a bad unit.
+pub fn rate_unit_seconds(s: &str) -> Option<u32> {
+    let Some((_, unit)) = s.split_once('/') else {
+        return Some(1);
+    };
+    if unit.is_empty() {
+        return None;
+    }
+    let is = |name: &str| {
+        name.get(..unit.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(unit))
+    };
+    [
+        ("second", 1),
+        ("minute", 60),
+        ("hour", 3600),
+        ("day", 86400),
+    ]
+    .into_iter()
+    .find(|(name, _)| is(name))
+    .map(|(_, secs)| secs)
+}
+
 /// `parse_rate`: `N[/second|minute|hour|day]` (any prefix of the unit, case
 /// insensitive); `N` is read by `atoi` (trailing junk ignored). `Ok(None)` is
 /// "bad rate"; a rate above 10000/s is "Rate too fast".
 pub fn parse_rate(s: &str) -> ExtResult<Option<u32>> {
-    let mut mult: u32 = 1;
-    if let Some((_, unit)) = s.split_once('/') {
-        if unit.is_empty() {
-            return Ok(None);
-        }
-        let is = |name: &str| {
-            name.get(..unit.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(unit))
-        };
-        mult = if is("second") {
-            1
-        } else if is("minute") {
-            60
-        } else if is("hour") {
-            3600
-        } else if is("day") {
-            86400
-        } else {
-            return Ok(None);
-        };
-    }
+    let Some(mult) = rate_unit_seconds(s) else {
+        return Ok(None);
+    };
     let r = atoi(s) as u32;
     if r == 0 {
         return Ok(None);

@@ -6,7 +6,11 @@ use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::number;
 use crate::ext::{RuleCtx, TargetDef, TargetResult};
+use crate::ir::Hook;
 use std::fmt::Write;
+
+/// `Facts::pkttype` of a locally generated packet.
+const PACKET_OUTGOING: u8 = 4;
 
 /// syslog levels by name (`log_names` in libxt_LOG.c); numbers 0-7 also work.
 const LEVELS: &[(&str, u8)] = &[
@@ -87,20 +91,18 @@ impl TargetDef for Log {
         Ok(())
     }
 
-    /// Logging has no effect on the packet: XT_CONTINUE. (Replay can print
-    /// the log line; the oracle's namespace logs nothing, see its README.)
+    /// Logging has no effect on the packet: XT_CONTINUE. The line is the one
+    /// `nf_log_ip_packet()` writes (see `log_line`); replay prints it with `--log`.
     fn run(&self, f: &Facts, fx: &mut Effects) -> TargetResult {
-        fx.log.push(format!(
-            "{}IN={} OUT={} SRC={} DST={} LEN={} TTL={} PROTO={}",
-            self.prefix,
-            f.in_iface,
-            f.out_iface,
-            std::net::Ipv4Addr::from(f.src),
-            std::net::Ipv4Addr::from(f.dst),
-            f.len,
-            f.ttl,
-            f.proto
-        ));
+        fx.log
+            .push(super::log_line::line(&self.prefix, self.flags, f));
+        // `--log-uid` prints `UID= GID=` of skb->sk (nf_log_dump_sk_uid_gid): a locally
+        // generated packet has its sender's socket, and in INPUT early demux may have
+        // attached an established socket. Neither is in a capture; forwarded and
+        // PREROUTING packets have no socket, so nothing is printed there (kernel-checked).
+        if self.flags & UID != 0 && (f.hook == Hook::Input || f.pkttype == PACKET_OUTGOING) {
+            return TargetResult::Unknown("LOG --log-uid");
+        }
         TargetResult::Continue
     }
 

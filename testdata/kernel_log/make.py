@@ -139,7 +139,7 @@ def frames_main():
     f.append(out(IP(src="127.0.0.1", dst="127.0.0.1", id=3004, flags="DF", ttl=64) /
                  TCP(sport=40200, dport=80, seq=10, flags="S", window=65495, options=SYN_OPTS)))
     # ICMP timestamp request (no ID/SEQ in the line)
-    f.append(wan(IP(src=NET, dst=H, id=3005, ttl=60) / ICMP(type=13, id=1, seq=2) / Raw(b"\0" * 12)))
+    f.append(wan(IP(src=NET, dst=H, id=3005, ttl=60) / ICMP(type=13, id=1, seq=2, ts_ori=1000, ts_rx=0, ts_tx=0)))
     # a truncated TCP header (IP total length covers 10 bytes of it): INCOMPLETE
     t = bytes(IP(src=NET, dst=H, id=3006, ttl=60, proto=6) / Raw(b"\x9c\x40\x00\x16" + b"\0" * 6))
     f.append(wan(IP(t)))

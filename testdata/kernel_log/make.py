@@ -32,6 +32,7 @@ logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import IP, TCP, UDP, ICMP, Raw, Ether, wrpcap, fragment  # noqa: E402
 from scapy.layers.inet import IPOption_Router_Alert  # noqa: E402
 from scapy.layers.ipsec import ESP  # noqa: E402
+from scapy.layers.sctp import SCTP, SCTPChunkInit  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ORACLE = os.path.join(os.environ.get("ORACLE_DIR", "/work/shared/oracle"), "kernel_oracle.py")
@@ -201,6 +202,78 @@ def frames_rawip():
             IP(src=LANH, dst=WWW, id=21, ttl=64, flags="DF") / TCP(sport=50000, dport=443, seq=5, flags="S", window=100)]
 
 
+EDGE_RULES = """*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -j LOG --log-prefix "iptw raw: " --log-ip-options --log-tcp-options
+COMMIT
+*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -s 198.51.100.66/32 -j MARK --set-xmark 0x7/0xffffffff
+-A PREROUTING -s 198.51.100.66/32 -j LOG --log-prefix "iptw m-pre: " --log-tcp-options
+COMMIT
+"""
+EDGE = "198.51.100.66"
+
+
+def udplite(src, dst, sport, dport, data):
+    """A UDP-Lite header (RFC 3828) covering only itself, with the checksum conntrack accepts.
+    udplite_error() checks it with nf_checksum_partial(..., IPPROTO_UDP, ...): the pseudo-header
+    carries protocol 17, not 136 (kernel-checked: with 136 the packet is INVALID). A zero
+    checksum would be INVALID too ("checksum missing")."""
+    import socket
+    import struct
+    body = struct.pack(">HHHH", sport, dport, 8, 0)
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack(">BBH", 0, 17, 8 + len(data))
+    words = pseudo + body
+    total = sum(struct.unpack(">%dH" % (len(words) // 2), words))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    ck = (~total) & 0xFFFF or 0xFFFF
+    return struct.pack(">HHHH", sport, dport, 8, ck) + data
+
+
+def frames_edge():
+    f = []
+    udp_q = IP(src=H, dst="198.51.100.9", id=900, ttl=64, options=[IPOption_Router_Alert()]) / UDP(sport=33001, dport=53) / Raw(b"x" * 8)
+    # parameter problem: PARAMETER=, no quoted packet in the line
+    f.append(wan(IP(src=RTR, dst=H, id=200, ttl=250) / ICMP(type=12, code=0, ptr=20) / bytes(udp_q)[:32]))
+    # redirect: GATEWAY= and the quoted packet, with its IP options
+    f.append(wan(IP(src=RTR, dst=H, id=201, ttl=250) / ICMP(type=5, code=1, gw="10.0.0.1") / bytes(udp_q)[:32]))
+    # an error quoting a non-first fragment: MF FRAG:, no ports
+    frag = IP(src=H, dst="198.51.100.9", id=901, ttl=64, flags="MF", frag=185, proto=17) / Raw(b"f" * 8)
+    f.append(wan(IP(src=RTR, dst=H, id=202, ttl=250) / ICMP(type=3, code=3) / bytes(frag)))
+    # an error quoting 20 + 4 bytes: the quoted UDP header is INCOMPLETE
+    f.append(wan(IP(src=RTR, dst=H, id=203, ttl=250) / ICMP(type=3, code=1) /
+                bytes(IP(src=H, dst="198.51.100.9", id=902, ttl=64) / UDP(sport=33002, dport=53))[:24]))
+    # an error quoting only 16 bytes: below required_len, the ICMP part is INCOMPLETE
+    f.append(wan(IP(src=RTR, dst=H, id=204, ttl=250) / ICMP(type=11, code=0) / bytes(udp_q)[:16]))
+    # an error quoting an error: no second recursion
+    inner_err = IP(src=H, dst=RTR, id=903, ttl=64) / ICMP(type=3, code=3) / bytes(udp_q)[:28]
+    f.append(wan(IP(src="198.51.100.9", dst=H, id=205, ttl=60) / ICMP(type=3, code=13) / bytes(inner_err)[:36]))
+    # an unknown ICMP type, address mask request cut short
+    f.append(wan(IP(src=NET, dst=H, id=206, ttl=60) / ICMP(type=40, code=0) / Raw(b"\0" * 4)))
+    f.append(wan(IP(src=NET, dst=H, id=207, ttl=60) / ICMP(type=17, code=0, id=1, seq=1)))
+    # AH, UDP-Lite, SCTP
+    f.append(wan(IP(src=NET, dst=H, id=208, ttl=60, proto=51) / Raw(b"\x04\x04\x00\x00\x00\x00\x10\x01\x00\x00\x00\x01" + b"a" * 12)))
+    f.append(wan(IP(src=NET, dst=H, id=209, ttl=60, proto=136) / Raw(udplite(NET, H, 5000, 5001, b"l" * 8))))
+    f.append(wan(IP(src=NET, dst=H, id=210, ttl=60) / SCTP(sport=5000, dport=5001) / SCTPChunkInit(init_tag=1, a_rwnd=1000, n_out_streams=1, n_in_streams=1, init_tsn=1)))
+    # from EDGE, marked in mangle: a normal UDP datagram shows MARK=; a UDP header cut at 4 bytes
+    # and TCP options cut short end the line early, without MARK=; an ICMP INCOMPLETE keeps it
+    f.append(wan(IP(src=EDGE, dst=H, id=211, ttl=60) / UDP(sport=1, dport=2)))
+    f.append(wan(IP(bytes(IP(src=EDGE, dst=H, id=212, ttl=60, proto=17) / Raw(b"\x00\x01\x00\x02")))))
+    tcp_cut = bytes(IP(src=EDGE, dst=H, id=213, ttl=60) / TCP(sport=3, dport=4, flags="S", window=10, options=SYN_OPTS))[:44]
+    t = bytearray(tcp_cut)
+    t[2:4] = (44).to_bytes(2, "big")
+    f.append(wan(IP(bytes(t))))
+    f.append(wan(IP(src=EDGE, dst=H, id=214, ttl=60) / ICMP(type=3, code=3) / bytes(udp_q)[:12]))
+    return f
+
+
 CASES = {
     "log_main": {
         "rules": RULES,
@@ -217,6 +290,14 @@ CASES = {
         "lan": ["192.168.1.0/24"],
         "notes": "LOG after DNAT / de-NAT, TTL and TOS targets, forwarding in mangle and filter, "
                  "POSTROUTING without IN=, a multicast source MAC, TOS/CE bits",
+    },
+    "log_edge": {
+        "rules": EDGE_RULES,
+        "frames": frames_edge,
+        "local": [H],
+        "lan": [],
+        "notes": "LOG in raw PREROUTING, before conntrack: PARAMETER=, GATEWAY=, quoted fragments, "
+                 "INCOMPLETE and TRUNCATED forms, AH/UDP-Lite/SCTP, MARK= after a cut-short header",
     },
     "log_rawip": {
         "rules": RULES,

@@ -231,6 +231,20 @@ def case_gre():
     ]
 
 
+def case_icmp_error():
+    q = lambda i, sp: out(IP(src=H, dst=DNS, id=i) / UDP(sport=sp, dport=53) / Raw(b"q%d" % i))  # noqa: E731
+
+    def unreach(i, quoted):
+        return inn(IP(src=DNS, dst=H, id=i) / ICMP(type=3, code=3) / bytes(quoted[IP])[:28])
+    a, b = q(1, 40100), q(3, 40101)
+    return [
+        at(0.0, a, "query: NEW (udp timeout 2 s)"),
+        at(0.5, unreach(2, a), "port unreachable quoting it 0.5 s later: RELATED"),
+        at(1.0, b, "another query: NEW"),
+        at(5.0, unreach(4, b), "port unreachable 4 s later: the quoted flow expired, INVALID"),
+    ]
+
+
 CASES = {
     "to_udp": (case_udp, {"nf_conntrack_udp_timeout": 2, "nf_conntrack_udp_timeout_stream": 6}),
     "to_tcp_syn_sent": (case_tcp_syn_sent, {"nf_conntrack_tcp_timeout_syn_sent": 2}),
@@ -244,6 +258,7 @@ CASES = {
     "to_tcp_unacked": (case_tcp_unacked, {"nf_conntrack_tcp_timeout_unacknowledged": 2}),
     "to_tcp_max_retrans": (case_tcp_max_retrans, {"nf_conntrack_tcp_timeout_max_retrans": 2}),
     "to_generic": (case_generic, {"nf_conntrack_generic_timeout": 2}),
+    "to_icmp_error": (case_icmp_error, {"nf_conntrack_udp_timeout": 2}),
     "to_gre": (case_gre, {"nf_conntrack_gre_timeout": 2, "nf_conntrack_gre_timeout_stream": 6,
                           "nf_conntrack_generic_timeout": 2}),
 }

@@ -30,9 +30,10 @@ pub fn line(prefix: &str, flags: u8, f: &Facts) -> String {
         mac_header(&mut m, flags, f);
     }
     let skb = current_packet(f);
-    dump_ipv4(&mut m, flags, &skb, 0);
+    let cut = dump_ipv4(&mut m, flags, &skb, 0);
     // `nf_log_dump_sk_uid_gid` (--log-uid) needs the packet's socket: see `Log::run`.
-    if f.mark != 0 {
+    // A cut-short IP, TCP or UDP header returns before UID and MARK.
+    if !cut && f.mark != 0 {
         let _ = write!(m, "MARK=0x{:x} ", f.mark);
     }
     m
@@ -105,11 +106,11 @@ fn be32(p: &[u8], at: usize) -> u32 {
 }
 
 /// `dump_ipv4_packet()` for the header at `off` of `skb` (0, or the packet an ICMP error
-/// quotes).
-fn dump_ipv4(m: &mut String, flags: u8, skb: &[u8], off: usize) {
+/// quotes). True when it returned early (`TRUNCATED`, or a TCP/UDP header cut short).
+fn dump_ipv4(m: &mut String, flags: u8, skb: &[u8], off: usize) -> bool {
     let Some(ih) = skb.get(off..off + 20) else {
         m.push_str("TRUNCATED");
-        return;
+        return true;
     };
     let ip = |at: usize| Ipv4Addr::new(ih[at], ih[at + 1], ih[at + 2], ih[at + 3]);
     let frag = be16(ih, 6);
@@ -138,31 +139,32 @@ fn dump_ipv4(m: &mut String, flags: u8, skb: &[u8], off: usize) {
             Some(opt) => hex_options(m, opt),
             None => {
                 m.push_str("TRUNCATED");
-                return;
+                return true;
             }
         }
     }
     let l4 = off + ihl;
     let fragment = frag & IP_OFFSET != 0;
     match ih[9] {
-        6 => tcp(m, flags, skb, l4, fragment),
-        17 | 136 => udp(m, ih[9], skb, l4, fragment),
+        6 => return tcp(m, flags, skb, l4, fragment),
+        17 | 136 => return udp(m, ih[9], skb, l4, fragment),
         1 => icmp(m, flags, skb, off, l4, fragment),
         51 if !fragment => {
             m.push_str("PROTO=AH ");
-            spi(m, skb, l4, off + ihl, 4);
+            spi(m, skb, l4, 4);
         }
         51 => {}
         50 => {
             m.push_str("PROTO=ESP ");
             if !fragment {
-                spi(m, skb, l4, off + ihl, 0);
+                spi(m, skb, l4, 0);
             }
         }
         p => {
             let _ = write!(m, "PROTO={p} ");
         }
     }
+    false
 }
 
 /// `OPT (` hex `) ` of IP or TCP options, uppercase.
@@ -181,24 +183,24 @@ fn incomplete(m: &mut String, skb: &[u8], from: usize) {
 
 /// The SPI of AH (at offset 4 of its header) or ESP (offset 0), with the header length the
 /// kernel pulls (`sizeof(struct ip_auth_hdr)` 12, `sizeof(struct ip_esp_hdr)` 8).
-fn spi(m: &mut String, skb: &[u8], l4: usize, from: usize, at: usize) {
+fn spi(m: &mut String, skb: &[u8], l4: usize, at: usize) {
     let need = if at == 4 { 12 } else { 8 };
     if skb.len() < l4 + need {
-        incomplete(m, skb, from);
+        incomplete(m, skb, l4);
         return;
     }
     let _ = write!(m, "SPI=0x{:x} ", be32(skb, l4 + at));
 }
 
-/// `nf_log_dump_tcp_header()`.
-fn tcp(m: &mut String, flags: u8, skb: &[u8], l4: usize, fragment: bool) {
+/// `nf_log_dump_tcp_header()`; true when the header or its options are cut short.
+fn tcp(m: &mut String, flags: u8, skb: &[u8], l4: usize, fragment: bool) -> bool {
     m.push_str("PROTO=TCP ");
     if fragment {
-        return;
+        return false;
     }
     let Some(th) = skb.get(l4..l4 + 20) else {
         incomplete(m, skb, l4);
-        return;
+        return true;
     };
     let _ = write!(m, "SPT={} DPT={} ", be16(th, 0), be16(th, 2));
     if flags & TCPSEQ != 0 {
@@ -230,20 +232,24 @@ fn tcp(m: &mut String, flags: u8, skb: &[u8], l4: usize, fragment: bool) {
     if flags & TCPOPT != 0 && doff > 20 {
         match skb.get(l4 + 20..l4 + doff) {
             Some(opt) => hex_options(m, opt),
-            None => m.push_str("OPT (TRUNCATED)"),
+            None => {
+                m.push_str("OPT (TRUNCATED)");
+                return true;
+            }
         }
     }
+    false
 }
 
-/// `nf_log_dump_udp_header()` (UDP and UDP-Lite).
-fn udp(m: &mut String, proto: u8, skb: &[u8], l4: usize, fragment: bool) {
+/// `nf_log_dump_udp_header()` (UDP and UDP-Lite); true when the header is cut short.
+fn udp(m: &mut String, proto: u8, skb: &[u8], l4: usize, fragment: bool) -> bool {
     m.push_str(if proto == 17 {
         "PROTO=UDP "
     } else {
         "PROTO=UDPLITE "
     });
     if fragment {
-        return;
+        return false;
     }
     match skb.get(l4..l4 + 8) {
         Some(uh) => {
@@ -254,8 +260,12 @@ fn udp(m: &mut String, proto: u8, skb: &[u8], l4: usize, fragment: bool) {
                 be16(uh, 2),
                 be16(uh, 4)
             );
+            false
         }
-        None => incomplete(m, skb, l4),
+        None => {
+            incomplete(m, skb, l4);
+            true
+        }
     }
 }
 
@@ -304,6 +314,7 @@ fn icmp(m: &mut String, flags: u8, skb: &[u8], off: usize, l4: usize, fragment: 
             }
             if off == 0 {
                 m.push('[');
+                // The quoted packet's early return ends only the recursion.
                 dump_ipv4(m, flags, skb, l4 + 8);
                 m.push_str("] ");
             }

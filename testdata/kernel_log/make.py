@@ -188,6 +188,13 @@ def frames_nat():
     f.append(wan(IP(src=NET, dst=H, id=13, ttl=50) / UDP(sport=9999, dport=5000) / Raw(b"v" * 8)))
     # a forwarded echo request
     f.append(lan(IP(src="192.168.1.20", dst=WWW, id=14, ttl=64) / ICMP(type=8, id=9, seq=1)))
+    # a port unreachable about the masqueraded datagram: de-NATed in PREROUTING, the quoted
+    # packet too (nf_nat_icmp_reply_translation)
+    quoted = IP(src=H, dst=NET, id=12, ttl=32, tos=0x08) / UDP(sport=5000, dport=9999) / Raw(b"u" * 8)
+    f.append(wan(IP(src=NET, dst=H, id=17, ttl=50) / ICMP(type=3, code=3) / bytes(quoted)[:28]))
+    # the DNAT'd client answers the host's SYN-ACK with an error (original direction, DST_NAT)
+    sa = IP(src=H, dst=NET, id=11, ttl=63) / TCP(sport=8080, dport=40000, seq=500, ack=101, flags="SA", window=2000)
+    f.append(wan(IP(src=NET, dst=H, id=18, ttl=50) / ICMP(type=3, code=13) / bytes(sa)[:28]))
     # a multicast source MAC: the oracle injects the peer's MAC instead
     f.append(Ether(src="01:00:5e:00:00:01", dst=MAC_FW0) /
              IP(src=NET, dst=H, id=15, ttl=50) / UDP(sport=1, dport=2))

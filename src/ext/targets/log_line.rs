@@ -9,6 +9,7 @@
 
 use super::log::{IPOPT, MACDECODE, TCPOPT, TCPSEQ};
 use crate::ext::Facts;
+use crate::ir::{Hook, TableKind};
 use std::fmt::Write;
 use std::net::Ipv4Addr;
 
@@ -94,7 +95,44 @@ fn current_packet(f: &Facts) -> Vec<u8> {
         l4[..2].copy_from_slice(&s.to_be_bytes());
         l4[2..].copy_from_slice(&d.to_be_bytes());
     }
+    translate_quoted(f, &mut p);
     p
+}
+
+/// `nf_nat_icmp_reply_translation`: when NAT rewrites an ICMP error RELATED to a NATed flow,
+/// it rewrites the packet the error quotes too, "to look like the incoming packet": after
+/// the destination manip (nat PREROUTING / OUTPUT, the only one a LOG rule can see applied)
+/// the quoted source becomes the source of the flow's other-direction tuple. It applies only
+/// when the connection has that NAT in this direction (`statusbit`: DST_NAT for the original
+/// direction, SRC_NAT for the reply). Kernel-checked in testdata/kernel_log/log_nat.
+fn translate_quoted(f: &Facts, p: &mut [u8]) {
+    use crate::ext::matches::state::RELATED;
+    let ihl = usize::from(f.ihl);
+    let is_error = f.proto == 1 && matches!(p.get(ihl), Some(3 | 4 | 5 | 11 | 12));
+    let nat = if f.ct.reply { f.ct.snat } else { f.ct.dnat };
+    let dst_manip_done = match f.hook {
+        Hook::Prerouting => false,
+        Hook::Output => matches!(f.table, TableKind::Filter | TableKind::Security),
+        Hook::Input | Hook::Forward | Hook::Postrouting => true,
+    };
+    if !is_error || f.ct.state != RELATED || !nat || !dst_manip_done {
+        return;
+    }
+    let (src, _, sport, _) = if f.ct.reply { f.ct.orig } else { f.ct.repl };
+    let inner = ihl + 8;
+    let Some(&[vihl, ..]) = p.get(inner..inner + 1) else {
+        return;
+    };
+    let proto = p.get(inner + 9).copied();
+    if let Some(a) = p.get_mut(inner + 12..inner + 16) {
+        a.copy_from_slice(&src.to_be_bytes());
+    }
+    let l4 = inner + usize::from(vihl & 0x0f) * 4;
+    if matches!(proto, Some(6 | 17 | 136 | 132 | 33)) {
+        if let Some(port) = p.get_mut(l4..l4 + 2) {
+            port.copy_from_slice(&sport.to_be_bytes());
+        }
+    }
 }
 
 fn be16(p: &[u8], at: usize) -> u16 {

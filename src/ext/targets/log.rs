@@ -141,3 +141,47 @@ pub fn parse_level(s: &str) -> ExtResult<u8> {
         .map(|(_, l)| *l)
         .ok_or_else(|| ExtError::new(format!("log level \"{s}\" unknown")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ext::facts::L4Facts;
+    use crate::ext::matches::testutil::facts;
+
+    fn udp() -> Vec<u8> {
+        let mut p = vec![
+            0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        p.extend_from_slice(&[0, 1, 0, 2, 0, 8, 0, 0]);
+        p
+    }
+
+    #[test]
+    fn log_uid_depends_on_a_socket_only_where_one_can_exist() {
+        let p = udp();
+        let l4 = L4Facts::Udp { sport: 1, dport: 2 };
+        let log = Log {
+            flags: UID,
+            ..Log::default()
+        };
+        let mut fx = Effects::default();
+        // INPUT: early demux may have attached an established socket.
+        let f = facts(&p, 0, 64, l4, 0);
+        assert_eq!(log.run(&f, &mut fx), TargetResult::Unknown("LOG --log-uid"));
+        // Forwarded: no socket, nothing to print, nothing unknown.
+        let mut f = facts(&p, 0, 64, l4, 0);
+        f.hook = Hook::Forward;
+        f.out_iface = "eth1";
+        assert_eq!(log.run(&f, &mut fx), TargetResult::Continue);
+        // Locally generated: the sender's socket.
+        f.hook = Hook::Postrouting;
+        f.in_iface = "";
+        f.pkttype = PACKET_OUTGOING;
+        assert_eq!(log.run(&f, &mut fx), TargetResult::Unknown("LOG --log-uid"));
+        // Without --log-uid nothing depends on sockets; every call wrote its line.
+        assert_eq!(Log::default().run(&f, &mut fx), TargetResult::Continue);
+        assert_eq!(fx.log.len(), 4);
+        assert!(fx.log[1].starts_with("IN=eth0 OUT=eth1 MAC= SRC=10.0.0.1 DST=10.0.0.2 LEN=28 "));
+        assert!(fx.log[3].starts_with("IN= OUT=eth1 SRC=10.0.0.1 "));
+    }
+}

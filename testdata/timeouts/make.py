@@ -92,7 +92,7 @@ def case_tcp_syn_sent():
     sa = lambda i, sp: inn(IP(src=SRV, dst=H, id=i) / TCP(sport=80, dport=sp, seq=5000, ack=1001, flags="SA", window=65160))  # noqa: E731
     return [
         at(0.0, syn(1, 41000), "SYN: NEW, SYN_SENT (2 s)"),
-        at(0.5, syn(2, 41000), "retransmitted SYN: NEW, timer restarted"),
+        at(0.5, syn(2, 41000), "retransmitted SYN: NEW; it does not restart the timer (see to_tcp_syn_retrans)"),
         at(4.5, sa(3, 41000), "SYN-ACK 4 s later: the entry expired, SYN-ACK without SYN is INVALID"),
         at(5.0, syn(4, 41001), "another SYN: NEW"),
         at(5.5, sa(5, 41001), "its SYN-ACK in time: ESTABLISHED"),
@@ -245,6 +245,43 @@ def case_icmp_error():
     ]
 
 
+def case_tcp_syn_retrans():
+    syn = lambda i, sp: out(IP(src=H, dst=SRV, id=i) / TCP(sport=sp, dport=80, seq=1000, flags="S", window=64240))  # noqa: E731
+    sa = lambda i, sp: inn(IP(src=SRV, dst=H, id=i) / TCP(sport=80, dport=sp, seq=5000, ack=1001, flags="SA", window=65160))  # noqa: E731
+    return [
+        at(0.0, syn(1, 48000), "SYN: NEW, SYN_SENT (2 s)"),
+        at(1.5, syn(2, 48000), "retransmitted SYN 1.5 s later: NEW, the timer is not restarted"),
+        at(3.0, sa(3, 48000), "SYN-ACK 3 s after the SYN, 1.5 s after the retransmission: expired, INVALID"),
+        at(4.0, syn(4, 48001), "SYN"),
+        at(5.5, syn(5, 48001), "retransmission 1"),
+        at(7.0, syn(6, 48001), "retransmission 2"),
+        at(8.5, syn(7, 48001), "retransmission 3"),
+        at(10.0, sa(8, 48001), "SYN-ACK 1.5 s after the last retransmission: expired, INVALID"),
+    ]
+
+
+def case_tcp_teardown():
+    out_ = []
+    # (state under test, sysctl, packets up to that state, probe)
+    for n, sp in enumerate((49000, 49001, 49002)):
+        c, s = flow(sp)
+        t = n * 6.0
+        seq = [at(t, c(10 * n + 1, "S", 1000, 0), "SYN"),
+               at(t + 0.1, s(10 * n + 2, "SA", 5000, 1001), "SYN-ACK"),
+               at(t + 0.2, c(10 * n + 3, "A", 1001, 5001), "ACK")]
+        if n == 0:
+            seq.append(at(t + 0.3, c(10 * n + 4, "FA", 1001, 5001), "host FIN: FIN_WAIT (2 s)"))
+        elif n == 1:
+            seq.append(at(t + 0.3, s(10 * n + 4, "FA", 5001, 1001), "server FIN: FIN_WAIT"))
+            seq.append(at(t + 0.4, c(10 * n + 5, "A", 1001, 5002), "host ACKs it: CLOSE_WAIT (2 s)"))
+        else:
+            seq.append(at(t + 0.3, s(10 * n + 4, "FA", 5001, 1001), "server FIN"))
+            seq.append(at(t + 0.4, c(10 * n + 5, "FA", 1001, 5002), "host FIN/ACK: LAST_ACK (2 s)"))
+        seq.append(at(t + 4.5, s(10 * n + 6, "A", 5002, 1002), "4 s later: expired, an ACK is NEW (loose)"))
+        out_ += seq
+    return out_
+
+
 CASES = {
     "to_udp": (case_udp, {"nf_conntrack_udp_timeout": 2, "nf_conntrack_udp_timeout_stream": 6}),
     "to_tcp_syn_sent": (case_tcp_syn_sent, {"nf_conntrack_tcp_timeout_syn_sent": 2}),
@@ -258,6 +295,10 @@ CASES = {
     "to_tcp_unacked": (case_tcp_unacked, {"nf_conntrack_tcp_timeout_unacknowledged": 2}),
     "to_tcp_max_retrans": (case_tcp_max_retrans, {"nf_conntrack_tcp_timeout_max_retrans": 2}),
     "to_generic": (case_generic, {"nf_conntrack_generic_timeout": 2}),
+    "to_tcp_syn_retrans": (case_tcp_syn_retrans, {"nf_conntrack_tcp_timeout_syn_sent": 2}),
+    "to_tcp_teardown": (case_tcp_teardown, {"nf_conntrack_tcp_timeout_fin_wait": 2,
+                                            "nf_conntrack_tcp_timeout_close_wait": 2,
+                                            "nf_conntrack_tcp_timeout_last_ack": 2}),
     "to_icmp_error": (case_icmp_error, {"nf_conntrack_udp_timeout": 2}),
     "to_gre": (case_gre, {"nf_conntrack_gre_timeout": 2, "nf_conntrack_gre_timeout_stream": 6,
                           "nf_conntrack_generic_timeout": 2}),

@@ -282,6 +282,36 @@ def case_tcp_teardown():
     return out_
 
 
+# --ctexpire seen by ICMP errors, which do not refresh the flow they quote: the seconds left
+# (nf_ct_expires / HZ, rounded down) fall as capture time passes. Errors arrive mid-second
+# (x.5 s) so that a few ms of jitter cannot move them across a whole second.
+CTEXPIRE_RULES = """*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p icmp -m conntrack --ctexpire 9:100 -j ACCEPT
+-A INPUT -p icmp -m conntrack --ctexpire 8 -j ACCEPT
+-A INPUT -p icmp -m conntrack --ctexpire 5 -j ACCEPT
+-A INPUT -p icmp -m conntrack --ctexpire 0:4 -j ACCEPT
+-A INPUT -p icmp -m conntrack ! --ctexpire 0:100 -j ACCEPT
+COMMIT
+"""
+
+
+def case_ctexpire():
+    q = out(IP(src=H, dst=DNS, id=1) / UDP(sport=40200, dport=53) / Raw(b"q"))
+
+    def unreach(i):
+        return inn(IP(src=DNS, dst=H, id=i) / ICMP(type=3, code=3) / bytes(q[IP])[:28])
+    return [
+        at(0.0, q, "query: NEW, 10 s to live"),
+        at(1.5, unreach(2), "error 1.5 s later: RELATED, 8 s left (rule 2)"),
+        at(4.5, unreach(3), "4.5 s: 5 s left (rule 3)"),
+        at(8.5, unreach(4), "8.5 s: 1 s left (rule 4)"),
+        at(12.5, unreach(5), "12.5 s: the flow expired, INVALID (policy)"),
+    ]
+
+
 CASES = {
     "to_udp": (case_udp, {"nf_conntrack_udp_timeout": 2, "nf_conntrack_udp_timeout_stream": 6}),
     "to_tcp_syn_sent": (case_tcp_syn_sent, {"nf_conntrack_tcp_timeout_syn_sent": 2}),
@@ -299,17 +329,18 @@ CASES = {
     "to_tcp_teardown": (case_tcp_teardown, {"nf_conntrack_tcp_timeout_fin_wait": 2,
                                             "nf_conntrack_tcp_timeout_close_wait": 2,
                                             "nf_conntrack_tcp_timeout_last_ack": 2}),
+    "to_ctexpire": (case_ctexpire, {"nf_conntrack_udp_timeout": 10}, CTEXPIRE_RULES),
     "to_icmp_error": (case_icmp_error, {"nf_conntrack_udp_timeout": 2}),
     "to_gre": (case_gre, {"nf_conntrack_gre_timeout": 2, "nf_conntrack_gre_timeout_stream": 6,
                           "nf_conntrack_generic_timeout": 2}),
 }
 
 
-def write_inputs(name, make, sysctl):
+def write_inputs(name, make, sysctl, rules):
     d = os.path.join(HERE, name)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "rules.v4"), "w") as fh:
-        fh.write(RULES)
+        fh.write(rules)
     pkts = make()
     wrpcap(os.path.join(d, "trace.pcap"), [f for f, _ in pkts])
     args = ["--keep-ct-timeouts"]
@@ -381,10 +412,10 @@ def run_paced(d, case):
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     only_inputs = "--inputs" in sys.argv[1:]
-    for name, (make, sysctl) in CASES.items():
+    for name, (make, sysctl, *rules) in CASES.items():
         if args and name not in args:
             continue
-        d, case = write_inputs(name, make, sysctl)
+        d, case = write_inputs(name, make, sysctl, rules[0] if rules else RULES)
         if not only_inputs:
             run_paced(d, case)
 

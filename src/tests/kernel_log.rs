@@ -122,3 +122,11 @@ fn without_log_flag_records_have_no_log_field() {
     assert!(!jsonl.contains("\"log\""));
     assert!(!replay(&dir, &[]).contains("LOG: "));
 }
+
+#[test]
+fn text_report_with_log_lines() {
+    let text = replay(&root().join("testdata/kernel_log/log_nat"), &["--log"]);
+    insta::with_settings!({snapshot_path => "../../testdata/snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("replay-text-log", text);
+    });
+}

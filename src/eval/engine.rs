@@ -115,6 +115,7 @@ impl<'r> Tables<'r> {
             _ => None,
         };
         let mut judge = Judge::new(facts).with_memory(&mut self.memory, ti, conns);
+        judge.effects.want_log = self.log;
         judge.record = self.walks.as_ref().map(|_| Vec::new());
         let (verdict, decided_by) = walk_into(
             table,
@@ -153,9 +154,7 @@ impl<'r> Tables<'r> {
             }
         }
         let mut fx = std::mem::take(&mut judge.effects);
-        if self.log {
-            flight.log.append(&mut fx.log);
-        }
+        flight.log.append(&mut fx.log);
         if fx.notrack {
             flight.notrack = true;
         }

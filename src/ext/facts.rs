@@ -218,6 +218,8 @@ pub struct Effects {
     pub tos: Option<u8>,
     /// TRACE was requested for this packet.
     pub trace: bool,
-    /// Lines LOG writes to the kernel log (`nf_log_ip_packet`), in order.
+    /// Lines LOG writes to the kernel log (`nf_log_ip_packet`), in order; only
+    /// collected when `want_log` (set by the walk when replay prints them).
     pub log: Vec<String>,
+    pub want_log: bool,
 }

@@ -94,8 +94,10 @@ impl TargetDef for Log {
     /// Logging has no effect on the packet: XT_CONTINUE. The line is the one
     /// `nf_log_ip_packet()` writes (see `log_line`); replay prints it with `--log`.
     fn run(&self, f: &Facts, fx: &mut Effects) -> TargetResult {
-        fx.log
-            .push(super::log_line::line(&self.prefix, self.flags, f));
+        if fx.want_log {
+            fx.log
+                .push(super::log_line::line(&self.prefix, self.flags, f));
+        }
         // `--log-uid` prints `UID= GID=` of skb->sk (nf_log_dump_sk_uid_gid): a locally
         // generated packet has its sender's socket, and in INPUT early demux may have
         // attached an established socket. Neither is in a capture; forwarded and
@@ -164,7 +166,10 @@ mod tests {
             flags: UID,
             ..Log::default()
         };
-        let mut fx = Effects::default();
+        let mut fx = Effects {
+            want_log: true,
+            ..Effects::default()
+        };
         // INPUT: early demux may have attached an established socket.
         let f = facts(&p, 0, 64, l4, 0);
         assert_eq!(log.run(&f, &mut fx), TargetResult::Unknown("LOG --log-uid"));
@@ -183,5 +188,9 @@ mod tests {
         assert_eq!(fx.log.len(), 4);
         assert!(fx.log[1].starts_with("IN=eth0 OUT=eth1 MAC= SRC=10.0.0.1 DST=10.0.0.2 LEN=28 "));
         assert!(fx.log[3].starts_with("IN= OUT=eth1 SRC=10.0.0.1 "));
+        // Nobody asked for the lines: none are built.
+        let mut quiet = Effects::default();
+        assert_eq!(Log::default().run(&f, &mut quiet), TargetResult::Continue);
+        assert!(quiet.log.is_empty());
     }
 }

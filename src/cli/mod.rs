@@ -6,7 +6,9 @@ mod fmt;
 mod graph;
 mod lint;
 mod model;
+mod progress;
 mod replay;
+mod split;
 mod test;
 mod trace;
 

@@ -3,4 +3,6 @@
 pub mod diagnostics;
 pub mod findings;
 pub mod graph;
+pub mod pcap;
+pub mod style;
 pub mod trace;

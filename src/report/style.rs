@@ -47,6 +47,40 @@ pub fn paint(text: &str, style: Style, on: bool) -> Cow<'_, str> {
     }
 }
 
+/// `text` with each line `pick` gives a style for painted whole (the line
+/// break stays outside the escape sequences), when `on`.
+pub fn lines(text: &str, on: bool, pick: impl Fn(&str) -> Option<Style>) -> Cow<'_, str> {
+    if !on {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        match pick(body) {
+            Some(style) => out.push_str(&paint(body, style, true)),
+            None => out.push_str(body),
+        }
+        out.push_str(nl);
+    }
+    Cow::Owned(out)
+}
+
+/// The style of a unified-diff line: removed red, added green, headers bold.
+pub fn of_diff_line(line: &str) -> Option<Style> {
+    if line.starts_with("---") || line.starts_with("+++") || line.starts_with("@@") {
+        Some(Style::Strong)
+    } else if line.starts_with('-') {
+        Some(Style::Bad)
+    } else if line.starts_with('+') {
+        Some(Style::Good)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +92,15 @@ mod tests {
         assert_eq!(paint("", Style::Bad, true), "");
         assert_eq!(Style::of_verdict("ACCEPT"), Style::Good);
         assert_eq!(Style::of_verdict("NOT_REACHED"), Style::Warn);
+    }
+
+    #[test]
+    fn lines_paint_whole_lines_and_keep_the_rest() {
+        let text = "--- a\n-x\n y\n+z";
+        assert_eq!(lines(text, false, of_diff_line), text);
+        assert_eq!(
+            lines(text, true, of_diff_line),
+            "\x1b[1m--- a\x1b[0m\n\x1b[31m-x\x1b[0m\n y\n\x1b[32m+z\x1b[0m"
+        );
     }
 }

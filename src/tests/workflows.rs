@@ -513,3 +513,43 @@ fn replay_split_keeps_sub_microsecond_timestamps() {
     std::fs::remove_dir_all(&out).unwrap();
     std::fs::remove_file(&input).unwrap();
 }
+
+/// Removes ANSI SGR sequences (`ESC [ ... m`).
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("\x1b[") {
+        out.push_str(&rest[..i]);
+        rest = rest[i..].split_once('m').map_or("", |(_, r)| r);
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `--color always` colours every text report (even with NO_COLOR set, as
+/// no-color.org asks of explicit flags) and is otherwise the same bytes;
+/// `--color never` and the default off a terminal have no escapes.
+#[test]
+fn color_always_and_never_on_every_text_command() {
+    let rules = format!("{UC}/rules.v4");
+    let pcap = format!("{UC}/trace.pcap");
+    let new = "testdata/rules/diff/user_chains-new.v4";
+    let pkt = "tcp 203.0.113.10:33001>10.0.0.104:22 S";
+    let commands: [Vec<&str>; 6] = [
+        vec!["replay", &rules, &pcap, "--local", "10.0.0.104"],
+        vec!["trace", &rules, "--local", "10.0.0.104", "--packet", pkt],
+        vec!["diff", &rules, new, &pcap, "--local", "10.0.0.104"],
+        vec!["test", "testdata/tests/user_chains.toml"],
+        vec!["fmt", "--check", "testdata/rules/example.v4"],
+        vec!["lint", "testdata/lint/IPT201-shadowed-rule.rules"],
+    ];
+    for args in commands {
+        let (code, plain, _) = iptwalk(&args);
+        let (code2, never, _) = iptwalk(&[&args[..], &["--color", "never"]].concat());
+        let (code3, always, _) = iptwalk(&[&args[..], &["--color", "always"]].concat());
+        assert_eq!((code, code2), (code3, code3), "{args:?}");
+        assert!(!plain.contains('\x1b') && !never.contains('\x1b'), "{args:?}");
+        assert!(always.contains("\x1b["), "{args:?}: no colour\n{always}");
+        assert_eq!(strip_ansi(&always), never, "{args:?}");
+    }
+}

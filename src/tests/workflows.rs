@@ -548,7 +548,10 @@ fn color_always_and_never_on_every_text_command() {
         let (code2, never, _) = iptwalk(&[&args[..], &["--color", "never"]].concat());
         let (code3, always, _) = iptwalk(&[&args[..], &["--color", "always"]].concat());
         assert_eq!((code, code2), (code3, code3), "{args:?}");
-        assert!(!plain.contains('\x1b') && !never.contains('\x1b'), "{args:?}");
+        assert!(
+            !plain.contains('\x1b') && !never.contains('\x1b'),
+            "{args:?}"
+        );
         assert!(always.contains("\x1b["), "{args:?}: no colour\n{always}");
         assert_eq!(strip_ansi(&always), never, "{args:?}");
     }

@@ -272,47 +272,6 @@ fn trace_and_test_input_errors_exit_2() {
     assert_eq!(code, 2);
 }
 
-/// Splits a console command line: words, with "double quoted" words.
-fn words(line: &str) -> Vec<String> {
-    let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
-    for c in line.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ' ' if !quoted => {
-                if !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                }
-            }
-            c => cur.push(c),
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-#[test]
-fn readme_examples_of_trace_diff_and_test_run_as_shown() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let mut checked = 0;
-    for block in readme.split("```console\n").skip(1) {
-        let block = block.split("```").next().unwrap();
-        let (cmd, shown) = block.split_once('\n').unwrap();
-        let w = words(cmd.trim_start_matches("$ "));
-        if w.first().map(String::as_str) != Some("iptwalk")
-            || !matches!(w[1].as_str(), "trace" | "diff" | "test")
-        {
-            continue;
-        }
-        let args: Vec<&str> = w[1..].iter().map(String::as_str).collect();
-        let (_, out, err) = iptwalk(&args);
-        assert_eq!(out, shown, "{cmd}\n{err}");
-        checked += 1;
-    }
-    assert_eq!(checked, 3);
-}
-
 #[test]
 fn ctstate_setup_gives_the_state_the_kernel_gave() {
     let k = json("testdata/rules/trace-setup/kernel.json");

@@ -152,3 +152,43 @@ fn ellipsis_matches_whole_lines_only() {
     assert!(!shows("a\nb\n", "a\nb\nc\n"));
     assert!(!shows("a\n...\nd\n", "x\nb\nd\n"));
 }
+
+/// `iptwalk COMMAND --help` of every command (as `iptwalk --help` lists
+/// them) ends with examples, and each example line names its command.
+#[test]
+fn help_of_every_command_has_examples() {
+    let iptwalk = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_iptwalk"))
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let top = iptwalk(&["--help"]);
+    let list = top
+        .split("Commands:\n")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .unwrap();
+    let commands: Vec<&str> = list
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert!(commands.len() >= 7, "{commands:?}");
+    assert!(top.contains("Examples:\n  iptwalk "), "iptwalk --help");
+    for c in commands {
+        let help = iptwalk(&[c, "--help"]);
+        let examples = help
+            .split("Examples:\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("`iptwalk {c} --help` has no examples"));
+        let first = examples.lines().next().unwrap_or("");
+        assert!(
+            first.trim_start().contains(&format!("iptwalk {c}")),
+            "iptwalk {c} --help: {first}"
+        );
+    }
+}

@@ -76,7 +76,8 @@ is forwarded.\n\nExamples:\n  iptwalk replay rules.v4 capture.pcap --local 10.0.
 iptwalk replay rules.v4 capture.pcapng --local 192.0.2.1 --lan 192.168.1.0/24 --format jsonl\n  \
 iptwalk replay rules.v4 capture.pcap --local 10.0.0.104 --counters after.v4 --format summary\n  \
 iptwalk replay rules.v4 capture.pcap --local 10.0.0.104 --split out/\n\n\
-A progress bar is drawn on stderr when it is a terminal (not with --quiet)."
+A progress bar is drawn on stderr when it is a terminal and the records are not printed to one \
+(stdout redirected, or --format summary); --quiet hides it."
     )]
     Replay(replay::ReplayArgs),
     /// Follow one packet through every hook, table and chain: each rule it was

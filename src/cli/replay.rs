@@ -58,8 +58,9 @@ pub struct ReplayArgs {
     /// for nanosecond pcap and for pcapng).
     #[arg(long, value_name = "DIR")]
     split: Option<PathBuf>,
-    /// No progress bar and no --split counts on stderr (the bar is only ever
-    /// drawn when stderr is a terminal).
+    /// No progress bar and no --split counts on stderr. (The bar is only
+    /// drawn when stderr is a terminal and the records are not printed to a
+    /// terminal: stdout redirected, or --format summary.)
     #[arg(long, short)]
     quiet: bool,
     /// Print on stderr how long reading the rules, compiling them and the
@@ -185,7 +186,8 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
         }
     };
     let size = std::fs::metadata(&args.pcap).ok().map(|m| m.len());
-    let mut progress = Progress::new(size, args.quiet, ctx.color);
+    let per_record = args.format != Format::Summary;
+    let mut progress = Progress::new(size, args.quiet, per_record, ctx.color);
     let mut engine = Engine::new(
         &loaded.ruleset,
         host,

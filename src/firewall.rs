@@ -43,6 +43,8 @@ pub enum Error {
     Packet(String, packet::SummaryParseError),
     #[error("capture: {0}")]
     Capture(#[from] packet::CaptureError),
+    #[error("trace: {0}")]
+    Trace(#[from] crate::eval::single::TraceError),
 }
 
 /// A loaded ruleset and the host it runs on.
@@ -149,11 +151,14 @@ impl Firewall {
         &self.warnings
     }
 
-    fn engine(&self) -> Engine<'_> {
-        let host = self
-            .host
+    fn host(&self) -> Host {
+        self.host
             .clone()
-            .unwrap_or_else(|| Host::oracle(&self.local, &self.lan));
+            .unwrap_or_else(|| Host::oracle(&self.local, &self.lan))
+    }
+
+    fn engine(&self) -> Engine<'_> {
+        let host = self.host();
         let opts = Options {
             trust_checksums: self.trust_checksums,
             ..Options::default()
@@ -222,6 +227,27 @@ impl Firewall {
             }
         }
         Ok(out)
+    }
+
+    /// One packet through every hook, table and chain, as `iptwalk trace`:
+    /// each rule tested and why it did or did not match. `state` first sets
+    /// up conntrack so the packet has that state (ESTABLISHED, RELATED; see
+    /// [`crate::eval::single`]). [`crate::report::trace::render_text`] prints
+    /// it as the CLI does; the report is also `Serialize` (the JSON form).
+    pub fn trace(
+        &self,
+        packet: &str,
+        state: Option<crate::conntrack::CtState>,
+    ) -> Result<crate::report::trace::TraceReport, Error> {
+        let pkt =
+            packet::parse_summary(packet).map_err(|e| Error::Packet(packet.to_string(), e))?;
+        let host = self.host();
+        let traced =
+            crate::eval::single::trace_packet(&self.ruleset, host, self.params, &pkt, state)?;
+        Ok(crate::report::trace::TraceReport::new(
+            &self.ruleset,
+            traced,
+        ))
     }
 
     /// One packet from a fresh conntrack table: `replay_packets(&[packet])`.
@@ -323,6 +349,22 @@ mod tests {
         for field in ["hook", "verdict", "ctstate", "ctdir", "rule", "summary"] {
             assert_eq!(got[field], k[field], "{field} of {}", k["summary"]);
         }
+    }
+
+    #[test]
+    fn trace_explains_like_the_cli() {
+        let t = fw()
+            .trace(
+                "tcp 192.0.2.7:40000>10.0.0.1:22 A seq=101 ack=501",
+                Some(crate::conntrack::CtState::Established),
+            )
+            .unwrap();
+        let text = crate::report::trace::render_text(&t);
+        assert!(
+            text.contains("verdict   ACCEPT at INPUT by filter/INPUT/1"),
+            "{text}"
+        );
+        assert_eq!(t.packet().map(|o| o.ctstate), Some(Some("ESTABLISHED")));
     }
 
     /// The packets testdata/examples/snapshot_my_firewall.rs writes by hand

@@ -50,6 +50,7 @@
 //! # }
 //! ```
 //!
+//! [`Firewall::trace`] explains one packet rule by rule, as `iptwalk trace` does.
 //! `testdata/examples/snapshot_my_firewall.rs` is a complete insta test to copy.
 #![forbid(unsafe_code)]
 

@@ -274,6 +274,16 @@ impl Table {
         let target = c.tuple[dir.flip().idx()].invert()?;
         Some((addr(&target, m), key(&target, m)))
     }
+
+    /// `nf_nat_icmp_reply_translation` refuses an ICMP redirect about this connection (the
+    /// packet is dropped): when its NAT is not set up for both manips yet, or when it is NATed
+    /// at all.
+    pub fn nat_refuses_redirect(&self, id: ConnId) -> bool {
+        self.get(id).is_none_or(|c| {
+            let done = Status::SRC_NAT_DONE | Status::DST_NAT_DONE;
+            c.status.0 & done != done || c.status.0 & (Status::SRC_NAT | Status::DST_NAT) != 0
+        })
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use super::state::{accounted, Conns};
 use super::view::{ct_info, l4_facts};
 use super::walk::{walk_into, Fast, Prepared, TableCounters, TableVerdict, TraceStep, WalkBuf};
 use crate::conntrack::{self, CtState, Dir, PacketInfo, Params, Template};
-use crate::ext::facts::{CtFacts, Facts, NatRequest};
+use crate::ext::facts::{CtFacts, Facts, L4Facts, NatRequest};
 use crate::ext::matches::state;
 use crate::ext::state::Store;
 use crate::ext::targets::reject::RejectWith;
@@ -81,6 +81,8 @@ struct Flight {
     filtered: bool,
     /// A NAT binding for which the kernel draws the port at random.
     nat_random_port: bool,
+    /// What NAT did to the header an ICMP error quotes.
+    quote: nat::Quote,
 }
 
 impl<'r> Tables<'r> {
@@ -328,6 +330,7 @@ impl<'r> Engine<'r> {
             egress: None,
             filtered: false,
             nat_random_port: false,
+            quote: nat::Quote::default(),
         };
         let fate = self.fly(&pkt, ts, local_out, expected, &mut flight);
         // Like the oracle: the entry the packet's tuple maps to after the
@@ -620,7 +623,23 @@ impl<'a> Run<'a, '_> {
             }
             facts.ct = ct_facts(&v, self.ct, facts.now_ns);
         }
-        nat::apply(self.ct, id, dir, facts);
+        // nf_nat_ipv4_fn: an ICMP error RELATED to the connection is translated by
+        // nf_nat_icmp_reply_translation (quote included), which refuses redirects.
+        let icmp_error = v.state == CtState::Related && facts.proto == 1;
+        if icmp_error
+            && matches!(facts.l4, L4Facts::Icmp { kind: 5, .. })
+            && self.ct.nat_refuses_redirect(id)
+        {
+            return Err(Step {
+                verdict: TableVerdict::Drop,
+                ct_mark: None,
+                rule: None,
+                reject: None,
+                nat: None,
+            });
+        }
+        let quote = icmp_error.then_some(&mut self.flight.quote);
+        nat::apply(self.ct, id, dir, facts, quote);
         Ok(())
     }
 
@@ -785,7 +804,7 @@ impl<'a> Run<'a, '_> {
     fn filter(&mut self, facts: &mut Facts, hook: Hook) -> Fate {
         if !self.flight.filtered {
             self.flight.filtered = true;
-            let h = nat::header(facts);
+            let h = nat::header(facts, &self.flight.quote);
             self.flight.at_filter = nat::other_flow(&h, &self.flight.summary).then_some(h);
         }
         let step = self.table(TableKind::Filter, hook, facts);
@@ -869,7 +888,7 @@ impl<'a> Run<'a, '_> {
                 return false;
             }
             if self.flight.egress.is_none() {
-                let h = nat::header(facts);
+                let h = nat::header(facts, &self.flight.quote);
                 self.flight.egress = nat::other_flow(&h, &self.flight.summary).then_some(h);
             }
             self.confirm();

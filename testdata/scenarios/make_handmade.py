@@ -1475,6 +1475,74 @@ def _(t):
     t.add("udp to a LAN host (MASQUERADE out of eth1)", IP(src=NET, dst="192.168.1.20") / UDP(sport=5000, dport=53) / Raw(b"q"))
 
 
+@case("hm_nat_icmp_errors", """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -i eth0 -p udp -m udp --dport 5353 -j DNAT --to-destination 192.168.1.10:53
+-A PREROUTING -i eth0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.1.10:80
+-A POSTROUTING -s 192.168.1.0/24 -o eth0 -j MASQUERADE
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT
+-A INPUT -p icmp -m conntrack --ctstate RELATED -j ACCEPT
+-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT
+-A FORWARD -p icmp -m conntrack --ctstate RELATED -m conntrack --ctstate DNAT -j ACCEPT
+-A FORWARD -p icmp -m conntrack --ctstate RELATED -m conntrack --ctstate SNAT -j ACCEPT
+-A FORWARD -p icmp -m conntrack --ctstate RELATED -j ACCEPT
+-A FORWARD -m conntrack --ctstate DNAT -j ACCEPT
+-A FORWARD -i eth1 -o eth0 -j ACCEPT
+COMMIT
+""", lan=[LAN], notes="ICMP errors about NATed connections (nf_nat_icmp_reply_translation): the "
+                      "outer header is de-NATed like the connection's packets and the quoted header "
+                      "gets the other direction's tuple, both for a DNAT port forward (errors from "
+                      "the LAN server and from the internet client) and for MASQUERADE (frag-needed, "
+                      "port unreachable, time exceeded from the internet, an error from the LAN "
+                      "host about a reply); a redirect about a NATed connection is dropped by NAT, "
+                      "one about an un-NATed connection passes")
+def _(t):
+    srv, lanc = LANH, "192.168.1.20"
+    dns = IP(src=NET, dst=H) / UDP(sport=5000, dport=5353) / Raw(b"\x12\x34\x01\x00" + bytes(13))
+    t.add("internet udp to host:5353 (DNAT 192.168.1.10:53)", dns)
+    at_srv = IP(src=NET, dst=srv) / UDP(sport=5000, dport=53) / Raw(b"\x12\x34\x01\x00" + bytes(13))
+    t.add("lan server port unreachable quoting the DNATed datagram (egress: host address, quote "
+          "un-DNATed)", IP(src=srv, dst=NET) / ICMP(type=3, code=3) / quote(at_srv))
+    f = Tcp(NET, 34000, H, 8080)
+    t.add("internet SYN to host:8080 (DNAT 192.168.1.10:80)", f.pkt("c", "S"))
+    b = Tcp(NET, 34000, srv, 80, cisn=f.nxt["c"] - 1)
+    b.nxt["c"] = f.nxt["c"]
+    t.add("lan server SYN-ACK (un-DNATed on the way out)", b.pkt("s", "SA"))
+    sa_out = f.pkt("s", "SA", seq=b.nxt["s"] - 1, ack=f.nxt["c"])
+    t.add("internet frag-needed quoting the SYN-ACK as it left (at_filter: to the server, quote "
+          "DNATed)", IP(src=NET, dst=H) / ICMP(type=3, code=4, nexthopmtu=1280) / quote(sa_out, 48))
+    m = Tcp(lanc, 45100, "198.51.100.20", 443)
+    t.add("lan SYN out (MASQUERADE to 10.0.0.104)", m.pkt("c", "S"))
+    m_out = IP(src=H, dst="198.51.100.20") / TCP(sport=45100, dport=443, flags="S", seq=1000000)
+    t.add("router frag-needed to the host quoting the masqueraded SYN (at_filter: to the lan "
+          "client, quote de-NATed)",
+          IP(src="198.51.100.1", dst=H) / ICMP(type=3, code=4, nexthopmtu=1400) / quote(m_out))
+    t.add("router time exceeded quoting it", IP(src="198.51.100.1", dst=H) / ICMP(type=11, code=0) / quote(m_out))
+    q = IP(src=lanc, dst="198.51.100.53") / UDP(sport=6000, dport=53) / Raw(b"\x56\x78\x01\x00" + bytes(13))
+    t.add("lan dns query (MASQUERADE)", q)
+    q_out = IP(src=H, dst="198.51.100.53") / UDP(sport=6000, dport=53) / Raw(b"\x56\x78\x01\x00" + bytes(13))
+    t.add("port unreachable from the server quoting the masqueraded query",
+          IP(src="198.51.100.53", dst=H) / ICMP(type=3, code=3) / quote(q_out))
+    t.add("dns reply to the host (de-NAT to the lan client)",
+          IP(src="198.51.100.53", dst=H) / UDP(sport=53, dport=6000) / Raw(b"\x56\x78\x81\x80" + bytes(13)))
+    r_in = IP(src="198.51.100.53", dst=lanc) / UDP(sport=53, dport=6000) / Raw(b"\x56\x78\x81\x80" + bytes(13))
+    t.add("lan client port unreachable about the reply (egress: host address, quote NATed)",
+          IP(src=lanc, dst="198.51.100.53") / ICMP(type=3, code=3) / quote(r_in))
+    t.add("gateway redirect about the masqueraded flow (NAT drops it)",
+          IP(src=GW, dst=H) / ICMP(type=5, code=1, gw=N50) / quote(m_out))
+    own = IP(src=H, dst=R) / UDP(sport=41000, dport=514) / Raw(b"log")
+    t.add("host's own datagram (null bindings only)", own)
+    t.add("gateway redirect about it (not NATed: passes)", IP(src=GW, dst=H) / ICMP(type=5, code=1, gw=N50) / quote(own))
+
+
 # ----------------------------------------------------------------------------------------------
 # conntrack helpers (attached explicitly with -j CT --helper: nf_conntrack_helper auto-assignment
 # no longer exists)

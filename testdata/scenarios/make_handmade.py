@@ -1543,6 +1543,109 @@ def _(t):
     t.add("gateway redirect about it (not NATed: passes)", IP(src=GW, dst=H) / ICMP(type=5, code=1, gw=N50) / quote(own))
 
 
+# The shape of Docker's own rules (docker 20+, one bridge): the container bridge is eth1 with the
+# LAN 192.168.1.0/24, published ports are DNATs in the DOCKER chain of nat, containers are
+# MASQUERADEd out of every other interface, and the filter's DOCKER chain accepts exactly the
+# published container ports.
+DOCKER_RULES = """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:DOCKER - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+-A POSTROUTING -s 192.168.1.0/24 ! -o eth1 -j MASQUERADE
+-A POSTROUTING -s 192.168.1.10/32 -d 192.168.1.10/32 -p tcp -m tcp --dport 80 -j MASQUERADE
+-A POSTROUTING -s 192.168.1.12/32 -d 192.168.1.12/32 -p udp -m udp --dport 53 -j MASQUERADE
+-A DOCKER -i eth1 -j RETURN
+-A DOCKER ! -i eth1 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.1.10:80
+-A DOCKER ! -i eth1 -p tcp -m tcp --dport 8443 -j DNAT --to-destination 192.168.1.10:443
+-A DOCKER ! -i eth1 -p tcp -m tcp --dport 5432 -j DNAT --to-destination 192.168.1.11:5432
+-A DOCKER ! -i eth1 -p udp -m udp --dport 5353 -j DNAT --to-destination 192.168.1.12:53
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:DOCKER - [0:0]
+:DOCKER-ISOLATION-STAGE-1 - [0:0]
+:DOCKER-ISOLATION-STAGE-2 - [0:0]
+:DOCKER-USER - [0:0]
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-ISOLATION-STAGE-1
+-A FORWARD -o eth1 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -o eth1 -j DOCKER
+-A FORWARD -i eth1 ! -o eth1 -j ACCEPT
+-A FORWARD -i eth1 -o eth1 -j ACCEPT
+-A DOCKER -d 192.168.1.10/32 ! -i eth1 -o eth1 -p tcp -m tcp --dport 80 -j ACCEPT
+-A DOCKER -d 192.168.1.10/32 ! -i eth1 -o eth1 -p tcp -m tcp --dport 443 -j ACCEPT
+-A DOCKER -d 192.168.1.11/32 ! -i eth1 -o eth1 -p tcp -m tcp --dport 5432 -j ACCEPT
+-A DOCKER -d 192.168.1.12/32 ! -i eth1 -o eth1 -p udp -m udp --dport 53 -j ACCEPT
+-A DOCKER-ISOLATION-STAGE-1 -i eth1 ! -o eth1 -j DOCKER-ISOLATION-STAGE-2
+-A DOCKER-ISOLATION-STAGE-1 -j RETURN
+-A DOCKER-ISOLATION-STAGE-2 -o eth1 -j DROP
+-A DOCKER-ISOLATION-STAGE-2 -j RETURN
+-A DOCKER-USER -s 198.51.100.66/32 -j DROP
+-A DOCKER-USER -j RETURN
+COMMIT
+"""
+
+
+@case("hm_docker_port_maps", DOCKER_RULES, lan=[LAN],
+      notes="Docker-style published ports (DNAT in the nat DOCKER chain, jumped to for local "
+            "destinations from PREROUTING and OUTPUT) and MASQUERADE of the container bridge: "
+            "sessions to two published TCP ports and a UDP one, a port that is not published, "
+            "a DOCKER-USER block, container egress with replies, two containers using the same "
+            "source port to the same server (the second is moved: port chosen at random, masked), "
+            "the host reaching a published port through OUTPUT, a container reaching a "
+            "published port of the host (DOCKER RETURN for the bridge: INPUT), and a ping")
+def _(t):
+    web, db, dns = "192.168.1.10", "192.168.1.11", "192.168.1.12"
+    for cport, hport, ctr, port in ((41000, 8080, web, 80), (41001, 8443, web, 443), (41002, 5432, db, 5432)):
+        f = Tcp(NET, cport, H, hport)
+        t.add("internet SYN to host:%d (published: %s:%d)" % (hport, ctr, port), f.pkt("c", "S"))
+        b = Tcp(NET, cport, ctr, port, cisn=f.nxt["c"] - 1)
+        b.nxt["c"] = f.nxt["c"]
+        t.add("container SYN-ACK", b.pkt("s", "SA"))
+        t.add("internet ACK", f.pkt("c", "A", ack=b.nxt["s"]))
+        t.add("internet data", f.pkt("c", "PA", b"hello %d\r\n" % hport, ack=b.nxt["s"]))
+        t.add("container data", b.pkt("s", "PA", b"ok\r\n", ack=f.nxt["c"]))
+        f.nxt["s"] = b.nxt["s"]
+        t.add("internet FIN", f.pkt("c", "FA"))
+        b.nxt["c"] = f.nxt["c"]
+        t.add("container FIN", b.pkt("s", "FA"))
+        f.nxt["s"] = b.nxt["s"]
+        t.add("internet last ACK", f.pkt("c", "A"))
+    q = IP(src=NET, dst=H) / UDP(sport=5300, dport=5353) / Raw(b"\x00\x01\x01\x00" + bytes(13))
+    t.add("internet udp to host:5353 (published: 192.168.1.12:53)", q)
+    t.add("container udp reply (un-DNATed)",
+          IP(src=dns, dst=NET) / UDP(sport=53, dport=5300) / Raw(b"\x00\x01\x81\x80" + bytes(13)))
+    t.add("internet SYN to host:9000 (not published: INPUT)", Tcp(NET, 41003, H, 9000).pkt("c", "S"))
+    t.add("blocked source in DOCKER-USER", Tcp("198.51.100.66", 41004, H, 8080).pkt("c", "S"))
+    t.add("SYN straight to a container port not published (FORWARD DROP)",
+          Tcp(NET, 41005, db, 22).pkt("c", "S"))
+    e1 = Tcp(web, 50000, "198.51.100.20", 443)
+    t.add("container egress SYN (MASQUERADE)", e1.pkt("c", "S"))
+    r1 = Tcp(web, 50000, "198.51.100.20", 443)
+    r1.addr["c"] = (H, 50000)
+    r1.nxt = dict(e1.nxt)
+    t.add("server SYN-ACK to the host address (de-NAT)", r1.pkt("s", "SA"))
+    e1.nxt["s"] = r1.nxt["s"]
+    t.add("container ACK", e1.pkt("c", "A"))
+    t.add("second container, same source port to the same server (port moved)",
+          Tcp(db, 50000, "198.51.100.20", 443).pkt("c", "S"))
+    t.add("container dns query out (MASQUERADE)",
+          IP(src=dns, dst="198.51.100.53") / UDP(sport=33000, dport=53) / Raw(b"\x00\x02\x01\x00" + bytes(13)))
+    t.add("its reply", IP(src="198.51.100.53", dst=H) / UDP(sport=53, dport=33000) / Raw(b"\x00\x02\x81\x80" + bytes(13)))
+    t.add("container ping out", IP(src=web, dst="198.51.100.20") / ICMP(type=8, id=77, seq=1) / Raw(bytes(16)))
+    t.add("ping reply", IP(src="198.51.100.20", dst=H) / ICMP(type=0, id=77, seq=1) / Raw(bytes(16)))
+    t.add("host SYN to its own published port (OUTPUT DNAT to the container)",
+          Tcp(H, 42000, H, 8080).pkt("c", "S"))
+    t.add("container SYN to the host's published port (DOCKER RETURN for the bridge: INPUT)",
+          Tcp(db, 42001, H, 8080).pkt("c", "S"))
+
+
 # ----------------------------------------------------------------------------------------------
 # conntrack helpers (attached explicitly with -j CT --helper: nf_conntrack_helper auto-assignment
 # no longer exists)

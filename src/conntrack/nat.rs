@@ -18,7 +18,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::status::Status;
-use super::table::{ConnId, Table};
+use super::table::{ConnId, ExpectNat, Table};
 use super::tuple::{Dir, L4Key, Tuple, PROTO_ICMP};
 
 /// Which half of the tuple a hook rewrites (`HOOK2MANIP`: PREROUTING and OUTPUT rewrite the
@@ -273,6 +273,26 @@ impl Table {
         }
         let target = c.tuple[dir.flip().idx()].invert()?;
         Some((addr(&target, m), key(&target, m)))
+    }
+
+    /// `nf_nat_follow_master`, the `expectfn` of a NAT helper's expectation, on the new
+    /// connection `id`: its source becomes where the master sends to, its destination the
+    /// master's peer at the port the command named.
+    pub fn nat_follow_master(&mut self, id: ConnId, master: ConnId, e: ExpectNat, now: u64) {
+        let Some(t) = self.get(master).map(|m| m.tuple[e.dir.flip().idx()]) else {
+            return;
+        };
+        let src = Range {
+            addrs: Some((v4(t.dst), v4(t.dst))),
+            ..Range::default()
+        };
+        self.nat_setup(id, &src, Manip::Src, now);
+        let dst = Range {
+            addrs: Some((v4(t.src), v4(t.src))),
+            ports: Some((e.saved_port, e.saved_port)),
+            random_all: false,
+        };
+        self.nat_setup(id, &dst, Manip::Dst, now);
     }
 
     /// `nf_nat_icmp_reply_translation` refuses an ICMP redirect about this connection (the

@@ -53,6 +53,19 @@ pub struct Expectation {
     /// Packet time (ns) at which the expectation's timer fires (the helper policy's timeout,
     /// [`Params::expect_timeout`]).
     pub expires_ns: u64,
+    /// Set by a NAT helper: the expected connection is NATed like its master
+    /// (`exp->expectfn = nf_nat_follow_master`).
+    pub nat: Option<ExpectNat>,
+}
+
+/// What `nf_nat_follow_master` needs of an expectation a NAT helper registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpectNat {
+    /// `exp->dir`: the master direction the expected connection travels in.
+    pub dir: Dir,
+    /// `exp->saved_proto`: the port the real endpoint listens on (before the NAT helper moved
+    /// the expectation).
+    pub saved_port: u16,
 }
 
 /// Confirmation failures.
@@ -497,6 +510,7 @@ mod tests {
             match_src_port: false,
             helper: None,
             expires_ns: 300 * NS,
+            nat: None,
         };
         t.expect_related(e, 2 * NS).unwrap();
         let v = t.process(&udp(2, 1, 3333, 1000, 2 * NS));

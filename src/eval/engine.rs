@@ -590,7 +590,13 @@ impl<'a> Run<'a, '_> {
         }
         let mut req = None;
         let mut rule = None;
-        if self.nat_runs() {
+        // nf_nat_inet_fn: rules run only while this manip is unbound (an expected
+        // connection's nf_nat_follow_master binds both before any hook).
+        let bound = self
+            .conn
+            .and_then(|v| v.conn)
+            .is_some_and(|id| self.ct.nat_initialized(id, nat::manip_of(hook)));
+        if self.nat_runs() && !bound {
             if let Some(s) = self.table(TableKind::Nat, hook, facts) {
                 if s.verdict != TableVerdict::Accept {
                     return Err(s);
@@ -662,13 +668,14 @@ impl<'a> Run<'a, '_> {
         match self.ct.help(&v, l4, facts.now_ns) {
             conntrack::HelpVerdict::Accept => Ok(()),
             conntrack::HelpVerdict::Drop(why) => Err(why),
-            // Seam for the NAT helper (nf_nat_ftp / nf_nat_tftp, which rewrite the payload
-            // and choose the expected port): until it exists the expectation is registered
-            // as parsed.
-            conntrack::HelpVerdict::Nat(req) => self
-                .ct
-                .expect_related(req.expect, facts.now_ns)
-                .map_err(|_| "cannot add expectation"),
+            // The master is NATed: nf_nat_ftp / nf_nat_tftp register the expectation.
+            conntrack::HelpVerdict::Nat(req) => {
+                let seq = match facts.l4 {
+                    L4Facts::Tcp { seq, .. } => seq,
+                    _ => 0,
+                };
+                self.ct.nat_help(req, seq, facts.now_ns)
+            }
         }
     }
 

@@ -1806,6 +1806,106 @@ def _(t):
     t.add("DATA 1 from :50204 (still expected: RELATED)", udp(R, 50204, H, 40083, data))
 
 
+def ftp_session(t, name, cli, srv, wire_cli, wire_srv, lines):
+    """An FTP control session whose two halves are seen on different sides of NAT.  `cli`/`srv`
+    are (addr, port) as the client and the server send them; `wire_cli` is the client's address
+    as the server sees it (after SNAT), `wire_srv` the server's as the client sees it (before
+    DNAT).  `lines` are (side, text, delta): `delta` is how much nf_nat_ftp lengthens the line on
+    its way (the peer's acks count the rewritten bytes).  Returns the next sequence numbers."""
+    cs, ss, coff, soff = 1000, 5000, 0, 0     # coff: client bytes added by NAT (server's view)
+
+    def c(flags, data=b""):
+        return IP(src=cli[0], dst=wire_srv[0]) / TCP(sport=cli[1], dport=wire_srv[1], flags=flags,
+                                                    seq=cs, ack=ss + soff if "A" in flags else 0,
+                                                    window=502) / (Raw(data) if data else b"")
+
+    def s_(flags, data=b""):
+        return IP(src=srv[0], dst=wire_cli[0]) / TCP(sport=srv[1], dport=wire_cli[1], flags=flags,
+                                                    seq=ss, ack=cs + coff, window=502) / (Raw(data) if data else b"")
+    t.add(name + ": SYN", c("S"))
+    cs += 1
+    t.add(name + ": SYN-ACK", s_("SA"))
+    ss += 1
+    t.add(name + ": ACK", c("A"))
+    for side, text, delta in lines:
+        data = text.encode() + b"\r\n"
+        if side == "c":
+            t.add("%s: client %r" % (name, text), c("PA", data))
+            cs += len(data)
+            coff += delta
+        else:
+            t.add("%s: server %r" % (name, text), s_("PA", data))
+            ss += len(data)
+            soff += delta
+
+
+def ftp_data(t, name, src, dst, back):
+    """The first packets of a data connection: SYN from `src` to `dst` as sent, SYN-ACK from
+    `back` (the answering side's own address and port) to `src`."""
+    t.add(name + ": SYN", IP(src=src[0], dst=dst[0]) / TCP(sport=src[1], dport=dst[1], flags="S", seq=7000, window=502))
+    t.add(name + ": SYN-ACK", IP(src=back[0], dst=src[0]) / TCP(sport=back[1], dport=src[1], flags="SA", seq=9000,
+                                                               ack=7001, window=502))
+    t.add(name + ": ACK", IP(src=src[0], dst=dst[0]) / TCP(sport=src[1], dport=dst[1], flags="A", seq=7001, ack=9001,
+                                                           window=502))
+
+
+@case("hm_ftp_nat", """*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -p tcp -m tcp --dport 21 -j CT --helper ftp
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN
+-A PREROUTING -d 10.0.0.104/32 -i eth0 -p tcp -m tcp --dport 21 -j DNAT --to-destination 192.168.1.10
+-A POSTROUTING -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN
+-A POSTROUTING -s 192.168.1.5/32 -o eth0 -j SNAT --to-source 203.0.113.200
+-A POSTROUTING -s 192.168.1.0/24 -o eth0 -j MASQUERADE
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT
+-A FORWARD -m conntrack --ctstate RELATED -m helper --helper ftp -j ACCEPT
+-A FORWARD -p tcp -m tcp --dport 21 -m conntrack --ctstate NEW -j ACCEPT
+-A FORWARD -m conntrack --ctstate INVALID -j LOG --log-prefix "invalid "
+COMMIT
+""", lan=[LAN], notes="FTP through NAT (nf_nat_ftp): an active session of a LAN client SNATed to "
+                      "203.0.113.200 (PORT and EPRT are rewritten to that address, 2 bytes longer "
+                      "each, so the server's acks only fit after the seqadj offset), and a passive "
+                      "session to a DNATed LAN server (227 rewritten to the host address, 229 "
+                      "unchanged); the data connections are RELATED and NATed to the real endpoint "
+                      "by nf_nat_follow_master without traversing the nat table (the SYN-counting "
+                      "nat rules do not see them)")
+def _(t):
+    cli, srv = ("192.168.1.5", 40000), ("198.51.100.21", 21)
+    ftp_session(t, "active", cli, srv, ("203.0.113.200", 40000), srv, [
+        ("s", "220 FTP ready", 0), ("c", "USER ftp", 0), ("s", "331 Password", 0), ("c", "PASS x", 0),
+        ("s", "230 OK", 0), ("c", "PORT 192,168,1,5,156,65", 2), ("s", "200 PORT ok", 0)])
+    ftp_data(t, "active data (PORT)", ("198.51.100.21", 20), ("203.0.113.200", 40001), ("192.168.1.5", 40001))
+    ftp_session(t, "active2", ("192.168.1.5", 40010), srv, ("203.0.113.200", 40010), srv, [
+        ("s", "220 FTP ready", 0), ("c", "USER ftp", 0), ("s", "331 Password", 0),
+        ("c", "EPRT |1|192.168.1.5|40011|", 2), ("s", "200 EPRT ok", 0), ("c", "NOOP", 0),
+        ("s", "200 NOOP ok", 0)])
+    ftp_data(t, "active data (EPRT)", ("198.51.100.21", 20), ("203.0.113.200", 40011), ("192.168.1.5", 40011))
+    pcli = (NET, 41000)
+    ftp_session(t, "passive", pcli, (LANH, 21), pcli, (H, 21), [
+        ("s", "220 FTP ready", 0), ("c", "USER ftp", 0), ("s", "331 Password", 0), ("c", "PASS x", 0),
+        ("s", "230 OK", 0), ("c", "PASV", 0), ("s", "227 Entering Passive Mode (192,168,1,10,195,80).", -2),
+        ("c", "EPSV", 0), ("s", "229 Entering Extended Passive Mode (|||50001|)", 0), ("c", "NOOP", 0)])
+    ftp_data(t, "passive data (EPSV)", (NET, 41002), (H, 50001), (LANH, 50001))
+    ftp_session(t, "passive2", (NET, 41010), (LANH, 21), (NET, 41010), (H, 21), [
+        ("s", "220 FTP ready", 0), ("c", "USER ftp", 0), ("s", "331 Password", 0), ("c", "PASV", 0),
+        ("s", "227 Entering Passive Mode (192,168,1,10,195,90).", -2), ("c", "NOOP", 0)])
+    ftp_data(t, "passive data (PASV)", (NET, 41011), (H, 50010), (LANH, 50010))
+    t.add("a SYN to the host's :50010 again (expectation used up: nat table, INPUT)",
+          IP(src=NET, dst=H) / TCP(sport=41012, dport=50010, flags="S", seq=7000, window=502))
+
+
 @case("hm_tftp_helper", """*raw
 :PREROUTING ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]

@@ -37,6 +37,8 @@ GEN_SETS=(
   "gen s13 10 --forward-ratio 1"
   "gen s14 10 --forward-ratio 0.5 --size 2"
   "nat n11 15 --forward-ratio 1 --nat-ratio 1"
+  "nat n12 10 --forward-ratio 1 --nat-ratio 1"
+  "nat n13 10 --forward-ratio 1 --nat-ratio 1 --size 2"
 )
 
 regen_generated() {

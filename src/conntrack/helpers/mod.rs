@@ -18,10 +18,12 @@
 
 mod expect;
 pub mod ftp;
+mod nat;
 mod tftp;
 
 pub use expect::ExpectError;
 pub use ftp::{FtpMatch, FtpType};
+pub use nat::SeqAdj;
 
 use super::entry::HelperKind;
 use super::status::Status;
@@ -34,6 +36,8 @@ use super::{CtState, Verdict};
 pub struct HelpData {
     /// `struct nf_ct_ftp_master`: newline sequence tracking.
     pub ftp: ftp::FtpMaster,
+    /// The NAT helper's sequence adjustment per direction (`struct nf_conn_seqadj`).
+    pub seqadj: [SeqAdj; 2],
 }
 
 /// What a helper module asks for after one packet.
@@ -119,6 +123,7 @@ impl Table {
             helper: None,
             expires_ns: now_ns
                 .saturating_add(u64::from(self.params.expect_timeout) * super::table::NS),
+            nat: None,
         };
         if nat {
             return HelpVerdict::Nat(NatRequest {

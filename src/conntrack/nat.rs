@@ -7,14 +7,16 @@
 //! packet of the connection becomes at a hook (`nf_nat_packet`): the inverse of the other
 //! direction's tuple, in the source or destination part.
 //!
-//! Not modelled: `find_appropriate_src` (reusing an existing source mapping of the same
-//! address and port; it only matters when that mapping had to move the port), address ranges
-//! wider than one address (`find_best_ips_proto` hashes the tuple; the first address is taken
-//! and the binding reports it), and the TCP `nf_nat_used_tuple_harder` reuse of closing
-//! entries. Where the kernel draws a random port (`get_random_u16` in
-//! `nf_nat_l4proto_unique_tuple`), the first free port of the range is taken and the binding
-//! says so (`random_port`).
+//! The address of a range is chosen as `find_best_ips_proto` does, by `jhash2` of the source
+//! address seeded with the destination (or 0 with `--persistent`), so the choice is
+//! deterministic; a source manip first reuses the mapping of an existing entry with the same
+//! original source (`find_appropriate_src`, newest first).
+//!
+//! Not modelled: the TCP `nf_nat_used_tuple_harder` reuse of closing entries. Where the kernel
+//! draws a random port (`get_random_u16` in `nf_nat_l4proto_unique_tuple`), the first free port
+//! of the range is taken and the binding says so (`random_port`).
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::status::Status;
@@ -53,6 +55,8 @@ pub struct Range {
     pub ports: Option<(u16, u16)>,
     /// NF_NAT_RANGE_PROTO_RANDOM or PROTO_RANDOM_FULLY (`NF_NAT_RANGE_PROTO_RANDOM_ALL`).
     pub random_all: bool,
+    /// NF_NAT_RANGE_PERSISTENT: the address depends on the source only.
+    pub persistent: bool,
 }
 
 /// What [`Table::nat_setup`] did.
@@ -103,6 +107,62 @@ fn set_addr(t: &mut Tuple, m: Manip, a: u32) {
         Manip::Src => t.src = a,
         Manip::Dst => t.dst = a,
     }
+}
+
+/// `nf_nat_bysource`: the entries that made a source binding, by (protocol, original source
+/// address, source port or ICMP id); ids of entries gone since are skipped and pruned.
+pub(crate) type BySource = HashMap<(u8, IpAddr, u16), Vec<ConnId>>;
+
+fn src_key(t: &Tuple) -> (u8, IpAddr, u16) {
+    (t.proto, t.src, key(t, Manip::Src).unwrap_or(0))
+}
+
+/// `jhash2(k, 4, initval)` (include/linux/jhash.h) on a 4-word key.
+fn jhash2_4(k: [u32; 4], initval: u32) -> u32 {
+    let mut a = 0xdead_beef_u32.wrapping_add(4 << 2).wrapping_add(initval);
+    let (mut b, mut c) = (a, a);
+    a = a.wrapping_add(k[0]);
+    b = b.wrapping_add(k[1]);
+    c = c.wrapping_add(k[2]);
+    // __jhash_mix
+    a = a.wrapping_sub(c) ^ c.rotate_left(4);
+    c = c.wrapping_add(b);
+    b = b.wrapping_sub(a) ^ a.rotate_left(6);
+    a = a.wrapping_add(c);
+    c = c.wrapping_sub(b) ^ b.rotate_left(8);
+    b = b.wrapping_add(a);
+    a = a.wrapping_sub(c) ^ c.rotate_left(16);
+    c = c.wrapping_add(b);
+    b = b.wrapping_sub(a) ^ a.rotate_left(19);
+    a = a.wrapping_add(c);
+    c = c.wrapping_sub(b) ^ b.rotate_left(4);
+    b = b.wrapping_add(a);
+    // the last word, then __jhash_final
+    a = a.wrapping_add(k[3]);
+    c = (c ^ b).wrapping_sub(b.rotate_left(14));
+    a = (a ^ c).wrapping_sub(c.rotate_left(11));
+    b = (b ^ a).wrapping_sub(a.rotate_left(25));
+    c = (c ^ b).wrapping_sub(b.rotate_left(16));
+    a = (a ^ c).wrapping_sub(c.rotate_left(4));
+    b = (b ^ a).wrapping_sub(a.rotate_left(14));
+    (c ^ b).wrapping_sub(b.rotate_left(24))
+}
+
+/// An IPv4 address as the kernel's `__be32` read as a native (little-endian) word.
+fn raw(a: u32) -> u32 {
+    u32::from_le_bytes(a.to_be_bytes())
+}
+
+/// `find_best_ips_proto` for IPv4: the address of the range for this source and destination,
+/// `min + reciprocal_scale(jhash2(src, dst ^ zone), max - min + 1)`; the zone is 0.
+fn best_ip(t: &Tuple, (lo, hi): (u32, u32), persistent: bool) -> u32 {
+    if lo == hi {
+        return lo;
+    }
+    let seed = if persistent { 0 } else { raw(v4(t.dst)) };
+    let j = jhash2_4([raw(v4(t.src)), 0, 0, 0], seed);
+    let dist = hi.wrapping_sub(lo).wrapping_add(1);
+    lo.wrapping_add(((u64::from(j) * u64::from(dist)) >> 32) as u32)
 }
 
 /// `l4proto_in_range`: the port lies in the range (protocols without ports always do).
@@ -182,6 +242,10 @@ impl Table {
             c.status.set(m.nat_bit());
         }
         c.status.set(m.done_bit());
+        if m == Manip::Src {
+            let k = src_key(&c.tuple[0]);
+            self.bysource.entry(k).or_default().push(id);
+        }
         Some(b)
     }
 
@@ -195,14 +259,23 @@ impl Table {
         m: Manip,
         now: u64,
     ) -> (Tuple, bool) {
-        // 1) Source manips keep the tuple when it is in range and unused.
-        if m == Manip::Src && !r.random_all && in_range(orig, r) && !self.nat_used(orig, id, now) {
-            return (*orig, false);
+        // 1) Source manips keep the tuple when it is in range and unused, or else reuse the
+        //    mapping of the same source (find_appropriate_src).
+        if m == Manip::Src && !r.random_all {
+            if in_range(orig, r) {
+                if !self.nat_used(orig, id, now) {
+                    return (*orig, false);
+                }
+            } else if let Some(t) = self.appropriate_src(orig, r, id) {
+                if !self.nat_used(&t, id, now) {
+                    return (t, false);
+                }
+            }
         }
-        // 2) The address (find_best_ips_proto; ranges wider than one address: first one).
+        // 2) The address (find_best_ips_proto).
         let mut t = *orig;
-        if let Some((lo, _)) = r.addrs {
-            set_addr(&mut t, m, lo);
+        if let Some(range) = r.addrs {
+            set_addr(&mut t, m, best_ip(orig, range, r.persistent));
         }
         // 3) Keep the port when it is in range and the tuple unique.
         if !r.random_all {
@@ -220,6 +293,28 @@ impl Table {
             }
         }
         self.l4_unique(t, r, id, m, now)
+    }
+
+    /// `find_appropriate_src`: the newest other entry with this original source whose mapped
+    /// source lies in the range gives the tuple (its mapped source, this destination); the
+    /// first one with the same source that is out of range is passed over.
+    fn appropriate_src(&mut self, orig: &Tuple, r: &Range, me: ConnId) -> Option<Tuple> {
+        let k = src_key(orig);
+        let mut ids = self.bysource.remove(&k)?;
+        ids.retain(|&i| self.get(i).is_some());
+        let found = ids.iter().rev().filter(|&&i| i != me).find_map(|&i| {
+            let mapped = self.get(i)?.tuple[1].invert()?;
+            let mut t = *orig;
+            set_addr(&mut t, Manip::Src, v4(mapped.src));
+            if let Some(k) = key(&mapped, Manip::Src) {
+                set_key(&mut t, Manip::Src, k);
+            }
+            in_range(&t, r).then_some(t)
+        });
+        if !ids.is_empty() {
+            self.bysource.insert(k, ids);
+        }
+        found
     }
 
     /// `nf_nat_l4proto_unique_tuple`: walks the port range from an offset (random for source
@@ -290,7 +385,7 @@ impl Table {
         let dst = Range {
             addrs: Some((v4(t.src), v4(t.src))),
             ports: Some((e.saved_port, e.saved_port)),
-            random_all: false,
+            ..Range::default()
         };
         self.nat_setup(id, &dst, Manip::Dst, now);
     }

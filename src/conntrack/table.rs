@@ -101,6 +101,8 @@ pub struct Table {
     /// applies to the packet.
     pub(crate) dying: Option<ConnId>,
     gc_cursor: usize,
+    /// `nf_nat_bysource`: entries with a source NAT binding by original source, newest last.
+    pub(crate) bysource: super::nat::BySource,
 }
 
 /// Nanoseconds in a second.
@@ -118,6 +120,7 @@ impl Table {
             pending: None,
             dying: None,
             gc_cursor: 0,
+            bysource: Default::default(),
         }
     }
 

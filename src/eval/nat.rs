@@ -69,6 +69,7 @@ pub fn range_for(req: &NatRequest, facts: &Facts, host: &Host) -> Option<NatRang
         addrs,
         ports: req.ports,
         random_all: req.random || req.random_fully,
+        persistent: req.persistent,
     })
 }
 

@@ -1646,6 +1646,45 @@ def _(t):
           Tcp(db, 42001, H, 8080).pkt("c", "S"))
 
 
+@case("hm_nat_source_selection", """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -d 10.0.0.104/32 -i eth0 -p tcp -m tcp --dport 80 -j DNAT --to-destination 192.168.1.10-192.168.1.14
+-A PREROUTING -d 10.0.0.104/32 -i eth0 -p tcp -m tcp --dport 443 -j DNAT --to-destination 192.168.1.10-192.168.1.14:8443-8444
+-A PREROUTING -d 10.0.0.104/32 -i eth0 -p tcp -m tcp --dport 22 -j DNAT --to-destination 192.168.1.30-192.168.1.37 --persistent
+-A POSTROUTING -s 192.168.1.0/24 -o eth0 -p udp -j SNAT --to-source 203.0.113.100-203.0.113.107
+-A POSTROUTING -s 192.168.1.0/24 -o eth0 -p tcp -j SNAT --to-source 203.0.113.100-203.0.113.107 --persistent
+-A POSTROUTING -s 192.168.1.0/24 -o eth0 -p icmp -j SNAT --to-source 203.0.113.120-203.0.113.121
+COMMIT
+""", lan=[LAN], notes="address selection in NAT ranges (find_best_ips_proto: jhash2 of the source "
+                      "address seeded with the destination, or with 0 under --persistent): SNAT of "
+                      "many LAN hosts to 8 addresses, the same LAN source to several servers (the "
+                      "first mapping is reused: find_appropriate_src), --persistent, DNAT of many "
+                      "clients to 5 servers, a DNAT port range the port is outside of")
+def _(t):
+    dns = ["198.51.100.%d" % i for i in (53, 54, 55, 56)]
+    for h in range(5, 17):
+        t.add("udp from 192.168.1.%d (SNAT range)" % h,
+              IP(src="192.168.1.%d" % h, dst=dns[0]) / UDP(sport=5000 + h, dport=53) / Raw(b"q"))
+    for d in dns[1:]:
+        t.add("udp from 192.168.1.5:5005 again to %s (mapping reused)" % d,
+              IP(src="192.168.1.5", dst=d) / UDP(sport=5005, dport=53) / Raw(b"q"))
+        t.add("udp from 192.168.1.7:6000 to %s (new source port: hashed per destination)" % d,
+              IP(src="192.168.1.7", dst=d) / UDP(sport=6000 + int(d.split(".")[3]), dport=53) / Raw(b"q"))
+    for i, d in enumerate(["198.51.100.80", "203.0.113.80", "8.8.8.8", "1.1.1.1"]):
+        t.add("tcp SYN from 192.168.1.9 to %s (--persistent: one address)" % d,
+              Tcp("192.168.1.9", 40000 + i, d, 443).pkt("c", "S"))
+        t.add("ping from 192.168.1.%d to %s" % (20 + i, d),
+              IP(src="192.168.1.%d" % (20 + i), dst=d) / ICMP(type=8, id=300 + i, seq=1) / Raw(bytes(8)))
+    for i in range(10):
+        src = "198.51.100.%d" % (100 + 13 * i)
+        t.add("SYN from %s to host:80 (DNAT range)" % src, Tcp(src, 41000 + i, H, 80).pkt("c", "S"))
+        t.add("SYN from %s to host:443 (DNAT range, port 8443)" % src, Tcp(src, 42000 + i, H, 443).pkt("c", "S"))
+        t.add("SYN from %s to host:22 (DNAT range, --persistent)" % src, Tcp(src, 43000 + i, H, 22).pkt("c", "S"))
+
+
 # ----------------------------------------------------------------------------------------------
 # conntrack helpers (attached explicitly with -j CT --helper: nf_conntrack_helper auto-assignment
 # no longer exists)

@@ -1970,6 +1970,50 @@ def _(t):
     t.add("DATA 1 from 10.0.0.1:50124 (NEW, dropped)", IP(src=GW, dst=H) / UDP(sport=50124, dport=40070) / Raw(b"\x00\x03\x00\x01" + bytes(512)))
 
 
+@case("hm_tftp_nat", """*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -p udp -m udp --dport 69 -j CT --helper tftp
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -p udp
+-A PREROUTING -d 10.0.0.104/32 -i eth0 -p udp -m udp --dport 69 -j DNAT --to-destination 192.168.1.10
+-A POSTROUTING -p udp
+-A POSTROUTING -s 192.168.1.0/24 -o eth0 -j MASQUERADE
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT
+-A FORWARD -m conntrack --ctstate RELATED -m helper --helper tftp -j ACCEPT
+-A FORWARD -p udp -m udp --dport 69 -j ACCEPT
+COMMIT
+""", lan=[LAN], notes="TFTP through NAT (nf_nat_tftp): a LAN client MASQUERADEd to a server outside "
+                      "and an internet client to a DNATed LAN server; the server's answer from a new "
+                      "port is RELATED and NATed by nf_nat_follow_master (de-MASQUERADEd to the "
+                      "client, or SNATed to the host address) without traversing the nat table "
+                      "(the counting nat rules see only the requests)")
+def _(t):
+    rrq = b"\x00\x01boot.img\x00octet\x00"
+    srv = "198.51.100.69"
+    t.add("lan RRQ to %s:69 (MASQUERADE)" % srv, IP(src="192.168.1.5", dst=srv) / UDP(sport=40069, dport=69) / Raw(rrq))
+    t.add("DATA 1 from %s:50123 to the host address (RELATED, to the lan client)" % srv,
+          IP(src=srv, dst=H) / UDP(sport=50123, dport=40069) / Raw(b"\x00\x03\x00\x01" + bytes(512)))
+    t.add("ACK 1 from the lan client", IP(src="192.168.1.5", dst=srv) / UDP(sport=40069, dport=50123) / Raw(b"\x00\x04\x00\x01"))
+    t.add("DATA 2 (ESTABLISHED)", IP(src=srv, dst=H) / UDP(sport=50123, dport=40069) / Raw(b"\x00\x03\x00\x02" + bytes(100)))
+    t.add("internet RRQ to host:69 (DNAT 192.168.1.10)", IP(src=NET, dst=H) / UDP(sport=40000, dport=69) / Raw(rrq))
+    t.add("DATA 1 from the lan server's new port (RELATED, SNAT to the host address)",
+          IP(src=LANH, dst=NET) / UDP(sport=50000, dport=40000) / Raw(b"\x00\x03\x00\x01" + bytes(512)))
+    t.add("ACK 1 from the internet client to host:50000", IP(src=NET, dst=H) / UDP(sport=40000, dport=50000) / Raw(b"\x00\x04\x00\x01"))
+    t.add("a stray datagram to host:40069 from elsewhere (no expectation left)",
+          IP(src="198.51.100.70", dst=H) / UDP(sport=50123, dport=40069) / Raw(b"\x00\x03\x00\x01"))
+
+
 # ----------------------------------------------------------------------------------------------
 # writer
 # ----------------------------------------------------------------------------------------------

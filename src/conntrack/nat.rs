@@ -502,4 +502,76 @@ mod tests {
         );
         assert!(t.nat_initialized(c, Manip::Dst) && !t.nat_initialized(c, Manip::Src));
     }
+
+    fn tuple(src: &str, dst: &str) -> Tuple {
+        Tuple {
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            proto: 17,
+            l4: L4Key::Ports { src: 1, dst: 2 },
+        }
+    }
+
+    /// Addresses the kernel (6.18) chose in hm_nat_source_selection.
+    #[test]
+    fn range_addresses_are_the_kernels_jhash_choice() {
+        let snat = (ip("203.0.113.100"), ip("203.0.113.107"));
+        for (src, dst, want) in [
+            ("192.168.1.5", "198.51.100.53", "203.0.113.100"),
+            ("192.168.1.6", "198.51.100.53", "203.0.113.102"),
+            ("192.168.1.8", "198.51.100.53", "203.0.113.107"),
+            ("192.168.1.7", "198.51.100.54", "203.0.113.107"),
+            ("192.168.1.7", "198.51.100.55", "203.0.113.102"),
+        ] {
+            assert_eq!(
+                best_ip(&tuple(src, dst), snat, false),
+                ip(want),
+                "{src}>{dst}"
+            );
+        }
+        // --persistent: the source alone decides.
+        for dst in ["198.51.100.80", "8.8.8.8", "1.1.1.1"] {
+            assert_eq!(
+                best_ip(&tuple("192.168.1.9", dst), snat, true),
+                ip("203.0.113.107")
+            );
+        }
+        let dnat = (ip("192.168.1.10"), ip("192.168.1.14"));
+        let to_host = |src: &str| tuple(src, "10.0.0.104");
+        assert_eq!(
+            best_ip(&to_host("198.51.100.100"), dnat, false),
+            ip("192.168.1.11")
+        );
+        assert_eq!(
+            best_ip(&to_host("198.51.100.113"), dnat, false),
+            ip("192.168.1.14")
+        );
+        assert_eq!(
+            best_ip(&to_host("198.51.100.165"), dnat, false),
+            ip("192.168.1.10")
+        );
+        let persistent = (ip("192.168.1.30"), ip("192.168.1.37"));
+        assert_eq!(
+            best_ip(&to_host("198.51.100.113"), persistent, true),
+            ip("192.168.1.36")
+        );
+    }
+
+    #[test]
+    fn the_same_source_keeps_its_mapping() {
+        let mut t = Table::new(Params::default());
+        let range = Range {
+            addrs: Some((ip("203.0.113.100"), ip("203.0.113.107"))),
+            ..Range::default()
+        };
+        let mut mapped = |dst: &str| {
+            let id = t.process(&udp("192.168.1.7", 6000, dst, 53)).conn.unwrap();
+            t.nat_setup(id, &range, Manip::Src, 0).unwrap();
+            t.confirm(id).unwrap();
+            t.get(id).unwrap().tuple[1].dst
+        };
+        // Alone, 198.51.100.55 would hash to .102 (see above); the mapping made for .54 wins.
+        assert_eq!(mapped("198.51.100.54").to_string(), "203.0.113.107");
+        assert_eq!(mapped("198.51.100.55").to_string(), "203.0.113.107");
+    }
 }

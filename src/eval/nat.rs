@@ -330,4 +330,33 @@ mod tests {
             "icmp 1.1.1.1>2.2.2.2 type=8 code=0"
         ));
     }
+
+    #[test]
+    fn quoted_headers_get_the_translation() {
+        // ICMP port unreachable 8.8.8.8 > 10.0.0.104 quoting udp 10.0.0.104:6000 > 8.8.8.8:53.
+        let mut b = vec![
+            0x45, 0, 0, 56, 0, 0, 0, 0, 64, 1, 0, 0, 8, 8, 8, 8, 10, 0, 0, 104,
+        ];
+        b.extend_from_slice(&[3, 3, 0, 0, 0, 0, 0, 0]);
+        b.extend_from_slice(&[0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 104]);
+        b.extend_from_slice(&[8, 8, 8, 8, 0x17, 0x70, 0, 53, 0, 8, 0, 0]);
+        let mut f = facts(&b, Hook::Prerouting, "");
+        f.proto = 1;
+        f.src = ip("8.8.8.8");
+        f.dst = ip("192.168.1.5");
+        f.l4 = L4Facts::Icmp { kind: 3, code: 3 };
+        let q = Quote {
+            src: Some((ip("192.168.1.5"), Some(5000))),
+            dst: None,
+        };
+        assert_eq!(
+            header(&f, &q),
+            "icmp 8.8.8.8>192.168.1.5 type=3 code=3 [quotes udp 192.168.1.5:5000>8.8.8.8:53]"
+        );
+        // A quote cut inside its IP header is left as it is.
+        let mut short = b.clone();
+        short.truncate(36);
+        let f2 = Facts { bytes: &short, ..f };
+        assert!(header(&f2, &q).starts_with("icmp 8.8.8.8>192.168.1.5 type=3 code=3"));
+    }
 }

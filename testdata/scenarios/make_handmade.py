@@ -1685,6 +1685,54 @@ def _(t):
         t.add("SYN from %s to host:22 (DNAT range, --persistent)" % src, Tcp(src, 43000 + i, H, 22).pkt("c", "S"))
 
 
+@case("hm_nat_misc", """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -i eth0 -p tcp -m tcp --dport 8000 -j REDIRECT --to-ports 8100-8101
+-A PREROUTING -i eth0 -p tcp -m tcp --dport 2200 -j DNAT --to-destination 10.0.0.104:22
+-A PREROUTING -i eth0 -p icmp -m icmp --icmp-type 8 -d 10.0.0.104/32 -j DNAT --to-destination 192.168.1.10
+-A PREROUTING -i eth0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.1.10:80
+-A PREROUTING -i eth0 -p udp -m udp --dport 5000 -j DNAT --to-destination 192.168.1.10:5000 --random
+-A INPUT -s 203.0.113.10/32 -p tcp -m tcp --dport 22 -j SNAT --to-source 10.0.0.50
+-A POSTROUTING -o eth0 -p udp -m udp --sport 123 -j SNAT --to-source 10.0.0.104:1123
+-A POSTROUTING -s 192.168.1.32/27 -o eth0 -j NETMAP --to 198.18.0.32/27
+-A POSTROUTING -s 192.168.1.64/26 -o eth0 -p udp -j MASQUERADE --to-ports 20000-20010
+-A POSTROUTING -s 192.168.1.128/25 -o eth0 -p udp -j SNAT --to-source 10.0.0.104 --random
+COMMIT
+""", lan=[LAN], notes="less common NAT: REDIRECT to a port range (the second clashing connection "
+                      "gets the next port), DNAT to a local port (INPUT), ping DNAT, DNAT --random "
+                      "to one port, SNAT in nat INPUT (the host's answer is de-SNATed in OUTPUT), "
+                      "SNAT of the host's own packets to a fixed port, NETMAP in POSTROUTING, "
+                      "MASQUERADE --to-ports and SNAT --random (ports drawn at random, masked), and "
+                      "a direct connection whose reply tuple clashes with a DNATed one (the null "
+                      "binding moves its source port)")
+def _(t):
+    t.add("SYN to host:8000 (REDIRECT 8100)", Tcp(NET, 41000, H, 8000).pkt("c", "S"))
+    t.add("SYN from another client to host:8000 (REDIRECT 8100)", Tcp("198.51.100.7", 41000, H, 8000).pkt("c", "S"))
+    t.add("SYN to host:2200 (DNAT to local :22)", Tcp(NET, 41001, H, 2200).pkt("c", "S"))
+    t.add("ping the host (DNAT to 192.168.1.10)", IP(src=NET, dst=H) / ICMP(type=8, id=9, seq=1) / Raw(bytes(8)))
+    t.add("echo reply from 192.168.1.10 (un-DNATed)", IP(src=LANH, dst=NET) / ICMP(type=0, id=9, seq=1) / Raw(bytes(8)))
+    t.add("udp to host:5000 (DNAT --random to one port)", IP(src=NET, dst=H) / UDP(sport=5001, dport=5000) / Raw(b"x"))
+    ssh = Tcp(NET, 41002, H, 22)
+    t.add("SYN to host:22 from 203.0.113.10 (SNAT in nat INPUT to 10.0.0.50)", ssh.pkt("c", "S"))
+    back = Tcp("10.0.0.50", 41002, H, 22, cisn=ssh.nxt["c"] - 1)
+    back.nxt["c"] = ssh.nxt["c"]
+    t.add("host SYN-ACK to 10.0.0.50 (de-SNAT in OUTPUT: to 203.0.113.10)", back.pkt("s", "SA"))
+    t.add("client ACK", ssh.pkt("c", "A", ack=back.nxt["s"]))
+    t.add("host ntp query from :123 (SNAT to :1123)", IP(src=H, dst="198.51.100.123") / UDP(sport=123, dport=123) / Raw(bytes(48)))
+    t.add("ntp reply to host:1123 (de-SNAT to :123)", IP(src="198.51.100.123", dst=H) / UDP(sport=123, dport=1123) / Raw(bytes(48)))
+    t.add("lan 192.168.1.40 out (NETMAP 198.18.0.40)", IP(src="192.168.1.40", dst="198.51.100.9") / UDP(sport=7000, dport=53) / Raw(b"q"))
+    t.add("reply to 198.18.0.40 (de-NETMAP)", IP(src="198.51.100.9", dst="198.18.0.40") / UDP(sport=53, dport=7000) / Raw(b"a"))
+    t.add("lan 192.168.1.70 udp :7000 (MASQUERADE --to-ports, random)", IP(src="192.168.1.70", dst="198.51.100.9") / UDP(sport=7000, dport=53) / Raw(b"q"))
+    t.add("lan 192.168.1.70 udp :20005 (already in the port range: kept)", IP(src="192.168.1.70", dst="198.51.100.9") / UDP(sport=20005, dport=53) / Raw(b"q"))
+    t.add("lan 192.168.1.200 udp (SNAT --random)", IP(src="192.168.1.200", dst="198.51.100.9") / UDP(sport=7001, dport=53) / Raw(b"q"))
+    t.add("SYN to host:8080 from 203.0.113.10:41003 (DNAT 192.168.1.10:80)", Tcp(NET, 41003, H, 8080).pkt("c", "S"))
+    t.add("SYN from 203.0.113.10:41003 straight to 192.168.1.10:80 (reply clashes: source port moved)",
+          Tcp(NET, 41003, LANH, 80).pkt("c", "S"))
+
+
 # ----------------------------------------------------------------------------------------------
 # conntrack helpers (attached explicitly with -j CT --helper: nf_conntrack_helper auto-assignment
 # no longer exists)

@@ -7,10 +7,11 @@
 //! [`Expectation`]: the first packet of a connection matching it is RELATED (status EXPECTED,
 //! `ct->master` set, the master's mark copied), see `init_conntrack` in [`super::track`].
 //!
-//! NAT seam: when the master has a NAT binding (`IPS_NAT_MASK`), the kernel hands the parsed
+//! NAT: when the master has a NAT binding (`IPS_NAT_MASK`), the kernel hands the parsed
 //! command to `nf_nat_ftp` / `nf_nat_tftp`, which rewrite the payload and register a
-//! (possibly different) expectation themselves. [`Table::help`] returns
-//! [`HelpVerdict::Nat`] with everything those need instead of registering anything.
+//! (possibly different) expectation themselves. [`Table::help`] then returns
+//! [`HelpVerdict::Nat`] with everything those need, and the caller runs them with
+//! [`Table::nat_help`] (see `nat.rs`).
 //!
 //! Invariant: a helper never changes the packet's conntrack state; expectations are
 //! registered only through [`Table::expect_related`], which applies the kernel's replacement,

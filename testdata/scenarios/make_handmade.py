@@ -1733,6 +1733,26 @@ def _(t):
           Tcp(NET, 41003, LANH, 80).pkt("c", "S"))
 
 
+@case("hm_nat_fragments", """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -i eth0 -p udp -m udp --dport 6000 -j DNAT --to-destination 192.168.1.10:7000
+-A POSTROUTING -s 192.168.1.0/24 -o eth0 -j MASQUERADE
+COMMIT
+""", lan=[LAN], notes="fragmented datagrams through NAT: conntrack reassembles them before the nat "
+                      "table, so the whole datagram is DNATed or MASQUERADEd and refragmented on "
+                      "egress; the records are the captured fragments")
+def _(t):
+    for i, (_o, f) in enumerate(frags(big_udp(6020, 2500, src=NET, dst=H, dport=6000), [1480, 1028], 0x6001)):
+        t.add("internet -> host:6000 (DNAT) fragment %d of 2" % (i + 1), f)
+    for i, (_o, f) in enumerate(frags(big_udp(6021, 2500, src="192.168.1.20", dst=NET, dport=7000), [1480, 1028], 0x6002)):
+        t.add("lan -> internet (MASQUERADE) fragment %d of 2" % (i + 1), f)
+    for i, (_o, f) in enumerate(frags(big_udp(7000, 2500, src=NET, dst=H, dport=6021), [1024, 1484], 0x6003)[::-1]):
+        t.add("reply to the masqueraded address, fragments out of order (%d)" % (i + 1), f)
+
+
 # ----------------------------------------------------------------------------------------------
 # conntrack helpers (attached explicitly with -j CT --helper: nf_conntrack_helper auto-assignment
 # no longer exists)

@@ -287,6 +287,7 @@ impl Table {
     /// `nf_ct_remove_expectations`: TFTP expects on the first, still unconfirmed, packet).
     fn free_slot(&mut self, id: ConnId) {
         self.expectations.retain(|e| e.master != id);
+        self.forget_src_binding(id);
         if let Some(slot) = self.slots.get_mut(id.idx as usize) {
             if slot.gen == id.gen && slot.conn.take().is_some() {
                 slot.gen = slot.gen.wrapping_add(1);

@@ -295,6 +295,21 @@ impl Table {
         self.l4_unique(t, r, id, m, now)
     }
 
+    /// `nf_nat_cleanup_conntrack`: a dying entry leaves `nf_nat_bysource`.
+    pub(crate) fn forget_src_binding(&mut self, id: ConnId) {
+        let Some(c) = self.get(id) else { return };
+        if !c.status.has(Status::SRC_NAT_DONE) {
+            return;
+        }
+        let k = src_key(&c.tuple[0]);
+        if let Some(ids) = self.bysource.get_mut(&k) {
+            ids.retain(|&i| i != id);
+            if ids.is_empty() {
+                self.bysource.remove(&k);
+            }
+        }
+    }
+
     /// `find_appropriate_src`: the newest other entry with this original source whose mapped
     /// source lies in the range gives the tuple (its mapped source, this destination); the
     /// first one with the same source that is out of range is passed over.

@@ -171,3 +171,16 @@ fn the_same_source_keeps_its_mapping() {
     assert_eq!(mapped("198.51.100.54").to_string(), "203.0.113.107");
     assert_eq!(mapped("198.51.100.55").to_string(), "203.0.113.107");
 }
+
+#[test]
+fn dead_entries_leave_the_source_index() {
+    let mut t = Table::new(Params::default());
+    let id = t
+        .process(&udp("192.168.1.5", 5000, "1.1.1.1", 53))
+        .conn
+        .unwrap();
+    t.nat_setup(id, &snat_to("10.0.0.104"), Manip::Src, 0);
+    assert_eq!(t.bysource.values().map(Vec::len).sum::<usize>(), 1);
+    t.discard(id);
+    assert!(t.bysource.is_empty());
+}

@@ -1753,6 +1753,96 @@ def _(t):
         t.add("reply to the masqueraded address, fragments out of order (%d)" % (i + 1), f)
 
 
+# The shape of kube-proxy's iptables mode (corpus kube-proxy-iptables-overall.v4), on the oracle's
+# interfaces: pods are the LAN behind eth1, services are virtual addresses in 172.30.0.0/24,
+# KUBE-MARK-MASQ marks what KUBE-POSTROUTING must MASQUERADE.  Random endpoint selection
+# (-m statistic) and session affinity (recent --seconds) are left out: they depend on chance and
+# time.
+KUBE_RULES = """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:KUBE-EXT-SVC2 - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-NODEPORTS - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-SEP-POD11 - [0:0]
+:KUBE-SEP-POD12 - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-SVC-SVC1 - [0:0]
+:KUBE-SVC-SVC2 - [0:0]
+-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
+-A KUBE-EXT-SVC2 -m comment --comment "masquerade traffic for ns2/svc2:p80 external destinations" -j KUBE-MARK-MASQ
+-A KUBE-EXT-SVC2 -j KUBE-SVC-SVC2
+-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+-A KUBE-NODEPORTS -p tcp -m comment --comment "ns2/svc2:p80" -m tcp --dport 30080 -j KUBE-EXT-SVC2
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE
+-A KUBE-SEP-POD11 -s 192.168.1.11/32 -m comment --comment "ns1/svc1:p80" -j KUBE-MARK-MASQ
+-A KUBE-SEP-POD11 -p tcp -m comment --comment "ns1/svc1:p80" -m tcp -j DNAT --to-destination 192.168.1.11:80
+-A KUBE-SEP-POD12 -s 192.168.1.12/32 -m comment --comment "ns2/svc2:p80" -j KUBE-MARK-MASQ
+-A KUBE-SEP-POD12 -p tcp -m comment --comment "ns2/svc2:p80" -m tcp -j DNAT --to-destination 192.168.1.12:8080
+-A KUBE-SERVICES -d 172.30.0.41/32 -p tcp -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp --dport 80 -j KUBE-SVC-SVC1
+-A KUBE-SERVICES -d 172.30.0.42/32 -p tcp -m comment --comment "ns2/svc2:p80 cluster IP" -m tcp --dport 80 -j KUBE-SVC-SVC2
+-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+-A KUBE-SVC-SVC1 ! -s 192.168.0.0/16 -d 172.30.0.41/32 -p tcp -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ
+-A KUBE-SVC-SVC1 -m comment --comment "ns1/svc1:p80 -> 192.168.1.11:80" -j KUBE-SEP-POD11
+-A KUBE-SVC-SVC2 ! -s 192.168.0.0/16 -d 172.30.0.42/32 -p tcp -m comment --comment "ns2/svc2:p80 cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ
+-A KUBE-SVC-SVC2 -m comment --comment "ns2/svc2:p80 -> 192.168.1.12:8080" -j KUBE-SEP-POD12
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:KUBE-FORWARD - [0:0]
+-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
+-A FORWARD -s 192.168.1.0/24 -j ACCEPT
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+COMMIT
+"""
+
+
+@case("hm_kube_proxy_shape", KUBE_RULES, lan=[LAN],
+      notes="kube-proxy's iptables shape: a ClusterIP reached by the host (OUTPUT DNAT, marked "
+            "for MASQUERADE), by a pod (no masquerade) and by its own endpoint (hairpin: "
+            "MASQUERADE out of eth1, which has no address, takes eth0's), a NodePort from the "
+            "internet (DNAT + MASQUERADE), the mark set in nat PREROUTING seen by filter "
+            "FORWARD, replies de-NATed twice")
+def _(t):
+    h = Tcp(H, 45000, "172.30.0.41", 80)
+    t.add("host SYN to ClusterIP 172.30.0.41:80 (DNAT in OUTPUT to 192.168.1.11)", h.pkt("c", "S"))
+    hb = Tcp(H, 45000, "192.168.1.11", 80, cisn=h.nxt["c"] - 1)
+    hb.nxt["c"] = h.nxt["c"]
+    t.add("pod SYN-ACK to the host", hb.pkt("s", "SA"))
+    p = Tcp("192.168.1.20", 46000, "172.30.0.41", 80)
+    t.add("pod 192.168.1.20 SYN to the ClusterIP (DNAT, no masquerade)", p.pkt("c", "S"))
+    pb = Tcp("192.168.1.20", 46000, "192.168.1.11", 80, cisn=p.nxt["c"] - 1)
+    pb.nxt["c"] = p.nxt["c"]
+    t.add("endpoint SYN-ACK (un-DNATed)", pb.pkt("s", "SA"))
+    p.nxt["s"] = pb.nxt["s"]
+    t.add("pod ACK", p.pkt("c", "A"))
+    hp = Tcp("192.168.1.11", 47000, "172.30.0.41", 80)
+    t.add("endpoint SYN to its own service (hairpin: DNAT to itself + MASQUERADE)", hp.pkt("c", "S"))
+    hpb = Tcp(H, 47000, "192.168.1.11", 80, cisn=hp.nxt["c"] - 1)
+    hpb.nxt["c"] = hp.nxt["c"]
+    t.add("its SYN-ACK to the masquerading address", hpb.pkt("s", "SA"))
+    n = Tcp(NET, 48000, H, 30080)
+    t.add("internet SYN to NodePort host:30080 (DNAT 192.168.1.12:8080 + MASQUERADE)", n.pkt("c", "S"))
+    nb = Tcp(H, 48000, "192.168.1.12", 8080, cisn=n.nxt["c"] - 1)
+    nb.nxt["c"] = n.nxt["c"]
+    t.add("endpoint SYN-ACK to the host address (de-NAT both ways)", nb.pkt("s", "SA"))
+    n.nxt["s"] = nb.nxt["s"]
+    t.add("internet ACK", n.pkt("c", "A"))
+    t.add("internet SYN to the ClusterIP of svc2 (DNAT + masquerade)", Tcp(NET, 48001, "172.30.0.42", 80).pkt("c", "S"))
+    t.add("internet SYN to a port of the host that is no NodePort", Tcp(NET, 48002, H, 30081).pkt("c", "S"))
+
+
 # ----------------------------------------------------------------------------------------------
 # conntrack helpers (attached explicitly with -j CT --helper: nf_conntrack_helper auto-assignment
 # no longer exists)

@@ -1482,6 +1482,7 @@ def _(t):
 :POSTROUTING ACCEPT [0:0]
 -A PREROUTING -i eth0 -p udp -m udp --dport 5353 -j DNAT --to-destination 192.168.1.10:53
 -A PREROUTING -i eth0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.1.10:80
+-A POSTROUTING -s 192.168.1.30/32 -o eth0 -p udp -j SNAT --to-source 10.0.0.104:1123
 -A POSTROUTING -s 192.168.1.0/24 -o eth0 -j MASQUERADE
 COMMIT
 *filter
@@ -1502,7 +1503,7 @@ COMMIT
                       "gets the other direction's tuple, both for a DNAT port forward (errors from "
                       "the LAN server and from the internet client) and for MASQUERADE (frag-needed, "
                       "port unreachable, time exceeded from the internet, an error from the LAN "
-                      "host about a reply); a redirect about a NATed connection is dropped by NAT, "
+                      "host about a reply, and a SNAT that moved the port); a redirect about a NATed connection is dropped by NAT, "
                       "one about an un-NATed connection passes")
 def _(t):
     srv, lanc = LANH, "192.168.1.20"
@@ -1536,6 +1537,11 @@ def _(t):
     r_in = IP(src="198.51.100.53", dst=lanc) / UDP(sport=53, dport=6000) / Raw(b"\x56\x78\x81\x80" + bytes(13))
     t.add("lan client port unreachable about the reply (egress: host address, quote NATed)",
           IP(src=lanc, dst="198.51.100.53") / ICMP(type=3, code=3) / quote(r_in))
+    t.add("lan udp from 192.168.1.30:6000 (SNAT to the one port 1123)",
+          IP(src="192.168.1.30", dst="198.51.100.53") / UDP(sport=6000, dport=53) / Raw(b"q"))
+    t.add("port unreachable quoting it as it left (quote: address and port de-NATed)",
+          IP(src="198.51.100.53", dst=H) / ICMP(type=3, code=3) /
+          quote(IP(src=H, dst="198.51.100.53") / UDP(sport=1123, dport=53) / Raw(b"q")))
     t.add("gateway redirect about the masqueraded flow (NAT drops it)",
           IP(src=GW, dst=H) / ICMP(type=5, code=1, gw=N50) / quote(m_out))
     own = IP(src=H, dst=R) / UDP(sport=41000, dport=514) / Raw(b"log")

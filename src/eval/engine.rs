@@ -66,6 +66,18 @@ struct Step {
     nat: Option<NatRequest>,
 }
 
+/// NAT dropped the packet (`NF_DROP` from `nf_nat_inet_fn`); `rule` is the nat rule whose
+/// target asked for it.
+fn nat_drop(rule: Option<String>) -> Step {
+    Step {
+        verdict: TableVerdict::Drop,
+        ct_mark: None,
+        rule,
+        reject: None,
+        nat: None,
+    }
+}
+
 /// A packet's journey: what accumulates over the hooks.
 struct Flight {
     matched: Vec<String>,
@@ -617,32 +629,29 @@ impl<'a> Run<'a, '_> {
         if v.unconfirmed || (v.killed && !self.ct.is_confirmed(id)) {
             match nat::bind(self.ct, id, req.as_ref(), facts, self.host) {
                 Some(random) => self.flight.nat_random_port |= random,
-                None => {
-                    return Err(Step {
-                        verdict: TableVerdict::Drop,
-                        ct_mark: None,
-                        rule,
-                        reject: None,
-                        nat: None,
-                    })
-                }
+                None => return Err(nat_drop(rule)),
             }
             facts.ct = ct_facts(&v, self.ct, facts.now_ns);
         }
-        // nf_nat_ipv4_fn: an ICMP error RELATED to the connection is translated by
-        // nf_nat_icmp_reply_translation (quote included), which refuses redirects.
+        self.translate(&v, id, dir, facts)
+    }
+
+    /// `nf_nat_ipv4_fn` after the binding: an ICMP error RELATED to the connection is
+    /// translated by `nf_nat_icmp_reply_translation` (its quote included), which refuses
+    /// redirects; every other packet by `nf_nat_packet`.
+    fn translate(
+        &mut self,
+        v: &conntrack::Verdict,
+        id: conntrack::ConnId,
+        dir: Dir,
+        facts: &mut Facts,
+    ) -> Result<(), Step> {
         let icmp_error = v.state == CtState::Related && facts.proto == 1;
         if icmp_error
             && matches!(facts.l4, L4Facts::Icmp { kind: 5, .. })
             && self.ct.nat_refuses_redirect(id)
         {
-            return Err(Step {
-                verdict: TableVerdict::Drop,
-                ct_mark: None,
-                rule: None,
-                reject: None,
-                nat: None,
-            });
+            return Err(nat_drop(None));
         }
         let quote = icmp_error.then_some(&mut self.flight.quote);
         nat::apply(self.ct, id, dir, facts, quote);

@@ -2086,7 +2086,8 @@ COMMIT
                       "session to a DNATed LAN server (227 rewritten to the host address, 229 "
                       "unchanged); the data connections are RELATED and NATed to the real endpoint "
                       "by nf_nat_follow_master without traversing the nat table (the SYN-counting "
-                      "nat rules do not see them)")
+                      "nat rules do not see them); a LAN-only session, not NATed, whose data "
+                      "connection does traverse the nat table")
 def _(t):
     cli, srv = ("192.168.1.5", 40000), ("198.51.100.21", 21)
     ftp_session(t, "active", cli, srv, ("203.0.113.200", 40000), srv, [
@@ -2110,6 +2111,12 @@ def _(t):
     ftp_data(t, "passive data (PASV)", (NET, 41011), (H, 50010), (LANH, 50010))
     t.add("a SYN to the host's :50010 again (expectation used up: nat table, INPUT)",
           IP(src=NET, dst=H) / TCP(sport=41012, dport=50010, flags="S", seq=7000, window=502))
+    plain = ("192.168.1.7", 41020)
+    ftp_session(t, "lan-only", plain, (LANH, 21), plain, (LANH, 21), [
+        ("s", "220 FTP ready", 0), ("c", "USER ftp", 0), ("s", "331 Password", 0), ("c", "PASV", 0),
+        ("s", "227 Entering Passive Mode (192,168,1,10,195,100).", 0), ("c", "NOOP", 0)])
+    ftp_data(t, "lan-only data (master not NATed: the nat table sees it)", ("192.168.1.7", 41021),
+             (LANH, 50020), (LANH, 50020))
 
 
 @case("hm_tftp_helper", """*raw

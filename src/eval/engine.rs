@@ -677,13 +677,16 @@ impl<'a> Run<'a, '_> {
         match self.ct.help(&v, l4, facts.now_ns) {
             conntrack::HelpVerdict::Accept => Ok(()),
             conntrack::HelpVerdict::Drop(why) => Err(why),
-            // The master is NATed: nf_nat_ftp / nf_nat_tftp register the expectation.
+            // The master is NATed: nf_nat_ftp / nf_nat_tftp register the expectation (at a
+            // random port when the announced one is taken).
             conntrack::HelpVerdict::Nat(req) => {
                 let seq = match facts.l4 {
                     L4Facts::Tcp { seq, .. } => seq,
                     _ => 0,
                 };
-                self.ct.nat_help(req, seq, facts.now_ns)
+                let random = self.ct.nat_help(req, seq, facts.now_ns)?;
+                self.flight.nat_random_port |= random;
+                Ok(())
             }
         }
     }

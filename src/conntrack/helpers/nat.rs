@@ -77,9 +77,15 @@ fn fmt_cmd(kind: FtpType, addr: IpAddr, port: u16) -> String {
 
 impl Table {
     /// The NAT helper for a command parsed on a NATed master (`nf_nat_ftp`, `nf_nat_tftp`);
-    /// `seq` is the segment's sequence number. `Err` carries the kernel's log text when the
-    /// packet is dropped.
-    pub fn nat_help(&mut self, req: NatRequest, seq: u32, now_ns: u64) -> Result<(), &'static str> {
+    /// `seq` is the segment's sequence number. `Ok(true)`: the announced port was taken, and
+    /// the kernel draws the expected port at random. `Err` carries the kernel's log text when
+    /// the packet is dropped.
+    pub fn nat_help(
+        &mut self,
+        req: NatRequest,
+        seq: u32,
+        now_ns: u64,
+    ) -> Result<bool, &'static str> {
         let master = req.expect.master;
         let conn = self.get(master).ok_or("cannot add expectation")?;
         let mut exp = req.expect;
@@ -99,7 +105,7 @@ impl Table {
                     .exp_find_port(exp, saved, now_ns)
                     .ok_or("all ports in use")?;
                 self.mangle(master, req.dir, seq, &m, fmt_cmd(m.kind, newaddr, port));
-                Ok(())
+                Ok(port != saved)
             }
             (HelperKind::Tftp, _) => {
                 let saved = match conn.tuple[0].l4 {
@@ -111,9 +117,10 @@ impl Table {
                     saved_port: saved,
                 });
                 self.expect_related(exp, now_ns)
+                    .map(|()| false)
                     .map_err(|_| "cannot add expectation")
             }
-            (HelperKind::Ftp, None) => Ok(()),
+            (HelperKind::Ftp, None) => Ok(false),
         }
     }
 
@@ -185,5 +192,49 @@ mod tests {
         s.set(2000, -1i32);
         assert_eq!((s.offset(1500), s.offset(2001)), (2, 1));
         assert_eq!(SeqAdj::default().offset(5), 0);
+    }
+
+    #[test]
+    fn a_taken_port_moves_the_expectation() {
+        use crate::conntrack::table::Expectation;
+        use crate::conntrack::tuple::Tuple;
+        use crate::conntrack::{Hook, L4Info, PacketInfo, Params, UdpDatagram};
+        let mut t = Table::new(Params::default());
+        let mut master = |sport: u16| {
+            let p = PacketInfo {
+                src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 104)),
+                dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 77)),
+                proto: 17,
+                l4: L4Info::Udp(UdpDatagram {
+                    sport,
+                    dport: 69,
+                    length_field: 8,
+                    l4_len: 8,
+                }),
+                ts_ns: 0,
+                hook: Hook::LocalOut,
+                checksum_ok: true,
+            };
+            let id = t.process(&p).conn.unwrap();
+            t.confirm(id).unwrap();
+            id
+        };
+        let (a, b) = (master(1000), master(1001));
+        let exp = |m| Expectation {
+            master: m,
+            tuple: Tuple {
+                src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 77)),
+                dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 104)),
+                proto: 6,
+                l4: L4Key::Ports { src: 0, dst: 5000 },
+            },
+            match_src_addr: true,
+            match_src_port: false,
+            helper: None,
+            expires_ns: u64::MAX,
+            nat: None,
+        };
+        assert_eq!(t.exp_find_port(exp(a), 5000, 0), Some(5000));
+        assert_eq!(t.exp_find_port(exp(b), 5000, 0), Some(5001));
     }
 }

@@ -146,7 +146,7 @@ fn a_natted_tftp_request_makes_the_answer_follow_the_master() {
     let HelpVerdict::Nat(req) = t.help(&v, &tftp(1), NS) else {
         panic!("a NATed master goes to the NAT helper");
     };
-    assert_eq!(t.nat_help(req, 0, NS), Ok(()));
+    assert_eq!(t.nat_help(req, 0, NS), Ok(false));
     t.confirm(m).unwrap();
     let answer = t.process(&udp(77, 200, 50123, 40069, 2 * NS));
     assert_eq!(answer.state, CtState::Related);

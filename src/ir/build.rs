@@ -22,34 +22,45 @@ use std::sync::Arc;
 /// Builds the ruleset of one file. Diagnostics include warnings; the build
 /// failed if any of them is an error.
 pub fn build(file: &Arc<SourceFile>, rf: &RuleFile, diags: &mut Vec<Diagnostic>) -> Ruleset {
-    let mut b = Builder {
-        file,
-        rs: Ruleset::default(),
-        current: None,
-        diags,
-    };
+    let mut b = Builder::new(file);
     for item in &rf.items {
         b.item(item);
     }
-    b.rs
+    b.finish(diags)
 }
 
-struct Builder<'a> {
+/// Applies items one at a time (see [`crate::syntax::for_each_item`]).
+pub struct Builder<'a> {
     file: &'a Arc<SourceFile>,
     rs: Ruleset,
     /// The restore table being edited and its `*table` line.
     current: Option<(TableKind, Span)>,
-    diags: &'a mut Vec<Diagnostic>,
+    diags: Vec<Diagnostic>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
+    pub fn new(file: &'a Arc<SourceFile>) -> Builder<'a> {
+        Builder {
+            file,
+            rs: Ruleset::default(),
+            current: None,
+            diags: Vec::new(),
+        }
+    }
+
+    /// The ruleset, with this builder's diagnostics appended to `diags`.
+    pub fn finish(self, diags: &mut Vec<Diagnostic>) -> Ruleset {
+        diags.extend(self.diags);
+        self.rs
+    }
+
     fn error(&mut self, e: ExtError, fallback: Span) {
         let mut d = Diagnostic::error(self.file, e.span.unwrap_or(fallback), e.message);
         d.help = e.help;
         self.diags.push(d);
     }
 
-    fn item(&mut self, item: &Item) {
+    pub fn item(&mut self, item: &Item) {
         match item {
             Item::Table { name, line } => self.open_table(name, *line),
             Item::Chain {

@@ -50,8 +50,9 @@ pub fn load(file: &Arc<SourceFile>) -> Loaded {
             diagnostics: vec![d],
         };
     }
-    let rf = crate::syntax::parse(file, &mut diagnostics);
-    let ruleset = build::build(file, &rf, &mut diagnostics);
+    let mut builder = build::Builder::new(file);
+    crate::syntax::for_each_item(file, &mut diagnostics, |item| builder.item(&item));
+    let ruleset = builder.finish(&mut diagnostics);
     diagnostics.sort_by_key(|d| d.span.start);
     Loaded {
         ruleset,

@@ -24,6 +24,23 @@ pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
     }
 }
 
+/// Like [`parse`], but hands the items to `emit` in file order instead of
+/// collecting them: restore files stream line by line (scripts need the whole
+/// file first, for their variable assignments).
+pub fn for_each_item(
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+    mut emit: impl FnMut(ast::Item),
+) {
+    match detect_format(&file.text) {
+        Format::Restore => restore_file::for_each(file, diags, emit),
+        Format::Script => command::parse(file, diags)
+            .items
+            .into_iter()
+            .for_each(&mut emit),
+    }
+}
+
 pub fn detect_format(text: &str) -> Format {
     for line in text.lines() {
         let t = line.trim();

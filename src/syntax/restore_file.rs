@@ -15,6 +15,16 @@ use std::sync::Arc;
 
 pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
     let mut items = Vec::new();
+    for_each(file, diags, |item| items.push(item));
+    RuleFile {
+        format: Format::Restore,
+        items,
+    }
+}
+
+/// Hands each item to `emit` as soon as its line is read, so a caller that
+/// applies items at once touches every token while it is still in cache.
+pub fn for_each(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>, mut emit: impl FnMut(Item)) {
     let mut open_table: Option<Span> = None;
     for line_no in 1..=file.line_count() {
         let span = with_cr(file, file.line_span(line_no));
@@ -30,7 +40,7 @@ pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
                     .with_help("iptables-restore reads `COMMIT` only alone on its line, ended by a newline (no blanks, no `\\r`, not at the very end of the file without a newline)"),
             );
             open_table = None;
-            items.push(Item::Commit { line: span });
+            emit(Item::Commit { line: span });
             continue;
         }
         let base = span.start as usize;
@@ -52,7 +62,7 @@ pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
             let name = table_name(rest, base + 1)
                 .unwrap_or_else(|| Token::new("", Span::new(base + 1, base + 1)));
             open_table = Some(span);
-            items.push(Item::Table { name, line: span });
+            emit(Item::Table { name, line: span });
             continue;
         }
         if open_table.is_none() {
@@ -64,13 +74,13 @@ pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
         }
         if exact_commit {
             open_table = None;
-            items.push(Item::Commit { line: span });
+            emit(Item::Commit { line: span });
         } else if let Some(rest) = text.strip_prefix(':') {
             if let Some(item) = chain_line(file, rest, base + 1, span, diags) {
-                items.push(item);
+                emit(item);
             }
         } else if let Some(cmd) = command_line(file, text, base, span, diags) {
-            items.push(Item::Command(cmd));
+            emit(Item::Command(cmd));
         }
     }
     if let Some(table) = open_table {
@@ -80,10 +90,6 @@ pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
                 .with_label(table, "this table is never committed")
                 .with_help("iptables-restore applies a table only at its COMMIT line"),
         );
-    }
-    RuleFile {
-        format: Format::Restore,
-        items,
     }
 }
 

@@ -3,4 +3,5 @@
 pub mod diagnostics;
 pub mod findings;
 pub mod graph;
+pub mod list;
 pub mod trace;

@@ -55,6 +55,12 @@ impl MatchDef for Nfacct {
         MatchResult::Yes
     }
 
+    /// `nfacct_print`: the name as `xtables_save_string` writes it.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" nfacct-name ");
+        save_string(out, &self.name);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(" --nfacct-name ");
         save_string(out, &self.name);

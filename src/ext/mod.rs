@@ -68,9 +68,7 @@ pub trait MatchDef: Default + Clone + fmt::Debug + PartialEq {
     /// Appends the `iptables -L -n` text, as the extension's `print` function
     /// in libxt_NAME.c prints it with `numeric` set (pieces usually begin with
     /// a space). An extension that prints nothing there says so in its body.
-    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
-        out.push_str(" ?TEMP");
-    }
+    fn list(&self, ctx: &RuleCtx, out: &mut String);
     /// Judges a packet as the kernel's match function does. Extensions that
     /// cannot be judged offline keep this default: the replay flags the
     /// packet as depending on them instead of guessing.
@@ -115,9 +113,7 @@ pub trait TargetDef: Default + Clone + fmt::Debug + PartialEq {
     }
     fn save(&self, ctx: &RuleCtx, out: &mut String);
     /// Appends the `iptables -L -n` text (the target's `print` function).
-    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
-        out.push_str(" ?TEMP");
-    }
+    fn list(&self, ctx: &RuleCtx, out: &mut String);
     /// Load-time checks that look at the rule's matches too (TCPMSS wants a
     /// tcp match requiring SYN); run after `check`.
     fn check_matches(

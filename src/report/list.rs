@@ -88,9 +88,11 @@ fn header(out: &mut String, table: &Table, chain: &Chain, opts: ListOptions) {
     let _ = writeln!(out, " {:<19}  {:<19} ", "source", "destination");
 }
 
-/// `xtables_print_num`: padded to the column unless `notable` is false (the
+/// `xtables_print_num`: padded to the column unless `table` is false (the
 /// policy line). Without `-x`, numbers above 99999 are divided by 1000
-/// (rounding half up) until they fit in four digits, with K, M, G or T.
+/// (rounding half up) until they fit in four digits, with K, M, G or T. The
+/// `+ 500` is unsigned 64-bit arithmetic in C and wraps: the kernel lists a
+/// counter within 500 of 2^64 as `0K`.
 fn num(out: &mut String, n: u64, exact: bool, table: bool) {
     if exact {
         let _ = if table {
@@ -110,12 +112,12 @@ fn num(out: &mut String, n: u64, exact: bool, table: bool) {
     }
     let mut n = n;
     for unit in ["K", "M", "G"] {
-        n = n.saturating_add(500) / 1000;
+        n = n.wrapping_add(500) / 1000;
         if n <= 9999 {
             return suffixed(out, n, unit, table);
         }
     }
-    suffixed(out, n.saturating_add(500) / 1000, "T", table);
+    suffixed(out, n.wrapping_add(500) / 1000, "T", table);
 }
 
 fn suffixed(out: &mut String, n: u64, unit: &str, table: bool) {
@@ -223,7 +225,8 @@ mod tests {
         assert_eq!(kmg(9_999_499, false), "9999K ");
         assert_eq!(kmg(9_999_500, false), "  10M ");
         assert_eq!(kmg(1_234_567_890, false), "1235M ");
-        assert_eq!(kmg(u64::MAX, false), "18446744T ");
+        assert_eq!(kmg(u64::MAX, false), "   0K ");
+        assert_eq!(kmg(u64::MAX - 500, false), "18446744T ");
         assert_eq!(kmg(123_456_789, true), "123456789 ");
         assert_eq!(kmg(7, true), "       7 ");
     }

@@ -8,7 +8,7 @@ use iptwalk::ir::hook::TableKind;
 use iptwalk::ir::ruleset::{Ruleset, Table};
 use iptwalk::packet::CaptureReader;
 use iptwalk::report::list::{list_table, ListOptions};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
@@ -107,7 +107,7 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> ExitCode {
 
 /// The ruleset with the counters a replay of `pcap` leaves (the engine
 /// `replay --counters` uses), and whether every capture record could be read.
-fn replay(rules: &Ruleset, pcap: &PathBuf, model: &ModelArgs) -> Result<(Ruleset, bool), String> {
+fn replay(rules: &Ruleset, pcap: &Path, model: &ModelArgs) -> Result<(Ruleset, bool), String> {
     let host = model.host()?;
     let params = model.params()?;
     let mut reader = CaptureReader::open(pcap).map_err(|e| format!("{}: {e}", pcap.display()))?;

@@ -24,7 +24,7 @@ use iptwalk::source::SourceFile;
     version,
     about = "Understand iptables firewalls offline: format, lint, and replay captures through a kernel-exact model",
     long_about = None,
-    after_help = "Examples:\n  iptwalk replay rules.v4 capture.pcap --local 10.0.0.1   what the host did with each packet\n  iptwalk trace rules.v4 --local 10.0.0.1 --packet \"tcp 192.0.2.7:40000>10.0.0.1:22 S\"\n  iptwalk lint rules.v4                                   mistakes, shadowed rules, stateful pitfalls\n  iptwalk list rules.v4 --counters-from-replay capture.pcap --local 10.0.0.1   iptables -L -v -n\n  iptwalk fmt --check rules.v4                            exit 1 if the file is not canonical\n  iptwalk diff old.v4 new.v4 capture.pcap --local 10.0.0.1\n\nExit status: 0 success, 1 findings or differences, 2 usage or input error."
+    after_help = "Examples:\n  iptwalk replay rules.v4 capture.pcap --local 10.0.0.1   what the host did with each packet\n  iptwalk trace rules.v4 --local 10.0.0.1 --packet \"tcp 192.0.2.7:40000>10.0.0.1:22 S\"\n  iptwalk lint rules.v4                                   mistakes, shadowed rules, stateful pitfalls\n  iptwalk list rules.v4                                   iptables -L -v -n --line-numbers, offline\n  iptwalk fmt --check rules.v4                            exit 1 if the file is not canonical\n  iptwalk diff old.v4 new.v4 capture.pcap --local 10.0.0.1\n\nExit status: 0 success, 1 findings or differences, 2 usage or input error."
 )]
 pub struct Cli {
     /// When to use colour: auto, always, never (NO_COLOR is respected).

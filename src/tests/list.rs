@@ -276,9 +276,16 @@ fn every_extension_lists_as_iptables_legacy_does() {
     let text = std::fs::read_to_string(&path).expect("read extensions.sh");
     let file = SourceFile::new("extensions.sh", text);
     let ns = Netns::new("listx").expect("create a network namespace");
-    // The sets the -m set / -j SET rules name (refused without ipset).
-    ns.run("ipset", &["create", "foo", "hash:ip"], None);
-    ns.run("ipset", &["create", "bar", "hash:ip,port"], None);
+    // The sets and accounting objects the rules name (without the ipset and
+    // nfacct tools those rules are refused, and left out on both sides).
+    for (prog, args) in [
+        ("ipset", &["create", "foo", "hash:ip"][..]),
+        ("ipset", &["create", "bar", "hash:ip,port"][..]),
+        ("nfacct", &["add", "n1"][..]),
+        ("nfacct", &["add", "a b"][..]),
+    ] {
+        ns.run(prog, args, None);
+    }
     let (accepted, refused) = accepted_commands(&ns, &file);
     let loaded = ir::load(&SourceFile::new("accepted.sh", accepted));
     assert!(

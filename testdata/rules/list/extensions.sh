@@ -2,7 +2,8 @@
 # kernel 6.18 accepted: the OK lines of the upstream extensions/*.t files, our
 # testdata/extensions/*.t, and a few hand-written ones (devgroup, rateest, set, SET).
 # src/tests/list.rs lists them and compares with `iptables -L -v -n --line-numbers`;
-# the sets foo (hash:ip) and bar (hash:ip,port) must exist for the -m set/-j SET rules.
+# the sets foo (hash:ip) and bar (hash:ip,port) must exist for the -m set/-j SET rules,
+# and the accounting objects n1 and "a b" (nfacct add) for -m nfacct.
 iptables -t nat -A PREROUTING -j DNAT --to-destination 1.1.1.1
 iptables -t nat -A PREROUTING -j DNAT --to-destination 1.1.1.1-1.1.1.10
 iptables -t nat -A PREROUTING -p tcp -j DNAT --to-destination 1.1.1.1:1025-65535
@@ -684,3 +685,5 @@ iptables -t filter -A FORWARD -m devgroup ! --src-group 0x2/0xf ! --dst-group 5/
 iptables -t filter -A OUTPUT -m devgroup --dst-group 7
 iptables -t mangle -A POSTROUTING -j SET --map-set foo src --map-mark --map-prio --map-queue
 iptables -t mangle -A INPUT -j SET --map-set foo src,dst --map-mark
+iptables -t filter -A INPUT -m nfacct --nfacct-name n1
+iptables -t filter -A OUTPUT -m nfacct --nfacct-name "a b"

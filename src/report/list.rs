@@ -218,6 +218,51 @@ mod tests {
         s
     }
 
+    /// What iptables-legacy 1.8.9 printed for this table (kernel 6.18):
+    /// NOTRACK as target CT, negations, a wildcard interface, a host and a
+    /// non-contiguous mask, `-f`/`! -f`, a goto, a rule without a target.
+    #[test]
+    fn fixed_columns_as_iptables_legacy_prints_them() {
+        let text = "*raw\n:X - [0:0]\n-A PREROUTING -j NOTRACK\n-A OUTPUT -p tcp -j CT --notrack\n\
+            -A OUTPUT -g X\n-A PREROUTING -s 1.2.3.4 -d 1.2.3.0/255.0.255.0 ! -i eth+ ! -p 47 -f\n\
+            -A OUTPUT\n-A OUTPUT ! -f -p 200\n-A OUTPUT -j X\nCOMMIT\n";
+        let loaded = crate::ir::load(&crate::source::SourceFile::new("raw.v4", text));
+        assert!(!loaded.has_errors());
+        let table = &loaded.ruleset.tables[0];
+        let head = "num   pkts bytes target     prot opt in     out     source               destination         \n";
+        let want = [
+            "Chain PREROUTING (policy ACCEPT 0 packets, 0 bytes)\n",
+            head,
+            "1        0     0 CT         0    --  *      *       0.0.0.0/0            0.0.0.0/0            NOTRACK\n",
+            "2        0     0           !47   -f  !eth+  *       1.2.3.4              1.0.3.0/255.0.255.0 \n",
+            "\nChain OUTPUT (policy ACCEPT 0 packets, 0 bytes)\n",
+            head,
+            "1        0     0 CT         6    --  *      *       0.0.0.0/0            0.0.0.0/0            CT notrack\n",
+            "2        0     0 X          0    --  *      *       0.0.0.0/0            0.0.0.0/0           [goto] \n",
+            "3        0     0            0    --  *      *       0.0.0.0/0            0.0.0.0/0           \n",
+            "4        0     0            200  !f  *      *       0.0.0.0/0            0.0.0.0/0           \n",
+            "5        0     0 X          0    --  *      *       0.0.0.0/0            0.0.0.0/0           \n",
+            "\nChain X (2 references)\n",
+            head,
+        ]
+        .concat();
+        assert_eq!(list_table(table, ListOptions::default()), Ok(want));
+        let one = ListOptions {
+            exact: true,
+            chain: Some("X"),
+        };
+        let exact_head = "num      pkts      bytes target     prot opt in     out     source               destination         \n";
+        assert_eq!(
+            list_table(table, one),
+            Ok(format!("Chain X (2 references)\n{exact_head}"))
+        );
+        let missing = ListOptions {
+            exact: false,
+            chain: Some("Y"),
+        };
+        assert!(list_table(table, missing).is_err());
+    }
+
     #[test]
     fn counters_abbreviate_like_xtables_print_num() {
         assert_eq!(kmg(99999, false), "99999 ");

@@ -7,7 +7,8 @@
 //!   counters are the kernel's too) and each of its tables listed, with and
 //!   without `-x`;
 //! - every scenario's `counters.txt` (the kernel's `iptables-save -c` after the
-//!   oracle's real replay) is restored and listed, and compared with `iptwalk
+//!   oracle's real replay; testdata/scenarios and testdata/timeouts) is
+//!   restored and listed, and compared with `iptwalk
 //!   list --counters-from-replay` of the scenario's rules, capture and host
 //!   options (the binary, end to end);
 //! - `testdata/rules/list/extensions.sh` (rules for every extension) is run
@@ -115,10 +116,12 @@ fn v4_files() -> Vec<PathBuf> {
     files
 }
 
+/// Kernel-truth cases with `case.json`, `rules.v4`, a capture and the
+/// kernel's `counters.txt`: testdata/scenarios and testdata/timeouts.
 fn scenario_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(common::testdata("scenarios"))
-        .into_iter()
-        .flatten()
+    let mut dirs: Vec<PathBuf> = ["scenarios", "timeouts"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(common::testdata(d)).into_iter().flatten())
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.join("case.json").is_file())

@@ -5,6 +5,7 @@ mod diff;
 mod fmt;
 mod graph;
 mod lint;
+mod list;
 mod model;
 mod progress;
 mod replay;
@@ -25,7 +26,7 @@ use iptwalk::source::SourceFile;
     version,
     about = "Understand iptables firewalls offline: format, lint, and replay captures through a kernel-exact model",
     long_about = None,
-    after_help = "Examples:\n  iptwalk replay rules.v4 capture.pcap --local 10.0.0.1   what the host did with each packet\n  iptwalk trace rules.v4 --local 10.0.0.1 --packet \"tcp 192.0.2.7:40000>10.0.0.1:22 S\"\n  iptwalk lint rules.v4                                   mistakes, shadowed rules, stateful pitfalls\n  iptwalk fmt --check rules.v4                            exit 1 if the file is not canonical\n  iptwalk diff old.v4 new.v4 capture.pcap --local 10.0.0.1\n\nExit status: 0 success, 1 findings or differences, 2 usage or input error."
+    after_help = "Examples:\n  iptwalk replay rules.v4 capture.pcap --local 10.0.0.1   what the host did with each packet\n  iptwalk trace rules.v4 --local 10.0.0.1 --packet \"tcp 192.0.2.7:40000>10.0.0.1:22 S\"\n  iptwalk lint rules.v4                                   mistakes, shadowed rules, stateful pitfalls\n  iptwalk list rules.v4                                   iptables -L -v -n --line-numbers, offline\n  iptwalk fmt --check rules.v4                            exit 1 if the file is not canonical\n  iptwalk diff old.v4 new.v4 capture.pcap --local 10.0.0.1\n\nExit status: 0 success, 1 findings or differences, 2 usage or input error."
 )]
 pub struct Cli {
     /// When to use colour: auto (when the stream is a terminal and NO_COLOR
@@ -66,6 +67,13 @@ Examples:\n  iptwalk lint rules.v4\n  iptwalk lint --explain IPT301\n  iptwalk l
         after_help = "Examples:\n  iptwalk graph rules.v4 | dot -Tpng > chains.png\n  iptwalk graph --format svg rules.v4 > chains.svg"
     )]
     Graph(graph::GraphArgs),
+    /// Print a table as `iptables -L -v -n --line-numbers` does, with the
+    /// file's counters or those a replay of a capture leaves.
+    #[command(
+        after_help = "Examples:\n  iptwalk list rules.v4\n  iptwalk list -t nat rules.v4 PREROUTING\n  \
+iptwalk list rules.v4 --counters-from-replay capture.pcap --local 10.0.0.104 -x"
+    )]
+    List(list::ListArgs),
     /// Replay a pcap/pcapng capture through the ruleset and conntrack, as the
     /// kernel would: each packet's verdict, deciding rule and conntrack state.
     #[command(
@@ -137,6 +145,7 @@ pub fn run() -> ExitCode {
         Command::Fmt(args) => fmt::run(&ctx, args),
         Command::Lint(args) => lint::run(&ctx, args),
         Command::Graph(args) => graph::run(&ctx, args),
+        Command::List(args) => list::run(&ctx, args),
         Command::Replay(args) => replay::run(&ctx, args),
         Command::Trace(args) => trace::run(&ctx, args),
         Command::Diff(args) => diff::run(&ctx, args),

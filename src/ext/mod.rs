@@ -65,6 +65,10 @@ pub trait MatchDef: Default + Clone + fmt::Debug + PartialEq {
     /// Appends the canonical options, each preceded by a space, as the
     /// extension's `save` function in libxt_NAME.c prints them.
     fn save(&self, ctx: &RuleCtx, out: &mut String);
+    /// Appends the `iptables -L -n` text, as the extension's `print` function
+    /// in libxt_NAME.c prints it with `numeric` set (pieces usually begin with
+    /// a space). An extension that prints nothing there says so in its body.
+    fn list(&self, ctx: &RuleCtx, out: &mut String);
     /// Judges a packet as the kernel's match function does. Extensions that
     /// cannot be judged offline keep this default: the replay flags the
     /// packet as depending on them instead of guessing.
@@ -108,6 +112,8 @@ pub trait TargetDef: Default + Clone + fmt::Debug + PartialEq {
         Self::NAME
     }
     fn save(&self, ctx: &RuleCtx, out: &mut String);
+    /// Appends the `iptables -L -n` text (the target's `print` function).
+    fn list(&self, ctx: &RuleCtx, out: &mut String);
     /// Load-time checks that look at the rule's matches too (TCPMSS wants a
     /// tcp match requiring SYN); run after `check`.
     fn check_matches(
@@ -176,6 +182,9 @@ macro_rules! registry {
             pub fn save(&self, ctx: &RuleCtx, out: &mut String) {
                 match self { $(Match::$mvar(m) => m.save(ctx, out)),* }
             }
+            pub fn list(&self, ctx: &RuleCtx, out: &mut String) {
+                match self { $(Match::$mvar(m) => m.list(ctx, out)),* }
+            }
             pub fn eval(&self, facts: &Facts) -> MatchResult {
                 match self { $(Match::$mvar(m) => m.eval(facts)),* }
             }
@@ -211,6 +220,9 @@ macro_rules! registry {
             }
             pub fn save(&self, ctx: &RuleCtx, out: &mut String) {
                 match self { $(Target::$tvar(t) => t.save(ctx, out)),* }
+            }
+            pub fn list(&self, ctx: &RuleCtx, out: &mut String) {
+                match self { $(Target::$tvar(t) => t.list(ctx, out)),* }
             }
             pub fn check_matches(&self, ctx: &CheckCtx, matches: &[crate::ir::rule::MatchEntry]) -> ExtResult {
                 match self { $(Target::$tvar(t) => t.check_matches(ctx, matches)),* }

@@ -3,6 +3,7 @@
 pub mod diagnostics;
 pub mod findings;
 pub mod graph;
+pub mod list;
 pub mod pcap;
 pub mod replay;
 pub mod style;

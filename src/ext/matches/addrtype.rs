@@ -11,6 +11,7 @@ use crate::ext::facts::{Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
 use crate::ir::hook::{Hook, HookMask};
+use std::fmt::Write;
 
 /// `rtn_names`: index = RTN_* number.
 pub const RTN_NAMES: &[&str] = &[
@@ -116,6 +117,26 @@ impl MatchDef for Addrtype {
             test(self.source, self.invert_source, f.src)
                 && test(self.dest, self.invert_dest, f.dst),
         )
+    }
+
+    /// `addrtype_print_v1`: the `!` sits right before the type list.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" ADDRTYPE match");
+        for (word, mask, inv) in [
+            ("src-type", self.source, self.invert_source),
+            ("dst-type", self.dest, self.invert_dest),
+        ] {
+            if mask != 0 {
+                let _ = write!(out, " {word} {}", if inv { "!" } else { "" });
+                fmt_types(out, mask);
+            }
+        }
+        if self.limit_iface_in {
+            out.push_str(" limit-in");
+        }
+        if self.limit_iface_out {
+            out.push_str(" limit-out");
+        }
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -32,6 +32,13 @@ impl MatchDef for Ah {
         self.0.eval_spi(f)
     }
 
+    /// `ah_print`: ` ah ` then the SPIs with no space (` ah spi:N`; a bare
+    /// ` ah ` when no SPI is given).
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" ah ");
+        self.0.list_spi(out, "");
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         self.0.save_spi(out, "ahspi");
     }

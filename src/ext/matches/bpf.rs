@@ -73,6 +73,23 @@ impl MatchDef for Bpf {
         }
     }
 
+    /// `bpf_print_v1`: no leading space, and `bpf_print_code` ends the
+    /// program with its `tail` character, which is NUL here: iptables
+    /// really writes a 0 byte.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str("match bpf ");
+        if let Some(p) = &self.program {
+            for (n, i) in p.iter().enumerate() {
+                let tail = if n + 1 < p.len() { ',' } else { '\0' };
+                let _ = write!(out, "{} {} {} {}{tail}", i.code, i.jt, i.jf, i.k);
+            }
+        } else if let Some(path) = &self.pinned {
+            let _ = write!(out, "pinned {path}");
+        } else {
+            out.push_str("unknown");
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if let Some(p) = &self.program {
             let _ = write!(out, " --bytecode \"{},", p.len());

@@ -61,6 +61,18 @@ impl MatchDef for Cgroup {
         Ok(())
     }
 
+    /// `cgroup_print_v2`: `! ` before each value, the path unquoted.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let bang = |inv: bool| if inv { "! " } else { "" };
+        out.push_str(" cgroup");
+        if let Some((p, inv)) = &self.path {
+            let _ = write!(out, " {}{p}", bang(*inv));
+        }
+        if let Some((id, inv)) = self.classid {
+            let _ = write!(out, " {}{id}", bang(inv));
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let bang = |inv: bool| if inv { " !" } else { "" };
         if let Some((p, inv)) = &self.path {

@@ -91,6 +91,16 @@ impl MatchDef for Cluster {
         Ok(())
     }
 
+    /// `cluster_print`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let inv = if self.invert { "!" } else { "" };
+        let _ = write!(
+            out,
+            " cluster {inv}node_mask=0x{:08x} total_nodes={} hash_seed=0x{:08x}",
+            self.node_mask, self.total_nodes, self.hash_seed
+        );
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let bang = if self.invert { " !" } else { "" };
         let _ = write!(

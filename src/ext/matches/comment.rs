@@ -49,6 +49,13 @@ impl MatchDef for Comment {
         MatchResult::Yes
     }
 
+    /// `comment_print`: the text as is, between C comment marks.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" /* ");
+        out.push_str(&self.text);
+        out.push_str(" */");
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(" --comment ");
         save_string(out, &self.text);

@@ -73,6 +73,24 @@ impl MatchDef for Connbytes {
         Ok(())
     }
 
+    /// `connbytes_print`: `print_from_to` with no prefix, then the mode and
+    /// direction words.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let (from, to) = if self.from > self.to {
+            out.push_str(" !");
+            (self.to, self.from)
+        } else {
+            (self.from, self.to)
+        };
+        let _ = write!(out, " connbytes {from}");
+        if to != 0 && to < u64::MAX {
+            let _ = write!(out, ":{to}");
+        }
+        let mode = MODES.get(usize::from(self.what)).unwrap_or(&"unknown");
+        let dir = DIRS.get(usize::from(self.direction)).unwrap_or(&"unknown");
+        let _ = write!(out, " connbytes mode {mode} connbytes direction {dir}");
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let (from, to) = if self.from > self.to {
             out.push_str(" !");

@@ -73,6 +73,15 @@ impl MatchDef for Connlabel {
         Ok(())
     }
 
+    /// `connlabel_mt_print` (numeric): the bit number unquoted.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let bang = if self.invert { " !" } else { "" };
+        let _ = write!(out, " connlabel{bang} {}", self.bit);
+        if self.set {
+            out.push_str(" set");
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let bang = if self.invert { " !" } else { "" };
         let _ = write!(out, "{bang} --label \"{}\"", self.bit);

@@ -89,6 +89,13 @@ impl MatchDef for Connlimit {
         Ok(())
     }
 
+    /// `connlimit_print4`: `#conn src/32 > 2`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let dir = if self.daddr { "dst" } else { "src" };
+        let op = if self.upto { "<=" } else { ">" };
+        let _ = write!(out, " #conn {dir}/{} {op} {}", self.mask_len, self.limit);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let op = if self.upto { "upto" } else { "above" };
         let dir = if self.daddr { "daddr" } else { "saddr" };

@@ -33,6 +33,16 @@ impl MatchDef for Connmark {
         MatchResult::from_bool(((f.ct.mark & self.0.mask) == self.0.mark) != self.0.invert)
     }
 
+    /// `connmark_mt_print`: a space is printed before the optional `!` and
+    /// again before the value, so a plain match reads `connmark match  0x1`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" connmark match ");
+        if self.0.invert {
+            out.push('!');
+        }
+        crate::ext::value::fmt_val_mask(out, self.0.mark, self.0.mask);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         self.0.save_mark(out);
     }

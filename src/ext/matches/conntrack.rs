@@ -259,13 +259,26 @@ impl MatchDef for Conntrack {
     }
 
     /// `conntrack_dump(.., "--", NFPROTO_IPV4, numeric, v3)`.
+    /// `conntrack_dump` with the `""` prefix of `conntrack3_mt_print`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        self.dump(out, "");
+    }
+
+    /// `conntrack_dump` with the `--` prefix of `conntrack3_mt_save`.
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
+        self.dump(out, "--");
+    }
+}
+
+impl Conntrack {
+    /// Save and list print the same words; only the option prefix differs.
+    fn dump(&self, out: &mut String, pfx: &str) {
         if let Some(s) = self.state {
-            open(out, s.invert, "ctstate");
+            open(out, s.invert, pfx, "ctstate");
             fmt_bits(out, s.value, STATE_PRINT);
         }
         if let Some(p) = self.proto {
-            open(out, p.invert, "ctproto");
+            open(out, p.invert, pfx, "ctproto");
             let _ = write!(out, " {}", p.value);
         }
         for (name, a) in [
@@ -275,7 +288,7 @@ impl MatchDef for Conntrack {
             ("ctrepldst", self.repldst),
         ] {
             if let Some(a) = a {
-                open(out, a.invert, name);
+                open(out, a.invert, pfx, name);
                 out.push(' ');
                 fmt_addr_mask(out, a.value.addr, a.value.mask);
             }
@@ -291,7 +304,7 @@ impl MatchDef for Conntrack {
                 invert,
             }) = p
             {
-                open(out, invert, name);
+                open(out, invert, pfx, name);
                 // conntrack_dump_ports: a zero high end prints the low one only.
                 if hi == 0 || lo == hi {
                     let _ = write!(out, " {lo}");
@@ -301,7 +314,7 @@ impl MatchDef for Conntrack {
             }
         }
         if let Some(s) = self.status {
-            open(out, s.invert, "ctstatus");
+            open(out, s.invert, pfx, "ctstatus");
             if s.value == 0 {
                 out.push_str(" NONE");
             } else {
@@ -313,7 +326,7 @@ impl MatchDef for Conntrack {
             invert,
         }) = self.expires
         {
-            open(out, invert, "ctexpire");
+            open(out, invert, pfx, "ctexpire");
             if lo == hi {
                 let _ = write!(out, " {lo}");
             } else {
@@ -321,8 +334,12 @@ impl MatchDef for Conntrack {
             }
         }
         match self.dir {
-            Some(Dir::Original) => out.push_str(" --ctdir ORIGINAL"),
-            Some(Dir::Reply) => out.push_str(" --ctdir REPLY"),
+            Some(Dir::Original) => {
+                let _ = write!(out, " {pfx}ctdir ORIGINAL");
+            }
+            Some(Dir::Reply) => {
+                let _ = write!(out, " {pfx}ctdir REPLY");
+            }
             None => {}
         }
     }
@@ -332,11 +349,11 @@ fn inv<T>(value: T, invert: bool) -> Option<Inv<T>> {
     Some(Inv { value, invert })
 }
 
-fn open(out: &mut String, invert: bool, name: &str) {
+fn open(out: &mut String, invert: bool, pfx: &str, name: &str) {
     if invert {
         out.push_str(" !");
     }
-    let _ = write!(out, " --{name}");
+    let _ = write!(out, " {pfx}{name}");
 }
 
 fn fmt_bits(out: &mut String, mask: u16, names: &[(&str, u16)]) {

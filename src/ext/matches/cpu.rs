@@ -36,6 +36,12 @@ impl MatchDef for Cpu {
         }
     }
 
+    /// `cpu_print`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let inv = if self.invert { "! " } else { "" };
+        let _ = write!(out, " cpu {inv}{}", self.cpu);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let _ = write!(out, "{} --cpu {}", bang(self.invert), self.cpu);
     }

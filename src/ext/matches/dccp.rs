@@ -96,6 +96,31 @@ impl MatchDef for Dccp {
         MatchResult::Yes
     }
 
+    /// `dccp_print`: ports as libxt_tcp.c, types as numbers (numeric), the
+    /// option as ` option=N`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" dccp");
+        for (name, p) in [("spt", self.sport), ("dpt", self.dport)] {
+            if let Some((range, inv)) = p {
+                super::tcp::list_ports(out, name, range, inv);
+            }
+        }
+        if let Some((mask, inv)) = self.types {
+            out.push_str(bang(inv));
+            out.push(' ');
+            let types: Vec<String> = (0..16)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| i.to_string())
+                .collect();
+            out.push_str(&types.join(","));
+        }
+        if let Some((opt, inv)) = self.option {
+            if opt != 0 || inv {
+                let _ = write!(out, " option={}{opt}", if inv { "!" } else { "" });
+            }
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         for (name, p) in [("sport", self.sport), ("dport", self.dport)] {
             if let Some(((lo, hi), inv)) = p {

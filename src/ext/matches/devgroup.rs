@@ -74,6 +74,18 @@ impl MatchDef for Devgroup {
         Ok(())
     }
 
+    /// `devgroup_show("", .., numeric)`: no group names.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        for (name, v) in [("src-group", self.src), ("dst-group", self.dst)] {
+            if let Some((g, m, inv)) = v {
+                out.push_str(bang(inv));
+                out.push(' ');
+                out.push_str(name);
+                print_val_mask(out, g, m, &[]);
+            }
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         for (name, v) in [("src-group", self.src), ("dst-group", self.dst)] {
             if let Some((g, m, inv)) = v {

@@ -72,6 +72,12 @@ impl MatchDef for Dscp {
         MatchResult::from_bool((f.tos >> 2 == self.dscp) != self.invert)
     }
 
+    /// `dscp_print`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let inv = if self.invert { "!" } else { "" };
+        let _ = write!(out, " DSCP match {inv}0x{:02x}", self.dscp);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let _ = write!(out, "{} --dscp 0x{:02x}", bang(self.invert), self.dscp);
     }

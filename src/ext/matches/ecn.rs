@@ -87,6 +87,20 @@ impl MatchDef for Ecn {
         MatchResult::Yes
     }
 
+    /// `ecn_print`: `!` glued to each flag.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" ECN match");
+        let inv = |bit: u8| if self.invert & bit != 0 { "!" } else { "" };
+        for (bit, name) in [(MATCH_ECE, "ECE"), (MATCH_CWR, "CWR")] {
+            if self.operation & bit != 0 {
+                let _ = write!(out, " {}{name}", inv(bit));
+            }
+        }
+        if self.operation & MATCH_IP != 0 {
+            let _ = write!(out, " {}ECT={}", inv(MATCH_IP), self.ip_ect);
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         for (bit, name) in [(MATCH_ECE, "ecn-tcp-ece"), (MATCH_CWR, "ecn-tcp-cwr")] {
             if self.operation & bit != 0 {

@@ -38,6 +38,21 @@ impl SpiRange {
         Ok(())
     }
 
+    /// `print_spis` of libxt_esp.c, libipt_ah.c and libxt_ipcomp.c: `spi:N`
+    /// or `spis:LO:HI`, `!` after the colon, nothing for the full range
+    /// unless negated. `lead` is the space only libxt_esp.c puts before it.
+    pub(crate) fn list_spi(&self, out: &mut String, lead: &str) {
+        if self.min == 0 && self.max == u32::MAX && !self.invert {
+            return;
+        }
+        let inv = if self.invert { "!" } else { "" };
+        let _ = if self.min == self.max {
+            write!(out, "{lead}spi:{inv}{}", self.min)
+        } else {
+            write!(out, "{lead}spis:{inv}{}:{}", self.min, self.max)
+        };
+    }
+
     /// `esp_save`/`ah_save`: nothing for the full range, even when negated.
     pub(crate) fn save_spi(&self, out: &mut String, opt: &str) {
         if self.min == 0 && self.max == u32::MAX {
@@ -72,6 +87,12 @@ impl MatchDef for Esp {
     /// packet; the SPI must be in range XOR `!`.
     fn eval(&self, f: &Facts) -> MatchResult {
         self.0.eval_spi(f)
+    }
+
+    /// `esp_print`: ` esp spi:N`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" esp");
+        self.0.list_spi(out, " ");
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

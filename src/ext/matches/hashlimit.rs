@@ -253,59 +253,16 @@ impl MatchDef for Hashlimit {
         Ok(())
     }
 
+    /// `hashlimit_mt_print` (revision 3): save's words without the
+    /// `--hashlimit-` prefix, `-` between the modes, no name, and the rate of
+    /// `avg * interval`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        self.dump(out, "");
+    }
+
+    /// `hashlimit_mt_save` (revision 3).
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
-        out.push_str(if self.mode & INVERT != 0 {
-            " --hashlimit-above"
-        } else {
-            " --hashlimit-upto"
-        });
-        let quantum = if self.mode & BYTES != 0 {
-            save_bytes(out, self.avg, self.burst)
-        } else {
-            let q = save_rate(out, self.avg);
-            let _ = write!(out, " --hashlimit-burst {}", self.burst);
-            q
-        };
-        if self.mode & (HASH_SIP | HASH_SPT | HASH_DIP | HASH_DPT) != 0 {
-            out.push_str(" --hashlimit-mode ");
-            let names = [
-                (HASH_SIP, "srcip"),
-                (HASH_SPT, "srcport"),
-                (HASH_DIP, "dstip"),
-                (HASH_DPT, "dstport"),
-            ];
-            let set: Vec<&str> = names
-                .iter()
-                .filter(|(b, _)| self.mode & b != 0)
-                .map(|(_, n)| *n)
-                .collect();
-            out.push_str(&set.join(","));
-        }
-        let _ = write!(out, " --hashlimit-name {}", self.name);
-        if self.size != 0 {
-            let _ = write!(out, " --hashlimit-htable-size {}", self.size);
-        }
-        if self.max != 0 {
-            let _ = write!(out, " --hashlimit-htable-max {}", self.max);
-        }
-        if self.gc_interval != GC_INTERVAL {
-            let _ = write!(out, " --hashlimit-htable-gcinterval {}", self.gc_interval);
-        }
-        if self.expire != quantum {
-            let _ = write!(out, " --hashlimit-htable-expire {}", self.expire);
-        }
-        if self.srcmask != 32 {
-            let _ = write!(out, " --hashlimit-srcmask {}", self.srcmask);
-        }
-        if self.dstmask != 32 {
-            let _ = write!(out, " --hashlimit-dstmask {}", self.dstmask);
-        }
-        if self.mode & RATE_MATCH != 0 {
-            out.push_str(" --hashlimit-rate-match");
-            if self.interval != 1 {
-                let _ = write!(out, " --hashlimit-rate-interval {}", self.interval);
-            }
-        }
+        self.dump(out, "--hashlimit-");
     }
 
     /// `hashlimit_mt`: the bucket of the packet's flow in the table named
@@ -439,6 +396,80 @@ fn plen(s: &str, opt: &str) -> ExtResult<u8> {
     })
 }
 
+impl Hashlimit {
+    /// Save (`pfx` = `--hashlimit-`) and print (`pfx` = ``) write the same
+    /// fields in the same order; the head, the mode separator, the name and
+    /// the rate's period differ.
+    fn dump(&self, out: &mut String, pfx: &str) {
+        let listing = pfx.is_empty();
+        let head = match (listing, self.mode & INVERT != 0) {
+            (true, true) => " limit: above",
+            (true, false) => " limit: up to",
+            (false, true) => " --hashlimit-above",
+            (false, false) => " --hashlimit-upto",
+        };
+        out.push_str(head);
+        let quantum = if self.mode & BYTES != 0 {
+            save_bytes(out, self.avg, self.burst, pfx)
+        } else {
+            let period = if listing && self.interval != 0 {
+                self.avg.wrapping_mul(u64::from(self.interval))
+            } else {
+                self.avg
+            };
+            let q = save_rate(out, period);
+            let _ = write!(out, " {pfx}burst {}", self.burst);
+            q
+        };
+        if self.mode & (HASH_SIP | HASH_SPT | HASH_DIP | HASH_DPT) != 0 {
+            let _ = write!(out, " {pfx}mode ");
+            let names = [
+                (HASH_SIP, "srcip"),
+                (HASH_SPT, "srcport"),
+                (HASH_DIP, "dstip"),
+                (HASH_DPT, "dstport"),
+            ];
+            let set: Vec<&str> = names
+                .iter()
+                .filter(|(b, _)| self.mode & b != 0)
+                .map(|(_, n)| *n)
+                .collect();
+            out.push_str(&set.join(if listing { "-" } else { "," }));
+        }
+        if !listing {
+            let _ = write!(out, " --hashlimit-name {}", self.name);
+        }
+        self.dump_tail(out, pfx, quantum);
+    }
+
+    fn dump_tail(&self, out: &mut String, pfx: &str, quantum: u32) {
+        if self.size != 0 {
+            let _ = write!(out, " {pfx}htable-size {}", self.size);
+        }
+        if self.max != 0 {
+            let _ = write!(out, " {pfx}htable-max {}", self.max);
+        }
+        if self.gc_interval != GC_INTERVAL {
+            let _ = write!(out, " {pfx}htable-gcinterval {}", self.gc_interval);
+        }
+        if self.expire != quantum {
+            let _ = write!(out, " {pfx}htable-expire {}", self.expire);
+        }
+        if self.srcmask != 32 {
+            let _ = write!(out, " {pfx}srcmask {}", self.srcmask);
+        }
+        if self.dstmask != 32 {
+            let _ = write!(out, " {pfx}dstmask {}", self.dstmask);
+        }
+        if self.mode & RATE_MATCH != 0 {
+            let _ = write!(out, " {pfx}rate-match");
+            if self.interval != 1 {
+                let _ = write!(out, " {pfx}rate-interval {}", self.interval);
+            }
+        }
+    }
+}
+
 /// `print_rate(period, 3)`; returns the unit in ms.
 fn save_rate(out: &mut String, period: u64) -> u32 {
     const RATES: &[(&str, u64)] = &[
@@ -463,8 +494,8 @@ fn save_rate(out: &mut String, period: u64) -> u32 {
     (mult / SCALE * 1000) as u32
 }
 
-/// `print_bytes(avg, burst, "--hashlimit-")`; returns the expire default.
-fn save_bytes(out: &mut String, avg: u64, burst: u64) -> u32 {
+/// `print_bytes(avg, burst, pfx)`; returns the expire default.
+fn save_bytes(out: &mut String, avg: u64, burst: u64, pfx: &str) -> u32 {
     const UNITS: &[(&str, u64)] = &[("m", 1024 * 1024), ("k", 1024), ("", 1)];
     let r = cost_to_bytes(avg);
     let (name, thresh) = UNITS
@@ -484,7 +515,7 @@ fn save_bytes(out: &mut String, avg: u64, burst: u64) -> u32 {
         .find(|(_, t)| r >= *t)
         .copied()
         .unwrap_or(("", 1));
-    let _ = write!(out, " --hashlimit-burst {}{name}b", r / thresh);
+    let _ = write!(out, " {pfx}burst {}{name}b", r / thresh);
     BYTE_EXPIRE_BURST * 1000
 }
 

@@ -53,6 +53,16 @@ impl MatchDef for Helper {
         MatchResult::from_bool(hit != self.invert)
     }
 
+    /// `helper_print`: the name always quoted, unescaped.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let inv = if self.invert { "! " } else { "" };
+        out.push_str(" helper match ");
+        out.push_str(inv);
+        out.push('"');
+        out.push_str(&self.name);
+        out.push('"');
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(bang(self.invert));
         out.push_str(" --helper ");

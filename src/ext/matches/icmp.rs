@@ -127,6 +127,22 @@ impl MatchDef for Icmp {
         MatchResult::from_bool(hit != self.invert)
     }
 
+    /// `icmp_print` with `print_icmptype` (numeric): no space between
+    /// ` icmp` and `type`, so it reads `icmptype 8 code 0`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" icmp");
+        if self.invert {
+            out.push_str(" !");
+        }
+        let _ = write!(out, "type {}", self.kind);
+        let (lo, hi) = self.codes;
+        if lo == hi {
+            let _ = write!(out, " code {lo}");
+        } else if (lo, hi) != (0, 0xFF) {
+            let _ = write!(out, " codes {lo}-{hi}");
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(bang(self.invert));
         if self.kind == 0xFF {

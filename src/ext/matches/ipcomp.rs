@@ -41,6 +41,20 @@ impl MatchDef for Ipcomp {
         require_proto(ctx, 108, "ipcomp")
     }
 
+    /// `comp_print`: ` comp ` then the SPIs with no space, then ` reserved`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" comp ");
+        let spi = super::esp::SpiRange {
+            min: self.spis.0,
+            max: self.spis.1,
+            invert: self.invert,
+        };
+        spi.list_spi(out, "");
+        if self.hdrres {
+            out.push_str(" reserved");
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if self.spis != (0, u32::MAX) {
             let _ = write!(out, "{} --ipcompspi {}", bang(self.invert), self.spis.0);

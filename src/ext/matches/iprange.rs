@@ -58,6 +58,21 @@ impl MatchDef for Iprange {
         MatchResult::from_bool(ok(self.src, f.src) && ok(self.dst, f.dst))
     }
 
+    /// `iprange_mt4_print`: ` source IP range`, ` !`, ` A-B`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        for (name, r) in [("source", self.src), ("destination", self.dst)] {
+            if let Some(r) = r {
+                let _ = write!(
+                    out,
+                    " {name} IP range{} {}-{}",
+                    bang(r.invert),
+                    Ipv4Addr::from(r.min),
+                    Ipv4Addr::from(r.max)
+                );
+            }
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         for (name, r) in [("src-range", self.src), ("dst-range", self.dst)] {
             if let Some(r) = r {

@@ -122,18 +122,30 @@ impl MatchDef for Ipvs {
         Ok(())
     }
 
+    /// `ipvs_mt_dump` with the empty prefix of `ipvs_mt4_print`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        self.dump(out, "");
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
+        self.dump(out, "--");
+    }
+}
+
+impl Ipvs {
+    /// `ipvs_mt_dump`: save and print differ only in the option prefix.
+    fn dump(&self, out: &mut String, pfx: &str) {
         let bang = |bit: u8| if self.invert & bit != 0 { " !" } else { "" };
         if self.bitmask == IPVS_PROPERTY {
-            let _ = write!(out, "{} --ipvs", bang(IPVS_PROPERTY));
+            let _ = write!(out, "{} {pfx}ipvs", bang(IPVS_PROPERTY));
         }
         if self.bitmask & PROTO != 0 {
-            let _ = write!(out, "{} --vproto {}", bang(PROTO), self.l4proto);
+            let _ = write!(out, "{} {pfx}vproto {}", bang(PROTO), self.l4proto);
         }
         if self.bitmask & VADDR != 0 {
             let _ = write!(
                 out,
-                "{} --vaddr {}",
+                "{} {pfx}vaddr {}",
                 bang(VADDR),
                 Ipv4Addr::from(self.vaddr)
             );
@@ -142,24 +154,25 @@ impl MatchDef for Ipvs {
             }
         }
         if self.bitmask & VPORT != 0 {
-            let _ = write!(out, "{} --vport {}", bang(VPORT), self.vport);
+            let _ = write!(out, "{} {pfx}vport {}", bang(VPORT), self.vport);
         }
         if self.bitmask & DIR != 0 {
-            out.push_str(if self.invert & DIR != 0 {
-                " --vdir REPLY"
+            let dir = if self.invert & DIR != 0 {
+                "REPLY"
             } else {
-                " --vdir ORIGINAL"
-            });
+                "ORIGINAL"
+            };
+            let _ = write!(out, " {pfx}vdir {dir}");
         }
         if self.bitmask & METHOD != 0 {
             let name = METHODS
                 .iter()
                 .find(|(_, m)| *m == self.fwd_method)
                 .map_or("UNKNOWN", |(n, _)| n);
-            let _ = write!(out, "{} --vmethod {name}", bang(METHOD));
+            let _ = write!(out, "{} {pfx}vmethod {name}", bang(METHOD));
         }
         if self.bitmask & VPORTCTL != 0 {
-            let _ = write!(out, "{} --vportctl {}", bang(VPORTCTL), self.vportctl);
+            let _ = write!(out, "{} {pfx}vportctl {}", bang(VPORTCTL), self.vportctl);
         }
     }
 }

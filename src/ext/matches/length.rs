@@ -54,6 +54,15 @@ impl MatchDef for Length {
         MatchResult::from_bool(hit != self.invert)
     }
 
+    /// `length_print`: `!` right before the number.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let inv = if self.invert { "!" } else { "" };
+        let _ = write!(out, " length {inv}{}", self.min);
+        if self.min != self.max {
+            let _ = write!(out, ":{}", self.max);
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let _ = write!(out, "{} --length {}", bang(self.invert), self.min);
         if self.min != self.max {

@@ -74,6 +74,14 @@ impl MatchDef for Limit {
         check_bucket(self.avg, self.burst, "limit")
     }
 
+    /// `limit_print`: the rate as `print_rate` writes it and the burst,
+    /// always (save omits the default burst).
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" limit: avg ");
+        fmt_rate(out, self.avg);
+        let _ = write!(out, " burst {}", self.burst);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(" --limit ");
         fmt_rate(out, self.avg);

@@ -57,6 +57,17 @@ impl MatchDef for Mac {
         }
     }
 
+    /// `mac_print`: ` MAC `, `! ` when negated, then `xtables_print_mac`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" MAC ");
+        if self.invert {
+            out.push_str("! ");
+        }
+        for (i, b) in self.addr.iter().enumerate() {
+            let _ = write!(out, "{}{b:02x}", if i == 0 { "" } else { ":" });
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(bang(self.invert));
         out.push_str(" --mac-source ");

@@ -64,6 +64,13 @@ impl MatchDef for Mark {
         MatchResult::from_bool(((f.mark & self.mask) == self.mark) != self.invert)
     }
 
+    /// `mark_mt_print`: ` mark match`, ` !`, `xtables_print_mark_mask`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" mark match");
+        out.push_str(bang(self.invert));
+        fmt_val_mask(out, self.mark, self.mask);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         self.save_mark(out);
     }

@@ -108,6 +108,20 @@ impl MatchDef for Multiport {
         MatchResult::from_bool(hit != self.invert)
     }
 
+    /// `__multiport_print_v1`: the `!` comes after the direction word, so an
+    /// inverted list reads `dports  !80,443` (two spaces).
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(match self.which {
+            Which::Source => " multiport sports ",
+            Which::Destination => " multiport dports ",
+            Which::Either => " multiport ports ",
+        });
+        if self.invert {
+            out.push_str(" !");
+        }
+        self.port_list(out);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(bang(self.invert));
         out.push_str(match self.which {
@@ -115,6 +129,13 @@ impl MatchDef for Multiport {
             Which::Destination => " --dports ",
             Which::Either => " --ports ",
         });
+        self.port_list(out);
+    }
+}
+
+impl Multiport {
+    /// `80,1000:2000` as both save and print write it (numeric ports).
+    fn port_list(&self, out: &mut String) {
         for (i, (lo, hi)) in self.ports.iter().enumerate() {
             let sep = if i == 0 { "" } else { "," };
             if lo == hi {

@@ -55,6 +55,14 @@ impl MatchDef for Nfacct {
         MatchResult::Yes
     }
 
+    /// `nfacct_print`: `nfacct_print_name` prints `" nfacct-name "` and then
+    /// `xtables_save_string`, which writes its own leading space, so there
+    /// are two spaces (`nfacct-name  n1`, as iptables-legacy -L shows).
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" nfacct-name  ");
+        save_string(out, &self.name);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(" --nfacct-name ");
         save_string(out, &self.name);

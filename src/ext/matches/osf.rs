@@ -74,6 +74,12 @@ impl MatchDef for Osf {
         Ok(())
     }
 
+    /// `osf_print`: only the genre (ttl and log are not shown).
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let inv = if self.invert { "! " } else { "" };
+        let _ = write!(out, " OS fingerprint match {inv}{}", self.genre);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let _ = write!(out, "{} --genre {}", bang(self.invert), self.genre);
         if let Some(t) = self.ttl {

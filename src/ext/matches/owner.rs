@@ -151,6 +151,26 @@ impl MatchDef for Owner {
         MatchResult::from_bool(all_negated)
     }
 
+    /// `owner_mt_print` (numeric): labelled items, `!` before the label.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        if let Some(inv) = self.socket_exists {
+            out.push_str(if inv { " !" } else { "" });
+            out.push_str(" owner socket exists");
+        }
+        for (label, r) in [("owner UID match", self.uid), ("owner GID match", self.gid)] {
+            if let Some(r) = r {
+                let inv = if r.invert { " !" } else { "" };
+                let _ = write!(out, "{inv} {label} {}", r.min);
+                if r.min != r.max {
+                    let _ = write!(out, "-{}", r.max);
+                }
+            }
+        }
+        if self.suppl_groups {
+            out.push_str(" incl. suppl. groups");
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if let Some(inv) = self.socket_exists {
             out.push_str(if inv {

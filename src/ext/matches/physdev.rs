@@ -76,6 +76,12 @@ impl MatchDef for Physdev {
         MatchResult::from_bool(!plain)
     }
 
+    /// `physdev_print`: ` PHYSDEV match` and then the save words.
+    fn list(&self, ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" PHYSDEV match");
+        self.save(ctx, out);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if let Some(inv) = self.is_in {
             let _ = write!(out, "{} --physdev-is-in", bang(inv));

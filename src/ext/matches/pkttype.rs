@@ -75,6 +75,19 @@ impl MatchDef for Pkttype {
         MatchResult::from_bool((kind == self.pkttype) != self.invert)
     }
 
+    /// `pkttype_print`: ` PKTTYPE = name` or ` PKTTYPE != name`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(if self.invert {
+            " PKTTYPE != "
+        } else {
+            " PKTTYPE = "
+        });
+        match TYPES.iter().find(|(_, t)| *t == self.pkttype) {
+            Some((name, _)) => out.push_str(name),
+            None => out.push_str(&self.pkttype.to_string()),
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(bang(self.invert));
         out.push_str(" --pkt-type ");

@@ -172,6 +172,27 @@ impl MatchDef for Policy {
         Ok(())
     }
 
+    /// `policy4_print`: the flags, then each element (numbered ` [i]` when
+    /// there are several) without dashes.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" policy match");
+        out.push_str(if self.dir_in { " dir in" } else { " dir out" });
+        out.push_str(if self.pol_none {
+            " pol none"
+        } else {
+            " pol ipsec"
+        });
+        if self.strict {
+            out.push_str(" strict");
+        }
+        for (i, e) in self.elems.iter().enumerate() {
+            if self.elems.len() > 1 {
+                let _ = write!(out, " [{i}]");
+            }
+            dump_elem(out, e, "");
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(if self.dir_in {
             " --dir in"
@@ -282,25 +303,33 @@ pub fn parse_hostmask(s: &str, ext: &str, opt: &str) -> Result<(u32, u8), String
 
 /// `print_entry` with the `--` prefix.
 fn save_elem(out: &mut String, e: &PolicyElem) {
+    dump_elem(out, e, "--");
+}
+
+/// `print_entry`: save (`--`) names the protocol, print (no prefix, `-n`)
+/// gives its number.
+fn dump_elem(out: &mut String, e: &PolicyElem, pfx: &str) {
     let bang = |inv: bool| if inv { " !" } else { "" };
     if let Some((v, inv)) = e.reqid {
-        let _ = write!(out, "{} --reqid {v}", bang(inv));
+        let _ = write!(out, "{} {pfx}reqid {v}", bang(inv));
     }
     if let Some((v, inv)) = e.spi {
-        let _ = write!(out, "{} --spi 0x{v:x}", bang(inv));
+        let _ = write!(out, "{} {pfx}spi 0x{v:x}", bang(inv));
     }
     if let Some((p, inv)) = e.proto {
-        let name =
-            crate::ext::netdb::protocol_name(p).map_or_else(|| p.to_string(), str::to_string);
-        let _ = write!(out, "{} --proto {name}", bang(inv));
+        let name = match crate::ext::netdb::protocol_name(p) {
+            Some(n) if !pfx.is_empty() => n.to_string(),
+            _ => p.to_string(),
+        };
+        let _ = write!(out, "{} {pfx}proto {name}", bang(inv));
     }
     if let Some((tunnel, inv)) = e.tunnel_mode {
         let m = if tunnel { "tunnel" } else { "transport" };
-        let _ = write!(out, "{} --mode {m}", bang(inv));
+        let _ = write!(out, "{} {pfx}mode {m}", bang(inv));
     }
     for (name, v) in [("tunnel-dst", e.tunnel_dst), ("tunnel-src", e.tunnel_src)] {
         if let Some(((addr, len), inv)) = v {
-            let _ = write!(out, "{} --{name} {}", bang(inv), Ipv4Addr::from(addr));
+            let _ = write!(out, "{} {pfx}{name} {}", bang(inv), Ipv4Addr::from(addr));
             if len != 32 {
                 let _ = write!(out, "/{len}");
             }

@@ -39,6 +39,11 @@ impl MatchDef for Quota {
         }
     }
 
+    /// `quota_print`: the `!` is not shown.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let _ = write!(out, " quota: {} bytes", self.quota);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let _ = write!(out, "{} --quota {}", bang(self.invert), self.quota);
     }

@@ -70,6 +70,22 @@ pub struct Rateest {
     seen: Vec<&'static str>,
 }
 
+impl Rateest {
+    /// `rateest_print_mode`: ` !` and the comparison word. (The C code
+    /// exits on an unset mode; here nothing is printed.)
+    fn list_mode(&self, out: &mut String) {
+        if self.flags & INVERT != 0 {
+            out.push_str(" !");
+        }
+        out.push_str(match self.mode {
+            Mode::Eq => " eq",
+            Mode::Lt => " lt",
+            Mode::Gt => " gt",
+            Mode::None => "",
+        });
+    }
+}
+
 const fn opt(name: &'static str, arg: Arg) -> OptSpec {
     OptSpec::new(name, arg).inv().multi()
 }
@@ -182,6 +198,47 @@ impl MatchDef for Rateest {
             ));
         }
         Ok(())
+    }
+
+    /// `rateest_print` (numeric rates): a different order from save.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let (delta, abs) = (self.flags & DELTA != 0, self.flags & ABS != 0);
+        let _ = write!(out, " rateest match {}", self.name1);
+        if delta {
+            out.push_str(" delta");
+        }
+        if self.flags & BPS != 0 {
+            out.push_str(" bps");
+            if delta {
+                let _ = write!(out, " {}", self.bps1);
+            }
+            if abs {
+                let _ = write!(out, " {}", self.bps2);
+                self.list_mode(out);
+            }
+        }
+        if self.flags & PPS != 0 {
+            out.push_str(" pps");
+            if delta {
+                let _ = write!(out, " {}", self.pps1);
+            }
+            if abs {
+                self.list_mode(out);
+                let _ = write!(out, " {}", self.pps2);
+            }
+        }
+        if self.flags & REL != 0 {
+            self.list_mode(out);
+            let _ = write!(out, " {}", self.name2);
+            for (flag, word, v) in [(BPS, "bps", self.bps2), (PPS, "pps", self.pps2)] {
+                if self.flags & flag != 0 {
+                    let _ = write!(out, " {word}");
+                    if delta {
+                        let _ = write!(out, " {v}");
+                    }
+                }
+            }
+        }
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -63,6 +63,13 @@ impl MatchDef for Realm {
         Ok(())
     }
 
+    /// `realm_print` (numeric: no realm names).
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(bang(self.invert));
+        out.push_str(" realm");
+        print_val_mask(out, self.id, self.mask, &[]);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(bang(self.invert));
         out.push_str(" --realm");

@@ -185,6 +185,41 @@ impl MatchDef for Recent {
         Ok(())
     }
 
+    /// `recent_print` (IPv4): the operation in capitals, then seconds, reap,
+    /// hit count, TTL, name, side and mask, each labelled.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        if self.invert {
+            out.push_str(" !");
+        }
+        out.push_str(" recent:");
+        out.push_str(match self.op {
+            Some(Op::Set) => " SET",
+            Some(Op::Rcheck) => " CHECK",
+            Some(Op::Update) => " UPDATE",
+            Some(Op::Remove) => " REMOVE",
+            None => "",
+        });
+        if self.seconds != 0 {
+            let _ = write!(out, " seconds: {}", self.seconds as i32);
+        }
+        if self.reap {
+            out.push_str(" reap");
+        }
+        if self.hitcount != 0 {
+            let _ = write!(out, " hit_count: {}", self.hitcount as i32);
+        }
+        if self.rttl {
+            out.push_str(" TTL-Match");
+        }
+        let side = if self.dest { "dest" } else { "source" };
+        let _ = write!(
+            out,
+            " name: {} side: {side} mask: {}",
+            self.name,
+            Ipv4Addr::from(self.mask)
+        );
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if self.invert {
             out.push_str(" !");

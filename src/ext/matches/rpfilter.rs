@@ -57,6 +57,17 @@ impl MatchDef for Rpfilter {
         Ok(())
     }
 
+    /// `rpfilter_print`: the option names without dashes.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" rpfilter");
+        for (bit, name) in FLAGS {
+            if self.flags & bit != 0 {
+                out.push(' ');
+                out.push_str(name);
+            }
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         for (bit, name) in FLAGS {
             if self.flags & bit != 0 {

@@ -136,6 +136,26 @@ impl MatchDef for Sctp {
         }
     }
 
+    /// `sctp_print`: ports as libxt_tcp.c prints them, then ` !` and the
+    /// chunk list with numeric chunk types.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" sctp");
+        for (name, p) in [("spt", self.sport), ("dpt", self.dport)] {
+            if let Some((range, inv)) = p {
+                super::tcp::list_ports(out, name, range, inv);
+            }
+        }
+        if let Some(c) = &self.chunks {
+            out.push_str(bang(c.invert));
+            out.push_str(match c.kind {
+                ChunkMatch::Any => " any",
+                ChunkMatch::All => " all",
+                ChunkMatch::Only => " only",
+            });
+            chunk_list(out, c, true);
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         for (name, p) in [("sport", self.sport), ("dport", self.dport)] {
             if let Some(((lo, hi), inv)) = p {
@@ -283,6 +303,12 @@ fn save_chunks(out: &mut String, c: &Chunks) {
         ChunkMatch::All => "all",
         ChunkMatch::Only => "only",
     });
+    chunk_list(out, c, false);
+}
+
+/// `print_chunks` after the match kind: NONE, ALL, or the chunks (names on
+/// save, `0x%04X` numbers when listing with `-n`) with their flag letters.
+fn chunk_list(out: &mut String, c: &Chunks, numeric: bool) {
     if c.map == [0; 8] {
         out.push_str(" NONE");
         return;
@@ -298,7 +324,9 @@ fn save_chunks(out: &mut String, c: &Chunks) {
         }
         out.push(if first { ' ' } else { ',' });
         first = false;
-        if let Some((name, _, _)) = CHUNKS.iter().find(|(_, t, _)| *t == ty) {
+        if numeric {
+            let _ = write!(out, "0x{ty:04X}");
+        } else if let Some((name, _, _)) = CHUNKS.iter().find(|(_, t, _)| *t == ty) {
             out.push_str(name);
         }
         for f in c.flags.iter().filter(|f| f.chunktype == ty) {

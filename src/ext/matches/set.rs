@@ -118,9 +118,23 @@ impl MatchDef for Set {
         Ok(())
     }
 
+    /// `set_print_v4_matchinfo(info, "match-set", "")`: save's words
+    /// without dashes.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        self.dump(out, "");
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
+        self.dump(out, "--");
+    }
+}
+
+impl Set {
+    /// `set_print_v4_matchinfo`: save (`--`) and print (``) differ only in
+    /// the option prefix.
+    fn dump(&self, out: &mut String, pfx: &str) {
         let bang = if self.invert { " !" } else { "" };
-        let _ = write!(out, "{bang} --match-set {} ", self.name);
+        let _ = write!(out, "{bang} {pfx}match-set {} ", self.name);
         let dirs: Vec<&str> = self
             .dirs
             .iter()
@@ -128,16 +142,16 @@ impl MatchDef for Set {
             .collect();
         out.push_str(&dirs.join(","));
         if self.return_nomatch {
-            out.push_str(" --return-nomatch");
+            let _ = write!(out, " {pfx}return-nomatch");
         }
         if self.skip_counter_update {
-            out.push_str(" ! --update-counters");
+            let _ = write!(out, " ! {pfx}update-counters");
         }
         if self.skip_subcounter_update {
-            out.push_str(" ! --update-subcounters");
+            let _ = write!(out, " ! {pfx}update-subcounters");
         }
-        save_counter(out, "packets", self.packets);
-        save_counter(out, "bytes", self.bytes);
+        save_counter(out, pfx, "packets", self.packets);
+        save_counter(out, pfx, "bytes", self.bytes);
     }
 }
 
@@ -187,7 +201,7 @@ pub fn parse_dirs(s: &str) -> ExtResult<Vec<bool>> {
 }
 
 /// `set_printv4_counter`.
-fn save_counter(out: &mut String, name: &str, (op, value): (CounterOp, u64)) {
+fn save_counter(out: &mut String, pfx: &str, name: &str, (op, value): (CounterOp, u64)) {
     let (bang, suffix) = match op {
         CounterOp::None => return,
         CounterOp::Eq => ("", "eq"),
@@ -195,7 +209,7 @@ fn save_counter(out: &mut String, name: &str, (op, value): (CounterOp, u64)) {
         CounterOp::Lt => ("", "lt"),
         CounterOp::Gt => ("", "gt"),
     };
-    let _ = write!(out, "{bang} --{name}-{suffix} {value}");
+    let _ = write!(out, "{bang} {pfx}{name}-{suffix} {value}");
 }
 
 #[cfg(test)]

@@ -48,6 +48,12 @@ impl MatchDef for Socket {
         Ok(())
     }
 
+    /// `socket_mt_print_v3`: ` socket` followed by the save text.
+    fn list(&self, ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" socket");
+        self.save(ctx, out);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         for (bit, name) in FLAGS {
             if self.flags & bit != 0 {

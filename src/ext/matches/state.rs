@@ -64,6 +64,14 @@ impl MatchDef for State {
         MatchResult::from_bool((self.mask & f.ct.state != 0) != self.invert)
     }
 
+    /// 1.8.9 loads `-m state` as the conntrack match with the state alias
+    /// flag, so `conntrack_dump` prints it: ` ! state` and the names.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(bang(self.invert));
+        out.push_str(" state ");
+        fmt_states(out, self.mask);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(bang(self.invert));
         out.push_str(" --state ");

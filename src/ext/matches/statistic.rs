@@ -108,6 +108,26 @@ impl MatchDef for Statistic {
         Ok(())
     }
 
+    /// `statistic_print` (`print_match` with an empty prefix): the packet
+    /// number only when non-zero.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let bang = if self.invert { " !" } else { "" };
+        match self.mode {
+            Mode::Random => {
+                let _ = write!(out, " statistic mode random{bang} probability ");
+                fmt_probability(out, self.probability);
+            }
+            Mode::Nth => {
+                // `every + 1` is a u32 sum in C.
+                let every = self.every.wrapping_add(1);
+                let _ = write!(out, " statistic mode nth{bang} every {every}");
+                if self.packet != 0 {
+                    let _ = write!(out, " packet {}", self.packet);
+                }
+            }
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let bang = if self.invert { " !" } else { "" };
         match self.mode {

@@ -143,6 +143,41 @@ impl MatchDef for StringMatch {
         MatchResult::from_bool(found != self.invert)
     }
 
+    /// `string_print`: `!` right before the quoted pattern, then the
+    /// algorithm and the offsets in capitals.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" STRING match ");
+        if self.invert {
+            out.push('!');
+        }
+        if is_hex_string(&self.pattern) {
+            out.push_str(" \"|");
+            for b in &self.pattern {
+                let _ = write!(out, "{b:02x}");
+            }
+            out.push_str("|\"");
+        } else {
+            out.push_str(" \"");
+            for &b in &self.pattern {
+                if b == b'"' || b == b'\\' {
+                    out.push('\\');
+                }
+                out.push(char::from(b));
+            }
+            out.push('"');
+        }
+        let _ = write!(out, " ALGO name {}", self.algo);
+        if self.from != 0 {
+            let _ = write!(out, " FROM {}", self.from);
+        }
+        if self.to != u16::MAX {
+            let _ = write!(out, " TO {}", self.to);
+        }
+        if self.icase {
+            out.push_str(" ICASE");
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(bang(self.invert));
         if is_hex_string(&self.pattern) {

@@ -135,6 +135,23 @@ impl MatchDef for Tcp {
         }
     }
 
+    /// `tcp_print`: ports, then the option, then the flags as hex (numeric).
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" tcp");
+        list_ports(out, "spt", self.sport, self.sport_inv);
+        list_ports(out, "dpt", self.dport, self.dport_inv);
+        if self.option.is_some() || self.option_inv {
+            let inv = if self.option_inv { "!" } else { "" };
+            let _ = write!(out, " option={inv}{}", self.option.unwrap_or(0));
+        }
+        if let Some((mask, comp)) = self.flags {
+            if mask != 0 || self.flags_inv {
+                let inv = if self.flags_inv { "!" } else { "" };
+                let _ = write!(out, " flags:{inv}0x{mask:02X}/0x{comp:02X}");
+            }
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         save_ports(out, "sport", self.sport, self.sport_inv);
         save_ports(out, "dport", self.dport, self.dport_inv);
@@ -197,6 +214,20 @@ fn has_option(options: &[u8], kind: u8) -> bool {
         }
     }
     false
+}
+
+/// `print_ports` in libxt_tcp.c/libxt_udp.c: ` spt:N`, ` spts:LO:HI`, with
+/// `!` after the colon; nothing for the full range unless negated.
+pub fn list_ports(out: &mut String, name: &str, (lo, hi): (u16, u16), inv: bool) {
+    if (lo, hi) == (0, u16::MAX) && !inv {
+        return;
+    }
+    let inv = if inv { "!" } else { "" };
+    if lo == hi {
+        let _ = write!(out, " {name}:{inv}{lo}");
+    } else {
+        let _ = write!(out, " {name}s:{inv}{lo}:{hi}");
+    }
 }
 
 /// `--sport`/`--dport` as `tcp_save`/`udp_save` print them: omitted when the

@@ -78,6 +78,15 @@ impl MatchDef for Tcpmss {
         MatchResult::from_bool(self.invert)
     }
 
+    /// `tcpmss_print`: `!` right before the number.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let inv = if self.invert { "!" } else { "" };
+        let _ = write!(out, " tcpmss match {inv}{}", self.min);
+        if self.min != self.max {
+            let _ = write!(out, ":{}", self.max);
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let _ = write!(out, "{} --mss {}", bang(self.invert), self.min);
         if self.min != self.max {

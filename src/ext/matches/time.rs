@@ -141,6 +141,54 @@ impl MatchDef for Time {
         MatchResult::from_bool(self.monthdays & (1u32 << mday) != 0)
     }
 
+    /// `time_print`: ordinal month days, dates with a space, ` UTC` unless
+    /// `--kerneltz`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" TIME");
+        if self.daytime_start != 0 || self.daytime_stop != MAX_DAYTIME {
+            out.push_str(" from ");
+            fmt_daytime(out, self.daytime_start);
+            out.push_str(" to ");
+            fmt_daytime(out, self.daytime_stop);
+        }
+        if self.weekdays != ALL_WEEKDAYS {
+            let days: Vec<&str> = (1..=7)
+                .filter(|d| self.weekdays & (1u8 << d) != 0)
+                .filter_map(|d| WEEK_DAYS.get(d).copied())
+                .collect();
+            let _ = write!(out, " on {}", days.join(","));
+        }
+        if self.monthdays != ALL_MONTHDAYS {
+            let days: Vec<String> = (1..=31u32)
+                .filter(|d| self.monthdays & (1u32 << d) != 0)
+                .map(|d| {
+                    let suffix = ["th", "st", "nd", "rd"]
+                        .get(d as usize % 10)
+                        .unwrap_or(&"th");
+                    format!("{d}{suffix}")
+                })
+                .collect();
+            let _ = write!(out, " on {}", days.join(","));
+        }
+        if self.date_start != 0 {
+            out.push_str(" starting from ");
+            fmt_date_sep(out, self.date_start, ' ');
+        }
+        if self.date_stop != i32::MAX as u32 {
+            out.push_str(" until date");
+            if self.date_stop != 0 {
+                out.push(' ');
+                fmt_date_sep(out, self.date_stop, ' ');
+            }
+        }
+        if !self.kerneltz {
+            out.push_str(" UTC");
+        }
+        if self.contiguous {
+            out.push_str(" contiguous");
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if self.daytime_start != 0 || self.daytime_stop != MAX_DAYTIME {
             out.push_str(" --timestart ");
@@ -337,12 +385,17 @@ fn fmt_daytime(out: &mut String, t: u32) {
 }
 
 fn fmt_date(out: &mut String, t: u32) {
+    fmt_date_sep(out, t, 'T');
+}
+
+/// `time_print_date`: ISO 8601 with `T` on save, a space when listing.
+fn fmt_date_sep(out: &mut String, t: u32, sep: char) {
     let t = i64::from(t);
     let (y, m, d) = civil_from_days(t.div_euclid(86_400));
     let s = t.rem_euclid(86_400);
     let _ = write!(
         out,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        "{y:04}-{m:02}-{d:02}{sep}{:02}:{:02}:{:02}",
         s / 3600,
         s % 3600 / 60,
         s % 60

@@ -56,6 +56,16 @@ impl MatchDef for Tos {
         MatchResult::from_bool((f.tos & self.mask == self.value) != self.invert)
     }
 
+    /// `tos_mt_print` (numeric): no space before the value, so it reads
+    /// `tos match0x10/0x3f` (or `tos match!0x10/0x3f`).
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" tos match");
+        if self.invert {
+            out.push('!');
+        }
+        let _ = write!(out, "0x{:02x}/0x{:02x}", self.value, self.mask);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let _ = write!(
             out,

@@ -72,6 +72,17 @@ impl MatchDef for Ttl {
         })
     }
 
+    /// `ttl_print`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let op = match self.mode {
+            TtlMode::Eq => "==",
+            TtlMode::Ne => "!=",
+            TtlMode::Lt => "<",
+            TtlMode::Gt => ">",
+        };
+        let _ = write!(out, " TTL match TTL {op} {}", self.ttl);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let opt = match self.mode {
             TtlMode::Eq => "--ttl-eq",

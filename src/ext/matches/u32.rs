@@ -72,6 +72,14 @@ impl MatchDef for U32 {
         MatchResult::from_bool(self.tests.iter().all(|t| test_packet(t, f.bytes)) != self.invert)
     }
 
+    /// `u32_print`: ` u32`, ` !`, the same quoted tests as save.
+    fn list(&self, ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" u32");
+        let mut s = String::new();
+        self.save(ctx, &mut s);
+        out.push_str(&s.replacen(" --u32", "", 1));
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(bang(self.invert));
         out.push_str(" --u32 \"");

@@ -67,6 +67,13 @@ impl MatchDef for Udp {
         }
     }
 
+    /// `udp_print`: ` udp` and the ports as libxt_tcp.c prints them.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" udp");
+        super::tcp::list_ports(out, "spt", self.sport, self.sport_inv);
+        super::tcp::list_ports(out, "dpt", self.dport, self.dport_inv);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         save_ports(out, "sport", self.sport, self.sport_inv);
         save_ports(out, "dport", self.dport, self.dport_inv);

@@ -45,6 +45,14 @@ impl TargetDef for Audit {
         TargetResult::Continue
     }
 
+    /// `audit_print`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" AUDIT ");
+        if let Some(t) = self.kind.and_then(|k| TYPES.get(usize::from(k))) {
+            out.push_str(t);
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if let Some(t) = self.kind.and_then(|k| TYPES.get(usize::from(k))) {
             out.push_str(" --type ");

@@ -41,6 +41,14 @@ impl TargetDef for Checksum {
         TargetResult::Continue
     }
 
+    /// `CHECKSUM_print`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" CHECKSUM");
+        if self.fill {
+            out.push_str(" fill");
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if self.fill {
             out.push_str(" --checksum-fill");

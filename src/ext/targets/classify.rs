@@ -85,6 +85,12 @@ impl TargetDef for Classify {
         TargetResult::Continue
     }
 
+    /// `CLASSIFY_print_class`: `%x:%x`, not zero-padded as on save.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let p = self.priority.unwrap_or(0);
+        let _ = write!(out, " CLASSIFY set {:x}:{:x}", p >> 16, p & 0xffff);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if let Some(p) = self.priority {
             let _ = write!(out, " --set-class {:04x}:{:04x}", p >> 16, p & 0xffff);

@@ -201,6 +201,31 @@ impl TargetDef for Connmark {
         TargetResult::Continue
     }
 
+    /// `connmark_tg_print_v2`: the operation the masks amount to, then the
+    /// shift.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let (ct, ctm, nfm) = (self.ctmark, self.ctmask, self.nfmask);
+        let _ = match self.mode {
+            Mode::Set if ct == 0 => write!(out, " CONNMARK and {:#x}", !ctm),
+            Mode::Set if ct == ctm => write!(out, " CONNMARK or {ct:#x}"),
+            Mode::Set if ctm == 0 => write!(out, " CONNMARK xor {ct:#x}"),
+            Mode::Set if ctm == u32::MAX => write!(out, " CONNMARK set {ct:#x}"),
+            Mode::Set => write!(out, " CONNMARK xset {ct:#x}/{ctm:#x}"),
+            Mode::Save if nfm == u32::MAX && ctm == u32::MAX => write!(out, " CONNMARK save"),
+            Mode::Save if nfm == ctm => write!(out, " CONNMARK save mask {nfm:#x}"),
+            Mode::Save => write!(out, " CONNMARK save nfmask {nfm:#x} ctmask ~{ctm:#x}"),
+            Mode::Restore if nfm == u32::MAX && ctm == u32::MAX => {
+                write!(out, " CONNMARK restore")
+            }
+            Mode::Restore if nfm == ctm => write!(out, " CONNMARK restore mask {ctm:#x}"),
+            Mode::Restore => write!(out, " CONNMARK restore ctmask {ctm:#x} nfmask ~{nfm:#x}"),
+        };
+        if self.shift_bits != 0 {
+            let dir = if self.shift_right { "right" } else { "left" };
+            let _ = write!(out, " {dir}-shift-mark {}", self.shift_bits);
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let _ = match self.mode {
             Mode::Set => write!(out, " --set-xmark {:#x}/{:#x}", self.ctmark, self.ctmask),

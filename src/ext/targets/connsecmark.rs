@@ -61,6 +61,15 @@ impl TargetDef for Connsecmark {
         TargetResult::Continue
     }
 
+    /// `CONNSECMARK_print`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(if self.save {
+            " CONNSECMARK save"
+        } else {
+            " CONNSECMARK restore"
+        });
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(if self.save { " --save" } else { " --restore" });
     }

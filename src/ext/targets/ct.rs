@@ -168,6 +168,35 @@ impl TargetDef for Ct {
         TargetResult::Continue
     }
 
+    /// `ct_print_v1` (revision 2): the options in the order notrack, helper,
+    /// timeout, events, zone, without dashes.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" CT");
+        if self.notrack {
+            out.push_str(" notrack");
+        }
+        if !self.helper.is_empty() {
+            let _ = write!(out, " helper {}", self.helper);
+        }
+        if !self.timeout.is_empty() {
+            let _ = write!(out, " timeout {}", self.timeout);
+        }
+        let mut ev = String::new();
+        fmt_events(&mut ev, "ctevents", self.ct_events, CT_EVENTS);
+        fmt_events(&mut ev, "expevents", self.exp_events, EXP_EVENTS);
+        out.push_str(&ev.replace(" --", " "));
+        let dir = match self.zone_dir {
+            ZONE_ORIG => "-orig",
+            ZONE_REPLY => "-reply",
+            _ => "",
+        };
+        if self.zone_mark {
+            let _ = write!(out, " zone{dir} mark");
+        } else if self.zone != 0 {
+            let _ = write!(out, " zone{dir} {}", self.zone);
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if self.notrack {
             out.push_str(" --notrack");

@@ -48,6 +48,21 @@ impl TargetDef for Dnat {
         restrict(ctx, "DNAT", Some("nat"), &[Hook::Prerouting, Hook::Output])
     }
 
+    /// `DNAT_print` (`__NAT_print` in libxt_NAT.c): the save words without
+    /// the dashes, the range after `to:`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        if let Some(r) = &self.range {
+            out.push_str(" to:");
+            fmt_range(out, r);
+        }
+        if self.random {
+            out.push_str(" random");
+        }
+        if self.persistent {
+            out.push_str(" persistent");
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if let Some(r) = &self.range {
             out.push_str(" --to-destination ");

@@ -81,6 +81,11 @@ impl TargetDef for Dscp {
         TargetResult::Continue
     }
 
+    /// `DSCP_print`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let _ = write!(out, " DSCP set 0x{:02x}", self.dscp.unwrap_or(0));
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if let Some(d) = self.dscp {
             let _ = write!(out, " --set-dscp {d:#04x}");

@@ -111,6 +111,24 @@ impl TargetDef for Ecn {
         TargetResult::Continue
     }
 
+    /// `ECN_print`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" ECN");
+        if self.operation == OP_SET_ECE | OP_SET_CWR && !self.ece && !self.cwr {
+            out.push_str(" TCP remove");
+            return;
+        }
+        if self.operation & OP_SET_ECE != 0 {
+            let _ = write!(out, " ECE={}", u8::from(self.ece));
+        }
+        if self.operation & OP_SET_CWR != 0 {
+            let _ = write!(out, " CWR={}", u8::from(self.cwr));
+        }
+        if self.operation & OP_SET_IP != 0 {
+            let _ = write!(out, " ECT codepoint={}", self.ip_ect);
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if self.operation == OP_SET_ECE | OP_SET_CWR && !self.ece && !self.cwr {
             out.push_str(" --ecn-tcp-remove");

@@ -206,6 +206,32 @@ impl TargetDef for Hmark {
         Ok(())
     }
 
+    /// `HMARK_ip4_print` and `HMARK_print`: each item ends with a space,
+    /// numbers are unpadded hex.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" HMARK ");
+        let items = [
+            (MODULUS, format!("mod {} ", self.modulus)),
+            (OFFSET, format!("+ 0x{:x} ", self.offset)),
+            (CT, "ct, ".to_string()),
+            (SADDR, format!("src-prefix {} ", self.src_len)),
+            (DADDR, format!("dst-prefix {} ", self.dst_len)),
+            (SPORT_MASK, format!("sport-mask 0x{:x} ", self.sport_mask)),
+            (DPORT_MASK, format!("dport-mask 0x{:x} ", self.dport_mask)),
+            (SPI_MASK, format!("spi-mask 0x{:x} ", self.spi_mask)),
+            (SPORT, format!("sport 0x{:x} ", self.sport)),
+            (DPORT, format!("dport 0x{:x} ", self.dport)),
+            (SPI, format!("spi 0x{:x} ", self.spi)),
+            (PROTO_MASK, format!("proto-mask 0x{:x} ", self.proto_mask)),
+            (RND, format!("rnd 0x{:x} ", self.rnd)),
+        ];
+        for (bit, text) in items {
+            if self.flags & bit != 0 {
+                out.push_str(&text);
+            }
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let f = self.flags;
         let mut put = |bit: u16, text: String| {

@@ -79,6 +79,19 @@ impl TargetDef for Idletimer {
         TargetResult::Continue
     }
 
+    /// `idletimer_tg_print_v1`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let _ = write!(
+            out,
+            " timeout:{} label:{}",
+            self.timeout.unwrap_or(0),
+            self.label.as_deref().unwrap_or("")
+        );
+        if self.alarm {
+            out.push_str(" alarm");
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if let Some(t) = self.timeout {
             let _ = write!(out, " --timeout {t}");

@@ -66,6 +66,27 @@ impl TargetDef for Led {
         TargetResult::Continue
     }
 
+    /// `LED_print`: the ID quoted and escaped, the delay in ms (`%d`, so
+    /// `inf` is the -1 the kernel structure holds).
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" led-trigger-id:\"");
+        for c in self.id.as_deref().unwrap_or("").chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+        if self.delay == u32::MAX {
+            out.push_str(" led-delay:inf");
+        } else {
+            let _ = write!(out, " led-delay:{}ms", self.delay as i32);
+        }
+        if self.always_blink {
+            out.push_str(" led-always-blink");
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(" --led-trigger-id \"");
         for c in self.id.as_deref().unwrap_or("").chars() {

@@ -108,6 +108,15 @@ impl TargetDef for Log {
         TargetResult::Continue
     }
 
+    /// `LOG_print` (numeric): flags and level as numbers, the prefix quoted
+    /// but not escaped.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let _ = write!(out, " LOG flags {} level {}", self.flags, self.level);
+        if !self.prefix.is_empty() {
+            let _ = write!(out, " prefix \"{}\"", self.prefix);
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if !self.prefix.is_empty() {
             out.push_str(" --log-prefix ");

@@ -106,6 +106,22 @@ impl TargetDef for Mark {
         TargetResult::Continue
     }
 
+    /// `mark_tg_print` (revision 2): the operation the xmark pair amounts to.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let (mark, mask) = (self.mark, self.mask);
+        let _ = if mark == 0 {
+            write!(out, " MARK and {:#x}", !mask)
+        } else if mark == mask {
+            write!(out, " MARK or {mark:#x}")
+        } else if mask == 0 {
+            write!(out, " MARK xor {mark:#x}")
+        } else if mask == u32::MAX {
+            write!(out, " MARK set {mark:#x}")
+        } else {
+            write!(out, " MARK xset {mark:#x}/{mask:#x}")
+        };
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let _ = write!(out, " --set-xmark {:#x}/{:#x}", self.mark, self.mask);
     }

@@ -45,6 +45,20 @@ impl TargetDef for Masquerade {
         restrict(ctx, "MASQUERADE", Some("nat"), &[Hook::Postrouting])
     }
 
+    /// `MASQUERADE_print` (`__NAT_print` in libxt_NAT.c, colon skipped).
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        if let Some((lo, hi)) = self.range.ports {
+            out.push_str(" masq ports: ");
+            fmt_ports(out, &self.range, lo, hi);
+        }
+        if self.random {
+            out.push_str(" random");
+        }
+        if self.random_fully {
+            out.push_str(" random-fully");
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if let Some((lo, hi)) = self.range.ports {
             out.push_str(" --to-ports ");

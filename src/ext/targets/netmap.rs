@@ -48,6 +48,15 @@ impl TargetDef for Netmap {
         )
     }
 
+    /// `NETMAP_print`: ` to:` and the network (`/len`, or a dotted mask
+    /// when not contiguous).
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" to:");
+        if let Some(n) = self.to {
+            out.push_str(&n.to_string());
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if let Some(n) = self.to {
             let len = n.prefix_len().unwrap_or(32);

@@ -81,6 +81,25 @@ impl TargetDef for Nflog {
         TargetResult::Continue
     }
 
+    /// `nflog_print(info, "")`: save's options without dashes.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        if !self.prefix.is_empty() {
+            out.push_str(" nflog-prefix ");
+            save_string(out, &self.prefix);
+        }
+        if self.group != 0 {
+            let _ = write!(out, " nflog-group {}", self.group);
+        }
+        if self.copy_len {
+            let _ = write!(out, " nflog-size {}", self.len);
+        } else if self.len != 0 {
+            let _ = write!(out, " nflog-range {}", self.len);
+        }
+        if self.threshold != 0 {
+            let _ = write!(out, " nflog-threshold {}", self.threshold);
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if !self.prefix.is_empty() {
             out.push_str(" --nflog-prefix ");

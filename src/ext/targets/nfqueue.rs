@@ -135,6 +135,22 @@ impl TargetDef for Nfqueue {
         Ok(())
     }
 
+    /// `NFQUEUE_print_v3`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        if self.total > 1 {
+            let last = u32::from(self.queue) + u32::from(self.total) - 1;
+            let _ = write!(out, " NFQUEUE balance {}:{last}", self.queue);
+        } else {
+            let _ = write!(out, " NFQUEUE num {}", self.queue);
+        }
+        if self.bypass {
+            out.push_str(" bypass");
+        }
+        if self.cpu_fanout {
+            out.push_str(" cpu-fanout");
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if self.total > 1 {
             let last = u32::from(self.queue) + u32::from(self.total) - 1;

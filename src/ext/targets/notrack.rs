@@ -29,6 +29,11 @@ impl TargetDef for Notrack {
         TargetResult::Continue
     }
 
+    /// `ct_print_v1` sees the XT_CT_NOTRACK_ALIAS flag and prints only this.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" NOTRACK");
+    }
+
     fn save(&self, _ctx: &RuleCtx, _out: &mut String) {}
 }
 

@@ -111,6 +111,19 @@ impl TargetDef for Rateest {
         TargetResult::Continue
     }
 
+    /// `__RATEEST_print(target, "")`: the times in `unsigned int`, as C
+    /// computes them.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let _ = write!(out, " name {}", self.name.as_deref().unwrap_or(""));
+        let shift = u32::try_from(i32::from(self.interval) + 2).unwrap_or(0);
+        let interval = 1_000_000u32.checked_shl(shift).unwrap_or(0) / 4;
+        out.push_str(" interval ");
+        print_time(out, u64::from(interval));
+        out.push_str(" ewmalog ");
+        let ewma = interval.wrapping_mul(1u32.checked_shl(u32::from(self.ewma_log)).unwrap_or(0));
+        print_time(out, u64::from(ewma));
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let _ = write!(
             out,

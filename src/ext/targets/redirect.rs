@@ -45,6 +45,17 @@ impl TargetDef for Redirect {
         )
     }
 
+    /// `REDIRECT_print` (`__NAT_print` in libxt_NAT.c, colon skipped).
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        if let Some((lo, hi)) = self.range.ports {
+            out.push_str(" redir ports ");
+            fmt_ports(out, &self.range, lo, hi);
+        }
+        if self.random {
+            out.push_str(" random");
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if let Some((lo, hi)) = self.range.ports {
             out.push_str(" --to-ports ");

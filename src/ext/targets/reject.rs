@@ -137,6 +137,12 @@ impl TargetDef for Reject {
         TargetResult::Drop
     }
 
+    /// `REJECT_print`: the reply type's canonical name.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" reject-with ");
+        out.push_str(self.with.name());
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(" --reject-with ");
         out.push_str(self.with.name());

@@ -57,6 +57,12 @@ impl TargetDef for Secmark {
         TargetResult::Continue
     }
 
+    /// `SECMARK_print`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" SECMARK selctx ");
+        out.push_str(&self.selctx);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(" --selctx ");
         out.push_str(&self.selctx);

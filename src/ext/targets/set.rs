@@ -69,6 +69,17 @@ fn set_ref(call: &OptCall) -> ExtResult<SetRef> {
     })
 }
 
+/// `print_target`: ` add-set NAME src,dst`.
+fn list_ref(out: &mut String, opt: &str, r: &Option<SetRef>) {
+    if let Some(r) = r {
+        let _ = write!(out, " {opt} {}", r.name);
+        for (i, src) in r.dirs.iter().enumerate() {
+            out.push(if i == 0 { ' ' } else { ',' });
+            out.push_str(if *src { "src" } else { "dst" });
+        }
+    }
+}
+
 fn fmt_ref(out: &mut String, opt: &str, r: &Option<SetRef>) {
     if let Some(r) = r {
         let dirs: Vec<&str> = r
@@ -172,6 +183,28 @@ impl TargetDef for Set {
             ));
         }
         Ok(())
+    }
+
+    /// `set_target_print_v3`: exist and timeout come right after add-set.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        list_ref(out, "add-set", &self.add);
+        if self.exist {
+            out.push_str(" exist");
+        }
+        if let Some(t) = self.timeout {
+            let _ = write!(out, " timeout {t}");
+        }
+        list_ref(out, "del-set", &self.del);
+        list_ref(out, "map-set", &self.map);
+        for (on, name) in [
+            (self.map_mark, " map-mark"),
+            (self.map_prio, " map-prio"),
+            (self.map_queue, " map-queue"),
+        ] {
+            if on {
+                out.push_str(name);
+            }
+        }
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {

@@ -54,6 +54,23 @@ impl TargetDef for Snat {
         restrict(ctx, "SNAT", Some("nat"), &[Hook::Input, Hook::Postrouting])
     }
 
+    /// `SNAT_print` (`__NAT_print` in libxt_NAT.c): ` to:` and the flags.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        if let Some(r) = &self.range {
+            out.push_str(" to:");
+            fmt_range(out, r);
+        }
+        for (on, name) in [
+            (self.random, " random"),
+            (self.random_fully, " random-fully"),
+            (self.persistent, " persistent"),
+        ] {
+            if on {
+                out.push_str(name);
+            }
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if let Some(r) = &self.range {
             out.push_str(" --to-source ");

@@ -52,6 +52,26 @@ impl TargetDef for Synproxy {
         need_proto(ctx, "SYNPROXY", &[TCP])
     }
 
+    /// `SYNPROXY_print`: every item followed by a space.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        out.push_str(" SYNPROXY ");
+        if self.sack_perm {
+            out.push_str("sack-perm ");
+        }
+        if self.timestamp {
+            out.push_str("timestamp ");
+        }
+        if let Some(w) = self.wscale {
+            let _ = write!(out, "wscale {w} ");
+        }
+        if let Some(m) = self.mss {
+            let _ = write!(out, "mss {m} ");
+        }
+        if self.ecn {
+            out.push_str("ecn ");
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if self.sack_perm {
             out.push_str(" --sack-perm");

@@ -85,6 +85,15 @@ impl TargetDef for Tcpmss {
         TargetResult::Continue
     }
 
+    /// `TCPMSS_print`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let _ = match self.mss {
+            Some(CLAMP) => write!(out, " TCPMSS clamp to PMTU"),
+            Some(m) => write!(out, " TCPMSS set {m}"),
+            None => write!(out, " TCPMSS set 0"),
+        };
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         match self.mss {
             Some(CLAMP) => out.push_str(" --clamp-mss-to-pmtu"),

@@ -74,6 +74,18 @@ impl TargetDef for Tcpoptstrip {
         TargetResult::Continue
     }
 
+    /// `tcpoptstrip_tg_print` (numeric): nothing at all when no option is
+    /// stripped.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let kinds: Vec<String> = (0..=255u8)
+            .filter(|k| self.has(*k))
+            .map(|k| k.to_string())
+            .collect();
+        if !kinds.is_empty() {
+            let _ = write!(out, " TCPOPTSTRIP options {}", kinds.join(","));
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let kinds: Vec<String> = (0..=255u8)
             .filter(|k| self.has(*k))

@@ -57,6 +57,14 @@ impl TargetDef for Tee {
         TargetResult::Continue
     }
 
+    /// `tee_tg_print` (numeric).
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let _ = write!(out, " TEE gw:{}", Ipv4Addr::from(self.gateway.unwrap_or(0)));
+        if !self.oif.is_empty() {
+            let _ = write!(out, " oif={}", self.oif);
+        }
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if let Some(g) = self.gateway {
             let _ = write!(out, " --gateway {}", Ipv4Addr::from(g));

@@ -125,6 +125,11 @@ impl TargetDef for Tos {
         TargetResult::Continue
     }
 
+    /// `tos_tg_print` with `numeric`: always the value/mask pair.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let _ = write!(out, " TOS set 0x{:02x}/0x{:02x}", self.value, self.mask);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let _ = write!(out, " --set-tos {:#04x}/{:#04x}", self.value, self.mask);
     }

@@ -77,6 +77,18 @@ impl TargetDef for Tproxy {
         Ok(())
     }
 
+    /// `tproxy_tg_print4`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let _ = write!(
+            out,
+            " TPROXY redirect {}:{} mark {:#x}/{:#x}",
+            Ipv4Addr::from(self.ip),
+            self.port.unwrap_or(0),
+            self.mark,
+            self.mask
+        );
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let _ = write!(
             out,

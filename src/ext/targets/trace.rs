@@ -27,6 +27,10 @@ impl TargetDef for Trace {
         TargetResult::Continue
     }
 
+    /// libxt_TRACE.c has no `print` function, so `print_firewall` prints
+    /// nothing for this target.
+    fn list(&self, _ctx: &RuleCtx, _out: &mut String) {}
+
     fn save(&self, _ctx: &RuleCtx, _out: &mut String) {}
 }
 

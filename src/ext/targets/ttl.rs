@@ -91,6 +91,16 @@ impl TargetDef for Ttl {
         TargetResult::Continue
     }
 
+    /// `TTL_print`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let what = match self.mode {
+            Mode::Set => "set to",
+            Mode::Inc => "increment by",
+            Mode::Dec => "decrement by",
+        };
+        let _ = write!(out, " TTL {what} {}", self.value);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         let name = match self.mode {
             Mode::Set => "ttl-set",

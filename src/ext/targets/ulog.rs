@@ -71,6 +71,19 @@ impl TargetDef for Ulog {
         TargetResult::Continue
     }
 
+    /// `ULOG_print`: every field, the sizes as `unsigned int`.
+    fn list(&self, _ctx: &RuleCtx, out: &mut String) {
+        let _ = write!(
+            out,
+            " ULOG copy_range {} nlgroup {}",
+            self.cprange as u32, self.nlgroup
+        );
+        if !self.prefix.is_empty() {
+            let _ = write!(out, " prefix \"{}\"", self.prefix);
+        }
+        let _ = write!(out, " queue_threshold {}", self.qthreshold as u32);
+    }
+
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if !self.prefix.is_empty() {
             out.push_str(" --ulog-prefix ");

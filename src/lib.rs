@@ -16,6 +16,7 @@ pub mod conntrack;
 pub mod diagnostic;
 pub mod eval;
 pub mod ext;
+pub mod ipset;
 pub mod ir;
 pub mod lint;
 pub mod packet;

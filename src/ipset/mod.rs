@@ -1,0 +1,299 @@
+//! ipsets for replay: the sets of an `ipset save` file, and the kernel's
+//! lookups, adds and deletes on behalf of `-m set` and `-j SET`.
+//!
+//! ```text
+//! ipset save text ──parse──► Sets ──test/add/del (per packet)──► matches, SET target
+//! ```
+//!
+//! What is modelled is the kernel side (net/netfilter/ipset/ip_set_core.c
+//! `ip_set_test`/`ip_set_add`/`ip_set_del`, each type's `kadt`, and
+//! ip_set_getport.c for ports): how a packet becomes an element under the
+//! rule's src/dst flags, longest-prefix lookup with `nomatch` elements,
+//! `--return-nomatch`, per-element timeouts and counters (bumped on every
+//! lookup that finds a live element, then tested), list:set walking its
+//! members in order. Time is the capture's, in jiffies; timeouts from the
+//! file count from the replay's first packet (when the oracle harness
+//! restores the sets).
+//!
+//! Invariants: set order and element order are deterministic (file order,
+//! `BTreeMap`), so two replays of the same input end in the same state.
+
+pub mod elem;
+pub mod parse;
+pub mod save;
+pub mod set;
+
+pub use parse::{parse, ParseError};
+pub use set::{CounterOp, Flags, Kind, Set};
+use set::Key;
+use std::collections::HashMap;
+
+/// All sets of one replay, in file order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sets {
+    pub sets: Vec<Set>,
+    index: HashMap<String, usize>,
+    /// The jiffy the file's relative timeouts count from (first packet).
+    anchored: bool,
+}
+
+/// What a set lookup needs of a packet (IPv4): addresses, and the port
+/// information `ip_set_get_ip4_port` finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pkt {
+    pub src: u32,
+    pub dst: u32,
+    pub proto: u8,
+    /// (source, destination) port, ICMP `type << 8 | code` for both, (0, 0)
+    /// for protocols without ports; `None` when ports cannot be read (a
+    /// later fragment of a protocol with ports, or a cut header).
+    pub ports: Option<(u16, u16)>,
+    /// `skb->len`: the IP total length.
+    pub len: u32,
+    /// Capture time in jiffies.
+    pub now: u64,
+}
+
+impl Pkt {
+    fn addr(&self, src: bool) -> u32 {
+        if src {
+            self.src
+        } else {
+            self.dst
+        }
+    }
+
+    fn port(&self, src: bool) -> Option<(u8, u16)> {
+        let (s, d) = self.ports?;
+        Some((self.proto, if src { s } else { d }))
+    }
+}
+
+/// The skbinfo an element handed back (`--map-set`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SkbInfo {
+    pub mark: Option<(u32, u32)>,
+}
+
+impl Sets {
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Set> {
+        self.sets.get(self.index_of(name)?)
+    }
+
+    pub(crate) fn push(&mut self, set: Set) {
+        self.index.insert(set.name.clone(), self.sets.len());
+        self.sets.push(set);
+    }
+
+    /// Starts the clock of the file's timeouts at the first packet.
+    fn anchor(&mut self, now: u64) {
+        if !self.anchored {
+            self.anchored = true;
+            for s in &mut self.sets {
+                s.anchor(now);
+            }
+        }
+    }
+
+    /// `ip_set_test`: is the packet in set `idx` under `dirs` (true = src)?
+    pub fn test(&mut self, idx: usize, p: &Pkt, dirs: &[bool], f: &Flags) -> bool {
+        self.test_info(idx, p, dirs, f, &mut SkbInfo::default())
+    }
+
+    /// [`Sets::test`] also reporting the element's skbinfo.
+    pub fn test_info(
+        &mut self,
+        idx: usize,
+        p: &Pkt,
+        dirs: &[bool],
+        f: &Flags,
+        info: &mut SkbInfo,
+    ) -> bool {
+        self.anchor(p.now);
+        let Some(set) = self.sets.get(idx) else {
+            return false;
+        };
+        if dirs.len() < set.kind.dimension() || !set.inet {
+            return false;
+        }
+        let kind = set.kind;
+        let found = if kind == Kind::ListSet {
+            return self.list_test(idx, p, dirs, f, info);
+        } else {
+            let Some(key) = key_of(set, p, dirs, false) else {
+                return false;
+            };
+            let set = &mut self.sets[idx];
+            let hit = set.lookup(key, f, p.now, u64::from(p.len));
+            if let (Some((k, _)), true) = (hit, set.skbinfo) {
+                info.mark = set.elems.get(&k).and_then(|e| e.ext.skbmark);
+            }
+            hit.map(|h| h.1)
+        };
+        match found {
+            // --return-nomatch swaps a match and a nomatch element.
+            Some(nomatch) if f.return_nomatch && kind.has_nomatch() => nomatch,
+            Some(nomatch) => !nomatch,
+            None => false,
+        }
+    }
+
+    /// `list_set_ktest`: the first member that matches decides; counters of
+    /// members are not tested, and `! --update-subcounters` stops their
+    /// updates; the list element's own extensions are then checked.
+    fn list_test(
+        &mut self,
+        idx: usize,
+        p: &Pkt,
+        dirs: &[bool],
+        f: &Flags,
+        info: &mut SkbInfo,
+    ) -> bool {
+        let sub = Flags {
+            packets: None,
+            bytes: None,
+            skip_counter_update: f.skip_counter_update || f.skip_subcounter_update,
+            ..*f
+        };
+        let keys: Vec<Key> = self.sets[idx].elems.keys().copied().collect();
+        for key in keys {
+            let member = self.sets[idx].elems[&key].member.clone();
+            let Some(m) = member.and_then(|n| self.index_of(&n)) else {
+                continue;
+            };
+            if !self.test_info(m, p, dirs, &sub, info) {
+                continue;
+            }
+            let list = &mut self.sets[idx];
+            let sf = list.flags();
+            let Some(e) = list.elems.get_mut(&key) else {
+                continue;
+            };
+            if Set::match_ext(&mut e.ext, &sf, f, p.now, u64::from(p.len)) {
+                if list.skbinfo {
+                    info.mark = e.ext.skbmark;
+                }
+                return true;
+            }
+        }
+        false
+    }
+
+    /// `ip_set_add` from `-j SET --add-set`: whether the set took the
+    /// element (list:set tries its members in order until one does).
+    pub fn add(&mut self, idx: usize, p: &Pkt, dirs: &[bool], timeout: Option<u32>, exist: bool) -> bool {
+        self.adt(idx, p, dirs, Some((timeout, exist)))
+    }
+
+    /// `ip_set_del` from `-j SET --del-set`: whether an element went.
+    pub fn del(&mut self, idx: usize, p: &Pkt, dirs: &[bool]) -> bool {
+        self.adt(idx, p, dirs, None)
+    }
+
+    /// Add (`Some((timeout, exist))`) or delete; whether the set accepted
+    /// the packet's element (list:set stops at the first member that does).
+    fn adt(&mut self, idx: usize, p: &Pkt, dirs: &[bool], add: Option<(Option<u32>, bool)>) -> bool {
+        self.anchor(p.now);
+        let Some(set) = self.sets.get(idx) else {
+            return false;
+        };
+        if dirs.len() < set.kind.dimension() || !set.inet {
+            return false; // -IPSET_ERR_TYPE_MISMATCH
+        }
+        if set.kind == Kind::ListSet {
+            let members: Vec<(Option<String>, bool)> = set
+                .elems
+                .values()
+                .map(|e| (e.member.clone(), set.timeout.is_some() && e.ext.expired(p.now)))
+                .collect();
+            for (name, expired) in members {
+                let Some(m) = name.and_then(|n| self.index_of(&n)).filter(|_| !expired) else {
+                    continue;
+                };
+                if self.adt(m, p, dirs, add) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        let Some(key) = key_of(set, p, dirs, true) else {
+            return false;
+        };
+        let set = &mut self.sets[idx];
+        match add {
+            Some((timeout, exist)) => set.kadd(key, timeout, exist, p.now, u64::from(p.len)),
+            None => set.kdel(key, p.now),
+        }
+    }
+}
+
+/// The element a packet stands for in `set` (each type's `kadt`); `None`
+/// when the packet has no such element (ports unreadable, outside a bitmap's
+/// range: -EINVAL / -IPSET_ERR_BITMAP_RANGE, which count as no match).
+fn key_of(set: &Set, p: &Pkt, dirs: &[bool], adding: bool) -> Option<Key> {
+    let d = |i: usize| dirs.get(i).copied().unwrap_or(false);
+    let net = |ip: u32| {
+        // A lookup tries every prefix; an add or delete uses the longest.
+        let c = if adding { set.add_cidr() } else { 32 };
+        (ip & elem::mask(c), c)
+    };
+    Some(match set.kind {
+        Kind::HashIp => Key {
+            ip: p.addr(d(0)) & elem::mask(set.netmask),
+            ..Key::default()
+        },
+        Kind::HashNet => {
+            let (ip, cidr) = net(p.addr(d(0)));
+            Key {
+                ip,
+                cidr,
+                ..Key::default()
+            }
+        }
+        Kind::HashIpPort | Kind::HashIpPortIp | Kind::HashNetPort => {
+            let (proto, port) = p.port(d(1))?;
+            let (ip, cidr) = if set.kind == Kind::HashNetPort {
+                net(p.addr(d(0)))
+            } else {
+                (p.addr(d(0)), 0)
+            };
+            Key {
+                ip,
+                cidr,
+                proto,
+                port,
+                ip2: if set.kind == Kind::HashIpPortIp {
+                    p.addr(d(2))
+                } else {
+                    0
+                },
+            }
+        }
+        Kind::BitmapIp => {
+            let ip = p.addr(d(0));
+            if ip < set.range.0 || ip > set.range.1 {
+                return None;
+            }
+            Key {
+                ip: ((ip & elem::mask(set.netmask)) - set.range.0) >> (32 - u32::from(set.netmask)),
+                ..Key::default()
+            }
+        }
+        Kind::BitmapPort => {
+            // ip_set_get_ip_port: only TCP and UDP ports count.
+            let (proto, port) = p.port(d(0))?;
+            if !matches!(proto, 6 | 17) || u32::from(port) < set.range.0 || u32::from(port) > set.range.1 {
+                return None;
+            }
+            Key {
+                port,
+                ..Key::default()
+            }
+        }
+        Kind::ListSet => return None,
+    })
+}

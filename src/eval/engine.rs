@@ -37,6 +37,9 @@ pub struct Options {
     /// reject_with, depends_on, note): `summary` is left empty and `matched`
     /// and `ct_after` are not computed, which saves formatting per packet.
     pub verdicts_only: bool,
+    /// The ipsets `-m set` and `-j SET` use (`--ipset FILE`); each engine
+    /// works on its own copy.
+    pub ipsets: Option<crate::ipset::Sets>,
 }
 
 /// The ruleset's tables with their counters.
@@ -219,6 +222,8 @@ impl Fate {
 impl<'r> Engine<'r> {
     pub fn new(rs: &'r Ruleset, host: Host, params: Params, opts: Options) -> Engine<'r> {
         let counters = rs.tables.iter().map(TableCounters::for_table).collect();
+        let mut memory = Store::default();
+        memory.ipsets = opts.ipsets.clone();
         Engine {
             tables: Tables {
                 rs,
@@ -227,7 +232,7 @@ impl<'r> Engine<'r> {
                 walk_buf: WalkBuf::default(),
                 trace: opts.trace,
                 walks: None,
-                memory: Store::default(),
+                memory,
                 verdicts_only: opts.verdicts_only,
             },
             host,
@@ -254,6 +259,12 @@ impl<'r> Engine<'r> {
             }
         }
         rs
+    }
+
+    /// The ipsets as the replay left them (`-j SET` adds and deletes,
+    /// element counters).
+    pub fn ipsets(&self) -> Option<&crate::ipset::Sets> {
+        self.tables.memory.ipsets.as_ref()
     }
 
     pub fn conntrack(&self) -> &conntrack::Table {

@@ -221,7 +221,10 @@ mod tests {
         assert!(net("10.1.2.3/0").is_err());
         // 192.168.0.0-192.168.0.5 is what `ipset add` turned into two nets.
         let (a, b) = ip_range("192.168.0.0-192.168.0.5").unwrap();
-        assert_eq!(range_to_cidrs(a, b), vec![(0xc0a80000, 30), (0xc0a80004, 31)]);
+        assert_eq!(
+            range_to_cidrs(a, b),
+            vec![(0xc0a80000, 30), (0xc0a80004, 31)]
+        );
         assert_eq!(range_to_cidrs(0, u32::MAX), vec![(0, 1), (0x8000_0000, 1)]);
     }
 

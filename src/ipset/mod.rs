@@ -24,8 +24,8 @@ pub mod save;
 pub mod set;
 
 pub use parse::{parse, ParseError};
-pub use set::{CounterOp, Flags, Kind, Set};
 use set::Key;
+pub use set::{CounterOp, Flags, Kind, Set};
 use std::collections::HashMap;
 
 /// All sets of one replay, in file order.
@@ -185,7 +185,14 @@ impl Sets {
 
     /// `ip_set_add` from `-j SET --add-set`: whether the set took the
     /// element (list:set tries its members in order until one does).
-    pub fn add(&mut self, idx: usize, p: &Pkt, dirs: &[bool], timeout: Option<u32>, exist: bool) -> bool {
+    pub fn add(
+        &mut self,
+        idx: usize,
+        p: &Pkt,
+        dirs: &[bool],
+        timeout: Option<u32>,
+        exist: bool,
+    ) -> bool {
         self.adt(idx, p, dirs, Some((timeout, exist)))
     }
 
@@ -196,7 +203,13 @@ impl Sets {
 
     /// Add (`Some((timeout, exist))`) or delete; whether the set accepted
     /// the packet's element (list:set stops at the first member that does).
-    fn adt(&mut self, idx: usize, p: &Pkt, dirs: &[bool], add: Option<(Option<u32>, bool)>) -> bool {
+    fn adt(
+        &mut self,
+        idx: usize,
+        p: &Pkt,
+        dirs: &[bool],
+        add: Option<(Option<u32>, bool)>,
+    ) -> bool {
         self.anchor(p.now);
         let Some(set) = self.sets.get(idx) else {
             return false;
@@ -208,7 +221,12 @@ impl Sets {
             let members: Vec<(Option<String>, bool)> = set
                 .elems
                 .values()
-                .map(|e| (e.member.clone(), set.timeout.is_some() && e.ext.expired(p.now)))
+                .map(|e| {
+                    (
+                        e.member.clone(),
+                        set.timeout.is_some() && e.ext.expired(p.now),
+                    )
+                })
                 .collect();
             for (name, expired) in members {
                 let Some(m) = name.and_then(|n| self.index_of(&n)).filter(|_| !expired) else {
@@ -286,7 +304,10 @@ fn key_of(set: &Set, p: &Pkt, dirs: &[bool], adding: bool) -> Option<Key> {
         Kind::BitmapPort => {
             // ip_set_get_ip_port: only TCP and UDP ports count.
             let (proto, port) = p.port(d(0))?;
-            if !matches!(proto, 6 | 17) || u32::from(port) < set.range.0 || u32::from(port) > set.range.1 {
+            if !matches!(proto, 6 | 17)
+                || u32::from(port) < set.range.0
+                || u32::from(port) > set.range.1
+            {
                 return None;
             }
             Key {

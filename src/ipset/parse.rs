@@ -88,7 +88,12 @@ pub fn parse(text: &str) -> Result<Sets, ParseError> {
             c if c.starts_with('#') => {}
             "create" | "-N" => create(&mut sets, &ws)?,
             "add" | "-A" => add(&mut sets, &ws)?,
-            _ => return err(cmd, format!("unknown command {}: expected create or add", cmd.text)),
+            _ => {
+                return err(
+                    cmd,
+                    format!("unknown command {}: expected create or add", cmd.text),
+                )
+            }
         }
     }
     Ok(sets)
@@ -128,7 +133,11 @@ fn create(sets: &mut Sets, ws: &[Word]) -> Result<(), ParseError> {
     let mut set = Set::new(name.text, kind);
     let mut it = ws[3..].iter();
     while let Some(w) = it.next() {
-        let mut value = || it.next().ok_or(()).or_else(|_| err(w, format!("{} needs a value", w.text)));
+        let mut value = || {
+            it.next()
+                .ok_or(())
+                .or_else(|_| err(w, format!("{} needs a value", w.text)))
+        };
         match (w.text, kind) {
             ("family", k) if !matches!(k, Kind::BitmapPort | Kind::ListSet | Kind::BitmapIp) => {
                 let v = value()?;
@@ -205,11 +214,19 @@ fn extensions(set: &Set, ws: &[Word]) -> Result<(Elem, Option<(bool, String)>), 
     let mut place = None;
     let mut it = ws.iter();
     while let Some(w) = it.next() {
-        let mut value = || it.next().ok_or(()).or_else(|_| err(w, format!("{} needs a value", w.text)));
+        let mut value = || {
+            it.next()
+                .ok_or(())
+                .or_else(|_| err(w, format!("{} needs a value", w.text)))
+        };
         match w.text {
             "timeout" if set.timeout.is_some() => {
                 let t: u32 = number(value()?, "timeout")?;
-                e.ext.expiry = if t == 0 { Expiry::Never } else { Expiry::After(t) };
+                e.ext.expiry = if t == 0 {
+                    Expiry::Never
+                } else {
+                    Expiry::After(t)
+                };
             }
             "packets" if set.counters => e.ext.packets = number(value()?, "packets")?,
             "bytes" if set.counters => e.ext.bytes = number(value()?, "bytes")?,
@@ -224,7 +241,10 @@ fn extensions(set: &Set, ws: &[Word]) -> Result<(Elem, Option<(bool, String)>), 
             "skbprio" if set.skbinfo => {
                 let v = value()?;
                 let (a, b) = v.text.split_once(':').unwrap_or(("0", v.text));
-                let (a, b): (u16, u16) = (number(&sub(v, a), "skbprio")?, number(&sub(v, b), "skbprio")?);
+                let (a, b): (u16, u16) = (
+                    number(&sub(v, a), "skbprio")?,
+                    number(&sub(v, b), "skbprio")?,
+                );
                 e.ext.skbprio = Some(u32::from(a) << 16 | u32::from(b));
             }
             "skbqueue" if set.skbinfo => e.ext.skbqueue = Some(number(value()?, "skbqueue")?),
@@ -234,7 +254,12 @@ fn extensions(set: &Set, ws: &[Word]) -> Result<(Elem, Option<(bool, String)>), 
             _ => {
                 return err(
                     w,
-                    format!("{} is not an option of an element of {} ({})", w.text, set.name, set.kind.name()),
+                    format!(
+                        "{} is not an option of an element of {} ({})",
+                        w.text,
+                        set.name,
+                        set.kind.name()
+                    ),
                 )
             }
         }
@@ -259,12 +284,18 @@ fn add(sets: &mut Sets, ws: &[Word]) -> Result<(), ParseError> {
     }
     let keys = keys(set, value)?;
     if keys.len() as u64 + set.elems.len() as u64 > u64::from(set.maxelem) {
-        return err(value, format!("set {} is full (maxelem {})", set.name, set.maxelem));
+        return err(
+            value,
+            format!("set {} is full (maxelem {})", set.name, set.maxelem),
+        );
     }
     let set = &mut sets.sets[idx];
     for k in keys {
         if set.elems.contains_key(&k) {
-            return err(value, format!("element {} is already in set {}", value.text, set.name));
+            return err(
+                value,
+                format!("element {} is already in set {}", value.text, set.name),
+            );
         }
         set.insert(k, e.clone());
     }
@@ -288,17 +319,26 @@ fn add_member(
     }
     let list = &sets.sets[idx];
     let mut members: Vec<Elem> = list.elems.values().cloned().collect();
-    if members.iter().any(|m| m.member.as_deref() == Some(value.text)) {
+    if members
+        .iter()
+        .any(|m| m.member.as_deref() == Some(value.text))
+    {
         return err(value, format!("{} is already in {}", value.text, list.name));
     }
     if members.len() >= list.size as usize {
-        return err(value, format!("list {} is full (size {})", list.name, list.size));
+        return err(
+            value,
+            format!("list {} is full (size {})", list.name, list.size),
+        );
     }
     e.member = Some(value.text.to_string());
     let at = match place {
         None => members.len(),
         Some((before, other)) => {
-            let Some(i) = members.iter().position(|m| m.member.as_deref() == Some(&other)) else {
+            let Some(i) = members
+                .iter()
+                .position(|m| m.member.as_deref() == Some(&other))
+            else {
                 return err(value, format!("{other} is not in {}", list.name));
             };
             if before {
@@ -332,12 +372,22 @@ fn at<T>(w: &Word, r: Result<T, String>) -> Result<T, ParseError> {
 fn keys(set: &Set, w: &Word) -> Result<Vec<Key>, ParseError> {
     let parts: Vec<&str> = w.text.split(',').collect();
     if parts.len() != set.kind.dimension() {
-        return err(w, format!("{} elements have {} part(s) separated by commas", set.kind.name(), set.kind.dimension()));
+        return err(
+            w,
+            format!(
+                "{} elements have {} part(s) separated by commas",
+                set.kind.name(),
+                set.kind.dimension()
+            ),
+        );
     }
     let mut out = Vec::new();
     let push = |k: Key, out: &mut Vec<Key>| -> Result<(), ParseError> {
         if out.len() as u64 >= MAX_EXPAND {
-            return err(w, format!("{} expands to more than {MAX_EXPAND} elements", w.text));
+            return err(
+                w,
+                format!("{} expands to more than {MAX_EXPAND} elements", w.text),
+            );
         }
         out.push(k);
         Ok(())
@@ -361,7 +411,16 @@ fn keys(set: &Set, w: &Word) -> Result<Vec<Key>, ParseError> {
             for (ip, cidr) in nets {
                 let (proto, p0, p1) = ports.unwrap_or((0, 0, 0));
                 for port in p0..=p1 {
-                    push(Key { ip, cidr, proto, port, ip2: 0 }, &mut out)?;
+                    push(
+                        Key {
+                            ip,
+                            cidr,
+                            proto,
+                            port,
+                            ip2: 0,
+                        },
+                        &mut out,
+                    )?;
                 }
             }
         }
@@ -373,7 +432,16 @@ fn keys(set: &Set, w: &Word) -> Result<Vec<Key>, ParseError> {
             while ip <= u64::from(b) {
                 let (proto, p0, p1) = ports.unwrap_or((0, 0, 0));
                 for port in p0..=p1 {
-                    push(Key { ip: ip as u32, cidr: 0, proto, port, ip2: ip2.unwrap_or(0) }, &mut out)?;
+                    push(
+                        Key {
+                            ip: ip as u32,
+                            cidr: 0,
+                            proto,
+                            port,
+                            ip2: ip2.unwrap_or(0),
+                        },
+                        &mut out,
+                    )?;
                 }
                 ip += step;
             }
@@ -381,11 +449,22 @@ fn keys(set: &Set, w: &Word) -> Result<Vec<Key>, ParseError> {
         Kind::BitmapIp => {
             let (a, b) = at(w, elem::ip_range(parts[0]))?;
             if a < set.range.0 || b > set.range.1 {
-                return err(w, format!("{} is outside the range of {}", w.text, set.name));
+                return err(
+                    w,
+                    format!("{} is outside the range of {}", w.text, set.name),
+                );
             }
             let shift = 32 - u32::from(set.netmask);
-            for id in ((a & elem::mask(set.netmask)) - set.range.0) >> shift..=(b - set.range.0) >> shift {
-                push(Key { ip: id, ..Key::default() }, &mut out)?;
+            for id in
+                ((a & elem::mask(set.netmask)) - set.range.0) >> shift..=(b - set.range.0) >> shift
+            {
+                push(
+                    Key {
+                        ip: id,
+                        ..Key::default()
+                    },
+                    &mut out,
+                )?;
             }
         }
         Kind::BitmapPort => {
@@ -395,10 +474,19 @@ fn keys(set: &Set, w: &Word) -> Result<Vec<Key>, ParseError> {
             let (a, b) = (at(w, elem::port(a, "tcp"))?, at(w, elem::port(b, "tcp"))?);
             let (a, b) = (a.min(b), a.max(b));
             if u32::from(a) < set.range.0 || u32::from(b) > set.range.1 {
-                return err(w, format!("{} is outside the range of {}", w.text, set.name));
+                return err(
+                    w,
+                    format!("{} is outside the range of {}", w.text, set.name),
+                );
             }
             for port in a..=b {
-                push(Key { port, ..Key::default() }, &mut out)?;
+                push(
+                    Key {
+                        port,
+                        ..Key::default()
+                    },
+                    &mut out,
+                )?;
             }
         }
         Kind::ListSet => {}
@@ -436,7 +524,10 @@ add h b before a
         let s = parse(SAVE).unwrap();
         let a = s.get("a").unwrap();
         assert_eq!(a.timeout, Some(300));
-        let e = &a.elems[&Key { ip: 0x0a000001, ..Key::default() }];
+        let e = &a.elems[&Key {
+            ip: 0x0a000001,
+            ..Key::default()
+        }];
         assert_eq!((e.ext.packets, e.ext.bytes), (5, 600));
         assert_eq!(e.ext.comment.as_deref(), Some("hi there"));
         assert_eq!(e.ext.expiry, Expiry::After(99));
@@ -446,7 +537,11 @@ add h b before a
         assert_eq!(s.get("g2").unwrap().elems.keys().next().unwrap().ip, 2);
         assert!(!s.get("v6").unwrap().inet);
         let h = s.get("h").unwrap();
-        let order: Vec<_> = h.elems.values().map(|e| e.member.clone().unwrap()).collect();
+        let order: Vec<_> = h
+            .elems
+            .values()
+            .map(|e| e.member.clone().unwrap())
+            .collect();
         assert_eq!(order, vec!["b", "a"]);
     }
 
@@ -458,7 +553,10 @@ add h b before a
         let e = parse("create a hash:foo\n").unwrap_err();
         assert_eq!(e.span, Span::new(9, 17));
         assert!(parse("add x 1.2.3.4\n").is_err());
-        assert!(parse("create a hash:ip\nadd a 10.0.0.0/8\n").is_err(), "beyond maxelem");
+        assert!(
+            parse("create a hash:ip\nadd a 10.0.0.0/8\n").is_err(),
+            "beyond maxelem"
+        );
         assert!(parse("create a hash:ip,port\nadd a 10.0.0.1\n").is_err());
         assert!(parse("create p bitmap:port range 10-20\nadd p 30\n").is_err());
         assert!(parse("create l list:set\nadd l nothere\n").is_err());

@@ -56,8 +56,15 @@ fn element(s: &Set, k: &Key, member: Option<&str>) -> String {
         Kind::HashNet if k.cidr == 32 => ip(k.ip),
         Kind::HashNet => format!("{}/{}", ip(k.ip), k.cidr),
         Kind::HashIpPort => format!("{},{}", ip(k.ip), fmt_proto_port(k.proto, k.port)),
-        Kind::HashNetPort if k.cidr == 32 => format!("{},{}", ip(k.ip), fmt_proto_port(k.proto, k.port)),
-        Kind::HashNetPort => format!("{}/{},{}", ip(k.ip), k.cidr, fmt_proto_port(k.proto, k.port)),
+        Kind::HashNetPort if k.cidr == 32 => {
+            format!("{},{}", ip(k.ip), fmt_proto_port(k.proto, k.port))
+        }
+        Kind::HashNetPort => format!(
+            "{}/{},{}",
+            ip(k.ip),
+            k.cidr,
+            fmt_proto_port(k.proto, k.port)
+        ),
         Kind::HashIpPortIp => format!(
             "{},{},{}",
             ip(k.ip),
@@ -74,7 +81,8 @@ fn element(s: &Set, k: &Key, member: Option<&str>) -> String {
 mod tests {
     #[test]
     fn save_round_trips() {
-        let text = "create n hash:net family inet counters\nadd n 10.0.0.0/8 nomatch packets 1 bytes 2\n\
+        let text =
+            "create n hash:net family inet counters\nadd n 10.0.0.0/8 nomatch packets 1 bytes 2\n\
 create p hash:ip,port family inet\nadd p 10.0.0.1,udp:53\n";
         let sets = super::super::parse(text).unwrap();
         assert_eq!(sets.save(0), text);

@@ -303,7 +303,14 @@ impl Set {
     /// `exist` (or over an expired one) fresh extensions. Counters start at
     /// the adding packet (`IP_SET_INIT_KEXT`: 1 packet, `skb->len` bytes).
     /// Whether the set took it (false: -IPSET_ERR_EXIST or the set is full).
-    pub fn kadd(&mut self, key: Key, timeout: Option<u32>, exist: bool, now: u64, len: u64) -> bool {
+    pub fn kadd(
+        &mut self,
+        key: Key,
+        timeout: Option<u32>,
+        exist: bool,
+        now: u64,
+        len: u64,
+    ) -> bool {
         let secs = timeout.or(self.timeout).unwrap_or(0);
         let ext = Ext {
             expiry: if self.timeout.is_none() || secs == 0 {
@@ -419,8 +426,14 @@ mod tests {
             cidr: 32,
             ..Key::default()
         };
-        assert_eq!(s.lookup(host(0x0a01_0203), &f, 0, 60).map(|h| h.1), Some(true));
-        assert_eq!(s.lookup(host(0x0a02_0203), &f, 0, 60).map(|h| h.1), Some(false));
+        assert_eq!(
+            s.lookup(host(0x0a01_0203), &f, 0, 60).map(|h| h.1),
+            Some(true)
+        );
+        assert_eq!(
+            s.lookup(host(0x0a02_0203), &f, 0, 60).map(|h| h.1),
+            Some(false)
+        );
         assert_eq!(s.lookup(host(0x0b00_0001), &f, 0, 60), None);
         // Counters are bumped on the element found, nomatch or not.
         let e = &s.elems[&Key {

@@ -45,7 +45,8 @@ def udp(src, dst, sport, dport, data=b"x"):
 
 
 def ping(src, dst, ident=1, kind=8):
-    return IP(src=src, dst=dst) / ICMP(type=kind, id=ident, seq=1)
+    # Timestamps fixed: scapy fills a timestamp request with the current time.
+    return IP(src=src, dst=dst) / ICMP(type=kind, id=ident, seq=1, ts_ori=0, ts_rx=0, ts_tx=0)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -293,6 +294,57 @@ def _(t):
     for i in range(5):
         t.add("udp %d from 10.0.0.51" % (i + 1), udp("10.0.0.51", H, 41000 + i, 9, b"y" * 20))
 
+
+
+# ----------------------------------------------------------------------------------------------
+@case("ipset_edges", """*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -j SET --map-set marks src --map-mark
+COMMIT
+""" + HEAD % ("ACCEPT", "ACCEPT") + """-A INPUT -m mark --mark 0x10/0xff
+-A INPUT -m mark --mark 0x2
+-A INPUT -p icmp -j SET --add-set icmps src,dst
+-A INPUT -m set --match-set icmps src,dst
+-A INPUT -m set --match-set masked src
+-A INPUT -m set --match-set masked src,dst,dst
+-A INPUT -p udp -m udp --dport 9 -j SET --add-set masked src
+-A INPUT -p udp -m udp --dport 10 -j SET --add-set small src
+-A INPUT -p udp -m udp --dport 11 -j SET --del-set nets src
+-A INPUT -m set --match-set nets src
+COMMIT
+""", """create marks hash:net family inet hashsize 1024 maxelem 65536 skbinfo
+add marks 10.0.0.0/24 skbmark 0x10/0xff
+add marks 10.0.0.77 skbmark 0x2
+create icmps hash:ip,port family inet hashsize 1024 maxelem 65536
+create masked hash:ip family inet hashsize 1024 maxelem 65536 netmask 24
+add masked 10.0.5.0
+create small hash:ip family inet hashsize 64 maxelem 2
+add small 10.0.0.1
+create nets hash:net family inet hashsize 1024 maxelem 65536
+add nets 10.0.0.0/16
+add nets 10.0.7.0/24
+""", notes="--map-set --map-mark applies the element's skbmark (the longest prefix's); -j SET adds an "
+           "ICMP type/code element to hash:ip,port; hash:ip netmask masks lookups and kernel adds; "
+           "more src/dst flags than the set's dimension are fine; an add to a full set fails; a "
+           "kernel delete from hash:net uses the longest prefix in the set (so a second one removes the /16)")
+def _(t):
+    t.add("ping from 10.0.0.50: mark 0x10 from the /24", ping("10.0.0.50", H, ident=1))
+    t.add("ping from 10.0.0.77: mark 0x2 from the host entry", ping(R, H, ident=2))
+    t.add("ping again from 10.0.0.50: icmps has it now", ping("10.0.0.50", H, ident=3))
+    t.add("echo reply from 10.0.0.50: another icmp type", ping("10.0.0.50", H, ident=4, kind=0))
+    t.add("from 10.0.5.77: masked /24 entry", udp("10.0.5.77", H, 40000, 53))
+    t.add("from 10.0.6.1 to udp 9: kernel add masks to 10.0.6.0", udp("10.0.6.1", H, 40001, 9))
+    t.add("from 10.0.6.200: masked hit", udp("10.0.6.200", H, 40002, 53))
+    t.add("from 10.0.0.2 to udp 10: small has room", udp("10.0.0.2", H, 40003, 10))
+    t.add("from 10.0.0.3 to udp 10: small is full", udp("10.0.0.3", H, 40004, 10))
+    t.add("from 10.0.7.5 to udp 11: delete uses /24", udp("10.0.7.5", H, 40005, 11))
+    t.add("from 10.0.7.5 again: the /16 still matches", udp("10.0.7.5", H, 40006, 53))
+    t.add("from 10.0.8.5 to udp 11: the longest prefix is /16 now: the /16 goes", udp("10.0.8.5", H, 40007, 11))
+    t.add("from 10.0.8.5 again: nets is empty", udp("10.0.8.5", H, 40008, 53))
 
 def write_case(c):
     d = os.path.join(HERE, c["name"])

@@ -60,7 +60,7 @@ mod tests {
         let d = missing_sets(&l.ruleset, &sets, "sets.txt");
         assert_eq!(d.len(), 2);
         assert_eq!(d[0].message, "set nope does not exist in sets.txt");
-        assert_eq!(d[0].location(), "r:6:11");
+        assert_eq!(d[0].location(), "r:6:10");
         assert_eq!(d[1].message, "set other does not exist in sets.txt");
     }
 }

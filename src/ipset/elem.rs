@@ -215,7 +215,7 @@ mod tests {
     #[test]
     fn ranges_and_nets() {
         assert_eq!(ip_range("10.0.1.0/30"), Ok((0x0a000100, 0x0a000103)));
-        assert_eq!(ip_range("10.0.0.9-10.0.0.7").is_err(), true);
+        assert!(ip_range("10.0.0.9-10.0.0.7").is_err());
         assert_eq!(net("10.1.2.3/16"), Ok((0x0a010000, 16)));
         assert_eq!(net("10.1.2.3"), Ok((0x0a010203, 32)));
         assert!(net("10.1.2.3/0").is_err());

@@ -19,6 +19,7 @@
 //! `BTreeMap`), so two replays of the same input end in the same state.
 
 pub mod elem;
+mod expand;
 pub mod parse;
 pub mod save;
 pub mod set;

@@ -23,12 +23,12 @@ pub struct ParseError {
 
 /// One whitespace-separated word (double quotes group, as for comments).
 #[derive(Debug, Clone, Copy)]
-struct Word<'a> {
-    text: &'a str,
-    span: Span,
+pub(super) struct Word<'a> {
+    pub(super) text: &'a str,
+    pub(super) span: Span,
 }
 
-fn err<T>(w: &Word, message: impl Into<String>) -> Result<T, ParseError> {
+pub(super) fn err<T>(w: &Word, message: impl Into<String>) -> Result<T, ParseError> {
     Err(ParseError {
         span: w.span,
         message: message.into(),
@@ -69,10 +69,6 @@ fn words(line: &str, base: usize) -> Vec<Word<'_>> {
     }
     out
 }
-
-/// The most elements one `add` line may expand to (a typo like
-/// `10.0.0.0/1` in a hash:ip would otherwise expand to 2^31 addresses).
-const MAX_EXPAND: u64 = 1 << 20;
 
 /// Parses a whole file.
 pub fn parse(text: &str) -> Result<Sets, ParseError> {
@@ -282,7 +278,7 @@ fn add(sets: &mut Sets, ws: &[Word]) -> Result<(), ParseError> {
     if set.kind == Kind::ListSet {
         return add_member(sets, idx, value, e, place);
     }
-    let keys = keys(set, value)?;
+    let keys = super::expand::keys(set, value)?;
     if keys.len() as u64 + set.elems.len() as u64 > u64::from(set.maxelem) {
         return err(
             value,
@@ -361,137 +357,6 @@ fn add_member(
         );
     }
     Ok(())
-}
-
-/// A value error, placed at word `w`.
-fn at<T>(w: &Word, r: Result<T, String>) -> Result<T, ParseError> {
-    r.or_else(|m| err(w, m))
-}
-
-/// The keys an element word stands for in `set`.
-fn keys(set: &Set, w: &Word) -> Result<Vec<Key>, ParseError> {
-    let parts: Vec<&str> = w.text.split(',').collect();
-    if parts.len() != set.kind.dimension() {
-        return err(
-            w,
-            format!(
-                "{} elements have {} part(s) separated by commas",
-                set.kind.name(),
-                set.kind.dimension()
-            ),
-        );
-    }
-    let mut out = Vec::new();
-    let push = |k: Key, out: &mut Vec<Key>| -> Result<(), ParseError> {
-        if out.len() as u64 >= MAX_EXPAND {
-            return err(
-                w,
-                format!("{} expands to more than {MAX_EXPAND} elements", w.text),
-            );
-        }
-        out.push(k);
-        Ok(())
-    };
-    let ports = match set.kind.has_port() && set.kind != Kind::BitmapPort {
-        true => Some(at(w, elem::proto_port(parts[1]))?),
-        false => None,
-    };
-    let ip2 = match set.kind {
-        Kind::HashIpPortIp => Some(at(w, elem::ip(parts[2]))?),
-        _ => None,
-    };
-    match set.kind {
-        Kind::HashNet | Kind::HashNetPort => {
-            let nets = if parts[0].contains('-') {
-                let (a, b) = at(w, elem::ip_range(parts[0]))?;
-                elem::range_to_cidrs(a, b)
-            } else {
-                vec![at(w, elem::net(parts[0]))?]
-            };
-            for (ip, cidr) in nets {
-                let (proto, p0, p1) = ports.unwrap_or((0, 0, 0));
-                for port in p0..=p1 {
-                    push(
-                        Key {
-                            ip,
-                            cidr,
-                            proto,
-                            port,
-                            ip2: 0,
-                        },
-                        &mut out,
-                    )?;
-                }
-            }
-        }
-        Kind::HashIp | Kind::HashIpPort | Kind::HashIpPortIp => {
-            let (a, b) = at(w, elem::ip_range(parts[0]))?;
-            let m = elem::mask(set.netmask);
-            let step = u64::from(!m) + 1;
-            let mut ip = u64::from(a & m);
-            while ip <= u64::from(b) {
-                let (proto, p0, p1) = ports.unwrap_or((0, 0, 0));
-                for port in p0..=p1 {
-                    push(
-                        Key {
-                            ip: ip as u32,
-                            cidr: 0,
-                            proto,
-                            port,
-                            ip2: ip2.unwrap_or(0),
-                        },
-                        &mut out,
-                    )?;
-                }
-                ip += step;
-            }
-        }
-        Kind::BitmapIp => {
-            let (a, b) = at(w, elem::ip_range(parts[0]))?;
-            if a < set.range.0 || b > set.range.1 {
-                return err(
-                    w,
-                    format!("{} is outside the range of {}", w.text, set.name),
-                );
-            }
-            let shift = 32 - u32::from(set.netmask);
-            for id in
-                ((a & elem::mask(set.netmask)) - set.range.0) >> shift..=(b - set.range.0) >> shift
-            {
-                push(
-                    Key {
-                        ip: id,
-                        ..Key::default()
-                    },
-                    &mut out,
-                )?;
-            }
-        }
-        Kind::BitmapPort => {
-            // `tcp:1500` and `udp:...` are accepted; the protocol is not kept.
-            let text = parts[0].split_once(':').map_or(parts[0], |(_, p)| p);
-            let (a, b) = text.split_once('-').unwrap_or((text, text));
-            let (a, b) = (at(w, elem::port(a, "tcp"))?, at(w, elem::port(b, "tcp"))?);
-            let (a, b) = (a.min(b), a.max(b));
-            if u32::from(a) < set.range.0 || u32::from(b) > set.range.1 {
-                return err(
-                    w,
-                    format!("{} is outside the range of {}", w.text, set.name),
-                );
-            }
-            for port in a..=b {
-                push(
-                    Key {
-                        port,
-                        ..Key::default()
-                    },
-                    &mut out,
-                )?;
-            }
-        }
-        Kind::ListSet => {}
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -211,8 +211,14 @@ fn replay_with_ipset_judges_set_rules_and_saves_the_final_sets() {
     let saved = std::fs::read_to_string(&tmp).unwrap();
     let _ = std::fs::remove_file(&tmp);
     // The kernel's `ipset save` after the same replay has these elements and counters.
-    assert!(saved.contains("add knocked 10.0.0.77 timeout 7199 packets 2 bytes 69\n"), "{saved}");
-    assert!(saved.contains("add seen 10.0.0.0/24 packets 4 bytes 160\n"), "{saved}");
+    assert!(
+        saved.contains("add knocked 10.0.0.77 timeout 7199 packets 2 bytes 69\n"),
+        "{saved}"
+    );
+    assert!(
+        saved.contains("add seen 10.0.0.0/24 packets 4 bytes 160\n"),
+        "{saved}"
+    );
     assert!(saved.contains("add svc 10.0.0.34,tcp:8080\n"), "{saved}");
 }
 

@@ -27,23 +27,7 @@ pub(super) fn keys(set: &Set, w: &Word) -> Result<Vec<Key>, ParseError> {
         );
         return err(w, msg);
     }
-    let (proto, p0, p1) = match set.kind {
-        Kind::HashIpPort | Kind::HashNetPort | Kind::HashIpPortIp => {
-            at(w, elem::proto_port(parts[1]))?
-        }
-        Kind::BitmapPort => {
-            // `tcp:1500` and `udp:...` are accepted; the protocol is not kept.
-            let text = parts[0].split_once(':').map_or(parts[0], |(_, p)| p);
-            let (a, b) = text.split_once('-').unwrap_or((text, text));
-            let (a, b) = (at(w, elem::port(a, "tcp"))?, at(w, elem::port(b, "tcp"))?);
-            let (a, b) = (a.min(b), a.max(b));
-            if u32::from(a) < set.range.0 || u32::from(b) > set.range.1 {
-                return outside(set, w);
-            }
-            (0, a, b)
-        }
-        _ => (0, 0, 0),
-    };
+    let (proto, p0, p1) = ports(set, w, &parts)?;
     let ip2 = match set.kind {
         Kind::HashIpPortIp => at(w, elem::ip(parts[2]))?,
         _ => 0,
@@ -92,6 +76,27 @@ pub(super) fn keys(set: &Set, w: &Word) -> Result<Vec<Key>, ParseError> {
         }
     }
     Ok(out)
+}
+
+/// The protocol and port range of an element (none: `(0, 0, 0)`).
+fn ports(set: &Set, w: &Word, parts: &[&str]) -> Result<(u8, u16, u16), ParseError> {
+    Ok(match set.kind {
+        Kind::HashIpPort | Kind::HashNetPort | Kind::HashIpPortIp => {
+            at(w, elem::proto_port(parts[1]))?
+        }
+        Kind::BitmapPort => {
+            // `tcp:1500` and `udp:...` are accepted; the protocol is not kept.
+            let text = parts[0].split_once(':').map_or(parts[0], |(_, p)| p);
+            let (a, b) = text.split_once('-').unwrap_or((text, text));
+            let (a, b) = (at(w, elem::port(a, "tcp"))?, at(w, elem::port(b, "tcp"))?);
+            let (a, b) = (a.min(b), a.max(b));
+            if u32::from(a) < set.range.0 || u32::from(b) > set.range.1 {
+                return outside(set, w);
+            }
+            (0, a, b)
+        }
+        _ => (0, 0, 0),
+    })
 }
 
 /// `from, from + step, ...` up to `to`, with prefix 0 (not a net type).

@@ -292,30 +292,32 @@ fn key_of(set: &Set, p: &Pkt, dirs: &[bool], adding: bool) -> Option<Key> {
                 },
             }
         }
-        Kind::BitmapIp => {
-            let ip = p.addr(d(0));
-            if ip < set.range.0 || ip > set.range.1 {
-                return None;
-            }
-            Key {
-                ip: ((ip & elem::mask(set.netmask)) - set.range.0) >> (32 - u32::from(set.netmask)),
-                ..Key::default()
-            }
-        }
-        Kind::BitmapPort => {
-            // ip_set_get_ip_port: only TCP and UDP ports count.
-            let (proto, port) = p.port(d(0))?;
-            if !matches!(proto, 6 | 17)
-                || u32::from(port) < set.range.0
-                || u32::from(port) > set.range.1
-            {
-                return None;
-            }
-            Key {
-                port,
-                ..Key::default()
-            }
-        }
+        Kind::BitmapIp | Kind::BitmapPort => return bitmap_key(set, p, d(0)),
         Kind::ListSet => return None,
+    })
+}
+
+/// bitmap:ip and bitmap:port elements: the id in the range (ports of TCP
+/// and UDP only: `ip_set_get_ip_port`); outside the range there is none
+/// (-IPSET_ERR_BITMAP_RANGE).
+fn bitmap_key(set: &Set, p: &Pkt, src: bool) -> Option<Key> {
+    if set.kind == Kind::BitmapPort {
+        let (proto, port) = p.port(src)?;
+        let v = u32::from(port);
+        if !matches!(proto, 6 | 17) || v < set.range.0 || v > set.range.1 {
+            return None;
+        }
+        return Some(Key {
+            port,
+            ..Key::default()
+        });
+    }
+    let ip = p.addr(src);
+    if ip < set.range.0 || ip > set.range.1 {
+        return None;
+    }
+    Some(Key {
+        ip: ((ip & elem::mask(set.netmask)) - set.range.0) >> (32 - u32::from(set.netmask)),
+        ..Key::default()
     })
 }

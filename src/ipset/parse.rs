@@ -129,52 +129,7 @@ fn create(sets: &mut Sets, ws: &[Word]) -> Result<(), ParseError> {
     let mut set = Set::new(name.text, kind);
     let mut it = ws[3..].iter();
     while let Some(w) = it.next() {
-        let mut value = || {
-            it.next()
-                .ok_or(())
-                .or_else(|_| err(w, format!("{} needs a value", w.text)))
-        };
-        match (w.text, kind) {
-            ("family", k) if !matches!(k, Kind::BitmapPort | Kind::ListSet | Kind::BitmapIp) => {
-                let v = value()?;
-                set.inet = match v.text {
-                    "inet" => true,
-                    "inet6" => false,
-                    _ => return err(v, format!("unknown family {}", v.text)),
-                };
-            }
-            ("hashsize" | "bucketsize" | "initval" | "probes" | "resize", k)
-                if !matches!(k, Kind::BitmapPort | Kind::ListSet | Kind::BitmapIp) =>
-            {
-                number::<u32>(value()?, w.text)?;
-            }
-            ("maxelem", _) => set.maxelem = number(value()?, "maxelem")?,
-            ("netmask", Kind::HashIp | Kind::BitmapIp) => {
-                let v = value()?;
-                set.netmask = number(v, "netmask")?;
-                if !(1..=32).contains(&set.netmask) {
-                    return err(v, "netmask must be 1-32");
-                }
-            }
-            ("range", Kind::BitmapIp) => {
-                let v = value()?;
-                set.range = elem::ip_range(v.text).or_else(|e| err(v, e))?;
-            }
-            ("range", Kind::BitmapPort) => {
-                let v = value()?;
-                let (a, b) = v.text.split_once('-').unwrap_or((v.text, v.text));
-                let a = elem::port(a, "tcp").or_else(|e| err(v, e))?;
-                let b = elem::port(b, "tcp").or_else(|e| err(v, e))?;
-                set.range = (u32::from(a.min(b)), u32::from(a.max(b)));
-            }
-            ("size", Kind::ListSet) => set.size = number(value()?, "size")?,
-            ("timeout", _) => set.timeout = Some(number(value()?, "timeout")?),
-            ("counters", _) => set.counters = true,
-            ("comment", _) => set.comment = true,
-            ("skbinfo", _) => set.skbinfo = true,
-            ("forceadd", _) => {}
-            _ => return err(w, format!("unknown option {} for {}", w.text, kind.name())),
-        }
+        create_option(&mut set, w, &mut it)?;
     }
     if kind == Kind::BitmapIp {
         if set.range == (0, 0) && !ws.iter().any(|w| w.text == "range") {
@@ -189,6 +144,63 @@ fn create(sets: &mut Sets, ws: &[Word]) -> Result<(), ParseError> {
     let opts: Vec<&str> = ws[3..].iter().map(|w| w.text).collect();
     set.create_opts = opts.join(" ");
     sets.push(set);
+    Ok(())
+}
+
+/// One option of a `create` line (the type's create options in ipset's
+/// lib/ipset_<type>.c; those that only size the hash are checked and ignored).
+fn create_option<'a>(
+    set: &mut Set,
+    w: &Word<'a>,
+    it: &mut std::slice::Iter<'_, Word<'a>>,
+) -> Result<(), ParseError> {
+    let kind = set.kind;
+    let mut value = || {
+        it.next()
+            .ok_or(())
+            .or_else(|_| err(w, format!("{} needs a value", w.text)))
+    };
+    match (w.text, kind) {
+        ("family", k) if !matches!(k, Kind::BitmapPort | Kind::ListSet | Kind::BitmapIp) => {
+            let v = value()?;
+            set.inet = match v.text {
+                "inet" => true,
+                "inet6" => false,
+                _ => return err(v, format!("unknown family {}", v.text)),
+            };
+        }
+        ("hashsize" | "bucketsize" | "initval" | "probes" | "resize", k)
+            if !matches!(k, Kind::BitmapPort | Kind::ListSet | Kind::BitmapIp) =>
+        {
+            number::<u32>(value()?, w.text)?;
+        }
+        ("maxelem", _) => set.maxelem = number(value()?, "maxelem")?,
+        ("netmask", Kind::HashIp | Kind::BitmapIp) => {
+            let v = value()?;
+            set.netmask = number(v, "netmask")?;
+            if !(1..=32).contains(&set.netmask) {
+                return err(v, "netmask must be 1-32");
+            }
+        }
+        ("range", Kind::BitmapIp) => {
+            let v = value()?;
+            set.range = elem::ip_range(v.text).or_else(|e| err(v, e))?;
+        }
+        ("range", Kind::BitmapPort) => {
+            let v = value()?;
+            let (a, b) = v.text.split_once('-').unwrap_or((v.text, v.text));
+            let a = elem::port(a, "tcp").or_else(|e| err(v, e))?;
+            let b = elem::port(b, "tcp").or_else(|e| err(v, e))?;
+            set.range = (u32::from(a.min(b)), u32::from(a.max(b)));
+        }
+        ("size", Kind::ListSet) => set.size = number(value()?, "size")?,
+        ("timeout", _) => set.timeout = Some(number(value()?, "timeout")?),
+        ("counters", _) => set.counters = true,
+        ("comment", _) => set.comment = true,
+        ("skbinfo", _) => set.skbinfo = true,
+        ("forceadd", _) => {}
+        _ => return err(w, format!("unknown option {} for {}", w.text, kind.name())),
+    }
     Ok(())
 }
 
@@ -228,39 +240,42 @@ fn extensions(set: &Set, ws: &[Word]) -> Result<(Elem, Option<(bool, String)>), 
             "bytes" if set.counters => e.ext.bytes = number(value()?, "bytes")?,
             "comment" if set.comment => e.ext.comment = Some(value()?.text.to_string()),
             "nomatch" if set.kind.has_nomatch() => e.nomatch = true,
-            "skbmark" if set.skbinfo => {
-                let v = value()?;
-                let (m, k) = v.text.split_once('/').unwrap_or((v.text, "0xffffffff"));
-                let (m, k) = (sub(v, m), sub(v, k));
-                e.ext.skbmark = Some((number(&m, "skbmark")?, number(&k, "skbmark mask")?));
-            }
-            "skbprio" if set.skbinfo => {
-                let v = value()?;
-                let (a, b) = v.text.split_once(':').unwrap_or(("0", v.text));
-                let (a, b): (u16, u16) = (
-                    number(&sub(v, a), "skbprio")?,
-                    number(&sub(v, b), "skbprio")?,
-                );
-                e.ext.skbprio = Some(u32::from(a) << 16 | u32::from(b));
-            }
+            "skbmark" if set.skbinfo => e.ext.skbmark = Some(skbmark(value()?)?),
+            "skbprio" if set.skbinfo => e.ext.skbprio = Some(skbprio(value()?)?),
             "skbqueue" if set.skbinfo => e.ext.skbqueue = Some(number(value()?, "skbqueue")?),
             "before" | "after" if set.kind == Kind::ListSet => {
                 place = Some((w.text == "before", value()?.text.to_string()));
             }
             _ => {
+                let (name, kind) = (&set.name, set.kind.name());
                 return err(
                     w,
                     format!(
-                        "{} is not an option of an element of {} ({})",
-                        w.text,
-                        set.name,
-                        set.kind.name()
+                        "{} is not an option of an element of {name} ({kind})",
+                        w.text
                     ),
-                )
+                );
             }
         }
     }
     Ok((e, place))
+}
+
+/// `skbmark VALUE[/MASK]` (the mask defaults to all ones).
+fn skbmark(v: &Word) -> Result<(u32, u32), ParseError> {
+    let (m, k) = v.text.split_once('/').unwrap_or((v.text, "0xffffffff"));
+    Ok((
+        number(&sub(v, m), "skbmark")?,
+        number(&sub(v, k), "skbmark mask")?,
+    ))
+}
+
+/// `skbprio MAJOR:MINOR` as the kernel's u32 priority.
+fn skbprio(v: &Word) -> Result<u32, ParseError> {
+    let (a, b) = v.text.split_once(':').unwrap_or(("0", v.text));
+    let a: u16 = number(&sub(v, a), "skbprio")?;
+    let b: u16 = number(&sub(v, b), "skbprio")?;
+    Ok(u32::from(a) << 16 | u32::from(b))
 }
 
 fn add(sets: &mut Sets, ws: &[Word]) -> Result<(), ParseError> {

@@ -321,3 +321,115 @@ fn bitmap_key(set: &Set, p: &Pkt, src: bool) -> Option<Key> {
         ..Key::default()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SETS: &str = "create n hash:net family inet
+add n 10.0.0.0/8
+add n 10.1.0.0/16 nomatch
+create ipp hash:ip,port family inet counters
+add ipp 10.0.0.1,udp:53 packets 0 bytes 0
+create p bitmap:port range 1-100
+add p 53
+create l list:set size 4 counters
+add l ipp
+add l n
+";
+
+    fn pkt(src: &str, proto: u8, ports: Option<(u16, u16)>) -> Pkt {
+        Pkt {
+            src: elem::ip(src).unwrap(),
+            dst: elem::ip("192.0.2.1").unwrap(),
+            proto,
+            ports,
+            len: 100,
+            now: 0,
+        }
+    }
+
+    #[test]
+    fn dimensions_nomatch_and_return_nomatch() {
+        let mut s = parse(SETS).unwrap();
+        let n = s.index_of("n").unwrap();
+        let f = Flags::default();
+        let rn = Flags {
+            return_nomatch: true,
+            ..f
+        };
+        let p = pkt("10.1.2.3", 17, Some((1000, 53)));
+        assert!(!s.test(n, &p, &[true], &f));
+        assert!(s.test(n, &p, &[true], &rn));
+        let q = pkt("10.2.0.1", 17, Some((1000, 53)));
+        assert!(s.test(n, &q, &[true], &f));
+        assert!(!s.test(n, &q, &[true], &rn));
+        // Two dimensions need two flags; more are fine.
+        let ipp = s.index_of("ipp").unwrap();
+        let p = pkt("10.0.0.1", 17, Some((1000, 53)));
+        assert!(!s.test(ipp, &p, &[true], &f));
+        assert!(s.test(ipp, &p, &[true, false, true], &f));
+        assert!(!s.test(ipp, &p, &[true, true], &f));
+        // A later fragment has no ports.
+        assert!(!s.test(ipp, &pkt("10.0.0.1", 17, None), &[true, false], &f));
+    }
+
+    #[test]
+    fn bitmap_port_is_tcp_and_udp_only() {
+        let mut s = parse(SETS).unwrap();
+        let i = s.index_of("p").unwrap();
+        let f = Flags::default();
+        assert!(s.test(i, &pkt("1.2.3.4", 6, Some((1, 53))), &[false], &f));
+        assert!(!s.test(i, &pkt("1.2.3.4", 132, Some((1, 53))), &[false], &f));
+        assert!(!s.test(i, &pkt("1.2.3.4", 6, Some((1, 101))), &[false], &f));
+    }
+
+    #[test]
+    fn list_walks_members_and_counts_both_levels() {
+        let mut s = parse(SETS).unwrap();
+        let l = s.index_of("l").unwrap();
+        let f = Flags::default();
+        let p = pkt("10.0.0.1", 17, Some((1000, 53)));
+        // One flag: ipp (two dimensions) is skipped, n matches.
+        assert!(s.test(l, &p, &[true], &f));
+        assert!(s.test(l, &p, &[true, false], &f));
+        let ipp = &s.get("ipp").unwrap().elems;
+        assert_eq!(ipp.values().next().unwrap().ext.packets, 1);
+        let list: Vec<u64> = s
+            .get("l")
+            .unwrap()
+            .elems
+            .values()
+            .map(|e| e.ext.packets)
+            .collect();
+        assert_eq!(list, vec![1, 1]);
+        // ! --update-subcounters keeps the member's counters.
+        let skip = Flags {
+            skip_subcounter_update: true,
+            ..f
+        };
+        assert!(s.test(l, &p, &[true, false], &skip));
+        let ipp = &s.get("ipp").unwrap().elems;
+        assert_eq!(ipp.values().next().unwrap().ext.packets, 1);
+        // An add through the list goes to the first member that takes it.
+        let q = pkt("10.0.0.9", 17, Some((1000, 99)));
+        assert!(s.add(l, &q, &[true, false], None, false));
+        assert_eq!(s.get("ipp").unwrap().elems.len(), 2);
+        assert!(s.del(l, &q, &[true, false]));
+        assert_eq!(s.get("ipp").unwrap().elems.len(), 1);
+    }
+
+    #[test]
+    fn file_timeouts_count_from_the_first_packet() {
+        let mut s = parse("create t hash:ip timeout 10\nadd t 10.0.0.1 timeout 2\n").unwrap();
+        let t = s.index_of("t").unwrap();
+        let f = Flags::default();
+        let mut p = pkt("10.0.0.1", 1, Some((0x800, 0x800)));
+        p.now = 1000;
+        assert!(s.test(t, &p, &[true], &f));
+        p.now = 1000 + 2 * crate::ext::state::HZ;
+        assert!(s.test(t, &p, &[true], &f));
+        p.now += 1;
+        assert!(!s.test(t, &p, &[true], &f));
+    }
+}

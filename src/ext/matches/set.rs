@@ -263,7 +263,9 @@ fn save_counter(out: &mut String, name: &str, (op, value): (CounterOp, u64)) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::roundtrip;
+    use super::super::testutil::{facts, first_match, roundtrip};
+    use super::*;
+    use crate::ext::state::{MatchKey, NoConns, Store};
 
     #[test]
     fn flags_and_counters() {
@@ -282,5 +284,50 @@ mod tests {
         assert!(roundtrip("-m set --match-set foo src ! --packets-lt 2").is_err());
         assert!(roundtrip("-m set --match-set foo src --bytes-lt 1 --bytes-eq 2").is_err());
         assert!(roundtrip("-m set").is_err());
+    }
+
+    #[test]
+    fn packet_ports_as_ipset_reads_them() {
+        let tcp = L4Facts::Tcp {
+            sport: 1,
+            dport: 2,
+            flags: 2,
+            seq: 0,
+            ack: 0,
+            window: 0,
+            options: &[],
+            header_len: 20,
+        };
+        let mut f = facts(&[0; 40], 0, 64, tcp, 0);
+        assert_eq!(ipset_pkt(&f).ports, Some((1, 2)));
+        f.frag_off = 10;
+        assert_eq!(ipset_pkt(&f).ports, None);
+        f.proto = 47;
+        assert_eq!(ipset_pkt(&f).ports, Some((0, 0)));
+        f.frag_off = 0;
+        f.proto = 33; // DCCP: ipset reads no port
+        f.l4 = L4Facts::Ports { sport: 5, dport: 6 };
+        assert_eq!(ipset_pkt(&f).ports, Some((0, 0)));
+        f.proto = 1;
+        f.l4 = L4Facts::Icmp { kind: 3, code: 3 };
+        assert_eq!(ipset_pkt(&f).ports, Some((0x0303, 0x0303)));
+    }
+
+    #[test]
+    fn judged_with_sets_flagged_without() {
+        let m = first_match("-m set ! --match-set s src");
+        let f = facts(&[0; 40], 0, 64, L4Facts::None, 0);
+        let key = MatchKey {
+            table: 0,
+            chain: 0,
+            rule: 0,
+            idx: 0,
+        };
+        let mut store = Store::default();
+        let mut st = State::new(&mut store, key, &NoConns);
+        assert_eq!(m.eval_state(&f, &mut st), MatchResult::Unknown("set"));
+        store.ipsets = Some(crate::ipset::parse("create s hash:ip\nadd s 10.0.0.1\n").unwrap());
+        let mut st = State::new(&mut store, key, &NoConns);
+        assert_eq!(m.eval_state(&f, &mut st), MatchResult::No);
     }
 }

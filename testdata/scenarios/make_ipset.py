@@ -129,6 +129,7 @@ def _(t):
 -A INPUT -m set --match-set np src,dst
 -A INPUT -m set --match-set np src,dst --return-nomatch
 -A INPUT -m set --match-set hosts src --return-nomatch
+-A INPUT -m set --match-set ln src,dst --return-nomatch
 -A INPUT -m set --match-set nets src -j DROP
 -A INPUT -m set --match-set np src,dst --return-nomatch -j DROP
 COMMIT
@@ -143,9 +144,13 @@ add np 172.16.9.0/24,tcp:22 nomatch
 add np 172.16.9.0/24,tcp:80
 create hosts hash:ip family inet hashsize 1024 maxelem 65536
 add hosts 172.16.9.9
+create ln list:set size 8
+add ln np
+add ln nets
 """, notes="nomatch elements: the longest prefix decides (a nomatch /24 inside a /12, a /25 inside "
            "the nomatch /24, a nomatch host inside the /25); ! and --return-nomatch; hash:net,port "
-           "with a nomatch net for one port only; --return-nomatch on a type without nomatch")
+           "with a nomatch net for one port only; --return-nomatch on a type without nomatch and through "
+           "a list:set")
 def _(t):
     t.add("from 172.16.1.1: the /12", syn("172.16.1.1", H, 40000, 22))
     t.add("from 172.16.5.1: nomatch /24", syn("172.16.5.1", H, 40001, 22))

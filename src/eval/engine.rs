@@ -220,10 +220,11 @@ impl Fate {
 }
 
 impl<'r> Engine<'r> {
-    pub fn new(rs: &'r Ruleset, host: Host, params: Params, opts: Options) -> Engine<'r> {
+    pub fn new(rs: &'r Ruleset, host: Host, params: Params, mut opts: Options) -> Engine<'r> {
         let counters = rs.tables.iter().map(TableCounters::for_table).collect();
         let mut memory = Store::default();
-        memory.ipsets = opts.ipsets.clone();
+        // The sets move into the replay's memory (they are large; `opts` keeps none).
+        memory.ipsets = opts.ipsets.take();
         Engine {
             tables: Tables {
                 rs,

@@ -274,7 +274,8 @@ def _(t):
 
 
 # ----------------------------------------------------------------------------------------------
-@case("ipset_counters", HEAD % ("ACCEPT", "ACCEPT") + """-A INPUT -m set --match-set c src --packets-gt 3 -j DROP
+@case("ipset_counters", HEAD % ("ACCEPT", "ACCEPT") + """-A INPUT -m set --match-set cn src --packets-gt 1
+-A INPUT -m set --match-set c src --packets-gt 3 -j DROP
 -A INPUT -m set --match-set c src ! --update-counters
 -A INPUT -m set --match-set c src --bytes-lt 300
 -A INPUT -m set --match-set c src ! --packets-eq 5
@@ -289,9 +290,13 @@ create m hash:ip family inet hashsize 1024 maxelem 65536 counters
 add m 10.0.0.51 packets 0 bytes 0
 create lst list:set size 8 counters
 add lst m packets 0 bytes 0
+create cn hash:net family inet hashsize 1024 maxelem 65536 counters
+add cn 10.0.0.0/24 packets 0 bytes 0
+add cn 10.0.0.0/16 packets 5 bytes 0
 """, notes="element counters: bumped by every lookup that finds the element (then tested), "
            "! --update-counters, --packets-gt/--bytes-lt/! --packets-eq, list:set counters with "
-           "! --update-subcounters")
+           "! --update-subcounters; on hash:net an element failing the counter test lets the "
+           "lookup go on to a shorter prefix (whose counters are bumped too)")
 def _(t):
     for i in range(6):
         t.add("ping %d from 10.0.0.77" % (i + 1), ping(R, H, ident=10 + i))

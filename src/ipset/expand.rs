@@ -54,7 +54,7 @@ pub(super) fn keys(set: &Set, w: &Word) -> Result<Vec<Key>, ParseError> {
             blocks(w, first, (b - set.range.0) >> shift, 1)?
         }
         Kind::BitmapPort => vec![(0, 0)],
-        Kind::ListSet => Vec::new(),
+        Kind::ListSet | Kind::Unsupported => Vec::new(),
     };
     let ports = u64::from(p1 - p0) + 1;
     if bases.len() as u64 * ports > MAX_EXPAND {

@@ -100,6 +100,24 @@ impl Sets {
         }
     }
 
+    /// Whether lookups in set `idx` can be judged: its type is modelled (for
+    /// a list:set, every member's is).
+    pub fn judged(&self, idx: usize) -> bool {
+        let Some(s) = self.sets.get(idx) else {
+            return false;
+        };
+        match s.kind {
+            Kind::Unsupported => false,
+            Kind::ListSet => s.elems.values().all(|e| {
+                e.member
+                    .as_deref()
+                    .and_then(|n| self.get(n))
+                    .is_some_and(|m| m.kind != Kind::Unsupported)
+            }),
+            _ => true,
+        }
+    }
+
     /// `ip_set_test`: is the packet in set `idx` under `dirs` (true = src)?
     pub fn test(&mut self, idx: usize, p: &Pkt, dirs: &[bool], f: &Flags) -> bool {
         self.test_info(idx, p, dirs, f, &mut SkbInfo::default())
@@ -293,7 +311,7 @@ fn key_of(set: &Set, p: &Pkt, dirs: &[bool], adding: bool) -> Option<Key> {
             }
         }
         Kind::BitmapIp | Kind::BitmapPort => return bitmap_key(set, p, d(0)),
-        Kind::ListSet => return None,
+        Kind::ListSet | Kind::Unsupported => return None,
     })
 }
 
@@ -431,5 +449,21 @@ add l n
         assert!(s.test(t, &p, &[true], &f));
         p.now += 1;
         assert!(!s.test(t, &p, &[true], &f));
+    }
+
+    #[test]
+    fn unsupported_types_exist_but_are_not_judged() {
+        let s = parse(
+            "create nn hash:net,net family inet\nadd nn 10.0.0.0/8,10.1.0.0/16\n\
+create l list:set\nadd l nn\ncreate h hash:ip\n",
+        )
+        .unwrap();
+        assert!(!s.judged(s.index_of("nn").unwrap()));
+        assert!(!s.judged(s.index_of("l").unwrap()));
+        assert!(s.judged(s.index_of("h").unwrap()));
+        assert!(s
+            .save(0)
+            .starts_with("create nn hash:net,net family inet\n"));
+        assert!(parse("create x hash:foo\n").is_err());
     }
 }

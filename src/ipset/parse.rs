@@ -124,9 +124,16 @@ fn create(sets: &mut Sets, ws: &[Word]) -> Result<(), ParseError> {
         return err(name, format!("set {} already exists", name.text));
     }
     let Some(kind) = Kind::parse(ty.text) else {
-        return err(ty, format!("set type {} is not supported", ty.text));
+        return err(ty, format!("unknown set type {}", ty.text));
     };
     let mut set = Set::new(name.text, kind);
+    set.type_name = ty.text.to_string();
+    if kind == Kind::Unsupported {
+        // Kept so rules may name it; its options and elements are not read.
+        set.create_opts = ws[3..].iter().map(|w| w.text).collect::<Vec<_>>().join(" ");
+        sets.push(set);
+        return Ok(());
+    }
     let mut it = ws[3..].iter();
     while let Some(w) = it.next() {
         create_option(&mut set, w, &mut it)?;
@@ -286,7 +293,7 @@ fn add(sets: &mut Sets, ws: &[Word]) -> Result<(), ParseError> {
         return err(name, format!("set {} does not exist", name.text));
     };
     let set = &sets.sets[idx];
-    if !set.inet {
+    if !set.inet || set.kind == Kind::Unsupported {
         return Ok(());
     }
     let (e, place) = extensions(set, &ws[3..])?;

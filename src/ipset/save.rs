@@ -16,7 +16,7 @@ impl Sets {
     pub fn save(&self, now: u64) -> String {
         let mut out = String::new();
         for s in self.sets.iter().filter(|s| s.inet) {
-            let _ = writeln!(out, "create {} {} {}", s.name, s.kind.name(), s.create_opts);
+            let _ = writeln!(out, "create {} {} {}", s.name, s.type_name, s.create_opts);
             for (k, e) in &s.elems {
                 if s.timeout.is_some() && e.ext.expired(now) {
                     continue;
@@ -74,6 +74,7 @@ fn element(s: &Set, k: &Key, member: Option<&str>) -> String {
         Kind::BitmapIp => ip(s.range.0 + (k.ip << (32 - u32::from(s.netmask)))),
         Kind::BitmapPort => k.port.to_string(),
         Kind::ListSet => member.unwrap_or_default().to_string(),
+        Kind::Unsupported => String::new(),
     }
 }
 

@@ -22,7 +22,22 @@ pub enum Kind {
     BitmapIp,
     BitmapPort,
     ListSet,
+    /// A type ipset has and replay does not model (hash:net,net,
+    /// hash:ip,mac, ...): the set exists, rules using it are flagged.
+    Unsupported,
 }
+
+/// ipset 7.17's types that replay does not model.
+pub const UNSUPPORTED: &[&str] = &[
+    "bitmap:ip,mac",
+    "hash:mac",
+    "hash:ip,mac",
+    "hash:net,net",
+    "hash:ip,port,net",
+    "hash:ip,mark",
+    "hash:net,port,net",
+    "hash:net,iface",
+];
 
 impl Kind {
     pub fn parse(s: &str) -> Option<Kind> {
@@ -35,6 +50,7 @@ impl Kind {
             "bitmap:ip" => Kind::BitmapIp,
             "bitmap:port" => Kind::BitmapPort,
             "list:set" => Kind::ListSet,
+            t if UNSUPPORTED.contains(&t) => Kind::Unsupported,
             _ => return None,
         })
     }
@@ -49,6 +65,7 @@ impl Kind {
             Kind::BitmapIp => "bitmap:ip",
             Kind::BitmapPort => "bitmap:port",
             Kind::ListSet => "list:set",
+            Kind::Unsupported => "unsupported",
         }
     }
 
@@ -192,6 +209,8 @@ impl Flags {
 pub struct Set {
     pub name: String,
     pub kind: Kind,
+    /// The type as written on the `create` line.
+    pub type_name: String,
     /// `family inet` (false: inet6, which no IPv4 packet ever matches:
     /// `ip_set_test` compares the families first).
     pub inet: bool,
@@ -219,6 +238,7 @@ impl Set {
         Set {
             name: name.to_string(),
             kind,
+            type_name: kind.name().to_string(),
             inet: true,
             timeout: None,
             counters: false,

@@ -150,7 +150,7 @@ impl MatchDef for Set {
         let Some(sets) = st.ipsets() else {
             return MatchResult::Unknown(Self::NAME);
         };
-        let Some(idx) = sets.index_of(&self.name) else {
+        let Some(idx) = sets.index_of(&self.name).filter(|i| sets.judged(*i)) else {
             return MatchResult::Unknown(Self::NAME);
         };
         let flags = ipset::Flags {

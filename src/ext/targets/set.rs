@@ -206,6 +206,14 @@ impl TargetDef for Set {
         let Some(sets) = st.ipsets() else {
             return TargetResult::Unknown(Self::NAME);
         };
+        let named = [&self.add, &self.del, &self.map];
+        if named
+            .into_iter()
+            .flatten()
+            .any(|r| sets.index_of(&r.name).is_some_and(|i| !sets.judged(i)))
+        {
+            return TargetResult::Unknown(Self::NAME);
+        }
         let p = ipset_pkt(facts);
         // set_target_v3: a timeout is normalised to fit into jiffies.
         let timeout = self.timeout.map(|t| t.min(u32::MAX / 1000));

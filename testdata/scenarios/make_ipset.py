@@ -95,11 +95,12 @@ add allowed 10.0.0.104,udp:53
 add allowed 10.0.0.104,tcp:8000-8002
 add allowed 10.0.0.104,icmp:echo-request
 add allowed 10.0.0.104,gre:0
+add allowed 10.0.0.104,sctp:2905
 add allowed 192.168.1.10,tcp:80
 add allowed 192.168.1.10,udp:5000
 create trio hash:ip,port,ip family inet hashsize 1024 maxelem 65536
 add trio 10.0.0.77,tcp:3306,10.0.0.104
-""", lan=(LAN,), notes="hash:ip,port allow-list (tcp, udp, a port range, icmp type, gre:0) by "
+""", lan=(LAN,), notes="hash:ip,port allow-list (tcp, udp, sctp, a port range, icmp type, gre:0) by "
                        "dst,dst and src,src; a rule with one flag never matches a two-dimension set; "
                        "hash:ip,port,ip by src,dst,dst")
 def _(t):
@@ -113,6 +114,12 @@ def _(t):
     t.add("echo request: icmp:echo-request listed", ping(R, H))
     t.add("timestamp request: not listed", ping(R, H, ident=2, kind=13))
     t.add("gre to the host: gre:0 listed", IP(src=R, dst=H, proto=47) / Raw(b"\x00\x00\x08\x00" + b"x" * 20))
+    t.add("sctp INIT to 2905: sctp:2905 listed",
+          IP(src=R, dst=H) / SCTP(sport=40010, dport=2905) / SCTPChunkInit(
+              init_tag=1, a_rwnd=65535, n_out_streams=1, n_in_streams=1, init_tsn=1))
+    t.add("sctp INIT to 2906: not listed",
+          IP(src=R, dst=H) / SCTP(sport=40011, dport=2906) / SCTPChunkInit(
+              init_tag=2, a_rwnd=65535, n_out_streams=1, n_in_streams=1, init_tsn=1))
     t.add("mysql from 10.0.0.77: trio src,dst,dst", syn(R, H, 40005, 3306))
     t.add("mysql from 10.0.0.50: not in trio", syn("10.0.0.50", H, 40006, 3306))
     t.add("forward to the LAN web server", syn(NET, LANH, 40007, 80))

@@ -105,9 +105,10 @@ fn check_scenario(dir: &Path) -> Result<usize, String> {
     let mut engine = Engine::new(&loaded.ruleset, host, params, opts);
     let mut reader = CaptureReader::open(&pcap).map_err(|e| e.to_string())?;
     let expected = kernel["packets"].as_array().ok_or("no packets")?;
-    let mut i = 0;
+    let (mut i, mut last_ns) = (0, 0);
     while let Some(frame) = reader.next_frame() {
         let frame = frame.map_err(|e| e.to_string())?;
+        last_ns = u64::try_from(frame.ts_ns).unwrap_or(0);
         let record = engine.process(&frame);
         same_verdicts(&record, &lean.process(&frame)).map_err(|e| format!("packet {i}: {e}"))?;
         let want = expected
@@ -127,7 +128,7 @@ fn check_scenario(dir: &Path) -> Result<usize, String> {
     compare_counters(&engine, &kernel)?;
     compare_counters(&lean, &kernel).map_err(|e| format!("verdicts-only replay: {e}"))?;
     if let Ok(after) = read("ipset_after.txt") {
-        compare_ipsets(&engine, &after)?;
+        compare_ipsets(&engine, &after, iptwalk::ext::state::jiffies(last_ns))?;
     }
     Ok(i)
 }
@@ -293,13 +294,15 @@ fn compare_counters(engine: &Engine, kernel: &Value) -> Result<(), String> {
 
 /// The replay's final sets against the kernel's `ipset save` after the run:
 /// the same elements with the same nomatch flags and counters (remaining
-/// timeouts depend on the oracle's wall clock and are not compared).
-fn compare_ipsets(engine: &Engine, kernel_save: &str) -> Result<(), String> {
+/// timeouts depend on the oracle's wall clock and are not compared; elements
+/// expired at the last packet are not listed, as `ipset save` skips them).
+fn compare_ipsets(engine: &Engine, kernel_save: &str, now: u64) -> Result<(), String> {
     let kernel = iptwalk::ipset::parse(kernel_save).map_err(|e| format!("ipset_after.txt: {e}"))?;
     let ours = engine.ipsets().ok_or("no ipsets in the replay")?;
     let view = |s: &iptwalk::ipset::Set| -> Vec<String> {
         s.elems
             .iter()
+            .filter(|(_, e)| !(s.timeout.is_some() && e.ext.expired(now)))
             .map(|(k, e)| {
                 format!(
                     "{k:?} nomatch={} packets={} bytes={} member={:?}",

@@ -9,8 +9,9 @@ kernel.json, counters.txt and ipset_after.txt (`ipset save` after the replay) co
 oracle afterwards:  ./scenarios.py oracle $(ls -d ipset_*)
 
 Deterministic like make_handmade.py (whose packet helpers it uses).  Set timeouts are long
-(the oracle injects packets as fast as it can, not at capture time), so no element expires in
-the kernel run; expiry is covered by unit tests.
+(the oracle injects packets as fast as it can, not at capture time), except in ipset_timeouts,
+which the oracle runs paced (case.json "ipset_pace": with_ipset.py --pace injects each packet
+at its capture time) with a second or more of margin around every expiry.
 """
 
 import json
@@ -25,12 +26,26 @@ HERE = hm.HERE
 CASES = []
 
 
-def case(name, rules, sets, local=(H,), lan=(), notes=""):
+def case(name, rules, sets, local=(H,), lan=(), notes="", pace=False):
+    """pace: the oracle injects at capture times (set timeouts); the build function then gives
+    each packet's time as a third item (seconds from the start)."""
     def deco(fn):
         CASES.append({"name": name, "rules": rules, "sets": sets, "local": list(local),
-                      "lan": list(lan), "notes": notes, "build": fn})
+                      "lan": list(lan), "notes": notes, "build": fn, "pace": pace})
         return fn
     return deco
+
+
+class Timed(Trace):
+    """A trace whose packets carry their capture time (seconds from the start)."""
+
+    def __init__(self):
+        super().__init__()
+        self.times = []
+
+    def at(self, secs, label, pkt):
+        self.times.append(secs)
+        self.add(label, pkt)
 
 
 HEAD = "*filter\n:INPUT %s [0:0]\n:FORWARD %s [0:0]\n:OUTPUT ACCEPT [0:0]\n"
@@ -363,10 +378,42 @@ def _(t):
     t.add("from 10.0.8.5 to udp 11: the longest prefix is /16 now: the /16 goes", udp("10.0.8.5", H, 40007, 11))
     t.add("from 10.0.8.5 again: nets is empty", udp("10.0.8.5", H, 40008, 53))
 
+
+# ----------------------------------------------------------------------------------------------
+@case("ipset_timeouts", HEAD % ("ACCEPT", "ACCEPT") + """-A INPUT -m set --match-set tmo src -j ACCEPT
+-A INPUT -p udp -m udp --dport 7000 -j SET --add-set dyn src
+-A INPUT -p udp -m udp --dport 7001 -j SET --add-set dyn src --timeout 1
+-A INPUT -p udp -m udp --dport 7002 -j SET --add-set dyn src --exist --timeout 6
+-A INPUT -m set --match-set dyn src -j DROP
+COMMIT
+""", """create tmo hash:ip family inet hashsize 1024 maxelem 65536 timeout 2
+add tmo 10.0.0.77 timeout 4
+add tmo 10.0.0.78 timeout 0
+create dyn hash:ip family inet hashsize 1024 maxelem 65536 timeout 3 counters
+""", pace=True, notes="element timeouts (the oracle injects at capture times, through with_ipset.py "
+                      "--pace): a file timeout counted from the start, a permanent element (timeout "
+                      "0), -j SET adds with the set's default and with --timeout, a re-add over an "
+                      "expired element without --exist, --exist refreshing the timeout; margins "
+                      "of a second or more either side")
+def _(t):
+    t.at(0.0, "ping from 10.0.0.77: file timeout 4 s", ping(R, H, ident=1))
+    t.at(0.0, "ping from 10.0.0.78: permanent", ping("10.0.0.78", H, ident=2))
+    t.at(0.1, "10.0.0.50 udp 7000: added for 3 s", udp("10.0.0.50", H, 41000, 7000))
+    t.at(1.0, "10.0.0.51 udp 7001: added for 1 s", udp("10.0.0.51", H, 41001, 7001))
+    t.at(2.0, "ping from 10.0.0.50: alive", ping("10.0.0.50", H, ident=3))
+    t.at(3.5, "ping from 10.0.0.51: expired at 2.0", ping("10.0.0.51", H, ident=4))
+    t.at(4.5, "ping from 10.0.0.50: expired at 3.1", ping("10.0.0.50", H, ident=5))
+    t.at(4.6, "10.0.0.50 udp 7001: re-added over the expired element for 1 s",
+         udp("10.0.0.50", H, 41002, 7001))
+    t.at(5.0, "10.0.0.50 udp 7002: --exist refreshes to 6 s", udp("10.0.0.50", H, 41003, 7002))
+    t.at(7.0, "ping from 10.0.0.50: alive thanks to the refresh", ping("10.0.0.50", H, ident=6))
+    t.at(7.0, "ping from 10.0.0.77: its 4 s are over", ping(R, H, ident=7))
+    t.at(7.0, "ping from 10.0.0.78: permanent", ping("10.0.0.78", H, ident=8))
+
 def write_case(c):
     d = os.path.join(HERE, c["name"])
     os.makedirs(d, exist_ok=True)
-    t = Trace()
+    t = Timed() if c["pace"] else Trace()
     c["build"](t)
     for name, text in (("rules.v4", c["rules"]), ("sets.ipset", c["sets"]),
                        ("local.txt", "\n".join(c["local"]) + "\n")):
@@ -381,7 +428,7 @@ def write_case(c):
         p = Ether(src=hm.MAC_HOST if outbound else hm.MAC_PEER,
                   dst=hm.MAC_PEER if outbound else hm.MAC_HOST) / p
         e = Ether(bytes(p))
-        e.time = 1700000000 + i // 100 + (i % 100) * 0.01
+        e.time = 1700000000 + (t.times[i] if c["pace"] else i // 100 + (i % 100) * 0.01)
         frames.append(e)
     wrpcap(os.path.join(d, "trace.pcap"), frames)
     with open(os.path.join(d, "scenario.json"), "w") as f:
@@ -391,6 +438,8 @@ def write_case(c):
     case_json = {"group": "ipset", "pcap": "trace.pcap", "local": c["local"], "lan": c["lan"],
                  "sysctl": {}, "fix_checksums": True, "oracle_args": [], "ipset": "sets.ipset",
                  "notes": c["notes"]}
+    if c["pace"]:
+        case_json["ipset_pace"] = True
     with open(os.path.join(d, "case.json"), "w") as f:
         json.dump(case_json, f, indent=1, sort_keys=True)
         f.write("\n")

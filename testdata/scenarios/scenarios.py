@@ -276,6 +276,8 @@ def oracle_cmd(d, case, out, counters):
     if case.get("ipset"):
         oracle = [PY, os.path.join(HERE, "with_ipset.py"), "--ipset", os.path.join(d, case["ipset"]),
                   "--ipset-after", os.path.join(os.path.dirname(out), "ipset_after.txt")]
+        if case.get("ipset_pace"):
+            oracle.append("--pace")   # packets at their capture times (set timeouts)
     cmd = oracle + ["--rules", os.path.join(d, "rules.v4"),
            "--pcap", pcap_path(d, case), "--local", ",".join(case["local"]),
            "--out", out, "--counters", counters]

@@ -6,6 +6,7 @@
 //! rules text ──syntax──► ast::RuleFile ──ir::build + ext registry──► ir::Ruleset ──ir::save──► iptables-save text
 //! capture ──packet::capture──► Frame ──packet::decode──► Packet
 //! Packet + Ruleset ──eval::Engine (⇅ conntrack::Table)──► Outcome per packet ──report──► text / JSONL / ...
+//! ipset save text ──ipset::parse──► ipset::Sets (what -m set and -j SET use during a replay)
 //! ```
 //!
 //! A stage may use the stages above it, never one below: `packet` knows nothing of

@@ -42,6 +42,13 @@ pub(super) fn keys(set: &Set, w: &Word) -> Result<Vec<Key>, ParseError> {
         Kind::HashIp | Kind::HashIpPort | Kind::HashIpPortIp => {
             let (a, b) = at(w, elem::ip_range(parts[0]))?;
             let m = elem::mask(set.netmask);
+            if set.kind == Kind::HashIp && a & m == 0 {
+                // hash_ip4_uadt: -IPSET_ERR_HASH_ELEM (ipset 7.17 refuses ranges starting there too).
+                return err(
+                    w,
+                    "Null-valued element, cannot be stored in a hash type of set",
+                );
+            }
             blocks(w, a & m, b, u64::from(!m) + 1)?
         }
         Kind::BitmapIp => {

@@ -279,10 +279,17 @@ fn key_of(set: &Set, p: &Pkt, dirs: &[bool], adding: bool) -> Option<Key> {
         (ip & elem::mask(c), c)
     };
     Some(match set.kind {
-        Kind::HashIp => Key {
-            ip: p.addr(d(0)) & elem::mask(set.netmask),
-            ..Key::default()
-        },
+        Kind::HashIp => {
+            // hash_ip4_kadt: a masked address of 0 is -EINVAL (no lookup, no add).
+            let ip = p.addr(d(0)) & elem::mask(set.netmask);
+            if ip == 0 {
+                return None;
+            }
+            Key {
+                ip,
+                ..Key::default()
+            }
+        }
         Kind::HashNet => {
             let (ip, cidr) = net(p.addr(d(0)));
             Key {
@@ -390,6 +397,17 @@ add l n
         assert!(!s.test(ipp, &p, &[true, true], &f));
         // A later fragment has no ports.
         assert!(!s.test(ipp, &pkt("10.0.0.1", 17, None), &[true, false], &f));
+    }
+
+    #[test]
+    fn hash_ip_never_holds_address_zero() {
+        let mut s = parse("create z hash:ip netmask 8\nadd z 10.0.0.0\n").unwrap();
+        let z = s.index_of("z").unwrap();
+        let p = pkt("0.1.2.3", 17, Some((68, 67)));
+        assert!(!s.add(z, &p, &[true], None, false));
+        assert!(!s.test(z, &p, &[true], &Flags::default()));
+        assert!(s.test(z, &pkt("10.9.9.9", 17, None), &[true], &Flags::default()));
+        assert!(parse("create z hash:ip\nadd z 0.0.0.0\n").is_err());
     }
 
     #[test]

@@ -41,13 +41,20 @@ pub(super) fn keys(set: &Set, w: &Word) -> Result<Vec<Key>, ParseError> {
         Kind::HashNet | Kind::HashNetPort => vec![at(w, elem::net(parts[0]))?],
         Kind::HashIp | Kind::HashIpPort | Kind::HashIpPortIp => {
             let (a, b) = at(w, elem::ip_range(parts[0]))?;
-            let m = elem::mask(set.netmask);
-            if set.kind == Kind::HashIp && a & m == 0 {
-                // hash_ip4_uadt: -IPSET_ERR_HASH_ELEM (ipset 7.17 refuses ranges starting there too).
+            let m = match set.kind {
+                Kind::HashIpPortIp => u32::MAX,
+                _ => set.ipmask(),
+            };
+            if set.kind != Kind::HashIpPortIp && a & m == 0 {
+                // hash_ip4_uadt / hash_ipport4_uadt refuse a masked 0 (ipset 7.17
+                // refuses ranges starting there too).
                 return err(
                     w,
                     "Null-valued element, cannot be stored in a hash type of set",
                 );
+            }
+            if a != b && m.leading_ones() + m.trailing_zeros() != 32 {
+                return err(w, "a range needs a prefix mask (bitmask with holes)");
             }
             blocks(w, a & m, b, u64::from(!m) + 1)?
         }

@@ -279,17 +279,10 @@ fn key_of(set: &Set, p: &Pkt, dirs: &[bool], adding: bool) -> Option<Key> {
         (ip & elem::mask(c), c)
     };
     Some(match set.kind {
-        Kind::HashIp => {
-            // hash_ip4_kadt: a masked address of 0 is -EINVAL (no lookup, no add).
-            let ip = p.addr(d(0)) & elem::mask(set.netmask);
-            if ip == 0 {
-                return None;
-            }
-            Key {
-                ip,
-                ..Key::default()
-            }
-        }
+        Kind::HashIp => Key {
+            ip: masked(set, p.addr(d(0)))?,
+            ..Key::default()
+        },
         Kind::HashNet => {
             let (ip, cidr) = net(p.addr(d(0)));
             Key {
@@ -300,10 +293,10 @@ fn key_of(set: &Set, p: &Pkt, dirs: &[bool], adding: bool) -> Option<Key> {
         }
         Kind::HashIpPort | Kind::HashIpPortIp | Kind::HashNetPort => {
             let (proto, port) = p.port(d(1))?;
-            let (ip, cidr) = if set.kind == Kind::HashNetPort {
-                net(p.addr(d(0)))
-            } else {
-                (p.addr(d(0)), 0)
+            let (ip, cidr) = match set.kind {
+                Kind::HashNetPort => net(p.addr(d(0))),
+                Kind::HashIpPort => (masked(set, p.addr(d(0)))?, 0),
+                _ => (p.addr(d(0)), 0),
             };
             Key {
                 ip,
@@ -320,6 +313,12 @@ fn key_of(set: &Set, p: &Pkt, dirs: &[bool], adding: bool) -> Option<Key> {
         Kind::BitmapIp | Kind::BitmapPort => return bitmap_key(set, p, d(0)),
         Kind::ListSet | Kind::Unsupported => return None,
     })
+}
+
+/// hash:ip and hash:ip,port addresses under the set's mask; 0 is -EINVAL
+/// in `hash_ip4_kadt` / `hash_ipport4_kadt` (no lookup, no add).
+fn masked(set: &Set, ip: u32) -> Option<u32> {
+    Some(ip & set.ipmask()).filter(|ip| *ip != 0)
 }
 
 /// bitmap:ip and bitmap:port elements: the id in the range (ports of TCP
@@ -408,6 +407,18 @@ add l n
         assert!(!s.test(z, &p, &[true], &Flags::default()));
         assert!(s.test(z, &pkt("10.9.9.9", 17, None), &[true], &Flags::default()));
         assert!(parse("create z hash:ip\nadd z 0.0.0.0\n").is_err());
+        let mut s =
+            parse("create b hash:ip,port bitmask 255.0.255.0\nadd b 10.1.2.3,80\n").unwrap();
+        let b = s.index_of("b").unwrap();
+        let q = pkt("10.9.2.9", 6, Some((1000, 80)));
+        assert!(s.test(b, &q, &[true, false], &Flags::default()));
+        assert!(!s.add(
+            b,
+            &pkt("0.9.0.9", 6, Some((1, 80))),
+            &[true, false],
+            None,
+            false
+        ));
     }
 
     #[test]

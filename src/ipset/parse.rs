@@ -182,7 +182,11 @@ fn create_option<'a>(
             number::<u32>(value()?, w.text)?;
         }
         ("maxelem", _) => set.maxelem = number(value()?, "maxelem")?,
-        ("netmask", Kind::HashIp | Kind::BitmapIp) => {
+        ("bitmask", Kind::HashIp | Kind::HashIpPort) => {
+            let v = value()?;
+            set.bitmask = Some(elem::ip(v.text).or_else(|e| err(v, e))?);
+        }
+        ("netmask", Kind::HashIp | Kind::HashIpPort | Kind::BitmapIp) => {
             let v = value()?;
             set.netmask = number(v, "netmask")?;
             if !(1..=32).contains(&set.netmask) {

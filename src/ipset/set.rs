@@ -220,8 +220,10 @@ pub struct Set {
     pub comment: bool,
     pub skbinfo: bool,
     pub maxelem: u32,
-    /// hash:ip / bitmap:ip `netmask`.
+    /// hash:ip, hash:ip,port and bitmap:ip `netmask`.
     pub netmask: u8,
+    /// hash:ip, hash:ip,port `bitmask` (an address mask, instead of netmask).
+    pub bitmask: Option<u32>,
     /// bitmap ranges (addresses or ports), inclusive.
     pub range: (u32, u32),
     /// list:set `size`.
@@ -246,12 +248,19 @@ impl Set {
             skbinfo: false,
             maxelem: 65536,
             netmask: 32,
+            bitmask: None,
             range: (0, 0),
             size: 8,
             create_opts: String::new(),
             elems: BTreeMap::new(),
             nets: BTreeMap::new(),
         }
+    }
+
+    /// The address mask of hash:ip and hash:ip,port (`h->bitmask.ip`: from
+    /// `bitmask`, or `netmask`).
+    pub fn ipmask(&self) -> u32 {
+        self.bitmask.unwrap_or_else(|| elem::mask(self.netmask))
     }
 
     /// The prefix a kernel-side add or delete uses on a net type

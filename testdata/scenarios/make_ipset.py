@@ -347,6 +347,8 @@ COMMIT
 -A INPUT -p udp -m udp --dport 10 -j SET --add-set small src
 -A INPUT -p udp -m udp --dport 11 -j SET --del-set nets src
 -A INPUT -m set --match-set nets src
+-A INPUT -m set --match-set ipn src,dst
+-A INPUT -m set --match-set ipb src,dst
 COMMIT
 """, """create marks hash:net family inet hashsize 1024 maxelem 65536 skbinfo
 add marks 10.0.0.0/24 skbmark 0x10/0xff
@@ -359,8 +361,13 @@ add small 10.0.0.1
 create nets hash:net family inet hashsize 1024 maxelem 65536
 add nets 10.0.0.0/16
 add nets 10.0.7.0/24
+create ipn hash:ip,port family inet hashsize 1024 maxelem 65536 netmask 24
+add ipn 10.0.5.9,udp:53
+create ipb hash:ip,port family inet hashsize 1024 maxelem 65536 bitmask 255.0.255.0
+add ipb 10.1.6.3,udp:53
 """, notes="--map-set --map-mark applies the element's skbmark (the longest prefix's); -j SET adds an "
-           "ICMP type/code element to hash:ip,port; hash:ip netmask masks lookups and kernel adds; "
+           "ICMP type/code element to hash:ip,port; hash:ip netmask masks lookups and kernel adds; hash:ip,port "
+           "netmask and bitmask; "
            "more src/dst flags than the set's dimension are fine; an add to a full set fails; a "
            "kernel delete from hash:net uses the longest prefix in the set (so a second one removes the /16)")
 def _(t):

@@ -40,6 +40,8 @@ pub struct Options {
     /// The ipsets `-m set` and `-j SET` use (`--ipset FILE`); each engine
     /// works on its own copy.
     pub ipsets: Option<crate::ipset::Sets>,
+    /// Keep the lines LOG writes to the kernel log (`Outcome::log`).
+    pub log: bool,
 }
 
 /// The ruleset's tables with their counters.
@@ -55,6 +57,7 @@ struct Tables<'r> {
     /// Stateful matches' memory (limit buckets, recent lists, ...).
     memory: Store,
     verdicts_only: bool,
+    log: bool,
 }
 
 /// What one table walk decided.
@@ -76,6 +79,8 @@ struct Flight {
     template: Template,
     notrack: bool,
     trace: Vec<String>,
+    /// LOG lines, when kept.
+    log: Vec<String>,
     /// The record's summary, and the header at the first filter hook and after POSTROUTING
     /// when different from it.
     summary: String,
@@ -113,6 +118,7 @@ impl<'r> Tables<'r> {
             _ => None,
         };
         let mut judge = Judge::new(facts).with_memory(&mut self.memory, ti, conns);
+        judge.effects.want_log = self.log;
         judge.record = self.walks.as_ref().map(|_| Vec::new());
         let (verdict, decided_by) = walk_into(
             table,
@@ -150,7 +156,8 @@ impl<'r> Tables<'r> {
                 flight.depends_on.push(d);
             }
         }
-        let fx = std::mem::take(&mut judge.effects);
+        let mut fx = std::mem::take(&mut judge.effects);
+        flight.log.append(&mut fx.log);
         if fx.notrack {
             flight.notrack = true;
         }
@@ -235,6 +242,7 @@ impl<'r> Engine<'r> {
                 walks: None,
                 memory,
                 verdicts_only: opts.verdicts_only,
+                log: opts.log,
             },
             host,
             ct: conntrack::Table::new(params),
@@ -335,6 +343,7 @@ impl<'r> Engine<'r> {
             template: Template::default(),
             notrack: false,
             trace: Vec::new(),
+            log: Vec::new(),
             summary: summary.clone(),
             at_filter: None,
             egress: None,
@@ -390,6 +399,7 @@ impl<'r> Engine<'r> {
             matched: flight.matched,
             depends_on: flight.depends_on,
             trace: flight.trace,
+            log: flight.log,
             // Header texts for display: not built for verdicts-only records.
             at_filter: flight.at_filter.filter(|_| !self.opts.verdicts_only),
             egress: flight.egress.filter(|_| !self.opts.verdicts_only),
@@ -498,6 +508,7 @@ impl<'r> Engine<'r> {
             l4,
             l4_truncated,
             src_mac: if local_out { None } else { pkt.l2.src_mac },
+            mac_header: None,
             pkttype: pkttype(pkt.l2.pkttype, local_out),
             mark: 0,
             ct: CtFacts::default(),
@@ -727,6 +738,7 @@ impl<'a> Run<'a, '_> {
         'a: 'p,
     {
         facts.in_iface = dev;
+        facts.mac_header = self.host.mac_header(dev, facts.src_mac);
         if let Some(fate) = self.first_hook(facts, pkt, ts, ck, Hook::Prerouting, expected) {
             return fate;
         }
@@ -839,6 +851,9 @@ impl<'a> Run<'a, '_> {
     fn forward<'p>(&mut self, facts: &mut Facts<'p>, in_dev: &'p str, out_dev: &'p str) -> Fate {
         facts.in_iface = in_dev;
         facts.out_iface = out_dev;
+        // ip_forward() decrements the TTL (ip_decrease_ttl) before NF_INET_FORWARD: FORWARD
+        // and POSTROUTING see it one lower (LOG's TTL= in testdata/kernel_log shows it).
+        facts.ttl = facts.ttl.saturating_sub(1);
         if let Some(s) = self
             .table(TableKind::Mangle, Hook::Forward, facts)
             .filter(|s| s.verdict != TableVerdict::Accept)
@@ -870,6 +885,9 @@ impl<'a> Run<'a, '_> {
     /// POSTROUTING: mangle, nat (SNAT), confirm.
     fn postrouting(&mut self, facts: &mut Facts) -> bool {
         facts.hook = Hook::Postrouting;
+        // ip_output() passes skb->dev as the hook's `in`: a forwarded packet keeps its input
+        // device (LOG prints IN= and MAC= in POSTROUTING too, kernel-checked), a local one
+        // has none.
         let mangle_ok = self
             .table(TableKind::Mangle, Hook::Postrouting, facts)
             .is_none_or(|s| s.verdict == TableVerdict::Accept);
@@ -943,6 +961,7 @@ impl<'a> Run<'a, '_> {
         first.verdict = fate.verdict;
         facts.in_iface = "lo";
         facts.out_iface = "";
+        facts.mac_header = self.host.mac_header("lo", None);
         let mut second_verdict = Verdict::NotReached;
         let pre_ok = [TableKind::Raw, TableKind::Mangle].into_iter().all(|k| {
             self.table(k, Hook::Prerouting, facts)

@@ -6,6 +6,7 @@ use super::Ctx;
 use iptwalk::eval::diff::{diff_capture, DiffReport, Side};
 use iptwalk::eval::engine::Options;
 use iptwalk::packet::CaptureReader;
+use iptwalk::report::style;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,7 +66,16 @@ pub fn run(ctx: &Ctx, args: DiffArgs) -> ExitCode {
         }
     };
     match args.format {
-        Format::Text => print!("{}", render(&report)),
+        Format::Text => print!(
+            "{}",
+            style::lines(&render(&report), ctx.color_stdout(), |l| {
+                match l.trim_start().get(..2) {
+                    Some("- ") => Some(style::Style::Bad),
+                    Some("+ ") => Some(style::Style::Good),
+                    _ => None,
+                }
+            })
+        ),
         Format::Json => match serde_json::to_string_pretty(&report) {
             Ok(s) => println!("{s}"),
             Err(e) => {

@@ -2,6 +2,7 @@
 
 use super::{read_source, Ctx};
 use iptwalk::ir::{self, save::SaveOptions};
+use iptwalk::report::style;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -41,12 +42,12 @@ pub fn run(ctx: &Ctx, args: FmtArgs) -> ExitCode {
             if text != file.text {
                 differs = true;
                 let diff = similar::TextDiff::from_lines(file.text.as_str(), text.as_str());
-                let _ = write!(
-                    stdout,
-                    "{}",
-                    diff.unified_diff()
-                        .header(&file.name, &format!("{} (canonical)", file.name))
-                );
+                let shown = diff
+                    .unified_diff()
+                    .header(&file.name, &format!("{} (canonical)", file.name))
+                    .to_string();
+                let shown = style::lines(&shown, ctx.color_stdout(), style::of_diff_line);
+                let _ = write!(stdout, "{shown}");
             }
         } else if stdout.write_all(text.as_bytes()).is_err() {
             return ExitCode::from(2);

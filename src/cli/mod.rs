@@ -6,7 +6,9 @@ mod fmt;
 mod graph;
 mod lint;
 mod model;
+mod progress;
 mod replay;
+mod split;
 mod test;
 mod trace;
 
@@ -26,7 +28,9 @@ use iptwalk::source::SourceFile;
     after_help = "Examples:\n  iptwalk replay rules.v4 capture.pcap --local 10.0.0.1   what the host did with each packet\n  iptwalk trace rules.v4 --local 10.0.0.1 --packet \"tcp 192.0.2.7:40000>10.0.0.1:22 S\"\n  iptwalk lint rules.v4                                   mistakes, shadowed rules, stateful pitfalls\n  iptwalk fmt --check rules.v4                            exit 1 if the file is not canonical\n  iptwalk diff old.v4 new.v4 capture.pcap --local 10.0.0.1\n\nExit status: 0 success, 1 findings or differences, 2 usage or input error."
 )]
 pub struct Cli {
-    /// When to use colour: auto, always, never (NO_COLOR is respected).
+    /// When to use colour: auto (when the stream is a terminal and NO_COLOR
+    /// is unset or empty), always, never. Colours verdicts (replay, trace),
+    /// -/+ lines (diff, fmt --check), PASS/FAIL (test) and diagnostics.
     #[arg(long, global = true, default_value = "auto", value_name = "WHEN")]
     color: ColorChoice,
     #[command(subcommand)]
@@ -70,7 +74,10 @@ with the default route, eth1 holds the --lan networks, lo is loopback. A packet 
 locally generated (OUTPUT), one to a local address arrives on its source's side (INPUT), anything else \
 is forwarded.\n\nExamples:\n  iptwalk replay rules.v4 capture.pcap --local 10.0.0.104\n  \
 iptwalk replay rules.v4 capture.pcapng --local 192.0.2.1 --lan 192.168.1.0/24 --format jsonl\n  \
-iptwalk replay rules.v4 capture.pcap --local 10.0.0.104 --counters after.v4 --format summary"
+iptwalk replay rules.v4 capture.pcap --local 10.0.0.104 --counters after.v4 --format summary\n  \
+iptwalk replay rules.v4 capture.pcap --local 10.0.0.104 --split out/\n\n\
+A progress bar is drawn on stderr when it is a terminal and the records are not printed to one \
+(stdout redirected, or --format summary); --quiet hides it."
     )]
     Replay(replay::ReplayArgs),
     /// Follow one packet through every hook, table and chain: each rule it was
@@ -112,16 +119,14 @@ pub fn run() -> ExitCode {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none()
-                && std::io::IsTerminal::is_terminal(&std::io::stderr())
+            no_color_unset() && std::io::IsTerminal::is_terminal(&std::io::stderr())
         }
     };
     let color_stdout = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none()
-                && std::io::IsTerminal::is_terminal(&std::io::stdout())
+            no_color_unset() && std::io::IsTerminal::is_terminal(&std::io::stdout())
         }
     };
     let ctx = Ctx {
@@ -137,6 +142,12 @@ pub fn run() -> ExitCode {
         Command::Diff(args) => diff::run(&ctx, args),
         Command::Test(args) => test::run(&ctx, args),
     }
+}
+
+/// NO_COLOR (no-color.org): colour is off by default when it is set to a
+/// non-empty value; `--color always` still turns it on.
+fn no_color_unset() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Settings every command shares.

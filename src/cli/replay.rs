@@ -1,5 +1,7 @@
 //! `iptwalk replay`: a capture through the ruleset, packet by packet.
 
+use super::progress::Progress;
+use super::split::Split;
 use super::{read_source, Ctx};
 use iptwalk::conntrack::Params;
 use iptwalk::eval::engine::{Engine, Options};
@@ -7,6 +9,7 @@ use iptwalk::eval::host::Host;
 use iptwalk::eval::outcome::{Outcome, Record};
 use iptwalk::ir::addr;
 use iptwalk::packet::CaptureReader;
+use iptwalk::report::style::{paint, Style};
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::net::Ipv4Addr;
@@ -59,6 +62,20 @@ pub struct ReplayArgs {
     /// formats (`LOG: ` lines), as a `log` array in jsonl records.
     #[arg(long)]
     log: bool,
+    /// Write every record, as read, to DIR/accepted.pcap, dropped.pcap,
+    /// rejected.pcap, not_reached.pcap (never reached the filter table) and
+    /// skipped.pcap (not IPv4), classic pcap to open in Wireshark. All five
+    /// are created; their counts are printed on stderr. Unreadable records go
+    /// nowhere. Link type: the first record's (pcapng records of another link
+    /// type go to NAME.linktype-N.pcap); timestamps as read (nanosecond files
+    /// for nanosecond pcap and for pcapng).
+    #[arg(long, value_name = "DIR")]
+    split: Option<PathBuf>,
+    /// No progress bar and no --split counts on stderr. (The bar is only
+    /// drawn when stderr is a terminal and the records are not printed to a
+    /// terminal: stdout redirected, or --format summary.)
+    #[arg(long, short)]
+    quiet: bool,
     /// Print on stderr how long reading the rules, compiling them and the
     /// replay took, the packet rate, and the peak memory (VmHWM).
     #[arg(long)]
@@ -173,6 +190,21 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let mut split = match args
+        .split
+        .as_deref()
+        .map(|d| Split::create(d, reader.format()))
+    {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => {
+            eprintln!("error: --split: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let size = std::fs::metadata(&args.pcap).ok().map(|m| m.len());
+    let per_record = args.format != Format::Summary;
+    let mut progress = Progress::new(size, args.quiet, per_record, ctx.color);
     let mut engine = Engine::new(
         &loaded.ruleset,
         host,
@@ -221,6 +253,11 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
         let ts = frame.ts_ns;
         last_ts = ts;
         let record = engine.process(&frame);
+        progress.record(frame.offset);
+        if let Some(Err(e)) = split.as_mut().map(|s| s.add(&frame, &record)) {
+            eprintln!("error: --split: {e}");
+            return ExitCode::from(2);
+        }
         match &record {
             Record::Packet(o) => totals.add(o),
             Record::Skipped(_) => totals.skipped += 1,
@@ -229,12 +266,28 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
             Format::Jsonl => serde_json::to_string(&record)
                 .map(|s| writeln!(out, "{s}"))
                 .unwrap_or(Ok(())),
-            Format::Text => text_line(&mut out, &record, ts),
-            Format::Trace => trace_lines(&mut out, &record, ts),
+            Format::Text => text_line(&mut out, &record, ts, ctx.color_stdout()),
+            Format::Trace => trace_lines(&mut out, &record, ts, ctx.color_stdout()),
             Format::Summary => Ok(()),
         };
         if written.is_err() {
             return ExitCode::SUCCESS; // stdout closed (e.g. `| head`)
+        }
+    }
+    progress.finish();
+    if let Some(s) = split {
+        let fallback = reader
+            .linktype()
+            .unwrap_or(iptwalk::packet::link::linktype::ETHERNET);
+        match s.finish(fallback) {
+            Ok(counts) if !args.quiet => {
+                eprintln!("{}", split_summary(args.split.as_deref(), &counts))
+            }
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("error: --split: {e}");
+                return ExitCode::from(2);
+            }
         }
     }
     let _ = match args.format {
@@ -271,7 +324,19 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     }
 }
 
-fn text_line(out: &mut impl Write, record: &Record, ts_ns: i128) -> std::io::Result<()> {
+/// `split into DIR: accepted.pcap 7, dropped.pcap 2, ...` (stderr).
+fn split_summary(dir: Option<&std::path::Path>, counts: &[(String, u64)]) -> String {
+    let files: Vec<String> = counts.iter().map(|(n, c)| format!("{n} {c}")).collect();
+    let dir = dir.map(|d| d.display().to_string()).unwrap_or_default();
+    format!("split into {dir}: {}", files.join(", "))
+}
+
+fn text_line(
+    out: &mut impl Write,
+    record: &Record,
+    ts_ns: i128,
+    color: bool,
+) -> std::io::Result<()> {
     let secs = ts_ns.div_euclid(1_000_000_000);
     let micros = ts_ns.rem_euclid(1_000_000_000) / 1000;
     match record {
@@ -284,12 +349,13 @@ fn text_line(out: &mut impl Write, record: &Record, ts_ns: i128) -> std::io::Res
         Record::Packet(o) => {
             let rule = o.rule.as_deref().unwrap_or("policy");
             let state = o.ctstate.unwrap_or("-");
+            let verdict = format!("{:<11}", o.verdict.name());
+            let verdict = paint(&verdict, Style::of_verdict(o.verdict.name()), color);
             write!(
                 out,
-                "{:>6} {secs}.{micros:06} {:<7} {:<11} {:<11} {:<24} {}",
+                "{:>6} {secs}.{micros:06} {:<7} {verdict} {:<11} {:<24} {}",
                 o.index,
                 o.hook.unwrap_or("-"),
-                o.verdict.name(),
                 state,
                 rule,
                 o.summary
@@ -313,8 +379,13 @@ fn text_line(out: &mut impl Write, record: &Record, ts_ns: i128) -> std::io::Res
 }
 
 /// `--format trace`: the packet, the kernel's TRACE words, the conntrack line.
-fn trace_lines(out: &mut impl Write, record: &Record, ts_ns: i128) -> std::io::Result<()> {
-    text_line(out, record, ts_ns)?;
+fn trace_lines(
+    out: &mut impl Write,
+    record: &Record,
+    ts_ns: i128,
+    color: bool,
+) -> std::io::Result<()> {
+    text_line(out, record, ts_ns, color)?;
     if let Record::Packet(o) = record {
         for t in &o.trace {
             writeln!(out, "        TRACE: {t}")?;

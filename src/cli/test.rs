@@ -6,6 +6,7 @@ use super::model::load_rules;
 use super::Ctx;
 use iptwalk::eval::engine::Options;
 use iptwalk::eval::expect::{check_capture, check_packet, CheckResult, Spec};
+use iptwalk::report::style;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -76,7 +77,16 @@ pub fn run(ctx: &Ctx, args: TestArgs) -> ExitCode {
     );
     let failed = results.iter().filter(|r| !r.passed).count();
     match args.format {
-        Format::Text => print!("{}", render(&results)),
+        Format::Text => print!(
+            "{}",
+            style::lines(&render(&results), ctx.color_stdout(), |l| {
+                match l.get(..6) {
+                    Some("PASS  ") => Some(style::Style::Good),
+                    Some("FAIL  ") => Some(style::Style::Bad),
+                    _ => None,
+                }
+            })
+        ),
         Format::Json => println!(
             "{}",
             serde_json::json!({"passed": results.len() - failed, "failed": failed, "results": results})

@@ -7,6 +7,7 @@ use iptwalk::conntrack::CtState;
 use iptwalk::eval::engine::Options;
 use iptwalk::eval::single::{arrive_on, trace_packet, trace_record};
 use iptwalk::packet::{parse_summary, CaptureReader};
+use iptwalk::report::style;
 use iptwalk::report::trace::{render_text, TraceReport};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -129,7 +130,13 @@ pub fn run(ctx: &Ctx, args: TraceArgs) -> ExitCode {
         }
     }
     match args.format {
-        Format::Text => print!("{}", render_text(&report)),
+        Format::Text => print!(
+            "{}",
+            style::lines(&render_text(&report), ctx.color_stdout(), |l| {
+                let word = l.strip_prefix("verdict   ")?.split(' ').next()?;
+                Some(style::Style::of_verdict(word))
+            })
+        ),
         Format::Json => match serde_json::to_string_pretty(&report) {
             Ok(s) => println!("{s}"),
             Err(e) => {

@@ -3,4 +3,7 @@
 pub mod diagnostics;
 pub mod findings;
 pub mod graph;
+pub mod pcap;
+pub mod replay;
+pub mod style;
 pub mod trace;

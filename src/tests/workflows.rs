@@ -272,47 +272,6 @@ fn trace_and_test_input_errors_exit_2() {
     assert_eq!(code, 2);
 }
 
-/// Splits a console command line: words, with "double quoted" words.
-fn words(line: &str) -> Vec<String> {
-    let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
-    for c in line.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ' ' if !quoted => {
-                if !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                }
-            }
-            c => cur.push(c),
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-#[test]
-fn readme_examples_of_trace_diff_and_test_run_as_shown() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let mut checked = 0;
-    for block in readme.split("```console\n").skip(1) {
-        let block = block.split("```").next().unwrap();
-        let (cmd, shown) = block.split_once('\n').unwrap();
-        let w = words(cmd.trim_start_matches("$ "));
-        if w.first().map(String::as_str) != Some("iptwalk")
-            || !matches!(w[1].as_str(), "trace" | "diff" | "test")
-        {
-            continue;
-        }
-        let args: Vec<&str> = w[1..].iter().map(String::as_str).collect();
-        let (_, out, err) = iptwalk(&args);
-        assert_eq!(out, shown, "{cmd}\n{err}");
-        checked += 1;
-    }
-    assert_eq!(checked, 3);
-}
-
 #[test]
 fn ctstate_setup_gives_the_state_the_kernel_gave() {
     let k = json("testdata/rules/trace-setup/kernel.json");
@@ -331,5 +290,228 @@ fn ctstate_setup_gives_the_state_the_kernel_gave() {
         assert_eq!((code, err.as_str()), (0, ""), "{packet}");
         let t: Value = serde_json::from_str(&out).unwrap();
         assert_eq!((&t["outcome"]["ctstate"], &t["outcome"]["ctdir"]), (&kp["ctstate"], &kp["ctdir"]), "{packet}");
+    }
+}
+
+/// Every record of a capture as (timestamp ns, link type, bytes), in order.
+fn records(path: &std::path::Path) -> Vec<(i128, u32, Vec<u8>)> {
+    let mut r = iptwalk::packet::CaptureReader::open(path).unwrap();
+    let mut v = Vec::new();
+    while let Some(f) = r.next_frame() {
+        let f = f.unwrap();
+        v.push((f.ts_ns, f.linktype, f.data.to_vec()));
+    }
+    v
+}
+
+/// The records tcpdump reads from a file (it must read every split file).
+fn tcpdump_count(path: &std::path::Path) -> usize {
+    let out = Command::new("tcpdump")
+        .args(["-nn", "--nano", "-r"])
+        .arg(path)
+        .output()
+        .expect("tcpdump is installed (CI installs it)");
+    assert!(
+        out.status.success(),
+        "tcpdump -r {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+/// Runs `replay --split` into a fresh directory; returns it and the stderr.
+fn split(name: &str, args: &[&str]) -> (PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("iptwalk-split-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_string_lossy().into_owned();
+    let (code, _, err) =
+        iptwalk(&[&["replay"], args, &["--split", &d, "--format", "summary"]].concat());
+    assert_eq!(code, 0, "{err}");
+    (dir.clone(), err.replace(&d, "DIR"))
+}
+
+/// The split files hold exactly the capture's records, each in the file of
+/// the verdict the kernel gave it (kernel.json), in capture order, bytes and
+/// timestamps unchanged, and tcpdump reads every file.
+#[test]
+fn replay_split_files_hold_each_record_under_the_kernels_verdict() {
+    let mut listing = String::new();
+    for (scenario, host) in [
+        ("hm_user_chains", vec!["--local", "10.0.0.104"]),
+        (
+            "hm_frag_forward",
+            vec!["--local", "10.0.0.104", "--lan", "192.168.1.0/24"],
+        ),
+    ] {
+        let dir = format!("testdata/scenarios/{scenario}");
+        let pcap = root().join(format!("{dir}/trace.pcap"));
+        let (out, err) = split(
+            scenario,
+            &[
+                &[&format!("{dir}/rules.v4")[..], &pcap.to_string_lossy()][..],
+                &host,
+            ]
+            .concat(),
+        );
+        listing.push_str(&format!("{scenario}: {err}"));
+        let all = records(&pcap);
+        let kernel = json(&format!("{dir}/kernel.json"));
+        let mut total = 0;
+        for (file, verdict) in [
+            ("accepted", "ACCEPT"),
+            ("dropped", "DROP"),
+            ("rejected", "REJECT"),
+            ("not_reached", "NOT_REACHED"),
+        ] {
+            let want: Vec<_> = kernel["packets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["verdict"] == verdict)
+                .map(|p| all[p["index"].as_u64().unwrap() as usize].clone())
+                .collect();
+            let path = out.join(format!("{file}.pcap"));
+            assert_eq!(records(&path), want, "{scenario} {file}");
+            assert_eq!(tcpdump_count(&path), want.len(), "{scenario} {file}");
+            total += want.len();
+        }
+        assert_eq!(records(&out.join("skipped.pcap")).len(), 0);
+        assert_eq!(
+            total,
+            all.len(),
+            "{scenario}: the files add up to the capture"
+        );
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+    snap!("replay-split-kernel-scenarios", listing);
+}
+
+/// Skipped records, nanosecond timestamps and a pcapng capture with two link
+/// types: every readable record lands in exactly one file, precision kept.
+#[test]
+fn replay_split_keeps_link_types_and_nanoseconds() {
+    let mut listing = String::new();
+    for (name, file) in [
+        ("odd", "eth-odd.pcap"),
+        ("nsec", "eth-nsec.pcap"),
+        ("two", "two-interfaces.pcapng"),
+    ] {
+        let pcap = root().join("testdata/pcap").join(file);
+        let (out, err) = split(
+            name,
+            &[
+                "testdata/scenarios/hm_user_chains/rules.v4",
+                &pcap.to_string_lossy(),
+                "--local",
+                "10.0.0.104",
+            ],
+        );
+        listing.push_str(&format!("{file}: {err}"));
+        let mut names: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        names.sort();
+        let mut got: Vec<_> = names.iter().flat_map(|p| records(p)).collect();
+        for p in &names {
+            assert_eq!(tcpdump_count(p), records(p).len(), "{}", p.display());
+        }
+        let mut want: Vec<_> = iptwalk::packet::CaptureReader::open(&pcap)
+            .map(|mut r| {
+                std::iter::from_fn(move || {
+                    r.next_frame()
+                        .map(|f| f.ok().map(|f| (f.ts_ns, f.linktype, f.data.to_vec())))
+                })
+                .flatten()
+                .collect::<Vec<_>>()
+            })
+            .unwrap();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{file}");
+        let format = iptwalk::packet::CaptureReader::open(&names[0])
+            .unwrap()
+            .format();
+        let nano = file != "eth-odd.pcap";
+        assert_eq!(format == iptwalk::packet::Format::PcapNano, nano, "{file}");
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+    snap!("replay-split-link-types", listing);
+}
+
+/// A nanosecond timestamp below the microsecond survives the split.
+#[test]
+fn replay_split_keeps_sub_microsecond_timestamps() {
+    use iptwalk::report::pcap::{PcapWriter, Precision};
+    let input = std::env::temp_dir().join(format!("iptwalk-ns-{}.pcap", std::process::id()));
+    let ip = iptwalk::packet::parse_summary("tcp 203.0.113.10:33001>10.0.0.104:22 S").unwrap();
+    let mut w =
+        PcapWriter::new(std::fs::File::create(&input).unwrap(), 101, Precision::Nano).unwrap();
+    let ts = 1_700_000_000_123_456_789;
+    w.write(ts, ip.bytes().len() as u32, ip.bytes()).unwrap();
+    w.finish().unwrap();
+    let (out, _) = split(
+        "subus",
+        &[
+            "testdata/scenarios/hm_user_chains/rules.v4",
+            &input.to_string_lossy(),
+            "--local",
+            "10.0.0.104",
+        ],
+    );
+    // The kernel rejects this packet (hm_user_chains kernel.json, packet 1).
+    assert_eq!(
+        json(&format!("{UC}/kernel.json"))["packets"][1]["verdict"],
+        "REJECT"
+    );
+    assert_eq!(
+        records(&out.join("rejected.pcap")),
+        [(ts, 101, ip.bytes().to_vec())]
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+    std::fs::remove_file(&input).unwrap();
+}
+
+/// Removes ANSI SGR sequences (`ESC [ ... m`).
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("\x1b[") {
+        out.push_str(&rest[..i]);
+        rest = rest[i..].split_once('m').map_or("", |(_, r)| r);
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `--color always` colours every text report (even with NO_COLOR set, as
+/// no-color.org asks of explicit flags) and is otherwise the same bytes;
+/// `--color never` and the default off a terminal have no escapes.
+#[test]
+fn color_always_and_never_on_every_text_command() {
+    let rules = format!("{UC}/rules.v4");
+    let pcap = format!("{UC}/trace.pcap");
+    let new = "testdata/rules/diff/user_chains-new.v4";
+    let pkt = "tcp 203.0.113.10:33001>10.0.0.104:22 S";
+    let commands: [Vec<&str>; 6] = [
+        vec!["replay", &rules, &pcap, "--local", "10.0.0.104"],
+        vec!["trace", &rules, "--local", "10.0.0.104", "--packet", pkt],
+        vec!["diff", &rules, new, &pcap, "--local", "10.0.0.104"],
+        vec!["test", "testdata/tests/user_chains.toml"],
+        vec!["fmt", "--check", "testdata/rules/example.v4"],
+        vec!["lint", "testdata/lint/IPT201-shadowed-rule.rules"],
+    ];
+    for args in commands {
+        let (code, plain, _) = iptwalk(&args);
+        let (code2, never, _) = iptwalk(&[&args[..], &["--color", "never"]].concat());
+        let (code3, always, _) = iptwalk(&[&args[..], &["--color", "always"]].concat());
+        assert_eq!((code, code2), (code3, code3), "{args:?}");
+        assert!(
+            !plain.contains('\x1b') && !never.contains('\x1b'),
+            "{args:?}"
+        );
+        assert!(always.contains("\x1b["), "{args:?}: no colour\n{always}");
+        assert_eq!(strip_ansi(&always), never, "{args:?}");
     }
 }

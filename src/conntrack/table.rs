@@ -53,6 +53,19 @@ pub struct Expectation {
     /// Packet time (ns) at which the expectation's timer fires (the helper policy's timeout,
     /// [`Params::expect_timeout`]).
     pub expires_ns: u64,
+    /// Set by a NAT helper: the expected connection is NATed like its master
+    /// (`exp->expectfn = nf_nat_follow_master`).
+    pub nat: Option<ExpectNat>,
+}
+
+/// What `nf_nat_follow_master` needs of an expectation a NAT helper registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpectNat {
+    /// `exp->dir`: the master direction the expected connection travels in.
+    pub dir: Dir,
+    /// `exp->saved_proto`: the port the real endpoint listens on (before the NAT helper moved
+    /// the expectation).
+    pub saved_port: u16,
 }
 
 /// Confirmation failures.
@@ -88,6 +101,8 @@ pub struct Table {
     /// applies to the packet.
     pub(crate) dying: Option<ConnId>,
     gc_cursor: usize,
+    /// `nf_nat_bysource`: entries with a source NAT binding by original source, newest last.
+    pub(crate) bysource: super::nat::BySource,
 }
 
 /// Nanoseconds in a second.
@@ -105,6 +120,7 @@ impl Table {
             pending: None,
             dying: None,
             gc_cursor: 0,
+            bysource: Default::default(),
         }
     }
 
@@ -271,6 +287,7 @@ impl Table {
     /// `nf_ct_remove_expectations`: TFTP expects on the first, still unconfirmed, packet).
     fn free_slot(&mut self, id: ConnId) {
         self.expectations.retain(|e| e.master != id);
+        self.forget_src_binding(id);
         if let Some(slot) = self.slots.get_mut(id.idx as usize) {
             if slot.gen == id.gen && slot.conn.take().is_some() {
                 slot.gen = slot.gen.wrapping_add(1);
@@ -497,6 +514,7 @@ mod tests {
             match_src_port: false,
             helper: None,
             expires_ns: 300 * NS,
+            nat: None,
         };
         t.expect_related(e, 2 * NS).unwrap();
         let v = t.process(&udp(2, 1, 3333, 1000, 2 * NS));

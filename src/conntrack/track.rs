@@ -209,6 +209,12 @@ impl Table {
             conn.master = Some(e.master);
             conn.helper = e.helper;
             conn.mark = self.get(e.master).map_or(0, |m| m.mark);
+            let id = self.insert_unconfirmed(conn);
+            // exp->expectfn, called at the end of init_conntrack.
+            if let Some(nat) = e.nat {
+                self.nat_follow_master(id, e.master, nat, pkt.ts_ns);
+            }
+            return Ok(id);
         } else if let Some(h) = tmpl.helper {
             conn.helper = Some(h);
             conn.status.set(Status::HELPER);
@@ -242,10 +248,12 @@ impl Table {
                     }
                 }
                 let mut remaining = conn.expires_ns.saturating_sub(now);
+                let ack_offset = conn.help.seqadj[dir.flip().idx()].offset(seg.ack.wrapping_sub(1));
                 let mut ctx = tcp::packet::Ctx {
                     status: &mut conn.status,
                     params: &params,
                     remaining_ns: &mut remaining,
+                    ack_offset,
                 };
                 let r = tcp::packet::packet(tc, &mut ctx, dir, seg);
                 if remaining < conn.expires_ns.saturating_sub(now) {

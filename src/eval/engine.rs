@@ -18,7 +18,7 @@ use super::state::{accounted, Conns};
 use super::view::{ct_info, l4_facts};
 use super::walk::{walk_into, Fast, Prepared, TableCounters, TableVerdict, TraceStep, WalkBuf};
 use crate::conntrack::{self, CtState, Dir, PacketInfo, Params, Template};
-use crate::ext::facts::{CtFacts, Facts, NatRequest};
+use crate::ext::facts::{CtFacts, Facts, L4Facts, NatRequest};
 use crate::ext::matches::state;
 use crate::ext::state::Store;
 use crate::ext::targets::reject::RejectWith;
@@ -72,6 +72,18 @@ struct Step {
     nat: Option<NatRequest>,
 }
 
+/// NAT dropped the packet (`NF_DROP` from `nf_nat_inet_fn`); `rule` is the nat rule whose
+/// target asked for it.
+fn nat_drop(rule: Option<String>) -> Step {
+    Step {
+        verdict: TableVerdict::Drop,
+        ct_mark: None,
+        rule,
+        reject: None,
+        nat: None,
+    }
+}
+
 /// A packet's journey: what accumulates over the hooks.
 struct Flight {
     matched: Vec<String>,
@@ -89,6 +101,8 @@ struct Flight {
     filtered: bool,
     /// A NAT binding for which the kernel draws the port at random.
     nat_random_port: bool,
+    /// What NAT did to the header an ICMP error quotes.
+    quote: nat::Quote,
 }
 
 impl<'r> Tables<'r> {
@@ -349,6 +363,7 @@ impl<'r> Engine<'r> {
             egress: None,
             filtered: false,
             nat_random_port: false,
+            quote: nat::Quote::default(),
         };
         let fate = self.fly(&pkt, ts, local_out, expected, &mut flight);
         // Like the oracle: the entry the packet's tuple maps to after the
@@ -610,7 +625,13 @@ impl<'a> Run<'a, '_> {
         }
         let mut req = None;
         let mut rule = None;
-        if self.nat_runs() {
+        // nf_nat_inet_fn: rules run only while this manip is unbound (an expected
+        // connection's nf_nat_follow_master binds both before any hook).
+        let bound = self
+            .conn
+            .and_then(|v| v.conn)
+            .is_some_and(|id| self.ct.nat_initialized(id, nat::manip_of(hook)));
+        if self.nat_runs() && !bound {
             if let Some(s) = self.table(TableKind::Nat, hook, facts) {
                 if s.verdict != TableVerdict::Accept {
                     return Err(s);
@@ -631,19 +652,32 @@ impl<'a> Run<'a, '_> {
         if v.unconfirmed || (v.killed && !self.ct.is_confirmed(id)) {
             match nat::bind(self.ct, id, req.as_ref(), facts, self.host) {
                 Some(random) => self.flight.nat_random_port |= random,
-                None => {
-                    return Err(Step {
-                        verdict: TableVerdict::Drop,
-                        ct_mark: None,
-                        rule,
-                        reject: None,
-                        nat: None,
-                    })
-                }
+                None => return Err(nat_drop(rule)),
             }
             facts.ct = ct_facts(&v, self.ct, facts.now_ns);
         }
-        nat::apply(self.ct, id, dir, facts);
+        self.translate(&v, id, dir, facts)
+    }
+
+    /// `nf_nat_ipv4_fn` after the binding: an ICMP error RELATED to the connection is
+    /// translated by `nf_nat_icmp_reply_translation` (its quote included), which refuses
+    /// redirects; every other packet by `nf_nat_packet`.
+    fn translate(
+        &mut self,
+        v: &conntrack::Verdict,
+        id: conntrack::ConnId,
+        dir: Dir,
+        facts: &mut Facts,
+    ) -> Result<(), Step> {
+        let icmp_error = v.state == CtState::Related && facts.proto == 1;
+        if icmp_error
+            && matches!(facts.l4, L4Facts::Icmp { kind: 5, .. })
+            && self.ct.nat_refuses_redirect(id)
+        {
+            return Err(nat_drop(None));
+        }
+        let quote = icmp_error.then_some(&mut self.flight.quote);
+        nat::apply(self.ct, id, dir, facts, quote);
         Ok(())
     }
 
@@ -666,13 +700,17 @@ impl<'a> Run<'a, '_> {
         match self.ct.help(&v, l4, facts.now_ns) {
             conntrack::HelpVerdict::Accept => Ok(()),
             conntrack::HelpVerdict::Drop(why) => Err(why),
-            // Seam for the NAT helper (nf_nat_ftp / nf_nat_tftp, which rewrite the payload
-            // and choose the expected port): until it exists the expectation is registered
-            // as parsed.
-            conntrack::HelpVerdict::Nat(req) => self
-                .ct
-                .expect_related(req.expect, facts.now_ns)
-                .map_err(|_| "cannot add expectation"),
+            // The master is NATed: nf_nat_ftp / nf_nat_tftp register the expectation (at a
+            // random port when the announced one is taken).
+            conntrack::HelpVerdict::Nat(req) => {
+                let seq = match facts.l4 {
+                    L4Facts::Tcp { seq, .. } => seq,
+                    _ => 0,
+                };
+                let random = self.ct.nat_help(req, seq, facts.now_ns)?;
+                self.flight.nat_random_port |= random;
+                Ok(())
+            }
         }
     }
 
@@ -809,7 +847,7 @@ impl<'a> Run<'a, '_> {
     fn filter(&mut self, facts: &mut Facts, hook: Hook) -> Fate {
         if !self.flight.filtered {
             self.flight.filtered = true;
-            let h = nat::header(facts);
+            let h = nat::header(facts, &self.flight.quote);
             self.flight.at_filter = nat::other_flow(&h, &self.flight.summary).then_some(h);
         }
         let step = self.table(TableKind::Filter, hook, facts);
@@ -899,7 +937,7 @@ impl<'a> Run<'a, '_> {
                 return false;
             }
             if self.flight.egress.is_none() {
-                let h = nat::header(facts);
+                let h = nat::header(facts, &self.flight.quote);
                 self.flight.egress = nat::other_flow(&h, &self.flight.summary).then_some(h);
             }
             self.confirm();

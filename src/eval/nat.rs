@@ -69,6 +69,7 @@ pub fn range_for(req: &NatRequest, facts: &Facts, host: &Host) -> Option<NatRang
         addrs,
         ports: req.ports,
         random_all: req.random || req.random_fully,
+        persistent: req.persistent,
     })
 }
 
@@ -99,12 +100,36 @@ pub fn bind(
     Some(random)
 }
 
-/// `nf_nat_packet`: rewrites the facts of a packet of direction `dir` at `hook`.
-pub fn apply(ct: &conntrack::Table, id: conntrack::ConnId, dir: Dir, facts: &mut Facts) {
+/// The header quoted by an ICMP error, as `nf_nat_icmp_reply_translation` rewrote it: the new
+/// source and destination (address, port or ICMP id) of the quoted packet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quote {
+    pub src: Option<(u32, Option<u16>)>,
+    pub dst: Option<(u32, Option<u16>)>,
+}
+
+/// `nf_nat_packet`: rewrites the facts of a packet of direction `dir` at `hook`. `quote` is
+/// given for an ICMP error RELATED to the connection: `nf_nat_icmp_reply_translation` then
+/// rewrites the quoted packet too, with the other direction's tuple for the opposite manip
+/// (`nf_nat_ipv4_manip_pkt(.., &ct->tuplehash[!dir].tuple, !manip)`), which is the same
+/// address and port the outer header gets, written into the other half.
+pub fn apply(
+    ct: &conntrack::Table,
+    id: conntrack::ConnId,
+    dir: Dir,
+    facts: &mut Facts,
+    quote: Option<&mut Quote>,
+) {
     let m = manip_of(facts.hook);
     let Some((addr, port)) = ct.nat_target(id, dir, m) else {
         return;
     };
+    if let Some(q) = quote {
+        match m {
+            Manip::Src => q.dst = Some((addr, port)),
+            Manip::Dst => q.src = Some((addr, port)),
+        }
+    }
     match m {
         Manip::Src => facts.src = addr,
         Manip::Dst => facts.dst = addr,
@@ -124,13 +149,17 @@ pub fn apply(ct: &conntrack::Table, id: conntrack::ConnId, dir: Dir, facts: &mut
 
 /// The header as the facts now say, in the summary notation (for the oracle's `at_filter` and
 /// `egress`, given when it differs from the captured record's summary: after NAT, or when the
-/// record was a fragment and the rules saw the reassembled datagram).
-pub fn header(facts: &Facts) -> String {
+/// record was a fragment and the rules saw the reassembled datagram). `quote` is what NAT did
+/// to the header an ICMP error quotes.
+pub fn header(facts: &Facts, quote: &Quote) -> String {
     let mut bytes = facts.bytes.to_vec();
     let ihl = usize::from(facts.ihl);
     if let Some(h) = bytes.get_mut(12..20) {
         h[..4].copy_from_slice(&facts.src.to_be_bytes());
         h[4..].copy_from_slice(&facts.dst.to_be_bytes());
+    }
+    if matches!(facts.l4, L4Facts::Icmp { .. }) {
+        rewrite_quote(bytes.get_mut(ihl + 8..).unwrap_or(&mut []), quote);
     }
     let ports = match facts.l4 {
         L4Facts::Tcp { sport, dport, .. }
@@ -143,6 +172,28 @@ pub fn header(facts: &Facts) -> String {
         l4[2..].copy_from_slice(&d.to_be_bytes());
     }
     Summary::of_ip(&bytes).to_string()
+}
+
+/// Writes `q` into the quoted IP header `inner` (and its ports, or the id of a quoted ICMP
+/// query: `icmp_manip_pkt` only touches those types); a quote too short is left alone.
+fn rewrite_quote(inner: &mut [u8], q: &Quote) {
+    let Some(&first) = inner.first() else { return };
+    let ihl = usize::from(first & 0x0f) * 4;
+    let proto = inner.get(9).copied();
+    for (part, addr_at, port_at) in [(q.src, 12, 0), (q.dst, 16, 2)] {
+        let Some((a, port)) = part else { continue };
+        if let Some(h) = inner.get_mut(addr_at..addr_at + 4) {
+            h.copy_from_slice(&a.to_be_bytes());
+        }
+        let at = match proto {
+            Some(1) if matches!(inner.get(ihl), Some(0 | 8 | 13..=18)) => ihl + 4,
+            Some(1) => continue,
+            _ => ihl + port_at,
+        };
+        if let (Some(p), Some(b)) = (port, inner.get_mut(at..at + 2)) {
+            b.copy_from_slice(&p.to_be_bytes());
+        }
+    }
 }
 
 /// Whether two summaries name different flows (the oracle's `flow_key`: protocol, addresses
@@ -254,13 +305,19 @@ mod tests {
     fn header_changes_are_summarised() {
         let b = udp_bytes();
         let mut f = facts(&b, Hook::Postrouting, "eth0");
-        assert_eq!(header(&f), "udp 192.168.1.5:5000>1.1.1.1:53");
+        assert_eq!(
+            header(&f, &Quote::default()),
+            "udp 192.168.1.5:5000>1.1.1.1:53"
+        );
         f.src = ip("10.0.0.104");
         f.l4 = L4Facts::Udp {
             sport: 1024,
             dport: 53,
         };
-        assert_eq!(header(&f), "udp 10.0.0.104:1024>1.1.1.1:53");
+        assert_eq!(
+            header(&f, &Quote::default()),
+            "udp 10.0.0.104:1024>1.1.1.1:53"
+        );
         assert!(!other_flow(
             "udp 1.1.1.1:5>2.2.2.2:6 frag",
             "udp 1.1.1.1:5>2.2.2.2:6"
@@ -273,5 +330,34 @@ mod tests {
             "icmp 1.1.1.1>2.2.2.2 frag",
             "icmp 1.1.1.1>2.2.2.2 type=8 code=0"
         ));
+    }
+
+    #[test]
+    fn quoted_headers_get_the_translation() {
+        // ICMP port unreachable 8.8.8.8 > 10.0.0.104 quoting udp 10.0.0.104:6000 > 8.8.8.8:53.
+        let mut b = vec![
+            0x45, 0, 0, 56, 0, 0, 0, 0, 64, 1, 0, 0, 8, 8, 8, 8, 10, 0, 0, 104,
+        ];
+        b.extend_from_slice(&[3, 3, 0, 0, 0, 0, 0, 0]);
+        b.extend_from_slice(&[0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 104]);
+        b.extend_from_slice(&[8, 8, 8, 8, 0x17, 0x70, 0, 53, 0, 8, 0, 0]);
+        let mut f = facts(&b, Hook::Prerouting, "");
+        f.proto = 1;
+        f.src = ip("8.8.8.8");
+        f.dst = ip("192.168.1.5");
+        f.l4 = L4Facts::Icmp { kind: 3, code: 3 };
+        let q = Quote {
+            src: Some((ip("192.168.1.5"), Some(5000))),
+            dst: None,
+        };
+        assert_eq!(
+            header(&f, &q),
+            "icmp 8.8.8.8>192.168.1.5 type=3 code=3 [quotes udp 192.168.1.5:5000>8.8.8.8:53]"
+        );
+        // A quote cut inside its IP header is left as it is.
+        let mut short = b.clone();
+        short.truncate(36);
+        let f2 = Facts { bytes: &short, ..f };
+        assert!(header(&f2, &q).starts_with("icmp 8.8.8.8>192.168.1.5 type=3 code=3"));
     }
 }

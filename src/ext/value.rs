@@ -12,6 +12,17 @@ use super::spec::{ExtError, ExtResult, OptCall};
 /// is refused outright (1.8.9 checks for it before calling strtoumax, so even
 /// `-0` fails). Base 0 detects `0x` and leading `0`.
 pub fn strtoul(s: &str, base: u32, max: u64) -> Option<u64> {
+    // Plain decimal (no blanks, sign or base prefix; at most 19 digits, so no
+    // overflow) is nearly every number of a rule file: read it directly.
+    let b = s.as_bytes();
+    if (base == 0 || base == 10)
+        && (1..=19).contains(&b.len())
+        && (b[0] != b'0' || b.len() == 1)
+        && b.iter().all(u8::is_ascii_digit)
+    {
+        let v = b.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+        return (v <= max).then_some(v);
+    }
     let t = s.trim_start_matches([' ', '\t', '\n']);
     let (neg, t) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),

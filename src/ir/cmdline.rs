@@ -763,6 +763,7 @@ impl<'a> Parser<'a> {
         };
         let (srcs, src_inv) = resolve_addrs(self.src.take())?;
         let (dsts, dst_inv) = resolve_addrs(self.dst.take())?;
+        let (srcs, dsts) = (srcs.as_slice(), dsts.as_slice());
         let (in_iface, in_inv) = self.in_iface.take().unwrap_or_default();
         let (out_iface, out_inv) = self.out_iface.take().unwrap_or_default();
         let (proto, proto_inv) = (ctx.proto, ctx.proto_inv);
@@ -933,12 +934,31 @@ fn check_chain_name(t: &Token, creating: bool) -> PResult {
     Ok(())
 }
 
-/// The networks of a `-s`/`-d` word (0.0.0.0/0 when absent).
-fn resolve_addrs(word: Option<(Token, bool)>) -> PResult<(Vec<Ipv4Net>, bool)> {
-    match word {
-        None => Ok((vec![Ipv4Net::ANY], false)),
-        Some((t, inv)) => addr::parse_list(&t.text)
-            .map(|nets| (nets, inv))
-            .map_err(|e| ExtError::new(e.to_string()).at(t.span)),
+/// The networks of a `-s`/`-d` word: nearly always one, which needs no list.
+enum Addrs {
+    One(Ipv4Net),
+    Many(Vec<Ipv4Net>),
+}
+
+impl Addrs {
+    fn as_slice(&self) -> &[Ipv4Net] {
+        match self {
+            Addrs::One(n) => std::slice::from_ref(n),
+            Addrs::Many(v) => v,
+        }
     }
+}
+
+/// The networks of a `-s`/`-d` word (0.0.0.0/0 when absent).
+fn resolve_addrs(word: Option<(Token, bool)>) -> PResult<(Addrs, bool)> {
+    let Some((t, inv)) = word else {
+        return Ok((Addrs::One(Ipv4Net::ANY), false));
+    };
+    let nets = if t.text.contains(',') {
+        addr::parse_list(&t.text).map(Addrs::Many)
+    } else {
+        addr::parse_one(&t.text).map(Addrs::One)
+    };
+    nets.map(|n| (n, inv))
+        .map_err(|e| ExtError::new(e.to_string()).at(t.span))
 }

@@ -93,14 +93,18 @@ fn has_ipv6_address(line: &str) -> bool {
     if line.bytes().filter(|b| *b == b':').nth(1).is_none() {
         return false;
     }
-    let words: Vec<&str> = line.split_whitespace().collect();
-    words.windows(2).any(|w| {
-        matches!(
-            w[0],
+    let mut words = line.split_whitespace();
+    while let Some(w) = words.next() {
+        if matches!(
+            w,
             "-s" | "-d" | "--source" | "--destination" | "--src" | "--dst"
-        ) && w[1]
-            .split(['/', ','])
+        ) && words
             .next()
+            .and_then(|a| a.split(['/', ',']).next())
             .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok())
-    })
+        {
+            return true;
+        }
+    }
+    false
 }

@@ -1475,6 +1475,383 @@ def _(t):
     t.add("udp to a LAN host (MASQUERADE out of eth1)", IP(src=NET, dst="192.168.1.20") / UDP(sport=5000, dport=53) / Raw(b"q"))
 
 
+@case("hm_nat_icmp_errors", """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -i eth0 -p udp -m udp --dport 5353 -j DNAT --to-destination 192.168.1.10:53
+-A PREROUTING -i eth0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.1.10:80
+-A POSTROUTING -s 192.168.1.30/32 -o eth0 -p udp -j SNAT --to-source 10.0.0.104:1123
+-A POSTROUTING -s 192.168.1.0/24 -o eth0 -j MASQUERADE
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT
+-A INPUT -p icmp -m conntrack --ctstate RELATED -j ACCEPT
+-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT
+-A FORWARD -p icmp -m conntrack --ctstate RELATED -m conntrack --ctstate DNAT -j ACCEPT
+-A FORWARD -p icmp -m conntrack --ctstate RELATED -m conntrack --ctstate SNAT -j ACCEPT
+-A FORWARD -p icmp -m conntrack --ctstate RELATED -j ACCEPT
+-A FORWARD -m conntrack --ctstate DNAT -j ACCEPT
+-A FORWARD -i eth1 -o eth0 -j ACCEPT
+COMMIT
+""", lan=[LAN], notes="ICMP errors about NATed connections (nf_nat_icmp_reply_translation): the "
+                      "outer header is de-NATed like the connection's packets and the quoted header "
+                      "gets the other direction's tuple, both for a DNAT port forward (errors from "
+                      "the LAN server and from the internet client) and for MASQUERADE (frag-needed, "
+                      "port unreachable, time exceeded from the internet, an error from the LAN "
+                      "host about a reply, and a SNAT that moved the port); a redirect about a NATed connection is dropped by NAT, "
+                      "one about an un-NATed connection passes")
+def _(t):
+    srv, lanc = LANH, "192.168.1.20"
+    dns = IP(src=NET, dst=H) / UDP(sport=5000, dport=5353) / Raw(b"\x12\x34\x01\x00" + bytes(13))
+    t.add("internet udp to host:5353 (DNAT 192.168.1.10:53)", dns)
+    at_srv = IP(src=NET, dst=srv) / UDP(sport=5000, dport=53) / Raw(b"\x12\x34\x01\x00" + bytes(13))
+    t.add("lan server port unreachable quoting the DNATed datagram (egress: host address, quote "
+          "un-DNATed)", IP(src=srv, dst=NET) / ICMP(type=3, code=3) / quote(at_srv))
+    f = Tcp(NET, 34000, H, 8080)
+    t.add("internet SYN to host:8080 (DNAT 192.168.1.10:80)", f.pkt("c", "S"))
+    b = Tcp(NET, 34000, srv, 80, cisn=f.nxt["c"] - 1)
+    b.nxt["c"] = f.nxt["c"]
+    t.add("lan server SYN-ACK (un-DNATed on the way out)", b.pkt("s", "SA"))
+    sa_out = f.pkt("s", "SA", seq=b.nxt["s"] - 1, ack=f.nxt["c"])
+    t.add("internet frag-needed quoting the SYN-ACK as it left (at_filter: to the server, quote "
+          "DNATed)", IP(src=NET, dst=H) / ICMP(type=3, code=4, nexthopmtu=1280) / quote(sa_out, 48))
+    m = Tcp(lanc, 45100, "198.51.100.20", 443)
+    t.add("lan SYN out (MASQUERADE to 10.0.0.104)", m.pkt("c", "S"))
+    m_out = IP(src=H, dst="198.51.100.20") / TCP(sport=45100, dport=443, flags="S", seq=1000000)
+    t.add("router frag-needed to the host quoting the masqueraded SYN (at_filter: to the lan "
+          "client, quote de-NATed)",
+          IP(src="198.51.100.1", dst=H) / ICMP(type=3, code=4, nexthopmtu=1400) / quote(m_out))
+    t.add("router time exceeded quoting it", IP(src="198.51.100.1", dst=H) / ICMP(type=11, code=0) / quote(m_out))
+    q = IP(src=lanc, dst="198.51.100.53") / UDP(sport=6000, dport=53) / Raw(b"\x56\x78\x01\x00" + bytes(13))
+    t.add("lan dns query (MASQUERADE)", q)
+    q_out = IP(src=H, dst="198.51.100.53") / UDP(sport=6000, dport=53) / Raw(b"\x56\x78\x01\x00" + bytes(13))
+    t.add("port unreachable from the server quoting the masqueraded query",
+          IP(src="198.51.100.53", dst=H) / ICMP(type=3, code=3) / quote(q_out))
+    t.add("dns reply to the host (de-NAT to the lan client)",
+          IP(src="198.51.100.53", dst=H) / UDP(sport=53, dport=6000) / Raw(b"\x56\x78\x81\x80" + bytes(13)))
+    r_in = IP(src="198.51.100.53", dst=lanc) / UDP(sport=53, dport=6000) / Raw(b"\x56\x78\x81\x80" + bytes(13))
+    t.add("lan client port unreachable about the reply (egress: host address, quote NATed)",
+          IP(src=lanc, dst="198.51.100.53") / ICMP(type=3, code=3) / quote(r_in))
+    t.add("lan udp from 192.168.1.30:6000 (SNAT to the one port 1123)",
+          IP(src="192.168.1.30", dst="198.51.100.53") / UDP(sport=6000, dport=53) / Raw(b"q"))
+    t.add("port unreachable quoting it as it left (quote: address and port de-NATed)",
+          IP(src="198.51.100.53", dst=H) / ICMP(type=3, code=3) /
+          quote(IP(src=H, dst="198.51.100.53") / UDP(sport=1123, dport=53) / Raw(b"q")))
+    t.add("gateway redirect about the masqueraded flow (NAT drops it)",
+          IP(src=GW, dst=H) / ICMP(type=5, code=1, gw=N50) / quote(m_out))
+    own = IP(src=H, dst=R) / UDP(sport=41000, dport=514) / Raw(b"log")
+    t.add("host's own datagram (null bindings only)", own)
+    t.add("gateway redirect about it (not NATed: passes)", IP(src=GW, dst=H) / ICMP(type=5, code=1, gw=N50) / quote(own))
+
+
+# The shape of Docker's own rules (docker 20+, one bridge): the container bridge is eth1 with the
+# LAN 192.168.1.0/24, published ports are DNATs in the DOCKER chain of nat, containers are
+# MASQUERADEd out of every other interface, and the filter's DOCKER chain accepts exactly the
+# published container ports.
+DOCKER_RULES = """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:DOCKER - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+-A POSTROUTING -s 192.168.1.0/24 ! -o eth1 -j MASQUERADE
+-A POSTROUTING -s 192.168.1.10/32 -d 192.168.1.10/32 -p tcp -m tcp --dport 80 -j MASQUERADE
+-A POSTROUTING -s 192.168.1.12/32 -d 192.168.1.12/32 -p udp -m udp --dport 53 -j MASQUERADE
+-A DOCKER -i eth1 -j RETURN
+-A DOCKER ! -i eth1 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.1.10:80
+-A DOCKER ! -i eth1 -p tcp -m tcp --dport 8443 -j DNAT --to-destination 192.168.1.10:443
+-A DOCKER ! -i eth1 -p tcp -m tcp --dport 5432 -j DNAT --to-destination 192.168.1.11:5432
+-A DOCKER ! -i eth1 -p udp -m udp --dport 5353 -j DNAT --to-destination 192.168.1.12:53
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:DOCKER - [0:0]
+:DOCKER-ISOLATION-STAGE-1 - [0:0]
+:DOCKER-ISOLATION-STAGE-2 - [0:0]
+:DOCKER-USER - [0:0]
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-ISOLATION-STAGE-1
+-A FORWARD -o eth1 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -o eth1 -j DOCKER
+-A FORWARD -i eth1 ! -o eth1 -j ACCEPT
+-A FORWARD -i eth1 -o eth1 -j ACCEPT
+-A DOCKER -d 192.168.1.10/32 ! -i eth1 -o eth1 -p tcp -m tcp --dport 80 -j ACCEPT
+-A DOCKER -d 192.168.1.10/32 ! -i eth1 -o eth1 -p tcp -m tcp --dport 443 -j ACCEPT
+-A DOCKER -d 192.168.1.11/32 ! -i eth1 -o eth1 -p tcp -m tcp --dport 5432 -j ACCEPT
+-A DOCKER -d 192.168.1.12/32 ! -i eth1 -o eth1 -p udp -m udp --dport 53 -j ACCEPT
+-A DOCKER-ISOLATION-STAGE-1 -i eth1 ! -o eth1 -j DOCKER-ISOLATION-STAGE-2
+-A DOCKER-ISOLATION-STAGE-1 -j RETURN
+-A DOCKER-ISOLATION-STAGE-2 -o eth1 -j DROP
+-A DOCKER-ISOLATION-STAGE-2 -j RETURN
+-A DOCKER-USER -s 198.51.100.66/32 -j DROP
+-A DOCKER-USER -j RETURN
+COMMIT
+"""
+
+
+@case("hm_docker_port_maps", DOCKER_RULES, lan=[LAN],
+      notes="Docker-style published ports (DNAT in the nat DOCKER chain, jumped to for local "
+            "destinations from PREROUTING and OUTPUT) and MASQUERADE of the container bridge: "
+            "sessions to two published TCP ports and a UDP one, a port that is not published, "
+            "a DOCKER-USER block, container egress with replies, two containers using the same "
+            "source port to the same server (the second is moved: port chosen at random, masked), "
+            "the host reaching a published port through OUTPUT, a container reaching a "
+            "published port of the host (DOCKER RETURN for the bridge: INPUT), and a ping")
+def _(t):
+    web, db, dns = "192.168.1.10", "192.168.1.11", "192.168.1.12"
+    for cport, hport, ctr, port in ((41000, 8080, web, 80), (41001, 8443, web, 443), (41002, 5432, db, 5432)):
+        f = Tcp(NET, cport, H, hport)
+        t.add("internet SYN to host:%d (published: %s:%d)" % (hport, ctr, port), f.pkt("c", "S"))
+        b = Tcp(NET, cport, ctr, port, cisn=f.nxt["c"] - 1)
+        b.nxt["c"] = f.nxt["c"]
+        t.add("container SYN-ACK", b.pkt("s", "SA"))
+        t.add("internet ACK", f.pkt("c", "A", ack=b.nxt["s"]))
+        t.add("internet data", f.pkt("c", "PA", b"hello %d\r\n" % hport, ack=b.nxt["s"]))
+        t.add("container data", b.pkt("s", "PA", b"ok\r\n", ack=f.nxt["c"]))
+        f.nxt["s"] = b.nxt["s"]
+        t.add("internet FIN", f.pkt("c", "FA"))
+        b.nxt["c"] = f.nxt["c"]
+        t.add("container FIN", b.pkt("s", "FA"))
+        f.nxt["s"] = b.nxt["s"]
+        t.add("internet last ACK", f.pkt("c", "A"))
+    q = IP(src=NET, dst=H) / UDP(sport=5300, dport=5353) / Raw(b"\x00\x01\x01\x00" + bytes(13))
+    t.add("internet udp to host:5353 (published: 192.168.1.12:53)", q)
+    t.add("container udp reply (un-DNATed)",
+          IP(src=dns, dst=NET) / UDP(sport=53, dport=5300) / Raw(b"\x00\x01\x81\x80" + bytes(13)))
+    t.add("internet SYN to host:9000 (not published: INPUT)", Tcp(NET, 41003, H, 9000).pkt("c", "S"))
+    t.add("blocked source in DOCKER-USER", Tcp("198.51.100.66", 41004, H, 8080).pkt("c", "S"))
+    t.add("SYN straight to a container port not published (FORWARD DROP)",
+          Tcp(NET, 41005, db, 22).pkt("c", "S"))
+    e1 = Tcp(web, 50000, "198.51.100.20", 443)
+    t.add("container egress SYN (MASQUERADE)", e1.pkt("c", "S"))
+    r1 = Tcp(web, 50000, "198.51.100.20", 443)
+    r1.addr["c"] = (H, 50000)
+    r1.nxt = dict(e1.nxt)
+    t.add("server SYN-ACK to the host address (de-NAT)", r1.pkt("s", "SA"))
+    e1.nxt["s"] = r1.nxt["s"]
+    t.add("container ACK", e1.pkt("c", "A"))
+    t.add("second container, same source port to the same server (port moved)",
+          Tcp(db, 50000, "198.51.100.20", 443).pkt("c", "S"))
+    t.add("container dns query out (MASQUERADE)",
+          IP(src=dns, dst="198.51.100.53") / UDP(sport=33000, dport=53) / Raw(b"\x00\x02\x01\x00" + bytes(13)))
+    t.add("its reply", IP(src="198.51.100.53", dst=H) / UDP(sport=53, dport=33000) / Raw(b"\x00\x02\x81\x80" + bytes(13)))
+    t.add("container ping out", IP(src=web, dst="198.51.100.20") / ICMP(type=8, id=77, seq=1) / Raw(bytes(16)))
+    t.add("ping reply", IP(src="198.51.100.20", dst=H) / ICMP(type=0, id=77, seq=1) / Raw(bytes(16)))
+    t.add("host SYN to its own published port (OUTPUT DNAT to the container)",
+          Tcp(H, 42000, H, 8080).pkt("c", "S"))
+    t.add("container SYN to the host's published port (DOCKER RETURN for the bridge: INPUT)",
+          Tcp(db, 42001, H, 8080).pkt("c", "S"))
+
+
+@case("hm_nat_source_selection", """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -d 10.0.0.104/32 -i eth0 -p tcp -m tcp --dport 80 -j DNAT --to-destination 192.168.1.10-192.168.1.14
+-A PREROUTING -d 10.0.0.104/32 -i eth0 -p tcp -m tcp --dport 443 -j DNAT --to-destination 192.168.1.10-192.168.1.14:8443-8444
+-A PREROUTING -d 10.0.0.104/32 -i eth0 -p tcp -m tcp --dport 22 -j DNAT --to-destination 192.168.1.30-192.168.1.37 --persistent
+-A POSTROUTING -s 192.168.1.0/24 -o eth0 -p udp -j SNAT --to-source 203.0.113.100-203.0.113.107
+-A POSTROUTING -s 192.168.1.0/24 -o eth0 -p tcp -j SNAT --to-source 203.0.113.100-203.0.113.107 --persistent
+-A POSTROUTING -s 192.168.1.0/24 -o eth0 -p icmp -j SNAT --to-source 203.0.113.120-203.0.113.121
+COMMIT
+""", lan=[LAN], notes="address selection in NAT ranges (find_best_ips_proto: jhash2 of the source "
+                      "address seeded with the destination, or with 0 under --persistent): SNAT of "
+                      "many LAN hosts to 8 addresses, the same LAN source to several servers (the "
+                      "first mapping is reused: find_appropriate_src), --persistent, DNAT of many "
+                      "clients to 5 servers, a DNAT port range the port is outside of")
+def _(t):
+    dns = ["198.51.100.%d" % i for i in (53, 54, 55, 56)]
+    for h in range(5, 17):
+        t.add("udp from 192.168.1.%d (SNAT range)" % h,
+              IP(src="192.168.1.%d" % h, dst=dns[0]) / UDP(sport=5000 + h, dport=53) / Raw(b"q"))
+    for d in dns[1:]:
+        t.add("udp from 192.168.1.5:5005 again to %s (mapping reused)" % d,
+              IP(src="192.168.1.5", dst=d) / UDP(sport=5005, dport=53) / Raw(b"q"))
+        t.add("udp from 192.168.1.7:6000 to %s (new source port: hashed per destination)" % d,
+              IP(src="192.168.1.7", dst=d) / UDP(sport=6000 + int(d.split(".")[3]), dport=53) / Raw(b"q"))
+    for i, d in enumerate(["198.51.100.80", "203.0.113.80", "8.8.8.8", "1.1.1.1"]):
+        t.add("tcp SYN from 192.168.1.9 to %s (--persistent: one address)" % d,
+              Tcp("192.168.1.9", 40000 + i, d, 443).pkt("c", "S"))
+        t.add("ping from 192.168.1.%d to %s" % (20 + i, d),
+              IP(src="192.168.1.%d" % (20 + i), dst=d) / ICMP(type=8, id=300 + i, seq=1) / Raw(bytes(8)))
+    for i in range(10):
+        src = "198.51.100.%d" % (100 + 13 * i)
+        t.add("SYN from %s to host:80 (DNAT range)" % src, Tcp(src, 41000 + i, H, 80).pkt("c", "S"))
+        t.add("SYN from %s to host:443 (DNAT range, port 8443)" % src, Tcp(src, 42000 + i, H, 443).pkt("c", "S"))
+        t.add("SYN from %s to host:22 (DNAT range, --persistent)" % src, Tcp(src, 43000 + i, H, 22).pkt("c", "S"))
+
+
+@case("hm_nat_misc", """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -i eth0 -p tcp -m tcp --dport 8000 -j REDIRECT --to-ports 8100-8101
+-A PREROUTING -i eth0 -p tcp -m tcp --dport 2200 -j DNAT --to-destination 10.0.0.104:22
+-A PREROUTING -i eth0 -p icmp -m icmp --icmp-type 8 -d 10.0.0.104/32 -j DNAT --to-destination 192.168.1.10
+-A PREROUTING -i eth0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.1.10:80
+-A PREROUTING -i eth0 -p udp -m udp --dport 5000 -j DNAT --to-destination 192.168.1.10:5000 --random
+-A INPUT -s 203.0.113.10/32 -p tcp -m tcp --dport 22 -j SNAT --to-source 10.0.0.50
+-A POSTROUTING -o eth0 -p udp -m udp --sport 123 -j SNAT --to-source 10.0.0.104:1123
+-A POSTROUTING -s 192.168.1.32/27 -o eth0 -j NETMAP --to 198.18.0.32/27
+-A POSTROUTING -s 192.168.1.64/26 -o eth0 -p udp -j MASQUERADE --to-ports 20000-20010
+-A POSTROUTING -s 192.168.1.128/25 -o eth0 -p udp -j SNAT --to-source 10.0.0.104 --random
+COMMIT
+""", lan=[LAN], notes="less common NAT: REDIRECT to a port range (the second clashing connection "
+                      "gets the next port), DNAT to a local port (INPUT), ping DNAT, DNAT --random "
+                      "to one port, SNAT in nat INPUT (the host's answer is de-SNATed in OUTPUT), "
+                      "SNAT of the host's own packets to a fixed port, NETMAP in POSTROUTING, "
+                      "MASQUERADE --to-ports keeping a port in its range, SNAT --random (port drawn "
+                      "at random, masked), and "
+                      "a direct connection whose reply tuple clashes with a DNATed one (the null "
+                      "binding moves its source port)")
+def _(t):
+    t.add("SYN to host:8000 (REDIRECT 8100)", Tcp(NET, 41000, H, 8000).pkt("c", "S"))
+    t.add("SYN from another client to host:8000 (REDIRECT 8100)", Tcp("198.51.100.7", 41000, H, 8000).pkt("c", "S"))
+    t.add("SYN to host:2200 (DNAT to local :22)", Tcp(NET, 41001, H, 2200).pkt("c", "S"))
+    t.add("ping the host (DNAT to 192.168.1.10)", IP(src=NET, dst=H) / ICMP(type=8, id=9, seq=1) / Raw(bytes(8)))
+    t.add("echo reply from 192.168.1.10 (un-DNATed)", IP(src=LANH, dst=NET) / ICMP(type=0, id=9, seq=1) / Raw(bytes(8)))
+    t.add("udp to host:5000 (DNAT --random to one port)", IP(src=NET, dst=H) / UDP(sport=5001, dport=5000) / Raw(b"x"))
+    ssh = Tcp(NET, 41002, H, 22)
+    t.add("SYN to host:22 from 203.0.113.10 (SNAT in nat INPUT to 10.0.0.50)", ssh.pkt("c", "S"))
+    back = Tcp("10.0.0.50", 41002, H, 22, cisn=ssh.nxt["c"] - 1)
+    back.nxt["c"] = ssh.nxt["c"]
+    t.add("host SYN-ACK to 10.0.0.50 (de-SNAT in OUTPUT: to 203.0.113.10)", back.pkt("s", "SA"))
+    t.add("client ACK", ssh.pkt("c", "A", ack=back.nxt["s"]))
+    t.add("host ntp query from :123 (SNAT to :1123)", IP(src=H, dst="198.51.100.123") / UDP(sport=123, dport=123) / Raw(bytes(48)))
+    t.add("ntp reply to host:1123 (de-SNAT to :123)", IP(src="198.51.100.123", dst=H) / UDP(sport=123, dport=1123) / Raw(bytes(48)))
+    t.add("lan 192.168.1.40 out (NETMAP 198.18.0.40)", IP(src="192.168.1.40", dst="198.51.100.9") / UDP(sport=7000, dport=53) / Raw(b"q"))
+    t.add("reply to 198.18.0.40 (de-NETMAP)", IP(src="198.51.100.9", dst="198.18.0.40") / UDP(sport=53, dport=7000) / Raw(b"a"))
+    # (A port outside the --to-ports range would be drawn at random from its 11 ports, and the
+    # oracle's masking of that port would make kernel.json vary between runs.)
+    t.add("lan 192.168.1.70 udp :20005 (MASQUERADE --to-ports, in the range: kept)",
+          IP(src="192.168.1.70", dst="198.51.100.9") / UDP(sport=20005, dport=53) / Raw(b"q"))
+    t.add("lan 192.168.1.200 udp (SNAT --random)", IP(src="192.168.1.200", dst="198.51.100.9") / UDP(sport=7001, dport=53) / Raw(b"q"))
+    t.add("SYN to host:8080 from 203.0.113.10:41003 (DNAT 192.168.1.10:80)", Tcp(NET, 41003, H, 8080).pkt("c", "S"))
+    t.add("SYN from 203.0.113.10:41003 straight to 192.168.1.10:80 (reply clashes: source port moved)",
+          Tcp(NET, 41003, LANH, 80).pkt("c", "S"))
+
+
+@case("hm_nat_fragments", """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -i eth0 -p udp -m udp --dport 6000 -j DNAT --to-destination 192.168.1.10:7000
+-A POSTROUTING -s 192.168.1.0/24 -o eth0 -j MASQUERADE
+COMMIT
+""", lan=[LAN], notes="fragmented datagrams through NAT: conntrack reassembles them before the nat "
+                      "table, so the whole datagram is DNATed or MASQUERADEd and refragmented on "
+                      "egress; the records are the captured fragments")
+def _(t):
+    for i, (_o, f) in enumerate(frags(big_udp(6020, 2500, src=NET, dst=H, dport=6000), [1480, 1028], 0x6001)):
+        t.add("internet -> host:6000 (DNAT) fragment %d of 2" % (i + 1), f)
+    for i, (_o, f) in enumerate(frags(big_udp(6021, 2500, src="192.168.1.20", dst=NET, dport=7000), [1480, 1028], 0x6002)):
+        t.add("lan -> internet (MASQUERADE) fragment %d of 2" % (i + 1), f)
+    for i, (_o, f) in enumerate(frags(big_udp(7000, 2500, src=NET, dst=H, dport=6021), [1024, 1484], 0x6003)[::-1]):
+        t.add("reply to the masqueraded address, fragments out of order (%d)" % (i + 1), f)
+
+
+# The shape of kube-proxy's iptables mode (corpus kube-proxy-iptables-overall.v4), on the oracle's
+# interfaces: pods are the LAN behind eth1, services are virtual addresses in 172.30.0.0/24,
+# KUBE-MARK-MASQ marks what KUBE-POSTROUTING must MASQUERADE.  Random endpoint selection
+# (-m statistic) and session affinity (recent --seconds) are left out: they depend on chance and
+# time.
+KUBE_RULES = """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:KUBE-EXT-SVC2 - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-NODEPORTS - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-SEP-POD11 - [0:0]
+:KUBE-SEP-POD12 - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-SVC-SVC1 - [0:0]
+:KUBE-SVC-SVC2 - [0:0]
+-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
+-A KUBE-EXT-SVC2 -m comment --comment "masquerade traffic for ns2/svc2:p80 external destinations" -j KUBE-MARK-MASQ
+-A KUBE-EXT-SVC2 -j KUBE-SVC-SVC2
+-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+-A KUBE-NODEPORTS -p tcp -m comment --comment "ns2/svc2:p80" -m tcp --dport 30080 -j KUBE-EXT-SVC2
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE
+-A KUBE-SEP-POD11 -s 192.168.1.11/32 -m comment --comment "ns1/svc1:p80" -j KUBE-MARK-MASQ
+-A KUBE-SEP-POD11 -p tcp -m comment --comment "ns1/svc1:p80" -m tcp -j DNAT --to-destination 192.168.1.11:80
+-A KUBE-SEP-POD12 -s 192.168.1.12/32 -m comment --comment "ns2/svc2:p80" -j KUBE-MARK-MASQ
+-A KUBE-SEP-POD12 -p tcp -m comment --comment "ns2/svc2:p80" -m tcp -j DNAT --to-destination 192.168.1.12:8080
+-A KUBE-SERVICES -d 172.30.0.41/32 -p tcp -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp --dport 80 -j KUBE-SVC-SVC1
+-A KUBE-SERVICES -d 172.30.0.42/32 -p tcp -m comment --comment "ns2/svc2:p80 cluster IP" -m tcp --dport 80 -j KUBE-SVC-SVC2
+-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+-A KUBE-SVC-SVC1 ! -s 192.168.0.0/16 -d 172.30.0.41/32 -p tcp -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ
+-A KUBE-SVC-SVC1 -m comment --comment "ns1/svc1:p80 -> 192.168.1.11:80" -j KUBE-SEP-POD11
+-A KUBE-SVC-SVC2 ! -s 192.168.0.0/16 -d 172.30.0.42/32 -p tcp -m comment --comment "ns2/svc2:p80 cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ
+-A KUBE-SVC-SVC2 -m comment --comment "ns2/svc2:p80 -> 192.168.1.12:8080" -j KUBE-SEP-POD12
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:KUBE-FORWARD - [0:0]
+-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
+-A FORWARD -s 192.168.1.0/24 -j ACCEPT
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+COMMIT
+"""
+
+
+@case("hm_kube_proxy_shape", KUBE_RULES, lan=[LAN],
+      notes="kube-proxy's iptables shape: a ClusterIP reached by the host (OUTPUT DNAT, marked "
+            "for MASQUERADE), by a pod (no masquerade) and by its own endpoint (hairpin: "
+            "MASQUERADE out of eth1, which has no address, takes eth0's), a NodePort from the "
+            "internet (DNAT + MASQUERADE), the mark set in nat PREROUTING seen by filter "
+            "FORWARD, replies de-NATed twice")
+def _(t):
+    h = Tcp(H, 45000, "172.30.0.41", 80)
+    t.add("host SYN to ClusterIP 172.30.0.41:80 (DNAT in OUTPUT to 192.168.1.11)", h.pkt("c", "S"))
+    hb = Tcp(H, 45000, "192.168.1.11", 80, cisn=h.nxt["c"] - 1)
+    hb.nxt["c"] = h.nxt["c"]
+    t.add("pod SYN-ACK to the host", hb.pkt("s", "SA"))
+    p = Tcp("192.168.1.20", 46000, "172.30.0.41", 80)
+    t.add("pod 192.168.1.20 SYN to the ClusterIP (DNAT, no masquerade)", p.pkt("c", "S"))
+    pb = Tcp("192.168.1.20", 46000, "192.168.1.11", 80, cisn=p.nxt["c"] - 1)
+    pb.nxt["c"] = p.nxt["c"]
+    t.add("endpoint SYN-ACK (un-DNATed)", pb.pkt("s", "SA"))
+    p.nxt["s"] = pb.nxt["s"]
+    t.add("pod ACK", p.pkt("c", "A"))
+    hp = Tcp("192.168.1.11", 47000, "172.30.0.41", 80)
+    t.add("endpoint SYN to its own service (hairpin: DNAT to itself + MASQUERADE)", hp.pkt("c", "S"))
+    hpb = Tcp(H, 47000, "192.168.1.11", 80, cisn=hp.nxt["c"] - 1)
+    hpb.nxt["c"] = hp.nxt["c"]
+    t.add("its SYN-ACK to the masquerading address", hpb.pkt("s", "SA"))
+    n = Tcp(NET, 48000, H, 30080)
+    t.add("internet SYN to NodePort host:30080 (DNAT 192.168.1.12:8080 + MASQUERADE)", n.pkt("c", "S"))
+    nb = Tcp(H, 48000, "192.168.1.12", 8080, cisn=n.nxt["c"] - 1)
+    nb.nxt["c"] = n.nxt["c"]
+    t.add("endpoint SYN-ACK to the host address (de-NAT both ways)", nb.pkt("s", "SA"))
+    n.nxt["s"] = nb.nxt["s"]
+    t.add("internet ACK", n.pkt("c", "A"))
+    t.add("internet SYN to the ClusterIP of svc2 (DNAT + masquerade)", Tcp(NET, 48001, "172.30.0.42", 80).pkt("c", "S"))
+    t.add("internet SYN to a port of the host that is no NodePort", Tcp(NET, 48002, H, 30081).pkt("c", "S"))
+
+
 # ----------------------------------------------------------------------------------------------
 # conntrack helpers (attached explicitly with -j CT --helper: nf_conntrack_helper auto-assignment
 # no longer exists)
@@ -1635,6 +2012,113 @@ def _(t):
     t.add("DATA 1 from :50204 (still expected: RELATED)", udp(R, 50204, H, 40083, data))
 
 
+def ftp_session(t, name, cli, srv, wire_cli, wire_srv, lines):
+    """An FTP control session whose two halves are seen on different sides of NAT.  `cli`/`srv`
+    are (addr, port) as the client and the server send them; `wire_cli` is the client's address
+    as the server sees it (after SNAT), `wire_srv` the server's as the client sees it (before
+    DNAT).  `lines` are (side, text, delta): `delta` is how much nf_nat_ftp lengthens the line on
+    its way (the peer's acks count the rewritten bytes).  Returns the next sequence numbers."""
+    cs, ss, coff, soff = 1000, 5000, 0, 0     # coff: client bytes added by NAT (server's view)
+
+    def c(flags, data=b""):
+        return IP(src=cli[0], dst=wire_srv[0]) / TCP(sport=cli[1], dport=wire_srv[1], flags=flags,
+                                                    seq=cs, ack=ss + soff if "A" in flags else 0,
+                                                    window=502) / (Raw(data) if data else b"")
+
+    def s_(flags, data=b""):
+        return IP(src=srv[0], dst=wire_cli[0]) / TCP(sport=srv[1], dport=wire_cli[1], flags=flags,
+                                                    seq=ss, ack=cs + coff, window=502) / (Raw(data) if data else b"")
+    t.add(name + ": SYN", c("S"))
+    cs += 1
+    t.add(name + ": SYN-ACK", s_("SA"))
+    ss += 1
+    t.add(name + ": ACK", c("A"))
+    for side, text, delta in lines:
+        data = text.encode() + b"\r\n"
+        if side == "c":
+            t.add("%s: client %r" % (name, text), c("PA", data))
+            cs += len(data)
+            coff += delta
+        else:
+            t.add("%s: server %r" % (name, text), s_("PA", data))
+            ss += len(data)
+            soff += delta
+
+
+def ftp_data(t, name, src, dst, back):
+    """The first packets of a data connection: SYN from `src` to `dst` as sent, SYN-ACK from
+    `back` (the answering side's own address and port) to `src`."""
+    t.add(name + ": SYN", IP(src=src[0], dst=dst[0]) / TCP(sport=src[1], dport=dst[1], flags="S", seq=7000, window=502))
+    t.add(name + ": SYN-ACK", IP(src=back[0], dst=src[0]) / TCP(sport=back[1], dport=src[1], flags="SA", seq=9000,
+                                                               ack=7001, window=502))
+    t.add(name + ": ACK", IP(src=src[0], dst=dst[0]) / TCP(sport=src[1], dport=dst[1], flags="A", seq=7001, ack=9001,
+                                                           window=502))
+
+
+@case("hm_ftp_nat", """*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -p tcp -m tcp --dport 21 -j CT --helper ftp
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN
+-A PREROUTING -d 10.0.0.104/32 -i eth0 -p tcp -m tcp --dport 21 -j DNAT --to-destination 192.168.1.10
+-A POSTROUTING -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN
+-A POSTROUTING -s 192.168.1.5/32 -o eth0 -j SNAT --to-source 203.0.113.200
+-A POSTROUTING -s 192.168.1.0/24 -o eth0 -j MASQUERADE
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT
+-A FORWARD -m conntrack --ctstate RELATED -m helper --helper ftp -j ACCEPT
+-A FORWARD -p tcp -m tcp --dport 21 -m conntrack --ctstate NEW -j ACCEPT
+-A FORWARD -m conntrack --ctstate INVALID -j LOG --log-prefix "invalid "
+COMMIT
+""", lan=[LAN], notes="FTP through NAT (nf_nat_ftp): an active session of a LAN client SNATed to "
+                      "203.0.113.200 (PORT and EPRT are rewritten to that address, 2 bytes longer "
+                      "each, so the server's acks only fit after the seqadj offset), and a passive "
+                      "session to a DNATed LAN server (227 rewritten to the host address, 229 "
+                      "unchanged); the data connections are RELATED and NATed to the real endpoint "
+                      "by nf_nat_follow_master without traversing the nat table (the SYN-counting "
+                      "nat rules do not see them); a LAN-only session, not NATed, whose data "
+                      "connection does traverse the nat table")
+def _(t):
+    cli, srv = ("192.168.1.5", 40000), ("198.51.100.21", 21)
+    ftp_session(t, "active", cli, srv, ("203.0.113.200", 40000), srv, [
+        ("s", "220 FTP ready", 0), ("c", "USER ftp", 0), ("s", "331 Password", 0), ("c", "PASS x", 0),
+        ("s", "230 OK", 0), ("c", "PORT 192,168,1,5,156,65", 2), ("s", "200 PORT ok", 0)])
+    ftp_data(t, "active data (PORT)", ("198.51.100.21", 20), ("203.0.113.200", 40001), ("192.168.1.5", 40001))
+    ftp_session(t, "active2", ("192.168.1.5", 40010), srv, ("203.0.113.200", 40010), srv, [
+        ("s", "220 FTP ready", 0), ("c", "USER ftp", 0), ("s", "331 Password", 0),
+        ("c", "EPRT |1|192.168.1.5|40011|", 2), ("s", "200 EPRT ok", 0), ("c", "NOOP", 0),
+        ("s", "200 NOOP ok", 0)])
+    ftp_data(t, "active data (EPRT)", ("198.51.100.21", 20), ("203.0.113.200", 40011), ("192.168.1.5", 40011))
+    pcli = (NET, 41000)
+    ftp_session(t, "passive", pcli, (LANH, 21), pcli, (H, 21), [
+        ("s", "220 FTP ready", 0), ("c", "USER ftp", 0), ("s", "331 Password", 0), ("c", "PASS x", 0),
+        ("s", "230 OK", 0), ("c", "PASV", 0), ("s", "227 Entering Passive Mode (192,168,1,10,195,80).", -2),
+        ("c", "EPSV", 0), ("s", "229 Entering Extended Passive Mode (|||50001|)", 0), ("c", "NOOP", 0)])
+    ftp_data(t, "passive data (EPSV)", (NET, 41002), (H, 50001), (LANH, 50001))
+    ftp_session(t, "passive2", (NET, 41010), (LANH, 21), (NET, 41010), (H, 21), [
+        ("s", "220 FTP ready", 0), ("c", "USER ftp", 0), ("s", "331 Password", 0), ("c", "PASV", 0),
+        ("s", "227 Entering Passive Mode (192,168,1,10,195,90).", -2), ("c", "NOOP", 0)])
+    ftp_data(t, "passive data (PASV)", (NET, 41011), (H, 50010), (LANH, 50010))
+    t.add("a SYN to the host's :50010 again (expectation used up: nat table, INPUT)",
+          IP(src=NET, dst=H) / TCP(sport=41012, dport=50010, flags="S", seq=7000, window=502))
+    plain = ("192.168.1.7", 41020)
+    ftp_session(t, "lan-only", plain, (LANH, 21), plain, (LANH, 21), [
+        ("s", "220 FTP ready", 0), ("c", "USER ftp", 0), ("s", "331 Password", 0), ("c", "PASV", 0),
+        ("s", "227 Entering Passive Mode (192,168,1,10,195,100).", 0), ("c", "NOOP", 0)])
+    ftp_data(t, "lan-only data (master not NATed: the nat table sees it)", ("192.168.1.7", 41021),
+             (LANH, 50020), (LANH, 50020))
+
+
 @case("hm_tftp_helper", """*raw
 :PREROUTING ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
@@ -1658,6 +2142,50 @@ def _(t):
     t.add("ACK 2", IP(src=H, dst=R) / UDP(sport=40069, dport=50123) / Raw(b"\x00\x04\x00\x02"))
     t.add("RRQ to 10.0.0.1:69 (no helper)", IP(src=H, dst=GW) / UDP(sport=40070, dport=69) / Raw(rrq))
     t.add("DATA 1 from 10.0.0.1:50124 (NEW, dropped)", IP(src=GW, dst=H) / UDP(sport=50124, dport=40070) / Raw(b"\x00\x03\x00\x01" + bytes(512)))
+
+
+@case("hm_tftp_nat", """*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -p udp -m udp --dport 69 -j CT --helper tftp
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -p udp
+-A PREROUTING -d 10.0.0.104/32 -i eth0 -p udp -m udp --dport 69 -j DNAT --to-destination 192.168.1.10
+-A POSTROUTING -p udp
+-A POSTROUTING -s 192.168.1.0/24 -o eth0 -j MASQUERADE
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT
+-A FORWARD -m conntrack --ctstate RELATED -m helper --helper tftp -j ACCEPT
+-A FORWARD -p udp -m udp --dport 69 -j ACCEPT
+COMMIT
+""", lan=[LAN], notes="TFTP through NAT (nf_nat_tftp): a LAN client MASQUERADEd to a server outside "
+                      "and an internet client to a DNATed LAN server; the server's answer from a new "
+                      "port is RELATED and NATed by nf_nat_follow_master (de-MASQUERADEd to the "
+                      "client, or SNATed to the host address) without traversing the nat table "
+                      "(the counting nat rules see only the requests)")
+def _(t):
+    rrq = b"\x00\x01boot.img\x00octet\x00"
+    srv = "198.51.100.69"
+    t.add("lan RRQ to %s:69 (MASQUERADE)" % srv, IP(src="192.168.1.5", dst=srv) / UDP(sport=40069, dport=69) / Raw(rrq))
+    t.add("DATA 1 from %s:50123 to the host address (RELATED, to the lan client)" % srv,
+          IP(src=srv, dst=H) / UDP(sport=50123, dport=40069) / Raw(b"\x00\x03\x00\x01" + bytes(512)))
+    t.add("ACK 1 from the lan client", IP(src="192.168.1.5", dst=srv) / UDP(sport=40069, dport=50123) / Raw(b"\x00\x04\x00\x01"))
+    t.add("DATA 2 (ESTABLISHED)", IP(src=srv, dst=H) / UDP(sport=50123, dport=40069) / Raw(b"\x00\x03\x00\x02" + bytes(100)))
+    t.add("internet RRQ to host:69 (DNAT 192.168.1.10)", IP(src=NET, dst=H) / UDP(sport=40000, dport=69) / Raw(rrq))
+    t.add("DATA 1 from the lan server's new port (RELATED, SNAT to the host address)",
+          IP(src=LANH, dst=NET) / UDP(sport=50000, dport=40000) / Raw(b"\x00\x03\x00\x01" + bytes(512)))
+    t.add("ACK 1 from the internet client to host:50000", IP(src=NET, dst=H) / UDP(sport=40000, dport=50000) / Raw(b"\x00\x04\x00\x01"))
+    t.add("a stray datagram to host:40069 from elsewhere (no expectation left)",
+          IP(src="198.51.100.70", dst=H) / UDP(sport=50123, dport=40069) / Raw(b"\x00\x03\x00\x01"))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -19,6 +19,9 @@
 #                                 COUNT new random scenarios (local, forward and NAT mixed) from
 #                                 SEED into OUTDIR, each with case.json and kernel.json (for CI:
 #                                 differential tests on seeds nobody has looked at yet)
+#   regen.sh fresh-nat SEED COUNT OUTDIR
+#                                 the same with every scenario a router with a nat table
+#                                 (--forward-ratio 1 --nat-ratio 1)
 #
 # Exit status: 0 when every oracle run exited 0 with self_check "ok", 1 otherwise.
 set -euo pipefail
@@ -36,6 +39,8 @@ GEN_SETS=(
   "gen s13 10 --forward-ratio 1"
   "gen s14 10 --forward-ratio 0.5 --size 2"
   "nat n11 15 --forward-ratio 1 --nat-ratio 1"
+  "nat n12 10 --forward-ratio 1 --nat-ratio 1"
+  "nat n13 10 --forward-ratio 1 --nat-ratio 1 --size 2"
 )
 
 regen_generated() {
@@ -91,8 +96,12 @@ case "$cmd" in
     [ $# -eq 3 ] || { echo "usage: regen.sh fresh SEED COUNT OUTDIR" >&2; exit 2; }
     "${TOOL[@]}" fresh "$1" "$2" "$3"
     ;;
+  fresh-nat)
+    [ $# -eq 3 ] || { echo "usage: regen.sh fresh-nat SEED COUNT OUTDIR" >&2; exit 2; }
+    "${TOOL[@]}" fresh "$1" "$2" "$3" -- --forward-ratio 1 --nat-ratio 1
+    ;;
   *)
-    sed -n '2,23p' "$0" >&2
+    sed -n '2,26p' "$0" >    sed -n '2,29p' "$0" >&22
     exit 2
     ;;
 esac

@@ -23,7 +23,9 @@ Subcommands (run as root with /usr/bin/python3, which has scapy):
   check [DIR...]                               verify kernel.json exists, self_check ok, args match
   verify [DIR...]                              re-run the oracle and compare with kernel.json
                                                (ignoring the timing-dependent UDP ASSURED flag)
-  fresh SEED COUNT OUTDIR                      random mix of local/forward/NAT scenarios + kernel.json
+  fresh SEED COUNT OUTDIR [-- GENERATOR_ARGS...]
+                                               random mix of local/forward/NAT scenarios + kernel.json
+                                               (the generator arguments replace the mix)
 
 Environment: ORACLE_DIR (default /work/shared/oracle), CORPUS_DIR (default
 /work/shared/corpus/pcaps).
@@ -426,9 +428,12 @@ def cmd_check(argv):
 
 
 def cmd_fresh(argv):
-    """COUNT random scenarios from SEED: about 40 % local, 30 % forward, 30 % NAT."""
+    """COUNT random scenarios from SEED: about 40 % local, 30 % forward, 30 % NAT, unless
+    generator arguments follow a `--` (e.g. `-- --forward-ratio 1 --nat-ratio 1`: all NAT)."""
     seed, count, out = argv[0], int(argv[1]), argv[2]
     gen_args = ["--forward-ratio", "0.6", "--nat-ratio", "0.5"]
+    if len(argv) > 3 and argv[3] == "--":
+        gen_args = argv[4:]
     os.makedirs(out, exist_ok=True)
     subprocess.run([PY, os.path.join(ORACLE_DIR, "gen_scenarios.py"), "--seed", seed, "--count",
                     str(count), "--out", out] + gen_args, check=True, stdout=subprocess.DEVNULL)

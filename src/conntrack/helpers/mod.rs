@@ -7,10 +7,11 @@
 //! [`Expectation`]: the first packet of a connection matching it is RELATED (status EXPECTED,
 //! `ct->master` set, the master's mark copied), see `init_conntrack` in [`super::track`].
 //!
-//! NAT seam: when the master has a NAT binding (`IPS_NAT_MASK`), the kernel hands the parsed
+//! NAT: when the master has a NAT binding (`IPS_NAT_MASK`), the kernel hands the parsed
 //! command to `nf_nat_ftp` / `nf_nat_tftp`, which rewrite the payload and register a
-//! (possibly different) expectation themselves. [`Table::help`] returns
-//! [`HelpVerdict::Nat`] with everything those need instead of registering anything.
+//! (possibly different) expectation themselves. [`Table::help`] then returns
+//! [`HelpVerdict::Nat`] with everything those need, and the caller runs them with
+//! [`Table::nat_help`] (see `nat.rs`).
 //!
 //! Invariant: a helper never changes the packet's conntrack state; expectations are
 //! registered only through [`Table::expect_related`], which applies the kernel's replacement,
@@ -18,10 +19,12 @@
 
 mod expect;
 pub mod ftp;
+mod nat;
 mod tftp;
 
 pub use expect::ExpectError;
 pub use ftp::{FtpMatch, FtpType};
+pub use nat::SeqAdj;
 
 use super::entry::HelperKind;
 use super::status::Status;
@@ -34,6 +37,8 @@ use super::{CtState, Verdict};
 pub struct HelpData {
     /// `struct nf_ct_ftp_master`: newline sequence tracking.
     pub ftp: ftp::FtpMaster,
+    /// The NAT helper's sequence adjustment per direction (`struct nf_conn_seqadj`).
+    pub seqadj: [SeqAdj; 2],
 }
 
 /// What a helper module asks for after one packet.
@@ -119,6 +124,7 @@ impl Table {
             helper: None,
             expires_ns: now_ns
                 .saturating_add(u64::from(self.params.expect_timeout) * super::table::NS),
+            nat: None,
         };
         if nat {
             return HelpVerdict::Nat(NatRequest {

@@ -129,3 +129,31 @@ fn helpers_skip_related_replies_and_unhelped_connections() {
     assert_eq!(t.help(&icmp_reply, &tftp(1), NS), HelpVerdict::Accept);
     assert_eq!(t.expectations(NS).count(), before);
 }
+
+#[test]
+fn a_natted_tftp_request_makes_the_answer_follow_the_master() {
+    use crate::conntrack::{Manip, NatRange};
+    let mut t = Table::new(Params::default());
+    // .104:40069 > .77:69, SNATed to .200 (the answer comes back to .200).
+    let v = t.process_with(&udp(104, 77, 40069, 69, NS), &TFTP);
+    let m = v.conn.unwrap();
+    let to = u32::from(Ipv4Addr::new(10, 0, 0, 200));
+    let snat = NatRange {
+        addrs: Some((to, to)),
+        ..NatRange::default()
+    };
+    t.nat_setup(m, &snat, Manip::Src, NS).unwrap();
+    let HelpVerdict::Nat(req) = t.help(&v, &tftp(1), NS) else {
+        panic!("a NATed master goes to the NAT helper");
+    };
+    assert_eq!(t.nat_help(req, 0, NS), Ok(false));
+    t.confirm(m).unwrap();
+    let answer = t.process(&udp(77, 200, 50123, 40069, 2 * NS));
+    assert_eq!(answer.state, CtState::Related);
+    let c = t.get(answer.conn.unwrap()).unwrap();
+    // nf_nat_follow_master: to the master's real source, before any nat table.
+    assert_eq!(c.tuple[1].to_string(), "10.0.0.104:40069>10.0.0.77:50123");
+    assert!(c
+        .status
+        .has(Status::DST_NAT | Status::DST_NAT_DONE | Status::SRC_NAT_DONE));
+}

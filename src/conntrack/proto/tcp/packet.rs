@@ -148,6 +148,9 @@ pub struct Ctx<'a> {
     pub params: &'a Params,
     /// Nanoseconds until the entry expires (for `nf_tcp_handle_invalid`); updated in place.
     pub remaining_ns: &'a mut u64,
+    /// `nf_ct_seq_offset(ct, !dir, ack - 1)`: how much NAT helpers lengthened the peer's
+    /// stream up to this ack (`tcp_in_window` takes it off the ack and SACK); 0 without seqadj.
+    pub ack_offset: u32,
 }
 
 /// `nf_conntrack_tcp_packet` after `tcp_error`/`tcp_new`.
@@ -162,7 +165,7 @@ pub fn packet(c: &mut TcpConn, ctx: &mut Ctx<'_>, dir: Dir, seg: &Segment) -> L4
         Err(done) => return done,
     };
     if !skip_window {
-        match in_window(c, dir, index, seg, ctx.params) {
+        match in_window(c, dir, index, seg, ctx.params, ctx.ack_offset) {
             WindowVerdict::Accept => {}
             WindowVerdict::Ignore(_) => return L4Result::Accept { timeout: None },
             WindowVerdict::Invalid(why) => {

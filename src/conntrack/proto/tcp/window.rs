@@ -173,6 +173,7 @@ pub fn in_window(
     index: Event,
     seg: &Segment,
     p: &Params,
+    ack_offset: u32,
 ) -> WindowVerdict {
     let r = dir.flip().idx();
     let mut v = Vals {
@@ -185,7 +186,9 @@ pub fn in_window(
     if conn.seen[r].flags & peer_flags::SACK_PERM != 0 {
         v.sack = seg.opts.max_sack(v.sack);
     }
-    // NAT sequence adjustment (nf_ct_seq_offset) is zero until seqadj exists.
+    // NAT sequence adjustment: the peer acks bytes a NAT helper inserted (nf_ct_seq_offset).
+    v.ack = v.ack.wrapping_sub(ack_offset);
+    v.sack = v.sack.wrapping_sub(ack_offset);
     if sync_sender(conn, dir, seg, &v) {
         return WindowVerdict::Accept;
     }

@@ -7,18 +7,20 @@
 //! packet of the connection becomes at a hook (`nf_nat_packet`): the inverse of the other
 //! direction's tuple, in the source or destination part.
 //!
-//! Not modelled: `find_appropriate_src` (reusing an existing source mapping of the same
-//! address and port; it only matters when that mapping had to move the port), address ranges
-//! wider than one address (`find_best_ips_proto` hashes the tuple; the first address is taken
-//! and the binding reports it), and the TCP `nf_nat_used_tuple_harder` reuse of closing
-//! entries. Where the kernel draws a random port (`get_random_u16` in
-//! `nf_nat_l4proto_unique_tuple`), the first free port of the range is taken and the binding
-//! says so (`random_port`).
+//! The address of a range is chosen as `find_best_ips_proto` does, by `jhash2` of the source
+//! address seeded with the destination (or 0 with `--persistent`), so the choice is
+//! deterministic; a source manip first reuses the mapping of an existing entry with the same
+//! original source (`find_appropriate_src`, newest first).
+//!
+//! Not modelled: the TCP `nf_nat_used_tuple_harder` reuse of closing entries. Where the kernel
+//! draws a random port (`get_random_u16` in `nf_nat_l4proto_unique_tuple`), the first free port
+//! of the range is taken and the binding says so (`random_port`).
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::status::Status;
-use super::table::{ConnId, Table};
+use super::table::{ConnId, ExpectNat, Table};
 use super::tuple::{Dir, L4Key, Tuple, PROTO_ICMP};
 
 /// Which half of the tuple a hook rewrites (`HOOK2MANIP`: PREROUTING and OUTPUT rewrite the
@@ -53,6 +55,8 @@ pub struct Range {
     pub ports: Option<(u16, u16)>,
     /// NF_NAT_RANGE_PROTO_RANDOM or PROTO_RANDOM_FULLY (`NF_NAT_RANGE_PROTO_RANDOM_ALL`).
     pub random_all: bool,
+    /// NF_NAT_RANGE_PERSISTENT: the address depends on the source only.
+    pub persistent: bool,
 }
 
 /// What [`Table::nat_setup`] did.
@@ -103,6 +107,62 @@ fn set_addr(t: &mut Tuple, m: Manip, a: u32) {
         Manip::Src => t.src = a,
         Manip::Dst => t.dst = a,
     }
+}
+
+/// `nf_nat_bysource`: the entries that made a source binding, by (protocol, original source
+/// address, source port or ICMP id); ids of entries gone since are skipped and pruned.
+pub(crate) type BySource = HashMap<(u8, IpAddr, u16), Vec<ConnId>>;
+
+fn src_key(t: &Tuple) -> (u8, IpAddr, u16) {
+    (t.proto, t.src, key(t, Manip::Src).unwrap_or(0))
+}
+
+/// `jhash2(k, 4, initval)` (include/linux/jhash.h) on a 4-word key.
+fn jhash2_4(k: [u32; 4], initval: u32) -> u32 {
+    let mut a = 0xdead_beef_u32.wrapping_add(4 << 2).wrapping_add(initval);
+    let (mut b, mut c) = (a, a);
+    a = a.wrapping_add(k[0]);
+    b = b.wrapping_add(k[1]);
+    c = c.wrapping_add(k[2]);
+    // __jhash_mix
+    a = a.wrapping_sub(c) ^ c.rotate_left(4);
+    c = c.wrapping_add(b);
+    b = b.wrapping_sub(a) ^ a.rotate_left(6);
+    a = a.wrapping_add(c);
+    c = c.wrapping_sub(b) ^ b.rotate_left(8);
+    b = b.wrapping_add(a);
+    a = a.wrapping_sub(c) ^ c.rotate_left(16);
+    c = c.wrapping_add(b);
+    b = b.wrapping_sub(a) ^ a.rotate_left(19);
+    a = a.wrapping_add(c);
+    c = c.wrapping_sub(b) ^ b.rotate_left(4);
+    b = b.wrapping_add(a);
+    // the last word, then __jhash_final
+    a = a.wrapping_add(k[3]);
+    c = (c ^ b).wrapping_sub(b.rotate_left(14));
+    a = (a ^ c).wrapping_sub(c.rotate_left(11));
+    b = (b ^ a).wrapping_sub(a.rotate_left(25));
+    c = (c ^ b).wrapping_sub(b.rotate_left(16));
+    a = (a ^ c).wrapping_sub(c.rotate_left(4));
+    b = (b ^ a).wrapping_sub(a.rotate_left(14));
+    (c ^ b).wrapping_sub(b.rotate_left(24))
+}
+
+/// An IPv4 address as the kernel's `__be32` read as a native (little-endian) word.
+fn raw(a: u32) -> u32 {
+    u32::from_le_bytes(a.to_be_bytes())
+}
+
+/// `find_best_ips_proto` for IPv4: the address of the range for this source and destination,
+/// `min + reciprocal_scale(jhash2(src, dst ^ zone), max - min + 1)`; the zone is 0.
+fn best_ip(t: &Tuple, (lo, hi): (u32, u32), persistent: bool) -> u32 {
+    if lo == hi {
+        return lo;
+    }
+    let seed = if persistent { 0 } else { raw(v4(t.dst)) };
+    let j = jhash2_4([raw(v4(t.src)), 0, 0, 0], seed);
+    let dist = hi.wrapping_sub(lo).wrapping_add(1);
+    lo.wrapping_add(((u64::from(j) * u64::from(dist)) >> 32) as u32)
 }
 
 /// `l4proto_in_range`: the port lies in the range (protocols without ports always do).
@@ -182,6 +242,10 @@ impl Table {
             c.status.set(m.nat_bit());
         }
         c.status.set(m.done_bit());
+        if m == Manip::Src {
+            let k = src_key(&c.tuple[0]);
+            self.bysource.entry(k).or_default().push(id);
+        }
         Some(b)
     }
 
@@ -195,14 +259,23 @@ impl Table {
         m: Manip,
         now: u64,
     ) -> (Tuple, bool) {
-        // 1) Source manips keep the tuple when it is in range and unused.
-        if m == Manip::Src && !r.random_all && in_range(orig, r) && !self.nat_used(orig, id, now) {
-            return (*orig, false);
+        // 1) Source manips keep the tuple when it is in range and unused, or else reuse the
+        //    mapping of the same source (find_appropriate_src).
+        if m == Manip::Src && !r.random_all {
+            if in_range(orig, r) {
+                if !self.nat_used(orig, id, now) {
+                    return (*orig, false);
+                }
+            } else if let Some(t) = self.appropriate_src(orig, r, id) {
+                if !self.nat_used(&t, id, now) {
+                    return (t, false);
+                }
+            }
         }
-        // 2) The address (find_best_ips_proto; ranges wider than one address: first one).
+        // 2) The address (find_best_ips_proto).
         let mut t = *orig;
-        if let Some((lo, _)) = r.addrs {
-            set_addr(&mut t, m, lo);
+        if let Some(range) = r.addrs {
+            set_addr(&mut t, m, best_ip(orig, range, r.persistent));
         }
         // 3) Keep the port when it is in range and the tuple unique.
         if !r.random_all {
@@ -220,6 +293,43 @@ impl Table {
             }
         }
         self.l4_unique(t, r, id, m, now)
+    }
+
+    /// `nf_nat_cleanup_conntrack`: a dying entry leaves `nf_nat_bysource`.
+    pub(crate) fn forget_src_binding(&mut self, id: ConnId) {
+        let Some(c) = self.get(id) else { return };
+        if !c.status.has(Status::SRC_NAT_DONE) {
+            return;
+        }
+        let k = src_key(&c.tuple[0]);
+        if let Some(ids) = self.bysource.get_mut(&k) {
+            ids.retain(|&i| i != id);
+            if ids.is_empty() {
+                self.bysource.remove(&k);
+            }
+        }
+    }
+
+    /// `find_appropriate_src`: the newest other entry with this original source whose mapped
+    /// source lies in the range gives the tuple (its mapped source, this destination); the
+    /// first one with the same source that is out of range is passed over.
+    fn appropriate_src(&mut self, orig: &Tuple, r: &Range, me: ConnId) -> Option<Tuple> {
+        let k = src_key(orig);
+        let mut ids = self.bysource.remove(&k)?;
+        ids.retain(|&i| self.get(i).is_some());
+        let found = ids.iter().rev().filter(|&&i| i != me).find_map(|&i| {
+            let mapped = self.get(i)?.tuple[1].invert()?;
+            let mut t = *orig;
+            set_addr(&mut t, Manip::Src, v4(mapped.src));
+            if let Some(k) = key(&mapped, Manip::Src) {
+                set_key(&mut t, Manip::Src, k);
+            }
+            in_range(&t, r).then_some(t)
+        });
+        if !ids.is_empty() {
+            self.bysource.insert(k, ids);
+        }
+        found
     }
 
     /// `nf_nat_l4proto_unique_tuple`: walks the port range from an offset (random for source
@@ -274,107 +384,37 @@ impl Table {
         let target = c.tuple[dir.flip().idx()].invert()?;
         Some((addr(&target, m), key(&target, m)))
     }
+
+    /// `nf_nat_follow_master`, the `expectfn` of a NAT helper's expectation, on the new
+    /// connection `id`: its source becomes where the master sends to, its destination the
+    /// master's peer at the port the command named.
+    pub fn nat_follow_master(&mut self, id: ConnId, master: ConnId, e: ExpectNat, now: u64) {
+        let Some(t) = self.get(master).map(|m| m.tuple[e.dir.flip().idx()]) else {
+            return;
+        };
+        let src = Range {
+            addrs: Some((v4(t.dst), v4(t.dst))),
+            ..Range::default()
+        };
+        self.nat_setup(id, &src, Manip::Src, now);
+        let dst = Range {
+            addrs: Some((v4(t.src), v4(t.src))),
+            ports: Some((e.saved_port, e.saved_port)),
+            ..Range::default()
+        };
+        self.nat_setup(id, &dst, Manip::Dst, now);
+    }
+
+    /// `nf_nat_icmp_reply_translation` refuses an ICMP redirect about this connection (the
+    /// packet is dropped): when its NAT is not set up for both manips yet, or when it is NATed
+    /// at all.
+    pub fn nat_refuses_redirect(&self, id: ConnId) -> bool {
+        self.get(id).is_none_or(|c| {
+            let done = Status::SRC_NAT_DONE | Status::DST_NAT_DONE;
+            c.status.0 & done != done || c.status.0 & (Status::SRC_NAT | Status::DST_NAT) != 0
+        })
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::conntrack::{Hook, L4Info, PacketInfo, Params, UdpDatagram};
-
-    fn ip(s: &str) -> u32 {
-        u32::from(s.parse::<Ipv4Addr>().unwrap())
-    }
-
-    fn udp(src: &str, sp: u16, dst: &str, dp: u16) -> PacketInfo {
-        PacketInfo {
-            src: src.parse().unwrap(),
-            dst: dst.parse().unwrap(),
-            proto: 17,
-            l4: L4Info::Udp(UdpDatagram {
-                sport: sp,
-                dport: dp,
-                length_field: 12,
-                l4_len: 12,
-            }),
-            ts_ns: 0,
-            hook: Hook::PreRouting,
-            checksum_ok: true,
-        }
-    }
-
-    fn snat_to(a: &str) -> Range {
-        Range {
-            addrs: Some((ip(a), ip(a))),
-            ..Range::default()
-        }
-    }
-
-    #[test]
-    fn snat_rewrites_reply_and_replies_are_denatted() {
-        let mut t = Table::new(Params::default());
-        let id = t
-            .process(&udp("192.168.1.5", 5000, "1.1.1.1", 53))
-            .conn
-            .unwrap();
-        let b = t
-            .nat_setup(id, &snat_to("10.0.0.104"), Manip::Src, 0)
-            .unwrap();
-        assert_eq!(
-            b,
-            Binding {
-                changed: true,
-                random_port: false
-            }
-        );
-        t.confirm(id).unwrap();
-        let c = t.get(id).unwrap();
-        assert_eq!(c.tuple[1].to_string(), "1.1.1.1:53>10.0.0.104:5000");
-        assert!(c.status.has(Status::SRC_NAT | Status::SRC_NAT_DONE));
-        // Originals get their source rewritten in POSTROUTING, replies their destination in
-        // PREROUTING; nothing else changes.
-        assert_eq!(
-            t.nat_target(id, Dir::Original, Manip::Src),
-            Some((ip("10.0.0.104"), Some(5000)))
-        );
-        assert_eq!(
-            t.nat_target(id, Dir::Reply, Manip::Dst),
-            Some((ip("192.168.1.5"), Some(5000)))
-        );
-        assert_eq!(t.nat_target(id, Dir::Original, Manip::Dst), None);
-        assert_eq!(t.nat_setup(id, &snat_to("10.0.0.1"), Manip::Src, 0), None);
-    }
-
-    #[test]
-    fn clashing_source_port_moves_and_dnat_keeps_the_port() {
-        let mut t = Table::new(Params::default());
-        let a = t
-            .process(&udp("192.168.1.5", 5000, "1.1.1.1", 53))
-            .conn
-            .unwrap();
-        t.nat_setup(a, &snat_to("10.0.0.104"), Manip::Src, 0);
-        t.confirm(a).unwrap();
-        let b = t
-            .process(&udp("192.168.1.6", 5000, "1.1.1.1", 53))
-            .conn
-            .unwrap();
-        let bind = t
-            .nat_setup(b, &snat_to("10.0.0.104"), Manip::Src, 0)
-            .unwrap();
-        assert!(bind.changed && bind.random_port);
-        assert_eq!(
-            t.get(b).unwrap().tuple[1].to_string(),
-            "1.1.1.1:53>10.0.0.104:1024"
-        );
-        // A null binding of an unclashing tuple changes nothing but marks the manip done.
-        let c = t
-            .process(&udp("192.168.1.7", 7, "1.1.1.1", 53))
-            .conn
-            .unwrap();
-        let null = t.nat_null_range(c, Manip::Dst).unwrap();
-        assert_eq!(
-            t.nat_setup(c, &null, Manip::Dst, 0),
-            Some(Binding::default())
-        );
-        assert!(t.nat_initialized(c, Manip::Dst) && !t.nat_initialized(c, Manip::Src));
-    }
-}
+mod tests;

@@ -242,8 +242,14 @@ impl Firewall {
         let pkt =
             packet::parse_summary(packet).map_err(|e| Error::Packet(packet.to_string(), e))?;
         let host = self.host();
-        let traced =
-            crate::eval::single::trace_packet(&self.ruleset, host, self.params, &pkt, state)?;
+        let traced = crate::eval::single::trace_packet(
+            &self.ruleset,
+            host,
+            self.params,
+            &pkt,
+            state,
+            Options::default(),
+        )?;
         Ok(crate::report::trace::TraceReport::new(
             &self.ruleset,
             traced,

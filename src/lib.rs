@@ -6,6 +6,7 @@
 //! rules text ──syntax──► ast::RuleFile ──ir::build + ext registry──► ir::Ruleset ──ir::save──► iptables-save text
 //! capture ──packet::capture──► Frame ──packet::decode──► Packet
 //! Packet + Ruleset ──eval::Engine (⇅ conntrack::Table)──► Outcome per packet ──report──► text / JSONL / ...
+//! ipset save text ──ipset::parse──► ipset::Sets (what -m set and -j SET use during a replay)
 //! ```
 //!
 //! A stage may use the stages above it, never one below: `packet` knows nothing of
@@ -59,6 +60,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod ext;
 pub mod firewall;
+pub mod ipset;
 pub mod ir;
 pub mod lint;
 pub mod packet;

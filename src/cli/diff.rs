@@ -46,9 +46,14 @@ pub fn run(ctx: &Ctx, args: DiffArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let Ok(ipsets) = super::model::load_ipsets(ctx, args.model.ipset.as_deref(), &[&old, &new])
+    else {
+        return ExitCode::from(2);
+    };
     let opts = Options {
         trust_checksums: args.model.trust_checksums,
         trace: false,
+        ipsets,
         ..Options::default()
     };
     let report = match CaptureReader::open(&args.pcap)

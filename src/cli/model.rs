@@ -27,6 +27,9 @@ pub struct ModelArgs {
     /// carries bad ones the wire never saw); the kernel oracle does the same.
     #[arg(long)]
     pub trust_checksums: bool,
+    /// Sets for `-m set` and `-j SET`: `ipset save` output.
+    #[arg(long, value_name = "FILE")]
+    pub ipset: Option<PathBuf>,
 }
 
 impl ModelArgs {
@@ -58,6 +61,36 @@ impl ModelArgs {
                 .map_err(|e| format!("--sysctl {kv}: {e}"))?;
         }
         Ok(p)
+    }
+}
+
+/// Reads an `ipset save` file and checks that it has every set the
+/// rulesets name. Errors are printed (file:line:col); `Err` means exit 2.
+/// Without a file the replay flags `-m set` rules instead of judging them.
+pub fn load_ipsets(
+    ctx: &super::Ctx,
+    path: Option<&std::path::Path>,
+    rulesets: &[&iptwalk::ir::Ruleset],
+) -> Result<Option<iptwalk::ipset::Sets>, ()> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let name = path.to_string_lossy();
+    let file = super::read_source(&name).ok_or(())?;
+    let sets = iptwalk::ipset::parse(&file.text).map_err(|e| {
+        ctx.report(&[iptwalk::diagnostic::Diagnostic::error(
+            &file, e.span, e.message,
+        )]);
+    })?;
+    let missing: Vec<_> = rulesets
+        .iter()
+        .flat_map(|rs| iptwalk::eval::ipsets::missing_sets(rs, &sets, &name))
+        .collect();
+    ctx.report(&missing);
+    if missing.is_empty() {
+        Ok(Some(sets))
+    } else {
+        Err(())
     }
 }
 

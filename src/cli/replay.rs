@@ -42,6 +42,14 @@ pub struct ReplayArgs {
     /// carry bad ones the wire never saw); the kernel oracle does the same.
     #[arg(long)]
     trust_checksums: bool,
+    /// Sets for `-m set` and `-j SET`: `ipset save` output. Without it,
+    /// packets reaching a set rule are flagged `depends_on: ["set"]`.
+    #[arg(long, value_name = "FILE")]
+    ipset: Option<PathBuf>,
+    /// Write the sets as the replay left them (`-j SET` changes, element
+    /// counters), as `ipset save` prints them.
+    #[arg(long, value_name = "FILE", requires = "ipset")]
+    ipset_out: Option<PathBuf>,
     /// Output: a readable report, one JSON object per record, or totals only.
     #[arg(long, default_value = "text", value_name = "FORMAT")]
     format: Format,
@@ -171,6 +179,10 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let Ok(ipsets) = super::model::load_ipsets(ctx, args.ipset.as_deref(), &[&loaded.ruleset])
+    else {
+        return ExitCode::from(2);
+    };
     let mut reader = match CaptureReader::open(&args.pcap) {
         Ok(r) => r,
         Err(e) => {
@@ -201,6 +213,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
             trust_checksums: args.trust_checksums,
             trace: args.format == Format::Trace,
             verdicts_only: args.format == Format::Summary,
+            ipsets,
             log: args.log,
         },
     );
@@ -209,6 +222,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     let mut out = BufWriter::new(stdout.lock());
     let mut totals = Totals::default();
     let mut failed = false;
+    let mut last_ts = 0i128;
     while let Some(next) = reader.next_frame() {
         let frame = match next {
             Ok(f) => f,
@@ -237,6 +251,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
             }
         };
         let ts = frame.ts_ns;
+        last_ts = ts;
         let record = engine.process(&frame);
         progress.record(frame.offset);
         if let Some(Err(e)) = split.as_mut().map(|s| s.add(&frame, &record)) {
@@ -291,6 +306,13 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
             iptwalk::ir::save::SaveOptions { counters: true },
         );
         if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if let (Some(path), Some(sets)) = (&args.ipset_out, engine.ipsets()) {
+        let now = iptwalk::ext::state::jiffies(u64::try_from(last_ts.max(0)).unwrap_or(0));
+        if let Err(e) = std::fs::write(path, sets.save(now)) {
             eprintln!("error: {}: {e}", path.display());
             return ExitCode::from(2);
         }

@@ -55,15 +55,20 @@ pub fn run(ctx: &Ctx, args: TestArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let ipset_path = spec.ipset.as_ref().map(|p| base.join(p));
+    let Ok(ipsets) = super::model::load_ipsets(ctx, ipset_path.as_deref(), &[&rs]) else {
+        return ExitCode::from(2);
+    };
     let opts = Options {
         trust_checksums: spec.trust_checksums,
         trace: false,
+        ipsets,
         ..Options::default()
     };
     let mut results: Vec<CheckResult> = spec
         .expect
         .iter()
-        .map(|e| check_packet(&rs, &host, &params, e))
+        .map(|e| check_packet(&rs, &host, &params, &opts, e))
         .collect();
     results.extend(
         spec.capture

@@ -70,6 +70,9 @@ pub fn run(ctx: &Ctx, args: TraceArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let Ok(ipsets) = super::model::load_ipsets(ctx, args.model.ipset.as_deref(), &[&rs]) else {
+        return ExitCode::from(2);
+    };
     let traced = match (&args.packet, &args.pcap, args.index) {
         (Some(p), _, _) => {
             let pkt = match parse_summary(p) {
@@ -82,7 +85,11 @@ pub fn run(ctx: &Ctx, args: TraceArgs) -> ExitCode {
             if let (Some(dev), Ok(view)) = (&args.input, pkt.packet()) {
                 arrive_on(&mut host, view.ip.src(), dev);
             }
-            trace_packet(&rs, host, params, &pkt, args.ctstate)
+            let opts = Options {
+                ipsets,
+                ..Options::default()
+            };
+            trace_packet(&rs, host, params, &pkt, args.ctstate, opts)
         }
         (None, Some(path), Some(index)) => {
             let mut reader = match CaptureReader::open(path) {
@@ -95,6 +102,7 @@ pub fn run(ctx: &Ctx, args: TraceArgs) -> ExitCode {
             let opts = Options {
                 trust_checksums: args.model.trust_checksums,
                 trace: false,
+                ipsets,
                 ..Options::default()
             };
             trace_record(&rs, host, params, opts, &mut reader, index)

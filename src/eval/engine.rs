@@ -37,6 +37,9 @@ pub struct Options {
     /// reject_with, depends_on, note): `summary` is left empty and `matched`
     /// and `ct_after` are not computed, which saves formatting per packet.
     pub verdicts_only: bool,
+    /// The ipsets `-m set` and `-j SET` use (`--ipset FILE`); each engine
+    /// works on its own copy.
+    pub ipsets: Option<crate::ipset::Sets>,
     /// Keep the lines LOG writes to the kernel log (`Outcome::log`).
     pub log: bool,
 }
@@ -238,8 +241,11 @@ impl Fate {
 }
 
 impl<'r> Engine<'r> {
-    pub fn new(rs: &'r Ruleset, host: Host, params: Params, opts: Options) -> Engine<'r> {
+    pub fn new(rs: &'r Ruleset, host: Host, params: Params, mut opts: Options) -> Engine<'r> {
         let counters = rs.tables.iter().map(TableCounters::for_table).collect();
+        let mut memory = Store::default();
+        // The sets move into the replay's memory (they are large; `opts` keeps none).
+        memory.ipsets = opts.ipsets.take();
         Engine {
             tables: Tables {
                 rs,
@@ -248,7 +254,7 @@ impl<'r> Engine<'r> {
                 walk_buf: WalkBuf::default(),
                 trace: opts.trace,
                 walks: None,
-                memory: Store::default(),
+                memory,
                 verdicts_only: opts.verdicts_only,
                 log: opts.log,
             },
@@ -276,6 +282,12 @@ impl<'r> Engine<'r> {
             }
         }
         rs
+    }
+
+    /// The ipsets as the replay left them (`-j SET` adds and deletes,
+    /// element counters).
+    pub fn ipsets(&self) -> Option<&crate::ipset::Sets> {
+        self.tables.memory.ipsets.as_ref()
     }
 
     pub fn conntrack(&self) -> &conntrack::Table {

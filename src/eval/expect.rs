@@ -31,6 +31,8 @@ pub struct Spec {
     pub sysctl: BTreeMap<String, i64>,
     #[serde(default)]
     pub trust_checksums: bool,
+    /// An `ipset save` file, relative to the spec.
+    pub ipset: Option<PathBuf>,
     #[serde(default)]
     pub expect: Vec<Expect>,
     #[serde(default)]
@@ -128,7 +130,13 @@ fn state(s: &str) -> Option<CtState> {
 }
 
 /// Checks one packet expectation.
-pub fn check_packet(rs: &Ruleset, host: &Host, params: &Params, e: &Expect) -> CheckResult {
+pub fn check_packet(
+    rs: &Ruleset,
+    host: &Host,
+    params: &Params,
+    opts: &Options,
+    e: &Expect,
+) -> CheckResult {
     let name = e.name.clone().unwrap_or_else(|| e.packet.clone());
     let fail = |got: String, why: String| CheckResult {
         name: name.clone(),
@@ -149,7 +157,7 @@ pub fn check_packet(rs: &Ruleset, host: &Host, params: &Params, e: &Expect) -> C
     if let (Some(dev), Ok(v)) = (&e.input, pkt.packet()) {
         arrive_on(&mut host, v.ip.src(), dev);
     }
-    let traced = match trace_packet(rs, host, *params, &pkt, want_state) {
+    let traced = match trace_packet(rs, host, *params, &pkt, want_state, opts.clone()) {
         Ok(t) => t,
         Err(err) => return fail(String::new(), err.to_string()),
     };

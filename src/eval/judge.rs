@@ -103,8 +103,21 @@ impl RuleJudge for Judge<'_, '_> {
         true
     }
 
-    fn target(&mut self, _rule: &Rule, target: &Target) -> TargetVerdict {
-        let result = target.run(self.facts, &mut self.effects);
+    fn target(&mut self, rule: &Rule, target: &Target) -> TargetVerdict {
+        let mut scratch = Store::default();
+        let (store, table, conns): (&mut Store, usize, &dyn ConnView) = match &mut self.memory {
+            Some((s, t, c)) => (&mut **s, *t, *c),
+            None => (&mut scratch, 0, &NoConns),
+        };
+        // The target's slot follows the rule's matches.
+        let key = MatchKey {
+            table,
+            chain: self.pos.chain,
+            rule: self.pos.rule,
+            idx: rule.matches.len(),
+        };
+        let mut st = State::new(store, key, conns);
+        let result = target.run_state(self.facts, &mut self.effects, &mut st);
         // Later rules see what earlier targets changed.
         if let Some(m) = self.effects.mark {
             self.facts.mark = m;

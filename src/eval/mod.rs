@@ -7,6 +7,7 @@ pub mod expect;
 pub mod explain;
 pub mod header;
 pub mod host;
+pub mod ipsets;
 pub mod judge;
 pub mod nat;
 pub mod outcome;

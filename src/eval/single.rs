@@ -79,19 +79,21 @@ fn raw_frame(bytes: &[u8], index: u64, ts_ns: i128) -> Frame<'_> {
 }
 
 /// Traces one synthetic packet, first setting up `state` when asked.
+/// `opts` carries the ipsets (the connection set-up runs without rules).
 pub fn trace_packet(
     rs: &Ruleset,
     host: Host,
     params: Params,
     pkt: &SynthPacket,
     state: Option<CtState>,
+    opts: Options,
 ) -> Result<Traced, TraceError> {
     let primed = match state {
         Some(CtState::Established) => established_by(pkt.bytes())?,
         Some(CtState::Related) => related_by(pkt.bytes())?,
         _ => Vec::new(),
     };
-    let mut engine = Engine::new(rs, host.clone(), params, Options::default());
+    let mut engine = Engine::new(rs, host.clone(), params, opts);
     if !primed.is_empty() {
         let accept_all = Ruleset::default();
         let mut setup = Engine::new(&accept_all, host, params, Options::default());
@@ -228,7 +230,15 @@ mod tests {
     fn trace(p: &str, st: Option<CtState>) -> Traced {
         let host = Host::oracle(&["10.0.0.1".parse().unwrap()], &[]);
         let pkt = packet::parse_summary(p).unwrap();
-        trace_packet(&rules(RS), host, Params::default(), &pkt, st).unwrap()
+        trace_packet(
+            &rules(RS),
+            host,
+            Params::default(),
+            &pkt,
+            st,
+            Options::default(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -264,6 +274,7 @@ mod tests {
             Params::default(),
             &pkt,
             Some(CtState::Related),
+            Options::default(),
         );
         assert!(matches!(e, Err(TraceError::NotAnIcmpError)));
     }

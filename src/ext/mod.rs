@@ -133,6 +133,11 @@ pub trait TargetDef: Default + Clone + fmt::Debug + PartialEq {
     fn run(&self, _facts: &Facts, _fx: &mut Effects) -> TargetResult {
         TargetResult::Unknown(Self::NAME)
     }
+    /// Runs the target with the replay's memory (`-j SET` changes ipsets);
+    /// targets without state keep this default, which is `run`.
+    fn run_state(&self, facts: &Facts, fx: &mut Effects, _st: &mut state::State) -> TargetResult {
+        self.run(facts, fx)
+    }
 }
 
 macro_rules! registry {
@@ -232,6 +237,9 @@ macro_rules! registry {
             }
             pub fn run(&self, facts: &Facts, fx: &mut Effects) -> TargetResult {
                 match self { $(Target::$tvar(t) => t.run(facts, fx)),* }
+            }
+            pub fn run_state(&self, facts: &Facts, fx: &mut Effects, st: &mut state::State) -> TargetResult {
+                match self { $(Target::$tvar(t) => t.run_state(facts, fx, st)),* }
             }
         }
     };

@@ -100,6 +100,9 @@ impl ConnView for NoConns {
 pub struct Store {
     rules: HashMap<MatchKey, Box<dyn Any>>,
     named: HashMap<(&'static str, String), Box<dyn Any>>,
+    /// The replay's ipsets (`--ipset FILE`); `None`: sets are unknown and
+    /// `-m set` / `-j SET` are flagged instead of judged.
+    pub ipsets: Option<crate::ipset::Sets>,
 }
 
 impl std::fmt::Debug for Store {
@@ -107,6 +110,7 @@ impl std::fmt::Debug for Store {
         f.debug_struct("Store")
             .field("rules", &self.rules.len())
             .field("named", &self.named.len())
+            .field("ipsets", &self.ipsets.as_ref().map(|s| s.sets.len()))
             .finish()
     }
 }
@@ -143,6 +147,11 @@ impl<'s> State<'s> {
             .entry(self.key)
             .or_insert_with(|| Box::new(None::<T>));
         typed(b)
+    }
+
+    /// The replay's ipsets, when it has them.
+    pub fn ipsets(&mut self) -> Option<&mut crate::ipset::Sets> {
+        self.store.ipsets.as_mut()
     }
 
     /// A named object shared by every rule naming it (`kind` = the

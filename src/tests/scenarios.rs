@@ -1,7 +1,10 @@
 //! Differential test against the real kernel: every scenario under
 //! testdata/scenarios (made with ../shared/oracle) is replayed and compared
 //! per packet (hook, verdict, rule, ctstate, ctdir, TCP state after) and on
-//! the final counters.
+//! the final counters. Scenarios with sets (`"ipset": FILE` in case.json,
+//! made with testdata/scenarios/with_ipset.py) replay with those sets and
+//! also compare the final sets with the kernel's `ipset save` after the run
+//! (ipset_after.txt): elements, nomatch flags and element counters.
 //!
 //! Scenarios the engine does not get right yet are listed, with the reason,
 //! in testdata/scenarios/known-failures.txt; the test fails when any other
@@ -79,9 +82,17 @@ fn check_scenario(dir: &Path) -> Result<usize, String> {
                 .map_err(|e| format!("{k}: {e:?}"))?;
         }
     }
+    let ipsets = match case["ipset"].as_str() {
+        Some(f) => {
+            let text = read(f).map_err(|e| format!("{f}: {e}"))?;
+            Some(iptwalk::ipset::parse(&text).map_err(|e| format!("{f}: {e}"))?)
+        }
+        None => None,
+    };
     let opts = Options {
         trust_checksums: case["fix_checksums"].as_bool().unwrap_or(true),
         trace: false,
+        ipsets,
         ..Options::default()
     };
     let host = Host::oracle(&local, &lan);
@@ -94,9 +105,10 @@ fn check_scenario(dir: &Path) -> Result<usize, String> {
     let mut engine = Engine::new(&loaded.ruleset, host, params, opts);
     let mut reader = CaptureReader::open(&pcap).map_err(|e| e.to_string())?;
     let expected = kernel["packets"].as_array().ok_or("no packets")?;
-    let mut i = 0;
+    let (mut i, mut last_ns) = (0, 0);
     while let Some(frame) = reader.next_frame() {
         let frame = frame.map_err(|e| e.to_string())?;
+        last_ns = u64::try_from(frame.ts_ns).unwrap_or(0);
         let record = engine.process(&frame);
         same_verdicts(&record, &lean.process(&frame)).map_err(|e| format!("packet {i}: {e}"))?;
         let want = expected
@@ -115,6 +127,9 @@ fn check_scenario(dir: &Path) -> Result<usize, String> {
     }
     compare_counters(&engine, &kernel)?;
     compare_counters(&lean, &kernel).map_err(|e| format!("verdicts-only replay: {e}"))?;
+    if let Ok(after) = read("ipset_after.txt") {
+        compare_ipsets(&engine, &after, iptwalk::ext::state::jiffies(last_ns))?;
+    }
     Ok(i)
 }
 
@@ -271,6 +286,40 @@ fn compare_counters(engine: &Engine, kernel: &Value) -> Result<(), String> {
         if got != want {
             return Err(format!(
                 "policy counters {table}/{chain}: got {got:?}, kernel {want:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The replay's final sets against the kernel's `ipset save` after the run:
+/// the same elements with the same nomatch flags and counters (remaining
+/// timeouts depend on the oracle's wall clock and are not compared; elements
+/// expired at the last packet are not listed, as `ipset save` skips them).
+fn compare_ipsets(engine: &Engine, kernel_save: &str, now: u64) -> Result<(), String> {
+    let kernel = iptwalk::ipset::parse(kernel_save).map_err(|e| format!("ipset_after.txt: {e}"))?;
+    let ours = engine.ipsets().ok_or("no ipsets in the replay")?;
+    let view = |s: &iptwalk::ipset::Set| -> Vec<String> {
+        s.elems
+            .iter()
+            .filter(|(_, e)| !(s.timeout.is_some() && e.ext.expired(now)))
+            .map(|(k, e)| {
+                format!(
+                    "{k:?} nomatch={} packets={} bytes={} member={:?}",
+                    e.nomatch, e.ext.packets, e.ext.bytes, e.member
+                )
+            })
+            .collect()
+    };
+    for k in &kernel.sets {
+        let o = ours
+            .get(&k.name)
+            .ok_or_else(|| format!("set {} missing", k.name))?;
+        let (got, want) = (view(o), view(k));
+        if got != want {
+            return Err(format!(
+                "set {} after the replay: got {got:?}, kernel {want:?}",
+                k.name
             ));
         }
     }

@@ -8,6 +8,8 @@
 #   regen.sh handmade             make_handmade.py (hm_* dirs), then their kernel.json
 #   regen.sh sysctl               sysctl_* copied from their sources, then their kernel.json
 #   regen.sh corpus               corpus_* rules.v4/case.json rewritten, then their kernel.json
+#   regen.sh ipset                make_ipset.py (ipset_* dirs), then their kernel.json through
+#                                 with_ipset.py (needs the ipset tool)
 #   regen.sh oracle [DIR...]      re-run the oracle on the named (default: all) scenarios
 #   regen.sh check [DIR...]       kernel.json present, self_check ok, sysctls as case.json says
 #   regen.sh verify [DIR...]      re-run the oracle, compare with the committed kernel.json
@@ -56,6 +58,11 @@ regen_handmade() {
   "${TOOL[@]}" oracle $(cd "$HERE" && ls -d hm_*)
 }
 
+regen_ipset() {
+  "$PY" "$HERE/make_ipset.py"
+  "${TOOL[@]}" oracle $(cd "$HERE" && ls -d ipset_*/)
+}
+
 regen_corpus() {
   "${TOOL[@]}" corpus >/dev/null
   "${TOOL[@]}" oracle $(cd "$HERE" && ls -d corpus_*)
@@ -73,6 +80,7 @@ case "$cmd" in
   handmade) regen_handmade ;;
   sysctl) regen_sysctl ;;
   corpus) regen_corpus ;;
+  ipset) regen_ipset ;;
   oracle) "${TOOL[@]}" oracle "$@" ;;
   check) "${TOOL[@]}" check "$@" ;;
   verify) "${TOOL[@]}" verify "$@" ;;
@@ -81,6 +89,7 @@ case "$cmd" in
     regen_handmade
     regen_sysctl
     regen_corpus
+    regen_ipset
     "${TOOL[@]}" check
     ;;
   fresh)
@@ -92,7 +101,7 @@ case "$cmd" in
     "${TOOL[@]}" fresh "$1" "$2" "$3" -- --forward-ratio 1 --nat-ratio 1
     ;;
   *)
-    sed -n '2,27p' "$0" >&2
+    sed -n '2,26p' "$0" >    sed -n '2,29p' "$0" >&22
     exit 2
     ;;
 esac

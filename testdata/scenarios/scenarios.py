@@ -12,6 +12,7 @@ through iptwalk and compare with `kernel.json`:
      "fix_checksums": true,                         # false = oracle ran with --no-fix-checksums
      "oracle_args": ["--sysctl", "nf_conntrack_tcp_loose=0"],   # everything beyond
                                                     # --rules/--pcap/--local/--lan/--out/--counters
+     "ipset": "sets.ipset",                         # sets restored by with_ipset.py first
      "notes": "what the case shows", ...}
 
 Subcommands (run as root with /usr/bin/python3, which has scapy):
@@ -271,7 +272,15 @@ def pcap_path(d, case):
 
 
 def oracle_cmd(d, case, out, counters):
-    cmd = [PY, os.path.join(ORACLE_DIR, "kernel_oracle.py"), "--rules", os.path.join(d, "rules.v4"),
+    # Scenarios with sets run through with_ipset.py, which restores them into the oracle's
+    # namespace first and saves them after the replay (ipset_after.txt).
+    oracle = [PY, os.path.join(ORACLE_DIR, "kernel_oracle.py")]
+    if case.get("ipset"):
+        oracle = [PY, os.path.join(HERE, "with_ipset.py"), "--ipset", os.path.join(d, case["ipset"]),
+                  "--ipset-after", os.path.join(os.path.dirname(out), "ipset_after.txt")]
+        if case.get("ipset_pace"):
+            oracle.append("--pace")   # packets at their capture times (set timeouts)
+    cmd = oracle + ["--rules", os.path.join(d, "rules.v4"),
            "--pcap", pcap_path(d, case), "--local", ",".join(case["local"]),
            "--out", out, "--counters", counters]
     if case.get("lan"):

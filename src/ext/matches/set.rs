@@ -3,15 +3,21 @@
 //!
 //! iptables resolves the set name to an index through the kernel when it
 //! parses the rule ("Set NAME doesn't exist."); a file cannot show which
-//! sets the live system has, so any name is accepted here and the rule is
-//! flagged at replay (`eval` stays Unknown: set contents are runtime data).
+//! sets the live system has, so any name is accepted here. At replay the
+//! sets come from `--ipset FILE` (the CLI refuses rules naming a set the
+//! file lacks); without it the rule is flagged `depends_on: ["set"]`
+//! instead of judged. Judging is `set_match_v4`: `ip_set_test` under the
+//! rule's src/dst flags and cmdflags, inverted by `!`.
 //! The parser is the old getopt style: every option may carry `!` and the
 //! extension itself refuses the ones that cannot be inverted.
 
 use super::tcp::unreachable_option;
+use crate::ext::facts::L4Facts;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
+use crate::ext::state::{jiffies, State};
 use crate::ext::value::strtoul;
-use crate::ext::{MatchDef, RuleCtx};
+use crate::ext::{Facts, MatchDef, MatchResult, RuleCtx};
+use crate::ipset;
 use std::fmt::Write;
 
 /// IPSET_DIM_MAX: at most six src/dst flags.
@@ -153,6 +159,63 @@ impl Set {
         save_counter(out, pfx, "packets", self.packets);
         save_counter(out, pfx, "bytes", self.bytes);
     }
+
+    fn eval_state(&self, facts: &Facts, st: &mut State) -> MatchResult {
+        let Some(sets) = st.ipsets() else {
+            return MatchResult::Unknown(Self::NAME);
+        };
+        let Some(idx) = sets.index_of(&self.name).filter(|i| sets.judged(*i)) else {
+            return MatchResult::Unknown(Self::NAME);
+        };
+        let flags = ipset::Flags {
+            return_nomatch: self.return_nomatch,
+            skip_counter_update: self.skip_counter_update,
+            skip_subcounter_update: self.skip_subcounter_update,
+            packets: counter_op(self.packets),
+            bytes: counter_op(self.bytes),
+        };
+        let hit = sets.test(idx, &ipset_pkt(facts), &self.dirs, &flags);
+        MatchResult::from_bool(hit != self.invert)
+    }
+}
+
+fn counter_op((op, v): (CounterOp, u64)) -> Option<ipset::CounterOp> {
+    match op {
+        CounterOp::None => None,
+        CounterOp::Eq => Some(ipset::CounterOp::Eq(v)),
+        CounterOp::Ne => Some(ipset::CounterOp::Ne(v)),
+        CounterOp::Lt => Some(ipset::CounterOp::Lt(v)),
+        CounterOp::Gt => Some(ipset::CounterOp::Gt(v)),
+    }
+}
+
+/// The packet as ipset's `kadt` functions read it. Ports follow
+/// `ip_set_get_ip4_port` (ip_set_getport.c): TCP, UDP, SCTP and UDP-Lite
+/// ports, ICMP `type << 8 | code`; other protocols have port 0; a later
+/// fragment of a protocol with ports, or a header cut short, has none.
+pub fn ipset_pkt(f: &Facts) -> ipset::Pkt {
+    let with_ports = matches!(f.proto, 1 | 6 | 17 | 132 | 136);
+    let ports = match f.l4 {
+        _ if f.proto == 0 => None,
+        _ if f.frag_off != 0 => (!with_ports).then_some((0, 0)),
+        L4Facts::Tcp { sport, dport, .. } if f.proto == 6 => Some((sport, dport)),
+        L4Facts::Udp { sport, dport } if f.proto == 17 => Some((sport, dport)),
+        L4Facts::Ports { sport, dport } if matches!(f.proto, 132 | 136) => Some((sport, dport)),
+        L4Facts::Icmp { kind, code } if f.proto == 1 => {
+            let v = u16::from(kind) << 8 | u16::from(code);
+            Some((v, v))
+        }
+        _ if with_ports => None,
+        _ => Some((0, 0)),
+    };
+    ipset::Pkt {
+        src: f.src,
+        dst: f.dst,
+        proto: f.proto,
+        ports,
+        len: f.len,
+        now: jiffies(f.now_ns),
+    }
 }
 
 impl Set {
@@ -214,7 +277,9 @@ fn save_counter(out: &mut String, pfx: &str, name: &str, (op, value): (CounterOp
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::roundtrip;
+    use super::super::testutil::{facts, first_match, roundtrip};
+    use super::*;
+    use crate::ext::state::{MatchKey, NoConns, Store};
 
     #[test]
     fn flags_and_counters() {
@@ -233,5 +298,50 @@ mod tests {
         assert!(roundtrip("-m set --match-set foo src ! --packets-lt 2").is_err());
         assert!(roundtrip("-m set --match-set foo src --bytes-lt 1 --bytes-eq 2").is_err());
         assert!(roundtrip("-m set").is_err());
+    }
+
+    #[test]
+    fn packet_ports_as_ipset_reads_them() {
+        let tcp = L4Facts::Tcp {
+            sport: 1,
+            dport: 2,
+            flags: 2,
+            seq: 0,
+            ack: 0,
+            window: 0,
+            options: &[],
+            header_len: 20,
+        };
+        let mut f = facts(&[0; 40], 0, 64, tcp, 0);
+        assert_eq!(ipset_pkt(&f).ports, Some((1, 2)));
+        f.frag_off = 10;
+        assert_eq!(ipset_pkt(&f).ports, None);
+        f.proto = 47;
+        assert_eq!(ipset_pkt(&f).ports, Some((0, 0)));
+        f.frag_off = 0;
+        f.proto = 33; // DCCP: ipset reads no port
+        f.l4 = L4Facts::Ports { sport: 5, dport: 6 };
+        assert_eq!(ipset_pkt(&f).ports, Some((0, 0)));
+        f.proto = 1;
+        f.l4 = L4Facts::Icmp { kind: 3, code: 3 };
+        assert_eq!(ipset_pkt(&f).ports, Some((0x0303, 0x0303)));
+    }
+
+    #[test]
+    fn judged_with_sets_flagged_without() {
+        let m = first_match("-m set ! --match-set s src");
+        let f = facts(&[0; 40], 0, 64, L4Facts::None, 0);
+        let key = MatchKey {
+            table: 0,
+            chain: 0,
+            rule: 0,
+            idx: 0,
+        };
+        let mut store = Store::default();
+        let mut st = State::new(&mut store, key, &NoConns);
+        assert_eq!(m.eval_state(&f, &mut st), MatchResult::Unknown("set"));
+        store.ipsets = Some(crate::ipset::parse("create s hash:ip\nadd s 10.0.0.1\n").unwrap());
+        let mut st = State::new(&mut store, key, &NoConns);
+        assert_eq!(m.eval_state(&f, &mut st), MatchResult::No);
     }
 }

@@ -4,14 +4,21 @@
 //!
 //! Sets are runtime objects: iptables asks the kernel for the set's index
 //! while parsing ("Set foo doesn't exist."), which cannot be known offline,
-//! so any set name is accepted here. Kernel checks (`set_target_v3_checkentry`):
+//! so any set name is accepted here. At replay (`set_target_v3`) the add and
+//! delete go to the `--ipset` sets, errors ignored as the kernel ignores
+//! them (the target always continues); `--map-set --map-mark` applies the
+//! matching element's skbmark. Priority and queue mappings change nothing
+//! netfilter looks at later, so they are not modelled. Kernel checks (`set_target_v3_checkentry`):
 //! `--map-set` only in mangle, and `--map-prio`/`--map-queue` only from
 //! OUTPUT, FORWARD and POSTROUTING.
 
+use crate::ext::matches::set::ipset_pkt;
 use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
+use crate::ext::state::State;
 use crate::ext::value::number;
-use crate::ext::{CheckCtx, RuleCtx, TargetDef};
+use crate::ext::{CheckCtx, Effects, Facts, RuleCtx, TargetDef, TargetResult};
+use crate::ipset::{Flags, SkbInfo};
 use crate::ir::hook::{Hook, HookMask};
 use std::fmt::Write;
 
@@ -226,6 +233,43 @@ impl TargetDef for Set {
                 out.push_str(name);
             }
         }
+    }
+
+    fn run_state(&self, facts: &Facts, fx: &mut Effects, st: &mut State) -> TargetResult {
+        let Some(sets) = st.ipsets() else {
+            return TargetResult::Unknown(Self::NAME);
+        };
+        let named = [&self.add, &self.del, &self.map];
+        if named
+            .into_iter()
+            .flatten()
+            .any(|r| sets.index_of(&r.name).is_some_and(|i| !sets.judged(i)))
+        {
+            return TargetResult::Unknown(Self::NAME);
+        }
+        let p = ipset_pkt(facts);
+        // set_target_v3: a timeout is normalised to fit into jiffies.
+        let timeout = self.timeout.map(|t| t.min(u32::MAX / 1000));
+        if let Some(r) = &self.add {
+            if let Some(i) = sets.index_of(&r.name) {
+                sets.add(i, &p, &r.dirs, timeout, self.exist);
+            }
+        }
+        if let Some(r) = &self.del {
+            if let Some(i) = sets.index_of(&r.name) {
+                sets.del(i, &p, &r.dirs);
+            }
+        }
+        if let (Some(r), true) = (&self.map, self.map_mark) {
+            let mut info = SkbInfo::default();
+            let hit = sets
+                .index_of(&r.name)
+                .is_some_and(|i| sets.test_info(i, &p, &r.dirs, &Flags::default(), &mut info));
+            if let (true, Some((mark, mask))) = (hit, info.mark) {
+                fx.mark = Some((facts.mark & !mask) ^ mark);
+            }
+        }
+        TargetResult::Continue
     }
 }
 

@@ -133,6 +133,24 @@ impl MatchDef for Set {
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         self.dump(out, "--");
     }
+
+    fn eval_state(&self, facts: &Facts, st: &mut State) -> MatchResult {
+        let Some(sets) = st.ipsets() else {
+            return MatchResult::Unknown(Self::NAME);
+        };
+        let Some(idx) = sets.index_of(&self.name).filter(|i| sets.judged(*i)) else {
+            return MatchResult::Unknown(Self::NAME);
+        };
+        let flags = ipset::Flags {
+            return_nomatch: self.return_nomatch,
+            skip_counter_update: self.skip_counter_update,
+            skip_subcounter_update: self.skip_subcounter_update,
+            packets: counter_op(self.packets),
+            bytes: counter_op(self.bytes),
+        };
+        let hit = sets.test(idx, &ipset_pkt(facts), &self.dirs, &flags);
+        MatchResult::from_bool(hit != self.invert)
+    }
 }
 
 impl Set {
@@ -158,24 +176,6 @@ impl Set {
         }
         save_counter(out, pfx, "packets", self.packets);
         save_counter(out, pfx, "bytes", self.bytes);
-    }
-
-    fn eval_state(&self, facts: &Facts, st: &mut State) -> MatchResult {
-        let Some(sets) = st.ipsets() else {
-            return MatchResult::Unknown(Self::NAME);
-        };
-        let Some(idx) = sets.index_of(&self.name).filter(|i| sets.judged(*i)) else {
-            return MatchResult::Unknown(Self::NAME);
-        };
-        let flags = ipset::Flags {
-            return_nomatch: self.return_nomatch,
-            skip_counter_update: self.skip_counter_update,
-            skip_subcounter_update: self.skip_subcounter_update,
-            packets: counter_op(self.packets),
-            bytes: counter_op(self.bytes),
-        };
-        let hit = sets.test(idx, &ipset_pkt(facts), &self.dirs, &flags);
-        MatchResult::from_bool(hit != self.invert)
     }
 }
 

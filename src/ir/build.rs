@@ -11,6 +11,7 @@
 
 use super::check::check_table;
 use super::cmdline::{self, ParsedCommand};
+use super::error::LoadError;
 use super::hook::TableKind;
 use super::ruleset::{Policy, Ruleset};
 use crate::diagnostic::Diagnostic;
@@ -20,18 +21,26 @@ use crate::syntax::ast::{Command, Item, RuleFile, Token};
 use std::sync::Arc;
 
 /// Builds the ruleset of one file. Diagnostics include warnings; the build
-/// failed if any of them is an error.
-pub fn build(file: &Arc<SourceFile>, rf: &RuleFile, diags: &mut Vec<Diagnostic>) -> Ruleset {
+/// failed if any of them is an error. Each error this stage adds comes with
+/// its [`LoadError`], by index into `diags`.
+pub fn build(
+    file: &Arc<SourceFile>,
+    rf: &RuleFile,
+    diags: &mut Vec<Diagnostic>,
+) -> (Ruleset, Vec<(usize, LoadError)>) {
     let mut b = Builder {
         file,
         rs: Ruleset::default(),
         current: None,
         diags,
+        errors: Vec::new(),
+        table: None,
+        skipped: true,
     };
     for item in &rf.items {
         b.item(item);
     }
-    b.rs
+    (b.rs, b.errors)
 }
 
 struct Builder<'a> {
@@ -40,16 +49,30 @@ struct Builder<'a> {
     /// The restore table being edited and its `*table` line.
     current: Option<(TableKind, Span)>,
     diags: &'a mut Vec<Diagnostic>,
+    /// Kinds of the errors pushed to `diags`, by index.
+    errors: Vec<(usize, LoadError)>,
+    /// The table of the item being applied, for `errors`.
+    table: Option<TableKind>,
+    /// Whether an error now means the command was left out.
+    skipped: bool,
 }
 
 impl Builder<'_> {
     fn error(&mut self, e: ExtError, fallback: Span) {
         let mut d = Diagnostic::error(self.file, e.span.unwrap_or(fallback), e.message);
         d.help = e.help;
+        let err = LoadError {
+            kind: e.kind,
+            table: self.table,
+            skipped: self.skipped,
+        };
+        self.errors.push((self.diags.len(), err));
         self.diags.push(d);
     }
 
     fn item(&mut self, item: &Item) {
+        self.table = self.current.map(|(k, _)| k);
+        self.skipped = true;
         match item {
             Item::Table { name, line } => self.open_table(name, *line),
             Item::Chain {
@@ -163,6 +186,7 @@ impl Builder<'_> {
             Ok(k) => k,
             Err(e) => return self.error(e, cmd.line),
         };
+        self.table = Some(kind);
         if !cmd.from_shell {
             if let Err(e) = super::apply::apply(self.rs.table_mut_or_new(kind), parsed) {
                 self.error(e, cmd.line);
@@ -172,6 +196,16 @@ impl Builder<'_> {
         // Each `iptables` run replaces the whole table and the kernel checks it
         // then: a command the kernel refuses leaves the table as it was.
         let table = self.rs.table_mut_or_new(kind);
+        if let Some(name) = cleanup_of_missing(table, &parsed.op) {
+            // `iptables -X NAME` before `-N NAME` is how scripts make reruns
+            // work. From the empty tables iptwalk starts with it fails; on a
+            // host where the chain exists it removes it, and the script then
+            // builds the same table either way: a remark, not an error.
+            let msg = format!("not applied: chain `{}` does not exist yet (iptwalk runs the script from empty tables); on a host where it exists this only cleans it up", name.text);
+            self.diags
+                .push(Diagnostic::warning(self.file, name.span, msg));
+            return;
+        }
         let before = table.clone();
         let result = super::apply::apply(table, parsed);
         let errors = match result {
@@ -216,8 +250,23 @@ impl Builder<'_> {
         let Some(table) = self.rs.tables.iter().find(|t| t.kind == kind) else {
             return;
         };
+        // COMMIT: the kernel refuses the table, but every rule is in the
+        // ruleset as written.
+        self.table = Some(kind);
+        self.skipped = false;
         for e in check_table(table) {
             self.error(e, at);
         }
     }
+}
+
+/// The chain a script's `-F NAME`, `-X NAME` or `-Z NAME` names, when the
+/// table does not have it.
+fn cleanup_of_missing<'t>(table: &super::ruleset::Table, op: &'t cmdline::Op) -> Option<&'t Token> {
+    use cmdline::Op;
+    let name = match op {
+        Op::Flush(Some(n)) | Op::DeleteChain(Some(n)) | Op::Zero(Some(n), None) => n,
+        _ => return None,
+    };
+    table.chain(&name.text).is_none().then_some(name)
 }

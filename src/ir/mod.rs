@@ -8,6 +8,7 @@ pub mod apply;
 pub mod build;
 pub mod check;
 pub mod cmdline;
+pub mod error;
 pub mod hook;
 pub mod iface;
 pub mod proto;
@@ -22,6 +23,7 @@ use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
 use std::sync::Arc;
 
+pub use error::{LoadError, LoadErrorKind};
 pub use hook::{Hook, HookMask, TableKind};
 pub use rule::{Rule, RuleTarget, Verdict};
 pub use ruleset::{Chain, Policy, Ruleset, Table};
@@ -32,6 +34,10 @@ pub struct Loaded {
     pub ruleset: Ruleset,
     /// Errors and warnings, in file order.
     pub diagnostics: Vec<Diagnostic>,
+    /// `errors[i]` classifies `diagnostics[i]` when that is an error about a
+    /// command iptables refuses; `None` for warnings and for input errors
+    /// (tokenizer, IPv6 files), which are not about rules.
+    pub errors: Vec<Option<LoadError>>,
 }
 
 impl Loaded {
@@ -48,14 +54,22 @@ pub fn load(file: &Arc<SourceFile>) -> Loaded {
         return Loaded {
             ruleset: Ruleset::default(),
             diagnostics: vec![d],
+            errors: vec![None],
         };
     }
     let rf = crate::syntax::parse(file, &mut diagnostics);
-    let ruleset = build::build(file, &rf, &mut diagnostics);
-    diagnostics.sort_by_key(|d| d.span.start);
+    let (ruleset, kinds) = build::build(file, &rf, &mut diagnostics);
+    let mut errors = vec![None; diagnostics.len()];
+    for (i, e) in kinds {
+        errors[i] = Some(e);
+    }
+    let mut both: Vec<_> = diagnostics.into_iter().zip(errors).collect();
+    both.sort_by_key(|(d, _)| d.span.start);
+    let (diagnostics, errors) = both.into_iter().unzip();
     Loaded {
         ruleset,
         diagnostics,
+        errors,
     }
 }
 

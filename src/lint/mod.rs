@@ -15,6 +15,7 @@
 //! tables ([`Lint::whole_ruleset`]) run only when none lost one. Errors that are
 //! not about rules (the tokenizer's, an IPv6 file) stop the file: input error.
 
+pub mod flow;
 pub mod rules;
 pub mod space;
 pub mod space_ext;

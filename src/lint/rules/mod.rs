@@ -9,6 +9,7 @@ pub mod deprecated_state;
 pub mod duplicate_rule;
 pub mod empty_chain;
 pub mod ftp_without_helper;
+pub mod invalid_not_dropped;
 pub mod jump_loop;
 pub mod missing_chain;
 pub mod missing_protocol;
@@ -46,6 +47,7 @@ pub static ALL: &[Lint] = &[
     mixed_state_matches::LINT,
     new_without_syn::LINT,
     ftp_without_helper::LINT,
+    invalid_not_dropped::LINT,
     non_canonical::LINT,
     deprecated_state::LINT,
     syn_flags_without_ack::LINT,

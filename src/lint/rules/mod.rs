@@ -6,11 +6,13 @@ pub mod refused;
 pub mod util;
 
 pub mod deprecated_state;
+pub mod dnat_not_forwarded;
 pub mod duplicate_rule;
 pub mod empty_chain;
 pub mod ftp_without_helper;
 pub mod invalid_not_dropped;
 pub mod jump_loop;
+pub mod masquerade_static;
 pub mod missing_chain;
 pub mod missing_protocol;
 pub mod mixed_state_matches;
@@ -48,6 +50,8 @@ pub static ALL: &[Lint] = &[
     new_without_syn::LINT,
     ftp_without_helper::LINT,
     invalid_not_dropped::LINT,
+    dnat_not_forwarded::LINT,
+    masquerade_static::LINT,
     non_canonical::LINT,
     deprecated_state::LINT,
     syn_flags_without_ack::LINT,

@@ -196,19 +196,14 @@ impl Builder<'_> {
         // Each `iptables` run replaces the whole table and the kernel checks it
         // then: a command the kernel refuses leaves the table as it was.
         let table = self.rs.table_mut_or_new(kind);
-        if let Some(name) = cleanup_of_missing(table, &parsed.op) {
-            // `iptables -X NAME` before `-N NAME` is how scripts make reruns
-            // work. From the empty tables iptwalk starts with it fails; on a
-            // host where the chain exists it removes it, and the script then
-            // builds the same table either way: a remark, not an error.
-            let msg = format!("not applied: chain `{}` does not exist yet (iptwalk runs the script from empty tables); on a host where it exists this only cleans it up", name.text);
-            self.diags
-                .push(Diagnostic::warning(self.file, name.span, msg));
-            return;
-        }
+        // `iptables -X NAME` before `-N NAME` is how scripts make reruns
+        // work: from the empty tables iptwalk starts with it fails, as it
+        // would on a fresh host, but it changes nothing either way.
+        let cleanup = cleanup_of_missing(table, &parsed.op).is_some();
         let before = table.clone();
         let result = super::apply::apply(table, parsed);
         let errors = match result {
+            Err(e) if cleanup => vec![e.kind(super::LoadErrorKind::Cleanup)],
             Err(e) => vec![e],
             Ok(()) => check_table(table),
         };

@@ -26,6 +26,10 @@ pub enum LoadErrorKind {
     /// A match or option that needs `-p PROTO` (multiport, `--dport`,
     /// `-m tcp`, `--reject-with tcp-reset`, TCPMSS, ...).
     NeedsProtocol,
+    /// A script's `-F`/`-X`/`-Z` of a chain that does not exist yet: refused
+    /// on a fresh host (iptwalk starts from empty tables), a no-op cleanup on
+    /// a host where it exists; the table is the same afterwards either way.
+    Cleanup,
 }
 
 /// A classified load error: `Loaded::errors[i]` describes

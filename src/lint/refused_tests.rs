@@ -88,3 +88,18 @@ fn tokenizer_errors_are_input_errors() {
     assert!(!out.input_errors.is_empty(), "{:?}", out.diagnostics);
     assert!(out.diagnostics.is_empty());
 }
+
+#[test]
+fn script_cleanups_are_warnings_and_lint_goes_on() {
+    let text = "iptables -X LOGDROP\niptables -N LOGDROP\niptables -A LOGDROP -j DROP\niptables -A INPUT -s 192.0.2.0/24 -j LOGDROP\niptables -A INPUT -s 192.0.2.0/24 -j LOGDROP\n";
+    let f = SourceFile::new("t.sh", text);
+    let out = run_loaded(&f, &crate::ir::load(&f), &Selection::default());
+    assert!(out.input_errors.is_empty());
+    let seen: Vec<_> = out
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.severity))
+        .collect();
+    use crate::diagnostic::Severity::Warning;
+    assert_eq!(seen, [(None, Warning), (Some("IPT205"), Warning)]);
+}

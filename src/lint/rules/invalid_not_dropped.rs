@@ -234,9 +234,25 @@ fn finding(
         d = d.with_label(rule_span(r), "accepts INVALID packets too");
     }
     d.message = message;
-    d.with_help(format!(
+    let d = d.with_help(format!(
         "add `-A {chain} -m conntrack --ctstate INVALID -j DROP` after the RELATED,ESTABLISHED accept, or accept only `--ctstate NEW` here"
-    ))
+    ));
+    // The mechanical fix: drop INVALID packets right before this rule, in
+    // its own chain (restore-file lines only). Not applied by --fix: it
+    // changes what the firewall does.
+    let span = rule_span(rule);
+    let line = input.file.slice(span);
+    match line.split_whitespace().collect::<Vec<_>>()[..] {
+        ["-A", own, ..] => {
+            let at = crate::source::Span::new(span.start as usize, span.start as usize);
+            d.with_fix(
+                at,
+                format!("-A {own} -m conntrack --ctstate INVALID -j DROP\n"),
+                false,
+            )
+        }
+        _ => d,
+    }
 }
 
 #[cfg(test)]

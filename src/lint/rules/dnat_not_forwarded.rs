@@ -27,8 +27,9 @@ translates (its own match, with the new destination address and port, conntrack 
 NEW with the DNAT bit) and follows them through the filter table: through FORWARD, where
 they go when the new address is another host, and through INPUT, where they go when it is
 this host's own. When both walks certainly end in DROP or REJECT (a rule or the policy),
-every packet the DNAT makes is dropped, whichever way it is routed. (For a new address in
-127.0.0.0/8 only INPUT is asked.) Rules the model cannot read count as possibly accepting,
+every new connection the DNAT makes is dropped, whichever way it is routed. (For a new
+address in 127.0.0.0/8 only INPUT is asked. Connections a conntrack helper expects, which
+are RELATED, are not considered: the claim is about NEW ones.) Rules the model cannot read count as possibly accepting,
 so the lint only speaks when the drop is certain.
 
 Why it matters: DNAT only rewrites the destination; the filter table still has to let the
@@ -168,7 +169,7 @@ fn judge(input: &LintInput, filter: &Table, view: &TableView, r: &Rule) -> Optio
         input.file,
         rule_span(r),
         format!(
-            "every packet this DNAT translates is dropped: e.g. `{}` becomes `{}`, which {}",
+            "every new connection this DNAT translates is dropped: e.g. `{}` becomes `{}`, which {}",
             notation(&original_point),
             notation(&new_point),
             if loopback {

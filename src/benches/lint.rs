@@ -5,6 +5,10 @@
 //! The dump is anonymised with `XX:XX:XX:XX:XX:XX` MAC addresses, which
 //! iptables (and our loader) reject; they are replaced by a valid MAC.
 
+/// The binary's allocator, so the bench measures what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use iptwalk::lint::{self, LintInput, Selection};
 use iptwalk::source::SourceFile;
 use std::path::PathBuf;

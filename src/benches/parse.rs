@@ -7,6 +7,10 @@
 //! anonymised with `XX:XX:XX:XX:XX:XX` MAC addresses, which iptables rejects;
 //! both sides get a valid MAC instead.
 
+/// The binary's allocator, so the bench measures what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
@@ -48,6 +52,38 @@ fn iptables_restore_test(path: &std::path::Path, runs: usize) -> Option<(f64, f6
     Some(((u + s) / runs as f64, r / runs as f64))
 }
 
+/// CPU per phase, so a regression points at its stage: tokenizing the file,
+/// applying the commands (argv parsing, extension checks, table checks), and
+/// printing the canonical form.
+fn print_phases(file: &std::sync::Arc<iptwalk::source::SourceFile>, runs: usize) {
+    let mut diags = Vec::new();
+    let c0 = cpu_seconds();
+    for _ in 0..runs {
+        diags.clear();
+        std::hint::black_box(iptwalk::syntax::parse(file, &mut diags));
+    }
+    let syntax = (cpu_seconds() - c0) / runs as f64;
+    let rf = iptwalk::syntax::parse(file, &mut diags);
+    let c0 = cpu_seconds();
+    for _ in 0..runs {
+        diags.clear();
+        std::hint::black_box(iptwalk::ir::build::build(file, &rf, &mut diags));
+    }
+    let build = (cpu_seconds() - c0) / runs as f64;
+    let rs = iptwalk::ir::build::build(file, &rf, &mut diags);
+    let c0 = cpu_seconds();
+    for _ in 0..runs {
+        std::hint::black_box(iptwalk::ir::save::save(&rs, Default::default()));
+    }
+    let save = (cpu_seconds() - c0) / runs as f64;
+    println!(
+        "  phases (cpu): syntax {:.2} ms, build {:.2} ms, save {:.2} ms",
+        syntax * 1e3,
+        build * 1e3,
+        save * 1e3
+    );
+}
+
 fn main() {
     let Some(path) = corpus_file() else {
         println!("parse bench: ../shared/corpus not found; skipped");
@@ -74,6 +110,7 @@ fn main() {
     let ours_cpu = (cpu_seconds() - cpu0) / runs as f64;
     let ours_wall = wall0.elapsed().as_secs_f64() / runs as f64;
     println!("file: {} ({rules} rules), {runs} runs each", path.display());
+    print_phases(&file, runs);
     println!(
         "iptwalk parse+build+save:        cpu {:>8.2} ms   wall {:>8.2} ms",
         ours_cpu * 1e3,

@@ -17,6 +17,10 @@
 //! any of the rulesets, with 57,909 conntrack entries. In quick mode, where no kernel figure exists, every
 //! ruleset must give the same tallies, all in FORWARD.
 
+/// The binary's allocator, so the bench measures what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use iptwalk::conntrack::Params;
 use iptwalk::eval::engine::{Engine, Options};
 use iptwalk::eval::host::Host;

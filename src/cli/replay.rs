@@ -46,6 +46,11 @@ pub struct ReplayArgs {
     /// capture, as `iptables-save -c` prints it.
     #[arg(long, value_name = "FILE")]
     counters: Option<PathBuf>,
+    /// Show the lines LOG rules would write to the kernel log, as dmesg prints
+    /// them without the timestamp: under each packet in the text and trace
+    /// formats (`LOG: ` lines), as a `log` array in jsonl records.
+    #[arg(long)]
+    log: bool,
     /// Print on stderr how long reading the rules, compiling them and the
     /// replay took, the packet rate, and the peak memory (VmHWM).
     #[arg(long)]
@@ -164,6 +169,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
             trust_checksums: args.trust_checksums,
             trace: args.format == Format::Trace,
             verdicts_only: args.format == Format::Summary,
+            log: args.log,
         },
     );
     clock.lap(Phase::Compile);
@@ -275,7 +281,11 @@ fn text_line(out: &mut impl Write, record: &Record, ts_ns: i128) -> std::io::Res
             if let Some(n) = &o.note {
                 write!(out, "  ({n})")?;
             }
-            writeln!(out)
+            writeln!(out)?;
+            for l in &o.log {
+                writeln!(out, "        LOG: {l}")?;
+            }
+            Ok(())
         }
     }
 }

@@ -55,8 +55,9 @@
 //! IPv6 is modelled as far as conntrack goes (tuples are family-neutral, ICMPv6 follows
 //! nf_conntrack_proto_icmpv6.c) but is not verified against the kernel: the oracle is IPv4-only.
 //!
-//! Not modelled yet: the SCTP, DCCP, UDP-Lite and GRE trackers (those protocols use the generic
-//! tracker, with ports in the tuple for SCTP and UDP-Lite), zones, NAT sequence adjustment,
+//! Not modelled yet: the SCTP, DCCP and UDP-Lite trackers (those protocols use the generic
+//! tracker, with ports in the tuple for SCTP and UDP-Lite), GRE version 1 (PPTP) keys (GRE has
+//! its own timeouts, `proto::gre`, but is keyed like the generic tracker), zones, NAT sequence adjustment,
 //! clash resolution on confirm (a clash drops the packet), accounting.
 
 pub mod entry;

@@ -101,6 +101,10 @@ pub struct Params {
     pub icmpv6_timeout: u32,
     /// `nf_conntrack_generic_timeout` (600 s).
     pub generic_timeout: u32,
+    /// `nf_conntrack_gre_timeout` (30 s): GRE before a reply.
+    pub gre_timeout: u32,
+    /// `nf_conntrack_gre_timeout_stream` (180 s): GRE after a reply.
+    pub gre_timeout_stream: u32,
     /// Lifetime of an expectation: the FTP and TFTP helpers' policy `.timeout = 5 * 60`.
     /// Not a sysctl; [`Params::raise_all_timeouts`] raises it too, because the oracle replays
     /// a capture in far less than 300 s whatever its timestamps say.
@@ -133,6 +137,8 @@ impl Default for Params {
             icmp_timeout: 30,
             icmpv6_timeout: 30,
             generic_timeout: 600,
+            gre_timeout: 30,
+            gre_timeout_stream: 180,
             expect_timeout: super::helpers::EXPECT_TIMEOUT,
         }
     }
@@ -144,7 +150,7 @@ const MAX_TIMEOUT: i64 = i32::MAX as i64;
 
 impl Params {
     /// Every sysctl name [`Params::set`] accepts, in `nf_ct_sysctl_table` order.
-    pub const NAMES: [&'static str; 21] = [
+    pub const NAMES: [&'static str; 23] = [
         "nf_conntrack_checksum",
         "nf_conntrack_generic_timeout",
         "nf_conntrack_tcp_timeout_syn_sent",
@@ -166,6 +172,8 @@ impl Params {
         "nf_conntrack_icmp_timeout",
         "nf_conntrack_icmpv6_timeout",
         "nf_conntrack_acct",
+        "nf_conntrack_gre_timeout",
+        "nf_conntrack_gre_timeout_stream",
     ];
 
     /// Sets a sysctl by its kernel name (with or without the `net.netfilter.` prefix).
@@ -204,6 +212,8 @@ impl Params {
             "nf_conntrack_udp_timeout_stream" => self.udp_timeout_stream = secs()?,
             "nf_conntrack_icmp_timeout" => self.icmp_timeout = secs()?,
             "nf_conntrack_icmpv6_timeout" => self.icmpv6_timeout = secs()?,
+            "nf_conntrack_gre_timeout" => self.gre_timeout = secs()?,
+            "nf_conntrack_gre_timeout_stream" => self.gre_timeout_stream = secs()?,
             _ => {
                 *self
                     .tcp_timeout_mut(short)
@@ -228,6 +238,8 @@ impl Params {
             "nf_conntrack_udp_timeout_stream" => i64::from(self.udp_timeout_stream),
             "nf_conntrack_icmp_timeout" => i64::from(self.icmp_timeout),
             "nf_conntrack_icmpv6_timeout" => i64::from(self.icmpv6_timeout),
+            "nf_conntrack_gre_timeout" => i64::from(self.gre_timeout),
+            "nf_conntrack_gre_timeout_stream" => i64::from(self.gre_timeout_stream),
             _ => i64::from(*self.clone().tcp_timeout_mut(short)?),
         })
     }
@@ -252,6 +264,8 @@ impl Params {
             &mut self.icmp_timeout,
             &mut self.icmpv6_timeout,
             &mut self.generic_timeout,
+            &mut self.gre_timeout,
+            &mut self.gre_timeout_stream,
             &mut self.expect_timeout,
         ] {
             *v = secs;

@@ -11,10 +11,10 @@
 
 use super::entry::{Conn, CtView};
 use super::proto::icmp::QuotedL4;
-use super::proto::{generic, icmp, tcp, udp, L4Result, ProtoData};
+use super::proto::{generic, gre, icmp, tcp, udp, L4Result, ProtoData};
 use super::status::Status;
 use super::table::{ConnId, Table, Template, NS};
-use super::tuple::{Dir, L4Key, Tuple, PROTO_ICMP, PROTO_ICMPV6};
+use super::tuple::{Dir, L4Key, Tuple, PROTO_GRE, PROTO_ICMP, PROTO_ICMPV6};
 use super::{CtState, Hook, InvalidReason, L4Info, PacketInfo, Verdict};
 
 impl Table {
@@ -267,6 +267,7 @@ impl Table {
                 L4Key::Icmp { kind, .. } => icmp::packet_v6(kind, !fresh, &params),
                 _ => L4Result::Invalid(InvalidReason::IcmpNotRequest),
             },
+            _ if pkt.proto == PROTO_GRE => gre::packet(&mut conn.status, &params),
             _ => generic::packet(&params),
         }
     }

@@ -108,6 +108,8 @@ pub const fn icmpv6_inverse_type(kind: u8) -> Option<u8> {
 
 /// IP protocol number of ICMPv6.
 pub const PROTO_ICMPV6: u8 = 58;
+/// IP protocol number of GRE.
+pub const PROTO_GRE: u8 = 47;
 /// IP protocol number of ICMP.
 pub const PROTO_ICMP: u8 = 1;
 /// IP protocol number of TCP.

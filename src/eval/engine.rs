@@ -37,6 +37,8 @@ pub struct Options {
     /// reject_with, depends_on, note): `summary` is left empty and `matched`
     /// and `ct_after` are not computed, which saves formatting per packet.
     pub verdicts_only: bool,
+    /// Keep the lines LOG writes to the kernel log (`Outcome::log`).
+    pub log: bool,
 }
 
 /// The ruleset's tables with their counters.
@@ -52,6 +54,7 @@ struct Tables<'r> {
     /// Stateful matches' memory (limit buckets, recent lists, ...).
     memory: Store,
     verdicts_only: bool,
+    log: bool,
 }
 
 /// What one table walk decided.
@@ -73,6 +76,8 @@ struct Flight {
     template: Template,
     notrack: bool,
     trace: Vec<String>,
+    /// LOG lines, when kept.
+    log: Vec<String>,
     /// The record's summary, and the header at the first filter hook and after POSTROUTING
     /// when different from it.
     summary: String,
@@ -110,6 +115,7 @@ impl<'r> Tables<'r> {
             _ => None,
         };
         let mut judge = Judge::new(facts).with_memory(&mut self.memory, ti, conns);
+        judge.effects.want_log = self.log;
         judge.record = self.walks.as_ref().map(|_| Vec::new());
         let (verdict, decided_by) = walk_into(
             table,
@@ -147,7 +153,8 @@ impl<'r> Tables<'r> {
                 flight.depends_on.push(d);
             }
         }
-        let fx = std::mem::take(&mut judge.effects);
+        let mut fx = std::mem::take(&mut judge.effects);
+        flight.log.append(&mut fx.log);
         if fx.notrack {
             flight.notrack = true;
         }
@@ -229,6 +236,7 @@ impl<'r> Engine<'r> {
                 walks: None,
                 memory: Store::default(),
                 verdicts_only: opts.verdicts_only,
+                log: opts.log,
             },
             host,
             ct: conntrack::Table::new(params),
@@ -323,6 +331,7 @@ impl<'r> Engine<'r> {
             template: Template::default(),
             notrack: false,
             trace: Vec::new(),
+            log: Vec::new(),
             summary: summary.clone(),
             at_filter: None,
             egress: None,
@@ -378,6 +387,7 @@ impl<'r> Engine<'r> {
             matched: flight.matched,
             depends_on: flight.depends_on,
             trace: flight.trace,
+            log: flight.log,
             // Header texts for display: not built for verdicts-only records.
             at_filter: flight.at_filter.filter(|_| !self.opts.verdicts_only),
             egress: flight.egress.filter(|_| !self.opts.verdicts_only),
@@ -486,6 +496,7 @@ impl<'r> Engine<'r> {
             l4,
             l4_truncated,
             src_mac: if local_out { None } else { pkt.l2.src_mac },
+            mac_header: None,
             pkttype: pkttype(pkt.l2.pkttype, local_out),
             mark: 0,
             ct: CtFacts::default(),
@@ -715,6 +726,7 @@ impl<'a> Run<'a, '_> {
         'a: 'p,
     {
         facts.in_iface = dev;
+        facts.mac_header = self.host.mac_header(dev, facts.src_mac);
         if let Some(fate) = self.first_hook(facts, pkt, ts, ck, Hook::Prerouting, expected) {
             return fate;
         }
@@ -827,6 +839,9 @@ impl<'a> Run<'a, '_> {
     fn forward<'p>(&mut self, facts: &mut Facts<'p>, in_dev: &'p str, out_dev: &'p str) -> Fate {
         facts.in_iface = in_dev;
         facts.out_iface = out_dev;
+        // ip_forward() decrements the TTL (ip_decrease_ttl) before NF_INET_FORWARD: FORWARD
+        // and POSTROUTING see it one lower (LOG's TTL= in testdata/kernel_log shows it).
+        facts.ttl = facts.ttl.saturating_sub(1);
         if let Some(s) = self
             .table(TableKind::Mangle, Hook::Forward, facts)
             .filter(|s| s.verdict != TableVerdict::Accept)
@@ -858,6 +873,9 @@ impl<'a> Run<'a, '_> {
     /// POSTROUTING: mangle, nat (SNAT), confirm.
     fn postrouting(&mut self, facts: &mut Facts) -> bool {
         facts.hook = Hook::Postrouting;
+        // ip_output() passes skb->dev as the hook's `in`: a forwarded packet keeps its input
+        // device (LOG prints IN= and MAC= in POSTROUTING too, kernel-checked), a local one
+        // has none.
         let mangle_ok = self
             .table(TableKind::Mangle, Hook::Postrouting, facts)
             .is_none_or(|s| s.verdict == TableVerdict::Accept);
@@ -931,6 +949,7 @@ impl<'a> Run<'a, '_> {
         first.verdict = fate.verdict;
         facts.in_iface = "lo";
         facts.out_iface = "";
+        facts.mac_header = self.host.mac_header("lo", None);
         let mut second_verdict = Verdict::NotReached;
         let pre_ok = [TableKind::Raw, TableKind::Mangle].into_iter().all(|k| {
             self.table(k, Hook::Prerouting, facts)

@@ -196,6 +196,7 @@ mod tests {
             l4: L4Facts::None,
             l4_truncated: false,
             src_mac: None,
+            mac_header: None,
             pkttype: 0,
             mark: 0,
             ct: CtFacts::default(),

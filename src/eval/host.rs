@@ -18,6 +18,9 @@ pub struct Interface {
     pub name: String,
     pub addrs: Vec<IfAddr>,
     pub mac: [u8; 6],
+    /// The neighbour's MAC on this link: the source of frames whose capture carries none
+    /// (the oracle's fixed peers, 02:00:00:00:0N:20).
+    pub peer_mac: Option<[u8; 6]>,
 }
 
 /// An interface address and its prefix mask (the prefix decides the subnet
@@ -84,6 +87,7 @@ impl Host {
             name: "eth0".into(),
             addrs: Vec::new(),
             mac: [2, 0, 0, 0, 0, 0x10],
+            peer_mac: Some([2, 0, 0, 0, 0, 0x20]),
         };
         for ip in local
             .iter()
@@ -98,6 +102,7 @@ impl Host {
             name: "lo".into(),
             addrs: vec![LO_ADDR],
             mac: [0; 6],
+            peer_mac: None,
         };
         let mut interfaces = vec![lo, eth0];
         let mut routes = vec![Route {
@@ -109,6 +114,7 @@ impl Host {
                 name: "eth1".into(),
                 addrs: Vec::new(),
                 mac: [2, 0, 0, 0, 1, 0x10],
+                peer_mac: Some([2, 0, 0, 0, 1, 0x20]),
             });
             routes.push(Route {
                 dest: Ipv4Net::new(0xa9fe_0101, u32::MAX),
@@ -187,6 +193,24 @@ impl Host {
         }
     }
 
+    /// The Ethernet header a frame arriving on `dev` carries (what LOG prints as `MAC=`):
+    /// to the interface's MAC, from the captured source MAC, EtherType IPv4. A capture
+    /// without one (other link types), or with a multicast source, gets the neighbour's MAC,
+    /// as the oracle injects it; lo's header is all zeros but the EtherType.
+    pub fn mac_header(&self, dev: &str, src: Option<[u8; 6]>) -> Option<[u8; 14]> {
+        let i = self.interfaces.iter().find(|i| i.name == dev)?;
+        let src = match src {
+            _ if dev == "lo" => i.mac,
+            Some(m) if m[0] & 1 == 0 => m,
+            _ => i.peer_mac.unwrap_or([0; 6]),
+        };
+        let mut h = [0u8; 14];
+        h[..6].copy_from_slice(&i.mac);
+        h[6..12].copy_from_slice(&src);
+        h[12..].copy_from_slice(&[8, 0]);
+        Some(h)
+    }
+
     /// Reads `--host FILE`.
     pub fn from_toml(text: &str) -> Result<Host, String> {
         let spec: HostSpec = toml::from_str(text).map_err(|e| e.to_string())?;
@@ -194,6 +218,7 @@ impl Host {
             name: "lo".into(),
             addrs: vec![LO_ADDR],
             mac: [0; 6],
+            peer_mac: None,
         }];
         for i in spec.interface {
             let addrs = i
@@ -211,6 +236,7 @@ impl Host {
                 name: i.name,
                 addrs,
                 mac,
+                peer_mac: None,
             });
         }
         let mut routes = Vec::new();

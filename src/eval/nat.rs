@@ -188,6 +188,7 @@ mod tests {
             },
             l4_truncated: false,
             src_mac: None,
+            mac_header: None,
             pkttype: 0,
             mark: 0,
             ct: Default::default(),

@@ -89,6 +89,10 @@ pub struct Outcome {
     /// TRACE lines, when asked for.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trace: Vec<String>,
+    /// The lines LOG rules wrote to the kernel log for this packet, in order, as dmesg
+    /// shows them without the timestamp (`replay --log`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log: Vec<String>,
     /// The header the filter table saw, when NAT changed it (summary notation).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_filter: Option<String>,

@@ -51,6 +51,7 @@ pub fn arrive_on(host: &mut Host, src: std::net::Ipv4Addr, dev: &str) {
             name: dev.to_string(),
             addrs: Vec::new(),
             mac: [0x02, 0, 0, 0, 0, 0x99],
+            peer_mac: None,
         });
     }
     host.routes.push(Route {

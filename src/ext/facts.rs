@@ -131,6 +131,9 @@ pub struct Facts<'p> {
     pub l4_truncated: bool,
     /// Source MAC (inbound Ethernet frames only).
     pub src_mac: Option<[u8; 6]>,
+    /// The link-layer header the input device holds (destination MAC, source MAC,
+    /// EtherType), what LOG prints after `MAC=`; `None` without an input device.
+    pub mac_header: Option<[u8; 14]>,
     /// PACKET_HOST 0, BROADCAST 1, MULTICAST 2, OTHERHOST 3, OUTGOING 4.
     pub pkttype: u8,
     /// `skb->mark`.
@@ -215,6 +218,8 @@ pub struct Effects {
     pub tos: Option<u8>,
     /// TRACE was requested for this packet.
     pub trace: bool,
-    /// Lines LOG/NFLOG/ULOG would write.
+    /// Lines LOG writes to the kernel log (`nf_log_ip_packet`), in order; only
+    /// collected when `want_log` (set by the walk when replay prints them).
     pub log: Vec<String>,
+    pub want_log: bool,
 }

@@ -41,19 +41,45 @@ impl Ipv4Net {
     }
 }
 
-impl fmt::Display for Ipv4Net {
-    /// As `print_ip` in iptables.c: `a.b.c.d/len`, or `/m.m.m.m` when the mask
-    /// is not contiguous.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let [a, b, c, d] = self.addr.to_be_bytes();
-        write!(f, "{a}.{b}.{c}.{d}/")?;
+impl Ipv4Net {
+    /// Appends the save form, as `print_ip` in iptables.c: `a.b.c.d/len`, or
+    /// `/m.m.m.m` when the mask is not contiguous. Written byte by byte
+    /// because `fmt` machinery dominates saving a large ruleset.
+    pub fn push_to(self, out: &mut String) {
+        push_dotted(out, self.addr);
+        out.push('/');
         match self.prefix_len() {
-            Some(len) => write!(f, "{len}"),
-            None => {
-                let [a, b, c, d] = self.mask.to_be_bytes();
-                write!(f, "{a}.{b}.{c}.{d}")
-            }
+            Some(len) => push_u8(out, len),
+            None => push_dotted(out, self.mask),
         }
+    }
+}
+
+fn push_dotted(out: &mut String, v: u32) {
+    for (i, b) in v.to_be_bytes().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        push_u8(out, b);
+    }
+}
+
+/// A byte in decimal without going through `fmt`.
+pub fn push_u8(out: &mut String, b: u8) {
+    if b >= 100 {
+        out.push(char::from(b'0' + b / 100));
+    }
+    if b >= 10 {
+        out.push(char::from(b'0' + b / 10 % 10));
+    }
+    out.push(char::from(b'0' + b % 10));
+}
+
+impl fmt::Display for Ipv4Net {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::with_capacity(31);
+        self.push_to(&mut s);
+        f.write_str(&s)
     }
 }
 
@@ -112,13 +138,14 @@ pub fn parse_one(s: &str) -> Result<Ipv4Net, AddrError> {
 pub fn numeric(s: &str, is_mask: bool) -> Option<u32> {
     // iptables copies the text into a 20-byte buffer first.
     let s = s.get(..s.len().min(19)).unwrap_or(s);
-    let parts: Vec<&str> = s.splitn(4, '.').collect();
-    if is_mask && parts.len() < 4 {
-        return None;
-    }
     let mut bytes = [0u8; 4];
-    for (i, p) in parts.iter().enumerate() {
+    let mut parts = 0;
+    for (i, p) in s.splitn(4, '.').enumerate() {
         bytes[i] = crate::ext::value::number(p, 0, 255)? as u8;
+        parts = i + 1;
+    }
+    if is_mask && parts < 4 {
+        return None;
     }
     Some(u32::from_be_bytes(bytes))
 }

@@ -249,12 +249,12 @@ fn rename(table: &mut Table, old: &Token, new: &Token) -> AResult {
         return Err(ExtError::new("iptables: File exists.").at(new.span));
     }
     let mut chain = table.chains.remove(i);
-    chain.name = new.text.clone();
+    chain.name = new.text.to_string();
     for c in &mut table.chains {
         for r in &mut c.rules {
             match &mut r.target {
                 RuleTarget::Jump(n) | RuleTarget::Goto(n) if *n == old.text => {
-                    *n = new.text.clone()
+                    *n = new.text.to_string()
                 }
                 _ => {}
             }

@@ -674,7 +674,7 @@ impl<'a> Parser<'a> {
                         let b = self.optional_word().ok_or_else(|| {
                             ExtError::new("-c requires packet and byte counter").at(tok.span)
                         })?;
-                        (v.text.clone(), b.text.clone())
+                        (v.text.to_string(), b.text.to_string())
                     }
                 };
                 let parse = |s: &str| {
@@ -767,32 +767,45 @@ impl<'a> Parser<'a> {
         let (out_iface, out_inv) = self.out_iface.take().unwrap_or_default();
         let (proto, proto_inv) = (ctx.proto, ctx.proto_inv);
         let frag = self.frag;
-        let mut rules = Vec::with_capacity(srcs.len() * dsts.len());
-        for src in &srcs {
-            for dst in &dsts {
-                rules.push(Rule {
-                    src: *src,
-                    src_inv,
-                    dst: *dst,
-                    dst_inv,
-                    in_iface: in_iface.clone(),
-                    in_inv,
-                    out_iface: out_iface.clone(),
-                    out_inv,
-                    proto,
-                    proto_inv,
-                    frag: frag.is_some(),
-                    frag_inv: frag == Some(true),
-                    matches: matches.clone(),
-                    target: target.clone(),
-                    counters: self.counters.unwrap_or_default(),
-                    origin: Origin {
-                        file: Arc::clone(self.file),
-                        line: self.line,
-                        target: target_span,
-                    },
-                });
-            }
+        let template = Rule {
+            src: Ipv4Net::ANY,
+            src_inv,
+            dst: Ipv4Net::ANY,
+            dst_inv,
+            in_iface,
+            in_inv,
+            out_iface,
+            out_inv,
+            proto,
+            proto_inv,
+            frag: frag.is_some(),
+            frag_inv: frag == Some(true),
+            matches,
+            target,
+            counters: self.counters.unwrap_or_default(),
+            origin: Origin {
+                file: Arc::clone(self.file),
+                line: self.line,
+                target: target_span,
+            },
+        };
+        // One rule per source × destination, in do_parse's order; nearly
+        // every command has exactly one, which takes the template by move.
+        let count = srcs.len() * dsts.len();
+        let mut rules = Vec::with_capacity(count);
+        for k in 0..count.saturating_sub(1) {
+            rules.push(Rule {
+                src: srcs[k / dsts.len()],
+                dst: dsts[k % dsts.len()],
+                ..template.clone()
+            });
+        }
+        if let (Some(src), Some(dst)) = (srcs.last(), dsts.last()) {
+            rules.push(Rule {
+                src: *src,
+                dst: *dst,
+                ..template
+            });
         }
         Ok(rules)
     }

@@ -4,12 +4,13 @@
 //! interface starting with the rest; `+` alone (or empty) matches all and is
 //! not printed on save.
 
+use compact_str::CompactString;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Iface {
-    /// The name without a trailing `+`.
-    pub name: String,
+    /// The name without a trailing `+` (at most 15 bytes: always inline).
+    pub name: CompactString,
     pub wildcard: bool,
 }
 
@@ -25,11 +26,11 @@ impl Iface {
         }
         Ok(match s.strip_suffix('+') {
             Some(prefix) => Iface {
-                name: prefix.to_string(),
+                name: prefix.into(),
                 wildcard: true,
             },
             None => Iface {
-                name: s.to_string(),
+                name: s.into(),
                 wildcard: false,
             },
         })
@@ -52,6 +53,16 @@ impl Iface {
     /// iptables warns about characters the kernel never puts in names.
     pub fn weird_char(&self) -> bool {
         !self.wildcard && self.name.contains(['/', ' '])
+    }
+}
+
+impl Iface {
+    /// Appends the name as iptables prints it (with the `+` of a wildcard).
+    pub fn push_to(&self, out: &mut String) {
+        out.push_str(&self.name);
+        if self.wildcard {
+            out.push('+');
+        }
     }
 }
 

@@ -55,51 +55,56 @@ fn save_chain_rules(out: &mut String, c: &Chain, opts: SaveOptions) {
 }
 
 /// Everything after `-A CHAIN` (with a leading space), as iptables prints it.
+/// Plain pushes rather than `write!`: this runs once per rule of every fmt.
 pub fn rule_spec(out: &mut String, r: &Rule) {
-    let bang = |inv: bool| if inv { " !" } else { "" };
+    let opt = |out: &mut String, inv: bool, flag: &str| {
+        if inv {
+            out.push_str(" !");
+        }
+        out.push_str(flag);
+    };
     if !r.src.is_any() || r.src_inv {
-        let _ = write!(out, "{} -s {}", bang(r.src_inv), r.src);
+        opt(out, r.src_inv, " -s ");
+        r.src.push_to(out);
     }
     if !r.dst.is_any() || r.dst_inv {
-        let _ = write!(out, "{} -d {}", bang(r.dst_inv), r.dst);
+        opt(out, r.dst_inv, " -d ");
+        r.dst.push_to(out);
     }
     if !r.in_iface.is_any() {
-        let _ = write!(out, "{} -i {}", bang(r.in_inv), r.in_iface);
+        opt(out, r.in_inv, " -i ");
+        r.in_iface.push_to(out);
     }
     if !r.out_iface.is_any() {
-        let _ = write!(out, "{} -o {}", bang(r.out_inv), r.out_iface);
+        opt(out, r.out_inv, " -o ");
+        r.out_iface.push_to(out);
     }
     if r.proto != 0 || r.proto_inv {
-        let _ = write!(out, "{} -p ", bang(r.proto_inv));
+        opt(out, r.proto_inv, " -p ");
         match super::proto::name(r.proto) {
             Some(n) => out.push_str(n),
-            None => {
-                let _ = write!(out, "{}", r.proto);
-            }
+            None => super::addr::push_u8(out, r.proto),
         }
     }
     if r.frag {
-        let _ = write!(out, "{} -f", bang(r.frag_inv));
+        opt(out, r.frag_inv, " -f");
     }
     let ctx = r.ctx();
     for m in &r.matches {
-        let _ = write!(out, " -m {}", m.m.save_name());
+        out.push_str(" -m ");
+        out.push_str(m.m.save_name());
         m.m.save(&ctx, out);
     }
-    match &r.target {
-        RuleTarget::None => {}
-        RuleTarget::Verdict(v) => {
-            let _ = write!(out, " -j {}", v.name());
-        }
-        RuleTarget::Jump(c) => {
-            let _ = write!(out, " -j {c}");
-        }
-        RuleTarget::Goto(c) => {
-            let _ = write!(out, " -g {c}");
-        }
-        RuleTarget::Ext(t) => {
-            let _ = write!(out, " -j {}", t.save_name());
-            t.save(&ctx, out);
-        }
+    let (flag, name) = match &r.target {
+        RuleTarget::None => return,
+        RuleTarget::Verdict(v) => (" -j ", v.name()),
+        RuleTarget::Jump(c) => (" -j ", c.as_str()),
+        RuleTarget::Goto(c) => (" -g ", c.as_str()),
+        RuleTarget::Ext(t) => (" -j ", t.save_name()),
+    };
+    out.push_str(flag);
+    out.push_str(name);
+    if let RuleTarget::Ext(t) = &r.target {
+        t.save(&ctx, out);
     }
 }

@@ -298,7 +298,7 @@ impl Ifaces {
         let mut atoms: Vec<(String, bool)> = vec![(String::new(), false)];
         for i in ifaces {
             if !i.is_any() && !atoms.iter().any(|(n, w)| *n == i.name && *w == i.wildcard) {
-                atoms.push((i.name.clone(), i.wildcard));
+                atoms.push((i.name.to_string(), i.wildcard));
             }
         }
         atoms.push(("\u{0}other".into(), true));

@@ -5,16 +5,19 @@
 //! set of command semantics.
 
 use crate::source::Span;
+use compact_str::CompactString;
 
 /// One argv word after quote removal, with the span of its source text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
-    pub text: String,
+    /// Inline up to 24 bytes: nearly every word of a rule file fits, so
+    /// tokenizing a line allocates only its word list.
+    pub text: CompactString,
     pub span: Span,
 }
 
 impl Token {
-    pub fn new(text: impl Into<String>, span: Span) -> Token {
+    pub fn new(text: impl Into<CompactString>, span: Span) -> Token {
         Token {
             text: text.into(),
             span,

@@ -594,7 +594,7 @@ mod tests {
             .items
             .iter()
             .filter_map(|i| match i {
-                Item::Command(c) => Some(c.args.iter().map(|t| t.text.clone()).collect()),
+                Item::Command(c) => Some(c.args.iter().map(|t| t.text.to_string()).collect()),
                 _ => None,
             })
             .collect();

@@ -134,7 +134,7 @@ mod tests {
         split_restore_words(s, 0)
             .unwrap()
             .into_iter()
-            .map(|t| t.text)
+            .map(|t| t.text.to_string())
             .collect()
     }
 

@@ -229,10 +229,10 @@ fn script_commands(file: &Arc<SourceFile>) -> Vec<(usize, Vec<String>, Span)> {
     let mut out = Vec::new();
     for item in &rf.items {
         let Item::Command(cmd) = item else { continue };
-        let mut args: Vec<String> = cmd.args.iter().map(|t| t.text.clone()).collect();
+        let mut args: Vec<String> = cmd.args.iter().map(|t| t.text.to_string()).collect();
         let has_t = args.iter().any(|a| a == "-t" || a.starts_with("--table"));
         if let (Some(t), false) = (&cmd.table, has_t) {
-            args.splice(0..0, ["-t".to_string(), t.text.clone()]);
+            args.splice(0..0, ["-t".to_string(), t.text.to_string()]);
         }
         out.push((file.line_col(cmd.line.start as usize).line, args, cmd.line));
     }

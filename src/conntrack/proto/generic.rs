@@ -1,8 +1,8 @@
 //! The generic tracker (`generic_packet` in nf_conntrack_core.c): any protocol without its own
 //! tracker is tracked by addresses and protocol number, with `nf_conntrack_generic_timeout`.
 //!
-//! GRE, SCTP, DCCP and UDP-Lite have their own trackers in the kernel; until they are modelled
-//! they fall back to this one (see the module docs of `conntrack`). Invariant: never INVALID.
+//! SCTP, DCCP and UDP-Lite have their own trackers in the kernel; until they are modelled they
+//! fall back to this one (see the module docs of `conntrack`). GRE has its timers in `gre`. Invariant: never INVALID.
 
 use super::L4Result;
 use crate::conntrack::params::Params;

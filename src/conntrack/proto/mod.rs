@@ -5,6 +5,7 @@
 //! table's job ([`L4Result::Kill`], [`L4Result::Repeat`]).
 
 pub mod generic;
+pub mod gre;
 pub mod icmp;
 pub mod tcp;
 pub mod udp;

@@ -70,6 +70,7 @@ pub fn facts<'p>(
         l4,
         l4_truncated: false,
         src_mac: None,
+        mac_header: None,
         pkttype: 0,
         mark: 0,
         ct: CtFacts::default(),

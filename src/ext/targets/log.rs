@@ -6,7 +6,11 @@ use crate::ext::matches::tcp::unreachable_option;
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::number;
 use crate::ext::{RuleCtx, TargetDef, TargetResult};
+use crate::ir::Hook;
 use std::fmt::Write;
+
+/// `Facts::pkttype` of a locally generated packet.
+const PACKET_OUTGOING: u8 = 4;
 
 /// syslog levels by name (`log_names` in libxt_LOG.c); numbers 0-7 also work.
 const LEVELS: &[(&str, u8)] = &[
@@ -87,20 +91,20 @@ impl TargetDef for Log {
         Ok(())
     }
 
-    /// Logging has no effect on the packet: XT_CONTINUE. (Replay can print
-    /// the log line; the oracle's namespace logs nothing, see its README.)
+    /// Logging has no effect on the packet: XT_CONTINUE. The line is the one
+    /// `nf_log_ip_packet()` writes (see `log_line`); replay prints it with `--log`.
     fn run(&self, f: &Facts, fx: &mut Effects) -> TargetResult {
-        fx.log.push(format!(
-            "{}IN={} OUT={} SRC={} DST={} LEN={} TTL={} PROTO={}",
-            self.prefix,
-            f.in_iface,
-            f.out_iface,
-            std::net::Ipv4Addr::from(f.src),
-            std::net::Ipv4Addr::from(f.dst),
-            f.len,
-            f.ttl,
-            f.proto
-        ));
+        if fx.want_log {
+            fx.log
+                .push(super::log_line::line(&self.prefix, self.flags, f));
+        }
+        // `--log-uid` prints `UID= GID=` of skb->sk (nf_log_dump_sk_uid_gid): a locally
+        // generated packet has its sender's socket, and in INPUT early demux may have
+        // attached an established socket. Neither is in a capture; forwarded and
+        // PREROUTING packets have no socket, so nothing is printed there (kernel-checked).
+        if self.flags & UID != 0 && (f.hook == Hook::Input || f.pkttype == PACKET_OUTGOING) {
+            return TargetResult::Unknown("LOG --log-uid");
+        }
         TargetResult::Continue
     }
 
@@ -138,4 +142,55 @@ pub fn parse_level(s: &str) -> ExtResult<u8> {
         .find(|(n, _)| *n == s)
         .map(|(_, l)| *l)
         .ok_or_else(|| ExtError::new(format!("log level \"{s}\" unknown")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ext::facts::L4Facts;
+    use crate::ext::matches::testutil::facts;
+
+    fn udp() -> Vec<u8> {
+        let mut p = vec![
+            0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        p.extend_from_slice(&[0, 1, 0, 2, 0, 8, 0, 0]);
+        p
+    }
+
+    #[test]
+    fn log_uid_depends_on_a_socket_only_where_one_can_exist() {
+        let p = udp();
+        let l4 = L4Facts::Udp { sport: 1, dport: 2 };
+        let log = Log {
+            flags: UID,
+            ..Log::default()
+        };
+        let mut fx = Effects {
+            want_log: true,
+            ..Effects::default()
+        };
+        // INPUT: early demux may have attached an established socket.
+        let f = facts(&p, 0, 64, l4, 0);
+        assert_eq!(log.run(&f, &mut fx), TargetResult::Unknown("LOG --log-uid"));
+        // Forwarded: no socket, nothing to print, nothing unknown.
+        let mut f = facts(&p, 0, 64, l4, 0);
+        f.hook = Hook::Forward;
+        f.out_iface = "eth1";
+        assert_eq!(log.run(&f, &mut fx), TargetResult::Continue);
+        // Locally generated: the sender's socket.
+        f.hook = Hook::Postrouting;
+        f.in_iface = "";
+        f.pkttype = PACKET_OUTGOING;
+        assert_eq!(log.run(&f, &mut fx), TargetResult::Unknown("LOG --log-uid"));
+        // Without --log-uid nothing depends on sockets; every call wrote its line.
+        assert_eq!(Log::default().run(&f, &mut fx), TargetResult::Continue);
+        assert_eq!(fx.log.len(), 4);
+        assert!(fx.log[1].starts_with("IN=eth0 OUT=eth1 MAC= SRC=10.0.0.1 DST=10.0.0.2 LEN=28 "));
+        assert!(fx.log[3].starts_with("IN= OUT=eth1 SRC=10.0.0.1 "));
+        // Nobody asked for the lines: none are built.
+        let mut quiet = Effects::default();
+        assert_eq!(Log::default().run(&f, &mut quiet), TargetResult::Continue);
+        assert!(quiet.log.is_empty());
+    }
 }

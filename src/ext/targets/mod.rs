@@ -16,6 +16,7 @@ pub mod hmark;
 pub mod idletimer;
 pub mod led;
 pub mod log;
+pub mod log_line;
 pub mod mark;
 pub mod masquerade;
 pub mod nat_range;

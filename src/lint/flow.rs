@@ -220,3 +220,75 @@ fn maybe<'t>(
     returned.extend(here);
     Some(returned)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Rule;
+    use crate::lint::space::{Dim, IntervalSet};
+    use crate::source::SourceFile;
+
+    fn table(rules: &str) -> Table {
+        let text = format!(
+            "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:A - [0:0]\n:B - [0:0]\n{rules}\nCOMMIT\n"
+        );
+        let loaded = crate::ir::load(&SourceFile::new("t", text));
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        loaded.ruleset.tables[0].clone()
+    }
+
+    fn udp(port: u32) -> Vec<Cube> {
+        let mut c = Cube::full();
+        c.restrict(Dim::Proto, IntervalSet::from_values([17]));
+        c.restrict(Dim::Dport, IntervalSet::from_values([port]));
+        vec![c]
+    }
+
+    fn accepts(r: &Rule) -> bool {
+        matches!(r.target, RuleTarget::Verdict(Verdict::Accept))
+    }
+
+    #[test]
+    fn surely_follows_jumps_returns_and_gotos() {
+        // A returns port 53 to INPUT, which accepts it at line 3; port 54 is
+        // accepted inside B, reached by -g.
+        let t = table("-A INPUT -j A\n-A INPUT -g B\n-A INPUT -p udp --dport 53 -j ACCEPT\n-A A -p udp --dport 53 -j RETURN\n-A A -j DROP\n-A B -p udp --dport 54 -j ACCEPT");
+        let view = TableView::of(&t);
+        let got = surely_reaching(&t, &view, 0, udp(53), accepts).expect("within caps");
+        assert!(got.is_empty(), "53 goes to B and falls off its end");
+        let got = surely_reaching(&t, &view, 0, udp(54), accepts).expect("within caps");
+        assert!(got.is_empty(), "A drops 54 before the goto");
+        let t = table("-A INPUT -g B\n-A B -p udp --dport 54 -j ACCEPT");
+        let view = TableView::of(&t);
+        let got = surely_reaching(&t, &view, 0, udp(54), accepts).expect("within caps");
+        assert_eq!(got.len(), 1);
+    }
+
+    fn by_policy(by: Option<Vec<Option<&Rule>>>) -> Option<Vec<bool>> {
+        by.map(|v| v.iter().map(Option::is_none).collect())
+    }
+
+    #[test]
+    fn all_dropped_needs_certainty() {
+        let t = table("-A INPUT -p udp --dport 53 -j ACCEPT");
+        let view = TableView::of(&t);
+        assert!(all_dropped(&t, &view, 0, udp(53)).is_none());
+        assert_eq!(
+            by_policy(all_dropped(&t, &view, 0, udp(54))),
+            Some(vec![true])
+        );
+        // An unreadable accept may take it; an unreadable drop may not.
+        let t = table("-A INPUT -m string --string x --algo bm -j ACCEPT");
+        let view = TableView::of(&t);
+        assert!(all_dropped(&t, &view, 0, udp(54)).is_none());
+        let t = table("-A INPUT -j A\n-A A -m string --string x --algo bm -j DROP\n-A A -j RETURN");
+        let view = TableView::of(&t);
+        assert_eq!(
+            by_policy(all_dropped(&t, &view, 0, udp(54))),
+            Some(vec![true])
+        );
+        // The FORWARD policy is ACCEPT: not dropped.
+        let ci = t.chain_index("FORWARD").expect("built-in");
+        assert!(all_dropped(&t, &view, ci, udp(54)).is_none());
+    }
+}

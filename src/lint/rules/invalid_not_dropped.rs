@@ -7,7 +7,7 @@ use crate::ir::iface::Iface;
 use crate::ir::{Rule, RuleTarget, Table, TableKind};
 use crate::lint::flow::{meet, surely_reaching};
 use crate::lint::rules::shadowed_rule::notation;
-use crate::lint::space::{Cube, Dim, Ifaces, IntervalSet, TableView};
+use crate::lint::space::{Cube, Dim, IntervalSet, TableView};
 use crate::lint::space_ext::MarkView;
 use crate::lint::{Lint, LintInput, LintMeta};
 
@@ -51,20 +51,15 @@ fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {
         return;
     };
     let nat = tables.iter().find(|t| t.kind == TableKind::Nat);
-    let lo = Iface {
-        name: "lo".into(),
-        wildcard: false,
-    };
-    let all_ifaces = tables
-        .iter()
-        .filter(|t| matches!(t.kind, TableKind::Filter | TableKind::Nat))
-        .flat_map(|t| &t.chains)
-        .flat_map(|c| &c.rules)
-        .flat_map(|r| [&r.in_iface, &r.out_iface])
-        .chain([&lo]);
+    let view = crate::lint::rules::dnat_not_forwarded::shared_view(
+        &tables
+            .iter()
+            .filter(|t| matches!(t.kind, TableKind::Filter | TableKind::Nat))
+            .collect::<Vec<_>>(),
+    );
     let view = TableView {
-        ifaces: Ifaces::collect(all_ifaces),
         mark: MarkView::of(filter),
+        ..view
     };
     for name in ["INPUT", "FORWARD"] {
         let Some(ci) = filter.chain_index(name) else {
@@ -73,41 +68,15 @@ fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {
         if !stateful(filter, ci) {
             continue;
         }
-        let mut invalid = Cube::full();
-        invalid.restrict(Dim::CtState, IntervalSet::from_values([0]));
-        invalid.restrict(Dim::InIface, view.ifaces.set(&lo, true));
-        // Atom 0 is "no device": INPUT packets have no output interface,
-        // forwarded ones have both.
-        let device = IntervalSet::full(u32::MAX).subtract(&IntervalSet::from_values([0]));
-        invalid.restrict(Dim::InIface, device.clone());
-        if name == "INPUT" {
-            invalid.restrict(Dim::OutIface, IntervalSet::from_values([0]));
-        } else {
-            invalid.restrict(Dim::OutIface, device);
-            invalid.restrict(Dim::OutIface, view.ifaces.set(&lo, true));
-        }
-        let Some(found) = surely_reaching(filter, &view, ci, vec![invalid], accepts) else {
+        let Some(found) = surely_reaching(filter, &view, ci, vec![invalid(&view, name)], accepts)
+        else {
             continue;
         };
         // In FORWARD, the first accepting rule whose INVALID packets would
         // otherwise have been source-NATed shows the worst of it.
-        let nated = if name == "FORWARD" {
-            let all: Vec<_> = found
-                .iter()
-                .enumerate()
-                .filter_map(|(i, (_, hit))| {
-                    nat.and_then(|n| source_nat(n, &view, hit)).map(|s| (i, s))
-                })
-                .collect();
-            let realistic = all
-                .iter()
-                .position(|(_, (_, c))| c.iter().any(leaves_its_net));
-            realistic
-                .or((!all.is_empty()).then_some(0))
-                .map(|k| all[k].clone())
-        } else {
-            None
-        };
+        let nated = nat
+            .filter(|_| name == "FORWARD")
+            .and_then(|n| nated(n, &view, &found));
         let (i, example, snat) = match nated {
             Some((i, (r, cubes))) => (i, example(&cubes, &view), Some(r)),
             None => match found.first() {
@@ -123,6 +92,45 @@ fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {
             .collect();
         out.push(finding(input, name, rule, &example, &others, snat));
     }
+}
+
+/// The INVALID packets that enter built-in chain `name`: not from `lo`
+/// (trusted), from a device; INPUT packets have no output device (atom 0),
+/// forwarded ones have one.
+fn invalid(view: &TableView, name: &str) -> Cube {
+    let lo = Iface {
+        name: "lo".into(),
+        wildcard: false,
+    };
+    let not_lo = view.ifaces.set(&lo, true);
+    let device = IntervalSet::full(u32::MAX).subtract(&IntervalSet::from_values([0]));
+    let mut c = Cube::full();
+    c.restrict(Dim::CtState, IntervalSet::from_values([0]));
+    c.restrict(Dim::InIface, not_lo.intersect(&device));
+    if name == "INPUT" {
+        c.restrict(Dim::OutIface, IntervalSet::from_values([0]));
+    } else {
+        c.restrict(Dim::OutIface, not_lo.intersect(&device));
+    }
+    c
+}
+
+/// Among the accepting rules, the first whose INVALID packets would have
+/// been source-NATed, preferring one where some such packet leaves its own
+/// network (a believable example); its index and the NAT rule.
+type Nated<'n> = (usize, (&'n Rule, Vec<Cube>));
+fn nated<'n>(nat: &'n Table, view: &TableView, found: &[(&Rule, Vec<Cube>)]) -> Option<Nated<'n>> {
+    let all: Vec<_> = found
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, hit))| source_nat(nat, view, hit).map(|s| (i, s)))
+        .collect();
+    let realistic = all
+        .iter()
+        .position(|(_, (_, c))| c.iter().any(leaves_its_net));
+    realistic
+        .or((!all.is_empty()).then_some(0))
+        .map(|k| all[k].clone())
 }
 
 /// The chain (with what it jumps to) accepts ESTABLISHED packets.

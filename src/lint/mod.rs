@@ -69,8 +69,9 @@ pub struct Lint {
 pub struct Outcome {
     /// Findings and the loader's warnings, in file order.
     pub diagnostics: Vec<Diagnostic>,
-    /// Errors that are not about rules (the file could not be read as
-    /// iptables input): nothing was linted; exit status 2.
+    /// When some error is not about rules (the file could not be read as
+    /// iptables input): everything the loader reported, and nothing was
+    /// linted; exit status 2.
     pub input_errors: Vec<Diagnostic>,
 }
 
@@ -98,9 +99,10 @@ pub fn run_loaded(file: &Arc<SourceFile>, loaded: &Loaded, selection: &Selection
         }
     }
     if !input_errors.is_empty() {
+        // Not iptables input: everything the loader said, as it said it.
         return Outcome {
             diagnostics: Vec::new(),
-            input_errors,
+            input_errors: loaded.diagnostics.clone(),
         };
     }
     let incomplete: Vec<_> = refused

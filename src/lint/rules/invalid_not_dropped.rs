@@ -1,5 +1,12 @@
 //! IPT307 invalid-not-dropped: a stateful INPUT or FORWARD chain that accepts
 //! packets in conntrack state INVALID by port or address.
+//!
+//! Kernel truth: `nf_nat_inet_fn` returns NF_ACCEPT for a packet without a
+//! conntrack entry, so INVALID packets get no NAT. Checked with the kernel
+//! oracle (Linux 6.18) on this lint's fixture, LAN 192.168.1.0/24 behind
+//! eth1: a SYN from 192.168.1.5 left as 10.0.0.104 (MASQUERADE), a lone RST
+//! and a FIN/ACK with no connection were INVALID, accepted by
+//! `-A FORWARD -i eth1 -o eth0 -j ACCEPT` and left with source 192.168.1.5.
 
 use super::util::{accepts, admits_state, line_of, reachable_chains, rule_span};
 use crate::diagnostic::{Diagnostic, Severity};

@@ -38,6 +38,7 @@ fn main() {
     let input = LintInput {
         file: &file,
         ruleset: &loaded.ruleset,
+        refused: &[],
     };
     let mut findings = 0;
     let mut times: Vec<Duration> = (0..5)

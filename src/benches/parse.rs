@@ -70,7 +70,7 @@ fn print_phases(file: &std::sync::Arc<iptwalk::source::SourceFile>, runs: usize)
         std::hint::black_box(iptwalk::ir::build::build(file, &rf, &mut diags));
     }
     let build = (cpu_seconds() - c0) / runs as f64;
-    let rs = iptwalk::ir::build::build(file, &rf, &mut diags);
+    let (rs, _) = iptwalk::ir::build::build(file, &rf, &mut diags);
     let c0 = cpu_seconds();
     for _ in 0..runs {
         std::hint::black_box(iptwalk::ir::save::save(&rs, Default::default()));

@@ -88,18 +88,20 @@ pub fn run(ctx: &Ctx, args: LintArgs) -> ExitCode {
             continue;
         };
         let loaded = iptwalk::ir::load(&file);
-        if loaded.has_errors() {
-            // The file does not load: report why (exit 2), lint nothing.
+        let outcome = lint::run_loaded(&file, &loaded, &selection);
+        if !outcome.input_errors.is_empty() {
+            // Not readable as iptables input: report why (exit 2), lint nothing.
             input_error = true;
-            ctx.report(&loaded.diagnostics);
+            ctx.report(&outcome.input_errors);
             continue;
         }
-        let input = LintInput {
-            file: &file,
-            ruleset: &loaded.ruleset,
-        };
-        let found = lint::run(&input, &selection);
+        let found = outcome.diagnostics;
         if args.witness {
+            let input = LintInput {
+                file: &file,
+                ruleset: &loaded.ruleset,
+                refused: &[],
+            };
             witnesses.extend(witness_lines(path, &input, &found));
         }
         if args.fix && path != "-" {
@@ -108,7 +110,6 @@ pub fn run(ctx: &Ctx, args: LintArgs) -> ExitCode {
                 input_error = true;
             }
         }
-        all.extend(loaded.diagnostics);
         all.extend(found);
     }
     match args.format {

@@ -105,6 +105,8 @@ pub struct ExtError {
     pub message: String,
     pub span: Option<Span>,
     pub help: Option<String>,
+    /// What kind of refusal this is (for the linter's IPT1xx codes).
+    pub kind: crate::ir::LoadErrorKind,
 }
 
 impl ExtError {
@@ -113,7 +115,12 @@ impl ExtError {
             message: message.into(),
             span: None,
             help: None,
+            kind: crate::ir::LoadErrorKind::Rejected,
         }
+    }
+    pub fn kind(mut self, kind: crate::ir::LoadErrorKind) -> ExtError {
+        self.kind = kind;
+        self
     }
     pub fn at(mut self, span: Span) -> ExtError {
         self.span = Some(span);

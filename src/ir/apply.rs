@@ -166,9 +166,12 @@ fn check_targets(table: &Table, rules: &[Rule]) -> AResult {
                         RuleTarget::Goto(_) => format!("goto '{name}' is not a chain"),
                         _ => format!("Couldn't load target `{name}':No such file or directory"),
                     };
-                    return Err(ExtError::new(msg).at(span).help(format!(
-                        "create the chain first (`:{name} - [0:0]` or `-N {name}`), or check the target's spelling"
-                    )));
+                    return Err(ExtError::new(msg)
+                        .at(span)
+                        .kind(super::LoadErrorKind::MissingChain)
+                        .help(format!(
+                            "create the chain first (`:{name} - [0:0]` or `-N {name}`), or check the target's spelling"
+                        )));
                 }
                 Some(c) if c.is_builtin() => {
                     return Err(ExtError::new("iptables: Invalid argument.")

@@ -11,6 +11,7 @@
 
 use super::check::check_table;
 use super::cmdline::{self, ParsedCommand};
+use super::error::LoadError;
 use super::hook::TableKind;
 use super::ruleset::{Policy, Ruleset};
 use crate::diagnostic::Diagnostic;
@@ -20,8 +21,13 @@ use crate::syntax::ast::{Command, Item, RuleFile, Token};
 use std::sync::Arc;
 
 /// Builds the ruleset of one file. Diagnostics include warnings; the build
-/// failed if any of them is an error.
-pub fn build(file: &Arc<SourceFile>, rf: &RuleFile, diags: &mut Vec<Diagnostic>) -> Ruleset {
+/// failed if any of them is an error. Each error this stage adds comes with
+/// its [`LoadError`], by index into `diags`.
+pub fn build(
+    file: &Arc<SourceFile>,
+    rf: &RuleFile,
+    diags: &mut Vec<Diagnostic>,
+) -> (Ruleset, Vec<(usize, LoadError)>) {
     let mut b = Builder::new(file);
     for item in &rf.items {
         b.item(item);
@@ -35,7 +41,14 @@ pub struct Builder<'a> {
     rs: Ruleset,
     /// The restore table being edited and its `*table` line.
     current: Option<(TableKind, Span)>,
+    /// This builder's diagnostics (appended to the caller's at `finish`).
     diags: Vec<Diagnostic>,
+    /// Kinds of the errors pushed to `diags`, by index.
+    errors: Vec<(usize, LoadError)>,
+    /// The table of the item being applied, for `errors`.
+    table: Option<TableKind>,
+    /// Whether an error now means the command was left out.
+    skipped: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -45,22 +58,40 @@ impl<'a> Builder<'a> {
             rs: Ruleset::default(),
             current: None,
             diags: Vec::new(),
+            errors: Vec::new(),
+            table: None,
+            skipped: true,
         }
     }
 
-    /// The ruleset, with this builder's diagnostics appended to `diags`.
-    pub fn finish(self, diags: &mut Vec<Diagnostic>) -> Ruleset {
+    /// The ruleset, with this builder's diagnostics appended to `diags` and
+    /// the kinds of its errors by index into `diags`.
+    pub fn finish(self, diags: &mut Vec<Diagnostic>) -> (Ruleset, Vec<(usize, LoadError)>) {
+        let base = diags.len();
         diags.extend(self.diags);
-        self.rs
+        let errors = self
+            .errors
+            .into_iter()
+            .map(|(i, e)| (base + i, e))
+            .collect();
+        (self.rs, errors)
     }
 
     fn error(&mut self, e: ExtError, fallback: Span) {
         let mut d = Diagnostic::error(self.file, e.span.unwrap_or(fallback), e.message);
         d.help = e.help;
+        let err = LoadError {
+            kind: e.kind,
+            table: self.table,
+            skipped: self.skipped,
+        };
+        self.errors.push((self.diags.len(), err));
         self.diags.push(d);
     }
 
     pub fn item(&mut self, item: &Item) {
+        self.table = self.current.map(|(k, _)| k);
+        self.skipped = true;
         match item {
             Item::Table { name, line } => self.open_table(name, *line),
             Item::Chain {
@@ -174,6 +205,7 @@ impl<'a> Builder<'a> {
             Ok(k) => k,
             Err(e) => return self.error(e, cmd.line),
         };
+        self.table = Some(kind);
         if !cmd.from_shell {
             if let Err(e) = super::apply::apply(self.rs.table_mut_or_new(kind), parsed) {
                 self.error(e, cmd.line);
@@ -183,9 +215,14 @@ impl<'a> Builder<'a> {
         // Each `iptables` run replaces the whole table and the kernel checks it
         // then: a command the kernel refuses leaves the table as it was.
         let table = self.rs.table_mut_or_new(kind);
+        // `iptables -X NAME` before `-N NAME` is how scripts make reruns
+        // work: from the empty tables iptwalk starts with it fails, as it
+        // would on a fresh host, but it changes nothing either way.
+        let cleanup = cleanup_of_missing(table, &parsed.op).is_some();
         let before = table.clone();
         let result = super::apply::apply(table, parsed);
         let errors = match result {
+            Err(e) if cleanup => vec![e.kind(super::LoadErrorKind::Cleanup)],
             Err(e) => vec![e],
             Ok(()) => check_table(table),
         };
@@ -227,8 +264,23 @@ impl<'a> Builder<'a> {
         let Some(table) = self.rs.tables.iter().find(|t| t.kind == kind) else {
             return;
         };
+        // COMMIT: the kernel refuses the table, but every rule is in the
+        // ruleset as written.
+        self.table = Some(kind);
+        self.skipped = false;
         for e in check_table(table) {
             self.error(e, at);
         }
     }
+}
+
+/// The chain a script's `-F NAME`, `-X NAME` or `-Z NAME` names, when the
+/// table does not have it.
+fn cleanup_of_missing<'t>(table: &super::ruleset::Table, op: &'t cmdline::Op) -> Option<&'t Token> {
+    use cmdline::Op;
+    let name = match op {
+        Op::Flush(Some(n)) | Op::DeleteChain(Some(n)) | Op::Zero(Some(n), None) => n,
+        _ => return None,
+    };
+    table.chain(&name.text).is_none().then_some(name)
 }

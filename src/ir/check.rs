@@ -8,10 +8,11 @@
 //! extension's `.hooks` and tables other than its `.table`). Rules in chains no
 //! built-in chain reaches are checked with an empty hook mask, as the kernel does.
 
-use super::hook::HookMask;
+use super::error::LoadErrorKind;
+use super::hook::{HookMask, TableKind};
 use super::rule::Rule;
 use super::ruleset::Table;
-use crate::ext::{CheckCtx, ExtError};
+use crate::ext::{CheckCtx, ExtError, ExtResult, RuleCtx};
 
 /// Errors the kernel would raise loading `table`; empty when it loads.
 pub fn check_table(table: &Table) -> Vec<ExtError> {
@@ -29,14 +30,15 @@ pub fn check_table(table: &Table) -> Vec<ExtError> {
             };
             for m in &rule.matches {
                 if let Err(e) = m.m.check(&ctx) {
+                    let e = classify(e, &ctx, |c| m.m.check(c));
                     errors.push(if e.span.is_some() { e } else { e.at(m.span) });
                 }
             }
             if let super::rule::RuleTarget::Ext(t) = &rule.target {
-                if let Err(e) = t
-                    .check(&ctx)
-                    .and_then(|()| t.check_matches(&ctx, &rule.matches))
-                {
+                let check =
+                    |c: &CheckCtx| t.check(c).and_then(|()| t.check_matches(c, &rule.matches));
+                if let Err(e) = check(&ctx) {
+                    let e = classify(e, &ctx, check);
                     let span = rule.origin.target.unwrap_or(rule.origin.line);
                     errors.push(if e.span.is_some() { e } else { e.at(span) });
                 }
@@ -44,6 +46,61 @@ pub fn check_table(table: &Table) -> Vec<ExtError> {
         }
     }
     errors
+}
+
+/// Gives a failed `checkentry` its [`LoadErrorKind`] by asking what would
+/// have got past this first error: the same rule reached from no hook (the
+/// hooks were wrong), in another table (the table was wrong), or with `-p`
+/// naming a protocol (the protocol was missing). For hooks, and for a rule
+/// without `-p`, "got past" includes failing later with another message (as
+/// TCPMSS's SYN-match test after its hook and protocol tests); a table or a
+/// different protocol must make the check pass, since either can bring
+/// errors of its own. The classification does not depend on the wording.
+fn classify(e: ExtError, ctx: &CheckCtx, check: impl Fn(&CheckCtx) -> ExtResult) -> ExtError {
+    if e.kind != LoadErrorKind::Rejected {
+        return e;
+    }
+    let passes = |c: &CheckCtx| check(c).is_ok();
+    let gets_past = |c: &CheckCtx| check(c).map_or_else(|o| o.message != e.message, |()| true);
+    let unhooked = CheckCtx {
+        hooks: HookMask::NONE,
+        ..*ctx
+    };
+    let no_proto = ctx.rule.proto().is_none();
+    let kind = if gets_past(&unhooked) {
+        LoadErrorKind::WrongHook
+    } else if TableKind::ALL
+        .iter()
+        .filter(|t| t.name() != ctx.table)
+        .any(|t| {
+            passes(&CheckCtx {
+                table: t.name(),
+                ..unhooked
+            })
+        })
+    {
+        LoadErrorKind::WrongTable
+    } else if [6, 17, 132, 33, 136, 1]
+        .into_iter()
+        .filter(|p| ctx.rule.proto() != Some(*p))
+        .any(|proto| {
+            let rule = RuleCtx {
+                proto,
+                proto_inv: false,
+            };
+            let c = CheckCtx { rule, ..unhooked };
+            if no_proto {
+                gets_past(&c)
+            } else {
+                passes(&c)
+            }
+        })
+    {
+        LoadErrorKind::NeedsProtocol
+    } else {
+        LoadErrorKind::Rejected
+    };
+    e.kind(kind)
 }
 
 /// Hooks each chain (by index) is reachable from; an error on a jump loop.
@@ -84,7 +141,8 @@ pub fn reachable_hooks(table: &Table) -> Result<Vec<HookMask>, ExtError> {
 
 fn loop_error(rule: &Rule, help: Option<String>) -> ExtError {
     let e = ExtError::new("iptables: Too many levels of symbolic links.")
-        .at(rule.origin.target.unwrap_or(rule.origin.line));
+        .at(rule.origin.target.unwrap_or(rule.origin.line))
+        .kind(LoadErrorKind::JumpLoop);
     match help {
         Some(h) => e.help(h),
         None => e,

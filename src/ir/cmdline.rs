@@ -822,9 +822,11 @@ fn with_owner_hint(e: ExtError, name: &str) -> ExtError {
     // Port options belong to several protocol matches; users nearly always
     // mean TCP or UDP, which `-p` loads implicitly.
     if let Some(p) = ["tcp", "udp"].into_iter().find(|p| owners.contains(p)) {
-        return e.help(format!(
-            "`--{name}` belongs to a protocol match: give the protocol first (`-p {p} --{name} ...`)"
-        ));
+        return e
+            .help(format!(
+                "`--{name}` belongs to a protocol match: give the protocol first (`-p {p} --{name} ...`)"
+            ))
+            .kind(super::LoadErrorKind::NeedsProtocol);
     }
     match owners.first() {
         Some(m) => e.help(format!(

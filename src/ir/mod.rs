@@ -8,6 +8,7 @@ pub mod apply;
 pub mod build;
 pub mod check;
 pub mod cmdline;
+pub mod error;
 pub mod hook;
 pub mod iface;
 pub mod proto;
@@ -22,6 +23,7 @@ use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
 use std::sync::Arc;
 
+pub use error::{LoadError, LoadErrorKind};
 pub use hook::{Hook, HookMask, TableKind};
 pub use rule::{Rule, RuleTarget, Verdict};
 pub use ruleset::{Chain, Policy, Ruleset, Table};
@@ -32,6 +34,10 @@ pub struct Loaded {
     pub ruleset: Ruleset,
     /// Errors and warnings, in file order.
     pub diagnostics: Vec<Diagnostic>,
+    /// `errors[i]` classifies `diagnostics[i]` when that is an error about a
+    /// command iptables refuses; `None` for warnings and for input errors
+    /// (tokenizer, IPv6 files), which are not about rules.
+    pub errors: Vec<Option<LoadError>>,
 }
 
 impl Loaded {
@@ -48,15 +54,23 @@ pub fn load(file: &Arc<SourceFile>) -> Loaded {
         return Loaded {
             ruleset: Ruleset::default(),
             diagnostics: vec![d],
+            errors: vec![None],
         };
     }
     let mut builder = build::Builder::new(file);
     crate::syntax::for_each_item(file, &mut diagnostics, |item| builder.item(&item));
-    let ruleset = builder.finish(&mut diagnostics);
-    diagnostics.sort_by_key(|d| d.span.start);
+    let (ruleset, kinds) = builder.finish(&mut diagnostics);
+    let mut errors = vec![None; diagnostics.len()];
+    for (i, e) in kinds {
+        errors[i] = Some(e);
+    }
+    let mut both: Vec<_> = diagnostics.into_iter().zip(errors).collect();
+    both.sort_by_key(|(d, _)| d.span.start);
+    let (diagnostics, errors) = both.into_iter().unzip();
     Loaded {
         ruleset,
         diagnostics,
+        errors,
     }
 }
 

@@ -207,7 +207,7 @@ impl Cube {
     pub fn is_empty(&self) -> bool {
         self.0.iter().any(IntervalSet::is_empty)
     }
-    fn restrict(&mut self, d: Dim, set: IntervalSet) {
+    pub fn restrict(&mut self, d: Dim, set: IntervalSet) {
         let i = d as usize;
         self.0[i] = self.0[i].intersect(&set);
     }

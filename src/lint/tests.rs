@@ -1,7 +1,7 @@
 //! Fixture suite: every `testdata/lint/IPTnnn-*.rules` file must raise its
 //! own lint (snapshotted with insta), and `clean.rules` must raise nothing.
 
-use super::{run, LintInput, Selection};
+use super::{run, run_loaded, LintInput, Selection};
 use crate::report::diagnostics::render_all;
 use crate::source::SourceFile;
 use std::path::PathBuf;
@@ -15,19 +15,13 @@ fn lint_file(name: &str, selection: &Selection) -> String {
     let text = std::fs::read_to_string(&path).expect("fixture exists");
     let file = SourceFile::new(format!("testdata/lint/{name}"), text);
     let loaded = crate::ir::load(&file);
+    let outcome = run_loaded(&file, &loaded, selection);
     assert!(
-        !loaded.has_errors(),
-        "{name} must load: {:?}",
-        loaded.diagnostics
+        outcome.input_errors.is_empty(),
+        "{name} must be readable: {:?}",
+        outcome.input_errors
     );
-    let found = run(
-        &LintInput {
-            file: &file,
-            ruleset: &loaded.ruleset,
-        },
-        selection,
-    );
-    render_all(&found, false)
+    render_all(&outcome.diagnostics, false)
 }
 
 #[test]
@@ -70,6 +64,7 @@ fn suppression_comment_silences_only_its_code() {
         &LintInput {
             file: &file,
             ruleset: &loaded.ruleset,
+            refused: &[],
         },
         &Selection::default(),
     );

@@ -37,6 +37,7 @@ fn every_witness_replays_to_the_deciding_rule() {
     let found = witnesses(&LintInput {
         file: &file,
         ruleset: &loaded.ruleset,
+        refused: &[],
     });
     let shown: Vec<(&str, &str)> = found
         .iter()

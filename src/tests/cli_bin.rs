@@ -117,6 +117,34 @@ fn lint_sarif_is_2_1_0() {
     assert_eq!(v["runs"][0]["results"][0]["ruleId"], "IPT301");
 }
 
+/// Commands iptables refuses are findings (exit 1); a file that is not
+/// iptables input is an input error (exit 2).
+#[test]
+fn lint_refused_commands_exit_1_and_broken_files_exit_2() {
+    let (code, out, _) = iptwalk(&[
+        "lint",
+        "--format",
+        "json",
+        "testdata/lint/IPT103-missing-chain.rules",
+    ]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["findings"][0]["code"], "IPT103");
+    assert_eq!(v["findings"][0]["severity"], "error");
+    let (code, out, _) = iptwalk(&["lint", "testdata/rules/errors/many-errors.v4"]);
+    assert_eq!(code, 1);
+    for c in ["error[IPT100]", "error[IPT103]", "error[IPT105]"] {
+        assert!(out.contains(c), "{c} missing from {out}");
+    }
+    let broken = std::env::temp_dir().join(format!("iptwalk-no-commit-{}.v4", std::process::id()));
+    std::fs::write(&broken, "*filter\n-A INPUT -j ACCEPT\n").expect("temp file");
+    let (code, out, err) = iptwalk(&["lint", broken.to_str().expect("utf-8 path")]);
+    let _ = std::fs::remove_file(&broken);
+    assert_eq!(code, 2);
+    assert_eq!(out, "");
+    assert!(err.contains("COMMIT expected"), "{err}");
+}
+
 /// The replay formats on a kernel-truth scenario (every verdict shown here
 /// is the kernel's: see testdata/scenarios/hm_icmp_errors/kernel.json).
 #[test]

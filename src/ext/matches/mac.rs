@@ -105,10 +105,11 @@ pub fn check_hooks(ctx: &CheckCtx, allowed: HookMask, name: &str) -> ExtResult {
     if bad.is_empty() {
         return Ok(());
     }
+    // xt_check_match's log line, which names the whole hook mask.
     Err(ExtError::new(format!(
-        "the {name} match is not valid in {} (reached from hook {})",
-        ctx.table,
-        bad.names()
+        "{name} match: used from hooks {}, but only valid from {}",
+        ctx.hooks.names(),
+        allowed.names()
     ))
     .help(format!(
         "the kernel allows `-m {name}` only in {}",

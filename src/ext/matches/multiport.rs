@@ -11,6 +11,7 @@ use crate::ext::facts::{Facts, L4Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::value::port;
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
+use crate::ir::LoadErrorKind;
 use std::fmt::Write;
 
 /// `XT_MULTI_PORTS`.
@@ -151,7 +152,7 @@ impl Multiport {
 fn proto_name(ctx: &RuleCtx) -> ExtResult<&'static str> {
     let only = "multiport only works with TCP, UDP, UDPLITE, SCTP and DCCP";
     if ctx.proto_inv {
-        return Err(ExtError::new(only));
+        return Err(ExtError::new(only).kind(LoadErrorKind::NeedsProtocol));
     }
     match ctx.proto {
         6 => Ok("tcp"),
@@ -161,8 +162,9 @@ fn proto_name(ctx: &RuleCtx) -> ExtResult<&'static str> {
         33 => Ok("dccp"),
         0 => Err(ExtError::new(
             "multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'",
-        )),
-        _ => Err(ExtError::new(only)),
+        )
+        .kind(LoadErrorKind::NeedsProtocol)),
+        _ => Err(ExtError::new(only).kind(LoadErrorKind::NeedsProtocol)),
     }
 }
 

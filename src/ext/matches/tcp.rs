@@ -256,7 +256,8 @@ pub fn require_proto(ctx: &CheckCtx, proto: u8, name: &str) -> ExtResult {
         Ok(())
     } else {
         Err(
-            ExtError::new(format!("the {name} match needs `-p {name}` in the rule")).help(format!(
+            // xt_check_match's log line for a `.proto` mismatch.
+            ExtError::new(format!("{name} match: only valid for protocol {proto}")).help(format!(
                 "add `-p {name}` before `-m {name}`; the kernel refuses the rule otherwise"
             )),
         )

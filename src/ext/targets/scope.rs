@@ -28,9 +28,10 @@ pub fn restrict(ctx: &CheckCtx, name: &str, table: Option<&str>, hooks: &[Hook])
         let allowed = HookMask::of(hooks);
         let bad = ctx.hooks.outside(allowed);
         if !bad.is_empty() {
+            // The kernel names the whole hook mask, not only the bad hooks.
             return Err(ExtError::new(format!(
                 "{name} target: used from hooks {}, but only usable from {}",
-                bad.names(),
+                ctx.hooks.names(),
                 allowed.names()
             ))
             .help(format!(
@@ -92,7 +93,7 @@ mod tests {
         let e = restrict(&c, "DNAT", Some("nat"), &dnat).unwrap_err();
         assert_eq!(
             e.message,
-            "DNAT target: used from hooks POSTROUTING, but only usable from PREROUTING/OUTPUT"
+            "DNAT target: used from hooks OUTPUT/POSTROUTING, but only usable from PREROUTING/OUTPUT"
         );
         // A chain no built-in chain reaches has no hooks: the kernel accepts it.
         assert!(restrict(&ctx("nat", &[], 0), "DNAT", Some("nat"), &dnat).is_ok());

@@ -25,6 +25,7 @@ Example:
 Instead: delete the second copy; make scripts idempotent (`iptables -C ... || iptables -A ...`).",
     },
     check,
+    whole_ruleset: false,
 };
 
 fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {

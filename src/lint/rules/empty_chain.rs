@@ -23,6 +23,7 @@ Example:
 Instead: fill the chain, or remove the jump and the chain.",
     },
     check,
+    whole_ruleset: false,
 };
 
 fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {

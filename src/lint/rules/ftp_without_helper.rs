@@ -33,6 +33,7 @@ Instead: add, in *raw,
 (and, for a client, the same in OUTPUT).",
     },
     check,
+    whole_ruleset: true,
 };
 
 fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {

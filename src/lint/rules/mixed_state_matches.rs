@@ -27,6 +27,7 @@ Example:
 Instead: use `-m conntrack --ctstate` throughout.",
     },
     check,
+    whole_ruleset: false,
 };
 
 fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {

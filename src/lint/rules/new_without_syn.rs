@@ -30,6 +30,7 @@ Instead:
     -A INPUT -p tcp --dport 22 --syn -m conntrack --ctstate NEW -j ACCEPT",
     },
     check,
+    whole_ruleset: false,
 };
 
 fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {

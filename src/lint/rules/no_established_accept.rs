@@ -33,6 +33,7 @@ Instead: put this near the top of the chain:
     -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
     },
     check,
+    whole_ruleset: false,
 };
 
 fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {

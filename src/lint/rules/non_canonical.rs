@@ -28,6 +28,7 @@ Instead:
 `iptwalk lint --fix` rewrites such lines; `iptwalk fmt` rewrites whole files.",
     },
     check,
+    whole_ruleset: false,
 };
 
 fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {

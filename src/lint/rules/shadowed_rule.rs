@@ -38,6 +38,7 @@ Instead: move the specific rule above the broad ones, or narrow the broad ones. 
 line names a packet that shows it (`iptwalk trace` replays it).",
     },
     check: check_shadowed,
+    whole_ruleset: false,
 };
 
 pub const REDUNDANT: Lint = Lint {
@@ -60,6 +61,7 @@ Example:
 Instead: delete the later rule.",
     },
     check: check_redundant,
+    whole_ruleset: false,
 };
 
 fn check_shadowed(input: &LintInput, out: &mut Vec<Diagnostic>) {

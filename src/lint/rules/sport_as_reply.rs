@@ -28,6 +28,7 @@ Instead:
     -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
     },
     check,
+    whole_ruleset: false,
 };
 
 fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {

@@ -31,6 +31,7 @@ Example:
     -A INPUT -p tcp --syn -j LOG",
     },
     check,
+    whole_ruleset: false,
 };
 
 fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {

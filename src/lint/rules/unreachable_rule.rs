@@ -26,6 +26,7 @@ Instead: move the catch-all to the end of the chain, or use the chain policy
 (`:INPUT DROP`) instead of a final DROP rule.",
     },
     check,
+    whole_ruleset: false,
 };
 
 fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {

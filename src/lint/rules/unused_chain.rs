@@ -23,6 +23,7 @@ Example:
 Instead: add the jump (`-A INPUT -p tcp --dport 22 -j ssh-in`) or delete the chain.",
     },
     check,
+    whole_ruleset: false,
 };
 
 fn check(input: &LintInput, out: &mut Vec<Diagnostic>) {

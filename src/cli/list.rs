@@ -57,7 +57,7 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> ExitCode {
     let mut failed = false;
     let rules = match &args.counters_from_replay {
         None => rules,
-        Some(pcap) => match replay(&rules, pcap, &args.model) {
+        Some(pcap) => match replay(ctx, &rules, pcap, &args.model) {
             Ok((counted, ok)) => {
                 failed = !ok;
                 counted
@@ -107,13 +107,21 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> ExitCode {
 
 /// The ruleset with the counters a replay of `pcap` leaves (the engine
 /// `replay --counters` uses), and whether every capture record could be read.
-fn replay(rules: &Ruleset, pcap: &Path, model: &ModelArgs) -> Result<(Ruleset, bool), String> {
+fn replay(
+    ctx: &Ctx,
+    rules: &Ruleset,
+    pcap: &Path,
+    model: &ModelArgs,
+) -> Result<(Ruleset, bool), String> {
     let host = model.host()?;
     let params = model.params()?;
+    let ipsets = super::model::load_ipsets(ctx, model.ipset.as_deref(), &[rules])
+        .map_err(|()| "the --ipset file does not serve these rules".to_string())?;
     let mut reader = CaptureReader::open(pcap).map_err(|e| format!("{}: {e}", pcap.display()))?;
     let opts = Options {
         trust_checksums: model.trust_checksums,
         verdicts_only: true,
+        ipsets,
         ..Options::default()
     };
     let mut engine = Engine::new(rules, host, params, opts);

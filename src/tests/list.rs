@@ -197,6 +197,9 @@ fn replay_args(dir: &Path) -> Option<Vec<String>> {
     if case["fix_checksums"].as_bool().unwrap_or(true) {
         args.push("--trust-checksums".to_string());
     }
+    if let Some(sets) = case["ipset"].as_str() {
+        args.extend(["--ipset".to_string(), dir.join(sets).display().to_string()]);
+    }
     Some(args)
 }
 
@@ -216,6 +219,15 @@ fn replay_counters_list_as_the_kernel_counted() {
             continue;
         };
         let ns = Netns::new("listc").expect("create a network namespace");
+        // The sets the rules name exist before the rules load, as in the
+        // kernel run (testdata/scenarios/with_ipset.py).
+        if let Some(pos) = args.iter().position(|a| a == "--ipset") {
+            let sets = std::fs::read_to_string(&args[pos + 1]).unwrap_or_default();
+            if !ns.run("ipset", &["restore"], Some(&sets)).status.success() {
+                failures.push(format!("{}: ipset restore failed", dir.display()));
+                continue;
+            }
+        }
         if !ns
             .run("iptables-legacy-restore", &["-c"], Some(&counters))
             .status

@@ -100,8 +100,76 @@ const GENERIC: &[(&str, char, Arg)] = &[
     ("ipv6", '6', Arg::None),
 ];
 
+/// The exact long names of [`GENERIC`] as a `match`, which compiles to a
+/// length switch: every extension option is looked up here first.
+fn generic_exact(name: &str) -> Option<char> {
+    Some(match name {
+        "append" => 'A',
+        "delete" => 'D',
+        "check" => 'C',
+        "insert" => 'I',
+        "replace" => 'R',
+        "list" => 'L',
+        "list-rules" => 'S',
+        "flush" => 'F',
+        "zero" => 'Z',
+        "new-chain" => 'N',
+        "delete-chain" => 'X',
+        "rename-chain" => 'E',
+        "policy" => 'P',
+        "source" | "src" => 's',
+        "destination" | "dst" => 'd',
+        "protocol" => 'p',
+        "in-interface" => 'i',
+        "jump" => 'j',
+        "table" => 't',
+        "match" => 'm',
+        "numeric" => 'n',
+        "out-interface" => 'o',
+        "verbose" => 'v',
+        "wait" => 'w',
+        "wait-interval" => 'W',
+        "exact" => 'x',
+        "fragments" | "fragment" => 'f',
+        "version" => 'V',
+        "help" => 'h',
+        "line-numbers" => '0',
+        "modprobe" => 'M',
+        "set-counters" => 'c',
+        "goto" => 'g',
+        "ipv4" => '4',
+        "ipv6" => '6',
+        _ => return None,
+    })
+}
+
 fn short_arg(c: char) -> Option<Arg> {
     GENERIC.iter().find(|(_, s, _)| *s == c).map(|(_, _, a)| *a)
+}
+
+/// The option keys an extension has been given (for "can only be used
+/// once"): a few inline, so most rules allocate nothing for them.
+#[derive(Default)]
+struct Seen {
+    inline: [&'static str; 4],
+    len: usize,
+    more: Vec<&'static str>,
+}
+
+impl Seen {
+    fn contains(&self, key: &str) -> bool {
+        self.inline[..self.len].contains(&key) || self.more.contains(&key)
+    }
+
+    fn push(&mut self, key: &'static str) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => {
+                *slot = key;
+                self.len += 1;
+            }
+            None => self.more.push(key),
+        }
+    }
 }
 
 /// Which parsed element an option belongs to.
@@ -129,8 +197,8 @@ struct Parser<'a> {
     proto: Option<(u8, bool, Token)>,
     proto_used: bool,
     frag: Option<bool>,
-    matches: Vec<(Match, Span, Vec<&'static str>)>,
-    target: Option<(RuleTarget, Span, Vec<&'static str>)>,
+    matches: Vec<(Match, Span, Seen)>,
+    target: Option<(RuleTarget, Span, Seen)>,
     counters: Option<Counters>,
     warnings: Vec<ExtError>,
 }
@@ -298,8 +366,8 @@ impl<'a> Parser<'a> {
     /// Finds the owner of `--name`: exact names first (iptables' own, then the
     /// target, then matches newest first), then a unique prefix over all.
     fn resolve(&self, name: &str) -> PResult<Owner> {
-        if let Some((_, c, _)) = GENERIC.iter().find(|(n, _, _)| *n == name) {
-            return Ok(Owner::Generic(*c));
+        if let Some(c) = generic_exact(name) {
+            return Ok(Owner::Generic(c));
         }
         let mut candidates: Vec<(Owner, &'static str)> = Vec::new();
         if let Some((RuleTarget::Ext(t), _, _)) = &self.target {
@@ -345,7 +413,7 @@ impl<'a> Parser<'a> {
             return Ok(false);
         };
         let m = Match::new(name).ok_or_else(|| ExtError::new("internal: proto match"))?;
-        self.matches.push((m, tok.span, Vec::new()));
+        self.matches.push((m, tok.span, Seen::default()));
         Ok(true)
     }
 
@@ -477,7 +545,10 @@ impl<'a> Parser<'a> {
                     self.file.line_col(prev.start as usize).col
                 )));
         }
-        self.no_invert(&format!("-{}", tok.text.trim_start_matches('-')), tok.span)?;
+        if self.invert.is_some() {
+            let what = format!("-{}", tok.text.trim_start_matches('-'));
+            return self.no_invert(&what, tok.span);
+        }
         self.op = Some((op, tok.span));
         Ok(())
     }
@@ -644,7 +715,7 @@ impl<'a> Parser<'a> {
                         None => e,
                     }
                 })?;
-                self.matches.push((m, tok.span.to(v.span), Vec::new()));
+                self.matches.push((m, tok.span.to(v.span), Seen::default()));
                 Ok(())
             }
             'j' | 'g' => {
@@ -656,7 +727,7 @@ impl<'a> Parser<'a> {
                     );
                 }
                 let target = target_for(&v.text, c == 'g').map_err(|e| e.at(v.span))?;
-                self.target = Some((target, v.span, Vec::new()));
+                self.target = Some((target, v.span, Seen::default()));
                 Ok(())
             }
             't' => {
@@ -963,4 +1034,18 @@ fn resolve_addrs(word: Option<(Token, bool)>) -> PResult<(Addrs, bool)> {
     };
     nets.map(|n| (n, inv))
         .map_err(|e| ExtError::new(e.to_string()).at(t.span))
+}
+
+#[cfg(test)]
+mod generic_tests {
+    use super::*;
+
+    #[test]
+    fn generic_exact_is_the_generic_table() {
+        for (name, c, _) in GENERIC {
+            assert_eq!(generic_exact(name), Some(*c), "--{name}");
+        }
+        assert_eq!(generic_exact("dport"), None);
+        assert_eq!(generic_exact("sourc"), None, "prefixes are resolve()'s job");
+    }
 }

@@ -20,6 +20,14 @@ const CHAIN_PROTOS: &[(&str, u8)] = &[
 /// `xtables_parse_protocol` after `-p`'s lowercasing: a number 0-255, `all`,
 /// a name from /etc/protocols, or one of `CHAIN_PROTOS`.
 pub fn parse(s: &str) -> Option<u8> {
+    // The names nearly every rule uses, answered before lowercasing allocates
+    // (/etc/protocols gives them the same numbers).
+    match s {
+        "tcp" => return Some(6),
+        "udp" => return Some(17),
+        "icmp" => return Some(1),
+        _ => {}
+    }
     let s = s.to_ascii_lowercase();
     if let Some(n) = crate::ext::value::number(&s, 0, 255) {
         return Some(n as u8);

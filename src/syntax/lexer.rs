@@ -22,23 +22,22 @@ pub fn split_restore_words(line: &str, base: usize) -> Result<Vec<Token>, LexErr
     if !line.contains('"') {
         // Without quotes the words are the blank-separated runs: slice them
         // directly (most lines of real files take this path).
+        let bytes = line.as_bytes();
+        let blank = |b: u8| matches!(b, b' ' | b'\t' | b'\n');
         let mut words = Vec::with_capacity(16);
-        let mut start = None;
-        for (i, b) in line.bytes().enumerate() {
-            let blank = matches!(b, b' ' | b'\t' | b'\n');
-            match (blank, start) {
-                (true, Some(s)) => {
-                    words.push(Token::new(&line[s..i], Span::new(base + s, base + i)));
-                    start = None;
-                }
-                (false, None) => start = Some(i),
-                _ => {}
+        let mut i = 0;
+        while i < bytes.len() {
+            if blank(bytes[i]) {
+                i += 1;
+                continue;
             }
-        }
-        if let Some(s) = start {
+            let start = i;
+            while i < bytes.len() && !blank(bytes[i]) {
+                i += 1;
+            }
             words.push(Token::new(
-                &line[s..],
-                Span::new(base + s, base + line.len()),
+                &line[start..i],
+                Span::new(base + start, base + i),
             ));
         }
         return Ok(words);

@@ -7,7 +7,6 @@ use crate::ext::facts::{Facts, MatchResult};
 use crate::ext::spec::{ExtError, ExtResult, OptCall, OptSpec};
 use crate::ext::{CheckCtx, MatchDef, RuleCtx};
 use crate::ir::hook::{Hook, HookMask};
-use std::fmt::Write;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Mac {
@@ -63,17 +62,13 @@ impl MatchDef for Mac {
         if self.invert {
             out.push_str("! ");
         }
-        for (i, b) in self.addr.iter().enumerate() {
-            let _ = write!(out, "{}{b:02x}", if i == 0 { "" } else { ":" });
-        }
+        push_mac(out, &self.addr);
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         out.push_str(bang(self.invert));
         out.push_str(" --mac-source ");
-        for (i, b) in self.addr.iter().enumerate() {
-            let _ = write!(out, "{}{b:02x}", if i == 0 { "" } else { ":" });
-        }
+        push_mac(out, &self.addr);
     }
 }
 
@@ -81,21 +76,30 @@ impl MatchDef for Mac {
 /// digits each (an empty field reads as 0, as strtoul leaves it).
 pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
     let mut out = [0u8; 6];
-    let parts: Vec<&str> = s.split(':').collect();
-    if parts.len() != 6 {
-        return None;
-    }
-    for (o, p) in out.iter_mut().zip(&parts) {
-        if p.len() > 2 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let mut parts = s.split(':');
+    for o in &mut out {
+        let p = parts.next()?;
+        if p.len() > 2 {
             return None;
         }
-        *o = if p.is_empty() {
-            0
-        } else {
-            u8::from_str_radix(p, 16).ok()?
-        };
+        *o = p.bytes().try_fold(0u8, |v, b| {
+            let d = char::from(b).to_digit(16)?;
+            Some(v << 4 | d as u8)
+        })?;
     }
-    Some(out)
+    parts.next().is_none().then_some(out)
+}
+
+/// `xtables_print_mac`: six lowercase two-digit hex bytes joined by `:`.
+pub fn push_mac(out: &mut String, mac: &[u8; 6]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in mac.iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
 }
 
 /// `xt_check_match`'s hook test: the rule must not be reachable from a hook

@@ -104,9 +104,8 @@ fn ip6tables_file(file: &Arc<SourceFile>) -> Option<Diagnostic> {
         return Some(refusal(file, file.line_span(1)));
     }
     // Only where the header starts its line (not quoted in a comment).
-    file.text
-        .match_indices(HEADER)
-        .map(|(at, _)| file.line_span(file.line_col(at).line))
+    memchr::memmem::find_iter(file.text.as_bytes(), HEADER)
+        .map(|at| file.line_span(file.line_col(at).line))
         .find(|span| file.slice(*span).starts_with(HEADER))
         .map(|span| refusal(file, span))
 }

@@ -845,7 +845,8 @@ impl<'a> Run<'a, '_> {
 
     /// filter then security at `hook`; the filter verdict is the record's.
     fn filter(&mut self, facts: &mut Facts, hook: Hook) -> Fate {
-        if !self.flight.filtered {
+        // The header texts are only for display: verdict-only records skip them.
+        if !self.flight.filtered && !self.tables.verdicts_only {
             self.flight.filtered = true;
             let h = nat::header(facts, &self.flight.quote);
             self.flight.at_filter = nat::other_flow(&h, &self.flight.summary).then_some(h);
@@ -936,7 +937,7 @@ impl<'a> Run<'a, '_> {
                 self.drop_conn();
                 return false;
             }
-            if self.flight.egress.is_none() {
+            if self.flight.egress.is_none() && !self.tables.verdicts_only {
                 let h = nat::header(facts, &self.flight.quote);
                 self.flight.egress = nat::other_flow(&h, &self.flight.summary).then_some(h);
             }

@@ -50,6 +50,9 @@ struct Tables<'r> {
     counters: Vec<TableCounters>,
     /// Parallel to `rs.tables`: what the walk precomputes of each.
     prepared: Vec<Prepared>,
+    /// Parallel to `rs.tables`, per chain and rule: `table/CHAIN/N`, what a
+    /// record names its deciding rule by (built once, not per packet).
+    names: Vec<Vec<Vec<String>>>,
     walk_buf: WalkBuf,
     trace: bool,
     /// Recorded table walks, when explaining (`iptwalk trace`).
@@ -118,7 +121,10 @@ impl<'r> Tables<'r> {
     ) -> Option<Step> {
         let ti = self.rs.tables.iter().position(|t| t.kind == kind)?;
         let table = &self.rs.tables[ti];
-        table.chain_index(hook.chain_name())?;
+        match self.prepared.get(ti) {
+            Some(p) => p.base(hook)?,
+            None => table.chain_index(hook.chain_name())?,
+        };
         facts.hook = hook;
         facts.table = kind;
         let bytes = u64::from(facts.len);
@@ -179,12 +185,8 @@ impl<'r> Tables<'r> {
             flight.template.helper = Some(h);
         }
         let rule = decided_by.map(|p| {
-            format!(
-                "{}/{}/{}",
-                kind.name(),
-                table.chains[p.chain].name,
-                p.rule + 1
-            )
+            let name = self.names.get(ti).and_then(|t| t.get(p.chain)?.get(p.rule));
+            name.cloned().unwrap_or_else(|| rule_name(table, p))
         });
         Some(Step {
             verdict,
@@ -251,6 +253,7 @@ impl<'r> Engine<'r> {
                 rs,
                 counters,
                 prepared: rs.tables.iter().map(Prepared::new).collect(),
+                names: rs.tables.iter().map(rule_names).collect(),
                 walk_buf: WalkBuf::default(),
                 trace: opts.trace,
                 walks: None,
@@ -1033,6 +1036,24 @@ impl<'a> Run<'a, '_> {
 /// calls an unconditional standard-verdict rule "policy" in a built-in chain
 /// and "return" in a user chain (`get_chainname_rulenum`), and numbers the
 /// implicit tail entry one past the last rule.
+/// `table/CHAIN/N` of the rule at `p` (N 1-based, as `iptables -L --line-numbers`).
+fn rule_name(table: &crate::ir::Table, p: super::walk::RulePos) -> String {
+    let chain = table.chains.get(p.chain).map_or("?", |c| c.name.as_str());
+    format!("{}/{chain}/{}", table.kind.name(), p.rule + 1)
+}
+
+/// [`rule_name`] of every rule of `table`, per chain.
+fn rule_names(table: &crate::ir::Table) -> Vec<Vec<String>> {
+    (0..table.chains.len())
+        .map(|chain| {
+            let n = table.chains[chain].rules.len();
+            (0..n)
+                .map(|rule| rule_name(table, super::walk::RulePos { chain, rule }))
+                .collect()
+        })
+        .collect()
+}
+
 fn trace_line(table: &crate::ir::Table, hook: Hook, step: TraceStep) -> String {
     let (chain, comment, num) = match step {
         TraceStep::Rule { chain, num } => {

@@ -149,7 +149,8 @@ impl Prepared {
         p
     }
 
-    fn base(&self, hook: Hook) -> Option<usize> {
+    /// The built-in chain of `hook`, if the table has it.
+    pub fn base(&self, hook: Hook) -> Option<usize> {
         self.base.get(hook as usize).copied().flatten()
     }
 

@@ -50,9 +50,10 @@ struct Tables<'r> {
     counters: Vec<TableCounters>,
     /// Parallel to `rs.tables`: what the walk precomputes of each.
     prepared: Vec<Prepared>,
-    /// Parallel to `rs.tables`, per chain and rule: `table/CHAIN/N`, what a
-    /// record names its deciding rule by (built once, not per packet).
-    names: Vec<Vec<Vec<String>>>,
+    /// Parallel to `rs.tables`, per chain: `table/CHAIN/`, the prefix of the
+    /// name a record gives its deciding rule (`table/CHAIN/N`), so a packet
+    /// appends a number instead of formatting three parts.
+    prefixes: Vec<Vec<String>>,
     walk_buf: WalkBuf,
     trace: bool,
     /// Recorded table walks, when explaining (`iptwalk trace`).
@@ -185,8 +186,8 @@ impl<'r> Tables<'r> {
             flight.template.helper = Some(h);
         }
         let rule = decided_by.map(|p| {
-            let name = self.names.get(ti).and_then(|t| t.get(p.chain)?.get(p.rule));
-            name.cloned().unwrap_or_else(|| rule_name(table, p))
+            let prefix = self.prefixes.get(ti).and_then(|t| t.get(p.chain));
+            prefix.map_or_else(|| rule_name(table, p), |pre| numbered(pre, p.rule + 1))
         });
         Some(Step {
             verdict,
@@ -253,7 +254,7 @@ impl<'r> Engine<'r> {
                 rs,
                 counters,
                 prepared: rs.tables.iter().map(Prepared::new).collect(),
-                names: rs.tables.iter().map(rule_names).collect(),
+                prefixes: rs.tables.iter().map(chain_prefixes).collect(),
                 walk_buf: WalkBuf::default(),
                 trace: opts.trace,
                 walks: None,
@@ -1042,16 +1043,32 @@ fn rule_name(table: &crate::ir::Table, p: super::walk::RulePos) -> String {
     format!("{}/{chain}/{}", table.kind.name(), p.rule + 1)
 }
 
-/// [`rule_name`] of every rule of `table`, per chain.
-fn rule_names(table: &crate::ir::Table) -> Vec<Vec<String>> {
-    (0..table.chains.len())
-        .map(|chain| {
-            let n = table.chains[chain].rules.len();
-            (0..n)
-                .map(|rule| rule_name(table, super::walk::RulePos { chain, rule }))
-                .collect()
-        })
+/// `table/CHAIN/` of every chain of `table`.
+fn chain_prefixes(table: &crate::ir::Table) -> Vec<String> {
+    let kind = table.kind.name();
+    table
+        .chains
+        .iter()
+        .map(|c| format!("{kind}/{}/", c.name))
         .collect()
+}
+
+/// `prefix` followed by `n` in decimal, in one allocation.
+fn numbered(prefix: &str, n: usize) -> String {
+    let mut digits = [0u8; 20];
+    let (mut i, mut n) = (digits.len(), n);
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut s = String::with_capacity(prefix.len() + digits.len() - i);
+    s.push_str(prefix);
+    s.extend(digits[i..].iter().map(|&d| char::from(d)));
+    s
 }
 
 fn trace_line(table: &crate::ir::Table, hook: Hook, step: TraceStep) -> String {
@@ -1190,5 +1207,26 @@ fn reject_reply(pkt: &Packet, r: RejectWith) -> Generated {
         icmp_type,
         icmp_code,
         by: "REJECT",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_names_are_the_formatted_ones() {
+        let l = crate::ir::load(&crate::source::SourceFile::new(
+            "t",
+            "*filter\n:in - [0:0]\n-A in -j ACCEPT\nCOMMIT\n",
+        ));
+        let table = &l.ruleset.tables[0];
+        let pre = chain_prefixes(table);
+        let chain = table.chain_index("in").unwrap_or(usize::MAX);
+        for n in [1, 9, 10, 99, 100, 12345, usize::MAX] {
+            assert_eq!(numbered(&pre[chain], n), format!("filter/in/{n}"));
+        }
+        let p = super::super::walk::RulePos { chain, rule: 0 };
+        assert_eq!(numbered(&pre[chain], 1), rule_name(table, p));
     }
 }

@@ -50,6 +50,10 @@ struct Tables<'r> {
     counters: Vec<TableCounters>,
     /// Parallel to `rs.tables`: what the walk precomputes of each.
     prepared: Vec<Prepared>,
+    /// Parallel to `rs.tables`, per chain: `table/CHAIN/`, the prefix of the
+    /// name a record gives its deciding rule (`table/CHAIN/N`), so a packet
+    /// appends a number instead of formatting three parts.
+    prefixes: Vec<Vec<String>>,
     walk_buf: WalkBuf,
     trace: bool,
     /// Recorded table walks, when explaining (`iptwalk trace`).
@@ -118,7 +122,10 @@ impl<'r> Tables<'r> {
     ) -> Option<Step> {
         let ti = self.rs.tables.iter().position(|t| t.kind == kind)?;
         let table = &self.rs.tables[ti];
-        table.chain_index(hook.chain_name())?;
+        match self.prepared.get(ti) {
+            Some(p) => p.base(hook)?,
+            None => table.chain_index(hook.chain_name())?,
+        };
         facts.hook = hook;
         facts.table = kind;
         let bytes = u64::from(facts.len);
@@ -179,12 +186,8 @@ impl<'r> Tables<'r> {
             flight.template.helper = Some(h);
         }
         let rule = decided_by.map(|p| {
-            format!(
-                "{}/{}/{}",
-                kind.name(),
-                table.chains[p.chain].name,
-                p.rule + 1
-            )
+            let prefix = self.prefixes.get(ti).and_then(|t| t.get(p.chain));
+            prefix.map_or_else(|| rule_name(table, p), |pre| numbered(pre, p.rule + 1))
         });
         Some(Step {
             verdict,
@@ -251,6 +254,7 @@ impl<'r> Engine<'r> {
                 rs,
                 counters,
                 prepared: rs.tables.iter().map(Prepared::new).collect(),
+                prefixes: rs.tables.iter().map(chain_prefixes).collect(),
                 walk_buf: WalkBuf::default(),
                 trace: opts.trace,
                 walks: None,
@@ -845,7 +849,8 @@ impl<'a> Run<'a, '_> {
 
     /// filter then security at `hook`; the filter verdict is the record's.
     fn filter(&mut self, facts: &mut Facts, hook: Hook) -> Fate {
-        if !self.flight.filtered {
+        // The header texts are only for display: verdict-only records skip them.
+        if !self.flight.filtered && !self.tables.verdicts_only {
             self.flight.filtered = true;
             let h = nat::header(facts, &self.flight.quote);
             self.flight.at_filter = nat::other_flow(&h, &self.flight.summary).then_some(h);
@@ -936,7 +941,7 @@ impl<'a> Run<'a, '_> {
                 self.drop_conn();
                 return false;
             }
-            if self.flight.egress.is_none() {
+            if self.flight.egress.is_none() && !self.tables.verdicts_only {
                 let h = nat::header(facts, &self.flight.quote);
                 self.flight.egress = nat::other_flow(&h, &self.flight.summary).then_some(h);
             }
@@ -1032,6 +1037,40 @@ impl<'a> Run<'a, '_> {
 /// calls an unconditional standard-verdict rule "policy" in a built-in chain
 /// and "return" in a user chain (`get_chainname_rulenum`), and numbers the
 /// implicit tail entry one past the last rule.
+/// `table/CHAIN/N` of the rule at `p` (N 1-based, as `iptables -L --line-numbers`).
+fn rule_name(table: &crate::ir::Table, p: super::walk::RulePos) -> String {
+    let chain = table.chains.get(p.chain).map_or("?", |c| c.name.as_str());
+    format!("{}/{chain}/{}", table.kind.name(), p.rule + 1)
+}
+
+/// `table/CHAIN/` of every chain of `table`.
+fn chain_prefixes(table: &crate::ir::Table) -> Vec<String> {
+    let kind = table.kind.name();
+    table
+        .chains
+        .iter()
+        .map(|c| format!("{kind}/{}/", c.name))
+        .collect()
+}
+
+/// `prefix` followed by `n` in decimal, in one allocation.
+fn numbered(prefix: &str, n: usize) -> String {
+    let mut digits = [0u8; 20];
+    let (mut i, mut n) = (digits.len(), n);
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut s = String::with_capacity(prefix.len() + digits.len() - i);
+    s.push_str(prefix);
+    s.extend(digits[i..].iter().map(|&d| char::from(d)));
+    s
+}
+
 fn trace_line(table: &crate::ir::Table, hook: Hook, step: TraceStep) -> String {
     let (chain, comment, num) = match step {
         TraceStep::Rule { chain, num } => {
@@ -1168,5 +1207,26 @@ fn reject_reply(pkt: &Packet, r: RejectWith) -> Generated {
         icmp_type,
         icmp_code,
         by: "REJECT",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_names_are_the_formatted_ones() {
+        let l = crate::ir::load(&crate::source::SourceFile::new(
+            "t",
+            "*filter\n:in - [0:0]\n-A in -j ACCEPT\nCOMMIT\n",
+        ));
+        let table = &l.ruleset.tables[0];
+        let pre = chain_prefixes(table);
+        let chain = table.chain_index("in").unwrap_or(usize::MAX);
+        for n in [1, 9, 10, 99, 100, 12345, usize::MAX] {
+            assert_eq!(numbered(&pre[chain], n), format!("filter/in/{n}"));
+        }
+        let p = super::super::walk::RulePos { chain, rule: 0 };
+        assert_eq!(numbered(&pre[chain], 1), rule_name(table, p));
     }
 }

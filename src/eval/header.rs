@@ -74,6 +74,15 @@ impl PacketHead {
     }
 }
 
+impl PacketHead {
+    /// The packet's `proto << 16 | dport` when its ports are readable (see
+    /// [`Head::dport_key`]).
+    pub fn dport_key(&self) -> Option<u32> {
+        self.ports
+            .map(|(_, dport)| u32::from(self.proto) << 16 | u32::from(dport))
+    }
+}
+
 impl Head {
     pub fn of(r: &Rule) -> Head {
         let bit = |set: bool, b: u8| if set { b } else { 0 };
@@ -119,6 +128,18 @@ impl Head {
             }
             _ => true,
         }
+    }
+
+    /// The (protocol, destination port) every packet this rule can match has,
+    /// as `proto << 16 | dport`, when the rule pins both: `-p tcp|udp` (not
+    /// negated) with a first tcp/udp match of one `--dport` (not negated).
+    /// A packet with readable ports and another key fails [`Head::may_match`]:
+    /// another protocol fails `-p`, another port the port test.
+    pub fn dport_key(&self) -> Option<u32> {
+        let t = self.ports?;
+        let pinned = t.dport.0 == t.dport.1 && !t.dport_inv;
+        (pinned && self.proto == t.proto && self.bits & PROTO_INV == 0)
+            .then_some(u32::from(t.proto) << 16 | u32::from(t.dport.0))
     }
 
     /// Whether the packet passes every test but the interfaces.

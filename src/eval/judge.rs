@@ -52,18 +52,30 @@ impl<'f, 'p> Judge<'f, 'p> {
 
     /// One match of the current rule (number `idx` in the rule).
     fn eval(&mut self, m: &crate::ext::Match, idx: usize) -> MatchResult {
-        let mut scratch = Store::default();
-        let (store, table, conns): (&mut Store, usize, &dyn ConnView) = match &mut self.memory {
-            Some((s, t, c)) => (&mut **s, *t, *c),
-            None => (&mut scratch, 0, &NoConns),
-        };
-        let key = MatchKey {
-            table,
-            chain: self.pos.chain,
-            rule: self.pos.rule,
-            idx,
-        };
-        m.eval_state(self.facts, &mut State::new(store, key, conns))
+        let (chain, rule) = (self.pos.chain, self.pos.rule);
+        // The scratch store (two hash maps seeded per creation) is made only
+        // when there is no memory: replay gives one, and this runs per match.
+        match &mut self.memory {
+            Some((store, table, conns)) => {
+                let key = MatchKey {
+                    table: *table,
+                    chain,
+                    rule,
+                    idx,
+                };
+                m.eval_state(self.facts, &mut State::new(store, key, *conns))
+            }
+            None => {
+                let mut scratch = Store::default();
+                let key = MatchKey {
+                    table: 0,
+                    chain,
+                    rule,
+                    idx,
+                };
+                m.eval_state(self.facts, &mut State::new(&mut scratch, key, &NoConns))
+            }
+        }
     }
 
     fn depends(&mut self, name: &'static str) {

@@ -1,6 +1,9 @@
 //! Evaluation: packets through hooks, tables and chains, joined with
 //! conntrack. This first part is the chain walk shared by every command.
 
+pub mod classify;
+#[cfg(test)]
+mod classify_tests;
 pub mod diff;
 pub mod engine;
 pub mod expect;

@@ -15,6 +15,7 @@
 //! [`RuleJudge`] says whether a rule matches and what a target does, so the
 //! walk is shared by replay, `trace` and tests.
 
+use super::classify::ChainIndex;
 use super::header::{Head, PacketHead};
 use crate::ext::Target;
 use crate::ir::{Hook, Policy, Rule, RuleTarget, Table, Verdict};
@@ -118,6 +119,8 @@ pub struct Prepared {
     heads: Vec<Head>,
     jumps: Vec<Option<usize>>,
     base: [Option<usize>; 5],
+    /// Per chain, its rules by the (protocol, dport) they pin (long chains).
+    index: Vec<Option<ChainIndex>>,
 }
 
 impl Prepared {
@@ -134,13 +137,20 @@ impl Prepared {
             }
         }
         p.start.push(p.heads.len());
+        p.index = (0..table.chains.len())
+            .map(|c| {
+                let (s, e) = p.span(c)?;
+                ChainIndex::new(p.heads.get(s..e)?)
+            })
+            .collect();
         for hook in Hook::ALL {
             p.base[hook as usize] = table.chain_index(hook.chain_name());
         }
         p
     }
 
-    fn base(&self, hook: Hook) -> Option<usize> {
+    /// The built-in chain of `hook`, if the table has it.
+    pub fn base(&self, hook: Hook) -> Option<usize> {
         self.base.get(hook as usize).copied().flatten()
     }
 
@@ -155,11 +165,18 @@ impl Prepared {
     }
 
     /// The first rule at or after `pos` in its chain whose header may admit
-    /// the packet (the chain's length when none does).
+    /// the packet (the chain's length when none does): from the chain's
+    /// index when it has one and the packet's ports are readable, else by
+    /// scanning the heads.
     fn first_candidate(&self, pos: RulePos, p: &PacketHead) -> usize {
         let Some((s, e)) = self.span(pos.chain) else {
             return pos.rule;
         };
+        if let (Some(Some(ix)), Some(heads)) = (self.index.get(pos.chain), self.heads.get(s..e)) {
+            if let Some(next) = ix.first_candidate(heads, pos.rule, p) {
+                return next;
+            }
+        }
         match self.heads.get(s + pos.rule..e) {
             Some(hs) => pos.rule + hs.iter().position(|h| h.may_match(p)).unwrap_or(hs.len()),
             None => pos.rule,

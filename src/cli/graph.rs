@@ -12,6 +12,12 @@ pub struct GraphArgs {
     /// `dot` prints Graphviz source; `svg` renders it with the `dot` program.
     #[arg(long, default_value = "dot", value_name = "FORMAT")]
     format: Format,
+    /// Replay this capture first (with the host options below) and weigh each
+    /// edge by the packets its rules sent along it: label and line width.
+    #[arg(long, value_name = "PCAP")]
+    counters_from_replay: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    model: super::model::ModelArgs,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -29,13 +35,31 @@ pub fn run(ctx: &Ctx, args: GraphArgs) -> ExitCode {
     if loaded.has_errors() {
         return ExitCode::from(2);
     }
-    let dot = iptwalk::report::graph::dot(&loaded.ruleset);
-    match args.format {
+    // As `list`: a capture with unreadable records still gives its graph
+    // (the records that could be read), and exit status 2.
+    let (dot, complete) = match &args.counters_from_replay {
+        None => (iptwalk::report::graph::dot(&loaded.ruleset), true),
+        Some(pcap) => {
+            match super::model::replay_counters(ctx, &loaded.ruleset, pcap, &args.model) {
+                Ok((counted, ok)) => (iptwalk::report::graph::dot_with(&counted, true), ok),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    let shown = match args.format {
         Format::Dot => {
             print!("{dot}");
             ExitCode::SUCCESS
         }
         Format::Svg => render_svg(&dot),
+    };
+    if complete {
+        shown
+    } else {
+        ExitCode::from(2)
     }
 }
 

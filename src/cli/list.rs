@@ -1,14 +1,12 @@
 //! `iptwalk list`: a table as `iptables -L -v -n --line-numbers` prints it,
 //! with the file's counters or those a replay of a capture leaves.
 
-use super::model::{load_rules, ModelArgs};
+use super::model::{load_rules, replay_counters, ModelArgs};
 use super::Ctx;
-use iptwalk::eval::engine::{Engine, Options};
 use iptwalk::ir::hook::TableKind;
-use iptwalk::ir::ruleset::{Ruleset, Table};
-use iptwalk::packet::CaptureReader;
+use iptwalk::ir::ruleset::Table;
 use iptwalk::report::list::{list_table, ListOptions};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
@@ -57,7 +55,7 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> ExitCode {
     let mut failed = false;
     let rules = match &args.counters_from_replay {
         None => rules,
-        Some(pcap) => match replay(ctx, &rules, pcap, &args.model) {
+        Some(pcap) => match replay_counters(ctx, &rules, pcap, &args.model) {
             Ok((counted, ok)) => {
                 failed = !ok;
                 counted
@@ -103,42 +101,4 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-/// The ruleset with the counters a replay of `pcap` leaves (the engine
-/// `replay --counters` uses), and whether every capture record could be read.
-fn replay(
-    ctx: &Ctx,
-    rules: &Ruleset,
-    pcap: &Path,
-    model: &ModelArgs,
-) -> Result<(Ruleset, bool), String> {
-    let host = model.host()?;
-    let params = model.params()?;
-    let ipsets = super::model::load_ipsets(ctx, model.ipset.as_deref(), &[rules])
-        .map_err(|()| "the --ipset file does not serve these rules".to_string())?;
-    let mut reader = CaptureReader::open(pcap).map_err(|e| format!("{}: {e}", pcap.display()))?;
-    let opts = Options {
-        trust_checksums: model.trust_checksums,
-        verdicts_only: true,
-        ipsets,
-        ..Options::default()
-    };
-    let mut engine = Engine::new(rules, host, params, opts);
-    let mut ok = true;
-    while let Some(next) = reader.next_frame() {
-        match next {
-            Ok(frame) => {
-                engine.process(&frame);
-            }
-            Err(e) => {
-                ok = false;
-                eprintln!("error: {}: {e}", pcap.display());
-                if e.is_fatal() {
-                    break;
-                }
-            }
-        }
-    }
-    Ok((engine.ruleset_with_counters(), ok))
 }

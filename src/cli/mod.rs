@@ -64,7 +64,7 @@ Examples:\n  iptwalk lint rules.v4\n  iptwalk lint --explain IPT301\n  iptwalk l
     Lint(lint::LintArgs),
     /// Draw the chain graph (jumps and gotos between chains) as Graphviz DOT or SVG.
     #[command(
-        after_help = "Examples:\n  iptwalk graph rules.v4 | dot -Tpng > chains.png\n  iptwalk graph --format svg rules.v4 > chains.svg"
+        after_help = "Examples:\n  iptwalk graph rules.v4 | dot -Tpng > chains.png\n  iptwalk graph --format svg rules.v4 > chains.svg\n  iptwalk graph rules.v4 --counters-from-replay capture.pcap --local 10.0.0.104 | dot -Tsvg > traffic.svg"
     )]
     Graph(graph::GraphArgs),
     /// Print a table as `iptables -L -v -n --line-numbers` does, with the

@@ -2,10 +2,13 @@
 //! the same `--local`/`--lan`/`--host`/`--sysctl` model as `replay`.
 
 use iptwalk::conntrack::Params;
+use iptwalk::eval::engine::{Engine, Options};
 use iptwalk::eval::host::Host;
 use iptwalk::ir::addr;
+use iptwalk::ir::ruleset::Ruleset;
+use iptwalk::packet::CaptureReader;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ModelArgs {
@@ -103,4 +106,42 @@ pub fn load_rules(ctx: &super::Ctx, path: &str) -> Option<iptwalk::ir::Ruleset> 
         return None;
     }
     Some(loaded.ruleset)
+}
+
+/// The ruleset with the counters a replay of `pcap` leaves (the engine
+/// `replay --counters` uses), and whether every capture record could be read.
+pub fn replay_counters(
+    ctx: &super::Ctx,
+    rules: &Ruleset,
+    pcap: &Path,
+    model: &ModelArgs,
+) -> Result<(Ruleset, bool), String> {
+    let host = model.host()?;
+    let params = model.params()?;
+    let ipsets = super::model::load_ipsets(ctx, model.ipset.as_deref(), &[rules])
+        .map_err(|()| "the --ipset file does not serve these rules".to_string())?;
+    let mut reader = CaptureReader::open(pcap).map_err(|e| format!("{}: {e}", pcap.display()))?;
+    let opts = Options {
+        trust_checksums: model.trust_checksums,
+        verdicts_only: true,
+        ipsets,
+        ..Options::default()
+    };
+    let mut engine = Engine::new(rules, host, params, opts);
+    let mut ok = true;
+    while let Some(next) = reader.next_frame() {
+        match next {
+            Ok(frame) => {
+                engine.process(&frame);
+            }
+            Err(e) => {
+                ok = false;
+                eprintln!("error: {}: {e}", pcap.display());
+                if e.is_fatal() {
+                    break;
+                }
+            }
+        }
+    }
+    Ok((engine.ruleset_with_counters(), ok))
 }

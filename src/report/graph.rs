@@ -1,6 +1,8 @@
 //! The chain graph as Graphviz DOT: one cluster per table, chains as nodes
 //! (built-in chains show their policy), jumps (`-j`) as solid edges and gotos
-//! (`-g`) as dashed ones, labelled with how many rules make that jump.
+//! (`-g`) as dashed ones, labelled with how many rules make that jump. With
+//! counters (`graph --counters-from-replay`), each edge also carries the
+//! packets its rules sent along it, and its width grows with them.
 
 use crate::ir::{RuleTarget, Ruleset};
 use std::collections::BTreeMap;
@@ -9,6 +11,12 @@ use std::fmt::Write;
 /// DOT text for the ruleset. Output is deterministic: tables in ruleset
 /// order, chains in table order, edges sorted.
 pub fn dot(rs: &Ruleset) -> String {
+    dot_with(rs, false)
+}
+
+/// As [`dot`]; with `packets`, edges show the rules' packet counters (a
+/// replay's) as labels and line widths.
+pub fn dot_with(rs: &Ruleset, packets: bool) -> String {
     let mut out = String::from(
         "digraph iptables {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n",
     );
@@ -34,7 +42,8 @@ pub fn dot(rs: &Ruleset) -> String {
             let style = if c.is_builtin() { ", style=bold" } else { "" };
             let _ = writeln!(out, "    {id} [label=\"{label}\"{style}];");
         }
-        let mut edges: BTreeMap<(usize, usize, bool), usize> = BTreeMap::new();
+        // (from, to, goto) → (rules, packets)
+        let mut edges: BTreeMap<(usize, usize, bool), (usize, u64)> = BTreeMap::new();
         for (ci, c) in t.chains.iter().enumerate() {
             for r in &c.rules {
                 let (name, goto) = match &r.target {
@@ -43,19 +52,14 @@ pub fn dot(rs: &Ruleset) -> String {
                     _ => continue,
                 };
                 if let Some(ti) = t.chain_index(name) {
-                    *edges.entry((ci, ti, goto)).or_default() += 1;
+                    let e = edges.entry((ci, ti, goto)).or_default();
+                    e.0 += 1;
+                    e.1 += r.counters.packets;
                 }
             }
         }
-        for ((from, to, goto), n) in edges {
-            let style = if goto { ", style=dashed" } else { "" };
-            let label = if n > 1 {
-                format!(" [label=\"{n}\"{style}]")
-            } else if goto {
-                " [style=dashed]".to_string()
-            } else {
-                String::new()
-            };
+        for ((from, to, goto), (n, pkts)) in edges {
+            let label = edge_attrs(n, goto, packets.then_some(pkts));
             let _ = writeln!(
                 out,
                 "    {} -> {}{label};",
@@ -67,6 +71,35 @@ pub fn dot(rs: &Ruleset) -> String {
     }
     out.push_str("}\n");
     out
+}
+
+/// ` [label=..., style=dashed, penwidth=...]`, or nothing for a plain jump
+/// made by one rule.
+fn edge_attrs(rules: usize, goto: bool, packets: Option<u64>) -> String {
+    let mut attrs = Vec::new();
+    match packets {
+        Some(p) => {
+            let rules = if rules > 1 {
+                format!("{rules} rules\\n")
+            } else {
+                String::new()
+            };
+            attrs.push(format!("label=\"{rules}{p} pkts\""));
+            // 1 at no packets, +1 per factor of ten.
+            let width = 1 + p.checked_ilog10().unwrap_or(0) + u32::from(p > 0);
+            attrs.push(format!("penwidth={width}"));
+        }
+        None if rules > 1 => attrs.push(format!("label=\"{rules}\"")),
+        None => {}
+    }
+    if goto {
+        attrs.push("style=dashed".to_string());
+    }
+    if attrs.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", attrs.join(", "))
+    }
 }
 
 fn node_id(table: &str, chain: &str) -> String {
@@ -98,5 +131,28 @@ mod tests {
             "{d}"
         );
         assert!(d.contains("policy DROP"));
+    }
+
+    #[test]
+    fn replay_counters_weigh_the_edges() {
+        let f = crate::source::SourceFile::new(
+            "t",
+            "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:a - [0:0]\n:b - [0:0]\n[120:9000] -A INPUT -j a\n[3:180] -A INPUT -p tcp -j a\n[0:0] -A INPUT -g b\nCOMMIT\n",
+        );
+        let rs = crate::ir::load(&f).ruleset;
+        let d = dot_with(&rs, true);
+        assert!(
+            d.contains(
+                "\"filter/INPUT\" -> \"filter/a\" [label=\"2 rules\\n123 pkts\", penwidth=4];"
+            ),
+            "{d}"
+        );
+        assert!(
+            d.contains(
+                "\"filter/INPUT\" -> \"filter/b\" [label=\"0 pkts\", penwidth=1, style=dashed];"
+            ),
+            "{d}"
+        );
+        assert_eq!(dot(&rs), dot_with(&rs, false));
     }
 }

@@ -497,7 +497,7 @@ impl<'a> Parser<'a> {
                 .map(|t| &mut t.2)
                 .ok_or_else(|| ExtError::new("internal: target"))?,
         };
-        if !spec.multi && seen.contains(&spec.key) {
+        if !spec.multi && seen.contains(spec.key) {
             return Err(ExtError::new(format!(
                 "{ext_name}: option \"--{}\" can only be used once.",
                 spec.name

@@ -1,0 +1,448 @@
+//! Flow-sharded parallel replay (`iptwalk replay --jobs N`) whose output is
+//! byte-identical to one [`Engine`].
+//!
+//! A reader thread reads the capture, decodes each record just far enough to
+//! find its shard key and hands it to one of N workers; each worker owns a
+//! whole [`Engine`] (its own conntrack table, defrag queues, counters) and
+//! sends the record back; the calling thread emits records in capture order
+//! through a reorder buffer. A window of credits bounds the records in
+//! flight, so memory stays bounded whatever the capture.
+//!
+//! The shard key is the unordered address pair {src, dst}: every conntrack
+//! tuple of a connection without NAT (both directions), every expectation the
+//! FTP and TFTP helpers register (built from the master's tuples;
+//! `nf_conntrack_ftp` ignores other addresses with `loose=0`), every defrag
+//! queue (keyed by src, dst, id, proto in `ip_find`) and every ICMP error
+//! (keyed by the header it quotes, where `nf_conntrack_icmp`'s
+//! `icmp_error_message` looks the RELATED entry up) stay inside one pair.
+//!
+//! State that is not per pair makes the sharding inexact, and [`plan`] then
+//! runs one worker: NAT targets (`nf_nat_get_unique_tuple` picks ports unique
+//! across every connection sharing the new address), the matches and targets
+//! that keep memory across flows (recent, limit, hashlimit, quota,
+//! connlimit, statistic, set, SET, rateest, RATEEST, SYNPROXY, TPROXY).
+//!
+//! Known inexactness left: `nf_defrag_ipv4`'s global limits
+//! (`ipfrag_high_thresh`, 4 MiB of held fragments over all queues, and
+//! `ipfrag_max_dist`, counted per source over all its destinations) are seen
+//! per shard, and a fragmented ICMP error is keyed by its outer addresses
+//! (only the first fragment holds the quoted header).
+
+use super::engine::{Engine, Options};
+use super::host::Host;
+use super::outcome::Record;
+use crate::conntrack::Params;
+use crate::ir::{RuleTarget, Ruleset};
+use crate::packet::{self, Anomaly, CaptureError, CaptureReader, Frame};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::mpsc;
+
+/// Match extensions whose memory spans flows (`ext::state::Store`, or the
+/// whole conntrack table for connlimit).
+const GLOBAL_MATCHES: &[&str] = &[
+    "recent",
+    "limit",
+    "hashlimit",
+    "quota",
+    "connlimit",
+    "statistic",
+    "set",
+    "rateest",
+];
+/// Target extensions that change state shared across flows: NAT port
+/// choice, ipset contents, rate estimators, SYN cookies, socket lookups.
+const GLOBAL_TARGETS: &[&str] = &[
+    "SNAT",
+    "DNAT",
+    "MASQUERADE",
+    "REDIRECT",
+    "NETMAP",
+    "SET",
+    "RATEEST",
+    "SYNPROXY",
+    "TPROXY",
+];
+/// Records in flight (read, not yet emitted) per worker.
+const WINDOW_PER_WORKER: usize = 2048;
+
+/// How a replay runs, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Workers (1: today's single engine, on the calling thread).
+    pub workers: usize,
+    /// Why one worker runs although more were asked for.
+    pub reason: Option<String>,
+}
+
+impl Plan {
+    /// `sharded over 2 workers` / `1 worker (the ruleset uses limit: ...)`.
+    pub fn describe(&self) -> String {
+        match (&self.reason, self.workers) {
+            (Some(r), _) => format!("1 worker ({r})"),
+            (None, 1) => "1 worker".to_string(),
+            (None, n) => format!("sharded by address pair over {n} workers"),
+        }
+    }
+}
+
+/// Decides how many workers may run `rs` with output identical to one.
+pub fn plan(rs: &Ruleset, jobs: usize) -> Plan {
+    let jobs = jobs.max(1);
+    if jobs == 1 {
+        return Plan {
+            workers: 1,
+            reason: None,
+        };
+    }
+    match global_state_user(rs) {
+        Some(what) => Plan {
+            workers: 1,
+            reason: Some(format!("the ruleset uses {what}, whose state spans flows")),
+        },
+        None => Plan {
+            workers: jobs,
+            reason: None,
+        },
+    }
+}
+
+/// The first extension in `rs` whose state is not per address pair.
+fn global_state_user(rs: &Ruleset) -> Option<String> {
+    for t in &rs.tables {
+        for chain in &t.chains {
+            for r in &chain.rules {
+                if let Some(m) = r
+                    .matches
+                    .iter()
+                    .find(|m| GLOBAL_MATCHES.contains(&m.m.name()))
+                {
+                    return Some(format!("-m {}", m.m.name()));
+                }
+                if let RuleTarget::Ext(x) = &r.target {
+                    if GLOBAL_TARGETS.contains(&x.name()) {
+                        return Some(format!("-j {}", x.name()));
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A capture record that owns its bytes, to cross threads.
+#[derive(Debug, Clone)]
+pub struct OwnedFrame {
+    pub index: u64,
+    pub offset: u64,
+    pub ts_ns: i128,
+    pub linktype: u32,
+    pub iface: Option<u32>,
+    pub orig_len: u32,
+    pub data: Vec<u8>,
+    pub anomaly: Option<Anomaly>,
+}
+
+impl OwnedFrame {
+    fn of(f: &Frame) -> OwnedFrame {
+        OwnedFrame {
+            index: f.index,
+            offset: f.offset,
+            ts_ns: f.ts_ns,
+            linktype: f.linktype,
+            iface: f.iface,
+            orig_len: f.orig_len,
+            data: f.data.to_vec(),
+            anomaly: f.anomaly,
+        }
+    }
+
+    /// The borrowed view the engine and the report take.
+    pub fn frame(&self) -> Frame<'_> {
+        Frame {
+            index: self.index,
+            offset: self.offset,
+            ts_ns: self.ts_ns,
+            linktype: self.linktype,
+            iface: self.iface,
+            orig_len: self.orig_len,
+            data: &self.data,
+            anomaly: self.anomaly,
+        }
+    }
+}
+
+/// ICMP types that quote the packet they are about (`icmp_is_err`).
+fn is_icmp_error(t: u8) -> bool {
+    matches!(t, 3 | 4 | 5 | 11 | 12)
+}
+
+/// The shard key of a record: its unordered address pair, the quoted
+/// header's for an ICMP error; 0 for what the engine skips (stateless).
+pub fn shard_key(frame: &Frame) -> u64 {
+    let Ok(pkt) = packet::decode(frame) else {
+        return 0;
+    };
+    let (mut a, mut b) = (u32::from(pkt.ip.src()), u32::from(pkt.ip.dst()));
+    let bytes = pkt.ip.bytes();
+    let ihl = pkt.ip.header_len();
+    if pkt.ip.proto() == 1 && pkt.ip.frag_offset() == 0 {
+        let inner = ihl + 8;
+        let quoted = |at: usize| {
+            bytes
+                .get(inner + at..inner + at + 4)
+                .and_then(|s| <[u8; 4]>::try_from(s).ok())
+                .map(u32::from_be_bytes)
+        };
+        if let (Some(&t), Some(qs), Some(qd)) = (bytes.get(ihl), quoted(12), quoted(16)) {
+            if is_icmp_error(t) {
+                (a, b) = (qs, qd);
+            }
+        }
+    }
+    let (lo, hi) = (a.min(b), a.max(b));
+    // Fibonacci hashing: the pair's bits spread over the high word.
+    ((u64::from(lo) << 32) | u64::from(hi)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+fn shard_of(key: u64, workers: usize) -> usize {
+    ((u128::from(key >> 32) * workers as u128) >> 32) as usize
+}
+
+/// One item of the replay, in capture order.
+pub enum Item<'a, T> {
+    /// A record, the engine's verdict and what the worker rendered of it.
+    Record(&'a Frame<'a>, Record, T),
+    /// A capture error (`is_fatal` ends the replay after it).
+    Error(CaptureError),
+}
+
+/// What the replay leaves behind.
+pub struct Finished {
+    /// The ruleset with the counters summed over the workers.
+    pub counters: Ruleset,
+    /// The ipsets as the (first) engine left them.
+    pub ipsets: Option<crate::ipset::Sets>,
+}
+
+/// What each worker builds its engine from.
+pub struct Setup<'r> {
+    pub rs: &'r Ruleset,
+    pub host: Host,
+    pub params: Params,
+    pub opts: Options,
+}
+
+/// Replays `reader` with `plan.workers` engines; `render` runs on the
+/// worker, `sink` on the calling thread in capture order and stops the
+/// replay by returning `false`.
+pub fn replay<R, T, Rf, Sk>(
+    reader: &mut CaptureReader<R>,
+    setup: Setup<'_>,
+    plan: &Plan,
+    render: Rf,
+    mut sink: Sk,
+) -> Finished
+where
+    R: Read + Send,
+    T: Send,
+    Rf: Fn(&Frame, &Record) -> T + Sync,
+    Sk: FnMut(Item<'_, T>) -> bool,
+{
+    if plan.workers <= 1 {
+        let mut engine = Engine::new(setup.rs, setup.host, setup.params, setup.opts);
+        while let Some(next) = reader.next_frame() {
+            let go = match next {
+                Ok(frame) => {
+                    let record = engine.process(&frame);
+                    let t = render(&frame, &record);
+                    sink(Item::Record(&frame, record, t))
+                }
+                Err(e) => {
+                    let fatal = e.is_fatal();
+                    sink(Item::Error(e)) && !fatal
+                }
+            };
+            if !go {
+                break;
+            }
+        }
+        return Finished {
+            counters: engine.ruleset_with_counters(),
+            ipsets: engine.ipsets().cloned(),
+        };
+    }
+    sharded(reader, setup, plan.workers, &render, &mut sink)
+}
+
+/// What a worker or the reader sends to the emitting thread.
+enum Done<T> {
+    Record(u64, OwnedFrame, Record, T),
+    Error(u64, CaptureError),
+    /// The reader is done: this many items were sent.
+    End(u64),
+}
+
+fn sharded<R, T, Rf, Sk>(
+    reader: &mut CaptureReader<R>,
+    setup: Setup<'_>,
+    workers: usize,
+    render: &Rf,
+    sink: &mut Sk,
+) -> Finished
+where
+    R: Read + Send,
+    T: Send,
+    Rf: Fn(&Frame, &Record) -> T + Sync,
+    Sk: FnMut(Item<'_, T>) -> bool,
+{
+    let window = WINDOW_PER_WORKER * workers;
+    let (done_tx, done_rx) = mpsc::channel::<Done<T>>();
+    let (credit_tx, credit_rx) = mpsc::sync_channel::<()>(window);
+    let Setup {
+        rs,
+        host,
+        params,
+        opts,
+    } = setup;
+    std::thread::scope(|s| {
+        let mut inputs = Vec::with_capacity(workers);
+        let mut handles = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (tx, rx) = mpsc::channel::<(u64, OwnedFrame)>();
+            inputs.push(tx);
+            let (done, host, opts) = (done_tx.clone(), host.clone(), opts.clone());
+            handles.push(s.spawn(move || {
+                let mut engine = Engine::new(rs, host, params, opts);
+                for (seq, f) in rx {
+                    let frame = f.frame();
+                    let record = engine.process(&frame);
+                    let t = render(&frame, &record);
+                    if done.send(Done::Record(seq, f, record, t)).is_err() {
+                        break;
+                    }
+                }
+                (engine.ruleset_with_counters(), engine.ipsets().cloned())
+            }));
+        }
+        let reader_done = done_tx;
+        s.spawn(move || read_and_deal(reader, inputs, reader_done, credit_rx, window));
+        emit(&done_rx, &credit_tx, sink);
+        // After `sink` said stop: the workers' sends and the reader's wait for
+        // credits fail, so every thread ends.
+        drop(done_rx);
+        drop(credit_tx);
+        let mut merged: Option<Finished> = None;
+        for h in handles {
+            let Ok((counters, ipsets)) = h.join() else {
+                continue;
+            };
+            match &mut merged {
+                None => merged = Some(Finished { counters, ipsets }),
+                Some(m) => add_counters(&mut m.counters, &counters),
+            }
+        }
+        merged.unwrap_or_else(|| Finished {
+            counters: rs.clone(),
+            ipsets: None,
+        })
+    })
+}
+
+/// The reader thread: numbers every item and deals records to workers,
+/// holding at most `window` unemitted ones.
+fn read_and_deal<R: Read, T>(
+    reader: &mut CaptureReader<R>,
+    inputs: Vec<mpsc::Sender<(u64, OwnedFrame)>>,
+    done: mpsc::Sender<Done<T>>,
+    credits: mpsc::Receiver<()>,
+    window: usize,
+) {
+    let mut seq = 0u64;
+    let mut free = window;
+    while let Some(next) = reader.next_frame() {
+        if free == 0 {
+            if credits.recv().is_err() {
+                return; // the emitter stopped
+            }
+            free += 1;
+        }
+        free -= 1;
+        match next {
+            Ok(frame) => {
+                let shard = shard_of(shard_key(&frame), inputs.len());
+                if inputs[shard].send((seq, OwnedFrame::of(&frame))).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let fatal = e.is_fatal();
+                if done.send(Done::Error(seq, e)).is_err() || fatal {
+                    seq += 1;
+                    break;
+                }
+            }
+        }
+        seq += 1;
+    }
+    let _ = done.send(Done::End(seq));
+}
+
+/// Emits items in sequence order until the reader's end or the sink stops.
+fn emit<T, Sk>(done: &mpsc::Receiver<Done<T>>, credits: &mpsc::SyncSender<()>, sink: &mut Sk)
+where
+    Sk: FnMut(Item<'_, T>) -> bool,
+{
+    let mut pending: BTreeMap<u64, Done<T>> = BTreeMap::new();
+    let (mut next, mut end) = (0u64, None::<u64>);
+    while end != Some(next) {
+        let item = match pending.remove(&next) {
+            Some(d) => d,
+            None => match done.recv() {
+                Ok(Done::End(n)) => {
+                    end = Some(n);
+                    continue;
+                }
+                Ok(d) if seq_of(&d) == next => d,
+                Ok(d) => {
+                    pending.insert(seq_of(&d), d);
+                    continue;
+                }
+                Err(_) => return,
+            },
+        };
+        next += 1;
+        let go = match item {
+            Done::Record(_, f, record, t) => sink(Item::Record(&f.frame(), record, t)),
+            Done::Error(_, e) => sink(Item::Error(e)),
+            Done::End(_) => true,
+        };
+        let _ = credits.try_send(());
+        if !go {
+            return;
+        }
+    }
+}
+
+fn seq_of<T>(d: &Done<T>) -> u64 {
+    match d {
+        Done::Record(s, ..) | Done::Error(s, _) | Done::End(s) => *s,
+    }
+}
+
+/// Adds `b`'s counters to `a` (same ruleset).
+fn add_counters(a: &mut Ruleset, b: &Ruleset) {
+    for (ta, tb) in a.tables.iter_mut().zip(&b.tables) {
+        for (ca, cb) in ta.chains.iter_mut().zip(&tb.chains) {
+            // User chains keep the file's counters (the engine reports none).
+            if ca.is_builtin() {
+                ca.counters.packets += cb.counters.packets;
+                ca.counters.bytes += cb.counters.bytes;
+            }
+            for (ra, rb) in ca.rules.iter_mut().zip(&cb.rules) {
+                ra.counters.packets += rb.counters.packets;
+                ra.counters.bytes += rb.counters.bytes;
+            }
+        }
+    }
+}

@@ -34,7 +34,6 @@ use super::outcome::Record;
 use crate::conntrack::Params;
 use crate::ir::{RuleTarget, Ruleset};
 use crate::packet::{self, Anomaly, CaptureError, CaptureReader, Frame};
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::mpsc;
 
@@ -275,13 +274,22 @@ where
     sharded(reader, setup, plan.workers, &render, &mut sink)
 }
 
-/// What a worker or the reader sends to the emitting thread.
-enum Done<T> {
-    Record(u64, OwnedFrame, Record, T),
-    Error(u64, CaptureError),
-    /// The reader is done: this many items were sent.
+/// One replayed item, as the emitting thread receives it.
+enum Out<T> {
+    Record(OwnedFrame, Record, T),
+    Error(CaptureError),
+}
+
+/// What the workers and the reader send to the emitting thread.
+enum Msg<T> {
+    /// Items with their sequence numbers, in increasing order.
+    Batch(Vec<(u64, Out<T>)>),
+    /// The reader is done: this many items were numbered.
     End(u64),
 }
+
+/// A batch of records for one worker.
+type Batch = Vec<(u64, OwnedFrame)>;
 
 fn sharded<R, T, Rf, Sk>(
     reader: &mut CaptureReader<R>,
@@ -297,8 +305,8 @@ where
     Sk: FnMut(Item<'_, T>) -> bool,
 {
     let window = WINDOW_PER_WORKER * workers;
-    let (done_tx, done_rx) = mpsc::channel::<Done<T>>();
-    let (credit_tx, credit_rx) = mpsc::sync_channel::<()>(window);
+    let (done_tx, done_rx) = mpsc::channel::<Msg<T>>();
+    let (credit_tx, credit_rx) = mpsc::channel::<usize>();
     let Setup {
         rs,
         host,
@@ -309,16 +317,22 @@ where
         let mut inputs = Vec::with_capacity(workers);
         let mut handles = Vec::with_capacity(workers);
         for _ in 0..workers {
-            let (tx, rx) = mpsc::channel::<(u64, OwnedFrame)>();
+            let (tx, rx) = mpsc::channel::<Batch>();
             inputs.push(tx);
             let (done, host, opts) = (done_tx.clone(), host.clone(), opts.clone());
             handles.push(s.spawn(move || {
                 let mut engine = Engine::new(rs, host, params, opts);
-                for (seq, f) in rx {
-                    let frame = f.frame();
-                    let record = engine.process(&frame);
-                    let t = render(&frame, &record);
-                    if done.send(Done::Record(seq, f, record, t)).is_err() {
+                for batch in rx {
+                    let out = batch
+                        .into_iter()
+                        .map(|(seq, f)| {
+                            let frame = f.frame();
+                            let record = engine.process(&frame);
+                            let t = render(&frame, &record);
+                            (seq, Out::Record(f, record, t))
+                        })
+                        .collect();
+                    if done.send(Msg::Batch(out)).is_err() {
                         break;
                     }
                 }
@@ -326,8 +340,17 @@ where
             }));
         }
         let reader_done = done_tx;
-        s.spawn(move || read_and_deal(reader, inputs, reader_done, credit_rx, window));
-        emit(&done_rx, &credit_tx, sink);
+        s.spawn(move || {
+            let mut dealer = Dealer {
+                inputs,
+                batches: vec![Vec::new(); workers],
+                done: reader_done,
+                credits: credit_rx,
+                free: window,
+            };
+            dealer.run(reader);
+        });
+        emit(&done_rx, &credit_tx, window, sink);
         // After `sink` said stop: the workers' sends and the reader's wait for
         // credits fail, so every thread ends.
         drop(done_rx);
@@ -349,84 +372,124 @@ where
     })
 }
 
-/// The reader thread: numbers every item and deals records to workers,
-/// holding at most `window` unemitted ones.
-fn read_and_deal<R: Read, T>(
-    reader: &mut CaptureReader<R>,
-    inputs: Vec<mpsc::Sender<(u64, OwnedFrame)>>,
-    done: mpsc::Sender<Done<T>>,
-    credits: mpsc::Receiver<()>,
-    window: usize,
-) {
-    let mut seq = 0u64;
-    let mut free = window;
-    while let Some(next) = reader.next_frame() {
-        if free == 0 {
-            if credits.recv().is_err() {
+/// Records per batch sent to a worker: one channel operation (and at most
+/// one wake-up) per batch instead of per record.
+const BATCH: usize = 64;
+/// Emitted records per credit message back to the reader.
+const CREDIT_BATCH: usize = 256;
+
+/// The reader thread's side: numbers every item and deals records to the
+/// workers in batches, holding at most `free` more unemitted ones.
+struct Dealer<T> {
+    inputs: Vec<mpsc::Sender<Batch>>,
+    batches: Vec<Batch>,
+    done: mpsc::Sender<Msg<T>>,
+    credits: mpsc::Receiver<usize>,
+    free: usize,
+}
+
+impl<T> Dealer<T> {
+    fn run<R: Read>(&mut self, reader: &mut CaptureReader<R>) {
+        let mut seq = 0u64;
+        while let Some(next) = reader.next_frame() {
+            if self.free == 0 && !self.wait_for_credit() {
                 return; // the emitter stopped
             }
-            free += 1;
-        }
-        free -= 1;
-        match next {
-            Ok(frame) => {
-                let shard = shard_of(shard_key(&frame), inputs.len());
-                if inputs[shard].send((seq, OwnedFrame::of(&frame))).is_err() {
-                    return;
+            self.free -= 1;
+            match next {
+                Ok(frame) => {
+                    let shard = shard_of(shard_key(&frame), self.inputs.len());
+                    self.batches[shard].push((seq, OwnedFrame::of(&frame)));
+                    if self.batches[shard].len() >= BATCH && !self.flush(shard) {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let fatal = e.is_fatal();
+                    let sent = self.done.send(Msg::Batch(vec![(seq, Out::Error(e))]));
+                    if sent.is_err() || fatal {
+                        seq += 1;
+                        break;
+                    }
                 }
             }
-            Err(e) => {
-                let fatal = e.is_fatal();
-                if done.send(Done::Error(seq, e)).is_err() || fatal {
-                    seq += 1;
-                    break;
-                }
-            }
+            seq += 1;
         }
-        seq += 1;
+        for shard in 0..self.batches.len() {
+            self.flush(shard);
+        }
+        let _ = self.done.send(Msg::End(seq));
     }
-    let _ = done.send(Done::End(seq));
+
+    /// Sends every partial batch (the emitter may be waiting for one of
+    /// their records), then blocks until some records were emitted.
+    fn wait_for_credit(&mut self) -> bool {
+        for shard in 0..self.batches.len() {
+            if !self.flush(shard) {
+                return false;
+            }
+        }
+        match self.credits.recv() {
+            Ok(n) => {
+                self.free += n;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn flush(&mut self, shard: usize) -> bool {
+        if self.batches[shard].is_empty() {
+            return true;
+        }
+        let batch = std::mem::replace(&mut self.batches[shard], Vec::with_capacity(BATCH));
+        self.inputs[shard].send(batch).is_ok()
+    }
 }
 
 /// Emits items in sequence order until the reader's end or the sink stops.
-fn emit<T, Sk>(done: &mpsc::Receiver<Done<T>>, credits: &mpsc::SyncSender<()>, sink: &mut Sk)
-where
+/// At most `window` items are in flight, so a ring of that size reorders.
+fn emit<T, Sk>(
+    done: &mpsc::Receiver<Msg<T>>,
+    credits: &mpsc::Sender<usize>,
+    window: usize,
+    sink: &mut Sk,
+) where
     Sk: FnMut(Item<'_, T>) -> bool,
 {
-    let mut pending: BTreeMap<u64, Done<T>> = BTreeMap::new();
-    let (mut next, mut end) = (0u64, None::<u64>);
+    let mut ring: Vec<Option<Out<T>>> = std::iter::repeat_with(|| None).take(window).collect();
+    let (mut next, mut end, mut owed) = (0u64, None::<u64>, 0usize);
+    let slot = |seq: u64| (seq % window as u64) as usize;
     while end != Some(next) {
-        let item = match pending.remove(&next) {
-            Some(d) => d,
-            None => match done.recv() {
-                Ok(Done::End(n)) => {
-                    end = Some(n);
-                    continue;
-                }
-                Ok(d) if seq_of(&d) == next => d,
-                Ok(d) => {
-                    pending.insert(seq_of(&d), d);
-                    continue;
+        let Some(item) = ring[slot(next)].take() else {
+            // Return credits before blocking: the reader may be waiting for
+            // them (once it has finished, nobody listens: that is fine).
+            if owed > 0 {
+                let _ = credits.send(std::mem::take(&mut owed));
+            }
+            match done.recv() {
+                Ok(Msg::End(n)) => end = Some(n),
+                Ok(Msg::Batch(items)) => {
+                    for (seq, out) in items {
+                        ring[slot(seq)] = Some(out);
+                    }
                 }
                 Err(_) => return,
-            },
+            }
+            continue;
         };
         next += 1;
         let go = match item {
-            Done::Record(_, f, record, t) => sink(Item::Record(&f.frame(), record, t)),
-            Done::Error(_, e) => sink(Item::Error(e)),
-            Done::End(_) => true,
+            Out::Record(f, record, t) => sink(Item::Record(&f.frame(), record, t)),
+            Out::Error(e) => sink(Item::Error(e)),
         };
-        let _ = credits.try_send(());
+        owed += 1;
+        if owed >= CREDIT_BATCH {
+            let _ = credits.send(std::mem::take(&mut owed));
+        }
         if !go {
             return;
         }
-    }
-}
-
-fn seq_of<T>(d: &Done<T>) -> u64 {
-    match d {
-        Done::Record(s, ..) | Done::Error(s, _) | Done::End(s) => *s,
     }
 }
 

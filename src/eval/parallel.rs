@@ -72,6 +72,9 @@ pub struct Plan {
     pub workers: usize,
     /// Why one worker runs although more were asked for.
     pub reason: Option<String>,
+    /// Records in flight (read, not yet emitted) per worker: the bound on
+    /// memory held for reordering.
+    pub window_per_worker: usize,
 }
 
 impl Plan {
@@ -92,16 +95,19 @@ pub fn plan(rs: &Ruleset, jobs: usize) -> Plan {
         return Plan {
             workers: 1,
             reason: None,
+            window_per_worker: WINDOW_PER_WORKER,
         };
     }
     match global_state_user(rs) {
         Some(what) => Plan {
             workers: 1,
             reason: Some(format!("the ruleset uses {what}, whose state spans flows")),
+            window_per_worker: WINDOW_PER_WORKER,
         },
         None => Plan {
             workers: jobs,
             reason: None,
+            window_per_worker: WINDOW_PER_WORKER,
         },
     }
 }
@@ -271,7 +277,8 @@ where
             ipsets: engine.ipsets().cloned(),
         };
     }
-    sharded(reader, setup, plan.workers, &render, &mut sink)
+    let window = plan.window_per_worker.max(1) * plan.workers;
+    sharded(reader, setup, (plan.workers, window), &render, &mut sink)
 }
 
 /// One replayed item, as the emitting thread receives it.
@@ -294,7 +301,7 @@ type Batch = Vec<(u64, OwnedFrame)>;
 fn sharded<R, T, Rf, Sk>(
     reader: &mut CaptureReader<R>,
     setup: Setup<'_>,
-    workers: usize,
+    (workers, window): (usize, usize),
     render: &Rf,
     sink: &mut Sk,
 ) -> Finished
@@ -304,7 +311,6 @@ where
     Rf: Fn(&Frame, &Record) -> T + Sync,
     Sk: FnMut(Item<'_, T>) -> bool,
 {
-    let window = WINDOW_PER_WORKER * workers;
     let (done_tx, done_rx) = mpsc::channel::<Msg<T>>();
     let (credit_tx, credit_rx) = mpsc::channel::<usize>();
     let Setup {
@@ -507,5 +513,106 @@ fn add_counters(a: &mut Ruleset, b: &Ruleset) {
                 ra.counters.bytes += rb.counters.bytes;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    fn rules(text: &str) -> Ruleset {
+        let loaded = crate::ir::load(&SourceFile::new("t", text.to_string()));
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        loaded.ruleset
+    }
+
+    #[test]
+    fn plan_falls_back_for_cross_flow_state_only() {
+        let plain = rules(
+            "*filter\n-A FORWARD -m conntrack --ctstate NEW -p tcp --dport 22 -j ACCEPT\nCOMMIT\n",
+        );
+        assert_eq!(plan(&plain, 4).workers, 4);
+        assert_eq!(plan(&plain, 4).reason, None);
+        assert_eq!(plan(&plain, 0).workers, 1);
+        let nat = rules("*nat\n-A POSTROUTING -o eth0 -j MASQUERADE\nCOMMIT\n");
+        let p = plan(&nat, 2);
+        assert_eq!(p.workers, 1);
+        assert!(p.describe().contains("-j MASQUERADE"), "{}", p.describe());
+        let limit =
+            rules("*filter\n-N c\n-A INPUT -j c\n-A c -m limit --limit 1/s -j ACCEPT\nCOMMIT\n");
+        assert!(plan(&limit, 2).describe().contains("-m limit"));
+        // Asking for one worker is not a fallback.
+        assert_eq!(plan(&nat, 1).reason, None);
+    }
+
+    /// A raw IPv4 packet (LINKTYPE_RAW) of `proto` with `payload`.
+    fn ip(src: [u8; 4], dst: [u8; 4], proto: u8, payload: &[u8]) -> Vec<u8> {
+        let len = (20 + payload.len()) as u16;
+        let mut p = vec![0x45, 0, 0, 0, 0, 1, 0, 0, 64, proto, 0, 0];
+        p[2..4].copy_from_slice(&len.to_be_bytes());
+        p.extend_from_slice(&src);
+        p.extend_from_slice(&dst);
+        p.extend_from_slice(payload);
+        p
+    }
+
+    fn key(data: &[u8]) -> u64 {
+        shard_key(&Frame {
+            index: 0,
+            offset: 0,
+            ts_ns: 0,
+            linktype: packet::link::linktype::RAW,
+            iface: None,
+            orig_len: data.len() as u32,
+            data,
+            anomaly: None,
+        })
+    }
+
+    #[test]
+    fn both_directions_and_quoting_icmp_errors_share_a_key() {
+        let udp = [0x30, 0x39, 0, 53, 0, 8, 0, 0];
+        let (a, b, router) = ([10, 0, 0, 1], [192, 0, 2, 7], [198, 51, 100, 1]);
+        let there = key(&ip(a, b, 17, &udp));
+        assert_eq!(there, key(&ip(b, a, 17, &udp)));
+        assert_ne!(there, key(&ip(a, router, 17, &udp)));
+        // A router's time-exceeded about a -> b quotes a -> b.
+        let mut icmp = vec![11, 0, 0, 0, 0, 0, 0, 0];
+        icmp.extend(ip(a, b, 17, &udp));
+        assert_eq!(key(&ip(router, a, 1, &icmp)), there);
+        // An echo request is its own flow.
+        icmp[0] = 8;
+        assert_eq!(key(&ip(router, a, 1, &icmp)), key(&ip(a, router, 17, &udp)));
+    }
+
+    #[test]
+    fn shards_cover_every_worker() {
+        for workers in 1..5 {
+            let mut seen = vec![false; workers];
+            for host in 0..64u8 {
+                let k = key(&ip([10, 0, 0, host], [10, 0, 1, 1], 17, &[0; 8]));
+                seen[shard_of(k, workers)] = true;
+            }
+            assert!(seen.iter().all(|s| *s), "{workers}: {seen:?}");
+        }
+    }
+
+    #[test]
+    fn counters_add_up_on_builtin_chains_and_rules_only() {
+        let text = "*filter\n:INPUT ACCEPT [1:10]\n:c - [0:0]\n[2:20] -A INPUT -j c\nCOMMIT\n";
+        let mut a = rules(text);
+        let b = rules(text);
+        add_counters(&mut a, &b);
+        let t = &a.tables[0];
+        let input = t.chains.iter().find(|c| c.name == "INPUT").expect("INPUT");
+        assert_eq!((input.counters.packets, input.counters.bytes), (2, 20));
+        assert_eq!(
+            (
+                input.rules[0].counters.packets,
+                input.rules[0].counters.bytes
+            ),
+            (4, 40)
+        );
     }
 }

@@ -160,6 +160,14 @@ fn every_scenario_replays_identically_on_several_workers() {
                 );
                 if plan.workers > 1 && !verdicts_only {
                     sharded += 1;
+                    // A window of one record per worker: the reader waits for
+                    // credits at every record, the emitter for every batch.
+                    let tight = Plan {
+                        window_per_worker: 1,
+                        ..plan.clone()
+                    };
+                    let narrow = replay(&s, &tight, verdicts_only);
+                    assert!(one == narrow, "{name}: differs with a window of 1");
                 }
             }
         }

@@ -191,7 +191,8 @@ pub fn shard_key(frame: &Frame) -> u64 {
     let (mut a, mut b) = (u32::from(pkt.ip.src()), u32::from(pkt.ip.dst()));
     let bytes = pkt.ip.bytes();
     let ihl = pkt.ip.header_len();
-    if pkt.ip.proto() == 1 && pkt.ip.frag_offset() == 0 {
+    // Fragments stay with their outer pair, where defrag queues them.
+    if pkt.ip.proto() == 1 && !pkt.ip.is_fragment() {
         let inner = ihl + 8;
         let quoted = |at: usize| {
             bytes

@@ -185,22 +185,23 @@ fn is_icmp_error(t: u8) -> bool {
 /// The shard key of a record: its unordered address pair, the quoted
 /// header's for an ICMP error; 0 for what the engine skips (stateless).
 pub fn shard_key(frame: &Frame) -> u64 {
-    let Ok(pkt) = packet::decode(frame) else {
+    // Only the link layer and the IPv4 header: the engine decodes the rest.
+    let Some(ip) = packet::link::strip(frame.linktype, frame.data)
+        .ok()
+        .and_then(|(_, bytes)| packet::Ipv4::new(bytes))
+    else {
         return 0;
     };
-    let (mut a, mut b) = (u32::from(pkt.ip.src()), u32::from(pkt.ip.dst()));
-    let bytes = pkt.ip.bytes();
-    let ihl = pkt.ip.header_len();
+    let (mut a, mut b) = (u32::from(ip.src()), u32::from(ip.dst()));
     // Fragments stay with their outer pair, where defrag queues them.
-    if pkt.ip.proto() == 1 && !pkt.ip.is_fragment() {
-        let inner = ihl + 8;
+    if ip.proto() == 1 && !ip.is_fragment() && ip.header_len() >= 20 {
+        let icmp = ip.payload();
         let quoted = |at: usize| {
-            bytes
-                .get(inner + at..inner + at + 4)
+            icmp.get(8 + at..12 + at)
                 .and_then(|s| <[u8; 4]>::try_from(s).ok())
                 .map(u32::from_be_bytes)
         };
-        if let (Some(&t), Some(qs), Some(qd)) = (bytes.get(ihl), quoted(12), quoted(16)) {
+        if let (Some(&t), Some(qs), Some(qd)) = (icmp.first(), quoted(12), quoted(16)) {
             if is_icmp_error(t) {
                 (a, b) = (qs, qd);
             }

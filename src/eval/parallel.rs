@@ -382,9 +382,9 @@ where
 
 /// Records per batch sent to a worker: one channel operation (and at most
 /// one wake-up) per batch instead of per record.
-const BATCH: usize = 64;
+const BATCH: usize = 256;
 /// Emitted records per credit message back to the reader.
-const CREDIT_BATCH: usize = 256;
+const CREDIT_BATCH: usize = 512;
 
 /// The reader thread's side: numbers every item and deals records to the
 /// workers in batches, holding at most `free` more unemitted ones.

@@ -7,6 +7,10 @@
 //! `$IPTWALK_BENCH_DIR` (default: `$TMPDIR/iptwalk-bench`), never into the
 //! repository; the capture's sha256 must be the one in that README.
 //! `IPTWALK_BENCH_QUICK=1` replays only the first 100,000 packets.
+//! Every ruleset also runs sharded over `IPTWALK_BENCH_JOBS` workers
+//! (default 2) as `replay --jobs N` does ([`parallel::replay`]); those rows
+//! give wall time (what --jobs buys) and the CPU of the whole process (all
+//! threads: reader, workers, merge), and must give the 1-worker tallies.
 //!
 //! The engine runs as `iptwalk replay --format summary --local 192.0.2.1`
 //! does: the library [`Engine`] with verdict-only records, streaming the
@@ -25,6 +29,7 @@ use iptwalk::conntrack::Params;
 use iptwalk::eval::engine::{Engine, Options};
 use iptwalk::eval::host::Host;
 use iptwalk::eval::outcome::Record;
+use iptwalk::eval::parallel;
 use iptwalk::packet::CaptureReader;
 use iptwalk::source::SourceFile;
 use std::collections::BTreeMap;
@@ -86,9 +91,22 @@ fn run(limit: u64) -> Result<(), String> {
         ),
         None => println!("tcpdump: not available, no ratio"),
     }
+    let jobs: usize = std::env::var("IPTWALK_BENCH_JOBS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
     println!(
-        "\n{:>6}  {:>9}  {:>9}  {:>8}  {:>8}  {:>11}  {:>10}  {:>9}  tallies",
-        "rules", "packets", "compile s", "wall s", "CPU s", "packets/s", "ns/packet", "×tcpdump"
+        "\n{:>6}  {:>7}  {:>9}  {:>9}  {:>8}  {:>8}  {:>11}  {:>10}  {:>9}  {:>7}  tallies",
+        "rules",
+        "workers",
+        "packets",
+        "compile s",
+        "wall s",
+        "CPU s",
+        "packets/s",
+        "ns/packet",
+        "×tcpdump",
+        "speedup"
     );
     let mut seen: Option<BTreeMap<String, u64>> = None;
     let mut runs = SIZES.map(|n| (n, false)).to_vec();
@@ -101,16 +119,36 @@ fn run(limit: u64) -> Result<(), String> {
         });
         let label = if full { format!("{n}*") } else { n.to_string() };
         println!(
-            "{label:>6}  {:>9}  {:>9.3}  {:>8.3}  {:>8.3}  {:>11.0}  {:>10.0}  {ratio:>9}  {} ({conns} conntrack entries)",
+            "{label:>6}  {:>7}  {:>9}  {:>9.3}  {:>8.3}  {:>8.3}  {:>11.0}  {:>10.0}  {ratio:>9}  {:>7}  {} ({conns} conntrack entries)",
+            1,
             pass.packets,
             compile.as_secs_f64(),
             pass.wall.as_secs_f64(),
             pass.cpu.as_secs_f64(),
             pass.packets as f64 / pass.cpu.as_secs_f64(),
             pass.ns_per_packet(),
+            "1.00",
             show(&tallies)
         );
         check(&tallies, seen.as_ref(), limit, n)?;
+        if jobs > 1 {
+            let (many, many_tallies, mode) = replay_sharded(&rules, &pcap, limit, full, jobs)?;
+            println!(
+                "{label:>6}  {jobs:>7}  {:>9}  {:>9}  {:>8.3}  {:>8.3}  {:>11.0}  {:>10.0}  {:>9}  {:>7.2}  {} ({mode})",
+                many.packets,
+                "",
+                many.wall.as_secs_f64(),
+                many.cpu.as_secs_f64(),
+                many.packets as f64 / many.wall.as_secs_f64(),
+                many.wall.as_nanos() as f64 / many.packets.max(1) as f64,
+                "",
+                pass.wall.as_secs_f64() / many.wall.as_secs_f64(),
+                show(&many_tallies)
+            );
+            if many_tallies != tallies {
+                return Err(format!("fwd_{n}: {jobs} workers give other tallies"));
+            }
+        }
         if limit == u64::MAX && conns != KERNEL_CONNTRACK_ENTRIES {
             return Err(format!(
                 "fwd_{n}: {conns} conntrack entries, the kernel has {KERNEL_CONNTRACK_ENTRIES}"
@@ -120,6 +158,10 @@ fn run(limit: u64) -> Result<(), String> {
     }
     println!(
         "\n* full records (summary, matched rules, ct_after), as --format jsonl/text build them"
+    );
+    println!(
+        "rows with more workers: packets/s and ns/packet per wall second, CPU of the whole \
+         process; speedup = 1-worker wall / this wall"
     );
     if let Some(k) = peak_memory_kib() {
         println!("peak memory (VmHWM) {:.1} MiB", k as f64 / 1024.0);
@@ -222,6 +264,63 @@ fn replay(
             .map_or(wall0.elapsed(), |(b, a)| b - a),
     };
     Ok((compile, pass, tallies, engine.conntrack().len()))
+}
+
+/// The replay sharded over `jobs` workers: (the pass, with the process's CPU
+/// time over all threads; tallies; the mode that ran).
+fn replay_sharded(
+    rules: &Path,
+    pcap: &Path,
+    limit: u64,
+    full: bool,
+    jobs: usize,
+) -> Result<(Pass, BTreeMap<String, u64>, String), String> {
+    let text = std::fs::read_to_string(rules).map_err(|e| e.to_string())?;
+    let loaded = iptwalk::ir::load(&SourceFile::new("rules", text));
+    let host = Host::oracle(&["192.0.2.1".parse().map_err(|_| "address")?], &[]);
+    let setup = parallel::Setup {
+        rs: &loaded.ruleset,
+        host,
+        params: Params::default(),
+        opts: Options {
+            verdicts_only: !full,
+            ..Options::default()
+        },
+    };
+    let plan = parallel::plan(&loaded.ruleset, jobs);
+    let mut reader = CaptureReader::open(pcap).map_err(|e| e.to_string())?;
+    let mut tallies = BTreeMap::new();
+    let (mut packets, mut failed) = (0, None);
+    let (wall0, cpu0) = (Instant::now(), process_cpu());
+    let render = |_: &iptwalk::packet::Frame, r: &Record| match r {
+        Record::Packet(o) => format!("{} {}", o.hook.unwrap_or("-"), o.verdict.name()),
+        Record::Skipped(_) => "skipped".to_string(),
+    };
+    parallel::replay(&mut reader, setup, &plan, render, |item| {
+        match item {
+            parallel::Item::Record(_, _, key) => *tallies.entry(key).or_insert(0) += 1,
+            parallel::Item::Error(e) => failed = Some(e.to_string()),
+        }
+        packets += 1;
+        packets < limit && failed.is_none()
+    });
+    let wall = wall0.elapsed();
+    let cpu = process_cpu().zip(cpu0).map_or(wall, |(b, a)| b - a);
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    Ok((Pass { packets, wall, cpu }, tallies, plan.describe()))
+}
+
+/// `utime + stime` of /proc/self/stat: CPU of every thread of this process.
+fn process_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = s.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_secs_f64(
+        ticks as f64 / clock_ticks_per_second(),
+    ))
 }
 
 fn show(t: &BTreeMap<String, u64>) -> String {

@@ -4,9 +4,10 @@ use super::progress::Progress;
 use super::split::Split;
 use super::{read_source, Ctx};
 use iptwalk::conntrack::Params;
-use iptwalk::eval::engine::{Engine, Options};
+use iptwalk::eval::engine::Options;
 use iptwalk::eval::host::Host;
 use iptwalk::eval::outcome::{Outcome, Record};
+use iptwalk::eval::parallel;
 use iptwalk::ir::addr;
 use iptwalk::packet::CaptureReader;
 use iptwalk::report::style::{paint, Style};
@@ -80,6 +81,12 @@ pub struct ReplayArgs {
     /// replay took, the packet rate, and the peak memory (VmHWM).
     #[arg(long)]
     timings: bool,
+    /// Worker threads (default: the number of cores). Records are sharded by
+    /// address pair and printed in capture order, identical to `--jobs 1`;
+    /// rulesets with cross-flow state (NAT, limit, recent, set, ...) run on
+    /// one worker (`--timings` says which mode ran and why).
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -205,28 +212,47 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     let size = std::fs::metadata(&args.pcap).ok().map(|m| m.len());
     let per_record = args.format != Format::Summary;
     let mut progress = Progress::new(size, args.quiet, per_record, ctx.color);
-    let mut engine = Engine::new(
-        &loaded.ruleset,
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let plan = parallel::plan(&loaded.ruleset, jobs);
+    let setup = parallel::Setup {
+        rs: &loaded.ruleset,
         host,
         params,
-        Options {
+        opts: Options {
             trust_checksums: args.trust_checksums,
             trace: args.format == Format::Trace,
             verdicts_only: args.format == Format::Summary,
             ipsets,
             log: args.log,
         },
-    );
+    };
     clock.lap(Phase::Compile);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut totals = Totals::default();
     let mut failed = false;
     let mut last_ts = 0i128;
-    while let Some(next) = reader.next_frame() {
-        let frame = match next {
-            Ok(f) => f,
-            Err(e) => {
+    let mut stop: Option<ExitCode> = None;
+    let (format, color) = (args.format, ctx.color_stdout());
+    // The workers render each record's lines; this thread only copies them out.
+    let render = |frame: &iptwalk::packet::Frame, record: &Record| -> Vec<u8> {
+        let mut buf = Vec::new();
+        let _ = match format {
+            Format::Jsonl => serde_json::to_writer(&mut buf, record)
+                .map_err(std::io::Error::other)
+                .and_then(|()| writeln!(buf)),
+            Format::Text => text_line(&mut buf, record, frame.ts_ns, color),
+            Format::Trace => trace_lines(&mut buf, record, frame.ts_ns, color),
+            Format::Summary => Ok(()),
+        };
+        buf
+    };
+    let sink = |item: parallel::Item<'_, Vec<u8>>| -> bool {
+        let (frame, record, lines) = match item {
+            parallel::Item::Record(f, r, l) => (f, r, l),
+            parallel::Item::Error(e) => {
                 failed = true;
                 totals.errors += 1;
                 eprintln!("error: {}: {e}", args.pcap.display());
@@ -244,35 +270,29 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
                         let _ = writeln!(out, "{}", serde_json::json!({"error": e.to_string()}));
                     }
                 }
-                if e.is_fatal() {
-                    break;
-                }
-                continue;
+                return true;
             }
         };
-        let ts = frame.ts_ns;
-        last_ts = ts;
-        let record = engine.process(&frame);
+        last_ts = frame.ts_ns;
         progress.record(frame.offset);
-        if let Some(Err(e)) = split.as_mut().map(|s| s.add(&frame, &record)) {
+        if let Some(Err(e)) = split.as_mut().map(|s| s.add(frame, &record)) {
             eprintln!("error: --split: {e}");
-            return ExitCode::from(2);
+            stop = Some(ExitCode::from(2));
+            return false;
         }
         match &record {
             Record::Packet(o) => totals.add(o),
             Record::Skipped(_) => totals.skipped += 1,
         }
-        let written = match args.format {
-            Format::Jsonl => serde_json::to_string(&record)
-                .map(|s| writeln!(out, "{s}"))
-                .unwrap_or(Ok(())),
-            Format::Text => text_line(&mut out, &record, ts, ctx.color_stdout()),
-            Format::Trace => trace_lines(&mut out, &record, ts, ctx.color_stdout()),
-            Format::Summary => Ok(()),
-        };
-        if written.is_err() {
-            return ExitCode::SUCCESS; // stdout closed (e.g. `| head`)
+        if out.write_all(&lines).is_err() {
+            stop = Some(ExitCode::SUCCESS); // stdout closed (e.g. `| head`)
+            return false;
         }
+        true
+    };
+    let finished = parallel::replay(&mut reader, setup, &plan, render, sink);
+    if let Some(code) = stop {
+        return code;
     }
     progress.finish();
     if let Some(s) = split {
@@ -299,10 +319,11 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     clock.lap(Phase::Replay);
     if args.timings {
         eprintln!("{}", clock.report(totals.packets + totals.skipped));
+        eprintln!("timings: replay mode: {}", plan.describe());
     }
     if let Some(path) = &args.counters {
         let text = iptwalk::ir::save::save(
-            &engine.ruleset_with_counters(),
+            &finished.counters,
             iptwalk::ir::save::SaveOptions { counters: true },
         );
         if let Err(e) = std::fs::write(path, text) {
@@ -310,7 +331,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    if let (Some(path), Some(sets)) = (&args.ipset_out, engine.ipsets()) {
+    if let (Some(path), Some(sets)) = (&args.ipset_out, finished.ipsets.as_ref()) {
         let now = iptwalk::ext::state::jiffies(u64::try_from(last_ts.max(0)).unwrap_or(0));
         if let Err(e) = std::fs::write(path, sets.save(now)) {
             eprintln!("error: {}: {e}", path.display());

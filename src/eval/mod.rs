@@ -14,6 +14,7 @@ pub mod ipsets;
 pub mod judge;
 pub mod nat;
 pub mod outcome;
+pub mod parallel;
 pub mod single;
 pub mod state;
 pub mod view;

@@ -1,0 +1,620 @@
+//! Flow-sharded parallel replay (`iptwalk replay --jobs N`) whose output is
+//! byte-identical to one [`Engine`].
+//!
+//! A reader thread reads the capture, decodes each record just far enough to
+//! find its shard key and hands it to one of N workers; each worker owns a
+//! whole [`Engine`] (its own conntrack table, defrag queues, counters) and
+//! sends the record back; the calling thread emits records in capture order
+//! through a reorder buffer. A window of credits bounds the records in
+//! flight, so memory stays bounded whatever the capture.
+//!
+//! The shard key is the unordered address pair {src, dst}: every conntrack
+//! tuple of a connection without NAT (both directions), every expectation the
+//! FTP and TFTP helpers register (built from the master's tuples;
+//! `nf_conntrack_ftp` ignores other addresses with `loose=0`), every defrag
+//! queue (keyed by src, dst, id, proto in `ip_find`) and every ICMP error
+//! (keyed by the header it quotes, where `nf_conntrack_icmp`'s
+//! `icmp_error_message` looks the RELATED entry up) stay inside one pair.
+//!
+//! State that is not per pair makes the sharding inexact, and [`plan`] then
+//! runs one worker: NAT targets (`nf_nat_get_unique_tuple` picks ports unique
+//! across every connection sharing the new address), the matches and targets
+//! that keep memory across flows (recent, limit, hashlimit, quota,
+//! connlimit, statistic, set, SET, rateest, RATEEST, SYNPROXY, TPROXY).
+//!
+//! Known inexactness left: `nf_defrag_ipv4`'s global limits
+//! (`ipfrag_high_thresh`, 4 MiB of held fragments over all queues, and
+//! `ipfrag_max_dist`, counted per source over all its destinations) are seen
+//! per shard, and a fragmented ICMP error is keyed by its outer addresses
+//! (only the first fragment holds the quoted header).
+
+use super::engine::{Engine, Options};
+use super::host::Host;
+use super::outcome::Record;
+use crate::conntrack::Params;
+use crate::ir::{RuleTarget, Ruleset};
+use crate::packet::{self, Anomaly, CaptureError, CaptureReader, Frame};
+use std::io::Read;
+use std::sync::mpsc;
+
+/// Match extensions whose memory spans flows (`ext::state::Store`, or the
+/// whole conntrack table for connlimit).
+const GLOBAL_MATCHES: &[&str] = &[
+    "recent",
+    "limit",
+    "hashlimit",
+    "quota",
+    "connlimit",
+    "statistic",
+    "set",
+    "rateest",
+];
+/// Target extensions that change state shared across flows: NAT port
+/// choice, ipset contents, rate estimators, SYN cookies, socket lookups.
+const GLOBAL_TARGETS: &[&str] = &[
+    "SNAT",
+    "DNAT",
+    "MASQUERADE",
+    "REDIRECT",
+    "NETMAP",
+    "SET",
+    "RATEEST",
+    "SYNPROXY",
+    "TPROXY",
+];
+/// Records in flight (read, not yet emitted) per worker.
+const WINDOW_PER_WORKER: usize = 2048;
+
+/// How a replay runs, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Workers (1: today's single engine, on the calling thread).
+    pub workers: usize,
+    /// Why one worker runs although more were asked for.
+    pub reason: Option<String>,
+    /// Records in flight (read, not yet emitted) per worker: the bound on
+    /// memory held for reordering.
+    pub window_per_worker: usize,
+}
+
+impl Plan {
+    /// `sharded over 2 workers` / `1 worker (the ruleset uses limit: ...)`.
+    pub fn describe(&self) -> String {
+        match (&self.reason, self.workers) {
+            (Some(r), _) => format!("1 worker ({r})"),
+            (None, 1) => "1 worker".to_string(),
+            (None, n) => format!("sharded by address pair over {n} workers"),
+        }
+    }
+}
+
+/// Decides how many workers may run `rs` with output identical to one.
+pub fn plan(rs: &Ruleset, jobs: usize) -> Plan {
+    let jobs = jobs.max(1);
+    if jobs == 1 {
+        return Plan {
+            workers: 1,
+            reason: None,
+            window_per_worker: WINDOW_PER_WORKER,
+        };
+    }
+    match global_state_user(rs) {
+        Some(what) => Plan {
+            workers: 1,
+            reason: Some(format!("the ruleset uses {what}, whose state spans flows")),
+            window_per_worker: WINDOW_PER_WORKER,
+        },
+        None => Plan {
+            workers: jobs,
+            reason: None,
+            window_per_worker: WINDOW_PER_WORKER,
+        },
+    }
+}
+
+/// The first extension in `rs` whose state is not per address pair.
+fn global_state_user(rs: &Ruleset) -> Option<String> {
+    for t in &rs.tables {
+        for chain in &t.chains {
+            for r in &chain.rules {
+                if let Some(m) = r
+                    .matches
+                    .iter()
+                    .find(|m| GLOBAL_MATCHES.contains(&m.m.name()))
+                {
+                    return Some(format!("-m {}", m.m.name()));
+                }
+                if let RuleTarget::Ext(x) = &r.target {
+                    if GLOBAL_TARGETS.contains(&x.name()) {
+                        return Some(format!("-j {}", x.name()));
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A capture record that owns its bytes, to cross threads.
+#[derive(Debug, Clone)]
+pub struct OwnedFrame {
+    pub index: u64,
+    pub offset: u64,
+    pub ts_ns: i128,
+    pub linktype: u32,
+    pub iface: Option<u32>,
+    pub orig_len: u32,
+    pub data: Vec<u8>,
+    pub anomaly: Option<Anomaly>,
+}
+
+impl OwnedFrame {
+    fn of(f: &Frame) -> OwnedFrame {
+        OwnedFrame {
+            index: f.index,
+            offset: f.offset,
+            ts_ns: f.ts_ns,
+            linktype: f.linktype,
+            iface: f.iface,
+            orig_len: f.orig_len,
+            data: f.data.to_vec(),
+            anomaly: f.anomaly,
+        }
+    }
+
+    /// The borrowed view the engine and the report take.
+    pub fn frame(&self) -> Frame<'_> {
+        Frame {
+            index: self.index,
+            offset: self.offset,
+            ts_ns: self.ts_ns,
+            linktype: self.linktype,
+            iface: self.iface,
+            orig_len: self.orig_len,
+            data: &self.data,
+            anomaly: self.anomaly,
+        }
+    }
+}
+
+/// ICMP types that quote the packet they are about (`icmp_is_err`).
+fn is_icmp_error(t: u8) -> bool {
+    matches!(t, 3 | 4 | 5 | 11 | 12)
+}
+
+/// The shard key of a record: its unordered address pair, the quoted
+/// header's for an ICMP error; 0 for what the engine skips (stateless).
+pub fn shard_key(frame: &Frame) -> u64 {
+    // Only the link layer and the IPv4 header: the engine decodes the rest.
+    let Some(ip) = packet::link::strip(frame.linktype, frame.data)
+        .ok()
+        .and_then(|(_, bytes)| packet::Ipv4::new(bytes))
+    else {
+        return 0;
+    };
+    let (mut a, mut b) = (u32::from(ip.src()), u32::from(ip.dst()));
+    // Fragments stay with their outer pair, where defrag queues them.
+    if ip.proto() == 1 && !ip.is_fragment() && ip.header_len() >= 20 {
+        let icmp = ip.payload();
+        let quoted = |at: usize| {
+            icmp.get(8 + at..12 + at)
+                .and_then(|s| <[u8; 4]>::try_from(s).ok())
+                .map(u32::from_be_bytes)
+        };
+        if let (Some(&t), Some(qs), Some(qd)) = (icmp.first(), quoted(12), quoted(16)) {
+            if is_icmp_error(t) {
+                (a, b) = (qs, qd);
+            }
+        }
+    }
+    let (lo, hi) = (a.min(b), a.max(b));
+    // Fibonacci hashing: the pair's bits spread over the high word.
+    ((u64::from(lo) << 32) | u64::from(hi)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+fn shard_of(key: u64, workers: usize) -> usize {
+    ((u128::from(key >> 32) * workers as u128) >> 32) as usize
+}
+
+/// One item of the replay, in capture order.
+pub enum Item<'a, T> {
+    /// A record, the engine's verdict and what the worker rendered of it.
+    Record(&'a Frame<'a>, Record, T),
+    /// A capture error (`is_fatal` ends the replay after it).
+    Error(CaptureError),
+}
+
+/// What the replay leaves behind.
+pub struct Finished {
+    /// The ruleset with the counters summed over the workers.
+    pub counters: Ruleset,
+    /// The ipsets as the (first) engine left them.
+    pub ipsets: Option<crate::ipset::Sets>,
+}
+
+/// What each worker builds its engine from.
+pub struct Setup<'r> {
+    pub rs: &'r Ruleset,
+    pub host: Host,
+    pub params: Params,
+    pub opts: Options,
+}
+
+/// Replays `reader` with `plan.workers` engines; `render` runs on the
+/// worker, `sink` on the calling thread in capture order and stops the
+/// replay by returning `false`.
+pub fn replay<R, T, Rf, Sk>(
+    reader: &mut CaptureReader<R>,
+    setup: Setup<'_>,
+    plan: &Plan,
+    render: Rf,
+    mut sink: Sk,
+) -> Finished
+where
+    R: Read + Send,
+    T: Send,
+    Rf: Fn(&Frame, &Record) -> T + Sync,
+    Sk: FnMut(Item<'_, T>) -> bool,
+{
+    if plan.workers <= 1 {
+        let mut engine = Engine::new(setup.rs, setup.host, setup.params, setup.opts);
+        while let Some(next) = reader.next_frame() {
+            let go = match next {
+                Ok(frame) => {
+                    let record = engine.process(&frame);
+                    let t = render(&frame, &record);
+                    sink(Item::Record(&frame, record, t))
+                }
+                Err(e) => {
+                    let fatal = e.is_fatal();
+                    sink(Item::Error(e)) && !fatal
+                }
+            };
+            if !go {
+                break;
+            }
+        }
+        return Finished {
+            counters: engine.ruleset_with_counters(),
+            ipsets: engine.ipsets().cloned(),
+        };
+    }
+    let window = plan.window_per_worker.max(1) * plan.workers;
+    sharded(reader, setup, (plan.workers, window), &render, &mut sink)
+}
+
+/// One replayed item, as the emitting thread receives it.
+enum Out<T> {
+    Record(OwnedFrame, Record, T),
+    Error(CaptureError),
+}
+
+/// What the workers and the reader send to the emitting thread.
+enum Msg<T> {
+    /// Items with their sequence numbers, in increasing order.
+    Batch(Vec<(u64, Out<T>)>),
+    /// The reader is done: this many items were numbered.
+    End(u64),
+}
+
+/// A batch of records for one worker.
+type Batch = Vec<(u64, OwnedFrame)>;
+
+fn sharded<R, T, Rf, Sk>(
+    reader: &mut CaptureReader<R>,
+    setup: Setup<'_>,
+    (workers, window): (usize, usize),
+    render: &Rf,
+    sink: &mut Sk,
+) -> Finished
+where
+    R: Read + Send,
+    T: Send,
+    Rf: Fn(&Frame, &Record) -> T + Sync,
+    Sk: FnMut(Item<'_, T>) -> bool,
+{
+    let (done_tx, done_rx) = mpsc::channel::<Msg<T>>();
+    let (credit_tx, credit_rx) = mpsc::channel::<usize>();
+    let Setup {
+        rs,
+        host,
+        params,
+        opts,
+    } = setup;
+    std::thread::scope(|s| {
+        let mut inputs = Vec::with_capacity(workers);
+        let mut handles = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (tx, rx) = mpsc::channel::<Batch>();
+            inputs.push(tx);
+            let (done, host, opts) = (done_tx.clone(), host.clone(), opts.clone());
+            handles.push(s.spawn(move || {
+                let mut engine = Engine::new(rs, host, params, opts);
+                for batch in rx {
+                    let out = batch
+                        .into_iter()
+                        .map(|(seq, f)| {
+                            let frame = f.frame();
+                            let record = engine.process(&frame);
+                            let t = render(&frame, &record);
+                            (seq, Out::Record(f, record, t))
+                        })
+                        .collect();
+                    if done.send(Msg::Batch(out)).is_err() {
+                        break;
+                    }
+                }
+                (engine.ruleset_with_counters(), engine.ipsets().cloned())
+            }));
+        }
+        let reader_done = done_tx;
+        s.spawn(move || {
+            let mut dealer = Dealer {
+                inputs,
+                batches: vec![Vec::new(); workers],
+                done: reader_done,
+                credits: credit_rx,
+                free: window,
+            };
+            dealer.run(reader);
+        });
+        emit(&done_rx, &credit_tx, window, sink);
+        // After `sink` said stop: the workers' sends and the reader's wait for
+        // credits fail, so every thread ends.
+        drop(done_rx);
+        drop(credit_tx);
+        let mut merged: Option<Finished> = None;
+        for h in handles {
+            let Ok((counters, ipsets)) = h.join() else {
+                continue;
+            };
+            match &mut merged {
+                None => merged = Some(Finished { counters, ipsets }),
+                Some(m) => add_counters(&mut m.counters, &counters),
+            }
+        }
+        merged.unwrap_or_else(|| Finished {
+            counters: rs.clone(),
+            ipsets: None,
+        })
+    })
+}
+
+/// Records per batch sent to a worker: one channel operation (and at most
+/// one wake-up) per batch instead of per record.
+const BATCH: usize = 256;
+/// Emitted records per credit message back to the reader.
+const CREDIT_BATCH: usize = 512;
+
+/// The reader thread's side: numbers every item and deals records to the
+/// workers in batches, holding at most `free` more unemitted ones.
+struct Dealer<T> {
+    inputs: Vec<mpsc::Sender<Batch>>,
+    batches: Vec<Batch>,
+    done: mpsc::Sender<Msg<T>>,
+    credits: mpsc::Receiver<usize>,
+    free: usize,
+}
+
+impl<T> Dealer<T> {
+    fn run<R: Read>(&mut self, reader: &mut CaptureReader<R>) {
+        let mut seq = 0u64;
+        while let Some(next) = reader.next_frame() {
+            if self.free == 0 && !self.wait_for_credit() {
+                return; // the emitter stopped
+            }
+            self.free -= 1;
+            match next {
+                Ok(frame) => {
+                    let shard = shard_of(shard_key(&frame), self.inputs.len());
+                    self.batches[shard].push((seq, OwnedFrame::of(&frame)));
+                    if self.batches[shard].len() >= BATCH && !self.flush(shard) {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let fatal = e.is_fatal();
+                    let sent = self.done.send(Msg::Batch(vec![(seq, Out::Error(e))]));
+                    if sent.is_err() || fatal {
+                        seq += 1;
+                        break;
+                    }
+                }
+            }
+            seq += 1;
+        }
+        for shard in 0..self.batches.len() {
+            self.flush(shard);
+        }
+        let _ = self.done.send(Msg::End(seq));
+    }
+
+    /// Sends every partial batch (the emitter may be waiting for one of
+    /// their records), then blocks until some records were emitted.
+    fn wait_for_credit(&mut self) -> bool {
+        for shard in 0..self.batches.len() {
+            if !self.flush(shard) {
+                return false;
+            }
+        }
+        match self.credits.recv() {
+            Ok(n) => {
+                self.free += n;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn flush(&mut self, shard: usize) -> bool {
+        if self.batches[shard].is_empty() {
+            return true;
+        }
+        let batch = std::mem::replace(&mut self.batches[shard], Vec::with_capacity(BATCH));
+        self.inputs[shard].send(batch).is_ok()
+    }
+}
+
+/// Emits items in sequence order until the reader's end or the sink stops.
+/// At most `window` items are in flight, so a ring of that size reorders.
+fn emit<T, Sk>(
+    done: &mpsc::Receiver<Msg<T>>,
+    credits: &mpsc::Sender<usize>,
+    window: usize,
+    sink: &mut Sk,
+) where
+    Sk: FnMut(Item<'_, T>) -> bool,
+{
+    let mut ring: Vec<Option<Out<T>>> = std::iter::repeat_with(|| None).take(window).collect();
+    let (mut next, mut end, mut owed) = (0u64, None::<u64>, 0usize);
+    let slot = |seq: u64| (seq % window as u64) as usize;
+    while end != Some(next) {
+        let Some(item) = ring[slot(next)].take() else {
+            // Return credits before blocking: the reader may be waiting for
+            // them (once it has finished, nobody listens: that is fine).
+            if owed > 0 {
+                let _ = credits.send(std::mem::take(&mut owed));
+            }
+            match done.recv() {
+                Ok(Msg::End(n)) => end = Some(n),
+                Ok(Msg::Batch(items)) => {
+                    for (seq, out) in items {
+                        ring[slot(seq)] = Some(out);
+                    }
+                }
+                Err(_) => return,
+            }
+            continue;
+        };
+        next += 1;
+        let go = match item {
+            Out::Record(f, record, t) => sink(Item::Record(&f.frame(), record, t)),
+            Out::Error(e) => sink(Item::Error(e)),
+        };
+        owed += 1;
+        if owed >= CREDIT_BATCH {
+            let _ = credits.send(std::mem::take(&mut owed));
+        }
+        if !go {
+            return;
+        }
+    }
+}
+
+/// Adds `b`'s counters to `a` (same ruleset).
+fn add_counters(a: &mut Ruleset, b: &Ruleset) {
+    for (ta, tb) in a.tables.iter_mut().zip(&b.tables) {
+        for (ca, cb) in ta.chains.iter_mut().zip(&tb.chains) {
+            // User chains keep the file's counters (the engine reports none).
+            if ca.is_builtin() {
+                ca.counters.packets += cb.counters.packets;
+                ca.counters.bytes += cb.counters.bytes;
+            }
+            for (ra, rb) in ca.rules.iter_mut().zip(&cb.rules) {
+                ra.counters.packets += rb.counters.packets;
+                ra.counters.bytes += rb.counters.bytes;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    fn rules(text: &str) -> Ruleset {
+        let loaded = crate::ir::load(&SourceFile::new("t", text.to_string()));
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        loaded.ruleset
+    }
+
+    #[test]
+    fn plan_falls_back_for_cross_flow_state_only() {
+        let plain = rules(
+            "*filter\n-A FORWARD -m conntrack --ctstate NEW -p tcp --dport 22 -j ACCEPT\nCOMMIT\n",
+        );
+        assert_eq!(plan(&plain, 4).workers, 4);
+        assert_eq!(plan(&plain, 4).reason, None);
+        assert_eq!(plan(&plain, 0).workers, 1);
+        let nat = rules("*nat\n-A POSTROUTING -o eth0 -j MASQUERADE\nCOMMIT\n");
+        let p = plan(&nat, 2);
+        assert_eq!(p.workers, 1);
+        assert!(p.describe().contains("-j MASQUERADE"), "{}", p.describe());
+        let limit =
+            rules("*filter\n-N c\n-A INPUT -j c\n-A c -m limit --limit 1/s -j ACCEPT\nCOMMIT\n");
+        assert!(plan(&limit, 2).describe().contains("-m limit"));
+        // Asking for one worker is not a fallback.
+        assert_eq!(plan(&nat, 1).reason, None);
+    }
+
+    /// A raw IPv4 packet (LINKTYPE_RAW) of `proto` with `payload`.
+    fn ip(src: [u8; 4], dst: [u8; 4], proto: u8, payload: &[u8]) -> Vec<u8> {
+        let len = (20 + payload.len()) as u16;
+        let mut p = vec![0x45, 0, 0, 0, 0, 1, 0, 0, 64, proto, 0, 0];
+        p[2..4].copy_from_slice(&len.to_be_bytes());
+        p.extend_from_slice(&src);
+        p.extend_from_slice(&dst);
+        p.extend_from_slice(payload);
+        p
+    }
+
+    fn key(data: &[u8]) -> u64 {
+        shard_key(&Frame {
+            index: 0,
+            offset: 0,
+            ts_ns: 0,
+            linktype: packet::link::linktype::RAW,
+            iface: None,
+            orig_len: data.len() as u32,
+            data,
+            anomaly: None,
+        })
+    }
+
+    #[test]
+    fn both_directions_and_quoting_icmp_errors_share_a_key() {
+        let udp = [0x30, 0x39, 0, 53, 0, 8, 0, 0];
+        let (a, b, router) = ([10, 0, 0, 1], [192, 0, 2, 7], [198, 51, 100, 1]);
+        let there = key(&ip(a, b, 17, &udp));
+        assert_eq!(there, key(&ip(b, a, 17, &udp)));
+        assert_ne!(there, key(&ip(a, router, 17, &udp)));
+        // A router's time-exceeded about a -> b quotes a -> b.
+        let mut icmp = vec![11, 0, 0, 0, 0, 0, 0, 0];
+        icmp.extend(ip(a, b, 17, &udp));
+        assert_eq!(key(&ip(router, a, 1, &icmp)), there);
+        // An echo request is its own flow.
+        icmp[0] = 8;
+        assert_eq!(key(&ip(router, a, 1, &icmp)), key(&ip(a, router, 17, &udp)));
+    }
+
+    #[test]
+    fn shards_cover_every_worker() {
+        for workers in 1..5 {
+            let mut seen = vec![false; workers];
+            for host in 0..64u8 {
+                let k = key(&ip([10, 0, 0, host], [10, 0, 1, 1], 17, &[0; 8]));
+                seen[shard_of(k, workers)] = true;
+            }
+            assert!(seen.iter().all(|s| *s), "{workers}: {seen:?}");
+        }
+    }
+
+    #[test]
+    fn counters_add_up_on_builtin_chains_and_rules_only() {
+        let text = "*filter\n:INPUT ACCEPT [1:10]\n:c - [0:0]\n[2:20] -A INPUT -j c\nCOMMIT\n";
+        let mut a = rules(text);
+        let b = rules(text);
+        add_counters(&mut a, &b);
+        let t = &a.tables[0];
+        let input = t.chains.iter().find(|c| c.name == "INPUT").expect("INPUT");
+        assert_eq!((input.counters.packets, input.counters.bytes), (2, 20));
+        assert_eq!(
+            (
+                input.rules[0].counters.packets,
+                input.rules[0].counters.bytes
+            ),
+            (4, 40)
+        );
+    }
+}

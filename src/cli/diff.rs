@@ -1,6 +1,7 @@
 //! `iptwalk diff`: replay a capture through two rulesets and list the
 //! packets, by connection, whose verdict or deciding rule differs.
 
+use super::model::TextOrJson as Format;
 use super::model::{load_rules, ModelArgs};
 use super::Ctx;
 use iptwalk::eval::diff::{diff_capture, DiffReport, Side};
@@ -27,12 +28,6 @@ pub struct DiffArgs {
     /// Output: text or json.
     #[arg(long, default_value = "text", value_name = "FORMAT")]
     format: Format,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    Text,
-    Json,
 }
 
 pub fn run(ctx: &Ctx, args: DiffArgs) -> ExitCode {

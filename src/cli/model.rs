@@ -10,6 +10,13 @@ use iptwalk::packet::CaptureReader;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
+/// `--format text|json` of diff, trace and test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TextOrJson {
+    Text,
+    Json,
+}
+
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ModelArgs {
     /// The host's own addresses (127.0.0.0/8 is always local). Packets from
@@ -30,7 +37,8 @@ pub struct ModelArgs {
     /// carries bad ones the wire never saw); the kernel oracle does the same.
     #[arg(long)]
     pub trust_checksums: bool,
-    /// Sets for `-m set` and `-j SET`: `ipset save` output.
+    /// Sets for `-m set` and `-j SET`: `ipset save` output. Without it,
+    /// packets reaching a set rule are flagged `depends_on: ["set"]`.
     #[arg(long, value_name = "FILE")]
     pub ipset: Option<PathBuf>,
 }

@@ -1,19 +1,16 @@
 //! `iptwalk replay`: a capture through the ruleset, packet by packet.
 
+use super::model::ModelArgs;
 use super::progress::Progress;
 use super::split::Split;
 use super::{read_source, Ctx};
-use iptwalk::conntrack::Params;
 use iptwalk::eval::engine::Options;
-use iptwalk::eval::host::Host;
 use iptwalk::eval::outcome::{Outcome, Record};
 use iptwalk::eval::parallel;
-use iptwalk::ir::addr;
 use iptwalk::packet::CaptureReader;
 use iptwalk::report::style::{paint, Style};
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
-use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,28 +22,8 @@ pub struct ReplayArgs {
     /// Capture (pcap or pcapng).
     #[arg(value_name = "PCAP")]
     pcap: PathBuf,
-    /// The host's own addresses (127.0.0.0/8 is always local). Packets from
-    /// them are locally generated, packets to them are delivered locally.
-    #[arg(long, value_delimiter = ',', value_name = "IP")]
-    local: Vec<Ipv4Addr>,
-    /// Networks behind eth1 (the LAN side); everything else is behind eth0.
-    #[arg(long, value_delimiter = ',', value_name = "CIDR")]
-    lan: Vec<String>,
-    /// A host description (TOML: interfaces with addresses, routes) instead of
-    /// the --local/--lan model.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["lan"])]
-    host: Option<PathBuf>,
-    /// A conntrack sysctl by its kernel name, e.g. nf_conntrack_tcp_loose=0.
-    #[arg(long, value_name = "NAME=VALUE")]
-    sysctl: Vec<String>,
-    /// Treat layer-4 checksums as correct (captures of offloaded traffic
-    /// carry bad ones the wire never saw); the kernel oracle does the same.
-    #[arg(long)]
-    trust_checksums: bool,
-    /// Sets for `-m set` and `-j SET`: `ipset save` output. Without it,
-    /// packets reaching a set rule are flagged `depends_on: ["set"]`.
-    #[arg(long, value_name = "FILE")]
-    ipset: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Write the sets as the replay left them (`-j SET` changes, element
     /// counters), as `ipset save` prints them.
     #[arg(long, value_name = "FILE", requires = "ipset")]
@@ -139,35 +116,6 @@ impl Totals {
     }
 }
 
-fn build_host(args: &ReplayArgs) -> Result<Host, String> {
-    if let Some(path) = &args.host {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        return Host::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()));
-    }
-    let lan = args
-        .lan
-        .iter()
-        .map(|s| addr::parse_one(s).map_err(|e| format!("--lan {s}: {e}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Host::oracle(&args.local, &lan))
-}
-
-fn build_params(args: &ReplayArgs) -> Result<Params, String> {
-    let mut p = Params::default();
-    for kv in &args.sysctl {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| format!("--sysctl {kv}: expected NAME=VALUE"))?;
-        let v: i64 = v
-            .trim()
-            .parse()
-            .map_err(|_| format!("--sysctl {kv}: the value must be an integer"))?;
-        p.set(k.trim(), v)
-            .map_err(|e| format!("--sysctl {kv}: {e}"))?;
-    }
-    Ok(p)
-}
-
 pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     let mut clock = Timings::start();
     let Some(file) = read_source(&args.rules) else {
@@ -179,14 +127,15 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     if loaded.has_errors() {
         return ExitCode::from(2);
     }
-    let (host, params) = match (build_host(&args), build_params(&args)) {
+    let (host, params) = match (args.model.host(), args.model.params()) {
         (Ok(h), Ok(p)) => (h, p),
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    let Ok(ipsets) = super::model::load_ipsets(ctx, args.ipset.as_deref(), &[&loaded.ruleset])
+    let Ok(ipsets) =
+        super::model::load_ipsets(ctx, args.model.ipset.as_deref(), &[&loaded.ruleset])
     else {
         return ExitCode::from(2);
     };
@@ -221,7 +170,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
         host,
         params,
         opts: Options {
-            trust_checksums: args.trust_checksums,
+            trust_checksums: args.model.trust_checksums,
             trace: args.format == Format::Trace,
             verdicts_only: args.format == Format::Summary,
             ipsets,

@@ -3,6 +3,7 @@
 //! deciding rule, exit 1 on any failure, JUnit XML on request.
 
 use super::model::load_rules;
+use super::model::TextOrJson as Format;
 use super::Ctx;
 use iptwalk::eval::engine::Options;
 use iptwalk::eval::expect::{check_capture, check_packet, CheckResult, Spec};
@@ -22,12 +23,6 @@ pub struct TestArgs {
     /// Output: text or json.
     #[arg(long, default_value = "text", value_name = "FORMAT")]
     format: Format,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    Text,
-    Json,
 }
 
 fn load(path: &Path) -> Result<Spec, String> {

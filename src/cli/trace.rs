@@ -1,6 +1,7 @@
 //! `iptwalk trace`: one packet through every hook, table and chain, with the
 //! reason each rule did or did not match.
 
+use super::model::TextOrJson as Format;
 use super::model::{load_rules, ModelArgs};
 use super::Ctx;
 use iptwalk::conntrack::CtState;
@@ -40,12 +41,6 @@ pub struct TraceArgs {
     /// Output: text or json.
     #[arg(long, default_value = "text", value_name = "FORMAT")]
     format: Format,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    Text,
-    Json,
 }
 
 fn parse_state(s: &str) -> Result<CtState, String> {

@@ -515,3 +515,48 @@ fn color_always_and_never_on_every_text_command() {
         assert_eq!(strip_ansi(&always), never, "{args:?}");
     }
 }
+
+#[test]
+fn graph_dot_plain_and_weighed_by_a_kernel_scenario_replay() {
+    let rules = format!("{UC}/rules.v4");
+    let (code, plain, err) = iptwalk(&["graph", &rules]);
+    assert_eq!(code, 0, "{err}");
+    snap!("graph-user-chains", plain);
+    let pcap = format!("{UC}/trace.pcap");
+    let (code, weighed, err) = iptwalk(&[
+        "graph",
+        &rules,
+        "--counters-from-replay",
+        &pcap,
+        "--local",
+        "10.0.0.104",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // The weights are the kernel's own rule counters after this capture.
+    let kernel = iptwalk::source::SourceFile::new(
+        "counters.txt",
+        std::fs::read_to_string(root().join(UC).join("counters.txt")).unwrap(),
+    );
+    let kernel = iptwalk::ir::load(&kernel);
+    assert!(!kernel.has_errors());
+    assert_eq!(
+        weighed,
+        iptwalk::report::graph::dot_with(&kernel.ruleset, true)
+    );
+    assert_ne!(weighed, plain);
+    snap!("graph-user-chains-replay", weighed);
+    // Same chains and edges as the plain graph; only the weights differ.
+    let edges = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| l.contains("->"))
+            .map(|l| {
+                l.split(" [")
+                    .next()
+                    .unwrap_or(l)
+                    .trim_end_matches(';')
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(edges(&weighed), edges(&plain));
+}

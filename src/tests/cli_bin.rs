@@ -1,35 +1,11 @@
 //! End-to-end tests of the `iptwalk` binary: output and exit codes as a user
 //! sees them, snapshotted with insta.
 
-use std::path::PathBuf;
-use std::process::Command;
+#[path = "common/mod.rs"]
+#[macro_use]
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs iptwalk in the crate root; returns (exit code, stdout, stderr).
-fn iptwalk(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_iptwalk"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-macro_rules! snap {
-    ($name:expr, $value:expr) => {
-        insta::with_settings!({snapshot_path => "../../testdata/snapshots", prepend_module_to_snapshot => false}, {
-            insta::assert_snapshot!($name, $value);
-        });
-    };
-}
+use common::iptwalk;
 
 #[test]
 fn fmt_example_is_canonical_iptables_save() {

@@ -17,7 +17,10 @@
 //! Without root, insta snapshots of `iptwalk list` keep the format in check.
 
 #[path = "common/mod.rs"]
+#[macro_use]
 mod common;
+
+use common::iptwalk;
 
 use common::netns::{self, Netns};
 use iptwalk::ir::{self, Ruleset, Table, TableKind};
@@ -25,28 +28,6 @@ use iptwalk::report::list::{list_table, ListOptions};
 use iptwalk::source::SourceFile;
 use iptwalk::syntax::ast::Item;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn iptwalk(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_iptwalk"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run iptwalk");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-macro_rules! snap {
-    ($name:expr, $value:expr) => {
-        insta::with_settings!({snapshot_path => "../../testdata/snapshots", prepend_module_to_snapshot => false}, {
-            insta::assert_snapshot!($name, $value);
-        });
-    };
-}
 
 /// The kernel's listing of one table.
 fn kernel_list(ns: &Netns, table: &str, exact: bool) -> String {

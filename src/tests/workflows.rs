@@ -3,34 +3,18 @@
 //! verdicts, deciding rules and matched rules compared with what the real
 //! kernel recorded in each scenario's kernel.json.
 
+#[path = "common/mod.rs"]
+#[macro_use]
+mod common;
+
+use common::iptwalk;
+
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn iptwalk(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_iptwalk"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-macro_rules! snap {
-    ($name:expr, $value:expr) => {
-        insta::with_settings!({snapshot_path => "../../testdata/snapshots", prepend_module_to_snapshot => false}, {
-            insta::assert_snapshot!($name, $value);
-        });
-    };
 }
 
 fn json(path: &str) -> Value {

@@ -1,6 +1,6 @@
 //! Helpers shared by the data-driven integration tests: finding the shared
 //! corpus and reading the upstream `.t` files with our committed lists.
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
 
 pub mod netns;
 pub mod tfile;
@@ -27,4 +27,29 @@ pub fn testdata(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("testdata")
         .join(rel)
+}
+
+/// Runs the iptwalk binary in the crate root without colour; returns (exit
+/// code, stdout, stderr).
+pub fn iptwalk(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_iptwalk"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run iptwalk");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// An insta snapshot in testdata/snapshots, named without the module.
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({snapshot_path => "../../testdata/snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!($name, $value);
+        });
+    };
 }

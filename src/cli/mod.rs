@@ -11,6 +11,7 @@ mod progress;
 mod replay;
 mod split;
 mod test;
+mod totals;
 mod trace;
 
 use clap::{Parser, Subcommand};

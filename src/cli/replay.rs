@@ -3,9 +3,10 @@
 use super::model::ModelArgs;
 use super::progress::Progress;
 use super::split::Split;
+use super::totals::Totals;
 use super::{read_source, Ctx};
 use iptwalk::eval::engine::Options;
-use iptwalk::eval::outcome::{Outcome, Record};
+use iptwalk::eval::outcome::Record;
 use iptwalk::eval::parallel;
 use iptwalk::packet::CaptureReader;
 use iptwalk::report::style::{paint, Style};
@@ -72,48 +73,6 @@ enum Format {
     Jsonl,
     Trace,
     Summary,
-}
-
-/// Totals for the text and summary formats.
-#[derive(Default)]
-struct Totals {
-    packets: u64,
-    skipped: u64,
-    errors: u64,
-    verdict: BTreeMap<&'static str, u64>,
-    hook: BTreeMap<&'static str, u64>,
-    ctstate: BTreeMap<&'static str, u64>,
-    rules: BTreeMap<String, u64>,
-    depends: BTreeMap<&'static str, u64>,
-}
-
-impl Totals {
-    fn add(&mut self, o: &Outcome) {
-        self.packets += 1;
-        *self.verdict.entry(o.verdict.name()).or_default() += 1;
-        *self.hook.entry(o.hook.unwrap_or("none")).or_default() += 1;
-        *self.ctstate.entry(o.ctstate.unwrap_or("none")).or_default() += 1;
-        if let Some(r) = &o.rule {
-            // Clone the name only the first time a rule decides.
-            match self.rules.get_mut(r) {
-                Some(n) => *n += 1,
-                None => {
-                    self.rules.insert(r.clone(), 1);
-                }
-            }
-        }
-        for d in &o.depends_on {
-            *self.depends.entry(d).or_default() += 1;
-        }
-    }
-
-    fn json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "packets": self.packets, "skipped": self.skipped, "errors": self.errors,
-            "verdict": self.verdict, "hook": self.hook, "ctstate": self.ctstate,
-            "depends_on": self.depends,
-        })
-    }
 }
 
 pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
@@ -386,7 +345,7 @@ fn text_totals(out: &mut impl Write, t: &Totals) -> std::io::Result<()> {
         "\n{} packets, {} skipped, {} unreadable",
         t.packets, t.skipped, t.errors
     )?;
-    let line = |m: &BTreeMap<&'static str, u64>| {
+    let line = |m: BTreeMap<&'static str, u64>| {
         if m.is_empty() {
             return "none".to_string();
         }
@@ -395,22 +354,22 @@ fn text_totals(out: &mut impl Write, t: &Totals) -> std::io::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    writeln!(out, "verdicts: {}", line(&t.verdict))?;
-    writeln!(out, "hooks:    {}", line(&t.hook))?;
-    writeln!(out, "ctstate:  {}", line(&t.ctstate))?;
-    let mut top: Vec<_> = t.rules.iter().collect();
-    top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    writeln!(out, "verdicts: {}", line(t.verdicts()))?;
+    writeln!(out, "hooks:    {}", line(t.hooks()))?;
+    writeln!(out, "ctstate:  {}", line(t.ctstates()))?;
+    let top = t.top_rules();
     if !top.is_empty() {
         writeln!(out, "rules that decided most packets:")?;
         for (r, n) in top.iter().take(10) {
             writeln!(out, "  {n:>8}  {r}")?;
         }
     }
-    if !t.depends.is_empty() {
+    let depends = t.depends();
+    if !depends.is_empty() {
         writeln!(
             out,
             "packets whose outcome depends on what iptwalk cannot judge offline: {}",
-            line(&t.depends)
+            line(depends)
         )?;
     }
     Ok(())

@@ -61,7 +61,7 @@
 //! clash resolution on confirm (a clash drops the packet), accounting.
 
 pub mod entry;
-mod hash;
+pub mod hash;
 pub mod helpers;
 pub mod nat;
 pub mod params;

@@ -62,7 +62,7 @@ fn side(rs: &Ruleset, o: &Outcome) -> Side {
     Side {
         verdict: o.verdict,
         hook: o.hook,
-        rule: o.rule.clone(),
+        rule: o.rule.as_deref().map(str::to_string),
         text: o.rule.as_deref().and_then(|r| rule_text(rs, r)),
         ctstate: o.ctstate,
     }

@@ -13,7 +13,7 @@ use super::header::PacketHead;
 use super::host::{Host, InputRoute};
 use super::judge::Judge;
 use super::nat;
-use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, Skipped, Verdict};
+use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, RuleName, Skipped, Verdict};
 use super::state::{accounted, Conns};
 use super::view::{ct_info, l4_facts};
 use super::walk::{walk_into, Fast, Prepared, TableCounters, TableVerdict, TraceStep, WalkBuf};
@@ -50,10 +50,10 @@ struct Tables<'r> {
     counters: Vec<TableCounters>,
     /// Parallel to `rs.tables`: what the walk precomputes of each.
     prepared: Vec<Prepared>,
-    /// Parallel to `rs.tables`, per chain: `table/CHAIN/`, the prefix of the
-    /// name a record gives its deciding rule (`table/CHAIN/N`), so a packet
-    /// appends a number instead of formatting three parts.
-    prefixes: Vec<Vec<String>>,
+    /// Parallel to `rs.tables`, per chain and rule: `table/CHAIN/N`, the name a
+    /// record gives its deciding rule, made once so a packet shares it instead
+    /// of formatting (and allocating) it.
+    names: Vec<Vec<Vec<RuleName>>>,
     walk_buf: WalkBuf,
     trace: bool,
     /// Recorded table walks, when explaining (`iptwalk trace`).
@@ -70,7 +70,7 @@ struct Step {
     /// A new connection mark set by CONNMARK.
     ct_mark: Option<u32>,
     /// `table/CHAIN/N` of the deciding rule.
-    rule: Option<String>,
+    rule: Option<RuleName>,
     reject: Option<RejectWith>,
     /// What a NAT target asked for.
     nat: Option<NatRequest>,
@@ -78,7 +78,7 @@ struct Step {
 
 /// NAT dropped the packet (`NF_DROP` from `nf_nat_inet_fn`); `rule` is the nat rule whose
 /// target asked for it.
-fn nat_drop(rule: Option<String>) -> Step {
+fn nat_drop(rule: Option<RuleName>) -> Step {
     Step {
         verdict: TableVerdict::Drop,
         ct_mark: None,
@@ -186,8 +186,8 @@ impl<'r> Tables<'r> {
             flight.template.helper = Some(h);
         }
         let rule = decided_by.map(|p| {
-            let prefix = self.prefixes.get(ti).and_then(|t| t.get(p.chain));
-            prefix.map_or_else(|| rule_name(table, p), |pre| numbered(pre, p.rule + 1))
+            let named = self.names.get(ti).and_then(|t| t.get(p.chain)?.get(p.rule));
+            named.map_or_else(|| RuleName::from(rule_name(table, p)), RuleName::clone)
         });
         Some(Step {
             verdict,
@@ -218,7 +218,7 @@ pub struct Engine<'r> {
 struct Fate {
     verdict: Verdict,
     hook: Option<Hook>,
-    rule: Option<String>,
+    rule: Option<RuleName>,
     reject: Option<RejectWith>,
     ct: Option<conntrack::Verdict>,
     iface: Ifaces,
@@ -228,7 +228,7 @@ struct Fate {
 }
 
 impl Fate {
-    fn not_reached(hook: Hook, rule: Option<String>, ct: Option<conntrack::Verdict>) -> Fate {
+    fn not_reached(hook: Hook, rule: Option<RuleName>, ct: Option<conntrack::Verdict>) -> Fate {
         Fate {
             verdict: Verdict::NotReached,
             hook: Some(hook),
@@ -254,7 +254,7 @@ impl<'r> Engine<'r> {
                 rs,
                 counters,
                 prepared: rs.tables.iter().map(Prepared::new).collect(),
-                prefixes: rs.tables.iter().map(chain_prefixes).collect(),
+                names: rs.tables.iter().map(rule_names).collect(),
                 walk_buf: WalkBuf::default(),
                 trace: opts.trace,
                 walks: None,
@@ -824,7 +824,7 @@ impl<'a> Run<'a, '_> {
         }
         let mut fate = self.filter(facts, hook);
         fate.iface = Ifaces {
-            input: Some(dev.to_string()),
+            input: Some(dev.into()),
             output: None,
         };
         if fate.verdict == Verdict::Accept && self.nat_hook(facts, hook).is_err() {
@@ -905,8 +905,8 @@ impl<'a> Run<'a, '_> {
         }
         let mut fate = self.filter(facts, Hook::Forward);
         fate.iface = Ifaces {
-            input: Some(in_dev.to_string()),
-            output: Some(out_dev.to_string()),
+            input: Some(in_dev.into()),
+            output: Some(out_dev.into()),
         };
         if fate.verdict != Verdict::Accept || fate.fate.is_some() {
             self.drop_conn();
@@ -983,7 +983,7 @@ impl<'a> Run<'a, '_> {
         let mut fate = self.filter(facts, Hook::Output);
         fate.iface = Ifaces {
             input: None,
-            output: Some(dev.to_string()),
+            output: Some(dev.into()),
         };
         if fate.verdict != Verdict::Accept || fate.fate.is_some() {
             self.drop_conn();
@@ -1043,32 +1043,18 @@ fn rule_name(table: &crate::ir::Table, p: super::walk::RulePos) -> String {
     format!("{}/{chain}/{}", table.kind.name(), p.rule + 1)
 }
 
-/// `table/CHAIN/` of every chain of `table`.
-fn chain_prefixes(table: &crate::ir::Table) -> Vec<String> {
+/// `table/CHAIN/N` of every rule of `table`, per chain.
+fn rule_names(table: &crate::ir::Table) -> Vec<Vec<RuleName>> {
     let kind = table.kind.name();
     table
         .chains
         .iter()
-        .map(|c| format!("{kind}/{}/", c.name))
+        .map(|c| {
+            (1..=c.rules.len())
+                .map(|n| RuleName::from(format!("{kind}/{}/{n}", c.name)))
+                .collect()
+        })
         .collect()
-}
-
-/// `prefix` followed by `n` in decimal, in one allocation.
-fn numbered(prefix: &str, n: usize) -> String {
-    let mut digits = [0u8; 20];
-    let (mut i, mut n) = (digits.len(), n);
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let mut s = String::with_capacity(prefix.len() + digits.len() - i);
-    s.push_str(prefix);
-    s.extend(digits[i..].iter().map(|&d| char::from(d)));
-    s
 }
 
 fn trace_line(table: &crate::ir::Table, hook: Hook, step: TraceStep) -> String {
@@ -1221,12 +1207,10 @@ mod tests {
             "*filter\n:in - [0:0]\n-A in -j ACCEPT\nCOMMIT\n",
         ));
         let table = &l.ruleset.tables[0];
-        let pre = chain_prefixes(table);
+        let names = rule_names(table);
         let chain = table.chain_index("in").unwrap_or(usize::MAX);
-        for n in [1, 9, 10, 99, 100, 12345, usize::MAX] {
-            assert_eq!(numbered(&pre[chain], n), format!("filter/in/{n}"));
-        }
         let p = super::super::walk::RulePos { chain, rule: 0 };
-        assert_eq!(numbered(&pre[chain], 1), rule_name(table, p));
+        assert_eq!(&*names[chain][0], "filter/in/1");
+        assert_eq!(&*names[chain][0], rule_name(table, p));
     }
 }

@@ -60,11 +60,11 @@ pub struct Host {
 
 /// What routing does with a packet that arrived from the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InputRoute {
+pub enum InputRoute<'h> {
     /// To this host: PREROUTING → INPUT.
     Local,
     /// Forward out of `dev`: PREROUTING → FORWARD → POSTROUTING.
-    Forward { dev: String },
+    Forward { dev: &'h str },
     /// Dropped by routing after PREROUTING (martian, multicast without
     /// membership, no route).
     Drop(&'static str),
@@ -162,7 +162,7 @@ impl Host {
     }
 
     /// `ip_route_input_slow` for a packet arriving from the wire.
-    pub fn input_route(&self, src: u32, dst: u32) -> InputRoute {
+    pub fn input_route(&self, src: u32, dst: u32) -> InputRoute<'_> {
         let is_multicast = |a: u32| a >> 28 == 0xe;
         let zeronet = |a: u32| a >> 24 == 0;
         if dst == u32::MAX || (src == 0 && dst == 0) {
@@ -186,9 +186,7 @@ impl Host {
             return InputRoute::Local;
         }
         match self.route(dst) {
-            Some(dev) => InputRoute::Forward {
-                dev: dev.to_string(),
-            },
+            Some(dev) => InputRoute::Forward { dev },
             None => InputRoute::Drop("no route to host"),
         }
     }
@@ -372,7 +370,7 @@ mod tests {
         );
         assert_eq!(
             h.input_route(ip("8.8.8.8"), ip("192.168.1.7")),
-            InputRoute::Forward { dev: "eth1".into() }
+            InputRoute::Forward { dev: "eth1" }
         );
         assert!(matches!(
             h.input_route(ip("127.0.0.1"), ip("10.0.0.104")),

@@ -4,6 +4,14 @@
 
 use crate::conntrack::CtView;
 use serde::Serialize;
+use std::sync::Arc;
+
+/// `table/CHAIN/N` of a rule (N 1-based, as `iptables -L --line-numbers`). Shared: the
+/// engine names each rule once and every record it decides points at that name.
+pub type RuleName = Arc<str>;
+
+/// An interface name: at most 15 bytes (`IFNAMSIZ`), so always stored inline, never allocated.
+pub type IfName = compact_str::CompactString;
 
 /// A filter-table verdict as reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
@@ -31,9 +39,9 @@ impl Verdict {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Ifaces {
     #[serde(rename = "in", skip_serializing_if = "Option::is_none")]
-    pub input: Option<String>,
+    pub input: Option<IfName>,
     #[serde(rename = "out", skip_serializing_if = "Option::is_none")]
-    pub output: Option<String>,
+    pub output: Option<IfName>,
 }
 
 /// One filter hook on a path that crosses several (local → local via lo).
@@ -68,7 +76,7 @@ pub struct Outcome {
     pub verdict: Verdict,
     pub ctstate: Option<&'static str>,
     pub ctdir: Option<&'static str>,
-    pub rule: Option<String>,
+    pub rule: Option<RuleName>,
     pub summary: String,
     pub path: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]

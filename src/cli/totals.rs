@@ -1,0 +1,118 @@
+//! Totals of a replay for the text and summary formats, counted per record.
+//!
+//! Counting runs once per packet, so it must cost next to nothing next to the replay itself:
+//! the keys are `&'static str` constants (verdict, hook, ctstate names) found in a short list
+//! by pointer, and deciding rules are counted by the address of the name the engine shares
+//! ([`RuleName`]), then folded by name for printing (each `--jobs` worker names its rules
+//! itself, so one rule may arrive under several addresses).
+
+use iptwalk::conntrack::hash::FxHasher;
+use iptwalk::eval::outcome::{Outcome, RuleName};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasherDefault;
+
+/// Counts per constant name, in first-seen order; a handful of entries.
+#[derive(Default)]
+pub(super) struct Counts(Vec<(&'static str, u64)>);
+
+impl Counts {
+    fn bump(&mut self, key: &'static str) {
+        let found = self
+            .0
+            .iter_mut()
+            .find(|(k, _)| std::ptr::eq(*k, key) || *k == key);
+        match found {
+            Some((_, n)) => *n += 1,
+            None => self.0.push((key, 1)),
+        }
+    }
+
+    /// The counts by name, sorted.
+    pub(super) fn sorted(&self) -> BTreeMap<&'static str, u64> {
+        let mut m = BTreeMap::new();
+        for (k, n) in &self.0 {
+            *m.entry(*k).or_default() += n;
+        }
+        m
+    }
+}
+
+#[derive(Default)]
+pub(super) struct Totals {
+    pub(super) packets: u64,
+    pub(super) skipped: u64,
+    pub(super) errors: u64,
+    verdict: Counts,
+    hook: Counts,
+    ctstate: Counts,
+    /// Deciding rule name's address → (name, packets).
+    rules: HashMap<usize, (RuleName, u64), BuildHasherDefault<FxHasher>>,
+    depends: Counts,
+}
+
+impl Totals {
+    pub(super) fn add(&mut self, o: &Outcome) {
+        self.packets += 1;
+        self.verdict.bump(o.verdict.name());
+        self.hook.bump(o.hook.unwrap_or("none"));
+        self.ctstate.bump(o.ctstate.unwrap_or("none"));
+        if let Some(r) = &o.rule {
+            let key = r.as_ptr() as usize;
+            self.rules.entry(key).or_insert_with(|| (r.clone(), 0)).1 += 1;
+        }
+        for d in &o.depends_on {
+            self.depends.bump(d);
+        }
+    }
+
+    pub(super) fn verdicts(&self) -> BTreeMap<&'static str, u64> {
+        self.verdict.sorted()
+    }
+
+    pub(super) fn hooks(&self) -> BTreeMap<&'static str, u64> {
+        self.hook.sorted()
+    }
+
+    pub(super) fn ctstates(&self) -> BTreeMap<&'static str, u64> {
+        self.ctstate.sorted()
+    }
+
+    pub(super) fn depends(&self) -> BTreeMap<&'static str, u64> {
+        self.depends.sorted()
+    }
+
+    /// Packets per deciding rule, most first, then by name.
+    pub(super) fn top_rules(&self) -> Vec<(&str, u64)> {
+        let mut by_name: BTreeMap<&str, u64> = BTreeMap::new();
+        for (name, n) in self.rules.values() {
+            *by_name.entry(name).or_default() += n;
+        }
+        let mut top: Vec<_> = by_name.into_iter().collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        top
+    }
+
+    pub(super) fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "packets": self.packets, "skipped": self.skipped, "errors": self.errors,
+            "verdict": self.verdicts(), "hook": self.hooks(), "ctstate": self.ctstates(),
+            "depends_on": self.depends(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_names_at_different_addresses_count_together() {
+        let mut c = Counts::default();
+        let a = String::from("ACCEPT");
+        let leaked: &'static str = Box::leak(a.into_boxed_str());
+        c.bump("ACCEPT");
+        c.bump(leaked);
+        c.bump("DROP");
+        assert_eq!(c.sorted(), BTreeMap::from([("ACCEPT", 2), ("DROP", 1)]));
+    }
+}

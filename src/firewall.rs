@@ -291,22 +291,14 @@ mod tests {
             .unwrap();
         let got: Vec<_> = o
             .iter()
-            .map(|o| (o.verdict, o.ctstate, o.rule.clone()))
+            .map(|o| (o.verdict, o.ctstate, o.rule.as_deref()))
             .collect();
         assert_eq!(
             got,
             [
-                (
-                    Verdict::Accept,
-                    Some("NEW"),
-                    Some("filter/INPUT/2".to_string())
-                ),
+                (Verdict::Accept, Some("NEW"), Some("filter/INPUT/2")),
                 (Verdict::Accept, Some("ESTABLISHED"), None),
-                (
-                    Verdict::Accept,
-                    Some("ESTABLISHED"),
-                    Some("filter/INPUT/1".to_string())
-                ),
+                (Verdict::Accept, Some("ESTABLISHED"), Some("filter/INPUT/1")),
             ]
         );
     }

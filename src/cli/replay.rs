@@ -146,11 +146,13 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     let (format, color) = (args.format, ctx.color_stdout());
     // The workers render each record's lines; this thread only copies them out.
     let render = |frame: &iptwalk::packet::Frame, record: &Record| -> Vec<u8> {
-        let mut buf = Vec::new();
+        let mut buf = Vec::with_capacity(if format == Format::Summary { 0 } else { 512 });
         let _ = match format {
-            Format::Jsonl => serde_json::to_writer(&mut buf, record)
-                .map_err(std::io::Error::other)
-                .and_then(|()| writeln!(buf)),
+            Format::Jsonl => {
+                record.write_json(&mut buf);
+                buf.push(b'\n');
+                Ok(())
+            }
             Format::Text => text_line(&mut buf, record, frame.ts_ns, color),
             Format::Trace => trace_lines(&mut buf, record, frame.ts_ns, color),
             Format::Summary => Ok(()),

@@ -84,8 +84,8 @@ impl Conn {
     pub fn view(&self) -> CtView {
         CtView {
             proto: self.tuple[0].proto,
-            orig: self.tuple[0].to_string(),
-            reply: self.tuple[1].to_string(),
+            orig: crate::packet::text::text_of(self.tuple[0], 48),
+            reply: crate::packet::text::text_of(self.tuple[1], 48),
             status: self.status.names().collect(),
             tcp_state: self.tcp_state().map(TcpState::name),
             helper: self.helper.map(HelperKind::name),

@@ -90,7 +90,7 @@ fn nat_drop(rule: Option<RuleName>) -> Step {
 
 /// A packet's journey: what accumulates over the hooks.
 struct Flight {
-    matched: Vec<String>,
+    matched: Vec<RuleName>,
     depends_on: Vec<&'static str>,
     template: Template,
     notrack: bool,
@@ -100,6 +100,9 @@ struct Flight {
     /// The record's summary, and the header at the first filter hook and after POSTROUTING
     /// when different from it.
     summary: String,
+    /// Address and length of the IP bytes `summary` was made from (see
+    /// [`nat::changed_header`]).
+    original: (usize, usize),
     at_filter: Option<String>,
     egress: Option<String>,
     filtered: bool,
@@ -161,12 +164,14 @@ impl<'r> Tables<'r> {
         }
         for step in &self.walk_buf.trace {
             if let (TraceStep::Rule { chain, num }, false) = (step, self.verdicts_only) {
-                flight.matched.push(format!(
-                    "{}/{}/{}",
-                    kind.name(),
-                    table.chains[*chain].name,
-                    num
-                ));
+                let named = self
+                    .names
+                    .get(ti)
+                    .and_then(|t| t.get(*chain)?.get(num.checked_sub(1)?));
+                flight.matched.push(named.cloned().unwrap_or_else(|| {
+                    let chain = &table.chains[*chain].name;
+                    RuleName::from(format!("{}/{chain}/{num}", kind.name()))
+                }));
             }
             if self.trace {
                 flight.trace.push(trace_line(table, hook, *step));
@@ -334,7 +339,7 @@ impl<'r> Engine<'r> {
         let summary = if self.opts.verdicts_only {
             String::new()
         } else {
-            Summary::of_ip(pkt.ip.bytes()).to_string()
+            packet::text::text_of(Summary::of_ip(pkt.ip.bytes()), 64)
         };
         let src = u32::from(pkt.ip.src());
         let dst = u32::from(pkt.ip.dst());
@@ -363,6 +368,7 @@ impl<'r> Engine<'r> {
             trace: Vec::new(),
             log: Vec::new(),
             summary: summary.clone(),
+            original: (pkt.ip.bytes().as_ptr() as usize, pkt.ip.bytes().len()),
             at_filter: None,
             egress: None,
             filtered: false,
@@ -852,8 +858,8 @@ impl<'a> Run<'a, '_> {
         // The header texts are only for display: verdict-only records skip them.
         if !self.flight.filtered && !self.tables.verdicts_only {
             self.flight.filtered = true;
-            let h = nat::header(facts, &self.flight.quote);
-            self.flight.at_filter = nat::other_flow(&h, &self.flight.summary).then_some(h);
+            let f = &self.flight;
+            self.flight.at_filter = nat::changed_header(facts, &f.quote, f.original, &f.summary);
         }
         let step = self.table(TableKind::Filter, hook, facts);
         let (verdict, rule, reject) = match step {
@@ -942,8 +948,8 @@ impl<'a> Run<'a, '_> {
                 return false;
             }
             if self.flight.egress.is_none() && !self.tables.verdicts_only {
-                let h = nat::header(facts, &self.flight.quote);
-                self.flight.egress = nat::other_flow(&h, &self.flight.summary).then_some(h);
+                let f = &self.flight;
+                self.flight.egress = nat::changed_header(facts, &f.quote, f.original, &f.summary);
             }
             self.confirm();
             true

@@ -14,6 +14,7 @@ pub mod ipsets;
 pub mod judge;
 pub mod nat;
 pub mod outcome;
+mod outcome_json;
 pub mod parallel;
 pub mod single;
 pub mod state;

@@ -151,6 +151,48 @@ pub fn apply(
 /// `egress`, given when it differs from the captured record's summary: after NAT, or when the
 /// record was a fragment and the rules saw the reassembled datagram). `quote` is what NAT did
 /// to the header an ICMP error quotes.
+/// The header text NAT left at this point, when it differs in flow from `summary`, the text
+/// of the bytes at `original` (address and length of the slice the record's summary was made
+/// from: an identity, not a borrow); `None` when it is the same flow. A packet NAT did not
+/// touch, whose facts still stand on those very bytes, is known unchanged without printing:
+/// most packets, so most records skip the formatting.
+pub fn changed_header(
+    facts: &Facts,
+    quote: &Quote,
+    original: (usize, usize),
+    summary: &str,
+) -> Option<String> {
+    let same_bytes = (facts.bytes.as_ptr() as usize, facts.bytes.len()) == original;
+    if same_bytes && untouched(facts, quote) {
+        return None;
+    }
+    let h = header(facts, quote);
+    other_flow(&h, summary).then_some(h)
+}
+
+/// Whether `facts` still hold what their bytes say: addresses, ports, and no rewritten quote.
+fn untouched(facts: &Facts, quote: &Quote) -> bool {
+    let b = facts.bytes;
+    let be32 = |at: usize| {
+        b.get(at..at + 4)
+            .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+    };
+    if be32(12) != Some(facts.src) || be32(16) != Some(facts.dst) || *quote != Quote::default() {
+        return false;
+    }
+    let ihl = usize::from(facts.ihl);
+    match facts.l4 {
+        L4Facts::Tcp { sport, dport, .. }
+        | L4Facts::Udp { sport, dport }
+        | L4Facts::Ports { sport, dport } => {
+            let be16 = |at: usize| b.get(at..at + 2).map(|w| u16::from_be_bytes([w[0], w[1]]));
+            // Ports `header` cannot write back (no room) leave the text as it is.
+            b.len() < ihl + 4 || (be16(ihl) == Some(sport) && be16(ihl + 2) == Some(dport))
+        }
+        _ => true,
+    }
+}
+
 pub fn header(facts: &Facts, quote: &Quote) -> String {
     let mut bytes = facts.bytes.to_vec();
     let ihl = usize::from(facts.ihl);
@@ -171,7 +213,7 @@ pub fn header(facts: &Facts, quote: &Quote) -> String {
         l4[..2].copy_from_slice(&s.to_be_bytes());
         l4[2..].copy_from_slice(&d.to_be_bytes());
     }
-    Summary::of_ip(&bytes).to_string()
+    crate::packet::text::text_of(Summary::of_ip(&bytes), 64)
 }
 
 /// Writes `q` into the quoted IP header `inner` (and its ports, or the id of a quoted ICMP

@@ -89,7 +89,7 @@ pub struct Outcome {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub generated: Vec<Generated>,
     pub ct_after: Option<CtView>,
-    pub matched: Vec<String>,
+    pub matched: Vec<RuleName>,
     /// Matches or targets this outcome depends on that cannot be judged
     /// offline (or are not modelled yet).
     #[serde(skip_serializing_if = "Vec::is_empty")]

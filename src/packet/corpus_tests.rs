@@ -341,7 +341,7 @@ fn churn(bytes: &[u8]) -> usize {
             }
         }
         assert!(
-            rd.buffered_bytes() <= MAX_BLOCK as usize + 16,
+            rd.buffered_bytes() <= 2 * MAX_BLOCK as usize + 16,
             "buffer {}",
             rd.buffered_bytes()
         );

@@ -47,6 +47,7 @@ pub mod ipv4;
 pub mod l4;
 pub mod link;
 pub mod summary;
+pub mod text;
 
 #[cfg(test)]
 mod corpus_tests;

@@ -10,8 +10,8 @@
 //! IPv4 bytes without allocating. [`parse`] reads the same notation back into a well-formed
 //! packet with valid checksums, so that `summary(parse(s)) == s` for every summary we print.
 
+use super::text::{Dotted, Line, Num};
 use std::fmt::{self, Write as _};
-use std::net::Ipv4Addr;
 
 use super::decode::{decode_ipv4, Packet};
 use super::link::{Skip, L2};
@@ -62,10 +62,10 @@ fn be16(b: &[u8], off: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(off)?, *b.get(off + 1)?]))
 }
 
-fn addr(b: &[u8], off: usize) -> Ipv4Addr {
+fn addr(b: &[u8], off: usize) -> Dotted {
     match b.get(off..off + 4) {
-        Some(&[a, b2, c, d]) => Ipv4Addr::new(a, b2, c, d),
-        _ => Ipv4Addr::UNSPECIFIED,
+        Some(&[a, b2, c, d]) => Dotted(u32::from_be_bytes([a, b2, c, d])),
+        _ => Dotted(0),
     }
 }
 
@@ -83,7 +83,7 @@ fn write_summary(f: &mut fmt::Formatter<'_>, ip: &[u8], depth: usize) -> fmt::Re
         6 => f.write_str("tcp")?,
         17 => f.write_str("udp")?,
         1 => f.write_str("icmp")?,
-        p => write!(f, "proto{p}")?,
+        p => write!(f, "proto{}", Num(p.into()))?,
     }
     let later_fragment = frag && frag_word & 0x1fff != 0;
     let ports = if later_fragment {
@@ -93,7 +93,16 @@ fn write_summary(f: &mut fmt::Formatter<'_>, ip: &[u8], depth: usize) -> fmt::Re
     };
     match ports {
         Some((sp, dp)) if matches!(proto, 6 | 17 | 132 | 33 | 136) => {
-            write!(f, " {src}:{sp}>{dst}:{dp}")?;
+            let mut line = Line::<48>::default();
+            line.push(b' ')
+                .push_dotted(src.0)
+                .push(b':')
+                .push_num(sp.into());
+            line.push(b'>')
+                .push_dotted(dst.0)
+                .push(b':')
+                .push_num(dp.into());
+            f.write_str(line.as_str())?;
             if let (6, Some(&flags)) = (proto, l4.get(13)) {
                 f.write_char(' ')?;
                 write_tcp_flags(f, flags)?;
@@ -103,7 +112,7 @@ fn write_summary(f: &mut fmt::Formatter<'_>, ip: &[u8], depth: usize) -> fmt::Re
             write!(f, " {src}>{dst}")?;
             // The oracle reads type and code only when 4 bytes (with the checksum) are there.
             if let (false, 1, Some(&[ty, code, _, _])) = (later_fragment, proto, l4.get(..4)) {
-                write!(f, " type={ty} code={code}")?;
+                write!(f, " type={} code={}", Num(ty.into()), Num(code.into()))?;
                 let quoting = matches!(ty, 3 | 4 | 5 | 11 | 12) && l4.len() >= 28;
                 if let (true, Some(inner)) = (quoting && depth < MAX_QUOTE_DEPTH, l4.get(8..)) {
                     f.write_str(" [quotes ")?;

@@ -111,6 +111,7 @@ fn check_scenario(dir: &Path) -> Result<usize, String> {
         last_ns = u64::try_from(frame.ts_ns).unwrap_or(0);
         let record = engine.process(&frame);
         same_verdicts(&record, &lean.process(&frame)).map_err(|e| format!("packet {i}: {e}"))?;
+        same_json(&record).map_err(|e| format!("packet {i}: {e}"))?;
         let want = expected
             .get(i)
             .ok_or_else(|| format!("more records than the kernel saw ({i})"))?;
@@ -219,6 +220,22 @@ fn nat_port_placeholders_are_wildcards() {
 
 /// A verdicts-only record is the full record without `summary`, `matched`,
 /// `ct_after` and the NAT header texts `at_filter`/`egress`.
+/// `replay --format jsonl` writes records by hand ([`Record::write_json`]); the derived
+/// `Serialize` is the definition, so both must give the same bytes on every record.
+fn same_json(record: &Record) -> Result<(), String> {
+    let mut fast = Vec::new();
+    record.write_json(&mut fast);
+    let derived = serde_json::to_vec(record).map_err(|e| e.to_string())?;
+    if fast == derived {
+        return Ok(());
+    }
+    Err(format!(
+        "hand-written JSON differs from serde's:\n  {}\n  {}",
+        String::from_utf8_lossy(&fast),
+        String::from_utf8_lossy(&derived)
+    ))
+}
+
 fn same_verdicts(full: &Record, lean: &Record) -> Result<(), String> {
     let mut want = full.clone();
     if let Record::Packet(o) = &mut want {

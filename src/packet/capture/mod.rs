@@ -19,7 +19,7 @@ mod pcap;
 mod pcapng;
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 
 use input::Input;
@@ -189,8 +189,8 @@ enum State {
     Pcapng(pcapng::State),
 }
 
-/// Streaming reader over any [`Read`]. Wrap files in a [`BufReader`] (as [`CaptureReader::open`]
-/// does): the reader issues one small read per header.
+/// Streaming reader over any [`Read`]; it buffers by itself (64 KiB reads), so a `BufReader`
+/// around the source only adds a copy.
 pub struct CaptureReader<R> {
     input: Input<R>,
     state: State,
@@ -199,11 +199,11 @@ pub struct CaptureReader<R> {
     done: bool,
 }
 
-impl CaptureReader<BufReader<File>> {
-    /// Opens a capture file with a 64 KiB read buffer.
+impl CaptureReader<File> {
+    /// Opens a capture file.
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
         let f = File::open(path).map_err(|source| CaptureError::Io { offset: 0, source })?;
-        Self::new(BufReader::with_capacity(1 << 16, f))
+        Self::new(f)
     }
 }
 
@@ -250,9 +250,10 @@ impl<R: Read> CaptureReader<R> {
         }
     }
 
-    /// Bytes held by the record buffer (bounded by [`MAX_BLOCK`]).
+    /// Bytes held by the record buffer and the read window (each bounded by [`MAX_BLOCK`],
+    /// the window by 64 KiB until a record needs more).
     pub fn buffered_bytes(&self) -> usize {
-        self.buf.capacity()
+        self.buf.capacity() + self.input.window_bytes()
     }
 
     /// Next record, `None` at the end of the file or after a fatal error.

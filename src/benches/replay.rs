@@ -45,6 +45,7 @@ const KERNEL_DROP: u64 = 3_477;
 const KERNEL_CONNTRACK_ENTRIES: usize = 57_909;
 
 /// One timed pass over the capture.
+#[derive(Clone, Copy)]
 struct Pass {
     packets: u64,
     wall: Duration,
@@ -109,6 +110,7 @@ fn run(limit: u64) -> Result<(), String> {
         "speedup"
     );
     let mut seen: Option<BTreeMap<String, u64>> = None;
+    let mut summary_100: Option<Pass> = None;
     let mut runs = SIZES.map(|n| (n, false)).to_vec();
     runs.push((100, true));
     for (n, full) in runs {
@@ -131,6 +133,17 @@ fn run(limit: u64) -> Result<(), String> {
             show(&tallies)
         );
         check(&tallies, seen.as_ref(), limit, n)?;
+        if full {
+            if let Some(plain) = summary_100.as_ref() {
+                println!(
+                    "{:>6}  jsonl / summary CPU per packet: {:.2}",
+                    "",
+                    pass.ns_per_packet() / plain.ns_per_packet()
+                );
+            }
+        } else if n == 100 {
+            summary_100 = Some(pass);
+        }
         if jobs > 1 {
             let (many, many_tallies, mode) = replay_sharded(&rules, &pcap, limit, full, jobs)?;
             println!(
@@ -157,7 +170,8 @@ fn run(limit: u64) -> Result<(), String> {
         seen = Some(tallies);
     }
     println!(
-        "\n* full records (summary, matched rules, ct_after), as --format jsonl/text build them"
+        "\n* full records (summary, matched rules, ct_after) and their JSON line, as --format \
+         jsonl builds and writes them"
     );
     println!(
         "rows with more workers: packets/s and ns/packet per wall second, CPU of the whole \
@@ -241,7 +255,10 @@ fn replay(
     let mut engine = Engine::new(&loaded.ruleset, host, Params::default(), opts);
     let compile = t0.elapsed();
     let mut reader = CaptureReader::open(pcap).map_err(|e| e.to_string())?;
-    let mut tallies = BTreeMap::new();
+    // (hook, verdict) counted by constant names: formatting a key per packet would cost
+    // more than some replays.
+    let mut counts: Vec<((&str, &str), u64)> = Vec::new();
+    let mut line = Vec::with_capacity(1024);
     let (wall0, cpu0) = (Instant::now(), thread_cpu());
     let mut packets = 0;
     while let Some(frame) = reader.next_frame() {
@@ -249,12 +266,31 @@ fn replay(
             break;
         }
         let frame = frame.map_err(|e| e.to_string())?;
-        let key = match engine.process(&frame) {
-            Record::Packet(o) => format!("{} {}", o.hook.unwrap_or("-"), o.verdict.name()),
-            Record::Skipped(_) => "skipped".to_string(),
+        let record = engine.process(&frame);
+        if full {
+            // What `--format jsonl` writes for the record (into a reused buffer).
+            line.clear();
+            record.write_json(&mut line);
+            line.push(b'\n');
+        }
+        let key = match &record {
+            Record::Packet(o) => (o.hook.unwrap_or("-"), o.verdict.name()),
+            Record::Skipped(_) => ("skipped", ""),
         };
-        *tallies.entry(key).or_insert(0) += 1;
+        match counts.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((key, 1)),
+        }
         packets += 1;
+    }
+    let mut tallies = BTreeMap::new();
+    for ((hook, verdict), n) in counts {
+        let key = if verdict.is_empty() {
+            hook.to_string()
+        } else {
+            format!("{hook} {verdict}")
+        };
+        *tallies.entry(key).or_insert(0) += n;
     }
     let pass = Pass {
         packets,

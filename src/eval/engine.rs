@@ -351,14 +351,11 @@ impl<'r> Engine<'r> {
         } else {
             Hook::Forward
         };
-        let path: &'static str = if local_out {
-            "local-out"
-        } else if self.host.ingress(src) == "eth1" {
-            "wire-in:eth1"
-        } else if self.host.ingress(src) == "eth0" {
-            "wire-in:eth0"
-        } else {
-            "wire-in"
+        let path: &'static str = match (local_out, self.host.ingress(src)) {
+            (true, _) => "local-out",
+            (false, "eth1") => "wire-in:eth1",
+            (false, "eth0") => "wire-in:eth0",
+            (false, _) => "wire-in",
         };
         let mut flight = Flight {
             matched: Vec::new(),

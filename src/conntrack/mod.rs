@@ -70,6 +70,7 @@ pub mod status;
 pub mod table;
 mod track;
 pub mod tuple;
+mod tuple_map;
 
 #[cfg(test)]
 mod tests;

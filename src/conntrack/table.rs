@@ -11,17 +11,14 @@
 //! stored in a slab (`slots`) and named by a generation-checked [`ConnId`], so a stale id never
 //! reaches a reused slot; nothing here allocates per packet except confirmation into `map`.
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
-
 use thiserror::Error;
 
 use super::entry::{Conn, CtView, HelperKind};
-use super::hash::FxHasher;
 use super::params::Params;
 use super::proto::{tcp, ProtoData};
 use super::status::Status;
 use super::tuple::{Dir, Tuple};
+use super::tuple_map::TupleMap;
 
 /// Names an entry: slab index plus generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,7 +89,7 @@ pub struct Table {
     pub(crate) params: Params,
     slots: Vec<Slot>,
     free: Vec<u32>,
-    map: HashMap<Tuple, (u32, Dir), BuildHasherDefault<FxHasher>>,
+    map: TupleMap,
     pub(crate) expectations: Vec<Expectation>,
     /// The entry the last packet created and nobody confirmed or discarded yet.
     pub(crate) pending: Option<ConnId>,
@@ -115,7 +112,7 @@ impl Table {
             params,
             slots: Vec::new(),
             free: Vec::new(),
-            map: HashMap::default(),
+            map: TupleMap::default(),
             expectations: Vec::new(),
             pending: None,
             dying: None,

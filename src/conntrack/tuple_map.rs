@@ -60,6 +60,14 @@ pub(super) struct TupleMap {
 }
 
 impl TupleMap {
+    /// Room for `n` IPv4 tuples before the first rehash.
+    pub(super) fn with_capacity(n: usize) -> TupleMap {
+        TupleMap {
+            v4: HashMap::with_capacity_and_hasher(n, Fx::default()),
+            other: HashMap::default(),
+        }
+    }
+
     pub(super) fn get(&self, t: &Tuple) -> Option<&(u32, Dir)> {
         match Key4::of(t) {
             Some(k) => self.v4.get(&k),

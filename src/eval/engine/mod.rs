@@ -1,0 +1,472 @@
+//! The replay engine: one capture record at a time through defrag, the hooks
+//! and their tables, and conntrack, as the kernel's netfilter does it.
+//!
+//! Per hook, tables run in priority order (raw −300, conntrack −200, mangle
+//! −150, nat DNAT −100, filter 0, security 50, nat SNAT 100) and the entry a
+//! packet created is confirmed only when the packet leaves its last hook
+//! alive (`__nf_conntrack_confirm` at INT_MAX). The nat table is consulted
+//! only for the first packet of a connection (`nf_nat_inet_fn`: manips not
+//! yet initialised). Packets the host would send itself are reported, not
+//! replayed, as in the kernel oracle.
+
+mod path;
+mod tables;
+
+use super::host::Host;
+use super::nat;
+use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, RuleName, Skipped, Verdict};
+use super::view::{ct_info, l4_facts};
+use super::walk::{Prepared, TableCounters, WalkBuf};
+use crate::conntrack::{self, CtState, Dir, Params, Template};
+use crate::ext::facts::{CtFacts, Facts};
+use crate::ext::state::Store;
+use crate::ext::targets::reject::RejectWith;
+use crate::ir::{Hook, Ruleset, TableKind};
+use crate::packet::{self, Frame, Packet, PktType, Summary};
+use path::Run;
+use tables::{rule_names, Tables};
+
+/// Replay settings beyond the host model.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Treat every layer-4 checksum as correct, as the oracle does after
+    /// recomputing them (captures of offloaded traffic carry bad ones).
+    pub trust_checksums: bool,
+    /// Record the kernel's TRACE lines (`table:chain:rule|return|policy:N`).
+    pub trace: bool,
+    /// Fill only what totals need (index, hook, verdict, ctstate/ctdir, rule,
+    /// reject_with, depends_on, note): `summary` is left empty and `matched`
+    /// and `ct_after` are not computed, which saves formatting per packet.
+    pub verdicts_only: bool,
+    /// The ipsets `-m set` and `-j SET` use (`--ipset FILE`); each engine
+    /// works on its own copy.
+    pub ipsets: Option<crate::ipset::Sets>,
+    /// Keep the lines LOG writes to the kernel log (`Outcome::log`).
+    pub log: bool,
+}
+
+/// A packet's journey: what accumulates over the hooks.
+struct Flight {
+    matched: Vec<RuleName>,
+    depends_on: Vec<&'static str>,
+    template: Template,
+    notrack: bool,
+    trace: Vec<String>,
+    /// LOG lines, when kept.
+    log: Vec<String>,
+    /// The record's summary, and the header at the first filter hook and after POSTROUTING
+    /// when different from it.
+    summary: String,
+    /// Address and length of the IP bytes `summary` was made from (see
+    /// [`nat::changed_header`]).
+    original: (usize, usize),
+    at_filter: Option<String>,
+    egress: Option<String>,
+    filtered: bool,
+    /// A NAT binding for which the kernel draws the port at random.
+    nat_random_port: bool,
+    /// What NAT did to the header an ICMP error quotes.
+    quote: nat::Quote,
+}
+
+pub struct Engine<'r> {
+    tables: Tables<'r>,
+    host: Host,
+    ct: conntrack::Table,
+    defrag: packet::Defrag,
+    opts: Options,
+    /// Reassembled datagrams are copied here to outlive the defrag borrow.
+    scratch: Vec<u8>,
+}
+
+/// How a record ends, before it becomes an [`Outcome`].
+struct Fate {
+    verdict: Verdict,
+    hook: Option<Hook>,
+    rule: Option<RuleName>,
+    reject: Option<RejectWith>,
+    ct: Option<conntrack::Verdict>,
+    iface: Ifaces,
+    hooks: Vec<HookPass>,
+    fate: Option<Verdict>,
+    note: Option<String>,
+}
+
+impl Fate {
+    fn not_reached(hook: Hook, rule: Option<RuleName>, ct: Option<conntrack::Verdict>) -> Fate {
+        Fate {
+            verdict: Verdict::NotReached,
+            hook: Some(hook),
+            rule,
+            reject: None,
+            ct,
+            iface: Ifaces::default(),
+            hooks: Vec::new(),
+            fate: None,
+            note: None,
+        }
+    }
+}
+
+impl<'r> Engine<'r> {
+    pub fn new(rs: &'r Ruleset, host: Host, params: Params, mut opts: Options) -> Engine<'r> {
+        let counters = rs.tables.iter().map(TableCounters::for_table).collect();
+        let mut memory = Store::default();
+        // The sets move into the replay's memory (they are large; `opts` keeps none).
+        memory.ipsets = opts.ipsets.take();
+        Engine {
+            tables: Tables {
+                rs,
+                counters,
+                prepared: rs.tables.iter().map(Prepared::new).collect(),
+                names: rs.tables.iter().map(rule_names).collect(),
+                walk_buf: WalkBuf::default(),
+                trace: opts.trace,
+                walks: None,
+                memory,
+                verdicts_only: opts.verdicts_only,
+                log: opts.log,
+            },
+            host,
+            ct: conntrack::Table::new(params),
+            defrag: packet::Defrag::new(),
+            opts,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The ruleset with the counters the kernel would show now.
+    pub fn ruleset_with_counters(&self) -> Ruleset {
+        let mut rs = self.tables.rs.clone();
+        for (t, c) in rs.tables.iter_mut().zip(&self.tables.counters) {
+            for (ci, chain) in t.chains.iter_mut().enumerate() {
+                if chain.is_builtin() {
+                    chain.counters.packets = c.policy[ci].0;
+                    chain.counters.bytes = c.policy[ci].1;
+                }
+                for (r, rc) in chain.rules.iter_mut().zip(&c.rules[ci]) {
+                    r.counters.packets = rc.0;
+                    r.counters.bytes = rc.1;
+                }
+            }
+        }
+        rs
+    }
+
+    /// The ipsets as the replay left them (`-j SET` adds and deletes,
+    /// element counters).
+    pub fn ipsets(&self) -> Option<&crate::ipset::Sets> {
+        self.tables.memory.ipsets.as_ref()
+    }
+
+    pub fn conntrack(&self) -> &conntrack::Table {
+        &self.ct
+    }
+
+    /// Replaces the conntrack table (`iptwalk trace --ctstate` starts from
+    /// connections set up beforehand).
+    pub fn set_conntrack(&mut self, ct: conntrack::Table) {
+        self.ct = ct;
+    }
+
+    /// Starts or stops recording every table walk (see [`super::explain`]).
+    pub fn set_explain(&mut self, on: bool) {
+        self.tables.walks = on.then(Vec::new);
+    }
+
+    /// The table walks recorded since the last call, in order.
+    pub fn take_walks(&mut self) -> Vec<super::explain::TableWalk> {
+        self.tables
+            .walks
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Replays one capture record.
+    pub fn process(&mut self, frame: &Frame) -> Record {
+        let pkt = match packet::decode(frame) {
+            Ok(p) => p,
+            Err(skip) => {
+                return Record::Skipped(Skipped {
+                    index: frame.index,
+                    skipped: Some(skip.to_string()),
+                    error: None,
+                })
+            }
+        };
+        let ts = u64::try_from(frame.ts_ns.max(0)).unwrap_or(u64::MAX);
+        let summary = if self.opts.verdicts_only {
+            String::new()
+        } else {
+            packet::text::text_of(Summary::of_ip(pkt.ip.bytes()), 64)
+        };
+        let src = u32::from(pkt.ip.src());
+        let dst = u32::from(pkt.ip.dst());
+        let local_out = self.host.is_local(src);
+        let expected = if local_out {
+            Hook::Output
+        } else if self.host.is_local(dst) {
+            Hook::Input
+        } else {
+            Hook::Forward
+        };
+        let path: &'static str = match (local_out, self.host.ingress(src)) {
+            (true, _) => "local-out",
+            (false, "eth1") => "wire-in:eth1",
+            (false, "eth0") => "wire-in:eth0",
+            (false, _) => "wire-in",
+        };
+        let mut flight = Flight {
+            matched: Vec::new(),
+            depends_on: Vec::new(),
+            template: Template::default(),
+            notrack: false,
+            trace: Vec::new(),
+            log: Vec::new(),
+            summary: summary.clone(),
+            original: (pkt.ip.bytes().as_ptr() as usize, pkt.ip.bytes().len()),
+            at_filter: None,
+            egress: None,
+            filtered: false,
+            nat_random_port: false,
+            quote: nat::Quote::default(),
+        };
+        let fate = self.fly(&pkt, ts, local_out, expected, &mut flight);
+        // Like the oracle: the entry the packet's tuple maps to after the
+        // packet, whether or not the packet itself got that far.
+        let hook = if local_out {
+            conntrack::Hook::LocalOut
+        } else {
+            conntrack::Hook::PreRouting
+        };
+        self.ct.reap_dying();
+        let ct_after = if self.opts.verdicts_only {
+            None
+        } else {
+            self.ct.view_for_packet(&ct_info(&pkt, ts, hook, true))
+        };
+        let (ctstate, ctdir) = match (&fate.ct, flight.notrack) {
+            (_, true) if fate.ct.is_some() || fate.verdict != Verdict::NotReached => {
+                (Some("UNTRACKED"), None)
+            }
+            (Some(v), _) => (
+                Some(v.state.name()),
+                v.dir
+                    .filter(|_| !matches!(v.state, CtState::Invalid))
+                    .map(dir_name),
+            ),
+            (None, _) => (None, None),
+        };
+        let generated = fate
+            .reject
+            .map(|r| reject_reply(&pkt, r))
+            .into_iter()
+            .collect();
+        Record::Packet(Box::new(Outcome {
+            index: frame.index,
+            hook: fate.hook.map(Hook::chain_name),
+            verdict: fate.verdict,
+            ctstate,
+            ctdir,
+            rule: fate.rule,
+            summary,
+            path,
+            reject_with: fate.reject.map(RejectWith::name),
+            iface: fate.iface,
+            hooks: fate.hooks,
+            fate: fate.fate,
+            generated,
+            ct_after,
+            matched: flight.matched,
+            depends_on: flight.depends_on,
+            trace: flight.trace,
+            log: flight.log,
+            // Header texts for display: not built for verdicts-only records.
+            at_filter: flight.at_filter.filter(|_| !self.opts.verdicts_only),
+            egress: flight.egress.filter(|_| !self.opts.verdicts_only),
+            nat_random_port: flight.nat_random_port,
+            note: fate.note,
+        }))
+    }
+
+    fn fly(
+        &mut self,
+        pkt: &Packet,
+        ts: u64,
+        local_out: bool,
+        expected: Hook,
+        flight: &mut Flight,
+    ) -> Fate {
+        // ip_rcv_core drops malformed headers before any hook.
+        if let Some(problem) = pkt
+            .problem
+            .filter(|_| !pkt.ip.is_fragment() || pkt.ip.ihl() < 5)
+        {
+            // A raw socket with IP_HDRINCL rewrites the total length of what the
+            // host sends (raw_send_hdrinc), so only received packets die here.
+            let fixed_by_sender = local_out
+                && !matches!(
+                    problem,
+                    packet::Malformed::IhlTooSmall(_) | packet::Malformed::HeaderTruncated { .. }
+                );
+            if is_ip_level(&problem) && !fixed_by_sender {
+                let mut f = Fate::not_reached(expected, None, None);
+                f.note = Some(problem.to_string());
+                return f;
+            }
+        }
+        if !pkt.ip_checksum_ok() && !self.opts.trust_checksums && !local_out {
+            let mut f = Fate::not_reached(expected, None, None);
+            f.note = Some("bad IPv4 header checksum (ip_rcv drops it)".into());
+            return f;
+        }
+        // nf_defrag_ipv4 at −400, before raw.
+        let user = if local_out {
+            packet::fragments::USER_CONNTRACK_OUT
+        } else {
+            packet::fragments::USER_CONNTRACK_IN
+        };
+        let whole = match self.defrag.feed(i128::from(ts), user, pkt) {
+            packet::DefragOutcome::NotFragment => None,
+            packet::DefragOutcome::Held => {
+                let mut f = Fate::not_reached(expected, None, None);
+                f.note = Some("fragment held for reassembly".into());
+                return f;
+            }
+            packet::DefragOutcome::Dropped(why) => {
+                let mut f = Fate::not_reached(expected, None, None);
+                f.note = Some(format!("fragment dropped by reassembly: {why:?}"));
+                return f;
+            }
+            packet::DefragOutcome::Complete(bytes) => {
+                self.scratch.clear();
+                self.scratch.extend_from_slice(bytes);
+                Some(())
+            }
+        };
+        let scratch = std::mem::take(&mut self.scratch);
+        let fate = match whole {
+            Some(()) => match packet::decode_ipv4(pkt.l2, &scratch) {
+                Ok(full) => self.hooks(&full, ts, local_out, expected, flight),
+                Err(_) => Fate::not_reached(expected, None, None),
+            },
+            None => self.hooks(pkt, ts, local_out, expected, flight),
+        };
+        self.scratch = scratch;
+        fate
+    }
+
+    /// The hooks of one (complete) packet.
+    fn hooks(
+        &mut self,
+        pkt: &Packet,
+        ts: u64,
+        local_out: bool,
+        expected: Hook,
+        flight: &mut Flight,
+    ) -> Fate {
+        let (l4, l4_truncated) = l4_facts(pkt);
+        let host = &self.host;
+        let mut facts = Facts {
+            hook: Hook::Prerouting,
+            table: TableKind::Raw,
+            in_iface: "",
+            out_iface: "",
+            src: u32::from(pkt.ip.src()),
+            dst: u32::from(pkt.ip.dst()),
+            proto: pkt.ip.proto(),
+            ttl: pkt.ip.ttl(),
+            tos: pkt.ip.tos(),
+            frag_off: pkt.ip.frag_offset(),
+            // Locally sent packets count what was sent (see `fly`).
+            len: if local_out {
+                pkt.ip.bytes().len() as u32
+            } else {
+                u32::from(pkt.ip.total_len())
+            },
+            bytes: pkt.ip.bytes(),
+            ihl: pkt.ip.header_len() as u8,
+            l4,
+            l4_truncated,
+            src_mac: if local_out { None } else { pkt.l2.src_mac },
+            mac_header: None,
+            pkttype: pkttype(pkt.l2.pkttype, local_out),
+            mark: 0,
+            ct: CtFacts::default(),
+            now_ns: ts,
+            host,
+        };
+        let checksum_ok = self.opts.trust_checksums || pkt.l4_checksum_ok().unwrap_or(true);
+        let mut run = Run {
+            tables: &mut self.tables,
+            ct: &mut self.ct,
+            host,
+            flight,
+            conn: None,
+            helper_drop: None,
+        };
+        if local_out {
+            let dev = host.route(facts.dst).unwrap_or("eth0");
+            run.local_out(&mut facts, pkt, ts, checksum_ok, dev, expected)
+        } else {
+            let dev = host.ingress(facts.src);
+            run.wire_in(&mut facts, pkt, ts, checksum_ok, dev, expected)
+        }
+    }
+}
+
+/// Header faults `ip_rcv_core` drops before any hook (the rest reach netfilter).
+fn is_ip_level(p: &packet::Malformed) -> bool {
+    use packet::Malformed::*;
+    matches!(
+        p,
+        IhlTooSmall(_)
+            | HeaderTruncated { .. }
+            | TotalLengthExceedsCaptured { .. }
+            | TotalLengthBelowHeader { .. }
+    )
+}
+
+/// `skb->pkt_type` as `-m pkttype` reads it (PACKET_HOST 0 … PACKET_OUTGOING 4).
+fn pkttype(t: Option<PktType>, local_out: bool) -> u8 {
+    if local_out {
+        return 4; // PACKET_OUTGOING
+    }
+    match t {
+        Some(PktType::Broadcast) => 1,
+        Some(PktType::Multicast) => 2,
+        Some(PktType::OtherHost) => 3,
+        _ => 0,
+    }
+}
+
+/// The record's `ctdir` text.
+fn dir_name(d: Dir) -> &'static str {
+    match d {
+        Dir::Original => "ORIGINAL",
+        Dir::Reply => "REPLY",
+    }
+}
+
+/// The answer `-j REJECT` would send (reported, not replayed).
+fn reject_reply(pkt: &Packet, r: RejectWith) -> Generated {
+    let (icmp_type, icmp_code) = match r {
+        RejectWith::TcpReset => (None, None),
+        RejectWith::NetUnreachable => (Some(3), Some(0)),
+        RejectWith::HostUnreachable => (Some(3), Some(1)),
+        RejectWith::ProtoUnreachable => (Some(3), Some(2)),
+        RejectWith::PortUnreachable => (Some(3), Some(3)),
+        RejectWith::NetProhibited => (Some(3), Some(9)),
+        RejectWith::HostProhibited => (Some(3), Some(10)),
+        RejectWith::AdminProhibited => (Some(3), Some(13)),
+    };
+    Generated {
+        src: pkt.ip.dst().to_string(),
+        dst: pkt.ip.src().to_string(),
+        kind: r.name(),
+        icmp_type,
+        icmp_code,
+        by: "REJECT",
+    }
+}

@@ -1,0 +1,239 @@
+//! The tables of a ruleset as one replay runs them: counters, the walk's precomputed
+//! indexes, the name of every rule, and one table walk at a hook ([`Tables::run`]).
+
+use crate::conntrack;
+use crate::eval::header::PacketHead;
+use crate::eval::judge::Judge;
+use crate::eval::outcome::RuleName;
+use crate::eval::state::Conns;
+use crate::eval::walk::{
+    walk_into, Fast, Prepared, TableCounters, TableVerdict, TraceStep, WalkBuf,
+};
+use crate::ext::facts::{Facts, NatRequest};
+use crate::ext::state::Store;
+use crate::ext::targets::reject::RejectWith;
+use crate::ir::{Hook, Ruleset, TableKind};
+
+use super::Flight;
+
+/// The ruleset's tables with their counters.
+pub(super) struct Tables<'r> {
+    pub(super) rs: &'r Ruleset,
+    pub(super) counters: Vec<TableCounters>,
+    /// Parallel to `rs.tables`: what the walk precomputes of each.
+    pub(super) prepared: Vec<Prepared>,
+    /// Parallel to `rs.tables`, per chain and rule: `table/CHAIN/N`, the name a
+    /// record gives its deciding rule, made once so a packet shares it instead
+    /// of formatting (and allocating) it.
+    pub(super) names: Vec<Vec<Vec<RuleName>>>,
+    pub(super) walk_buf: WalkBuf,
+    pub(super) trace: bool,
+    /// Recorded table walks, when explaining (`iptwalk trace`).
+    pub(super) walks: Option<Vec<crate::eval::explain::TableWalk>>,
+    /// Stateful matches' memory (limit buckets, recent lists, ...).
+    pub(super) memory: Store,
+    pub(super) verdicts_only: bool,
+    pub(super) log: bool,
+}
+
+/// What one table walk decided.
+pub(super) struct Step {
+    pub(super) verdict: TableVerdict,
+    /// A new connection mark set by CONNMARK.
+    pub(super) ct_mark: Option<u32>,
+    /// `table/CHAIN/N` of the deciding rule.
+    pub(super) rule: Option<RuleName>,
+    pub(super) reject: Option<RejectWith>,
+    /// What a NAT target asked for.
+    pub(super) nat: Option<NatRequest>,
+}
+
+/// NAT dropped the packet (`NF_DROP` from `nf_nat_inet_fn`); `rule` is the nat rule whose
+/// target asked for it.
+pub(super) fn nat_drop(rule: Option<RuleName>) -> Step {
+    Step {
+        verdict: TableVerdict::Drop,
+        ct_mark: None,
+        rule,
+        reject: None,
+        nat: None,
+    }
+}
+
+impl<'r> Tables<'r> {
+    /// Walks `kind` at `hook`; `None` when the ruleset has no such table
+    /// (it then lets everything through).
+    pub(super) fn run(
+        &mut self,
+        kind: TableKind,
+        hook: Hook,
+        facts: &mut Facts,
+        flight: &mut Flight,
+        conns: &Conns,
+    ) -> Option<Step> {
+        let ti = self.rs.tables.iter().position(|t| t.kind == kind)?;
+        let table = &self.rs.tables[ti];
+        match self.prepared.get(ti) {
+            Some(p) => p.base(hook)?,
+            None => table.chain_index(hook.chain_name())?,
+        };
+        facts.hook = hook;
+        facts.table = kind;
+        let bytes = u64::from(facts.len);
+        // The prefilter skips rules a packet cannot match; explaining (`iptwalk
+        // trace`) must see every rule tested, so it walks without it.
+        let fast = match (&self.walks, self.prepared.get(ti)) {
+            (None, Some(prepared)) => Some(Fast {
+                prepared,
+                head: PacketHead::of(facts),
+            }),
+            _ => None,
+        };
+        let mut judge = Judge::new(facts).with_memory(&mut self.memory, ti, conns);
+        judge.effects.want_log = self.log;
+        judge.record = self.walks.as_ref().map(|_| Vec::new());
+        let (verdict, decided_by) = walk_into(
+            table,
+            fast,
+            hook,
+            &mut judge,
+            &mut self.counters[ti],
+            bytes,
+            &mut self.walk_buf,
+        );
+        if let (Some(walks), Some(events)) = (&mut self.walks, judge.record.take()) {
+            walks.push(crate::eval::explain::TableWalk {
+                table: kind,
+                hook,
+                events,
+                verdict,
+                decided_by,
+            });
+        }
+        for step in &self.walk_buf.trace {
+            if let (TraceStep::Rule { chain, num }, false) = (step, self.verdicts_only) {
+                let named = self
+                    .names
+                    .get(ti)
+                    .and_then(|t| t.get(*chain)?.get(num.checked_sub(1)?));
+                flight.matched.push(named.cloned().unwrap_or_else(|| {
+                    let chain = &table.chains[*chain].name;
+                    RuleName::from(format!("{}/{chain}/{num}", kind.name()))
+                }));
+            }
+            if self.trace {
+                flight.trace.push(trace_line(table, hook, *step));
+            }
+        }
+        for d in judge.depends_on.drain(..) {
+            if !flight.depends_on.contains(&d) {
+                flight.depends_on.push(d);
+            }
+        }
+        let mut fx = std::mem::take(&mut judge.effects);
+        flight.log.append(&mut fx.log);
+        if fx.notrack {
+            flight.notrack = true;
+        }
+        if let Some(h) = fx.helper.and_then(conntrack::HelperKind::from_name) {
+            flight.template.helper = Some(h);
+        }
+        let rule = decided_by.map(|p| {
+            let named = self.names.get(ti).and_then(|t| t.get(p.chain)?.get(p.rule));
+            named.map_or_else(|| RuleName::from(rule_name(table, p)), RuleName::clone)
+        });
+        Some(Step {
+            verdict,
+            ct_mark: fx.ct_mark,
+            rule,
+            reject: fx.reject,
+            nat: fx.nat,
+        })
+    }
+
+    /// The nat table exists: only then are the NAT hooks registered (iptable_nat).
+    pub(super) fn has_nat(&self) -> bool {
+        self.rs.tables.iter().any(|t| t.kind == TableKind::Nat)
+    }
+}
+
+/// `table/CHAIN/N` of the rule at `p` (N 1-based, as `iptables -L --line-numbers`).
+pub(super) fn rule_name(table: &crate::ir::Table, p: crate::eval::walk::RulePos) -> String {
+    let chain = table.chains.get(p.chain).map_or("?", |c| c.name.as_str());
+    format!("{}/{chain}/{}", table.kind.name(), p.rule + 1)
+}
+
+/// `table/CHAIN/N` of every rule of `table`, per chain.
+pub(super) fn rule_names(table: &crate::ir::Table) -> Vec<Vec<RuleName>> {
+    let kind = table.kind.name();
+    table
+        .chains
+        .iter()
+        .map(|c| {
+            (1..=c.rules.len())
+                .map(|n| RuleName::from(format!("{kind}/{}/{n}", c.name)))
+                .collect()
+        })
+        .collect()
+}
+
+/// A TRACE line as `trace_packet()` in ip_tables.c words it. The kernel
+/// calls an unconditional standard-verdict rule "policy" in a built-in chain
+/// and "return" in a user chain (`get_chainname_rulenum`), and numbers the
+/// implicit tail entry one past the last rule.
+fn trace_line(table: &crate::ir::Table, hook: Hook, step: TraceStep) -> String {
+    let (chain, comment, num) = match step {
+        TraceStep::Rule { chain, num } => {
+            let c = &table.chains[chain];
+            let r = &c.rules[num - 1];
+            // The kernel's `unconditional()`: no header condition and no match
+            // at all (a comment is a match).
+            let unconditional = r.src.is_any()
+                && !r.src_inv
+                && r.dst.is_any()
+                && !r.dst_inv
+                && r.in_iface.is_any()
+                && r.out_iface.is_any()
+                && r.proto == 0
+                && !r.proto_inv
+                && !r.frag
+                && r.matches.is_empty();
+            let tail_like = unconditional && matches!(r.target, crate::ir::RuleTarget::Verdict(_));
+            let comment = match (tail_like, c.is_builtin()) {
+                (true, true) => "policy",
+                (true, false) => "return",
+                _ => "rule",
+            };
+            (chain, comment, num)
+        }
+        TraceStep::Return { chain } => (chain, "return", table.chains[chain].rules.len() + 1),
+        TraceStep::Policy { chain } => (chain, "policy", table.chains[chain].rules.len() + 1),
+    };
+    let _ = hook;
+    format!(
+        "{}:{}:{}:{}",
+        table.name(),
+        table.chains[chain].name,
+        comment,
+        num
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_names_are_the_formatted_ones() {
+        let l = crate::ir::load(&crate::source::SourceFile::new(
+            "t",
+            "*filter\n:in - [0:0]\n-A in -j ACCEPT\nCOMMIT\n",
+        ));
+        let table = &l.ruleset.tables[0];
+        let names = rule_names(table);
+        let chain = table.chain_index("in").unwrap_or(usize::MAX);
+        let p = crate::eval::walk::RulePos { chain, rule: 0 };
+        assert_eq!(&*names[chain][0], "filter/in/1");
+        assert_eq!(&*names[chain][0], rule_name(table, p));
+    }
+}

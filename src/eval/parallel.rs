@@ -315,6 +315,9 @@ where
 {
     let (done_tx, done_rx) = mpsc::channel::<Msg<T>>();
     let (credit_tx, credit_rx) = mpsc::channel::<usize>();
+    // Emptied batches go back to the reader: a fresh 20 KiB batch per flush, freed on another
+    // thread, kept the allocator faulting in new pages.
+    let (recycle_tx, recycle_rx) = mpsc::channel::<Batch>();
     let Setup {
         rs,
         host,
@@ -328,11 +331,12 @@ where
             let (tx, rx) = mpsc::channel::<Batch>();
             inputs.push(tx);
             let (done, host, opts) = (done_tx.clone(), host.clone(), opts.clone());
+            let recycle = recycle_tx.clone();
             handles.push(s.spawn(move || {
                 let mut engine = Engine::new(rs, host, params, opts);
-                for batch in rx {
+                for mut batch in rx {
                     let out = batch
-                        .into_iter()
+                        .drain(..)
                         .map(|(seq, f)| {
                             let frame = f.frame();
                             let record = engine.process(&frame);
@@ -340,6 +344,9 @@ where
                             (seq, Out::Record(f, record, t))
                         })
                         .collect();
+                    // The reader may be gone already (end of capture): then the batch is
+                    // simply freed.
+                    let _ = recycle.send(batch);
                     if done.send(Msg::Batch(out)).is_err() {
                         break;
                     }
@@ -348,12 +355,14 @@ where
             }));
         }
         let reader_done = done_tx;
+        drop(recycle_tx);
         s.spawn(move || {
             let mut dealer = Dealer {
                 inputs,
                 batches: vec![Vec::new(); workers],
                 done: reader_done,
                 credits: credit_rx,
+                recycled: recycle_rx,
                 free: window,
             };
             dealer.run(reader);
@@ -393,6 +402,8 @@ struct Dealer<T> {
     batches: Vec<Batch>,
     done: mpsc::Sender<Msg<T>>,
     credits: mpsc::Receiver<usize>,
+    /// Batches the workers emptied, for reuse.
+    recycled: mpsc::Receiver<Batch>,
     free: usize,
 }
 
@@ -450,7 +461,11 @@ impl<T> Dealer<T> {
         if self.batches[shard].is_empty() {
             return true;
         }
-        let batch = std::mem::replace(&mut self.batches[shard], Vec::with_capacity(BATCH));
+        let fresh = self
+            .recycled
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+        let batch = std::mem::replace(&mut self.batches[shard], fresh);
         self.inputs[shard].send(batch).is_ok()
     }
 }

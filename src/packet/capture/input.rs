@@ -65,6 +65,13 @@ impl<R: Read> Input<R> {
 
     /// The next `n` bytes, consumed; shorter only at end of file.
     pub(super) fn take(&mut self, n: usize) -> io::Result<&[u8]> {
+        let r = self.take_range(n)?;
+        Ok(&self.win[r])
+    }
+
+    /// Like [`Input::take`], but names the bytes by their place in the window (see
+    /// [`Input::window`]), so the caller may hand them out after releasing `self`.
+    pub(super) fn take_range(&mut self, n: usize) -> io::Result<std::ops::Range<usize>> {
         if self.tail - self.head < n {
             self.fill(n)?;
         }
@@ -72,7 +79,12 @@ impl<R: Read> Input<R> {
         let start = self.head;
         self.head += k;
         self.pos += k as u64;
-        Ok(&self.win[start..start + k])
+        Ok(start..start + k)
+    }
+
+    /// Bytes a [`Input::take_range`] named; valid until the next read moves the window.
+    pub(super) fn window(&self, r: std::ops::Range<usize>) -> Option<&[u8]> {
+        self.win.get(..self.tail)?.get(r)
     }
 
     /// Fills `buf` as far as the source allows; returns how many bytes were read (less than

@@ -148,6 +148,10 @@ struct Meta {
     orig_len: u32,
     start: usize,
     len: usize,
+    /// Where `start..start + len` indexes: the record buffer (pcapng blocks, parsed whole) or
+    /// the input's read window (classic pcap: the record's bytes are handed out in place,
+    /// never copied).
+    in_window: bool,
     anomaly: Option<Anomaly>,
 }
 
@@ -263,7 +267,7 @@ impl<R: Read> CaptureReader<R> {
                 return None;
             }
             let step = match &mut self.state {
-                State::Pcap(s) => s.next(&mut self.input, &mut self.buf),
+                State::Pcap(s) => s.next(&mut self.input),
                 State::Pcapng(s) => s.next(&mut self.input, &mut self.buf),
             };
             match step {
@@ -302,10 +306,12 @@ impl<R: Read> CaptureReader<R> {
     fn frame(&mut self, m: Meta) -> Frame<'_> {
         let index = self.index;
         self.index += 1;
-        let data = m
-            .start
-            .checked_add(m.len)
-            .and_then(|end| self.buf.get(m.start..end));
+        let range = m.start..m.start.saturating_add(m.len);
+        let data = if m.in_window {
+            self.input.window(range)
+        } else {
+            self.buf.get(range)
+        };
         Frame {
             index,
             offset: m.offset,

@@ -8,7 +8,7 @@
 use std::io::Read;
 
 use super::input::Input;
-use super::{ensure, Anomaly, CaptureError, Format, Meta, RecordErrorKind, Step, MAX_CAPLEN};
+use super::{Anomaly, CaptureError, Format, Meta, RecordErrorKind, Step, MAX_CAPLEN};
 
 const MAGIC_MICRO: u32 = 0xa1b2_c3d4;
 const MAGIC_NANO: u32 = 0xa1b2_3c4d;
@@ -76,7 +76,7 @@ impl State {
     }
 
     /// Reads one record into `buf`.
-    pub(super) fn next<R: Read>(&mut self, input: &mut Input<R>, buf: &mut Vec<u8>) -> Step {
+    pub(super) fn next<R: Read>(&mut self, input: &mut Input<R>) -> Step {
         let offset = input.pos();
         let mut hdr = [0u8; 16];
         match input.read_full(&mut hdr) {
@@ -103,17 +103,20 @@ impl State {
                 Err(e) => Step::Io(e),
             };
         }
-        // caplen <= MAX_CAPLEN, so the conversion and the allocation are bounded.
+        // caplen <= MAX_CAPLEN, so the window stays bounded; the bytes stay where they were
+        // read (zero-copy) until the next record is read.
         let len = caplen as usize;
-        match input.read_full(ensure(buf, len)) {
-            Ok(n) if n < len => Step::truncated(offset, "packet data", n as u64, len as u64, true),
-            Ok(_) => Step::Packet(self.meta(offset, &hdr)),
+        match input.take_range(len) {
+            Ok(r) if r.len() < len => {
+                Step::truncated(offset, "packet data", r.len() as u64, len as u64, true)
+            }
+            Ok(r) => Step::Packet(self.meta(offset, &hdr, r.start)),
             Err(e) => Step::Io(e),
         }
     }
 
     /// Timestamp, lengths and anomalies of a record whose data is in the buffer.
-    fn meta(&self, offset: u64, hdr: &[u8; 16]) -> Meta {
+    fn meta(&self, offset: u64, hdr: &[u8; 16], start: usize) -> Meta {
         let (sec, frac) = (self.u32_at(hdr, 0), self.u32_at(hdr, 4));
         let (caplen, orig_len) = (self.u32_at(hdr, 8), self.u32_at(hdr, 12));
         let (unit, limit) = if self.nano {
@@ -132,8 +135,9 @@ impl State {
             linktype: self.linktype,
             iface: None,
             orig_len,
-            start: 0,
+            start,
             len: caplen as usize,
+            in_window: true,
             anomaly,
         }
     }

@@ -315,6 +315,7 @@ impl State {
             iface: Some(f.iface),
             orig_len: f.orig_len,
             start: f.start,
+            in_window: false,
             len: f.caplen as usize,
             anomaly,
         })

@@ -102,8 +102,9 @@ type Key = (String, usize, String);
 pub struct Lists {
     /// What 1.8.9 legacy does instead of the `.t` expectation.
     pub differences: BTreeMap<Key, (String, Expect)>,
-    /// Cases the kernel refuses for want of a runtime object: we accept them.
-    pub kernel_only: BTreeMap<Key, String>,
+    /// Cases the kernel refuses for want of a runtime object: we accept them. The rule, and
+    /// how legacy saves it once the object exists when that is not the `.t` line's form.
+    pub kernel_only: BTreeMap<Key, (String, String)>,
 }
 
 impl Lists {
@@ -125,11 +126,12 @@ impl Lists {
             let rule = cols.get(3).copied().unwrap_or("").to_string();
             lists.differences.insert(key, (rule, expect));
         }
-        // file line chain rule kernel-message
+        // file line chain rule kernel-message [saved-when-loaded]
         for cols in rows(&kern) {
             if let Some(key) = key(&cols) {
                 let rule = cols.get(3).copied().unwrap_or("").to_string();
-                lists.kernel_only.insert(key, rule);
+                let saved = cols.get(5).copied().unwrap_or("").to_string();
+                lists.kernel_only.insert(key, (rule, saved));
             }
         }
         Ok(lists)
@@ -140,6 +142,9 @@ impl Lists {
         let k = (case.file.clone(), case.line, case.chain.clone());
         if let Some((_, e)) = self.differences.get(&k) {
             return e.clone();
+        }
+        if let Some((_, saved)) = self.kernel_only.get(&k).filter(|(_, s)| !s.is_empty()) {
+            return Expect::Either(saved.clone());
         }
         if self.kernel_only.contains_key(&k) {
             return Expect::Either(match &case.expect {
@@ -160,7 +165,7 @@ impl Lists {
             .differences
             .iter()
             .map(|(k, (r, _))| (k, r))
-            .chain(self.kernel_only.iter());
+            .chain(self.kernel_only.iter().map(|(k, (r, _))| (k, r)));
         listed
             .filter(|(k, r)| live.get(*k) != Some(&r.as_str()))
             .map(|(k, r)| format!("{}:{} {} {r}", k.0, k.1, k.2))

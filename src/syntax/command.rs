@@ -421,12 +421,16 @@ impl WordLexer {
         let mut parts = Vec::new();
         let mut raw = String::new();
         let mut lit = String::new();
+        // Quotes make a word even when they hold nothing: `--comment ''` passes an empty
+        // argument, as the shell does.
+        let mut quoted = false;
         while let Some(c) = self.peek() {
             if matches!(c, ' ' | '\t' | '\r' | ';') {
                 break;
             }
             self.pos += 1;
             raw.push(c);
+            quoted |= matches!(c, '\'' | '"');
             match c {
                 '\\' => {
                     if let Some(n) = self.peek() {
@@ -465,6 +469,9 @@ impl WordLexer {
             }
         }
         flush(&mut parts, &mut lit);
+        if parts.is_empty() && quoted {
+            parts.push(Part::Lit(String::new()));
+        }
         Ok((
             Word {
                 parts,
@@ -622,6 +629,15 @@ mod tests {
                 "ACCEPT"
             ]]
         );
+    }
+
+    #[test]
+    fn empty_quotes_are_an_empty_argument() {
+        let (c, d) = cmds("iptables -A INPUT -m comment --comment '' -j ACCEPT\niptables -A INPUT -m comment --comment \"\" -j ACCEPT\n");
+        assert!(d.is_empty(), "{d:?}");
+        for words in &c {
+            assert_eq!(words[4..6], ["--comment", ""], "{words:?}");
+        }
     }
 
     #[test]

@@ -185,12 +185,12 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
         };
         last_ts = frame.ts_ns;
         progress.record(frame.offset);
-        if let Some(Err(e)) = split.as_mut().map(|s| s.add(frame, &record)) {
+        if let Some(Err(e)) = split.as_mut().map(|s| s.add(frame, record)) {
             eprintln!("error: --split: {e}");
             stop = Some(ExitCode::from(2));
             return false;
         }
-        match &record {
+        match record {
             Record::Packet(o) => totals.add(o),
             Record::Skipped(_) => totals.skipped += 1,
         }

@@ -35,7 +35,8 @@ use crate::conntrack::Params;
 use crate::ir::{RuleTarget, Ruleset};
 use crate::packet::{self, Anomaly, CaptureError, CaptureReader, Frame};
 use std::io::Read;
-use std::sync::mpsc;
+
+mod sharded;
 
 /// Match extensions whose memory spans flows (`ext::state::Store`, or the
 /// whole conntrack table for connlimit).
@@ -149,7 +150,10 @@ pub struct OwnedFrame {
 }
 
 impl OwnedFrame {
-    fn of(f: &Frame) -> OwnedFrame {
+    /// `f` with its bytes copied into `buf` (a buffer to reuse; its contents are replaced).
+    fn of_into(f: &Frame, mut buf: Vec<u8>) -> OwnedFrame {
+        buf.clear();
+        buf.extend_from_slice(f.data);
         OwnedFrame {
             index: f.index,
             offset: f.offset,
@@ -157,7 +161,7 @@ impl OwnedFrame {
             linktype: f.linktype,
             iface: f.iface,
             orig_len: f.orig_len,
-            data: f.data.to_vec(),
+            data: buf,
             anomaly: f.anomaly,
         }
     }
@@ -219,7 +223,7 @@ fn shard_of(key: u64, workers: usize) -> usize {
 /// One item of the replay, in capture order.
 pub enum Item<'a, T> {
     /// A record, the engine's verdict and what the worker rendered of it.
-    Record(&'a Frame<'a>, Record, T),
+    Record(&'a Frame<'a>, &'a Record, T),
     /// A capture error (`is_fatal` ends the replay after it).
     Error(CaptureError),
 }
@@ -263,7 +267,7 @@ where
                 Ok(frame) => {
                     let record = engine.process(&frame);
                     let t = render(&frame, &record);
-                    sink(Item::Record(&frame, record, t))
+                    sink(Item::Record(&frame, &record, t))
                 }
                 Err(e) => {
                     let fatal = e.is_fatal();
@@ -280,240 +284,7 @@ where
         };
     }
     let window = plan.window_per_worker.max(1) * plan.workers;
-    sharded(reader, setup, (plan.workers, window), &render, &mut sink)
-}
-
-/// One replayed item, as the emitting thread receives it.
-enum Out<T> {
-    Record(OwnedFrame, Record, T),
-    Error(CaptureError),
-}
-
-/// What the workers and the reader send to the emitting thread.
-enum Msg<T> {
-    /// Items with their sequence numbers, in increasing order.
-    Batch(Vec<(u64, Out<T>)>),
-    /// The reader is done: this many items were numbered.
-    End(u64),
-}
-
-/// A batch of records for one worker.
-type Batch = Vec<(u64, OwnedFrame)>;
-
-fn sharded<R, T, Rf, Sk>(
-    reader: &mut CaptureReader<R>,
-    setup: Setup<'_>,
-    (workers, window): (usize, usize),
-    render: &Rf,
-    sink: &mut Sk,
-) -> Finished
-where
-    R: Read + Send,
-    T: Send,
-    Rf: Fn(&Frame, &Record) -> T + Sync,
-    Sk: FnMut(Item<'_, T>) -> bool,
-{
-    let (done_tx, done_rx) = mpsc::channel::<Msg<T>>();
-    let (credit_tx, credit_rx) = mpsc::channel::<usize>();
-    // Emptied batches go back to the reader: a fresh 20 KiB batch per flush, freed on another
-    // thread, kept the allocator faulting in new pages.
-    let (recycle_tx, recycle_rx) = mpsc::channel::<Batch>();
-    let Setup {
-        rs,
-        host,
-        params,
-        opts,
-    } = setup;
-    std::thread::scope(|s| {
-        let mut inputs = Vec::with_capacity(workers);
-        let mut handles = Vec::with_capacity(workers);
-        for _ in 0..workers {
-            let (tx, rx) = mpsc::channel::<Batch>();
-            inputs.push(tx);
-            let (done, host, opts) = (done_tx.clone(), host.clone(), opts.clone());
-            let recycle = recycle_tx.clone();
-            handles.push(s.spawn(move || {
-                let mut engine = Engine::new(rs, host, params, opts);
-                for mut batch in rx {
-                    let out = batch
-                        .drain(..)
-                        .map(|(seq, f)| {
-                            let frame = f.frame();
-                            let record = engine.process(&frame);
-                            let t = render(&frame, &record);
-                            (seq, Out::Record(f, record, t))
-                        })
-                        .collect();
-                    // The reader may be gone already (end of capture): then the batch is
-                    // simply freed.
-                    let _ = recycle.send(batch);
-                    if done.send(Msg::Batch(out)).is_err() {
-                        break;
-                    }
-                }
-                (engine.ruleset_with_counters(), engine.ipsets().cloned())
-            }));
-        }
-        let reader_done = done_tx;
-        drop(recycle_tx);
-        s.spawn(move || {
-            let mut dealer = Dealer {
-                inputs,
-                batches: vec![Vec::new(); workers],
-                done: reader_done,
-                credits: credit_rx,
-                recycled: recycle_rx,
-                free: window,
-            };
-            dealer.run(reader);
-        });
-        emit(&done_rx, &credit_tx, window, sink);
-        // After `sink` said stop: the workers' sends and the reader's wait for
-        // credits fail, so every thread ends.
-        drop(done_rx);
-        drop(credit_tx);
-        let mut merged: Option<Finished> = None;
-        for h in handles {
-            let Ok((counters, ipsets)) = h.join() else {
-                continue;
-            };
-            match &mut merged {
-                None => merged = Some(Finished { counters, ipsets }),
-                Some(m) => add_counters(&mut m.counters, &counters),
-            }
-        }
-        merged.unwrap_or_else(|| Finished {
-            counters: rs.clone(),
-            ipsets: None,
-        })
-    })
-}
-
-/// Records per batch sent to a worker: one channel operation (and at most
-/// one wake-up) per batch instead of per record.
-const BATCH: usize = 256;
-/// Emitted records per credit message back to the reader.
-const CREDIT_BATCH: usize = 512;
-
-/// The reader thread's side: numbers every item and deals records to the
-/// workers in batches, holding at most `free` more unemitted ones.
-struct Dealer<T> {
-    inputs: Vec<mpsc::Sender<Batch>>,
-    batches: Vec<Batch>,
-    done: mpsc::Sender<Msg<T>>,
-    credits: mpsc::Receiver<usize>,
-    /// Batches the workers emptied, for reuse.
-    recycled: mpsc::Receiver<Batch>,
-    free: usize,
-}
-
-impl<T> Dealer<T> {
-    fn run<R: Read>(&mut self, reader: &mut CaptureReader<R>) {
-        let mut seq = 0u64;
-        while let Some(next) = reader.next_frame() {
-            if self.free == 0 && !self.wait_for_credit() {
-                return; // the emitter stopped
-            }
-            self.free -= 1;
-            match next {
-                Ok(frame) => {
-                    let shard = shard_of(shard_key(&frame), self.inputs.len());
-                    self.batches[shard].push((seq, OwnedFrame::of(&frame)));
-                    if self.batches[shard].len() >= BATCH && !self.flush(shard) {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    let fatal = e.is_fatal();
-                    let sent = self.done.send(Msg::Batch(vec![(seq, Out::Error(e))]));
-                    if sent.is_err() || fatal {
-                        seq += 1;
-                        break;
-                    }
-                }
-            }
-            seq += 1;
-        }
-        for shard in 0..self.batches.len() {
-            self.flush(shard);
-        }
-        let _ = self.done.send(Msg::End(seq));
-    }
-
-    /// Sends every partial batch (the emitter may be waiting for one of
-    /// their records), then blocks until some records were emitted.
-    fn wait_for_credit(&mut self) -> bool {
-        for shard in 0..self.batches.len() {
-            if !self.flush(shard) {
-                return false;
-            }
-        }
-        match self.credits.recv() {
-            Ok(n) => {
-                self.free += n;
-                true
-            }
-            Err(_) => false,
-        }
-    }
-
-    fn flush(&mut self, shard: usize) -> bool {
-        if self.batches[shard].is_empty() {
-            return true;
-        }
-        let fresh = self
-            .recycled
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(BATCH));
-        let batch = std::mem::replace(&mut self.batches[shard], fresh);
-        self.inputs[shard].send(batch).is_ok()
-    }
-}
-
-/// Emits items in sequence order until the reader's end or the sink stops.
-/// At most `window` items are in flight, so a ring of that size reorders.
-fn emit<T, Sk>(
-    done: &mpsc::Receiver<Msg<T>>,
-    credits: &mpsc::Sender<usize>,
-    window: usize,
-    sink: &mut Sk,
-) where
-    Sk: FnMut(Item<'_, T>) -> bool,
-{
-    let mut ring: Vec<Option<Out<T>>> = std::iter::repeat_with(|| None).take(window).collect();
-    let (mut next, mut end, mut owed) = (0u64, None::<u64>, 0usize);
-    let slot = |seq: u64| (seq % window as u64) as usize;
-    while end != Some(next) {
-        let Some(item) = ring[slot(next)].take() else {
-            // Return credits before blocking: the reader may be waiting for
-            // them (once it has finished, nobody listens: that is fine).
-            if owed > 0 {
-                let _ = credits.send(std::mem::take(&mut owed));
-            }
-            match done.recv() {
-                Ok(Msg::End(n)) => end = Some(n),
-                Ok(Msg::Batch(items)) => {
-                    for (seq, out) in items {
-                        ring[slot(seq)] = Some(out);
-                    }
-                }
-                Err(_) => return,
-            }
-            continue;
-        };
-        next += 1;
-        let go = match item {
-            Out::Record(f, record, t) => sink(Item::Record(&f.frame(), record, t)),
-            Out::Error(e) => sink(Item::Error(e)),
-        };
-        owed += 1;
-        if owed >= CREDIT_BATCH {
-            let _ = credits.send(std::mem::take(&mut owed));
-        }
-        if !go {
-            return;
-        }
-    }
+    sharded::run(reader, setup, (plan.workers, window), &render, &mut sink)
 }
 
 /// Adds `b`'s counters to `a` (same ruleset).

@@ -7,7 +7,7 @@ use crate::eval::judge::Judge;
 use crate::eval::outcome::RuleName;
 use crate::eval::state::Conns;
 use crate::eval::walk::{
-    walk_into, Fast, Prepared, TableCounters, TableVerdict, TraceStep, WalkBuf,
+    walk_into, Fast, Prepared, RulePos, TableCounters, TableVerdict, TraceStep, WalkBuf,
 };
 use crate::ext::facts::{Facts, NatRequest};
 use crate::ext::state::Store;
@@ -112,14 +112,16 @@ impl<'r> Tables<'r> {
         }
         for step in &self.walk_buf.trace {
             if let (TraceStep::Rule { chain, num }, false) = (step, self.verdicts_only) {
-                let named = self
-                    .names
-                    .get(ti)
-                    .and_then(|t| t.get(*chain)?.get(num.checked_sub(1)?));
-                flight.matched.push(named.cloned().unwrap_or_else(|| {
-                    let chain = &table.chains[*chain].name;
-                    RuleName::from(format!("{}/{chain}/{num}", kind.name()))
-                }));
+                let rule = num.saturating_sub(1);
+                flight.matched.push(shared_name(
+                    &self.names,
+                    self.rs,
+                    ti,
+                    RulePos {
+                        chain: *chain,
+                        rule,
+                    },
+                ));
             }
             if self.trace {
                 flight.trace.push(trace_line(table, hook, *step));
@@ -138,10 +140,7 @@ impl<'r> Tables<'r> {
         if let Some(h) = fx.helper.and_then(conntrack::HelperKind::from_name) {
             flight.template.helper = Some(h);
         }
-        let rule = decided_by.map(|p| {
-            let named = self.names.get(ti).and_then(|t| t.get(p.chain)?.get(p.rule));
-            named.map_or_else(|| RuleName::from(rule_name(table, p)), RuleName::clone)
-        });
+        let rule = decided_by.map(|p| shared_name(&self.names, self.rs, ti, p));
         Some(Step {
             verdict,
             ct_mark: fx.ct_mark,
@@ -158,9 +157,19 @@ impl<'r> Tables<'r> {
 }
 
 /// `table/CHAIN/N` of the rule at `p` (N 1-based, as `iptables -L --line-numbers`).
-pub(super) fn rule_name(table: &crate::ir::Table, p: crate::eval::walk::RulePos) -> String {
+pub(super) fn rule_name(table: &crate::ir::Table, p: RulePos) -> String {
     let chain = table.chains.get(p.chain).map_or("?", |c| c.name.as_str());
     format!("{}/{chain}/{}", table.kind.name(), p.rule + 1)
+}
+
+/// The shared name of the rule at `p` in table `ti` (made once by [`rule_names`]).
+fn shared_name(names: &[Vec<Vec<RuleName>>], rs: &Ruleset, ti: usize, p: RulePos) -> RuleName {
+    let named = names.get(ti).and_then(|t| t.get(p.chain)?.get(p.rule));
+    match (named, rs.tables.get(ti)) {
+        (Some(n), _) => n.clone(),
+        (None, Some(table)) => RuleName::from(rule_name(table, p)),
+        (None, None) => RuleName::from("?"),
+    }
 }
 
 /// `table/CHAIN/N` of every rule of `table`, per chain.

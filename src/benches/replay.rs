@@ -111,6 +111,7 @@ fn run(limit: u64) -> Result<(), String> {
     );
     let mut seen: Option<BTreeMap<String, u64>> = None;
     let mut summary_100: Option<Pass> = None;
+    let mut card = Scorecard::default();
     let mut runs = SIZES.map(|n| (n, false)).to_vec();
     runs.push((100, true));
     for (n, full) in runs {
@@ -135,14 +136,15 @@ fn run(limit: u64) -> Result<(), String> {
         check(&tallies, seen.as_ref(), limit, n)?;
         if full {
             if let Some(plain) = summary_100.as_ref() {
-                println!(
-                    "{:>6}  jsonl / summary CPU per packet: {:.2}",
-                    "",
-                    pass.ns_per_packet() / plain.ns_per_packet()
-                );
+                let r = pass.ns_per_packet() / plain.ns_per_packet();
+                card.jsonl_ratio = Some(r);
+                println!("{:>6}  jsonl / summary CPU per packet: {r:.2}", "");
             }
-        } else if n == 100 {
-            summary_100 = Some(pass);
+        } else {
+            card.rows.push((n, pass, compile));
+            if n == 100 {
+                summary_100 = Some(pass);
+            }
         }
         if jobs > 1 {
             let (many, many_tallies, mode) = replay_sharded(&rules, &pcap, limit, full, jobs)?;
@@ -160,6 +162,10 @@ fn run(limit: u64) -> Result<(), String> {
             );
             if many_tallies != tallies {
                 return Err(format!("fwd_{n}: {jobs} workers give other tallies"));
+            }
+            if !full {
+                card.speedups
+                    .push(pass.wall.as_secs_f64() / many.wall.as_secs_f64());
             }
         }
         if limit == u64::MAX && conns != KERNEL_CONNTRACK_ENTRIES {
@@ -180,7 +186,64 @@ fn run(limit: u64) -> Result<(), String> {
     if let Some(k) = peak_memory_kib() {
         println!("peak memory (VmHWM) {:.1} MiB", k as f64 / 1024.0);
     }
+    card.print(tcpdump.as_ref(), jobs);
     Ok(())
+}
+
+/// The issue's targets against this run's rows (one core unless said; rates per CPU second).
+#[derive(Default)]
+struct Scorecard {
+    /// (rules, one-worker pass, compile time), summary records.
+    rows: Vec<(usize, Pass, Duration)>,
+    /// One-worker wall / sharded wall, per ruleset.
+    speedups: Vec<f64>,
+    jsonl_ratio: Option<f64>,
+}
+
+impl Scorecard {
+    fn print(&self, tcpdump: Option<&Pass>, jobs: usize) {
+        let row = |n: usize| self.rows.iter().find(|r| r.0 == n);
+        let pps = |p: &Pass| p.packets as f64 / p.cpu.as_secs_f64().max(1e-9);
+        let mark = |ok: bool| if ok { "met" } else { "NOT met" };
+        println!("\ntargets (issue 7):");
+        if let Some((_, p, _)) = row(100) {
+            let ratio = tcpdump.map(|t| p.ns_per_packet() / t.ns_per_packet());
+            println!(
+                "  100 rules >= 5 M packets/s and <= 2x tcpdump: {:.2} M/s, {} x tcpdump: {}",
+                pps(p) / 1e6,
+                ratio.map_or("-".into(), |r| format!("{r:.1}")),
+                mark(pps(p) >= 5e6 && ratio.is_some_and(|r| r <= 2.0))
+            );
+        }
+        if let (Some((_, small, _)), Some((_, big, load))) = (row(10), row(10_000)) {
+            let growth = big.ns_per_packet() / small.ns_per_packet();
+            println!(
+                "  10,000 rules <= 3x the 10-rule time: {growth:.2}x: {}",
+                mark(growth <= 3.0)
+            );
+            println!(
+                "  10,000 rules >= 2 M packets/s: {:.2} M/s: {}",
+                pps(big) / 1e6,
+                mark(pps(big) >= 2e6)
+            );
+            println!(
+                "  loading 10,000 rules < 100 ms: {:.1} ms: {}",
+                load.as_secs_f64() * 1e3,
+                mark(load.as_millis() < 100)
+            );
+        }
+        if !self.speedups.is_empty() && jobs > 1 {
+            let min = self.speedups.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = self.speedups.iter().copied().fold(0.0, f64::max);
+            println!(
+                "  {jobs} workers >= 1.7x one (wall; needs {jobs} idle cores): {min:.2}x..{max:.2}x: {}",
+                mark(min >= 1.7)
+            );
+        }
+        if let Some(r) = self.jsonl_ratio {
+            println!("  jsonl <= 2x summary: {r:.2}x: {}", mark(r <= 2.0));
+        }
+    }
 }
 
 /// The capture, generated on first use and always checked against its sha256.

@@ -20,7 +20,7 @@ pub struct DiffArgs {
     /// The ruleset to compare with it.
     #[arg(value_name = "NEW")]
     new: String,
-    /// Capture (pcap or pcapng) replayed through both.
+    /// Capture (pcap or pcapng) replayed through both; `-` reads standard input.
     #[arg(value_name = "PCAP")]
     pcap: PathBuf,
     #[command(flatten)]
@@ -31,6 +31,9 @@ pub struct DiffArgs {
 }
 
 pub fn run(ctx: &Ctx, args: DiffArgs) -> ExitCode {
+    if !super::stdin_at_most_once(&[args.old.as_ref(), args.new.as_ref(), args.pcap.as_os_str()]) {
+        return ExitCode::from(2);
+    }
     let (Some(old), Some(new)) = (load_rules(ctx, &args.old), load_rules(ctx, &args.new)) else {
         return ExitCode::from(2);
     };
@@ -51,7 +54,7 @@ pub fn run(ctx: &Ctx, args: DiffArgs) -> ExitCode {
         ipsets,
         ..Options::default()
     };
-    let report = match CaptureReader::open(&args.pcap)
+    let report = match CaptureReader::open_or_stdin(&args.pcap)
         .and_then(|mut r| diff_capture(&old, &new, host, params, opts, &mut r))
     {
         Ok(r) => r,

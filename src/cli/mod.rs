@@ -187,6 +187,16 @@ impl Ctx {
 
 /// Reads a named file, or standard input for `-`. Errors are printed; `None`
 /// then means exit 2.
+/// Standard input holds one input: refuses `-` for more than one of `inputs` (rule files and
+/// captures), with a message, before anything is read.
+pub fn stdin_at_most_once(inputs: &[&std::ffi::OsStr]) -> bool {
+    let dashes = inputs.iter().filter(|p| **p == "-").count();
+    if dashes > 1 {
+        eprintln!("error: `-` (standard input) can stand for one input only, not {dashes}");
+    }
+    dashes <= 1
+}
+
 pub fn read_source(path: &str) -> Option<Arc<SourceFile>> {
     let result = if path == "-" {
         let mut s = String::new();

@@ -128,7 +128,8 @@ pub fn replay_counters(
     let params = model.params()?;
     let ipsets = super::model::load_ipsets(ctx, model.ipset.as_deref(), &[rules])
         .map_err(|()| "the --ipset file does not serve these rules".to_string())?;
-    let mut reader = CaptureReader::open(pcap).map_err(|e| format!("{}: {e}", pcap.display()))?;
+    let mut reader =
+        CaptureReader::open_or_stdin(pcap).map_err(|e| format!("{}: {e}", pcap.display()))?;
     let opts = Options {
         trust_checksums: model.trust_checksums,
         verdicts_only: true,

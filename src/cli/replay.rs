@@ -20,7 +20,7 @@ pub struct ReplayArgs {
     /// Rule file (iptables-save/-restore text or a shell script).
     #[arg(value_name = "RULES")]
     rules: String,
-    /// Capture (pcap or pcapng).
+    /// Capture (pcap or pcapng); `-` reads it from standard input (`tcpdump -w - | ...`).
     #[arg(value_name = "PCAP")]
     pcap: PathBuf,
     #[command(flatten)]
@@ -77,6 +77,9 @@ enum Format {
 
 pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     let mut clock = Timings::start();
+    if !super::stdin_at_most_once(&[args.rules.as_ref(), args.pcap.as_os_str()]) {
+        return ExitCode::from(2);
+    }
     let Some(file) = read_source(&args.rules) else {
         return ExitCode::from(2);
     };
@@ -98,7 +101,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     else {
         return ExitCode::from(2);
     };
-    let mut reader = match CaptureReader::open(&args.pcap) {
+    let mut reader = match CaptureReader::open_or_stdin(&args.pcap) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {}: {e}", args.pcap.display());

@@ -55,6 +55,11 @@ fn parse_state(s: &str) -> Result<CtState, String> {
 }
 
 pub fn run(ctx: &Ctx, args: TraceArgs) -> ExitCode {
+    let mut inputs = vec![std::ffi::OsStr::new(&args.rules)];
+    inputs.extend(args.pcap.as_deref().map(std::path::Path::as_os_str));
+    if !super::stdin_at_most_once(&inputs) {
+        return ExitCode::from(2);
+    }
     let Some(rs) = load_rules(ctx, &args.rules) else {
         return ExitCode::from(2);
     };
@@ -87,7 +92,7 @@ pub fn run(ctx: &Ctx, args: TraceArgs) -> ExitCode {
             trace_packet(&rs, host, params, &pkt, args.ctstate, opts)
         }
         (None, Some(path), Some(index)) => {
-            let mut reader = match CaptureReader::open(path) {
+            let mut reader = match CaptureReader::open_or_stdin(path) {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("error: {}: {e}", path.display());

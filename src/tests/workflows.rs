@@ -544,3 +544,35 @@ fn graph_dot_plain_and_weighed_by_a_kernel_scenario_replay() {
     };
     assert_eq!(edges(&weighed), edges(&plain));
 }
+
+/// `replay RULES -` reads the capture from a pipe and gives what the file gives; `-` for
+/// both inputs is refused before anything is read.
+#[test]
+fn replay_reads_a_piped_capture() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let (rules, pcap) = (format!("{UC}/rules.v4"), format!("{UC}/trace.pcap"));
+    let from_file = iptwalk(&["replay", &rules, &pcap, "--format", "jsonl"]);
+    assert_eq!(from_file.0, 0, "{}", from_file.2);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iptwalk"))
+        .args(["replay", &rules, "-", "--format", "jsonl"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run iptwalk");
+    let bytes =
+        std::fs::read(common::testdata("scenarios/hm_user_chains/trace.pcap")).expect("pcap");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&bytes)
+        .expect("pipe");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), from_file.1);
+    let (code, _, err) = iptwalk(&["replay", "-", "-"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("one input only"), "{err}");
+}

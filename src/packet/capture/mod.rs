@@ -211,6 +211,20 @@ impl CaptureReader<File> {
     }
 }
 
+impl CaptureReader<Box<dyn Read + Send>> {
+    /// Opens a capture file, or reads standard input when `path` is `-` (a capture piped in:
+    /// `tcpdump -w - ... | iptwalk replay RULES -`). The reader streams either way.
+    pub fn open_or_stdin(path: &Path) -> Result<Self, CaptureError> {
+        let source: Box<dyn Read + Send> = if path == Path::new("-") {
+            Box::new(std::io::stdin())
+        } else {
+            let f = File::open(path).map_err(|source| CaptureError::Io { offset: 0, source })?;
+            Box::new(f)
+        };
+        Self::new(source)
+    }
+}
+
 impl<R: Read> CaptureReader<R> {
     /// Reads the file header (pcap) or the first Section Header Block (pcapng).
     pub fn new(reader: R) -> Result<Self, CaptureError> {

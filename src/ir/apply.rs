@@ -125,7 +125,7 @@ pub fn apply(table: &mut Table, cmd: ParsedCommand) -> AResult {
                     .at(chain.span)
                     .help("only built-in chains have a policy"));
             }
-            c.policy = Some(match policy.text.as_str() {
+            c.policy = Some(match policy.as_str() {
                 "ACCEPT" => Policy::Accept,
                 "DROP" => Policy::Drop,
                 _ => {

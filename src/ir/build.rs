@@ -169,7 +169,7 @@ impl<'a> Builder<'a> {
                 line,
             );
         };
-        let p = match policy.text.as_str() {
+        let p = match policy.as_str() {
             "ACCEPT" => Policy::Accept,
             "DROP" => Policy::Drop,
             _ => {
@@ -276,7 +276,10 @@ impl<'a> Builder<'a> {
 
 /// The chain a script's `-F NAME`, `-X NAME` or `-Z NAME` names, when the
 /// table does not have it.
-fn cleanup_of_missing<'t>(table: &super::ruleset::Table, op: &'t cmdline::Op) -> Option<&'t Token> {
+fn cleanup_of_missing<'t>(
+    table: &super::ruleset::Table,
+    op: &'t cmdline::Op<'t>,
+) -> Option<&'t Token<'t>> {
     use cmdline::Op;
     let name = match op {
         Op::Flush(Some(n)) | Op::DeleteChain(Some(n)) | Op::Zero(Some(n), None) => n,

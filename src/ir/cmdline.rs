@@ -21,24 +21,24 @@ use std::sync::Arc;
 
 /// What the command does.
 #[derive(Debug, Clone)]
-pub enum Op {
-    Append(Token),
-    Insert(Token, Option<(u32, Span)>),
+pub enum Op<'a> {
+    Append(Token<'a>),
+    Insert(Token<'a>, Option<(u32, Span)>),
     /// `-D CHAIN NUM` or `-D CHAIN rule-spec`.
-    Delete(Token, Option<(u32, Span)>),
-    Replace(Token, (u32, Span)),
-    Check(Token),
+    Delete(Token<'a>, Option<(u32, Span)>),
+    Replace(Token<'a>, (u32, Span)),
+    Check(Token<'a>),
     /// `-L`/`-S`: read-only.
     List,
-    Flush(Option<Token>),
-    Zero(Option<Token>, Option<(u32, Span)>),
-    NewChain(Token),
-    DeleteChain(Option<Token>),
-    Policy(Token, Token),
-    Rename(Token, Token),
+    Flush(Option<Token<'a>>),
+    Zero(Option<Token<'a>>, Option<(u32, Span)>),
+    NewChain(Token<'a>),
+    DeleteChain(Option<Token<'a>>),
+    Policy(Token<'a>, Token<'a>),
+    Rename(Token<'a>, Token<'a>),
 }
 
-impl Op {
+impl Op<'_> {
     fn takes_rule(&self) -> bool {
         matches!(
             self,
@@ -48,10 +48,10 @@ impl Op {
 }
 
 #[derive(Debug, Clone)]
-pub struct ParsedCommand {
-    pub op: Op,
+pub struct ParsedCommand<'a> {
+    pub op: Op<'a>,
     /// `-t NAME`, if given.
-    pub table: Option<Token>,
+    pub table: Option<Token<'a>>,
     /// The rules the spec expands to (one per source × destination address).
     pub rules: Vec<Rule>,
     /// Non-fatal remarks (iptables prints them as warnings).
@@ -180,21 +180,21 @@ enum Owner {
 }
 
 struct Parser<'a> {
-    args: &'a [Token],
+    args: &'a [Token<'a>],
     pos: usize,
     file: &'a Arc<SourceFile>,
     line: Span,
-    op: Option<(Op, Span)>,
-    table: Option<Token>,
+    op: Option<(Op<'a>, Span)>,
+    table: Option<Token<'a>>,
     invert: Option<Span>,
     /// `-s`/`-d` words: resolved only after the whole line is read, as
     /// do_parse runs xtables_ipparse_multiple after its getopt loop (so
     /// `-s ! 1.2.3.4` is "Bad argument `1.2.3.4'", not a bad address `!`).
-    src: Option<(Token, bool)>,
-    dst: Option<(Token, bool)>,
+    src: Option<(Token<'a>, bool)>,
+    dst: Option<(Token<'a>, bool)>,
     in_iface: Option<(Iface, bool)>,
     out_iface: Option<(Iface, bool)>,
-    proto: Option<(u8, bool, Token)>,
+    proto: Option<(u8, bool, Token<'a>)>,
     proto_used: bool,
     frag: Option<bool>,
     matches: Vec<(Match, Span, Seen)>,
@@ -206,12 +206,12 @@ struct Parser<'a> {
 type PResult<T = ()> = Result<T, ExtError>;
 
 /// Parses one command. `counters` is a restore line's `[p:b]` prefix.
-pub fn parse(
-    args: &[Token],
-    file: &Arc<SourceFile>,
+pub fn parse<'a>(
+    args: &'a [Token<'a>],
+    file: &'a Arc<SourceFile>,
     line: Span,
     counters: Option<Counters>,
-) -> PResult<ParsedCommand> {
+) -> PResult<ParsedCommand<'a>> {
     let mut p = Parser {
         args,
         pos: 0,
@@ -239,7 +239,7 @@ pub fn parse(
 }
 
 impl<'a> Parser<'a> {
-    fn next_word(&mut self) -> Option<&'a Token> {
+    fn next_word(&mut self) -> Option<&'a Token<'a>> {
         let t = self.args.get(self.pos)?;
         self.pos += 1;
         Some(t)
@@ -247,7 +247,7 @@ impl<'a> Parser<'a> {
 
     /// getopt's optional argument as iptables takes it: the next word, when it
     /// does not look like an option or `!`.
-    fn optional_word(&mut self) -> Option<&'a Token> {
+    fn optional_word(&mut self) -> Option<&'a Token<'a>> {
         let t = self.args.get(self.pos)?;
         if t.text.starts_with('-') || t.text.starts_with('!') {
             return None;
@@ -257,9 +257,10 @@ impl<'a> Parser<'a> {
     }
 
     fn step(&mut self) -> PResult {
-        let tok = &self.args[self.pos];
+        let args = self.args;
+        let tok = &args[self.pos];
         self.pos += 1;
-        let text = tok.text.as_str();
+        let text: &'a str = &tok.text;
         if text == "!" {
             if self.invert.is_some() {
                 return Err(ExtError::new("multiple consecutive ! not allowed").at(tok.span));
@@ -280,7 +281,7 @@ impl<'a> Parser<'a> {
         Err(ExtError::new(format!("Bad argument `{text}'")).at(tok.span))
     }
 
-    fn short_option(&mut self, tok: &'a Token) -> PResult {
+    fn short_option(&mut self, tok: &'a Token<'a>) -> PResult {
         let mut chars = tok.text[1..].chars();
         let c = chars.next().unwrap_or('-');
         let rest = chars.as_str();
@@ -315,7 +316,12 @@ impl<'a> Parser<'a> {
         self.generic(c, tok, value)
     }
 
-    fn long_option(&mut self, tok: &'a Token, name: &str, inline: Option<&str>) -> PResult {
+    fn long_option(
+        &mut self,
+        tok: &'a Token<'a>,
+        name: &'a str,
+        inline: Option<&'a str>,
+    ) -> PResult {
         let owner = match self.resolve(name) {
             Ok(o) => o,
             Err(e) => {
@@ -430,9 +436,9 @@ impl<'a> Parser<'a> {
 
     fn ext_option(
         &mut self,
-        tok: &'a Token,
+        tok: &'a Token<'a>,
         name: &str,
-        inline: Option<Token>,
+        inline: Option<Token<'a>>,
         spec: &'static OptSpec,
         match_index: Option<usize>,
     ) -> PResult {
@@ -451,7 +457,7 @@ impl<'a> Parser<'a> {
             ))
             .at(tok.span));
         }
-        let (value, extra): (Option<Token>, Vec<Token>) = match spec.arg {
+        let (value, extra): (Option<Token<'a>>, Vec<Token<'a>>) = match spec.arg {
             Arg::None => {
                 if inline.is_some() {
                     return Err(ExtError::new(format!(
@@ -521,7 +527,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn required(&mut self, tok: &Token, ext_name: &str, spec: &OptSpec) -> PResult<&'a Token> {
+    fn required(&mut self, tok: &Token, ext_name: &str, spec: &OptSpec) -> PResult<&'a Token<'a>> {
         self.next_word().ok_or_else(|| {
             ExtError::new(format!(
                 "{ext_name}: option \"--{}\" requires an argument.",
@@ -536,7 +542,7 @@ impl<'a> Parser<'a> {
         RuleCtx { proto, proto_inv }
     }
 
-    fn set_op(&mut self, op: Op, tok: &Token) -> PResult {
+    fn set_op(&mut self, op: Op<'a>, tok: &Token) -> PResult {
         if let Some((_, prev)) = &self.op {
             return Err(ExtError::new("Cannot use two commands in one line")
                 .at(tok.span)
@@ -559,7 +565,12 @@ impl<'a> Parser<'a> {
         Ok((n as u32, t.span))
     }
 
-    fn need<'t>(&self, v: Option<&'t Token>, tok: &Token, what: &str) -> PResult<&'t Token> {
+    fn need<'t>(
+        &self,
+        v: Option<&'t Token<'a>>,
+        tok: &Token,
+        what: &str,
+    ) -> PResult<&'t Token<'a>> {
         v.ok_or_else(|| {
             ExtError::new(format!(
                 "option \"{}\" requires an argument{what}",
@@ -576,7 +587,7 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn generic(&mut self, c: char, tok: &Token, value: Option<&Token>) -> PResult {
+    fn generic(&mut self, c: char, tok: &Token, value: Option<&Token<'a>>) -> PResult {
         match c {
             'A' | 'C' | 'N' => {
                 let chain = self.need(value, tok, "")?.clone();
@@ -773,7 +784,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn finish(mut self) -> PResult<ParsedCommand> {
+    fn finish(mut self) -> PResult<ParsedCommand<'a>> {
         if let Some(span) = self.invert {
             return Err(ExtError::new("nothing appropriate following !").at(span));
         }

@@ -105,6 +105,56 @@ pub fn parse_list(s: &str) -> Result<Vec<Ipv4Net>, AddrError> {
     s.split(',').map(parse_one).collect()
 }
 
+/// `a.b.c.d` or `a.b.c.d/len` in plain decimal (what iptables-save writes
+/// and nearly every file has), in one pass over the bytes; `None` for
+/// anything else, which [`parse_one`] and [`parse_list`] then read.
+pub fn parse_plain(s: &str) -> Option<Ipv4Net> {
+    let (mut v, mut n, mut digits, mut dots) = (0u32, 0u32, 0, 0);
+    let mut bytes = s.as_bytes().iter();
+    let mut slash = false;
+    for &c in bytes.by_ref() {
+        match c {
+            b'0'..=b'9' if digits < 3 && !(digits == 1 && n == 0) => {
+                n = n * 10 + u32::from(c - b'0');
+                digits += 1;
+            }
+            b'.' | b'/' if digits > 0 && n <= 255 && dots < 3 + u32::from(c == b'/') => {
+                v = v << 8 | n;
+                (n, digits, dots) = (0, 0, dots + 1);
+                if c == b'/' {
+                    slash = true;
+                    break;
+                }
+            }
+            _ => return None,
+        }
+    }
+    if !slash {
+        return (dots == 3 && digits > 0 && n <= 255).then(|| Ipv4Net::new(v << 8 | n, u32::MAX));
+    }
+    if dots != 4 {
+        return None;
+    }
+    // The prefix length: 0-32 without leading zeros (`08` is octal to
+    // iptables, and an error).
+    let (mut len, mut digits) = (0u32, 0);
+    for &c in bytes {
+        match c {
+            b'0'..=b'9' if digits < 2 && !(digits == 1 && len == 0) => {
+                len = len * 10 + u32::from(c - b'0');
+                digits += 1;
+            }
+            _ => return None,
+        }
+    }
+    let mask = match len {
+        0 => 0,
+        1..=32 => u32::MAX << (32 - len),
+        _ => return None,
+    };
+    (digits > 0).then(|| Ipv4Net::new(v, mask))
+}
+
 /// One `host[/mask]`.
 pub fn parse_one(s: &str) -> Result<Ipv4Net, AddrError> {
     // Byte scans: `split_once`/`contains` with a char pattern cost more than
@@ -233,6 +283,33 @@ mod fast_path_tests {
             "1.2.3.1000",
         ] {
             assert_eq!(plain_dotted_quad(s), None, "{s}");
+        }
+        for s in [
+            "1.2.3.4/0",
+            "1.2.3.4/8",
+            "1.2.3.4/32",
+            "10.1.2.3/24",
+            "0.0.0.0/0",
+            "255.255.255.255/31",
+        ] {
+            assert_eq!(parse_plain(s), parse_one(s).ok(), "{s}");
+        }
+        for s in [
+            "1.2.3.4/33",
+            "1.2.3.4/08",
+            "1.2.3.4/",
+            "1.2.3.4/1/2",
+            "1.2.3/8",
+            "1.2.3.4.5/8",
+            "1.2.3.4/255.0.0.0",
+            "1.2.3.4/0x8",
+            "1.2.3.4,5.6.7.8",
+            "1.2.3.4 ",
+            "/8",
+            "01.2.3.4/8",
+            "1.2.3.4/100",
+        ] {
+            assert_eq!(parse_plain(s), None, "{s}");
         }
         // What the fast path declines still reads as iptables reads it.
         assert_eq!(numeric("010.0.0.1", false), Some(0x0800_0001));

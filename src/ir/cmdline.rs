@@ -53,9 +53,57 @@ pub struct ParsedCommand<'a> {
     /// `-t NAME`, if given.
     pub table: Option<Token<'a>>,
     /// The rules the spec expands to (one per source × destination address).
-    pub rules: Vec<Rule>,
+    pub rules: Rules,
     /// Non-fatal remarks (iptables prints them as warnings).
     pub warnings: Vec<ExtError>,
+}
+
+/// The rules of one command: nearly always exactly one, held inline so a
+/// command allocates no list for it.
+#[derive(Debug, Clone, Default)]
+pub enum Rules {
+    #[default]
+    None,
+    One(Rule),
+    Many(Vec<Rule>),
+}
+
+impl Rules {
+    /// Moves the rules to the end of `out`, in order.
+    pub fn append_to(self, out: &mut Vec<Rule>) {
+        match self {
+            Rules::None => {}
+            Rules::One(r) => out.push(r),
+            Rules::Many(rs) => out.extend(rs),
+        }
+    }
+
+    pub fn into_vec(self) -> Vec<Rule> {
+        let mut out = Vec::new();
+        self.append_to(&mut out);
+        out
+    }
+}
+
+impl std::ops::Deref for Rules {
+    type Target = [Rule];
+    fn deref(&self) -> &[Rule] {
+        match self {
+            Rules::None => &[],
+            Rules::One(r) => std::slice::from_ref(r),
+            Rules::Many(rs) => rs,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Rules {
+    fn deref_mut(&mut self) -> &mut [Rule] {
+        match self {
+            Rules::None => &mut [],
+            Rules::One(r) => std::slice::from_mut(r),
+            Rules::Many(rs) => rs,
+        }
+    }
 }
 
 /// Long names of iptables' own options (`original_opts`), with their short letter.
@@ -147,27 +195,33 @@ fn short_arg(c: char) -> Option<Arg> {
     GENERIC.iter().find(|(_, s, _)| *s == c).map(|(_, _, a)| *a)
 }
 
-/// The option keys an extension has been given (for "can only be used
-/// once"): a few inline, so most rules allocate nothing for them.
+/// Which extension of the command an option went to: a match by index, or
+/// the target.
+type OwnerId = u16;
+const TARGET_OWNER: OwnerId = OwnerId::MAX;
+
+/// The option keys each extension has been given (for "can only be used
+/// once"): a few inline, so most commands allocate nothing for them.
 #[derive(Default)]
 struct Seen {
-    inline: [&'static str; 4],
+    inline: [(OwnerId, &'static str); 6],
     len: usize,
-    more: Vec<&'static str>,
+    more: Vec<(OwnerId, &'static str)>,
 }
 
 impl Seen {
-    fn contains(&self, key: &str) -> bool {
-        self.inline[..self.len].contains(&key) || self.more.contains(&key)
+    fn contains(&self, owner: OwnerId, key: &str) -> bool {
+        let hit = |(o, k): &(OwnerId, &str)| *o == owner && *k == key;
+        self.inline[..self.len].iter().any(hit) || self.more.iter().any(hit)
     }
 
-    fn push(&mut self, key: &'static str) {
+    fn push(&mut self, owner: OwnerId, key: &'static str) {
         match self.inline.get_mut(self.len) {
             Some(slot) => {
-                *slot = key;
+                *slot = (owner, key);
                 self.len += 1;
             }
-            None => self.more.push(key),
+            None => self.more.push((owner, key)),
         }
     }
 }
@@ -197,8 +251,10 @@ struct Parser<'a> {
     proto: Option<(u8, bool, Token<'a>)>,
     proto_used: bool,
     frag: Option<bool>,
-    matches: Vec<(Match, Span, Seen)>,
-    target: Option<(RuleTarget, Span, Seen)>,
+    /// Each with its span so far (`-m NAME` to its last option).
+    matches: Vec<MatchEntry>,
+    target: Option<(RuleTarget, Span)>,
+    seen: Seen,
     counters: Option<Counters>,
     warnings: Vec<ExtError>,
 }
@@ -229,6 +285,7 @@ pub fn parse<'a>(
         frag: None,
         matches: Vec::new(),
         target: None,
+        seen: Seen::default(),
         counters,
         warnings: Vec::new(),
     };
@@ -376,7 +433,7 @@ impl<'a> Parser<'a> {
             return Ok(Owner::Generic(c));
         }
         let mut candidates: Vec<(Owner, &'static str)> = Vec::new();
-        if let Some((RuleTarget::Ext(t), _, _)) = &self.target {
+        if let Some((RuleTarget::Ext(t), _)) = &self.target {
             match lookup(t.options(), name) {
                 Lookup::Found(s) if s.name == name => return Ok(Owner::Target(s)),
                 Lookup::Found(s) => candidates.push((Owner::Target(s), s.key)),
@@ -384,8 +441,8 @@ impl<'a> Parser<'a> {
                 Lookup::NotFound => {}
             }
         }
-        for (i, (m, _, _)) in self.matches.iter().enumerate().rev() {
-            match lookup(m.options(), name) {
+        for (i, e) in self.matches.iter().enumerate().rev() {
+            match lookup(e.m.options(), name) {
                 Lookup::Found(s) if s.name == name => return Ok(Owner::Match(i, s)),
                 Lookup::Found(s) => candidates.push((Owner::Match(i, s), s.key)),
                 Lookup::Ambiguous => return Err(ambiguous(name)),
@@ -419,7 +476,7 @@ impl<'a> Parser<'a> {
             return Ok(false);
         };
         let m = Match::new(name).ok_or_else(|| ExtError::new("internal: proto match"))?;
-        self.matches.push((m, tok.span, Seen::default()));
+        self.matches.push(MatchEntry { m, span: tok.span });
         Ok(true)
     }
 
@@ -444,7 +501,7 @@ impl<'a> Parser<'a> {
     ) -> PResult {
         let invert = self.take_invert();
         let ext_name = match match_index {
-            Some(i) => self.matches[i].0.name(),
+            Some(i) => self.matches[i].m.name(),
             None => self.target.as_ref().map_or("", |t| match &t.0 {
                 RuleTarget::Ext(t) => t.name(),
                 _ => "",
@@ -495,30 +552,23 @@ impl<'a> Parser<'a> {
             span,
         };
         let ctx = self.rule_ctx();
-        let seen = match match_index {
-            Some(i) => &mut self.matches[i].2,
-            None => &mut self
-                .target
-                .as_mut()
-                .map(|t| &mut t.2)
-                .ok_or_else(|| ExtError::new("internal: target"))?,
-        };
-        if !spec.multi && seen.contains(spec.key) {
+        let owner = match_index.map_or(TARGET_OWNER, |i| i as OwnerId);
+        if !spec.multi && self.seen.contains(owner, spec.key) {
             return Err(ExtError::new(format!(
                 "{ext_name}: option \"--{}\" can only be used once.",
                 spec.name
             ))
             .at(tok.span));
         }
-        seen.push(spec.key);
+        self.seen.push(owner, spec.key);
         match match_index {
             Some(i) => {
                 let entry = &mut self.matches[i];
-                entry.1 = entry.1.to(span);
-                entry.0.parse(&call, &ctx)
+                entry.span = entry.span.to(span);
+                entry.m.parse(&call, &ctx)
             }
             None => match self.target.as_mut() {
-                Some((RuleTarget::Ext(t), s, _)) => {
+                Some((RuleTarget::Ext(t), s)) => {
                     *s = s.to(span);
                     t.parse(&call, &ctx)
                 }
@@ -726,7 +776,10 @@ impl<'a> Parser<'a> {
                         None => e,
                     }
                 })?;
-                self.matches.push((m, tok.span.to(v.span), Seen::default()));
+                self.matches.push(MatchEntry {
+                    m,
+                    span: tok.span.to(v.span),
+                });
                 Ok(())
             }
             'j' | 'g' => {
@@ -738,7 +791,7 @@ impl<'a> Parser<'a> {
                     );
                 }
                 let target = target_for(&v.text, c == 'g').map_err(|e| e.at(v.span))?;
-                self.target = Some((target, v.span, Seen::default()));
+                self.target = Some((target, v.span));
                 Ok(())
             }
             't' => {
@@ -811,7 +864,7 @@ impl<'a> Parser<'a> {
             return Ok(ParsedCommand {
                 op,
                 table: self.table,
-                rules: Vec::new(),
+                rules: Rules::None,
                 warnings: self.warnings,
             });
         }
@@ -825,16 +878,16 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn build_rules(&mut self) -> PResult<Vec<Rule>> {
+    fn build_rules(&mut self) -> PResult<Rules> {
         let ctx = self.rule_ctx();
-        let mut matches = Vec::with_capacity(self.matches.len());
-        for (mut m, span, _) in std::mem::take(&mut self.matches) {
+        let mut matches = std::mem::take(&mut self.matches);
+        for MatchEntry { m, span } in &mut matches {
+            let span = *span;
             m.finalize(&ctx)
                 .map_err(|e| if e.span.is_some() { e } else { e.at(span) })?;
-            matches.push(MatchEntry { m, span });
         }
         let (target, target_span) = match self.target.take() {
-            Some((mut t, span, _)) => {
+            Some((mut t, span)) => {
                 if let RuleTarget::Ext(ext) = &mut t {
                     ext.finalize(&ctx)
                         .map_err(|e| if e.span.is_some() { e } else { e.at(span) })?;
@@ -874,6 +927,13 @@ impl<'a> Parser<'a> {
         };
         // One rule per source × destination, in do_parse's order; nearly
         // every command has exactly one, which takes the template by move.
+        if let ([src], [dst]) = (srcs, dsts) {
+            return Ok(Rules::One(Rule {
+                src: *src,
+                dst: *dst,
+                ..template
+            }));
+        }
         let count = srcs.len() * dsts.len();
         let mut rules = Vec::with_capacity(count);
         for k in 0..count.saturating_sub(1) {
@@ -890,7 +950,7 @@ impl<'a> Parser<'a> {
                 ..template
             });
         }
-        Ok(rules)
+        Ok(Rules::Many(rules))
     }
 }
 
@@ -1038,7 +1098,10 @@ fn resolve_addrs(word: Option<(Token, bool)>) -> PResult<(Addrs, bool)> {
     let Some((t, inv)) = word else {
         return Ok((Addrs::One(Ipv4Net::ANY), false));
     };
-    let nets = if t.text.contains(',') {
+    if let Some(net) = addr::parse_plain(&t.text) {
+        return Ok((Addrs::One(net), inv));
+    }
+    let nets = if t.text.bytes().any(|b| b == b',') {
         addr::parse_list(&t.text).map(Addrs::Many)
     } else {
         addr::parse_one(&t.text).map(Addrs::One)

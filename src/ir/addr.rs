@@ -109,50 +109,53 @@ pub fn parse_list(s: &str) -> Result<Vec<Ipv4Net>, AddrError> {
 /// and nearly every file has), in one pass over the bytes; `None` for
 /// anything else, which [`parse_one`] and [`parse_list`] then read.
 pub fn parse_plain(s: &str) -> Option<Ipv4Net> {
-    let (mut v, mut n, mut digits, mut dots) = (0u32, 0u32, 0, 0);
-    let mut bytes = s.as_bytes().iter();
-    let mut slash = false;
-    for &c in bytes.by_ref() {
-        match c {
-            b'0'..=b'9' if digits < 3 && !(digits == 1 && n == 0) => {
-                n = n * 10 + u32::from(c - b'0');
-                digits += 1;
-            }
-            b'.' | b'/' if digits > 0 && n <= 255 && dots < 3 + u32::from(c == b'/') => {
-                v = v << 8 | n;
-                (n, digits, dots) = (0, 0, dots + 1);
-                if c == b'/' {
-                    slash = true;
-                    break;
-                }
-            }
-            _ => return None,
+    let b = s.as_bytes();
+    let (mut addr, mut at) = (0u32, 0);
+    for part in 0..4 {
+        if part > 0 {
+            (b.get(at) == Some(&b'.')).then_some(())?;
+            at += 1;
         }
+        let (n, next) = plain_number(b, at, 3)?;
+        addr = addr << 8 | u32::try_from(n).ok().filter(|n| *n <= 255)?;
+        at = next;
     }
-    if !slash {
-        return (dots == 3 && digits > 0 && n <= 255).then(|| Ipv4Net::new(v << 8 | n, u32::MAX));
-    }
-    if dots != 4 {
-        return None;
-    }
-    // The prefix length: 0-32 without leading zeros (`08` is octal to
-    // iptables, and an error).
-    let (mut len, mut digits) = (0u32, 0);
-    for &c in bytes {
-        match c {
-            b'0'..=b'9' if digits < 2 && !(digits == 1 && len == 0) => {
-                len = len * 10 + u32::from(c - b'0');
-                digits += 1;
+    let mask = match b.get(at) {
+        None => u32::MAX,
+        Some(b'/') => {
+            // 0-32 without leading zeros (`08` is octal to iptables, and an error).
+            let (len, next) = plain_number(b, at + 1, 2)?;
+            (next == b.len()).then_some(())?;
+            match len {
+                0 => 0,
+                1..=32 => u32::MAX << (32 - len),
+                _ => return None,
             }
-            _ => return None,
         }
-    }
-    let mask = match len {
-        0 => 0,
-        1..=32 => u32::MAX << (32 - len),
-        _ => return None,
+        Some(_) => return None,
     };
-    (digits > 0).then(|| Ipv4Net::new(v, mask))
+    Some(Ipv4Net::new(addr, mask))
+}
+
+/// The decimal number of 1 to `max_digits` digits at `b[at..]`, without a
+/// leading zero (a `0` ends the number), and the index after it.
+fn plain_number(b: &[u8], mut at: usize, max_digits: usize) -> Option<(u32, usize)> {
+    let digit = |at: usize| {
+        b.get(at)
+            .filter(|c| c.is_ascii_digit())
+            .map(|c| u32::from(c - b'0'))
+    };
+    let mut n = digit(at)?;
+    at += 1;
+    if n == 0 {
+        return Some((0, at));
+    }
+    for _ in 1..max_digits {
+        let Some(d) = digit(at) else { break };
+        n = n * 10 + d;
+        at += 1;
+    }
+    Some((n, at))
 }
 
 /// One `host[/mask]`.

@@ -191,8 +191,16 @@ fn generic_exact(name: &str) -> Option<char> {
     })
 }
 
+/// The argument kind of iptables' short option `-c` (as [`GENERIC`] has it),
+/// as a `match` rather than a search of the table.
 fn short_arg(c: char) -> Option<Arg> {
-    GENERIC.iter().find(|(_, s, _)| *s == c).map(|(_, _, a)| *a)
+    Some(match c {
+        'A' | 'D' | 'C' | 'I' | 'R' | 'N' | 'E' | 'P' | 's' | 'd' | 'p' | 'i' | 'j' | 't' | 'm'
+        | 'o' | 'M' | 'c' | 'g' => Arg::Required,
+        'L' | 'S' | 'F' | 'Z' | 'X' | 'w' | 'W' => Arg::Optional,
+        'n' | 'v' | 'x' | 'f' | 'V' | 'h' | '0' | '4' | '6' => Arg::None,
+        _ => return None,
+    })
 }
 
 /// Which extension of the command an option went to: a match by index, or
@@ -326,8 +334,10 @@ impl<'a> Parser<'a> {
             return Ok(());
         }
         if let Some(long) = text.strip_prefix("--").filter(|l| !l.is_empty()) {
-            let (name, inline) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
+            // A byte scan: `split_once` with a char pattern costs more on
+            // words this short.
+            let (name, inline) = match long.bytes().position(|b| b == b'=') {
+                Some(at) => (&long[..at], Some(&long[at + 1..])),
                 None => (long, None),
             };
             return self.long_option(tok, name, inline);
@@ -1113,6 +1123,16 @@ fn resolve_addrs(word: Option<(Token, bool)>) -> PResult<(Addrs, bool)> {
 #[cfg(test)]
 mod generic_tests {
     use super::*;
+
+    #[test]
+    fn short_arg_is_the_generic_table() {
+        for (_, c, arg) in GENERIC {
+            assert_eq!(short_arg(*c), Some(*arg), "-{c}");
+        }
+        for c in ['a', 'y', 'T', '-', '!'] {
+            assert_eq!(short_arg(c), None, "-{c}");
+        }
+    }
 
     #[test]
     fn generic_exact_is_the_generic_table() {

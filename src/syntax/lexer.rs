@@ -56,34 +56,60 @@ fn low_bytes(x: u64) -> u64 {
 fn split_unquoted<'a>(line: &'a str, base: usize, words: &mut Vec<Token<'a>>) -> bool {
     let bytes = line.as_bytes();
     let mut start = 0;
-    let chunks = bytes.chunks_exact(8);
-    let mut tail = [b'a'; 8];
-    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    let last = u64::from_le_bytes(tail);
-    let whole = chunks.map(|c| u64::from_le_bytes(c.try_into().unwrap_or([b'a'; 8])));
-    for (n, x) in whole.chain(std::iter::once(last)).enumerate() {
-        let mut hits = low_bytes(x);
+    let mut chunk = 0;
+    while chunk < bytes.len() {
+        let mut hits = low_bytes(load8(bytes, chunk));
         while hits != 0 {
-            let at = n * 8 + (hits.trailing_zeros() / 8) as usize;
+            let at = chunk + (hits.trailing_zeros() / 8) as usize;
             hits &= hits - 1;
             match bytes.get(at) {
                 Some(b'"') => return false,
                 Some(b' ' | b'\t' | b'\n') => {
                     if at > start {
-                        let w = line.get(start..at).unwrap_or("");
-                        words.push(Token::new(w, Span::new(base + start, base + at)));
+                        push_slice(words, line, base, start, at);
                     }
                     start = at + 1;
                 }
                 _ => {}
             }
         }
+        chunk += 8;
     }
     if bytes.len() > start {
-        let w = line.get(start..).unwrap_or("");
-        words.push(Token::new(w, Span::new(base + start, base + bytes.len())));
+        push_slice(words, line, base, start, bytes.len());
     }
     true
+}
+
+/// The eight bytes at `at` as a little-endian word, padded past the end with
+/// a byte [`low_bytes`] ignores.
+fn load8(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [b'a'; 8];
+    match bytes.get(at..at + 8) {
+        Some(whole) => word.copy_from_slice(whole),
+        None => {
+            let tail = bytes.get(at..).unwrap_or_default();
+            word[..tail.len()].copy_from_slice(tail);
+        }
+    }
+    u64::from_le_bytes(word)
+}
+
+/// Pushes `line[start..end]`, which `split_unquoted` cuts at ASCII blanks
+/// (always character boundaries).
+fn push_slice<'a>(
+    words: &mut Vec<Token<'a>>,
+    line: &'a str,
+    base: usize,
+    start: usize,
+    end: usize,
+) {
+    if let Some(w) = line.get(start..end) {
+        words.push(Token {
+            text: std::borrow::Cow::Borrowed(w),
+            span: Span::new(base + start, base + end),
+        });
+    }
 }
 
 /// The general case, character by character.

@@ -11,6 +11,7 @@
 
 use super::addr::{self, Ipv4Net};
 use super::iface::Iface;
+use super::net::IpNet;
 use super::proto;
 use super::rule::{MatchEntry, Origin, Rule, RuleTarget, Verdict};
 use crate::ext::spec::{lookup, Arg, ExtError, Lookup, OptCall, OptSpec};
@@ -914,9 +915,9 @@ impl<'a> Parser<'a> {
         let (proto, proto_inv) = (ctx.proto, ctx.proto_inv);
         let frag = self.frag;
         let template = Rule {
-            src: Ipv4Net::ANY,
+            src: IpNet::ANY_V4,
             src_inv,
-            dst: Ipv4Net::ANY,
+            dst: IpNet::ANY_V4,
             dst_inv,
             in_iface,
             in_inv,
@@ -939,8 +940,8 @@ impl<'a> Parser<'a> {
         // every command has exactly one, which takes the template by move.
         if let ([src], [dst]) = (srcs, dsts) {
             return Ok(Rules::One(Rule {
-                src: *src,
-                dst: *dst,
+                src: IpNet::V4(*src),
+                dst: IpNet::V4(*dst),
                 ..template
             }));
         }
@@ -948,15 +949,15 @@ impl<'a> Parser<'a> {
         let mut rules = Vec::with_capacity(count);
         for k in 0..count.saturating_sub(1) {
             rules.push(Rule {
-                src: srcs[k / dsts.len()],
-                dst: dsts[k % dsts.len()],
+                src: IpNet::V4(srcs[k / dsts.len()]),
+                dst: IpNet::V4(dsts[k % dsts.len()]),
                 ..template.clone()
             });
         }
         if let (Some(src), Some(dst)) = (srcs.last(), dsts.last()) {
             rules.push(Rule {
-                src: *src,
-                dst: *dst,
+                src: IpNet::V4(*src),
+                dst: IpNet::V4(*dst),
                 ..template
             });
         }

@@ -11,6 +11,7 @@ pub mod cmdline;
 pub mod error;
 pub mod hook;
 pub mod iface;
+pub mod net;
 pub mod proto;
 pub mod rule;
 pub mod ruleset;

@@ -914,10 +914,16 @@ impl<'a> Parser<'a> {
         let (out_iface, out_inv) = self.out_iface.take().unwrap_or_default();
         let (proto, proto_inv) = (ctx.proto, ctx.proto_inv);
         let frag = self.frag;
-        let template = Rule {
-            src: IpNet::ANY_V4,
+        // One rule per source × destination, in do_parse's order. The rule
+        // built here is the last of them (nearly always the only one); the
+        // others are its copies with their own addresses.
+        let (Some(last_src), Some(last_dst)) = (srcs.last(), dsts.last()) else {
+            return Ok(Rules::Many(Vec::new()));
+        };
+        let last = Rule {
+            src: IpNet::V4(*last_src),
             src_inv,
-            dst: IpNet::ANY_V4,
+            dst: IpNet::V4(*last_dst),
             dst_inv,
             in_iface,
             in_inv,
@@ -936,31 +942,19 @@ impl<'a> Parser<'a> {
                 target: target_span,
             },
         };
-        // One rule per source × destination, in do_parse's order; nearly
-        // every command has exactly one, which takes the template by move.
-        if let ([src], [dst]) = (srcs, dsts) {
-            return Ok(Rules::One(Rule {
-                src: IpNet::V4(*src),
-                dst: IpNet::V4(*dst),
-                ..template
-            }));
-        }
         let count = srcs.len() * dsts.len();
+        if count == 1 {
+            return Ok(Rules::One(last));
+        }
         let mut rules = Vec::with_capacity(count);
-        for k in 0..count.saturating_sub(1) {
+        for k in 0..count - 1 {
             rules.push(Rule {
                 src: IpNet::V4(srcs[k / dsts.len()]),
                 dst: IpNet::V4(dsts[k % dsts.len()]),
-                ..template.clone()
+                ..last.clone()
             });
         }
-        if let (Some(src), Some(dst)) = (srcs.last(), dsts.last()) {
-            rules.push(Rule {
-                src: IpNet::V4(*src),
-                dst: IpNet::V4(*dst),
-                ..template
-            });
-        }
+        rules.push(last);
         Ok(Rules::Many(rules))
     }
 }

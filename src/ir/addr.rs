@@ -117,7 +117,7 @@ pub fn parse_plain(s: &str) -> Option<Ipv4Net> {
             at += 1;
         }
         let (n, next) = plain_number(b, at, 3)?;
-        addr = addr << 8 | u32::try_from(n).ok().filter(|n| *n <= 255)?;
+        addr = addr << 8 | Some(n).filter(|n| *n <= 255)?;
         at = next;
     }
     let mask = match b.get(at) {

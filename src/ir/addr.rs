@@ -117,7 +117,10 @@ pub fn parse_plain(s: &str) -> Option<Ipv4Net> {
             at += 1;
         }
         let (n, next) = plain_number(b, at, 3)?;
-        addr = addr << 8 | Some(n).filter(|n| *n <= 255)?;
+        if n > 255 {
+            return None;
+        }
+        addr = addr << 8 | n;
         at = next;
     }
     let mask = match b.get(at) {

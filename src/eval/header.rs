@@ -87,8 +87,8 @@ impl Head {
     pub fn of(r: &Rule) -> Head {
         let bit = |set: bool, b: u8| if set { b } else { 0 };
         Head {
-            src: r.src,
-            dst: r.dst,
+            src: r.src.for_ipv4(),
+            dst: r.dst.for_ipv4(),
             proto: r.proto,
             bits: bit(r.src_inv, SRC_INV)
                 | bit(r.dst_inv, DST_INV)
@@ -170,10 +170,10 @@ pub fn header_matches(r: &Rule, f: &Facts) -> bool {
 /// `-i`, `-o`, `-p`, `-f`), in `ip_packet_match()`'s order; `None` when the
 /// header matches. `iptwalk trace` shows it as the reason a rule was skipped.
 pub fn header_miss(r: &Rule, f: &Facts) -> Option<&'static str> {
-    if r.src.contains(f.src) == r.src_inv {
+    if r.src.for_ipv4().contains(f.src) == r.src_inv {
         return Some("-s");
     }
-    if r.dst.contains(f.dst) == r.dst_inv {
+    if r.dst.for_ipv4().contains(f.dst) == r.dst_inv {
         return Some("-d");
     }
     if !r.in_iface.is_any() && r.in_iface.matches(f.in_iface) == r.in_inv {

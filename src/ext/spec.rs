@@ -75,9 +75,9 @@ pub struct OptCall<'a> {
     /// The spelling used (for messages: `--destination-port`).
     pub name: &'a str,
     pub invert: bool,
-    pub value: Option<&'a Token>,
+    pub value: Option<&'a Token<'a>>,
     /// Further words of an `Arg::Two` option.
-    pub extra: &'a [Token],
+    pub extra: &'a [Token<'a>],
     /// Span of the option word (and value, when there is one).
     pub span: Span,
 }
@@ -85,7 +85,7 @@ pub struct OptCall<'a> {
 impl<'a> OptCall<'a> {
     /// The option's argument; options declared `Arg::Required` always have one.
     pub fn arg(&self) -> &'a str {
-        self.value.map_or("", |t| t.text.as_str())
+        self.value.map_or("", |t| &*t.text)
     }
 
     pub fn arg_span(&self) -> Span {

@@ -105,6 +105,62 @@ pub fn parse_list(s: &str) -> Result<Vec<Ipv4Net>, AddrError> {
     s.split(',').map(parse_one).collect()
 }
 
+/// `a.b.c.d` or `a.b.c.d/len` in plain decimal (what iptables-save writes
+/// and nearly every file has), in one pass over the bytes; `None` for
+/// anything else, which [`parse_one`] and [`parse_list`] then read.
+pub fn parse_plain(s: &str) -> Option<Ipv4Net> {
+    let b = s.as_bytes();
+    let (mut addr, mut at) = (0u32, 0);
+    for part in 0..4 {
+        if part > 0 {
+            (b.get(at) == Some(&b'.')).then_some(())?;
+            at += 1;
+        }
+        let (n, next) = plain_number(b, at, 3)?;
+        if n > 255 {
+            return None;
+        }
+        addr = addr << 8 | n;
+        at = next;
+    }
+    let mask = match b.get(at) {
+        None => u32::MAX,
+        Some(b'/') => {
+            // 0-32 without leading zeros (`08` is octal to iptables, and an error).
+            let (len, next) = plain_number(b, at + 1, 2)?;
+            (next == b.len()).then_some(())?;
+            match len {
+                0 => 0,
+                1..=32 => u32::MAX << (32 - len),
+                _ => return None,
+            }
+        }
+        Some(_) => return None,
+    };
+    Some(Ipv4Net::new(addr, mask))
+}
+
+/// The decimal number of 1 to `max_digits` digits at `b[at..]`, without a
+/// leading zero (a `0` ends the number), and the index after it.
+fn plain_number(b: &[u8], mut at: usize, max_digits: usize) -> Option<(u32, usize)> {
+    let digit = |at: usize| {
+        b.get(at)
+            .filter(|c| c.is_ascii_digit())
+            .map(|c| u32::from(c - b'0'))
+    };
+    let mut n = digit(at)?;
+    at += 1;
+    if n == 0 {
+        return Some((0, at));
+    }
+    for _ in 1..max_digits {
+        let Some(d) = digit(at) else { break };
+        n = n * 10 + d;
+        at += 1;
+    }
+    Some((n, at))
+}
+
 /// One `host[/mask]`.
 pub fn parse_one(s: &str) -> Result<Ipv4Net, AddrError> {
     // Byte scans: `split_once`/`contains` with a char pattern cost more than
@@ -233,6 +289,33 @@ mod fast_path_tests {
             "1.2.3.1000",
         ] {
             assert_eq!(plain_dotted_quad(s), None, "{s}");
+        }
+        for s in [
+            "1.2.3.4/0",
+            "1.2.3.4/8",
+            "1.2.3.4/32",
+            "10.1.2.3/24",
+            "0.0.0.0/0",
+            "255.255.255.255/31",
+        ] {
+            assert_eq!(parse_plain(s), parse_one(s).ok(), "{s}");
+        }
+        for s in [
+            "1.2.3.4/33",
+            "1.2.3.4/08",
+            "1.2.3.4/",
+            "1.2.3.4/1/2",
+            "1.2.3/8",
+            "1.2.3.4.5/8",
+            "1.2.3.4/255.0.0.0",
+            "1.2.3.4/0x8",
+            "1.2.3.4,5.6.7.8",
+            "1.2.3.4 ",
+            "/8",
+            "01.2.3.4/8",
+            "1.2.3.4/100",
+        ] {
+            assert_eq!(parse_plain(s), None, "{s}");
         }
         // What the fast path declines still reads as iptables reads it.
         assert_eq!(numeric("010.0.0.1", false), Some(0x0800_0001));

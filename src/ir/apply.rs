@@ -15,16 +15,18 @@ fn no_chain(t: &Token) -> ExtError {
         .help(format!("chain `{}` does not exist in this table", t.text))
 }
 
-pub fn apply(table: &mut Table, cmd: ParsedCommand) -> AResult {
+/// Applies one command. `hint` is the index of the chain the previous
+/// command appended to (see [`Table::chain_index_hinted`]).
+pub fn apply(table: &mut Table, cmd: ParsedCommand, hint: &mut usize) -> AResult {
     let ParsedCommand { op, mut rules, .. } = cmd;
     prefer_user_chains(table, &mut rules);
     match op {
         Op::Append(chain) => {
             check_targets(table, &rules)?;
-            let c = table
-                .chain_mut(&chain.text)
+            let i = table
+                .chain_index_hinted(&chain.text, hint)
                 .ok_or_else(|| no_chain(&chain))?;
-            c.rules.extend(rules);
+            rules.append_to(&mut table.chains[i].rules);
             Ok(())
         }
         Op::Insert(chain, pos) => {
@@ -38,7 +40,7 @@ pub fn apply(table: &mut Table, cmd: ParsedCommand) -> AResult {
             }
             // iptables inserts each address combination at the same position,
             // so they end up in reverse order.
-            for r in rules {
+            for r in rules.into_vec() {
                 c.rules.insert(n - 1, r);
             }
             Ok(())
@@ -55,7 +57,7 @@ pub fn apply(table: &mut Table, cmd: ParsedCommand) -> AResult {
                 .checked_sub(1)
                 .and_then(|i| c.rules.get_mut(i))
                 .ok_or_else(|| ExtError::new("iptables: Index of replacement too big.").at(span))?;
-            if let Some(r) = rules.into_iter().next() {
+            if let Some(r) = rules.into_vec().into_iter().next() {
                 *slot = r;
             }
             Ok(())
@@ -75,7 +77,7 @@ pub fn apply(table: &mut Table, cmd: ParsedCommand) -> AResult {
             let c = table
                 .chain_mut(&chain.text)
                 .ok_or_else(|| no_chain(&chain))?;
-            for r in &rules {
+            for r in rules.iter() {
                 let i = c.rules.iter().position(|x| x.same_spec(r)).ok_or_else(|| {
                     ExtError::new("iptables: Bad rule (does a matching rule exist in that chain?).")
                         .at(r.origin.line)
@@ -125,7 +127,7 @@ pub fn apply(table: &mut Table, cmd: ParsedCommand) -> AResult {
                     .at(chain.span)
                     .help("only built-in chains have a policy"));
             }
-            c.policy = Some(match policy.text.as_str() {
+            c.policy = Some(match policy.as_str() {
                 "ACCEPT" => Policy::Accept,
                 "DROP" => Policy::Drop,
                 _ => {

@@ -49,6 +49,8 @@ pub struct Builder<'a> {
     table: Option<TableKind>,
     /// Whether an error now means the command was left out.
     skipped: bool,
+    /// The chain the last command appended to, by index (a hint only).
+    chain_hint: usize,
 }
 
 impl<'a> Builder<'a> {
@@ -61,6 +63,7 @@ impl<'a> Builder<'a> {
             errors: Vec::new(),
             table: None,
             skipped: true,
+            chain_hint: usize::MAX,
         }
     }
 
@@ -169,7 +172,7 @@ impl<'a> Builder<'a> {
                 line,
             );
         };
-        let p = match policy.text.as_str() {
+        let p = match policy.as_str() {
             "ACCEPT" => Policy::Accept,
             "DROP" => Policy::Drop,
             _ => {
@@ -207,7 +210,9 @@ impl<'a> Builder<'a> {
         };
         self.table = Some(kind);
         if !cmd.from_shell {
-            if let Err(e) = super::apply::apply(self.rs.table_mut_or_new(kind), parsed) {
+            if let Err(e) =
+                super::apply::apply(self.rs.table_mut_or_new(kind), parsed, &mut self.chain_hint)
+            {
                 self.error(e, cmd.line);
             }
             return;
@@ -220,7 +225,7 @@ impl<'a> Builder<'a> {
         // would on a fresh host, but it changes nothing either way.
         let cleanup = cleanup_of_missing(table, &parsed.op).is_some();
         let before = table.clone();
-        let result = super::apply::apply(table, parsed);
+        let result = super::apply::apply(table, parsed, &mut self.chain_hint);
         let errors = match result {
             Err(e) if cleanup => vec![e.kind(super::LoadErrorKind::Cleanup)],
             Err(e) => vec![e],
@@ -276,7 +281,10 @@ impl<'a> Builder<'a> {
 
 /// The chain a script's `-F NAME`, `-X NAME` or `-Z NAME` names, when the
 /// table does not have it.
-fn cleanup_of_missing<'t>(table: &super::ruleset::Table, op: &'t cmdline::Op) -> Option<&'t Token> {
+fn cleanup_of_missing<'t>(
+    table: &super::ruleset::Table,
+    op: &'t cmdline::Op<'t>,
+) -> Option<&'t Token<'t>> {
     use cmdline::Op;
     let name = match op {
         Op::Flush(Some(n)) | Op::DeleteChain(Some(n)) | Op::Zero(Some(n), None) => n,

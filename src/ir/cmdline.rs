@@ -11,6 +11,7 @@
 
 use super::addr::{self, Ipv4Net};
 use super::iface::Iface;
+use super::net::IpNet;
 use super::proto;
 use super::rule::{MatchEntry, Origin, Rule, RuleTarget, Verdict};
 use crate::ext::spec::{lookup, Arg, ExtError, Lookup, OptCall, OptSpec};
@@ -21,24 +22,24 @@ use std::sync::Arc;
 
 /// What the command does.
 #[derive(Debug, Clone)]
-pub enum Op {
-    Append(Token),
-    Insert(Token, Option<(u32, Span)>),
+pub enum Op<'a> {
+    Append(Token<'a>),
+    Insert(Token<'a>, Option<(u32, Span)>),
     /// `-D CHAIN NUM` or `-D CHAIN rule-spec`.
-    Delete(Token, Option<(u32, Span)>),
-    Replace(Token, (u32, Span)),
-    Check(Token),
+    Delete(Token<'a>, Option<(u32, Span)>),
+    Replace(Token<'a>, (u32, Span)),
+    Check(Token<'a>),
     /// `-L`/`-S`: read-only.
     List,
-    Flush(Option<Token>),
-    Zero(Option<Token>, Option<(u32, Span)>),
-    NewChain(Token),
-    DeleteChain(Option<Token>),
-    Policy(Token, Token),
-    Rename(Token, Token),
+    Flush(Option<Token<'a>>),
+    Zero(Option<Token<'a>>, Option<(u32, Span)>),
+    NewChain(Token<'a>),
+    DeleteChain(Option<Token<'a>>),
+    Policy(Token<'a>, Token<'a>),
+    Rename(Token<'a>, Token<'a>),
 }
 
-impl Op {
+impl Op<'_> {
     fn takes_rule(&self) -> bool {
         matches!(
             self,
@@ -48,14 +49,63 @@ impl Op {
 }
 
 #[derive(Debug, Clone)]
-pub struct ParsedCommand {
-    pub op: Op,
+pub struct ParsedCommand<'a> {
+    pub op: Op<'a>,
     /// `-t NAME`, if given.
-    pub table: Option<Token>,
+    pub table: Option<Token<'a>>,
     /// The rules the spec expands to (one per source × destination address).
-    pub rules: Vec<Rule>,
+    pub rules: Rules,
     /// Non-fatal remarks (iptables prints them as warnings).
     pub warnings: Vec<ExtError>,
+}
+
+/// The rules of one command: nearly always exactly one, held inline so a
+/// command allocates no list for it (hence the variants' sizes differ).
+#[derive(Debug, Clone, Default)]
+#[allow(clippy::large_enum_variant)]
+pub enum Rules {
+    #[default]
+    None,
+    One(Rule),
+    Many(Vec<Rule>),
+}
+
+impl Rules {
+    /// Moves the rules to the end of `out`, in order.
+    pub fn append_to(self, out: &mut Vec<Rule>) {
+        match self {
+            Rules::None => {}
+            Rules::One(r) => out.push(r),
+            Rules::Many(rs) => out.extend(rs),
+        }
+    }
+
+    pub fn into_vec(self) -> Vec<Rule> {
+        let mut out = Vec::new();
+        self.append_to(&mut out);
+        out
+    }
+}
+
+impl std::ops::Deref for Rules {
+    type Target = [Rule];
+    fn deref(&self) -> &[Rule] {
+        match self {
+            Rules::None => &[],
+            Rules::One(r) => std::slice::from_ref(r),
+            Rules::Many(rs) => rs,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Rules {
+    fn deref_mut(&mut self) -> &mut [Rule] {
+        match self {
+            Rules::None => &mut [],
+            Rules::One(r) => std::slice::from_mut(r),
+            Rules::Many(rs) => rs,
+        }
+    }
 }
 
 /// Long names of iptables' own options (`original_opts`), with their short letter.
@@ -143,31 +193,45 @@ fn generic_exact(name: &str) -> Option<char> {
     })
 }
 
+/// The argument kind of iptables' short option `-c` (as [`GENERIC`] has it),
+/// as a `match` rather than a search of the table.
 fn short_arg(c: char) -> Option<Arg> {
-    GENERIC.iter().find(|(_, s, _)| *s == c).map(|(_, _, a)| *a)
+    Some(match c {
+        'A' | 'D' | 'C' | 'I' | 'R' | 'N' | 'E' | 'P' | 's' | 'd' | 'p' | 'i' | 'j' | 't' | 'm'
+        | 'o' | 'M' | 'c' | 'g' => Arg::Required,
+        'L' | 'S' | 'F' | 'Z' | 'X' | 'w' | 'W' => Arg::Optional,
+        'n' | 'v' | 'x' | 'f' | 'V' | 'h' | '0' | '4' | '6' => Arg::None,
+        _ => return None,
+    })
 }
 
-/// The option keys an extension has been given (for "can only be used
-/// once"): a few inline, so most rules allocate nothing for them.
+/// Which extension of the command an option went to: a match by index, or
+/// the target.
+type OwnerId = u16;
+const TARGET_OWNER: OwnerId = OwnerId::MAX;
+
+/// The option keys each extension has been given (for "can only be used
+/// once"): a few inline, so most commands allocate nothing for them.
 #[derive(Default)]
 struct Seen {
-    inline: [&'static str; 4],
+    inline: [(OwnerId, &'static str); 6],
     len: usize,
-    more: Vec<&'static str>,
+    more: Vec<(OwnerId, &'static str)>,
 }
 
 impl Seen {
-    fn contains(&self, key: &str) -> bool {
-        self.inline[..self.len].contains(&key) || self.more.contains(&key)
+    fn contains(&self, owner: OwnerId, key: &str) -> bool {
+        let hit = |(o, k): &(OwnerId, &str)| *o == owner && *k == key;
+        self.inline[..self.len].iter().any(hit) || self.more.iter().any(hit)
     }
 
-    fn push(&mut self, key: &'static str) {
+    fn push(&mut self, owner: OwnerId, key: &'static str) {
         match self.inline.get_mut(self.len) {
             Some(slot) => {
-                *slot = key;
+                *slot = (owner, key);
                 self.len += 1;
             }
-            None => self.more.push(key),
+            None => self.more.push((owner, key)),
         }
     }
 }
@@ -180,25 +244,27 @@ enum Owner {
 }
 
 struct Parser<'a> {
-    args: &'a [Token],
+    args: &'a [Token<'a>],
     pos: usize,
     file: &'a Arc<SourceFile>,
     line: Span,
-    op: Option<(Op, Span)>,
-    table: Option<Token>,
+    op: Option<(Op<'a>, Span)>,
+    table: Option<Token<'a>>,
     invert: Option<Span>,
     /// `-s`/`-d` words: resolved only after the whole line is read, as
     /// do_parse runs xtables_ipparse_multiple after its getopt loop (so
     /// `-s ! 1.2.3.4` is "Bad argument `1.2.3.4'", not a bad address `!`).
-    src: Option<(Token, bool)>,
-    dst: Option<(Token, bool)>,
+    src: Option<(Token<'a>, bool)>,
+    dst: Option<(Token<'a>, bool)>,
     in_iface: Option<(Iface, bool)>,
     out_iface: Option<(Iface, bool)>,
-    proto: Option<(u8, bool, Token)>,
+    proto: Option<(u8, bool, Token<'a>)>,
     proto_used: bool,
     frag: Option<bool>,
-    matches: Vec<(Match, Span, Seen)>,
-    target: Option<(RuleTarget, Span, Seen)>,
+    /// Each with its span so far (`-m NAME` to its last option).
+    matches: Vec<MatchEntry>,
+    target: Option<(RuleTarget, Span)>,
+    seen: Seen,
     counters: Option<Counters>,
     warnings: Vec<ExtError>,
 }
@@ -206,12 +272,12 @@ struct Parser<'a> {
 type PResult<T = ()> = Result<T, ExtError>;
 
 /// Parses one command. `counters` is a restore line's `[p:b]` prefix.
-pub fn parse(
-    args: &[Token],
-    file: &Arc<SourceFile>,
+pub fn parse<'a>(
+    args: &'a [Token<'a>],
+    file: &'a Arc<SourceFile>,
     line: Span,
     counters: Option<Counters>,
-) -> PResult<ParsedCommand> {
+) -> PResult<ParsedCommand<'a>> {
     let mut p = Parser {
         args,
         pos: 0,
@@ -229,6 +295,7 @@ pub fn parse(
         frag: None,
         matches: Vec::new(),
         target: None,
+        seen: Seen::default(),
         counters,
         warnings: Vec::new(),
     };
@@ -239,7 +306,7 @@ pub fn parse(
 }
 
 impl<'a> Parser<'a> {
-    fn next_word(&mut self) -> Option<&'a Token> {
+    fn next_word(&mut self) -> Option<&'a Token<'a>> {
         let t = self.args.get(self.pos)?;
         self.pos += 1;
         Some(t)
@@ -247,7 +314,7 @@ impl<'a> Parser<'a> {
 
     /// getopt's optional argument as iptables takes it: the next word, when it
     /// does not look like an option or `!`.
-    fn optional_word(&mut self) -> Option<&'a Token> {
+    fn optional_word(&mut self) -> Option<&'a Token<'a>> {
         let t = self.args.get(self.pos)?;
         if t.text.starts_with('-') || t.text.starts_with('!') {
             return None;
@@ -257,9 +324,10 @@ impl<'a> Parser<'a> {
     }
 
     fn step(&mut self) -> PResult {
-        let tok = &self.args[self.pos];
+        let args = self.args;
+        let tok = &args[self.pos];
         self.pos += 1;
-        let text = tok.text.as_str();
+        let text: &'a str = &tok.text;
         if text == "!" {
             if self.invert.is_some() {
                 return Err(ExtError::new("multiple consecutive ! not allowed").at(tok.span));
@@ -268,8 +336,10 @@ impl<'a> Parser<'a> {
             return Ok(());
         }
         if let Some(long) = text.strip_prefix("--").filter(|l| !l.is_empty()) {
-            let (name, inline) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
+            // A byte scan: `split_once` with a char pattern costs more on
+            // words this short.
+            let (name, inline) = match long.bytes().position(|b| b == b'=') {
+                Some(at) => (&long[..at], Some(&long[at + 1..])),
                 None => (long, None),
             };
             return self.long_option(tok, name, inline);
@@ -280,7 +350,7 @@ impl<'a> Parser<'a> {
         Err(ExtError::new(format!("Bad argument `{text}'")).at(tok.span))
     }
 
-    fn short_option(&mut self, tok: &'a Token) -> PResult {
+    fn short_option(&mut self, tok: &'a Token<'a>) -> PResult {
         let mut chars = tok.text[1..].chars();
         let c = chars.next().unwrap_or('-');
         let rest = chars.as_str();
@@ -315,7 +385,12 @@ impl<'a> Parser<'a> {
         self.generic(c, tok, value)
     }
 
-    fn long_option(&mut self, tok: &'a Token, name: &str, inline: Option<&str>) -> PResult {
+    fn long_option(
+        &mut self,
+        tok: &'a Token<'a>,
+        name: &'a str,
+        inline: Option<&'a str>,
+    ) -> PResult {
         let owner = match self.resolve(name) {
             Ok(o) => o,
             Err(e) => {
@@ -370,7 +445,7 @@ impl<'a> Parser<'a> {
             return Ok(Owner::Generic(c));
         }
         let mut candidates: Vec<(Owner, &'static str)> = Vec::new();
-        if let Some((RuleTarget::Ext(t), _, _)) = &self.target {
+        if let Some((RuleTarget::Ext(t), _)) = &self.target {
             match lookup(t.options(), name) {
                 Lookup::Found(s) if s.name == name => return Ok(Owner::Target(s)),
                 Lookup::Found(s) => candidates.push((Owner::Target(s), s.key)),
@@ -378,8 +453,8 @@ impl<'a> Parser<'a> {
                 Lookup::NotFound => {}
             }
         }
-        for (i, (m, _, _)) in self.matches.iter().enumerate().rev() {
-            match lookup(m.options(), name) {
+        for (i, e) in self.matches.iter().enumerate().rev() {
+            match lookup(e.m.options(), name) {
                 Lookup::Found(s) if s.name == name => return Ok(Owner::Match(i, s)),
                 Lookup::Found(s) => candidates.push((Owner::Match(i, s), s.key)),
                 Lookup::Ambiguous => return Err(ambiguous(name)),
@@ -413,7 +488,7 @@ impl<'a> Parser<'a> {
             return Ok(false);
         };
         let m = Match::new(name).ok_or_else(|| ExtError::new("internal: proto match"))?;
-        self.matches.push((m, tok.span, Seen::default()));
+        self.matches.push(MatchEntry { m, span: tok.span });
         Ok(true)
     }
 
@@ -430,15 +505,15 @@ impl<'a> Parser<'a> {
 
     fn ext_option(
         &mut self,
-        tok: &'a Token,
+        tok: &'a Token<'a>,
         name: &str,
-        inline: Option<Token>,
+        inline: Option<Token<'a>>,
         spec: &'static OptSpec,
         match_index: Option<usize>,
     ) -> PResult {
         let invert = self.take_invert();
         let ext_name = match match_index {
-            Some(i) => self.matches[i].0.name(),
+            Some(i) => self.matches[i].m.name(),
             None => self.target.as_ref().map_or("", |t| match &t.0 {
                 RuleTarget::Ext(t) => t.name(),
                 _ => "",
@@ -451,7 +526,7 @@ impl<'a> Parser<'a> {
             ))
             .at(tok.span));
         }
-        let (value, extra): (Option<Token>, Vec<Token>) = match spec.arg {
+        let (value, extra): (Option<Token<'a>>, Vec<Token<'a>>) = match spec.arg {
             Arg::None => {
                 if inline.is_some() {
                     return Err(ExtError::new(format!(
@@ -489,30 +564,23 @@ impl<'a> Parser<'a> {
             span,
         };
         let ctx = self.rule_ctx();
-        let seen = match match_index {
-            Some(i) => &mut self.matches[i].2,
-            None => &mut self
-                .target
-                .as_mut()
-                .map(|t| &mut t.2)
-                .ok_or_else(|| ExtError::new("internal: target"))?,
-        };
-        if !spec.multi && seen.contains(spec.key) {
+        let owner = match_index.map_or(TARGET_OWNER, |i| i as OwnerId);
+        if !spec.multi && self.seen.contains(owner, spec.key) {
             return Err(ExtError::new(format!(
                 "{ext_name}: option \"--{}\" can only be used once.",
                 spec.name
             ))
             .at(tok.span));
         }
-        seen.push(spec.key);
+        self.seen.push(owner, spec.key);
         match match_index {
             Some(i) => {
                 let entry = &mut self.matches[i];
-                entry.1 = entry.1.to(span);
-                entry.0.parse(&call, &ctx)
+                entry.span = entry.span.to(span);
+                entry.m.parse(&call, &ctx)
             }
             None => match self.target.as_mut() {
-                Some((RuleTarget::Ext(t), s, _)) => {
+                Some((RuleTarget::Ext(t), s)) => {
                     *s = s.to(span);
                     t.parse(&call, &ctx)
                 }
@@ -521,7 +589,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn required(&mut self, tok: &Token, ext_name: &str, spec: &OptSpec) -> PResult<&'a Token> {
+    fn required(&mut self, tok: &Token, ext_name: &str, spec: &OptSpec) -> PResult<&'a Token<'a>> {
         self.next_word().ok_or_else(|| {
             ExtError::new(format!(
                 "{ext_name}: option \"--{}\" requires an argument.",
@@ -536,7 +604,7 @@ impl<'a> Parser<'a> {
         RuleCtx { proto, proto_inv }
     }
 
-    fn set_op(&mut self, op: Op, tok: &Token) -> PResult {
+    fn set_op(&mut self, op: Op<'a>, tok: &Token) -> PResult {
         if let Some((_, prev)) = &self.op {
             return Err(ExtError::new("Cannot use two commands in one line")
                 .at(tok.span)
@@ -559,7 +627,12 @@ impl<'a> Parser<'a> {
         Ok((n as u32, t.span))
     }
 
-    fn need<'t>(&self, v: Option<&'t Token>, tok: &Token, what: &str) -> PResult<&'t Token> {
+    fn need<'t>(
+        &self,
+        v: Option<&'t Token<'a>>,
+        tok: &Token,
+        what: &str,
+    ) -> PResult<&'t Token<'a>> {
         v.ok_or_else(|| {
             ExtError::new(format!(
                 "option \"{}\" requires an argument{what}",
@@ -576,7 +649,7 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn generic(&mut self, c: char, tok: &Token, value: Option<&Token>) -> PResult {
+    fn generic(&mut self, c: char, tok: &Token, value: Option<&Token<'a>>) -> PResult {
         match c {
             'A' | 'C' | 'N' => {
                 let chain = self.need(value, tok, "")?.clone();
@@ -715,7 +788,10 @@ impl<'a> Parser<'a> {
                         None => e,
                     }
                 })?;
-                self.matches.push((m, tok.span.to(v.span), Seen::default()));
+                self.matches.push(MatchEntry {
+                    m,
+                    span: tok.span.to(v.span),
+                });
                 Ok(())
             }
             'j' | 'g' => {
@@ -727,7 +803,7 @@ impl<'a> Parser<'a> {
                     );
                 }
                 let target = target_for(&v.text, c == 'g').map_err(|e| e.at(v.span))?;
-                self.target = Some((target, v.span, Seen::default()));
+                self.target = Some((target, v.span));
                 Ok(())
             }
             't' => {
@@ -773,7 +849,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn finish(mut self) -> PResult<ParsedCommand> {
+    fn finish(mut self) -> PResult<ParsedCommand<'a>> {
         if let Some(span) = self.invert {
             return Err(ExtError::new("nothing appropriate following !").at(span));
         }
@@ -800,7 +876,7 @@ impl<'a> Parser<'a> {
             return Ok(ParsedCommand {
                 op,
                 table: self.table,
-                rules: Vec::new(),
+                rules: Rules::None,
                 warnings: self.warnings,
             });
         }
@@ -814,16 +890,16 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn build_rules(&mut self) -> PResult<Vec<Rule>> {
+    fn build_rules(&mut self) -> PResult<Rules> {
         let ctx = self.rule_ctx();
-        let mut matches = Vec::with_capacity(self.matches.len());
-        for (mut m, span, _) in std::mem::take(&mut self.matches) {
+        let mut matches = std::mem::take(&mut self.matches);
+        for MatchEntry { m, span } in &mut matches {
+            let span = *span;
             m.finalize(&ctx)
                 .map_err(|e| if e.span.is_some() { e } else { e.at(span) })?;
-            matches.push(MatchEntry { m, span });
         }
         let (target, target_span) = match self.target.take() {
-            Some((mut t, span, _)) => {
+            Some((mut t, span)) => {
                 if let RuleTarget::Ext(ext) = &mut t {
                     ext.finalize(&ctx)
                         .map_err(|e| if e.span.is_some() { e } else { e.at(span) })?;
@@ -839,10 +915,16 @@ impl<'a> Parser<'a> {
         let (out_iface, out_inv) = self.out_iface.take().unwrap_or_default();
         let (proto, proto_inv) = (ctx.proto, ctx.proto_inv);
         let frag = self.frag;
-        let template = Rule {
-            src: Ipv4Net::ANY,
+        // One rule per source × destination, in do_parse's order. The rule
+        // built here is the last of them (nearly always the only one); the
+        // others are its copies with their own addresses.
+        let (Some(last_src), Some(last_dst)) = (srcs.last(), dsts.last()) else {
+            return Ok(Rules::Many(Vec::new()));
+        };
+        let last = Rule {
+            src: IpNet::V4(*last_src),
             src_inv,
-            dst: Ipv4Net::ANY,
+            dst: IpNet::V4(*last_dst),
             dst_inv,
             in_iface,
             in_inv,
@@ -861,25 +943,20 @@ impl<'a> Parser<'a> {
                 target: target_span,
             },
         };
-        // One rule per source × destination, in do_parse's order; nearly
-        // every command has exactly one, which takes the template by move.
         let count = srcs.len() * dsts.len();
+        if count == 1 {
+            return Ok(Rules::One(last));
+        }
         let mut rules = Vec::with_capacity(count);
-        for k in 0..count.saturating_sub(1) {
+        for k in 0..count - 1 {
             rules.push(Rule {
-                src: srcs[k / dsts.len()],
-                dst: dsts[k % dsts.len()],
-                ..template.clone()
+                src: IpNet::V4(srcs[k / dsts.len()]),
+                dst: IpNet::V4(dsts[k % dsts.len()]),
+                ..last.clone()
             });
         }
-        if let (Some(src), Some(dst)) = (srcs.last(), dsts.last()) {
-            rules.push(Rule {
-                src: *src,
-                dst: *dst,
-                ..template
-            });
-        }
-        Ok(rules)
+        rules.push(last);
+        Ok(Rules::Many(rules))
     }
 }
 
@@ -1027,7 +1104,10 @@ fn resolve_addrs(word: Option<(Token, bool)>) -> PResult<(Addrs, bool)> {
     let Some((t, inv)) = word else {
         return Ok((Addrs::One(Ipv4Net::ANY), false));
     };
-    let nets = if t.text.contains(',') {
+    if let Some(net) = addr::parse_plain(&t.text) {
+        return Ok((Addrs::One(net), inv));
+    }
+    let nets = if t.text.bytes().any(|b| b == b',') {
         addr::parse_list(&t.text).map(Addrs::Many)
     } else {
         addr::parse_one(&t.text).map(Addrs::One)
@@ -1039,6 +1119,16 @@ fn resolve_addrs(word: Option<(Token, bool)>) -> PResult<(Addrs, bool)> {
 #[cfg(test)]
 mod generic_tests {
     use super::*;
+
+    #[test]
+    fn short_arg_is_the_generic_table() {
+        for (_, c, arg) in GENERIC {
+            assert_eq!(short_arg(*c), Some(*arg), "-{c}");
+        }
+        for c in ['a', 'y', 'T', '-', '!'] {
+            assert_eq!(short_arg(c), None, "-{c}");
+        }
+    }
 
     #[test]
     fn generic_exact_is_the_generic_table() {

@@ -11,6 +11,7 @@ pub mod cmdline;
 pub mod error;
 pub mod hook;
 pub mod iface;
+pub mod net;
 pub mod proto;
 pub mod rule;
 pub mod ruleset;
@@ -59,7 +60,7 @@ pub fn load(file: &Arc<SourceFile>) -> Loaded {
         return refused(d);
     }
     let mut builder = build::Builder::new(file);
-    crate::syntax::for_each_item(file, &mut diagnostics, |item| builder.item(&item));
+    crate::syntax::for_each_item(file, &mut diagnostics, |item| builder.item(item));
     let (ruleset, kinds) = builder.finish(&mut diagnostics);
     // An IPv6 address after -s/-d always fails as IPv4, so only a file with
     // errors needs the line-by-line search for one.

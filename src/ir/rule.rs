@@ -1,8 +1,8 @@
 //! One rule as the kernel holds it: the `ipt_ip` header fields, the matches in
 //! order, the target, and the counters.
 
-use super::addr::Ipv4Net;
 use super::iface::Iface;
+use super::net::IpNet;
 use crate::ext::{Match, RuleCtx, Target};
 use crate::source::{SourceFile, Span};
 use crate::syntax::ast::Counters;
@@ -79,9 +79,10 @@ pub struct MatchEntry {
 
 #[derive(Debug, Clone)]
 pub struct Rule {
-    pub src: Ipv4Net,
+    /// `-s`: IPv4 for now (ip6tables input is refused); see [`IpNet`].
+    pub src: IpNet,
     pub src_inv: bool,
-    pub dst: Ipv4Net,
+    pub dst: IpNet,
     pub dst_inv: bool,
     pub in_iface: Iface,
     pub in_inv: bool,

@@ -79,6 +79,18 @@ impl Table {
             .map(|i| i + builtins)
     }
 
+    /// [`chain_index`](Self::chain_index), trying `hint` first and leaving
+    /// the answer there: consecutive rules of a file nearly always name the
+    /// same chain, and one comparison is cheaper than the search.
+    pub fn chain_index_hinted(&self, name: &str, hint: &mut usize) -> Option<usize> {
+        if self.chains.get(*hint).is_some_and(|c| c.name == name) {
+            return Some(*hint);
+        }
+        let i = self.chain_index(name)?;
+        *hint = i;
+        Some(i)
+    }
+
     pub fn chain(&self, name: &str) -> Option<&Chain> {
         self.chain_index(name).map(|i| &self.chains[i])
     }

@@ -16,7 +16,15 @@ pub struct SaveOptions {
 }
 
 pub fn save(rs: &Ruleset, opts: SaveOptions) -> String {
-    let mut out = String::new();
+    // Room for the whole text up front (rules of real files print in well
+    // under 128 bytes each): growing by doubling copies it all again.
+    let size: usize = rs
+        .tables
+        .iter()
+        .flat_map(|t| &t.chains)
+        .map(|c| 64 + 128 * c.rules.len())
+        .sum();
+    let mut out = String::with_capacity(size + 64 * rs.tables.len());
     for t in &rs.tables {
         save_table(&mut out, t, opts);
     }

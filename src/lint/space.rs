@@ -401,8 +401,8 @@ fn port_set((lo, hi): (u16, u16), inv: bool) -> IntervalSet {
 pub fn rule_set(r: &Rule, view: &TableView) -> RuleSet {
     let mut c = Cube::full();
     let mut exact = r.src.prefix_len().is_some() && r.dst.prefix_len().is_some();
-    c.restrict(Dim::Src, addr_set(r.src, r.src_inv));
-    c.restrict(Dim::Dst, addr_set(r.dst, r.dst_inv));
+    c.restrict(Dim::Src, addr_set(r.src.for_ipv4(), r.src_inv));
+    c.restrict(Dim::Dst, addr_set(r.dst.for_ipv4(), r.dst_inv));
     if r.proto != 0 {
         let p = IntervalSet::range(u32::from(r.proto), u32::from(r.proto));
         c.restrict(Dim::Proto, if r.proto_inv { p.complement(255) } else { p });

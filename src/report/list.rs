@@ -14,8 +14,8 @@
 //! same table in the kernel, trailing spaces included.
 
 use crate::ext::Target;
-use crate::ir::addr::Ipv4Net;
 use crate::ir::iface::Iface;
+use crate::ir::net::IpNet;
 use crate::ir::rule::{Rule, RuleTarget};
 use crate::ir::ruleset::{Chain, Table};
 use crate::syntax::ast::Counters;
@@ -143,8 +143,8 @@ fn rule_line(out: &mut String, n: usize, r: &Rule, opts: ListOptions) {
     out.push(' ');
     let _ = write!(out, " {:<6} ", iface(&r.in_iface, r.in_inv));
     let _ = write!(out, "{:<6} ", iface(&r.out_iface, r.out_inv));
-    let _ = write!(out, "{}{:<19} ", bang(r.src_inv), addr(r.src));
-    let _ = write!(out, "{}{:<19} ", bang(r.dst_inv), addr(r.dst));
+    let _ = write!(out, "{}{:<19} ", bang(r.src_inv), addr(&r.src));
+    let _ = write!(out, "{}{:<19} ", bang(r.dst_inv), addr(&r.dst));
     if matches!(r.target, RuleTarget::Goto(_)) {
         out.push_str("[goto] ");
     }
@@ -198,9 +198,9 @@ fn iface(i: &Iface, inv: bool) -> String {
 /// `ipv4_addr_to_string` with FMT_NUMERIC: the address, then the mask as
 /// `xtables_ipmask_to_numeric` prints it (nothing for /32, `/len` when
 /// contiguous, `/a.b.c.d` otherwise).
-fn addr(n: Ipv4Net) -> String {
-    match n.prefix_len() {
-        Some(32) => {
+fn addr(n: &IpNet) -> String {
+    match (n, n.prefix_len()) {
+        (IpNet::V4(n), Some(32)) => {
             let [a, b, c, d] = n.addr.to_be_bytes();
             format!("{a}.{b}.{c}.{d}")
         }

@@ -5,23 +5,28 @@
 //! set of command semantics.
 
 use crate::source::Span;
-use compact_str::CompactString;
+use std::borrow::Cow;
 
 /// One argv word after quote removal, with the span of its source text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
-    /// Inline up to 24 bytes: nearly every word of a rule file fits, so
-    /// tokenizing a line allocates only its word list.
-    pub text: CompactString,
+pub struct Token<'a> {
+    /// Borrowed from the source line when the word is written as is (every
+    /// unquoted word of a restore file, so tokenizing copies no text); owned
+    /// when quotes, escapes or shell expansion changed it.
+    pub text: Cow<'a, str>,
     pub span: Span,
 }
 
-impl Token {
-    pub fn new(text: impl Into<CompactString>, span: Span) -> Token {
+impl<'a> Token<'a> {
+    pub fn new(text: impl Into<Cow<'a, str>>, span: Span) -> Token<'a> {
         Token {
             text: text.into(),
             span,
         }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 }
 
@@ -33,13 +38,13 @@ pub struct Counters {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Item {
+pub enum Item<'a> {
     /// `*filter`
-    Table { name: Token, line: Span },
+    Table { name: Token<'a>, line: Span },
     /// `:INPUT ACCEPT [0:0]` or `:user - [0:0]`
     Chain {
-        name: Token,
-        policy: Token,
+        name: Token<'a>,
+        policy: Token<'a>,
         counters: Option<(Counters, Span)>,
         line: Span,
     },
@@ -47,20 +52,20 @@ pub enum Item {
     Commit { line: Span },
     /// An iptables command: a restore rule line (`-A INPUT ...`) or a shell
     /// `iptables [-t nat] -A ...` invocation, already split into words.
-    Command(Command),
+    Command(Command<'a>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Command {
+pub struct Command<'a> {
     /// `[p:b]` prefix of a restore line.
     pub counters: Option<(Counters, Span)>,
     /// The words after the program name (restore lines: the whole line).
-    pub args: Vec<Token>,
+    pub args: Vec<Token<'a>>,
     /// The whole source text of the command (for diagnostics).
     pub line: Span,
     /// The table named by a `# table: X` comment above `iptables -S` output
     /// (restore files name it with `*table`; shell commands with `-t`).
-    pub table: Option<Token>,
+    pub table: Option<Token<'a>>,
     /// Read from a shell script (where `-t` is allowed) rather than a restore file.
     pub from_shell: bool,
 }
@@ -75,7 +80,7 @@ pub enum Format {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuleFile {
+pub struct RuleFile<'a> {
     pub format: Format,
-    pub items: Vec<Item>,
+    pub items: Vec<Item<'a>>,
 }

@@ -50,7 +50,7 @@ const CONTROL_WORDS: &[&str] = &[
     "function", "{", "}", "select",
 ];
 
-pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
+pub fn parse<'a>(file: &'a Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile<'a> {
     let mut p = ScriptParser {
         file,
         diags,
@@ -91,24 +91,25 @@ fn logical_lines(file: &SourceFile) -> Vec<(Vec<Span>, Span)> {
     out
 }
 
-struct ScriptParser<'a> {
+struct ScriptParser<'a, 'd> {
     file: &'a Arc<SourceFile>,
-    diags: &'a mut Vec<Diagnostic>,
+    diags: &'d mut Vec<Diagnostic>,
     vars: HashMap<String, String>,
-    items: Vec<Item>,
+    items: Vec<Item<'a>>,
     /// Table of `iptables -S` lines, from `# table: NAME`.
-    table: Option<Token>,
+    table: Option<Token<'a>>,
     /// Nesting of shell compound commands we do not run.
     depth: usize,
 }
 
-impl ScriptParser<'_> {
+impl<'a> ScriptParser<'a, '_> {
     fn line(&mut self, pieces: &[Span], whole: Span) {
-        let first = self.file.slice(pieces[0]).trim_start();
+        let file: &'a Arc<SourceFile> = self.file;
+        let first = file.slice(pieces[0]).trim_start();
         if let Some(rest) = first.strip_prefix('#') {
             if let Some(name) = rest.trim().strip_prefix("table:") {
                 let name = name.trim();
-                let at = self.file.slice(pieces[0]).find(name).unwrap_or(0);
+                let at = file.slice(pieces[0]).find(name).unwrap_or(0);
                 let s = pieces[0].start as usize + at;
                 self.table = Some(Token::new(name, Span::new(s, s + name.len())));
             }
@@ -194,7 +195,7 @@ impl ScriptParser<'_> {
         }
     }
 
-    fn push_command(&mut self, args: Vec<Token>, whole: Span, dash_s_form: bool) {
+    fn push_command(&mut self, args: Vec<Token<'a>>, whole: Span, dash_s_form: bool) {
         self.items.push(Item::Command(Command {
             counters: None,
             args,
@@ -234,7 +235,7 @@ impl ScriptParser<'_> {
         self.vars.insert(name, value);
     }
 
-    fn expand_all(&mut self, words: &[(Word, String)]) -> Vec<Token> {
+    fn expand_all(&mut self, words: &[(Word, String)]) -> Vec<Token<'a>> {
         let mut out = Vec::new();
         for (w, _) in words {
             for text in self.expand_word(w, true) {

@@ -17,7 +17,7 @@ pub use ast::{Format, RuleFile};
 /// Reads a rule file in whichever format its first meaningful line shows: a
 /// `*table` or `:CHAIN` line means iptables-restore text, anything else a
 /// script (`iptables ...` commands or `iptables -S` output).
-pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
+pub fn parse<'a>(file: &'a Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile<'a> {
     match detect_format(&file.text) {
         Format::Restore => restore_file::parse(file, diags),
         Format::Script => command::parse(file, diags),
@@ -27,17 +27,14 @@ pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
 /// Like [`parse`], but hands the items to `emit` in file order instead of
 /// collecting them: restore files stream line by line (scripts need the whole
 /// file first, for their variable assignments).
-pub fn for_each_item(
-    file: &Arc<SourceFile>,
+pub fn for_each_item<'a>(
+    file: &'a Arc<SourceFile>,
     diags: &mut Vec<Diagnostic>,
-    mut emit: impl FnMut(ast::Item),
+    mut emit: impl FnMut(&ast::Item<'a>),
 ) {
     match detect_format(&file.text) {
         Format::Restore => restore_file::for_each(file, diags, emit),
-        Format::Script => command::parse(file, diags)
-            .items
-            .into_iter()
-            .for_each(&mut emit),
+        Format::Script => command::parse(file, diags).items.iter().for_each(&mut emit),
     }
 }
 

@@ -8,14 +8,14 @@
 //! contents (policy on a user chain, duplicate chains) are `ir::build`'s.
 
 use super::ast::{Command, Counters, Format, Item, RuleFile, Token};
-use super::lexer::{parse_counters, split_restore_words};
+use super::lexer::{parse_counters, split_restore_words_into};
 use crate::diagnostic::Diagnostic;
 use crate::source::{SourceFile, Span};
 use std::sync::Arc;
 
-pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
+pub fn parse<'a>(file: &'a Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile<'a> {
     let mut items = Vec::new();
-    for_each(file, diags, |item| items.push(item));
+    for_each(file, diags, |item| items.push(item.clone()));
     RuleFile {
         format: Format::Restore,
         items,
@@ -23,9 +23,15 @@ pub fn parse(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> RuleFile {
 }
 
 /// Hands each item to `emit` as soon as its line is read, so a caller that
-/// applies items at once touches every token while it is still in cache.
-pub fn for_each(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>, mut emit: impl FnMut(Item)) {
+/// applies items at once touches every token while it is still in cache
+/// (and one word list serves every line).
+pub fn for_each<'a>(
+    file: &'a Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+    mut emit: impl FnMut(&Item<'a>),
+) {
     let mut open_table: Option<Span> = None;
+    let mut words: Vec<Token<'a>> = Vec::with_capacity(32);
     for line_no in 1..=file.line_count() {
         let span = with_cr(file, file.line_span(line_no));
         let text = file.slice(span);
@@ -40,7 +46,7 @@ pub fn for_each(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>, mut emit: i
                     .with_help("iptables-restore reads `COMMIT` only alone on its line, ended by a newline (no blanks, no `\\r`, not at the very end of the file without a newline)"),
             );
             open_table = None;
-            emit(Item::Commit { line: span });
+            emit(&Item::Commit { line: span });
             continue;
         }
         let base = span.start as usize;
@@ -62,7 +68,7 @@ pub fn for_each(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>, mut emit: i
             let name = table_name(rest, base + 1)
                 .unwrap_or_else(|| Token::new("", Span::new(base + 1, base + 1)));
             open_table = Some(span);
-            emit(Item::Table { name, line: span });
+            emit(&Item::Table { name, line: span });
             continue;
         }
         if open_table.is_none() {
@@ -74,13 +80,17 @@ pub fn for_each(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>, mut emit: i
         }
         if exact_commit {
             open_table = None;
-            emit(Item::Commit { line: span });
+            emit(&Item::Commit { line: span });
         } else if let Some(rest) = text.strip_prefix(':') {
             if let Some(item) = chain_line(file, rest, base + 1, span, diags) {
-                emit(item);
+                emit(&item);
             }
-        } else if let Some(cmd) = command_line(file, text, base, span, diags) {
-            emit(Item::Command(cmd));
+        } else if let Some(cmd) = command_line(file, text, base, span, diags, &mut words) {
+            let item = Item::Command(cmd);
+            emit(&item);
+            if let Item::Command(cmd) = item {
+                words = cmd.args;
+            }
         }
     }
     if let Some(table) = open_table {
@@ -106,7 +116,7 @@ fn with_cr(file: &SourceFile, span: Span) -> Span {
 /// The table name after `*`: up to the first blank (a `\r` stays in it, as
 /// iptables-restore's strtok(" \t\n") leaves it: "unable to initialize
 /// table 'filter\r'").
-fn table_name(text: &str, base: usize) -> Option<Token> {
+fn table_name(text: &str, base: usize) -> Option<Token<'_>> {
     let skip = text.len() - text.trim_start_matches([' ', '\t']).len();
     let rest = text.get(skip..)?;
     let w = rest.split([' ', '\t']).next().filter(|w| !w.is_empty())?;
@@ -114,7 +124,7 @@ fn table_name(text: &str, base: usize) -> Option<Token> {
 }
 
 /// Blank-separated words, as `strtok(" \t\n")` gives them.
-fn words(text: &str, base: usize) -> impl Iterator<Item = Token> + '_ {
+fn words(text: &str, base: usize) -> impl Iterator<Item = Token<'_>> {
     let mut offset = 0;
     text.split([' ', '\t', '\r']).filter_map(move |w| {
         let start = offset;
@@ -123,13 +133,13 @@ fn words(text: &str, base: usize) -> impl Iterator<Item = Token> + '_ {
     })
 }
 
-fn chain_line(
+fn chain_line<'a>(
     file: &Arc<SourceFile>,
-    rest: &str,
+    rest: &'a str,
     base: usize,
     line: Span,
     diags: &mut Vec<Diagnostic>,
-) -> Option<Item> {
+) -> Option<Item<'a>> {
     let mut w = words(rest, base);
     let Some(name) = w.next() else {
         diags.push(Diagnostic::error(file, line, "chain name invalid"));
@@ -163,13 +173,14 @@ fn chain_line(
     })
 }
 
-fn command_line(
+fn command_line<'a>(
     file: &Arc<SourceFile>,
-    text: &str,
+    text: &'a str,
     base: usize,
     line: Span,
     diags: &mut Vec<Diagnostic>,
-) -> Option<Command> {
+    words: &mut Vec<Token<'a>>,
+) -> Option<Command<'a>> {
     let mut counters: Option<(Counters, Span)> = None;
     let mut body = text;
     let mut body_base = base;
@@ -193,10 +204,10 @@ fn command_line(
         body = &text[close + 1..];
         body_base = base + close + 1;
     }
-    match split_restore_words(body, body_base) {
-        Ok(args) => Some(Command {
+    match split_restore_words_into(body, body_base, words) {
+        Ok(()) => Some(Command {
             counters,
-            args,
+            args: std::mem::take(words),
             line,
             table: None,
             from_shell: false,
@@ -269,7 +280,7 @@ mod tests {
         match (&rf.items[0], &rf.items[1]) {
             (Item::Table { name, .. }, Item::Command(c)) => {
                 assert_eq!(name.text, "filter\r");
-                assert_eq!(c.args.last().map(|t| t.text.as_str()), Some("ACCEPT\r"));
+                assert_eq!(c.args.last().map(Token::as_str), Some("ACCEPT\r"));
             }
             other => panic!("{other:?}"),
         }

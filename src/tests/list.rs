@@ -250,7 +250,7 @@ fn accepted_commands(ns: &Netns, file: &std::sync::Arc<SourceFile>) -> (String, 
     let (mut text, mut refused) = (String::new(), 0);
     for item in &rf.items {
         let Item::Command(cmd) = item else { continue };
-        let argv: Vec<&str> = cmd.args.iter().map(|t| t.text.as_str()).collect();
+        let argv: Vec<&str> = cmd.args.iter().map(|t| t.as_str()).collect();
         if ns.run("iptables-legacy", &argv, None).status.success() {
             let (start, end) = (cmd.line.start as usize, cmd.line.end as usize);
             text.push_str(file.text.get(start..end).unwrap_or(""));

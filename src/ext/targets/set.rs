@@ -33,11 +33,13 @@ pub struct SetRef {
     pub dirs: Vec<bool>,
 }
 
+/// The set references are boxed: inline they would make this the largest
+/// target by far, and every rule's target as large (`ir::RuleTarget`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Set {
-    pub add: Option<SetRef>,
-    pub del: Option<SetRef>,
-    pub map: Option<SetRef>,
+    pub add: Option<Box<SetRef>>,
+    pub del: Option<Box<SetRef>>,
+    pub map: Option<Box<SetRef>>,
     /// `None` = UINT32_MAX (no timeout given).
     pub timeout: Option<u32>,
     pub exist: bool,
@@ -77,7 +79,7 @@ fn set_ref(call: &OptCall) -> ExtResult<SetRef> {
 }
 
 /// `print_target`: ` add-set NAME src,dst`.
-fn list_ref(out: &mut String, opt: &str, r: &Option<SetRef>) {
+fn list_ref(out: &mut String, opt: &str, r: Option<&SetRef>) {
     if let Some(r) = r {
         let _ = write!(out, " {opt} {}", r.name);
         for (i, src) in r.dirs.iter().enumerate() {
@@ -87,7 +89,7 @@ fn list_ref(out: &mut String, opt: &str, r: &Option<SetRef>) {
     }
 }
 
-fn fmt_ref(out: &mut String, opt: &str, r: &Option<SetRef>) {
+fn fmt_ref(out: &mut String, opt: &str, r: Option<&SetRef>) {
     if let Some(r) = r {
         let dirs: Vec<&str> = r
             .dirs
@@ -146,7 +148,7 @@ impl TargetDef for Set {
                 ExtError::new(format!("--{} can be specified only once", call.key)).at(call.span),
             );
         }
-        *slot = Some(set_ref(call)?);
+        *slot = Some(Box::new(set_ref(call)?));
         Ok(())
     }
 
@@ -194,15 +196,15 @@ impl TargetDef for Set {
 
     /// `set_target_print_v3`: exist and timeout come right after add-set.
     fn list(&self, _ctx: &RuleCtx, out: &mut String) {
-        list_ref(out, "add-set", &self.add);
+        list_ref(out, "add-set", self.add.as_deref());
         if self.exist {
             out.push_str(" exist");
         }
         if let Some(t) = self.timeout {
             let _ = write!(out, " timeout {t}");
         }
-        list_ref(out, "del-set", &self.del);
-        list_ref(out, "map-set", &self.map);
+        list_ref(out, "del-set", self.del.as_deref());
+        list_ref(out, "map-set", self.map.as_deref());
         for (on, name) in [
             (self.map_mark, " map-mark"),
             (self.map_prio, " map-prio"),
@@ -215,15 +217,15 @@ impl TargetDef for Set {
     }
 
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
-        fmt_ref(out, "add-set", &self.add);
-        fmt_ref(out, "del-set", &self.del);
+        fmt_ref(out, "add-set", self.add.as_deref());
+        fmt_ref(out, "del-set", self.del.as_deref());
         if self.exist {
             out.push_str(" --exist");
         }
         if let Some(t) = self.timeout {
             let _ = write!(out, " --timeout {t}");
         }
-        fmt_ref(out, "map-set", &self.map);
+        fmt_ref(out, "map-set", self.map.as_deref());
         for (on, name) in [
             (self.map_mark, " --map-mark"),
             (self.map_prio, " --map-prio"),

@@ -108,6 +108,21 @@ impl Rule {
         }
     }
 
+    /// No condition on the IP header: any address, interface and protocol, no `-f`, nothing
+    /// inverted (the header half of the kernel's `unconditional()` in ip_tables.c; whether
+    /// matches count is the caller's question).
+    pub fn header_is_any(&self) -> bool {
+        self.src.is_any()
+            && !self.src_inv
+            && self.dst.is_any()
+            && !self.dst_inv
+            && self.in_iface.is_any()
+            && self.out_iface.is_any()
+            && self.proto == 0
+            && !self.proto_inv
+            && !self.frag
+    }
+
     /// Same rule specification, as `-D CHAIN spec` compares (`iptc_delete_entry`
     /// compares the entry bytes; counters and source position are not part of it).
     pub fn same_spec(&self, other: &Rule) -> bool {

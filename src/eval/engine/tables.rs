@@ -197,16 +197,7 @@ fn trace_line(table: &crate::ir::Table, hook: Hook, step: TraceStep) -> String {
             let r = &c.rules[num - 1];
             // The kernel's `unconditional()`: no header condition and no match
             // at all (a comment is a match).
-            let unconditional = r.src.is_any()
-                && !r.src_inv
-                && r.dst.is_any()
-                && !r.dst_inv
-                && r.in_iface.is_any()
-                && r.out_iface.is_any()
-                && r.proto == 0
-                && !r.proto_inv
-                && !r.frag
-                && r.matches.is_empty();
+            let unconditional = r.header_is_any() && r.matches.is_empty();
             let tail_like = unconditional && matches!(r.target, crate::ir::RuleTarget::Verdict(_));
             let comment = match (tail_like, c.is_builtin()) {
                 (true, true) => "policy",

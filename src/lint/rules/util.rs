@@ -10,16 +10,7 @@ use crate::source::{SourceFile, Span};
 /// Matches every packet: no header condition and only matches that always
 /// match (`-m comment`).
 pub fn is_unconditional(r: &Rule) -> bool {
-    r.src.is_any()
-        && !r.src_inv
-        && r.dst.is_any()
-        && !r.dst_inv
-        && r.in_iface.is_any()
-        && r.out_iface.is_any()
-        && r.proto == 0
-        && !r.proto_inv
-        && !r.frag
-        && r.matches.iter().all(|m| matches!(m.m, Match::Comment(_)))
+    r.header_is_any() && r.matches.iter().all(|m| matches!(m.m, Match::Comment(_)))
 }
 
 /// The walk never continues past this rule when it matches.

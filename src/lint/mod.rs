@@ -176,6 +176,25 @@ pub fn find(code: &str) -> Option<&'static Lint> {
         .find(|l| l.meta.code.eq_ignore_ascii_case(code) || l.meta.name == code)
 }
 
+/// The findings of lint `code` alone on `text`, which must load: for the rules' own tests.
+#[cfg(test)]
+pub(crate) fn findings_of(code: &str, text: &str) -> (Arc<SourceFile>, Vec<Diagnostic>) {
+    let file = SourceFile::new("t", text);
+    let loaded = crate::ir::load(&file);
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    let input = LintInput {
+        file: &file,
+        ruleset: &loaded.ruleset,
+        refused: &[],
+    };
+    let select = Selection {
+        select: vec![code.into()],
+        ignore: vec![],
+    };
+    let found = run(&input, &select);
+    (file, found)
+}
+
 #[cfg(test)]
 mod refused_tests;
 #[cfg(test)]

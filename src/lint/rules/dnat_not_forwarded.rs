@@ -305,7 +305,6 @@ mod tests {
     use crate::eval::engine::{Engine, Options};
     use crate::eval::host::Host;
     use crate::eval::outcome::Record;
-    use crate::lint::{run, LintInput, Selection};
     use crate::packet::{parse_summary, Frame};
     use crate::source::SourceFile;
 
@@ -314,22 +313,8 @@ mod tests {
     }
 
     fn found(text: &str) -> Vec<String> {
-        let file = SourceFile::new("t", text);
-        let loaded = crate::ir::load(&file);
-        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
-        let input = LintInput {
-            file: &file,
-            ruleset: &loaded.ruleset,
-            refused: &[],
-        };
-        let select = Selection {
-            select: vec!["IPT401".into()],
-            ignore: vec![],
-        };
-        run(&input, &select)
-            .into_iter()
-            .map(|d| d.message)
-            .collect()
+        let (_, found) = crate::lint::findings_of("IPT401", text);
+        found.into_iter().map(|d| d.message).collect()
     }
 
     #[test]

@@ -272,24 +272,11 @@ fn finding(
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::{run, LintInput, Selection};
-    use crate::source::SourceFile;
 
     fn lines(filter: &str) -> Vec<usize> {
         let text = format!("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:U - [0:0]\n{filter}\nCOMMIT\n");
-        let file = SourceFile::new("t", text);
-        let loaded = crate::ir::load(&file);
-        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
-        let input = LintInput {
-            file: &file,
-            ruleset: &loaded.ruleset,
-            refused: &[],
-        };
-        let select = Selection {
-            select: vec!["IPT307".into()],
-            ignore: vec![],
-        };
-        run(&input, &select)
+        let (file, found) = crate::lint::findings_of("IPT307", &text);
+        found
             .iter()
             .map(|d| file.line_col(d.span.start as usize).line)
             .collect()

@@ -105,24 +105,10 @@ fn static_snat(r: &Rule) -> Option<Ipv4Addr> {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::{run, LintInput, Selection};
-    use crate::source::SourceFile;
 
     fn found(post: &str) -> usize {
         let text = format!("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n{post}\nCOMMIT\n");
-        let file = SourceFile::new("t", text);
-        let loaded = crate::ir::load(&file);
-        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
-        let input = LintInput {
-            file: &file,
-            ruleset: &loaded.ruleset,
-            refused: &[],
-        };
-        let select = Selection {
-            select: vec!["IPT402".into()],
-            ignore: vec![],
-        };
-        run(&input, &select).len()
+        crate::lint::findings_of("IPT402", &text).1.len()
     }
 
     #[test]

@@ -126,6 +126,8 @@ pub enum CaptureError {
     },
     #[error("read error at byte offset {offset}: {source}")]
     Io { offset: u64, source: std::io::Error },
+    #[error("cannot open: {0}")]
+    Open(std::io::Error),
 }
 
 impl CaptureError {
@@ -206,7 +208,7 @@ pub struct CaptureReader<R> {
 impl CaptureReader<File> {
     /// Opens a capture file.
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
-        let f = File::open(path).map_err(|source| CaptureError::Io { offset: 0, source })?;
+        let f = File::open(path).map_err(CaptureError::Open)?;
         Self::new(f)
     }
 }
@@ -218,7 +220,7 @@ impl CaptureReader<Box<dyn Read + Send>> {
         let source: Box<dyn Read + Send> = if path == Path::new("-") {
             Box::new(std::io::stdin())
         } else {
-            let f = File::open(path).map_err(|source| CaptureError::Io { offset: 0, source })?;
+            let f = File::open(path).map_err(CaptureError::Open)?;
             Box::new(f)
         };
         Self::new(source)

@@ -84,8 +84,8 @@ impl Conn {
     pub fn view(&self) -> CtView {
         CtView {
             proto: self.tuple[0].proto,
-            orig: crate::packet::text::text_of(self.tuple[0], 48),
-            reply: crate::packet::text::text_of(self.tuple[1], 48),
+            orig: self.tuple[0].text(),
+            reply: self.tuple[1].text(),
             status: self.status.names().collect(),
             tcp_state: self.tcp_state().map(TcpState::name),
             helper: self.helper.map(HelperKind::name),

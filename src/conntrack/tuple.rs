@@ -191,13 +191,12 @@ impl Tuple {
     }
 }
 
-impl fmt::Display for Tuple {
-    /// The oracle's `tuple_str`: `a:p>b:q`, `a>b type=T code=C id=I`, or `a>b`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Built on the stack and written once: conntrack views print two tuples for every
-        // replayed packet.
+impl Tuple {
+    /// The text of an IPv4 tuple built on the stack (`None` for other families): conntrack
+    /// views print two tuples for every replayed packet.
+    fn v4_line(&self) -> Option<Line<64>> {
         let (IpAddr::V4(a), IpAddr::V4(b)) = (self.src, self.dst) else {
-            return self.fmt_any_family(f);
+            return None;
         };
         let mut line = Line::<64>::default();
         line.push_dotted(u32::from(a));
@@ -216,7 +215,25 @@ impl fmt::Display for Tuple {
             }
             L4Key::None => {}
         }
-        f.write_str(line.as_str())
+        Some(line)
+    }
+
+    /// [`fmt::Display`]'s text as a `String`, without the formatting machinery for IPv4.
+    pub fn text(&self) -> String {
+        match self.v4_line() {
+            Some(line) => line.as_str().to_string(),
+            None => self.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Tuple {
+    /// The oracle's `tuple_str`: `a:p>b:q`, `a>b type=T code=C id=I`, or `a>b`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.v4_line() {
+            Some(line) => f.write_str(line.as_str()),
+            None => self.fmt_any_family(f),
+        }
     }
 }
 
@@ -255,6 +272,7 @@ mod tests {
                 l4,
             };
             assert_eq!(t.to_string(), General(t).to_string());
+            assert_eq!(t.text(), t.to_string());
         }
         assert_eq!(
             Tuple {

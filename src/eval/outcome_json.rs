@@ -32,13 +32,14 @@ impl<'o> Obj<'o> {
         Obj { out, first: true }
     }
 
+    /// Starts a field. Keys are this file's own ASCII constants, which need no escaping, so
+    /// they are copied as they are (every record has a dozen of them).
     fn key(&mut self, k: &str) -> &mut Vec<u8> {
-        if !self.first {
-            self.out.push(b',');
-        }
+        let lead: &[u8] = if self.first { b"\"" } else { b",\"" };
         self.first = false;
-        string(self.out, k);
-        self.out.push(b':');
+        self.out.extend_from_slice(lead);
+        self.out.extend_from_slice(k.as_bytes());
+        self.out.extend_from_slice(b"\":");
         self.out
     }
 
@@ -203,7 +204,7 @@ fn array<T>(out: &mut Vec<u8>, items: &[T], write: fn(&T, &mut Vec<u8>)) {
 }
 
 fn num(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(Line::<20>::default().push_num(v).as_str().as_bytes());
+    out.extend_from_slice(Line::<20>::default().push_num(v).as_bytes());
 }
 
 /// A JSON string, escaped as serde_json escapes: `"` and `\` with a backslash, the control

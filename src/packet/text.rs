@@ -82,6 +82,11 @@ impl<const N: usize> Line<N> {
             .push_u8(z)
     }
 
+    /// The bytes pushed so far (ASCII).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII is pushed, and never a partial character.
         std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()

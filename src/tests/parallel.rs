@@ -100,6 +100,7 @@ fn replay(s: &Scenario, plan: &Plan, verdicts_only: bool) -> (String, String) {
         verdicts_only,
         ipsets: s.ipsets.clone(),
         log: true,
+        walk_every_packet: false,
     };
     let setup = Setup {
         rs: &s.rules,

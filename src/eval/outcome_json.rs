@@ -34,6 +34,7 @@ impl<'o> Obj<'o> {
 
     /// Starts a field. Keys are this file's own ASCII constants, which need no escaping, so
     /// they are copied as they are (every record has a dozen of them).
+    #[inline(always)]
     fn key(&mut self, k: &str) -> &mut Vec<u8> {
         let lead: &[u8] = if self.first { b"\"" } else { b",\"" };
         self.first = false;
@@ -43,17 +44,20 @@ impl<'o> Obj<'o> {
         self.out
     }
 
+    #[inline(always)]
     fn num(&mut self, k: &str, v: u64) {
         let out = self.key(k);
         num(out, v);
     }
 
+    #[inline(always)]
     fn str(&mut self, k: &str, v: &str) {
         let out = self.key(k);
         string(out, v);
     }
 
     /// `null` when absent (a field serde writes even when `None`).
+    #[inline(always)]
     fn opt_str(&mut self, k: &str, v: Option<&str>) {
         let out = self.key(k);
         match v {
@@ -63,18 +67,21 @@ impl<'o> Obj<'o> {
     }
 
     /// Nothing when absent (`skip_serializing_if = "Option::is_none"`).
+    #[inline(always)]
     fn some_str(&mut self, k: &str, v: Option<&str>) {
         if let Some(s) = v {
             self.str(k, s);
         }
     }
 
+    #[inline(always)]
     fn some_num(&mut self, k: &str, v: Option<u64>) {
         if let Some(n) = v {
             self.num(k, n);
         }
     }
 
+    #[inline(always)]
     fn strs<S: AsRef<str>>(&mut self, k: &str, items: &[S]) {
         let out = self.key(k);
         out.push(b'[');
@@ -88,6 +95,7 @@ impl<'o> Obj<'o> {
     }
 
     /// Skipped when empty (`skip_serializing_if = "Vec::is_empty"`).
+    #[inline(always)]
     fn some_strs<S: AsRef<str>>(&mut self, k: &str, items: &[S]) {
         if !items.is_empty() {
             self.strs(k, items);
@@ -203,6 +211,7 @@ fn array<T>(out: &mut Vec<u8>, items: &[T], write: fn(&T, &mut Vec<u8>)) {
     out.push(b']');
 }
 
+#[inline(always)]
 fn num(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(Line::<20>::default().push_num(v).as_bytes());
 }
@@ -210,6 +219,7 @@ fn num(out: &mut Vec<u8>, v: u64) {
 /// A JSON string, escaped as serde_json escapes: `"` and `\` with a backslash, the control
 /// characters with their short escapes or `\u00XX` (lowercase hex), everything else (UTF-8
 /// included) as it is.
+#[inline(always)]
 fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();

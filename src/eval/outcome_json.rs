@@ -57,6 +57,48 @@ impl<'o> Obj<'o> {
     }
 
     /// `null` when absent (a field serde writes even when `None`).
+    /// One of this crate's constant names (a verdict, hook, state, path, ...: ASCII letters,
+    /// digits, `-`, `_`, `:`), copied as it is, like the keys.
+    #[inline(always)]
+    fn word(&mut self, k: &str, v: &'static str) {
+        debug_assert!(!needs_escape(v.as_bytes()), "{v}");
+        let out = self.key(k);
+        out.push(b'"');
+        out.extend_from_slice(v.as_bytes());
+        out.push(b'"');
+    }
+
+    /// A list of [`Obj::word`]s.
+    #[inline(always)]
+    fn words(&mut self, k: &str, items: &[&'static str]) {
+        let out = self.key(k);
+        out.push(b'[');
+        for (i, w) in items.iter().enumerate() {
+            debug_assert!(!needs_escape(w.as_bytes()), "{w}");
+            out.extend_from_slice(if i > 0 { b",\"" } else { b"\"" });
+            out.extend_from_slice(w.as_bytes());
+            out.push(b'"');
+        }
+        out.push(b']');
+    }
+
+    /// [`Obj::word`], `null` when absent.
+    #[inline(always)]
+    fn opt_word(&mut self, k: &str, v: Option<&'static str>) {
+        match v {
+            Some(w) => self.word(k, w),
+            None => self.key(k).extend_from_slice(b"null"),
+        }
+    }
+
+    /// [`Obj::word`], nothing when absent.
+    #[inline(always)]
+    fn some_word(&mut self, k: &str, v: Option<&'static str>) {
+        if let Some(w) = v {
+            self.word(k, w);
+        }
+    }
+
     #[inline(always)]
     fn opt_str(&mut self, k: &str, v: Option<&str>) {
         let out = self.key(k);
@@ -111,14 +153,14 @@ impl Outcome {
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::open(out);
         o.num("index", self.index);
-        o.some_str("hook", self.hook);
-        o.str("verdict", self.verdict.name());
-        o.opt_str("ctstate", self.ctstate);
-        o.opt_str("ctdir", self.ctdir);
+        o.some_word("hook", self.hook);
+        o.word("verdict", self.verdict.name());
+        o.opt_word("ctstate", self.ctstate);
+        o.opt_word("ctdir", self.ctdir);
         o.opt_str("rule", self.rule.as_deref());
         o.str("summary", &self.summary);
-        o.str("path", self.path);
-        o.some_str("reject_with", self.reject_with);
+        o.word("path", self.path);
+        o.some_word("reject_with", self.reject_with);
         let iface = o.key("iface");
         let mut i = Obj::open(iface);
         i.some_str("in", self.iface.input.as_deref());
@@ -128,7 +170,7 @@ impl Outcome {
             let list = o.key("hooks");
             array(list, &self.hooks, HookPass::write_json);
         }
-        o.some_str("fate", self.fate.map(|v| v.name()));
+        o.some_word("fate", self.fate.map(|v| v.name()));
         if !self.generated.is_empty() {
             let list = o.key("generated");
             array(list, &self.generated, Generated::write_json);
@@ -165,8 +207,8 @@ impl Skipped {
 impl HookPass {
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::open(out);
-        o.str("hook", self.hook);
-        o.str("verdict", self.verdict.name());
+        o.word("hook", self.hook);
+        o.word("verdict", self.verdict.name());
         o.some_str("in", self.input.as_deref());
         o.some_str("out", self.output.as_deref());
         o.close();
@@ -192,9 +234,9 @@ impl CtView {
         o.num("proto", self.proto.into());
         o.str("orig", &self.orig);
         o.str("reply", &self.reply);
-        o.strs("status", &self.status);
-        o.some_str("tcp_state", self.tcp_state);
-        o.some_str("helper", self.helper);
+        o.words("status", &self.status);
+        o.some_word("tcp_state", self.tcp_state);
+        o.some_word("helper", self.helper);
         o.some_num("mark", self.mark.map(u64::from));
         o.close();
     }

@@ -64,6 +64,26 @@ pub struct Conn {
     /// Accounting (`nf_conn_acct`): (packets, bytes) per direction, indexed
     /// like `tuple`; read by `-m connbytes`.
     pub acct: [(u64, u64); 2],
+    /// What the replay remembers of each direction (indexed like `tuple`):
+    /// conntrack never reads it, and a new entry starts without.
+    pub lanes: [LaneMemo; 2],
+}
+
+/// The replay engine's established-flow lane for one direction of an entry
+/// (`eval::engine::lane`), kept in the entry itself, where the packet's
+/// lookup has just been: the outcome `path` learned (0: none) and the values
+/// it holds for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LaneMemo {
+    pub path: u32,
+    pub mark: u32,
+    pub status: u32,
+    /// The conntrack state, as the engine codes it.
+    pub state: u8,
+    pub pkttype: u8,
+    pub flags: u8,
+    /// Which of `flags` and `status` must match (the engine's bits).
+    pub compares: u8,
 }
 
 impl Conn {
@@ -145,6 +165,7 @@ mod tests {
             mark: 0,
             help: HelpData::default(),
             acct: [(0, 0); 2],
+            lanes: Default::default(),
         };
         c.status.set(Status::SEEN_REPLY | Status::CONFIRMED);
         let json = serde_json::to_string(&c.view()).unwrap();

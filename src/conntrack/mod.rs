@@ -77,7 +77,7 @@ mod tests;
 
 use std::net::IpAddr;
 
-pub use entry::{Conn, CtView, HelperKind};
+pub use entry::{Conn, CtView, HelperKind, LaneMemo};
 pub use helpers::{ExpectError, HelpVerdict, NatRequest};
 pub use nat::{Binding as NatBinding, Manip, Range as NatRange};
 pub use params::{ParamError, Params};

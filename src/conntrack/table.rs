@@ -164,6 +164,13 @@ impl Table {
         }
     }
 
+    /// Forgets what a replay remembered in every entry ([`Conn::lanes`]).
+    pub fn forget_lanes(&mut self) {
+        for conn in self.slots.iter_mut().filter_map(|s| s.conn.as_mut()) {
+            conn.lanes = Default::default();
+        }
+    }
+
     pub(crate) fn get_mut(&mut self, id: ConnId) -> Option<&mut Conn> {
         let s = self.slots.get_mut(id.idx as usize)?;
         if s.gen == id.gen {

@@ -203,6 +203,7 @@ impl Table {
             mark: 0,
             help: Default::default(),
             acct: [(0, 0); 2],
+            lanes: Default::default(),
         };
         if let Some(e) = self.take_expectation(tuple, pkt.ts_ns) {
             conn.status.set(Status::EXPECTED);

@@ -24,15 +24,17 @@
 //! the full path on every kernel-truth scenario, and a unit test below runs a
 //! random mix both ways.
 //!
-//! Memory: one slot per connection slot and direction, and learned outcomes
-//! shared between connections (at most [`MAX_PATHS`] distinct ones).
+//! Memory: a [`LaneMemo`] per direction in each conntrack entry (where the
+//! packet's lookup has just been, so checking it costs no cache miss), and
+//! learned outcomes shared between connections (at most [`MAX_PATHS`]
+//! distinct ones).
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 use super::tables::Bump;
 use crate::conntrack::hash::FxHasher;
-use crate::conntrack::{self, ConnId, CtState, Dir, Template};
+use crate::conntrack::{self, ConnId, CtState, Dir, LaneMemo, Template};
 use crate::eval::outcome::{Ifaces, Outcome, RuleName, Verdict};
 use crate::eval::reads::Reads;
 use crate::eval::view::ct_info;
@@ -64,19 +66,6 @@ pub(super) struct Probe {
     pub(super) flags: u8,
 }
 
-/// A learned outcome for one connection direction and the values it holds for.
-#[derive(Debug, Clone, Copy)]
-struct Lane {
-    conn: ConnId,
-    state: CtState,
-    pkttype: u8,
-    mark: u32,
-    /// `Some` when the walks read the TCP flags / the conntrack status.
-    flags: Option<u8>,
-    status: Option<u32>,
-    path: u32,
-}
-
 /// A lane miss to learn from once the full path has run.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Lesson {
@@ -88,11 +77,12 @@ pub(super) struct Lesson {
     status: u32,
 }
 
-/// The lanes of every connection direction.
+/// The outcomes learned, shared by the connection directions whose
+/// [`LaneMemo`]s name them.
 #[derive(Debug, Default)]
 pub(super) struct Lanes {
     on: bool,
-    slots: Vec<[Option<Lane>; 2]>,
+    /// Learned outcomes; a memo's `path` is an index here plus one.
     paths: Vec<Path>,
     known: HashMap<Path, u32, BuildHasherDefault<FxHasher>>,
     /// Packets that took the lane.
@@ -117,11 +107,6 @@ impl Lanes {
             on: !walk_every_packet && !raw_may_stop,
             ..Lanes::default()
         }
-    }
-
-    /// Forgets every lane (the conntrack table was replaced: ids mean other entries).
-    pub(super) fn clear(&mut self) {
-        self.slots.clear();
     }
 
     /// Whether `pkt`, arriving from the wire, may take the lane: nothing before
@@ -181,54 +166,76 @@ impl Lanes {
             mark: conn.mark,
             status: conn.status.0,
         };
-        let lane = self
-            .slots
-            .get(id.index())
-            .and_then(|s| s[dir_index(dir)].as_ref());
-        match lane {
-            Some(l)
-                if l.conn == id
-                    && l.state == v.state
-                    && l.pkttype == probe.pkttype
-                    && l.mark == conn.mark
-                    && l.flags.is_none_or(|f| f == probe.flags)
-                    && l.status.is_none_or(|s| s == conn.status.0) =>
-            {
-                self.paths.get(l.path as usize).ok_or(Some(lesson))
-            }
+        let memo = &conn.lanes[dir_index(dir)];
+        let hit = memo.path != 0
+            && memo.state == state_code(v.state)
+            && memo.pkttype == probe.pkttype
+            && memo.mark == conn.mark
+            && (memo.compares & FLAGS == 0 || memo.flags == probe.flags)
+            && (memo.compares & STATUS == 0 || memo.status == conn.status.0);
+        match self.paths.get(memo.path.wrapping_sub(1) as usize) {
+            Some(path) if hit => Ok(path),
             _ => Err(Some(lesson)),
         }
     }
 
     /// Keeps `path` for the connection direction of `lesson`, when what the
     /// walks read is all compared by the lane.
-    pub(super) fn learn(&mut self, lesson: Lesson, reads: Reads, path: Path) {
+    pub(super) fn learn(
+        &mut self,
+        ct: &mut conntrack::Table,
+        lesson: Lesson,
+        reads: Reads,
+        path: Path,
+    ) {
         if reads.has(Reads::OPAQUE) {
             return;
         }
-        let id = match self.known.get(&path) {
-            Some(id) => *id,
+        let number = match self.known.get(&path) {
+            Some(n) => *n,
             None if self.paths.len() < MAX_PATHS => {
-                let id = self.paths.len() as u32;
-                self.known.insert(path.clone(), id);
-                self.paths.push(path);
-                id
+                self.paths.push(path.clone());
+                let n = self.paths.len() as u32;
+                self.known.insert(path, n);
+                n
             }
             None => return,
         };
-        let at = lesson.conn.index();
-        if self.slots.len() <= at {
-            self.slots.resize(at + 1, [None, None]);
+        let Some(conn) = ct.get_mut(lesson.conn) else {
+            return;
+        };
+        let mut compares = 0;
+        if reads.has(Reads::TCP_FLAGS) {
+            compares |= FLAGS;
         }
-        self.slots[at][dir_index(lesson.dir)] = Some(Lane {
-            conn: lesson.conn,
-            state: lesson.state,
-            pkttype: lesson.probe.pkttype,
+        if reads.has(Reads::CT_STATUS) {
+            compares |= STATUS;
+        }
+        conn.lanes[dir_index(lesson.dir)] = LaneMemo {
+            path: number,
             mark: lesson.mark,
-            flags: reads.has(Reads::TCP_FLAGS).then_some(lesson.probe.flags),
-            status: reads.has(Reads::CT_STATUS).then_some(lesson.status),
-            path: id,
-        });
+            status: lesson.status,
+            state: state_code(lesson.state),
+            pkttype: lesson.probe.pkttype,
+            flags: lesson.probe.flags,
+            compares,
+        };
+    }
+}
+
+/// [`LaneMemo::compares`]: the TCP flags must match.
+const FLAGS: u8 = 1;
+/// [`LaneMemo::compares`]: the conntrack status must match.
+const STATUS: u8 = 2;
+
+/// The conntrack state in a [`LaneMemo`].
+fn state_code(s: CtState) -> u8 {
+    match s {
+        CtState::New => 1,
+        CtState::Established => 2,
+        CtState::Related => 3,
+        CtState::Invalid => 4,
+        CtState::Untracked => 5,
     }
 }
 
@@ -334,7 +341,8 @@ impl super::Engine<'_> {
             note: o.note.clone(),
             matched: o.matched.clone().into_boxed_slice(),
         };
-        self.lanes.learn(lesson, self.tables.reads, path);
+        self.lanes
+            .learn(&mut self.ct, lesson, self.tables.reads, path);
     }
 }
 

@@ -185,7 +185,8 @@ impl<'r> Engine<'r> {
     /// connections set up beforehand).
     pub fn set_conntrack(&mut self, ct: conntrack::Table) {
         self.ct = ct;
-        self.lanes.clear();
+        // Memos name this engine's learned outcomes.
+        self.ct.forget_lanes();
     }
 
     /// Starts or stops recording every table walk (see [`super::explain`]).

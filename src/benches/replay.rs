@@ -386,23 +386,52 @@ fn replay_sharded(
             ..Options::default()
         },
     };
-    let plan = parallel::plan(&loaded.ruleset, jobs);
-    let mut reader = CaptureReader::open(pcap).map_err(|e| e.to_string())?;
-    let mut tallies = BTreeMap::new();
-    let (mut packets, mut failed) = (0, None);
-    let (wall0, cpu0) = (Instant::now(), process_cpu());
-    let render = |_: &iptwalk::packet::Frame, r: &Record| match r {
-        Record::Packet(o) => format!("{} {}", o.hook.unwrap_or("-"), o.verdict.name()),
-        Record::Skipped(_) => "skipped".to_string(),
+    let plan = parallel::Plan {
+        limit: Some(limit),
+        ..parallel::plan(&loaded.ruleset, jobs)
     };
-    parallel::replay(&mut reader, setup, &plan, render, |item| {
-        match item {
-            parallel::Item::Record(_, _, key) => *tallies.entry(key).or_insert(0) += 1,
-            parallel::Item::Error(e) => failed = Some(e.to_string()),
+    let mut failed = None;
+    let (wall0, cpu0) = (Instant::now(), process_cpu());
+    // Each worker tallies its own records, as `--format summary` counts its
+    // totals: nothing crosses threads per record.
+    let render = |counts: &mut Vec<((&'static str, &'static str), u64)>,
+                  _: &iptwalk::packet::Frame,
+                  r: &Record|
+     -> Option<()> {
+        let key = match r {
+            Record::Packet(o) => (o.hook.unwrap_or("-"), o.verdict.name()),
+            Record::Skipped(_) => ("skipped", ""),
+        };
+        match counts.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((key, 1)),
         }
-        packets += 1;
-        packets < limit && failed.is_none()
-    });
+        None
+    };
+    let done = parallel::replay(
+        parallel::Source::File(pcap),
+        setup,
+        &plan,
+        |_| Vec::new(),
+        render,
+        |item| {
+            if let parallel::Item::Error(e) = item {
+                failed = Some(e.to_string());
+            }
+            failed.is_none()
+        },
+    );
+    let mut tallies = BTreeMap::new();
+    let mut packets = 0;
+    for ((hook, verdict), n) in done.states.into_iter().flatten() {
+        let key = if verdict.is_empty() {
+            hook.to_string()
+        } else {
+            format!("{hook} {verdict}")
+        };
+        *tallies.entry(key).or_insert(0) += n;
+        packets += n;
+    }
     let wall = wall0.elapsed();
     let cpu = process_cpu().zip(cpu0).map_or(wall, |(b, a)| b - a);
     if let Some(e) = failed {

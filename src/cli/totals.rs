@@ -17,13 +17,17 @@ pub(super) struct Counts(Vec<(&'static str, u64)>);
 
 impl Counts {
     fn bump(&mut self, key: &'static str) {
+        self.bump_by(key, 1);
+    }
+
+    fn bump_by(&mut self, key: &'static str, by: u64) {
         let found = self
             .0
             .iter_mut()
             .find(|(k, _)| std::ptr::eq(*k, key) || *k == key);
         match found {
-            Some((_, n)) => *n += 1,
-            None => self.0.push((key, 1)),
+            Some((_, n)) => *n += by,
+            None => self.0.push((key, by)),
         }
     }
 
@@ -62,6 +66,26 @@ impl Totals {
         }
         for d in &o.depends_on {
             self.depends.bump(d);
+        }
+    }
+
+    /// Adds another worker's totals (counts: the order does not matter).
+    pub(super) fn merge(&mut self, other: Totals) {
+        self.packets += other.packets;
+        self.skipped += other.skipped;
+        self.errors += other.errors;
+        for (mine, theirs) in [
+            (&mut self.verdict, other.verdict),
+            (&mut self.hook, other.hook),
+            (&mut self.ctstate, other.ctstate),
+            (&mut self.depends, other.depends),
+        ] {
+            for (k, n) in theirs.0 {
+                mine.bump_by(k, n);
+            }
+        }
+        for (key, (name, n)) in other.rules {
+            self.rules.entry(key).or_insert_with(|| (name, 0)).1 += n;
         }
     }
 

@@ -108,6 +108,14 @@ impl<R: Read> Input<R> {
         Ok(buffered as u64 + k)
     }
 
+    /// The source, and the bytes read from it but not consumed yet.
+    pub(super) fn into_parts(self) -> (R, Vec<u8>) {
+        let mut win = self.win;
+        win.truncate(self.tail);
+        win.drain(..self.head);
+        (self.r, win)
+    }
+
     /// Bytes held by the read window.
     pub(super) fn window_bytes(&self) -> usize {
         self.win.capacity()

@@ -155,10 +155,7 @@ fn is_icmp_error(t: u8) -> bool {
 /// header's for an ICMP error; 0 for what the engine skips (stateless).
 pub fn shard_key(frame: &Frame) -> u64 {
     // Only the link layer and the IPv4 header: the engine decodes the rest.
-    let Some(ip) = packet::link::strip(frame.linktype, frame.data)
-        .ok()
-        .and_then(|(_, bytes)| packet::Ipv4::new(bytes))
-    else {
+    let Some(ip) = l3(frame).and_then(packet::Ipv4::new) else {
         return 0;
     };
     let (mut a, mut b) = (u32::from(ip.src()), u32::from(ip.dst()));
@@ -179,6 +176,23 @@ pub fn shard_key(frame: &Frame) -> u64 {
     let (lo, hi) = (a.min(b), a.max(b));
     // Fibonacci hashing: the pair's bits spread over the high word.
     ((u64::from(lo) << 32) | u64::from(hi)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The IPv4 bytes of a frame, as `link::strip` finds them. Every worker
+/// computes this for every record of the capture, so untagged Ethernet (what
+/// almost every capture holds) is read directly, without the L2 description
+/// `strip` builds for the engine: its 14-byte header and ethertype 0x0800
+/// are all `strip` looks at then.
+fn l3<'a>(frame: &Frame<'a>) -> Option<&'a [u8]> {
+    let data = frame.data;
+    if frame.linktype == packet::link::linktype::ETHERNET && data.get(12..14) == Some(&[8, 0]) {
+        return data
+            .get(14..)
+            .filter(|ip| ip.first().is_some_and(|b| b >> 4 == 4));
+    }
+    packet::link::strip(frame.linktype, data)
+        .ok()
+        .map(|(_, ip)| ip)
 }
 
 fn shard_of(key: u64, workers: usize) -> usize {
@@ -366,8 +380,8 @@ mod tests {
         p
     }
 
-    fn key(data: &[u8]) -> u64 {
-        shard_key(&Frame {
+    fn frame_of(data: &[u8]) -> Frame<'_> {
+        Frame {
             index: 0,
             offset: 0,
             ts_ns: 0,
@@ -376,7 +390,11 @@ mod tests {
             orig_len: data.len() as u32,
             data,
             anomaly: None,
-        })
+        }
+    }
+
+    fn key(data: &[u8]) -> u64 {
+        shard_key(&frame_of(data))
     }
 
     #[test]
@@ -393,6 +411,36 @@ mod tests {
         // An echo request is its own flow.
         icmp[0] = 8;
         assert_eq!(key(&ip(router, a, 1, &icmp)), key(&ip(a, router, 17, &udp)));
+    }
+
+    #[test]
+    fn ethernet_frames_key_as_strip_reads_them() {
+        let udp = [0x30, 0x39, 0, 53, 0, 8, 0, 0];
+        let packet = ip([10, 0, 0, 1], [192, 0, 2, 7], 17, &udp);
+        let mut eth = vec![0xff; 12];
+        eth.extend_from_slice(&[8, 0]);
+        eth.extend_from_slice(&packet);
+        let frame = |linktype, data| Frame {
+            linktype,
+            orig_len: 0,
+            data,
+            ..frame_of(&[])
+        };
+        let ethernet = packet::link::linktype::ETHERNET;
+        assert_eq!(shard_key(&frame(ethernet, &eth)), key(&packet));
+        // A VLAN tag: strip's way, same pair.
+        let mut tagged = vec![0xff; 12];
+        tagged.extend_from_slice(&[0x81, 0, 0, 5, 8, 0]);
+        tagged.extend_from_slice(&packet);
+        assert_eq!(shard_key(&frame(ethernet, &tagged)), key(&packet));
+        // Not IPv4 after all, too short, or no frame: key 0, as strip says.
+        for bad in [&eth[..20], &eth[..14], &eth[..3]] {
+            assert!(packet::link::strip(ethernet, bad).is_err());
+            assert_eq!(shard_key(&frame(ethernet, bad)), 0);
+        }
+        let mut v6 = eth.clone();
+        v6[14] = 0x60;
+        assert_eq!(shard_key(&frame(ethernet, &v6)), 0);
     }
 
     #[test]

@@ -139,4 +139,34 @@ mod tests {
         c.bump("DROP");
         assert_eq!(c.sorted(), BTreeMap::from([("ACCEPT", 2), ("DROP", 1)]));
     }
+
+    #[test]
+    fn merged_totals_count_as_one_did() {
+        let rule = |name: &str, n| (RuleName::from(name), n);
+        let mut a = Totals {
+            packets: 3,
+            skipped: 1,
+            verdict: Counts(vec![("ACCEPT", 3)]),
+            ..Totals::default()
+        };
+        a.rules.insert(1, rule("filter/FORWARD/1", 3));
+        let mut b = Totals {
+            packets: 2,
+            errors: 1,
+            verdict: Counts(vec![("DROP", 1), ("ACCEPT", 1)]),
+            depends: Counts(vec![("socket", 2)]),
+            ..Totals::default()
+        };
+        // The same rule, named by the other worker's engine (another address).
+        b.rules.insert(2, rule("filter/FORWARD/1", 1));
+        b.rules.insert(3, rule("filter/FORWARD/2", 1));
+        a.merge(b);
+        assert_eq!((a.packets, a.skipped, a.errors), (5, 1, 1));
+        assert_eq!(a.verdicts(), BTreeMap::from([("ACCEPT", 4), ("DROP", 1)]));
+        assert_eq!(a.depends(), BTreeMap::from([("socket", 2)]));
+        assert_eq!(
+            a.top_rules(),
+            [("filter/FORWARD/1", 4), ("filter/FORWARD/2", 1)]
+        );
+    }
 }

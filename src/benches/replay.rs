@@ -8,9 +8,10 @@
 //! repository; the capture's sha256 must be the one in that README.
 //! `IPTWALK_BENCH_QUICK=1` replays only the first 100,000 packets.
 //! Every ruleset also runs sharded over `IPTWALK_BENCH_JOBS` workers
-//! (default 2) as `replay --jobs N` does ([`parallel::replay`]); those rows
-//! give wall time (what --jobs buys) and the CPU of the whole process (all
-//! threads: reader, workers, merge), and must give the 1-worker tallies.
+//! (default 2) as `replay --jobs N --format summary` does
+//! ([`parallel::replay`]: each worker reads the file and counts its own
+//! records); those rows give wall time (what --jobs buys) and the CPU of the
+//! whole process (all threads), and must give the 1-worker tallies.
 //!
 //! The engine runs as `iptwalk replay --format summary --local 192.0.2.1`
 //! does: the library [`Engine`] with verdict-only records, streaming the

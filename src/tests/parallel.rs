@@ -301,3 +301,52 @@ fn the_cli_prints_the_same_with_two_jobs_in_every_format() {
     println!("{runs} corpus replays identical with --jobs 1 and --jobs 2");
     assert!(runs >= 100, "only {runs} runs");
 }
+
+/// A capture cut inside a record (fatal) and one ending in a record too large
+/// to read (skipped, not fatal): every worker meets the error, one reports it,
+/// in its place among the records.
+#[test]
+fn broken_captures_give_the_same_errors_in_the_same_place() {
+    let dir = scenario_dirs()
+        .into_iter()
+        .filter_map(|d| load(&d))
+        .find(|s| parallel::plan(&s.rules, 2).workers == 2 && one_count(s) >= 20)
+        .expect("a sharded scenario with 20 records");
+    let bytes = std::fs::read(&dir.pcap).expect("capture");
+    let tmp = std::env::temp_dir().join(format!("iptwalk-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let cut = tmp.join("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() - 7]).expect("write");
+    let mut huge = bytes.clone();
+    // A record header claiming 16 MiB, then the end of the file.
+    huge.extend_from_slice(&[0; 8]);
+    huge.extend_from_slice(&(16u32 << 20).to_le_bytes());
+    huge.extend_from_slice(&(16u32 << 20).to_le_bytes());
+    let huge_path = tmp.join("huge.pcap");
+    std::fs::write(&huge_path, &huge).expect("write");
+    for (path, want) in [
+        (&cut, "truncated packet data"),
+        (&huge_path, "exceeds the limit"),
+    ] {
+        let s = Scenario {
+            pcap: path.clone(),
+            ..load(&dir.dir).expect("scenario")
+        };
+        let one = replay(&s, &parallel::plan(&s.rules, 1), false, Read::File);
+        assert_eq!(one.0.matches("error ").count(), 1, "{}", one.0);
+        assert!(
+            one.0.lines().last().is_some_and(|l| l.contains(want)),
+            "{}",
+            one.0
+        );
+        for (jobs, how) in [(2, Read::File), (3, Read::Stream)] {
+            let many = replay(&s, &parallel::plan(&s.rules, jobs), false, how);
+            assert!(
+                one == many,
+                "{}: differs with {jobs} workers",
+                path.display()
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -3,7 +3,7 @@
 use super::model::ModelArgs;
 use super::progress::Progress;
 use super::split::{Kept, Split};
-use super::totals::Totals;
+use super::totals::{Tally, Totals};
 use super::{read_source, Ctx};
 use iptwalk::eval::engine::Options;
 use iptwalk::eval::outcome::Record;
@@ -274,35 +274,6 @@ fn open_capture(path: &Path) -> Result<(parallel::Source<'_>, CaptureFormat), Ca
     let format = reader.format();
     let (rewind, _) = reader.into_parts();
     Ok((parallel::Source::Stream(Box::new(rewind.rewound())), format))
-}
-
-/// What one worker counts of its records, in any order.
-#[derive(Default)]
-struct Tally {
-    totals: Totals,
-    /// The number and timestamp of its last record.
-    last: Option<(u64, i128)>,
-}
-
-impl Tally {
-    fn add(&mut self, frame: &Frame, record: &Record) {
-        match record {
-            Record::Packet(o) => self.totals.add(o),
-            Record::Skipped(_) => self.totals.skipped += 1,
-        }
-        self.last = Some((frame.index, frame.ts_ns));
-    }
-
-    /// The totals over all workers, and the timestamp of the capture's last record.
-    fn merge(tallies: Vec<Tally>) -> (Totals, i128) {
-        let mut totals = Totals::default();
-        let mut last: Option<(u64, i128)> = None;
-        for t in tallies {
-            totals.merge(t.totals);
-            last = last.max(t.last);
-        }
-        (totals, last.map_or(0, |(_, ts)| ts))
-    }
 }
 
 /// What a worker sends the calling thread of one record, in capture order.

@@ -4,10 +4,12 @@
 //! the keys are `&'static str` constants (verdict, hook, ctstate names) found in a short list
 //! by pointer, and deciding rules are counted by the address of the name the engine shares
 //! ([`RuleName`]), then folded by name for printing (each `--jobs` worker names its rules
-//! itself, so one rule may arrive under several addresses).
+//! itself, so one rule may arrive under several addresses). Each `--jobs` worker counts its own
+//! records ([`Tally`]); the counts are merged at the end, where their order no longer matters.
 
 use iptwalk::conntrack::hash::FxHasher;
-use iptwalk::eval::outcome::{Outcome, RuleName};
+use iptwalk::eval::outcome::{Outcome, Record, RuleName};
+use iptwalk::packet::Frame;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasherDefault;
 
@@ -122,6 +124,35 @@ impl Totals {
             "verdict": self.verdicts(), "hook": self.hooks(), "ctstate": self.ctstates(),
             "depends_on": self.depends(),
         })
+    }
+}
+
+/// What one worker counts of its records, in any order.
+#[derive(Default)]
+pub(super) struct Tally {
+    totals: Totals,
+    /// The number and timestamp of its last record.
+    last: Option<(u64, i128)>,
+}
+
+impl Tally {
+    pub(super) fn add(&mut self, frame: &Frame, record: &Record) {
+        match record {
+            Record::Packet(o) => self.totals.add(o),
+            Record::Skipped(_) => self.totals.skipped += 1,
+        }
+        self.last = Some((frame.index, frame.ts_ns));
+    }
+
+    /// The totals over all workers, and the timestamp of the capture's last record.
+    pub(super) fn merge(tallies: Vec<Tally>) -> (Totals, i128) {
+        let mut totals = Totals::default();
+        let mut last: Option<(u64, i128)> = None;
+        for t in tallies {
+            totals.merge(t.totals);
+            last = last.max(t.last);
+        }
+        (totals, last.map_or(0, |(_, ts)| ts))
     }
 }
 

@@ -194,33 +194,23 @@ impl Shard {
     where
         Rf: Fn(&mut W, &Frame, &Record) -> Option<T>,
     {
-        let mut report = Report {
-            items: Vec::new(),
-            upto: 0,
-            offset: 0,
-            done: false,
-        };
+        let mut to = Reporter::new(out, self.batch);
         let mut reader = match feed {
             Feed::Own(r) => r,
             // The header was checked by the caller on the same bytes: an
             // error here is the source failing, reported once.
-            Feed::Dealt(rx) => {
-                match CaptureReader::new(Box::new(Chunks::new(rx)) as Box<dyn Read + Send>) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        if self.me == 0 {
-                            report.items.push((0, Item::Error(e)));
-                        }
-                        report.upto = 1;
-                        report.done = true;
-                        let _ = out.send(report);
-                        return None;
+            Feed::Dealt(rx) => match CaptureReader::new(Box::new(Chunks::new(rx)) as Box<_>) {
+                Ok(r) => r,
+                Err(e) => {
+                    if self.me == 0 {
+                        to.items.push((0, Item::Error(e)));
                     }
+                    to.end(1);
+                    return None;
                 }
-            }
+            },
         };
-        let (mut seq, mut reported, mut reported_at) = (0u64, 0u64, 0u64);
-        let every = (self.batch as u64).saturating_mul(16);
+        let mut seq = 0u64;
         while seq < self.limit {
             let Some(next) = reader.next_frame() else {
                 break;
@@ -228,45 +218,83 @@ impl Shard {
             let mut fatal = false;
             match next {
                 Ok(frame) => {
-                    report.offset = frame.offset;
+                    to.offset = frame.offset;
                     if shard_of(shard_key(&frame), self.workers) == self.me {
                         let record = engine.process(&frame);
                         if let Some(t) = render(w, &frame, &record) {
-                            report.items.push((seq, Item::Record(t)));
+                            to.items.push((seq, Item::Record(t)));
                         }
                     }
                 }
                 Err(e) => {
                     fatal = e.is_fatal();
                     if self.me == 0 {
-                        report.items.push((seq, Item::Error(e)));
+                        to.items.push((seq, Item::Error(e)));
                     }
                 }
             }
             seq += 1;
-            if fatal {
+            if fatal || !to.read(seq) {
                 break;
             }
-            let due = report.items.len() >= self.batch
-                || seq - reported >= every
-                || report.offset - reported_at >= REPORT_BYTES;
-            if due {
-                report.upto = seq;
-                (reported, reported_at) = (seq, report.offset);
-                let full = std::mem::replace(&mut report.items, Vec::with_capacity(self.batch));
-                let sent = Report {
-                    items: full,
-                    ..report
-                };
-                if out.send(sent).is_err() {
-                    return reader.linktype();
-                }
-            }
         }
-        report.upto = seq;
-        report.done = true;
-        let _ = out.send(report);
+        to.end(seq);
         reader.linktype()
+    }
+}
+
+/// A worker's side of its queue to the calling thread.
+struct Reporter<'o, T> {
+    out: &'o SyncSender<Report<T>>,
+    items: Vec<(u64, Item<T>)>,
+    /// Byte offset of the last record read.
+    offset: u64,
+    batch: usize,
+    /// Records read, and their bytes, between two reports at most.
+    every: u64,
+    /// What the last report said: records read, offset.
+    reported: (u64, u64),
+}
+
+impl<'o, T> Reporter<'o, T> {
+    fn new(out: &'o SyncSender<Report<T>>, batch: usize) -> Self {
+        Reporter {
+            out,
+            items: Vec::new(),
+            offset: 0,
+            batch,
+            every: (batch as u64).saturating_mul(16),
+            reported: (0, 0),
+        }
+    }
+
+    /// `seq` items have been read: reports if a batch is full or the last
+    /// report is far behind. False when the calling thread has stopped.
+    fn read(&mut self, seq: u64) -> bool {
+        let due = self.items.len() >= self.batch
+            || seq - self.reported.0 >= self.every
+            || self.offset - self.reported.1 >= REPORT_BYTES;
+        if !due {
+            return true;
+        }
+        self.reported = (seq, self.offset);
+        let report = Report {
+            items: std::mem::replace(&mut self.items, Vec::with_capacity(self.batch)),
+            upto: seq,
+            offset: self.offset,
+            done: false,
+        };
+        self.out.send(report).is_ok()
+    }
+
+    /// The last report: `seq` items were read in all.
+    fn end(self, seq: u64) {
+        let _ = self.out.send(Report {
+            items: self.items,
+            upto: seq,
+            offset: self.offset,
+            done: true,
+        });
     }
 }
 

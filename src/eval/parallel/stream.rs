@@ -18,7 +18,7 @@ pub(super) const CHUNK: usize = 1 << 18;
 pub(super) const QUEUED: usize = 16;
 
 /// A read error as every worker gets it: `io::Error` does not clone.
-pub(super) type Shared = Result<Arc<[u8]>, (io::ErrorKind, String)>;
+pub(super) type Shared = Result<Arc<Vec<u8>>, (io::ErrorKind, String)>;
 
 /// A source that keeps a copy of what it hands out until [`Rewind::rewound`],
 /// so the capture's header can be checked on a pipe and then read again from
@@ -68,7 +68,7 @@ pub(super) fn deal(mut source: impl Read, to: Vec<SyncSender<Shared>>) {
             }
         };
         buf.truncate(n);
-        let chunk: Arc<[u8]> = buf.into();
+        let chunk = Arc::new(buf);
         // A worker stops only at a fatal error or when the caller stops the
         // replay; the others then stop at the same record or soon after.
         if to.iter().any(|t| t.send(Ok(chunk.clone())).is_err()) {
@@ -80,7 +80,7 @@ pub(super) fn deal(mut source: impl Read, to: Vec<SyncSender<Shared>>) {
 /// One worker's view of the dealt chunks, as a byte source.
 pub(super) struct Chunks {
     from: Receiver<Shared>,
-    cur: Arc<[u8]>,
+    cur: Arc<Vec<u8>>,
     at: usize,
 }
 
@@ -88,7 +88,7 @@ impl Chunks {
     pub(super) fn new(from: Receiver<Shared>) -> Chunks {
         Chunks {
             from,
-            cur: Arc::from(Vec::new()),
+            cur: Arc::default(),
             at: 0,
         }
     }

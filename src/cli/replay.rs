@@ -65,6 +65,14 @@ pub struct ReplayArgs {
     /// one worker (`--timings` says which mode ran and why).
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
+    /// Walk the tables for every packet. By default a packet of a connection
+    /// whose previous packet went through walks that read only what stays
+    /// the same (addresses, ports, interfaces, conntrack state and mark, ...)
+    /// gets that outcome without walking again; the result is the same
+    /// (tested on every kernel-truth scenario), this is only slower. For
+    /// cross-checking.
+    #[arg(long)]
+    walk_every_packet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -133,6 +141,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
             verdicts_only: args.format == Format::Summary,
             ipsets,
             log: args.log,
+            walk_every_packet: args.walk_every_packet,
         },
     };
     clock.lap(Phase::Compile);

@@ -27,6 +27,13 @@ pub struct ConnId {
     gen: u32,
 }
 
+impl ConnId {
+    /// The entry's slot in the table (shared by its successive generations).
+    pub fn index(self) -> usize {
+        self.idx as usize
+    }
+}
+
 /// What the raw table's `-j CT` attached to the packet before conntrack (`nf_conn` template).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Template {

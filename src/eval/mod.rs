@@ -16,6 +16,7 @@ pub mod nat;
 pub mod outcome;
 mod outcome_json;
 pub mod parallel;
+pub mod reads;
 pub mod single;
 pub mod state;
 pub mod view;

@@ -36,7 +36,7 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Ifaces {
     #[serde(rename = "in", skip_serializing_if = "Option::is_none")]
     pub input: Option<IfName>,

@@ -17,6 +17,7 @@
 
 use super::classify::ChainIndex;
 use super::header::{Head, PacketHead};
+use super::reads::Reads;
 use crate::ext::Target;
 use crate::ir::{Hook, Policy, Rule, RuleTarget, Table, Verdict};
 
@@ -121,6 +122,8 @@ pub struct Prepared {
     base: [Option<usize>; 5],
     /// Per chain, its rules by the (protocol, dport) they pin (long chains).
     index: Vec<Option<ChainIndex>>,
+    /// Parallel to `heads`: what testing each rule reads beyond the flow.
+    reads: Vec<Reads>,
 }
 
 impl Prepared {
@@ -130,6 +133,7 @@ impl Prepared {
             p.start.push(p.heads.len());
             for rule in &chain.rules {
                 p.heads.push(Head::of(rule));
+                p.reads.push(super::reads::of_rule(rule));
                 p.jumps.push(match &rule.target {
                     RuleTarget::Jump(name) | RuleTarget::Goto(name) => table.chain_index(name),
                     _ => None,
@@ -152,6 +156,13 @@ impl Prepared {
     /// The built-in chain of `hook`, if the table has it.
     pub fn base(&self, hook: Hook) -> Option<usize> {
         self.base.get(hook as usize).copied().flatten()
+    }
+
+    /// What testing the rule at `pos` reads beyond the flow.
+    fn reads(&self, pos: RulePos) -> Reads {
+        self.span(pos.chain)
+            .and_then(|(s, _)| self.reads.get(s + pos.rule).copied())
+            .unwrap_or(Reads::OPAQUE)
     }
 
     fn span(&self, chain: usize) -> Option<(usize, usize)> {
@@ -206,11 +217,14 @@ pub fn walk(
 }
 
 /// What the walk keeps between packets so a walk allocates nothing: the
-/// trace steps of the last walk (cleared at its start) and the jump stack.
+/// trace steps of the last walk (cleared at its start) and the jump stack;
+/// and what the last walk read of the packet beyond its flow (known only for
+/// walks with a [`Fast`] index, else [`Reads::OPAQUE`]).
 #[derive(Debug, Default)]
 pub struct WalkBuf {
     pub trace: Vec<TraceStep>,
     stack: Vec<RulePos>,
+    pub reads: Reads,
 }
 
 /// A table's [`Prepared`] index with the header fields of the packet it
@@ -235,6 +249,11 @@ pub fn walk_into(
 ) -> (TableVerdict, Option<RulePos>) {
     buf.trace.clear();
     buf.stack.clear();
+    buf.reads = if fast.is_some() {
+        Reads::FLOW
+    } else {
+        Reads::OPAQUE
+    };
     let base = match fast {
         Some(f) => f.prepared.base(hook),
         None => table.chain_index(hook.chain_name()),
@@ -271,11 +290,15 @@ pub fn walk_into(
             }
         };
         judge.at(pos);
+        if let Some(f) = fast {
+            buf.reads |= f.prepared.reads(pos);
+        }
         let matched = judge.matches(rule);
         judge.tested(pos, matched);
         if !matched {
             // ipt_do_table's loop ends on hotdrop with NF_DROP, no rule deciding.
             if judge.hotdrop() {
+                buf.reads |= Reads::OPAQUE;
                 return (TableVerdict::Drop, None);
             }
             pos.rule += 1;
@@ -336,13 +359,17 @@ pub fn walk_into(
                     rule: 0,
                 };
             }
-            RuleTarget::Ext(t) => match judge.target(rule, t) {
-                TargetVerdict::Continue => pos.rule += 1,
-                TargetVerdict::Accept => return (TableVerdict::Accept, decided),
-                TargetVerdict::Drop => return (TableVerdict::Drop, decided),
-                TargetVerdict::Queue => return (TableVerdict::Queue, decided),
-                TargetVerdict::Stolen => return (TableVerdict::Stolen, decided),
-            },
+            RuleTarget::Ext(t) => {
+                // Targets change the packet, its connection or memory.
+                buf.reads |= Reads::OPAQUE;
+                match judge.target(rule, t) {
+                    TargetVerdict::Continue => pos.rule += 1,
+                    TargetVerdict::Accept => return (TableVerdict::Accept, decided),
+                    TargetVerdict::Drop => return (TableVerdict::Drop, decided),
+                    TargetVerdict::Queue => return (TableVerdict::Queue, decided),
+                    TargetVerdict::Stolen => return (TableVerdict::Stolen, decided),
+                }
+            }
         }
     }
 }

@@ -108,6 +108,7 @@ fn replay(s: &Scenario, plan: &Plan, verdicts_only: bool, how: Read) -> (String,
         verdicts_only,
         ipsets: s.ipsets.clone(),
         log: true,
+        walk_every_packet: false,
     };
     let setup = Setup {
         rs: &s.rules,

@@ -28,7 +28,8 @@ fn root() -> PathBuf {
 }
 
 /// Replays one scenario; `Err` describes the first disagreement.
-fn check_scenario(dir: &Path) -> Result<usize, String> {
+/// Replays one scenario; `Ok`: its packets, and how many took the established-flow lane.
+fn check_scenario(dir: &Path) -> Result<(usize, u64), String> {
     let read = |name: &str| std::fs::read_to_string(dir.join(name));
     let case: Value = read("case.json")
         .ok()
@@ -101,6 +102,12 @@ fn check_scenario(dir: &Path) -> Result<usize, String> {
         verdicts_only: true,
         ..opts.clone()
     };
+    // Every table walked for every packet: the reference for the established-flow lane.
+    let walked_opts = Options {
+        walk_every_packet: true,
+        ..opts.clone()
+    };
+    let mut walked = Engine::new(&loaded.ruleset, host.clone(), params, walked_opts);
     let mut lean = Engine::new(&loaded.ruleset, host.clone(), params, lean_opts);
     let mut engine = Engine::new(&loaded.ruleset, host, params, opts);
     let mut reader = CaptureReader::open(&pcap).map_err(|e| e.to_string())?;
@@ -111,6 +118,12 @@ fn check_scenario(dir: &Path) -> Result<usize, String> {
         last_ns = u64::try_from(frame.ts_ns).unwrap_or(0);
         let record = engine.process(&frame);
         same_verdicts(&record, &lean.process(&frame)).map_err(|e| format!("packet {i}: {e}"))?;
+        let reference = walked.process(&frame);
+        if record != reference {
+            return Err(format!(
+                "packet {i}: the lane gives {record:?}, every walk {reference:?}"
+            ));
+        }
         same_json(&record).map_err(|e| format!("packet {i}: {e}"))?;
         let want = expected
             .get(i)
@@ -128,10 +141,11 @@ fn check_scenario(dir: &Path) -> Result<usize, String> {
     }
     compare_counters(&engine, &kernel)?;
     compare_counters(&lean, &kernel).map_err(|e| format!("verdicts-only replay: {e}"))?;
+    compare_counters(&walked, &kernel).map_err(|e| format!("replay without lane: {e}"))?;
     if let Ok(after) = read("ipset_after.txt") {
         compare_ipsets(&engine, &after, iptwalk::ext::state::jiffies(last_ns))?;
     }
-    Ok(i)
+    Ok((i, engine.lane_packets()))
 }
 
 fn compare(record: &Record, want: &Value) -> Result<(), String> {
@@ -393,7 +407,7 @@ fn scenarios_agree_with_the_kernel() {
         .filter(|p| p.join("kernel.json").exists())
         .collect();
     dirs.sort();
-    let (mut agree, mut packets, mut skipped) = (0, 0, 0);
+    let (mut agree, mut packets, mut skipped, mut lane) = (0, 0, 0, 0);
     let mut unexpected = Vec::new();
     let mut fixed = Vec::new();
     for d in &dirs {
@@ -403,9 +417,10 @@ fn scenarios_agree_with_the_kernel() {
             .to_string_lossy()
             .to_string();
         match check_scenario(d) {
-            Ok(n) => {
+            Ok((n, in_lane)) => {
                 agree += 1;
                 packets += n;
+                lane += in_lane;
                 if known.contains_key(&name) {
                     fixed.push(name);
                 }
@@ -426,7 +441,13 @@ fn scenarios_agree_with_the_kernel() {
             }
         }
     }
-    println!("{agree} / {} scenarios agree with the kernel ({packets} packets); {skipped} skipped; {} known failures", dirs.len(), known.len());
+    println!("{agree} / {} scenarios agree with the kernel ({packets} packets, {lane} of them through the established-flow lane); {skipped} skipped; {} known failures", dirs.len(), known.len());
+    // Records from the lane were compared with walking every packet: that
+    // comparison must have happened.
+    assert!(
+        agree == 0 || lane > 0,
+        "no packet took the established-flow lane"
+    );
     assert!(
         unexpected.is_empty(),
         "scenarios that disagree with the kernel:\n{}",

@@ -9,12 +9,14 @@
 //! yet initialised). Packets the host would send itself are reported, not
 //! replayed, as in the kernel oracle.
 
+mod lane;
 mod path;
 mod tables;
 
 use super::host::Host;
 use super::nat;
 use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, RuleName, Skipped, Verdict};
+use super::reads::Reads;
 use super::view::{ct_info, l4_facts};
 use super::walk::{Prepared, TableCounters, WalkBuf};
 use crate::conntrack::{self, CtState, Dir, Params, Template};
@@ -23,6 +25,7 @@ use crate::ext::state::Store;
 use crate::ext::targets::reject::RejectWith;
 use crate::ir::{Hook, Ruleset, TableKind};
 use crate::packet::{self, Frame, Packet, PktType, Summary};
+use lane::Lanes;
 use path::Run;
 use tables::{rule_names, Tables};
 
@@ -43,6 +46,9 @@ pub struct Options {
     pub ipsets: Option<crate::ipset::Sets>,
     /// Keep the lines LOG writes to the kernel log (`Outcome::log`).
     pub log: bool,
+    /// Walk the tables for every packet: no established-flow lane (see
+    /// [`lane`]). The reference the lane is tested against.
+    pub walk_every_packet: bool,
 }
 
 /// A packet's journey: what accumulates over the hooks.
@@ -67,6 +73,8 @@ struct Flight {
     nat_random_port: bool,
     /// What NAT did to the header an ICMP error quotes.
     quote: nat::Quote,
+    /// Conntrack's verdict, when the lane asked conntrack before the full path ran.
+    pretracked: Option<conntrack::Verdict>,
 }
 
 pub struct Engine<'r> {
@@ -77,6 +85,7 @@ pub struct Engine<'r> {
     opts: Options,
     /// Reassembled datagrams are copied here to outlive the defrag borrow.
     scratch: Vec<u8>,
+    lanes: Lanes,
 }
 
 /// How a record ends, before it becomes an [`Outcome`].
@@ -111,6 +120,13 @@ impl Fate {
 impl<'r> Engine<'r> {
     pub fn new(rs: &'r Ruleset, host: Host, params: Params, mut opts: Options) -> Engine<'r> {
         let counters = rs.tables.iter().map(TableCounters::for_table).collect();
+        // The lane starts at conntrack: a raw PREROUTING walk (before it) is never skipped.
+        // TRACE lines are made by walking.
+        let raw_prerouting = rs
+            .tables
+            .iter()
+            .any(|t| t.kind == TableKind::Raw && t.chain_index("PREROUTING").is_some());
+        let lanes = Lanes::new(!raw_prerouting && !opts.trace && !opts.walk_every_packet);
         let mut memory = Store::default();
         // The sets move into the replay's memory (they are large; `opts` keeps none).
         memory.ipsets = opts.ipsets.take();
@@ -126,12 +142,15 @@ impl<'r> Engine<'r> {
                 memory,
                 verdicts_only: opts.verdicts_only,
                 log: opts.log,
+                reads: Reads::FLOW,
+                bumps: None,
             },
             host,
             ct: conntrack::Table::new(params),
             defrag: packet::Defrag::new(),
             opts,
             scratch: Vec::new(),
+            lanes,
         }
     }
 
@@ -159,6 +178,11 @@ impl<'r> Engine<'r> {
         self.tables.memory.ipsets.as_ref()
     }
 
+    /// Packets whose outcome came from the established-flow lane (see [`lane`]).
+    pub fn lane_packets(&self) -> u64 {
+        self.lanes.taken
+    }
+
     pub fn conntrack(&self) -> &conntrack::Table {
         &self.ct
     }
@@ -167,6 +191,7 @@ impl<'r> Engine<'r> {
     /// connections set up beforehand).
     pub fn set_conntrack(&mut self, ct: conntrack::Table) {
         self.ct = ct;
+        self.lanes.clear();
     }
 
     /// Starts or stops recording every table walk (see [`super::explain`]).
@@ -196,7 +221,7 @@ impl<'r> Engine<'r> {
             }
         };
         let ts = u64::try_from(frame.ts_ns.max(0)).unwrap_or(u64::MAX);
-        let summary = if self.opts.verdicts_only {
+        let mut summary = if self.opts.verdicts_only {
             String::new()
         } else {
             packet::text::text_of(Summary::of_ip(pkt.ip.bytes()), 64)
@@ -217,6 +242,17 @@ impl<'r> Engine<'r> {
             (false, "eth0") => "wire-in:eth0",
             (false, _) => "wire-in",
         };
+        // The established-flow lane: conntrack first, then the learned walks if any.
+        let mut pretracked = None;
+        let mut lesson = None;
+        if !local_out && self.tables.walks.is_none() {
+            match self.take_lane(&pkt, frame.index, ts, path, &mut summary) {
+                Ok(outcome) => return Record::Packet(outcome),
+                Err((v, l)) => (pretracked, lesson) = (v, l),
+            }
+        }
+        self.tables.reads = Reads::FLOW;
+        self.tables.bumps = lesson.map(|_| Vec::new());
         let mut flight = Flight {
             matched: Vec::new(),
             depends_on: Vec::new(),
@@ -231,6 +267,7 @@ impl<'r> Engine<'r> {
             filtered: false,
             nat_random_port: false,
             quote: nat::Quote::default(),
+            pretracked,
         };
         let fate = self.fly(&pkt, ts, local_out, expected, &mut flight);
         // Like the oracle: the entry the packet's tuple maps to after the
@@ -263,7 +300,7 @@ impl<'r> Engine<'r> {
             .map(|r| reject_reply(&pkt, r))
             .into_iter()
             .collect();
-        Record::Packet(Box::new(Outcome {
+        let outcome = Box::new(Outcome {
             index: frame.index,
             hook: fate.hook.map(Hook::chain_name),
             verdict: fate.verdict,
@@ -287,7 +324,11 @@ impl<'r> Engine<'r> {
             egress: flight.egress.filter(|_| !self.opts.verdicts_only),
             nat_random_port: flight.nat_random_port,
             note: fate.note,
-        }))
+        });
+        if let Some(lesson) = lesson {
+            self.learn_lane(lesson, &outcome, flight.notrack);
+        }
+        Record::Packet(outcome)
     }
 
     fn fly(

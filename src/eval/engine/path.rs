@@ -68,8 +68,13 @@ impl<'a> Run<'a, '_> {
             };
             return;
         }
-        let info: PacketInfo = ct_info(pkt, ts, hook, checksum_ok);
-        let v = self.ct.process_with(&info, &self.flight.template);
+        let v = match self.flight.pretracked.take() {
+            Some(v) => v,
+            None => {
+                let info: PacketInfo = ct_info(pkt, ts, hook, checksum_ok);
+                self.ct.process_with(&info, &self.flight.template)
+            }
+        };
         if let (true, Some(id), Some(dir)) = (accounted(&v, facts), v.conn, v.dir) {
             self.ct.account(id, dir, u64::from(facts.len));
         }

@@ -5,6 +5,7 @@ use crate::conntrack;
 use crate::eval::header::PacketHead;
 use crate::eval::judge::Judge;
 use crate::eval::outcome::RuleName;
+use crate::eval::reads::Reads;
 use crate::eval::state::Conns;
 use crate::eval::walk::{
     walk_into, Fast, Prepared, RulePos, TableCounters, TableVerdict, TraceStep, WalkBuf,
@@ -34,6 +35,20 @@ pub(super) struct Tables<'r> {
     pub(super) memory: Store,
     pub(super) verdicts_only: bool,
     pub(super) log: bool,
+    /// What this packet's walks read beyond its flow, over all tables.
+    pub(super) reads: Reads,
+    /// The counters this packet's walks bumped, in order, when the
+    /// established-flow lane wants to learn them (see [`super::lane`]).
+    pub(super) bumps: Option<Vec<Bump>>,
+}
+
+/// One counter a walk bumped: a rule's, or the policy's of a built-in chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct Bump {
+    pub(super) table: u16,
+    pub(super) chain: u32,
+    /// The rule's index; `None`: the chain's policy.
+    pub(super) rule: Option<u32>,
 }
 
 /// What one table walk decided.
@@ -110,6 +125,13 @@ impl<'r> Tables<'r> {
                 decided_by,
             });
         }
+        self.reads |= self.walk_buf.reads;
+        if !judge.depends_on.is_empty() {
+            self.reads |= Reads::OPAQUE;
+        }
+        if let Some(bumps) = &mut self.bumps {
+            bumps.extend(self.walk_buf.trace.iter().filter_map(|s| bump(ti, *s)));
+        }
         for step in &self.walk_buf.trace {
             if let (TraceStep::Rule { chain, num }, false) = (step, self.verdicts_only) {
                 let rule = num.saturating_sub(1);
@@ -153,6 +175,46 @@ impl<'r> Tables<'r> {
     /// The nat table exists: only then are the NAT hooks registered (iptable_nat).
     pub(super) fn has_nat(&self) -> bool {
         self.rs.tables.iter().any(|t| t.kind == TableKind::Nat)
+    }
+}
+
+/// The counter a TRACE step bumped (a RETURN bumps none).
+fn bump(table: usize, step: TraceStep) -> Option<Bump> {
+    let table = u16::try_from(table).ok()?;
+    match step {
+        TraceStep::Rule { chain, num } => Some(Bump {
+            table,
+            chain: u32::try_from(chain).ok()?,
+            rule: Some(u32::try_from(num.checked_sub(1)?).ok()?),
+        }),
+        TraceStep::Policy { chain } => Some(Bump {
+            table,
+            chain: u32::try_from(chain).ok()?,
+            rule: None,
+        }),
+        TraceStep::Return { .. } => None,
+    }
+}
+
+impl Tables<'_> {
+    /// Bumps the counters a learned walk bumped, for a packet of `bytes`.
+    pub(super) fn replay_bumps(&mut self, bumps: &[Bump], bytes: u64) {
+        for b in bumps {
+            let Some(t) = self.counters.get_mut(usize::from(b.table)) else {
+                continue;
+            };
+            let c = match b.rule {
+                Some(r) => t
+                    .rules
+                    .get_mut(b.chain as usize)
+                    .and_then(|c| c.get_mut(r as usize)),
+                None => t.policy.get_mut(b.chain as usize),
+            };
+            if let Some(c) = c {
+                c.0 += 1;
+                c.1 += bytes;
+            }
+        }
     }
 }
 

@@ -1,0 +1,340 @@
+//! The established-flow lane: most packets belong to a connection whose
+//! previous packet went through exactly the same table walks, so their
+//! outcome is learned once per connection direction and replayed.
+//!
+//! Conntrack still sees every packet ([`conntrack::Table::process_with`]: TCP
+//! window tracking, timeouts, state); only the walks are skipped. A packet
+//! takes the lane when:
+//! - it could not have been stopped or changed before conntrack: a complete,
+//!   well-formed IPv4 TCP or UDP packet from the wire, not a fragment, with a
+//!   good header checksum and a TTL above 1, and the raw table has no
+//!   PREROUTING chain;
+//! - conntrack puts it on a confirmed connection it did not kill, without a
+//!   helper (whose `help` reads payloads) or NAT (which rewrites headers);
+//! - the connection direction has a learned outcome for the same conntrack
+//!   state, connection mark and packet type, and, when the learned walks
+//!   read them, the same TCP flags and conntrack status.
+//!
+//! An outcome is learned from a packet the full path handled (the same
+//! conditions, a lane miss) when every rule its walks tested read only what
+//! [`Reads`] says the lane compares, and no extension target ran: then the
+//! walks are a function of the compared values (see [`crate::eval::reads`]),
+//! and a packet with the same values walks the same rules, bumps the same
+//! counters and gets the same verdict. `tests/scenarios.rs` holds the lane to
+//! the full path on every kernel-truth scenario, and a unit test below runs a
+//! random mix both ways.
+//!
+//! Memory: one slot per connection slot and direction, and learned outcomes
+//! shared between connections (at most [`MAX_PATHS`] distinct ones).
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use super::tables::Bump;
+use crate::conntrack::hash::FxHasher;
+use crate::conntrack::{self, ConnId, CtState, Dir, Template};
+use crate::eval::outcome::{Ifaces, Outcome, RuleName, Verdict};
+use crate::eval::reads::Reads;
+use crate::eval::view::ct_info;
+use crate::packet::{Packet, L4};
+
+/// Distinct learned outcomes kept; beyond, packets take the full path.
+const MAX_PATHS: usize = 1 << 16;
+
+/// What a packet's walks decided, as the record shows it: replayed for every
+/// packet that takes the lane.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct Path {
+    pub(super) bumps: Box<[Bump]>,
+    pub(super) verdict: Verdict,
+    pub(super) hook: Option<&'static str>,
+    pub(super) rule: Option<RuleName>,
+    pub(super) iface: Ifaces,
+    pub(super) fate: Option<Verdict>,
+    pub(super) note: Option<String>,
+    pub(super) matched: Box<[RuleName]>,
+}
+
+/// What the lane compares of a packet, besides its connection direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Probe {
+    pub(super) pkttype: u8,
+    /// The TCP flags byte (0 for UDP).
+    pub(super) flags: u8,
+}
+
+/// A learned outcome for one connection direction and the values it holds for.
+#[derive(Debug, Clone, Copy)]
+struct Lane {
+    conn: ConnId,
+    state: CtState,
+    pkttype: u8,
+    mark: u32,
+    /// `Some` when the walks read the TCP flags / the conntrack status.
+    flags: Option<u8>,
+    status: Option<u32>,
+    path: u32,
+}
+
+/// A lane miss to learn from once the full path has run.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Lesson {
+    conn: ConnId,
+    dir: Dir,
+    state: CtState,
+    probe: Probe,
+    mark: u32,
+    status: u32,
+}
+
+/// The lanes of every connection direction.
+#[derive(Debug, Default)]
+pub(super) struct Lanes {
+    on: bool,
+    slots: Vec<[Option<Lane>; 2]>,
+    paths: Vec<Path>,
+    known: HashMap<Path, u32, BuildHasherDefault<FxHasher>>,
+    /// Packets that took the lane.
+    pub(super) taken: u64,
+}
+
+impl Lanes {
+    /// Lanes are used only when `on` (see [`super::Engine::new`] for when not).
+    pub(super) fn new(on: bool) -> Lanes {
+        Lanes {
+            on,
+            ..Lanes::default()
+        }
+    }
+
+    /// Forgets every lane (the conntrack table was replaced: ids mean other entries).
+    pub(super) fn clear(&mut self) {
+        self.slots.clear();
+    }
+
+    /// Whether `pkt`, arriving from the wire, may take the lane: nothing before
+    /// conntrack could stop or change it (see the module docs).
+    pub(super) fn probe(&self, pkt: &Packet, trust_checksums: bool) -> Option<Probe> {
+        if !self.on
+            || pkt.problem.is_some()
+            || pkt.ip.is_fragment()
+            || pkt.ip.ttl() <= 1
+            || !(trust_checksums || pkt.ip_checksum_ok())
+        {
+            return None;
+        }
+        let flags = match &pkt.l4 {
+            L4::Tcp(t) if t.header_ok() => t.flags8(),
+            L4::Udp(_) => 0,
+            _ => return None,
+        };
+        Some(Probe {
+            pkttype: super::pkttype(pkt.l2.pkttype, false),
+            flags,
+        })
+    }
+
+    /// The learned outcome for this packet, or the lesson to learn from its
+    /// full path (`None` when the connection may not take the lane).
+    pub(super) fn lookup(
+        &self,
+        v: &conntrack::Verdict,
+        ct: &conntrack::Table,
+        probe: Probe,
+    ) -> Result<&Path, Option<Lesson>> {
+        let (Some(id), Some(dir)) = (v.conn, v.dir) else {
+            return Err(None);
+        };
+        if v.unconfirmed
+            || v.killed
+            || !matches!(
+                v.state,
+                CtState::New | CtState::Established | CtState::Related
+            )
+        {
+            return Err(None);
+        }
+        let Some(conn) = ct.get(id) else {
+            return Err(None);
+        };
+        let nat = conntrack::Status::SRC_NAT | conntrack::Status::DST_NAT;
+        if conn.helper.is_some() || conn.status.0 & nat != 0 {
+            return Err(None);
+        }
+        let lesson = Lesson {
+            conn: id,
+            dir,
+            state: v.state,
+            probe,
+            mark: conn.mark,
+            status: conn.status.0,
+        };
+        let lane = self
+            .slots
+            .get(id.index())
+            .and_then(|s| s[dir_index(dir)].as_ref());
+        match lane {
+            Some(l)
+                if l.conn == id
+                    && l.state == v.state
+                    && l.pkttype == probe.pkttype
+                    && l.mark == conn.mark
+                    && l.flags.is_none_or(|f| f == probe.flags)
+                    && l.status.is_none_or(|s| s == conn.status.0) =>
+            {
+                self.paths.get(l.path as usize).ok_or(Some(lesson))
+            }
+            _ => Err(Some(lesson)),
+        }
+    }
+
+    /// Keeps `path` for the connection direction of `lesson`, when what the
+    /// walks read is all compared by the lane.
+    pub(super) fn learn(&mut self, lesson: Lesson, reads: Reads, path: Path) {
+        if reads.has(Reads::OPAQUE) {
+            return;
+        }
+        let id = match self.known.get(&path) {
+            Some(id) => *id,
+            None if self.paths.len() < MAX_PATHS => {
+                let id = self.paths.len() as u32;
+                self.known.insert(path.clone(), id);
+                self.paths.push(path);
+                id
+            }
+            None => return,
+        };
+        let at = lesson.conn.index();
+        if self.slots.len() <= at {
+            self.slots.resize(at + 1, [None, None]);
+        }
+        self.slots[at][dir_index(lesson.dir)] = Some(Lane {
+            conn: lesson.conn,
+            state: lesson.state,
+            pkttype: lesson.probe.pkttype,
+            mark: lesson.mark,
+            flags: reads.has(Reads::TCP_FLAGS).then_some(lesson.probe.flags),
+            status: reads.has(Reads::CT_STATUS).then_some(lesson.status),
+            path: id,
+        });
+    }
+}
+
+fn dir_index(d: Dir) -> usize {
+    match d {
+        Dir::Original => 0,
+        Dir::Reply => 1,
+    }
+}
+
+impl super::Engine<'_> {
+    /// Takes the lane for `pkt` if it can. `Err` carries conntrack's verdict
+    /// when conntrack already saw the packet (the full path must not ask
+    /// again) and what to learn from the full path.
+    pub(super) fn take_lane(
+        &mut self,
+        pkt: &Packet,
+        index: u64,
+        ts: u64,
+        path: &'static str,
+        summary: &mut String,
+    ) -> Result<Box<Outcome>, (Option<conntrack::Verdict>, Option<Lesson>)> {
+        let Some(probe) = self.lanes.probe(pkt, self.opts.trust_checksums) else {
+            return Err((None, None));
+        };
+        let checksum_ok = self.opts.trust_checksums || pkt.l4_checksum_ok().unwrap_or(true);
+        let hook = conntrack::Hook::PreRouting;
+        let v = self
+            .ct
+            .process_with(&ct_info(pkt, ts, hook, checksum_ok), &Template::default());
+        let learned = match self.lanes.lookup(&v, &self.ct, probe) {
+            Ok(learned) => learned,
+            Err(lesson) => return Err((Some(v), lesson)),
+        };
+        // What the full path does to a packet whose walks need not run: conntrack
+        // accounting (`nf_ct_refresh_acct`), the counters, and the record.
+        let bytes = u64::from(pkt.ip.total_len());
+        if let (Some(id), Some(dir)) = (v.conn, v.dir) {
+            self.ct.account(id, dir, bytes);
+        }
+        self.tables.replay_bumps(&learned.bumps, bytes);
+        let (ctstate, ctdir) = ct_names(&v);
+        let outcome = Box::new(Outcome {
+            index,
+            hook: learned.hook,
+            verdict: learned.verdict,
+            ctstate,
+            ctdir,
+            rule: learned.rule.clone(),
+            summary: std::mem::take(summary),
+            path,
+            reject_with: None,
+            iface: learned.iface.clone(),
+            hooks: Vec::new(),
+            fate: learned.fate,
+            generated: Vec::new(),
+            ct_after: None,
+            matched: learned.matched.to_vec(),
+            depends_on: Vec::new(),
+            trace: Vec::new(),
+            log: Vec::new(),
+            at_filter: None,
+            egress: None,
+            nat_random_port: false,
+            note: learned.note.clone(),
+        });
+        self.lanes.taken += 1;
+        self.ct.reap_dying();
+        let mut outcome = outcome;
+        if !self.opts.verdicts_only {
+            outcome.ct_after = self.ct.view_for_packet(&ct_info(pkt, ts, hook, true));
+        }
+        Ok(outcome)
+    }
+
+    /// Learns the outcome of a packet that missed the lane, when its full path
+    /// did nothing the lane does not replay.
+    pub(super) fn learn_lane(&mut self, lesson: Lesson, o: &Outcome, notrack: bool) {
+        let Some(bumps) = self.tables.bumps.take() else {
+            return;
+        };
+        let replayable = !notrack
+            && (o.ctstate, o.ctdir) == ct_names_of(lesson.state, lesson.dir)
+            && o.reject_with.is_none()
+            && o.hooks.is_empty()
+            && o.generated.is_empty()
+            && o.depends_on.is_empty()
+            && o.trace.is_empty()
+            && o.log.is_empty()
+            && o.at_filter.is_none()
+            && o.egress.is_none()
+            && !o.nat_random_port;
+        if !replayable {
+            return;
+        }
+        let path = Path {
+            bumps: bumps.into_boxed_slice(),
+            verdict: o.verdict,
+            hook: o.hook,
+            rule: o.rule.clone(),
+            iface: o.iface.clone(),
+            fate: o.fate,
+            note: o.note.clone(),
+            matched: o.matched.clone().into_boxed_slice(),
+        };
+        self.lanes.learn(lesson, self.tables.reads, path);
+    }
+}
+
+/// The record's `ctstate` and `ctdir` for a tracked packet.
+fn ct_names(v: &conntrack::Verdict) -> (Option<&'static str>, Option<&'static str>) {
+    match v.dir {
+        Some(d) => ct_names_of(v.state, d),
+        None => (Some(v.state.name()), None),
+    }
+}
+
+fn ct_names_of(state: CtState, dir: Dir) -> (Option<&'static str>, Option<&'static str>) {
+    let dir = (state != CtState::Invalid).then(|| super::dir_name(dir));
+    (Some(state.name()), dir)
+}

@@ -34,6 +34,7 @@ impl<'o> Obj<'o> {
 
     /// Starts a field. Keys are this file's own ASCII constants, which need no escaping, so
     /// they are copied as they are (every record has a dozen of them).
+    #[inline(always)]
     fn key(&mut self, k: &str) -> &mut Vec<u8> {
         let lead: &[u8] = if self.first { b"\"" } else { b",\"" };
         self.first = false;
@@ -43,17 +44,62 @@ impl<'o> Obj<'o> {
         self.out
     }
 
+    #[inline(always)]
     fn num(&mut self, k: &str, v: u64) {
         let out = self.key(k);
         num(out, v);
     }
 
+    #[inline(always)]
     fn str(&mut self, k: &str, v: &str) {
         let out = self.key(k);
         string(out, v);
     }
 
     /// `null` when absent (a field serde writes even when `None`).
+    /// One of this crate's constant names (a verdict, hook, state, path, ...: ASCII letters,
+    /// digits, `-`, `_`, `:`), copied as it is, like the keys.
+    #[inline(always)]
+    fn word(&mut self, k: &str, v: &'static str) {
+        debug_assert!(!needs_escape(v.as_bytes()), "{v}");
+        let out = self.key(k);
+        out.push(b'"');
+        out.extend_from_slice(v.as_bytes());
+        out.push(b'"');
+    }
+
+    /// A list of [`Obj::word`]s.
+    #[inline(always)]
+    fn words(&mut self, k: &str, items: &[&'static str]) {
+        let out = self.key(k);
+        out.push(b'[');
+        for (i, w) in items.iter().enumerate() {
+            debug_assert!(!needs_escape(w.as_bytes()), "{w}");
+            out.extend_from_slice(if i > 0 { b",\"" } else { b"\"" });
+            out.extend_from_slice(w.as_bytes());
+            out.push(b'"');
+        }
+        out.push(b']');
+    }
+
+    /// [`Obj::word`], `null` when absent.
+    #[inline(always)]
+    fn opt_word(&mut self, k: &str, v: Option<&'static str>) {
+        match v {
+            Some(w) => self.word(k, w),
+            None => self.key(k).extend_from_slice(b"null"),
+        }
+    }
+
+    /// [`Obj::word`], nothing when absent.
+    #[inline(always)]
+    fn some_word(&mut self, k: &str, v: Option<&'static str>) {
+        if let Some(w) = v {
+            self.word(k, w);
+        }
+    }
+
+    #[inline(always)]
     fn opt_str(&mut self, k: &str, v: Option<&str>) {
         let out = self.key(k);
         match v {
@@ -63,18 +109,21 @@ impl<'o> Obj<'o> {
     }
 
     /// Nothing when absent (`skip_serializing_if = "Option::is_none"`).
+    #[inline(always)]
     fn some_str(&mut self, k: &str, v: Option<&str>) {
         if let Some(s) = v {
             self.str(k, s);
         }
     }
 
+    #[inline(always)]
     fn some_num(&mut self, k: &str, v: Option<u64>) {
         if let Some(n) = v {
             self.num(k, n);
         }
     }
 
+    #[inline(always)]
     fn strs<S: AsRef<str>>(&mut self, k: &str, items: &[S]) {
         let out = self.key(k);
         out.push(b'[');
@@ -88,6 +137,7 @@ impl<'o> Obj<'o> {
     }
 
     /// Skipped when empty (`skip_serializing_if = "Vec::is_empty"`).
+    #[inline(always)]
     fn some_strs<S: AsRef<str>>(&mut self, k: &str, items: &[S]) {
         if !items.is_empty() {
             self.strs(k, items);
@@ -103,14 +153,14 @@ impl Outcome {
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::open(out);
         o.num("index", self.index);
-        o.some_str("hook", self.hook);
-        o.str("verdict", self.verdict.name());
-        o.opt_str("ctstate", self.ctstate);
-        o.opt_str("ctdir", self.ctdir);
+        o.some_word("hook", self.hook);
+        o.word("verdict", self.verdict.name());
+        o.opt_word("ctstate", self.ctstate);
+        o.opt_word("ctdir", self.ctdir);
         o.opt_str("rule", self.rule.as_deref());
         o.str("summary", &self.summary);
-        o.str("path", self.path);
-        o.some_str("reject_with", self.reject_with);
+        o.word("path", self.path);
+        o.some_word("reject_with", self.reject_with);
         let iface = o.key("iface");
         let mut i = Obj::open(iface);
         i.some_str("in", self.iface.input.as_deref());
@@ -120,7 +170,7 @@ impl Outcome {
             let list = o.key("hooks");
             array(list, &self.hooks, HookPass::write_json);
         }
-        o.some_str("fate", self.fate.map(|v| v.name()));
+        o.some_word("fate", self.fate.map(|v| v.name()));
         if !self.generated.is_empty() {
             let list = o.key("generated");
             array(list, &self.generated, Generated::write_json);
@@ -157,8 +207,8 @@ impl Skipped {
 impl HookPass {
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::open(out);
-        o.str("hook", self.hook);
-        o.str("verdict", self.verdict.name());
+        o.word("hook", self.hook);
+        o.word("verdict", self.verdict.name());
         o.some_str("in", self.input.as_deref());
         o.some_str("out", self.output.as_deref());
         o.close();
@@ -184,9 +234,9 @@ impl CtView {
         o.num("proto", self.proto.into());
         o.str("orig", &self.orig);
         o.str("reply", &self.reply);
-        o.strs("status", &self.status);
-        o.some_str("tcp_state", self.tcp_state);
-        o.some_str("helper", self.helper);
+        o.words("status", &self.status);
+        o.some_word("tcp_state", self.tcp_state);
+        o.some_word("helper", self.helper);
         o.some_num("mark", self.mark.map(u64::from));
         o.close();
     }
@@ -203,6 +253,7 @@ fn array<T>(out: &mut Vec<u8>, items: &[T], write: fn(&T, &mut Vec<u8>)) {
     out.push(b']');
 }
 
+#[inline(always)]
 fn num(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(Line::<20>::default().push_num(v).as_bytes());
 }
@@ -210,6 +261,7 @@ fn num(out: &mut Vec<u8>, v: u64) {
 /// A JSON string, escaped as serde_json escapes: `"` and `\` with a backslash, the control
 /// characters with their short escapes or `\u00XX` (lowercase hex), everything else (UTF-8
 /// included) as it is.
+#[inline(always)]
 fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();

@@ -8,7 +8,7 @@
 //! - it could not have been stopped or changed before conntrack: a complete,
 //!   well-formed IPv4 TCP or UDP packet from the wire, not a fragment, with a
 //!   good header checksum and a TTL above 1, and the raw table has no
-//!   PREROUTING chain;
+//!   PREROUTING rule (see [`Lanes::new`]);
 //! - conntrack puts it on a confirmed connection it did not kill, without a
 //!   helper (whose `help` reads payloads) or NAT (which rewrites headers);
 //! - the connection direction has a learned outcome for the same conntrack
@@ -36,6 +36,7 @@ use crate::conntrack::{self, ConnId, CtState, Dir, Template};
 use crate::eval::outcome::{Ifaces, Outcome, RuleName, Verdict};
 use crate::eval::reads::Reads;
 use crate::eval::view::ct_info;
+use crate::ir::{Policy, Ruleset, TableKind};
 use crate::packet::{Packet, L4};
 
 /// Distinct learned outcomes kept; beyond, packets take the full path.
@@ -99,10 +100,21 @@ pub(super) struct Lanes {
 }
 
 impl Lanes {
-    /// Lanes are used only when `on` (see [`super::Engine::new`] for when not).
-    pub(super) fn new(on: bool) -> Lanes {
+    /// The lanes for a replay of `rs`; none when every packet must be walked
+    /// (TRACE lines are made by walking), or when the raw table could stop
+    /// a packet before conntrack: the lane asks conntrack first. An empty
+    /// raw PREROUTING with an ACCEPT policy only counts the packet, and that
+    /// count is learned like any other.
+    pub(super) fn new(rs: &Ruleset, walk_every_packet: bool) -> Lanes {
+        let raw_may_stop = rs.tables.iter().any(|t| {
+            t.kind == TableKind::Raw
+                && t.chain_index("PREROUTING").is_some_and(|c| {
+                    let chain = &t.chains[c];
+                    !chain.rules.is_empty() || chain.policy == Some(Policy::Drop)
+                })
+        });
         Lanes {
-            on,
+            on: !walk_every_packet && !raw_may_stop,
             ..Lanes::default()
         }
     }

@@ -120,13 +120,7 @@ impl Fate {
 impl<'r> Engine<'r> {
     pub fn new(rs: &'r Ruleset, host: Host, params: Params, mut opts: Options) -> Engine<'r> {
         let counters = rs.tables.iter().map(TableCounters::for_table).collect();
-        // The lane starts at conntrack: a raw PREROUTING walk (before it) is never skipped.
-        // TRACE lines are made by walking.
-        let raw_prerouting = rs
-            .tables
-            .iter()
-            .any(|t| t.kind == TableKind::Raw && t.chain_index("PREROUTING").is_some());
-        let lanes = Lanes::new(!raw_prerouting && !opts.trace && !opts.walk_every_packet);
+        let lanes = Lanes::new(rs, opts.trace || opts.walk_every_packet);
         let mut memory = Store::default();
         // The sets move into the replay's memory (they are large; `opts` keeps none).
         memory.ipsets = opts.ipsets.take();

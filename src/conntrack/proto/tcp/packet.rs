@@ -83,10 +83,17 @@ pub struct TcpConn {
 }
 
 /// `tcp_valid_flags`: valid combinations of FIN, SYN, RST, ACK, URG (PSH, ECE, CWR ignored).
+/// Like the kernel's table, a lookup: bit `f` of [`VALID_FLAGS`] (the masked flags are below 64).
 fn valid_flags(f: u8) -> bool {
     use flags::*;
     let f = f & !(ECE | CWR | PSH);
-    [
+    VALID_FLAGS >> f & 1 == 1
+}
+
+/// The valid combinations of [`valid_flags`], one bit each.
+const VALID_FLAGS: u64 = {
+    use flags::*;
+    let valid = [
         SYN,
         SYN | URG,
         SYN | ACK,
@@ -96,9 +103,15 @@ fn valid_flags(f: u8) -> bool {
         FIN | ACK | URG,
         ACK,
         ACK | URG,
-    ]
-    .contains(&f)
-}
+    ];
+    let mut bits = 0u64;
+    let mut i = 0;
+    while i < valid.len() {
+        bits |= 1 << valid[i];
+        i += 1;
+    }
+    bits
+};
 
 /// `tcp_error`: malformed headers, bad checksums (PREROUTING only) and bad flag combinations.
 pub fn tcp_error(seg: &Segment, checksum_checked: bool, checksum_ok: bool) -> Option<TcpInvalid> {
@@ -476,4 +489,30 @@ pub fn set_closing(c: &mut TcpConn, status: Status, p: &Params) -> Option<u32> {
         return None;
     }
     Some(p.tcp.close)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_flags_is_tcp_valid_flags() {
+        use flags::*;
+        // The kernel's table, spelled out: what survives masking PSH, ECE and CWR.
+        let listed = [
+            SYN,
+            SYN | URG,
+            SYN | ACK,
+            RST,
+            RST | ACK,
+            FIN | ACK,
+            FIN | ACK | URG,
+            ACK,
+            ACK | URG,
+        ];
+        for f in 0..=255u8 {
+            let want = listed.contains(&(f & !(PSH | ECE | CWR)));
+            assert_eq!(valid_flags(f), want, "flags {f:#04x}");
+        }
+    }
 }

@@ -8,9 +8,10 @@
 //! repository; the capture's sha256 must be the one in that README.
 //! `IPTWALK_BENCH_QUICK=1` replays only the first 100,000 packets.
 //! Every ruleset also runs sharded over `IPTWALK_BENCH_JOBS` workers
-//! (default 2) as `replay --jobs N` does ([`parallel::replay`]); those rows
-//! give wall time (what --jobs buys) and the CPU of the whole process (all
-//! threads: reader, workers, merge), and must give the 1-worker tallies.
+//! (default 2) as `replay --jobs N --format summary` does
+//! ([`parallel::replay`]: each worker reads the file and counts its own
+//! records); those rows give wall time (what --jobs buys) and the CPU of the
+//! whole process (all threads), and must give the 1-worker tallies.
 //!
 //! The engine runs as `iptwalk replay --format summary --local 192.0.2.1`
 //! does: the library [`Engine`] with verdict-only records, streaming the
@@ -386,23 +387,52 @@ fn replay_sharded(
             ..Options::default()
         },
     };
-    let plan = parallel::plan(&loaded.ruleset, jobs);
-    let mut reader = CaptureReader::open(pcap).map_err(|e| e.to_string())?;
-    let mut tallies = BTreeMap::new();
-    let (mut packets, mut failed) = (0, None);
-    let (wall0, cpu0) = (Instant::now(), process_cpu());
-    let render = |_: &iptwalk::packet::Frame, r: &Record| match r {
-        Record::Packet(o) => format!("{} {}", o.hook.unwrap_or("-"), o.verdict.name()),
-        Record::Skipped(_) => "skipped".to_string(),
+    let plan = parallel::Plan {
+        limit: Some(limit),
+        ..parallel::plan(&loaded.ruleset, jobs)
     };
-    parallel::replay(&mut reader, setup, &plan, render, |item| {
-        match item {
-            parallel::Item::Record(_, _, key) => *tallies.entry(key).or_insert(0) += 1,
-            parallel::Item::Error(e) => failed = Some(e.to_string()),
+    let mut failed = None;
+    let (wall0, cpu0) = (Instant::now(), process_cpu());
+    // Each worker tallies its own records, as `--format summary` counts its
+    // totals: nothing crosses threads per record.
+    let render = |counts: &mut Vec<((&'static str, &'static str), u64)>,
+                  _: &iptwalk::packet::Frame,
+                  r: &Record|
+     -> Option<()> {
+        let key = match r {
+            Record::Packet(o) => (o.hook.unwrap_or("-"), o.verdict.name()),
+            Record::Skipped(_) => ("skipped", ""),
+        };
+        match counts.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((key, 1)),
         }
-        packets += 1;
-        packets < limit && failed.is_none()
-    });
+        None
+    };
+    let done = parallel::replay(
+        parallel::Source::File(pcap),
+        setup,
+        &plan,
+        |_| Vec::new(),
+        render,
+        |item| {
+            if let parallel::Item::Error(e) = item {
+                failed = Some(e.to_string());
+            }
+            failed.is_none()
+        },
+    );
+    let mut tallies = BTreeMap::new();
+    let mut packets = 0;
+    for ((hook, verdict), n) in done.states.into_iter().flatten() {
+        let key = if verdict.is_empty() {
+            hook.to_string()
+        } else {
+            format!("{hook} {verdict}")
+        };
+        *tallies.entry(key).or_insert(0) += n;
+        packets += n;
+    }
     let wall = wall0.elapsed();
     let cpu = process_cpu().zip(cpu0).map_or(wall, |(b, a)| b - a);
     if let Some(e) = failed {

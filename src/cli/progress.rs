@@ -9,11 +9,6 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-/// Records between two position updates: updating costs an atomic store and
-/// a clock read, so a few thousand records per update keeps it off the
-/// replay's profile while the bar still moves several times a second.
-const EVERY: u64 = 4096;
-
 /// A replay shorter than this never shows a bar (no flash on small files).
 const DELAY: Duration = Duration::from_millis(500);
 
@@ -24,7 +19,6 @@ pub struct Progress {
     color: bool,
     start: Instant,
     bar: Option<ProgressBar>,
-    seen: u64,
 }
 
 /// Whether to draw: only for a person watching a terminal that the records
@@ -44,7 +38,6 @@ impl Progress {
             color,
             start: Instant::now(),
             bar: None,
-            seen: 0,
         }
     }
 
@@ -64,10 +57,11 @@ impl Progress {
         bar
     }
 
-    /// One more record, which started at byte `offset` of the capture.
-    pub fn record(&mut self, offset: u64) {
-        self.seen += 1;
-        if !self.allowed || self.seen % EVERY != 0 {
+    /// The replay has reached byte `offset` of the capture. The replay says
+    /// so every few thousand records: updating costs an atomic store and a
+    /// clock read, which would show in the replay's profile per record.
+    pub fn at(&mut self, offset: u64) {
+        if !self.allowed {
             return;
         }
         if self.bar.is_none() && self.start.elapsed() >= DELAY {
@@ -103,7 +97,7 @@ mod tests {
     fn tests_run_without_a_terminal_so_no_bar_exists() {
         if !std::io::stderr().is_terminal() {
             let mut p = Progress::new(Some(100), false, false, false);
-            p.record(10);
+            p.at(10);
             assert!(!p.allowed && p.bar.is_none());
             p.finish();
         }

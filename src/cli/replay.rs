@@ -2,17 +2,17 @@
 
 use super::model::ModelArgs;
 use super::progress::Progress;
-use super::split::Split;
-use super::totals::Totals;
+use super::split::{Kept, Split};
+use super::totals::{Tally, Totals};
 use super::{read_source, Ctx};
 use iptwalk::eval::engine::Options;
 use iptwalk::eval::outcome::Record;
 use iptwalk::eval::parallel;
-use iptwalk::packet::CaptureReader;
+use iptwalk::packet::{CaptureError, CaptureReader, Format as CaptureFormat, Frame};
 use iptwalk::report::style::{paint, Style};
 use std::collections::BTreeMap;
-use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
@@ -109,18 +109,14 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     else {
         return ExitCode::from(2);
     };
-    let mut reader = match CaptureReader::open_or_stdin(&args.pcap) {
+    let (source, format) = match open_capture(&args.pcap) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {}: {e}", args.pcap.display());
             return ExitCode::from(2);
         }
     };
-    let mut split = match args
-        .split
-        .as_deref()
-        .map(|d| Split::create(d, reader.format()))
-    {
+    let mut split = match args.split.as_deref().map(|d| Split::create(d, format)) {
         None => None,
         Some(Ok(s)) => Some(s),
         Some(Err(e)) => {
@@ -151,32 +147,38 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     clock.lap(Phase::Compile);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let mut totals = Totals::default();
-    let mut failed = false;
-    let mut last_ts = 0i128;
+    let mut errors = 0u64;
     let mut stop: Option<ExitCode> = None;
-    let (format, color) = (args.format, ctx.color_stdout());
-    // The workers render each record's lines; this thread only copies them out.
-    let render = |frame: &iptwalk::packet::Frame, record: &Record| -> Vec<u8> {
-        let mut buf = Vec::with_capacity(if format == Format::Summary { 0 } else { 512 });
+    let (format, color, split_on) = (args.format, ctx.color_stdout(), split.is_some());
+    // On the workers: the record's lines and split copy, which must come out
+    // in capture order, and the totals, which the workers count themselves.
+    let render = |tally: &mut Tally, frame: &Frame, record: &Record| -> Option<Out> {
+        tally.add(frame, record);
+        let split = split_on.then(|| Kept::of(frame, record));
+        let mut lines = Vec::new();
         let _ = match format {
             Format::Jsonl => {
-                record.write_json(&mut buf);
-                buf.push(b'\n');
+                lines.reserve(512);
+                record.write_json(&mut lines);
+                lines.push(b'\n');
                 Ok(())
             }
-            Format::Text => text_line(&mut buf, record, frame.ts_ns, color),
-            Format::Trace => trace_lines(&mut buf, record, frame.ts_ns, color),
+            Format::Text => text_line(&mut lines, record, frame.ts_ns, color),
+            Format::Trace => trace_lines(&mut lines, record, frame.ts_ns, color),
+            Format::Summary if split.is_none() => return None,
             Format::Summary => Ok(()),
         };
-        buf
+        Some(Out { lines, split })
     };
-    let sink = |item: parallel::Item<'_, Vec<u8>>| -> bool {
-        let (frame, record, lines) = match item {
-            parallel::Item::Record(f, r, l) => (f, r, l),
+    let sink = |item: parallel::Item<Out>| -> bool {
+        let out_item = match item {
+            parallel::Item::Record(o) => o,
+            parallel::Item::Progress(offset) => {
+                progress.at(offset);
+                return true;
+            }
             parallel::Item::Error(e) => {
-                failed = true;
-                totals.errors += 1;
+                errors += 1;
                 eprintln!("error: {}: {e}", args.pcap.display());
                 if args.format == Format::Jsonl {
                     // The record's line, in capture order, with what went wrong.
@@ -195,31 +197,27 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
                 return true;
             }
         };
-        last_ts = frame.ts_ns;
-        progress.record(frame.offset);
-        if let Some(Err(e)) = split.as_mut().map(|s| s.add(frame, record)) {
+        if let Some(Err(e)) = split.as_mut().zip(out_item.split).map(|(s, k)| s.write(&k)) {
             eprintln!("error: --split: {e}");
             stop = Some(ExitCode::from(2));
             return false;
         }
-        match record {
-            Record::Packet(o) => totals.add(o),
-            Record::Skipped(_) => totals.skipped += 1,
-        }
-        if out.write_all(&lines).is_err() {
+        if out.write_all(&out_item.lines).is_err() {
             stop = Some(ExitCode::SUCCESS); // stdout closed (e.g. `| head`)
             return false;
         }
         true
     };
-    let finished = parallel::replay(&mut reader, setup, &plan, render, sink);
+    let finished = parallel::replay(source, setup, &plan, |_| Tally::default(), render, sink);
     if let Some(code) = stop {
         return code;
     }
+    let (mut totals, last_ts) = Tally::merge(finished.states);
+    totals.errors = errors;
     progress.finish();
     if let Some(s) = split {
-        let fallback = reader
-            .linktype()
+        let fallback = finished
+            .linktype
             .unwrap_or(iptwalk::packet::link::linktype::ETHERNET);
         match s.finish(fallback) {
             Ok(counts) if !args.quiet => {
@@ -260,11 +258,37 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    if failed {
+    if errors > 0 {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The capture as the workers read it: a regular file each opens itself, or
+/// the bytes of a pipe (`-`, a FIFO), read once, from the first, after its
+/// header was checked here. And its container format.
+fn open_capture(path: &Path) -> Result<(parallel::Source<'_>, CaptureFormat), CaptureError> {
+    let stream: Box<dyn Read + Send> = if path == Path::new("-") {
+        Box::new(std::io::stdin())
+    } else {
+        let f = std::fs::File::open(path).map_err(CaptureError::Open)?;
+        if f.metadata().is_ok_and(|m| m.is_file()) {
+            let format = CaptureReader::new(f)?.format();
+            return Ok((parallel::Source::File(path), format));
+        }
+        Box::new(f)
+    };
+    let reader = CaptureReader::new(parallel::Rewind::new(stream))?;
+    let format = reader.format();
+    let (rewind, _) = reader.into_parts();
+    Ok((parallel::Source::Stream(Box::new(rewind.rewound())), format))
+}
+
+/// What a worker sends the calling thread of one record, in capture order.
+struct Out {
+    lines: Vec<u8>,
+    split: Option<Kept>,
 }
 
 /// `split into DIR: accepted.pcap 7, dropped.pcap 2, ...` (stderr).

@@ -42,6 +42,28 @@ fn category(record: &Record) -> usize {
     }
 }
 
+/// What the split writes of a record, copied where the record is replayed
+/// (a `--jobs` worker) to be written in capture order on the calling thread.
+pub struct Kept {
+    cat: usize,
+    linktype: u32,
+    ts_ns: i128,
+    orig_len: u32,
+    data: Vec<u8>,
+}
+
+impl Kept {
+    pub fn of(frame: &Frame, record: &Record) -> Kept {
+        Kept {
+            cat: category(record),
+            linktype: frame.linktype,
+            ts_ns: frame.ts_ns,
+            orig_len: frame.orig_len,
+            data: frame.data.to_vec(),
+        }
+    }
+}
+
 /// The open files of one split.
 pub struct Split {
     dir: PathBuf,
@@ -92,11 +114,16 @@ impl Split {
     }
 
     /// Writes `frame` to the file of what `record` says happened to it.
+    #[cfg(test)]
     pub fn add(&mut self, frame: &Frame, record: &Record) -> io::Result<()> {
-        self.primary.get_or_insert(frame.linktype);
-        let cat = category(record);
-        self.writer(cat, frame.linktype)?
-            .write(frame.ts_ns, frame.orig_len, frame.data)
+        self.write(&Kept::of(frame, record))
+    }
+
+    /// Writes a kept record to the file of what happened to it.
+    pub fn write(&mut self, k: &Kept) -> io::Result<()> {
+        self.primary.get_or_insert(k.linktype);
+        self.writer(k.cat, k.linktype)?
+            .write(k.ts_ns, k.orig_len, &k.data)
     }
 
     /// Creates the files no record went to (empty, with the first record's

@@ -4,10 +4,12 @@
 //! the keys are `&'static str` constants (verdict, hook, ctstate names) found in a short list
 //! by pointer, and deciding rules are counted by the address of the name the engine shares
 //! ([`RuleName`]), then folded by name for printing (each `--jobs` worker names its rules
-//! itself, so one rule may arrive under several addresses).
+//! itself, so one rule may arrive under several addresses). Each `--jobs` worker counts its own
+//! records ([`Tally`]); the counts are merged at the end, where their order no longer matters.
 
 use iptwalk::conntrack::hash::FxHasher;
-use iptwalk::eval::outcome::{Outcome, RuleName};
+use iptwalk::eval::outcome::{Outcome, Record, RuleName};
+use iptwalk::packet::Frame;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasherDefault;
 
@@ -17,13 +19,17 @@ pub(super) struct Counts(Vec<(&'static str, u64)>);
 
 impl Counts {
     fn bump(&mut self, key: &'static str) {
+        self.bump_by(key, 1);
+    }
+
+    fn bump_by(&mut self, key: &'static str, by: u64) {
         let found = self
             .0
             .iter_mut()
             .find(|(k, _)| std::ptr::eq(*k, key) || *k == key);
         match found {
-            Some((_, n)) => *n += 1,
-            None => self.0.push((key, 1)),
+            Some((_, n)) => *n += by,
+            None => self.0.push((key, by)),
         }
     }
 
@@ -65,6 +71,26 @@ impl Totals {
         }
     }
 
+    /// Adds another worker's totals (counts: the order does not matter).
+    pub(super) fn merge(&mut self, other: Totals) {
+        self.packets += other.packets;
+        self.skipped += other.skipped;
+        self.errors += other.errors;
+        for (mine, theirs) in [
+            (&mut self.verdict, other.verdict),
+            (&mut self.hook, other.hook),
+            (&mut self.ctstate, other.ctstate),
+            (&mut self.depends, other.depends),
+        ] {
+            for (k, n) in theirs.0 {
+                mine.bump_by(k, n);
+            }
+        }
+        for (key, (name, n)) in other.rules {
+            self.rules.entry(key).or_insert_with(|| (name, 0)).1 += n;
+        }
+    }
+
     pub(super) fn verdicts(&self) -> BTreeMap<&'static str, u64> {
         self.verdict.sorted()
     }
@@ -101,6 +127,35 @@ impl Totals {
     }
 }
 
+/// What one worker counts of its records, in any order.
+#[derive(Default)]
+pub(super) struct Tally {
+    totals: Totals,
+    /// The number and timestamp of its last record.
+    last: Option<(u64, i128)>,
+}
+
+impl Tally {
+    pub(super) fn add(&mut self, frame: &Frame, record: &Record) {
+        match record {
+            Record::Packet(o) => self.totals.add(o),
+            Record::Skipped(_) => self.totals.skipped += 1,
+        }
+        self.last = Some((frame.index, frame.ts_ns));
+    }
+
+    /// The totals over all workers, and the timestamp of the capture's last record.
+    pub(super) fn merge(tallies: Vec<Tally>) -> (Totals, i128) {
+        let mut totals = Totals::default();
+        let mut last: Option<(u64, i128)> = None;
+        for t in tallies {
+            totals.merge(t.totals);
+            last = last.max(t.last);
+        }
+        (totals, last.map_or(0, |(_, ts)| ts))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +169,35 @@ mod tests {
         c.bump(leaked);
         c.bump("DROP");
         assert_eq!(c.sorted(), BTreeMap::from([("ACCEPT", 2), ("DROP", 1)]));
+    }
+
+    #[test]
+    fn merged_totals_count_as_one_did() {
+        let rule = |name: &str, n| (RuleName::from(name), n);
+        let mut a = Totals {
+            packets: 3,
+            skipped: 1,
+            verdict: Counts(vec![("ACCEPT", 3)]),
+            ..Totals::default()
+        };
+        a.rules.insert(1, rule("filter/FORWARD/1", 3));
+        let mut b = Totals {
+            packets: 2,
+            errors: 1,
+            verdict: Counts(vec![("DROP", 1), ("ACCEPT", 1)]),
+            depends: Counts(vec![("socket", 2)]),
+            ..Totals::default()
+        };
+        // The same rule, named by the other worker's engine (another address).
+        b.rules.insert(2, rule("filter/FORWARD/1", 1));
+        b.rules.insert(3, rule("filter/FORWARD/2", 1));
+        a.merge(b);
+        assert_eq!((a.packets, a.skipped, a.errors), (5, 1, 1));
+        assert_eq!(a.verdicts(), BTreeMap::from([("ACCEPT", 4), ("DROP", 1)]));
+        assert_eq!(a.depends(), BTreeMap::from([("socket", 2)]));
+        assert_eq!(
+            a.top_rules(),
+            [("filter/FORWARD/1", 4), ("filter/FORWARD/2", 1)]
+        );
     }
 }

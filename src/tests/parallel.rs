@@ -12,7 +12,8 @@
 use iptwalk::conntrack::Params;
 use iptwalk::eval::engine::Options;
 use iptwalk::eval::host::Host;
-use iptwalk::eval::parallel::{self, Item, Plan, Setup};
+use iptwalk::eval::outcome::Record;
+use iptwalk::eval::parallel::{self, Item, Plan, Setup, Source};
 use iptwalk::ir::{addr, Ruleset};
 use iptwalk::packet::CaptureReader;
 use iptwalk::source::SourceFile;
@@ -92,8 +93,15 @@ fn load(dir: &Path) -> Option<Scenario> {
     })
 }
 
+/// How the workers read the capture.
+#[derive(Clone, Copy)]
+enum Read {
+    File,
+    Stream,
+}
+
 /// The jsonl lines and the saved counters of one replay.
-fn replay(s: &Scenario, plan: &Plan, verdicts_only: bool) -> (String, String) {
+fn replay(s: &Scenario, plan: &Plan, verdicts_only: bool, how: Read) -> (String, String) {
     let opts = Options {
         trust_checksums: s.case["fix_checksums"].as_bool().unwrap_or(true),
         trace: !verdicts_only,
@@ -108,20 +116,33 @@ fn replay(s: &Scenario, plan: &Plan, verdicts_only: bool) -> (String, String) {
         params: s.params,
         opts,
     };
-    let mut reader = CaptureReader::open(&s.pcap).expect("capture");
-    let mut out = String::new();
-    let render = |_: &iptwalk::packet::Frame, r: &iptwalk::eval::outcome::Record| {
-        serde_json::to_string(r).expect("record serializes")
+    let (mut out, mut sent) = (String::new(), 0u64);
+    // Each record's line goes in capture order; each worker also counts its
+    // records' bytes, which must add up to one engine's count.
+    let render = |bytes: &mut u64, _: &iptwalk::packet::Frame, r: &Record| {
+        let line = serde_json::to_string(r).expect("record serializes");
+        *bytes += line.len() as u64;
+        Some(line)
     };
-    let sink = |item: Item<'_, String>| {
+    let sink = |item: Item<String>| {
         match item {
-            Item::Record(_, _, line) => out.push_str(&line),
+            Item::Record(line) => {
+                sent += line.len() as u64;
+                out.push_str(&line);
+            }
             Item::Error(e) => out.push_str(&format!("error {e}")),
+            Item::Progress(_) => return true,
         }
         out.push('\n');
         true
     };
-    let done = parallel::replay(&mut reader, setup, plan, render, sink);
+    let source = match how {
+        Read::File => Source::File(&s.pcap),
+        Read::Stream => Source::Stream(Box::new(std::fs::File::open(&s.pcap).expect("capture"))),
+    };
+    let done = parallel::replay(source, setup, plan, |_| 0u64, render, sink);
+    assert_eq!(done.states.len(), plan.workers);
+    assert_eq!(done.states.iter().sum::<u64>(), sent, "workers' states");
     let counters = iptwalk::ir::save::save(
         &done.counters,
         iptwalk::ir::save::SaveOptions { counters: true },
@@ -146,10 +167,11 @@ fn every_scenario_replays_identically_on_several_workers() {
     for dir in scenario_dirs() {
         let Some(s) = load(&dir) else { continue };
         for verdicts_only in [false, true] {
-            let one = replay(&s, &parallel::plan(&s.rules, 1), verdicts_only);
-            for jobs in [2, 3] {
+            let one = replay(&s, &parallel::plan(&s.rules, 1), verdicts_only, Read::File);
+            // Two workers each read the file; three share a stream.
+            for (jobs, how) in [(2, Read::File), (3, Read::Stream)] {
                 let plan = parallel::plan(&s.rules, jobs);
-                let many = replay(&s, &plan, verdicts_only);
+                let many = replay(&s, &plan, verdicts_only, how);
                 let name = dir.display();
                 assert!(
                     one.0 == many.0,
@@ -161,14 +183,13 @@ fn every_scenario_replays_identically_on_several_workers() {
                 );
                 if plan.workers > 1 && !verdicts_only {
                     sharded += 1;
-                    // A window of one record per worker: the reader waits for
-                    // credits at every record, the emitter for every batch.
+                    // A report per record: the merge waits at every record.
                     let tight = Plan {
-                        window_per_worker: 1,
+                        batch: 1,
                         ..plan.clone()
                     };
-                    let narrow = replay(&s, &tight, verdicts_only);
-                    assert!(one == narrow, "{name}: differs with a window of 1");
+                    let narrow = replay(&s, &tight, verdicts_only, how);
+                    assert!(one == narrow, "{name}: differs with batches of 1");
                 }
             }
         }
@@ -280,4 +301,53 @@ fn the_cli_prints_the_same_with_two_jobs_in_every_format() {
     let _ = std::fs::remove_dir_all(&tmp);
     println!("{runs} corpus replays identical with --jobs 1 and --jobs 2");
     assert!(runs >= 100, "only {runs} runs");
+}
+
+/// A capture cut inside a record (fatal) and one ending in a record too large
+/// to read (skipped, not fatal): every worker meets the error, one reports it,
+/// in its place among the records.
+#[test]
+fn broken_captures_give_the_same_errors_in_the_same_place() {
+    let dir = scenario_dirs()
+        .into_iter()
+        .filter_map(|d| load(&d))
+        .find(|s| parallel::plan(&s.rules, 2).workers == 2 && one_count(s) >= 20)
+        .expect("a sharded scenario with 20 records");
+    let bytes = std::fs::read(&dir.pcap).expect("capture");
+    let tmp = std::env::temp_dir().join(format!("iptwalk-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let cut = tmp.join("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() - 7]).expect("write");
+    let mut huge = bytes.clone();
+    // A record header claiming 16 MiB, then the end of the file.
+    huge.extend_from_slice(&[0; 8]);
+    huge.extend_from_slice(&(16u32 << 20).to_le_bytes());
+    huge.extend_from_slice(&(16u32 << 20).to_le_bytes());
+    let huge_path = tmp.join("huge.pcap");
+    std::fs::write(&huge_path, &huge).expect("write");
+    for (path, want) in [
+        (&cut, "truncated packet data"),
+        (&huge_path, "exceeds the limit"),
+    ] {
+        let s = Scenario {
+            pcap: path.clone(),
+            ..load(&dir.dir).expect("scenario")
+        };
+        let one = replay(&s, &parallel::plan(&s.rules, 1), false, Read::File);
+        assert_eq!(one.0.matches("error ").count(), 1, "{}", one.0);
+        assert!(
+            one.0.lines().last().is_some_and(|l| l.contains(want)),
+            "{}",
+            one.0
+        );
+        for (jobs, how) in [(2, Read::File), (3, Read::Stream)] {
+            let many = replay(&s, &parallel::plan(&s.rules, jobs), false, how);
+            assert!(
+                one == many,
+                "{}: differs with {jobs} workers",
+                path.display()
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -1,12 +1,19 @@
 //! Flow-sharded parallel replay (`iptwalk replay --jobs N`) whose output is
 //! byte-identical to one [`Engine`].
 //!
-//! A reader thread reads the capture, decodes each record just far enough to
-//! find its shard key and hands it to one of N workers; each worker owns a
-//! whole [`Engine`] (its own conntrack table, defrag queues, counters) and
-//! sends the record back; the calling thread emits records in capture order
-//! through a reorder buffer. A window of credits bounds the records in
-//! flight, so memory stays bounded whatever the capture.
+//! Every worker owns a whole [`Engine`] (its own conntrack table, defrag
+//! queues, counters) and reads the whole capture itself, from its own file
+//! handle ([`Source::File`]) or from the bytes one thread reads off a pipe and
+//! hands to all ([`Source::Stream`]); it numbers every record, finds each
+//! one's shard key and replays only its own, borrowing them where the reader
+//! holds them (no record is copied or sent to a worker). What a record
+//! leaves for the caller is split in two: what can be counted in any order
+//! goes into the worker's own state (the caller's totals, merged at the
+//! end), what must come out in capture order (a jsonl line) goes to the
+//! calling thread, which merges the workers' streams by record number. A
+//! `--format summary` replay therefore sends nothing per record across
+//! threads. Capture errors are reported by worker 0 only (every worker reads
+//! the same bytes and meets the same errors), in their place in the capture.
 //!
 //! The shard key is the unordered address pair {src, dst}: every conntrack
 //! tuple of a connection without NAT (both directions), every expectation the
@@ -33,10 +40,14 @@ use super::host::Host;
 use super::outcome::Record;
 use crate::conntrack::Params;
 use crate::ir::{RuleTarget, Ruleset};
-use crate::packet::{self, Anomaly, CaptureError, CaptureReader, Frame};
+use crate::packet::{self, CaptureError, CaptureReader, Frame};
 use std::io::Read;
+use std::path::Path;
 
 mod sharded;
+mod stream;
+
+pub use stream::Rewind;
 
 /// Match extensions whose memory spans flows (`ext::state::Store`, or the
 /// whole conntrack table for connlimit).
@@ -63,8 +74,10 @@ const GLOBAL_TARGETS: &[&str] = &[
     "SYNPROXY",
     "TPROXY",
 ];
-/// Records in flight (read, not yet emitted) per worker.
-const WINDOW_PER_WORKER: usize = 2048;
+/// Items a worker collects for the calling thread before it sends them.
+const BATCH: usize = 256;
+/// Records between two [`Item::Progress`] reports.
+const PROGRESS_EVERY: u64 = 4096;
 
 /// How a replay runs, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,9 +86,12 @@ pub struct Plan {
     pub workers: usize,
     /// Why one worker runs although more were asked for.
     pub reason: Option<String>,
-    /// Records in flight (read, not yet emitted) per worker: the bound on
-    /// memory held for reordering.
-    pub window_per_worker: usize,
+    /// Items (rendered records, errors) a worker sends the calling thread at
+    /// a time; it also reports at least every 16 batches' worth of records
+    /// read, so the records held for reordering stay bounded.
+    pub batch: usize,
+    /// Replay only the first this many items (records and errors).
+    pub limit: Option<u64>,
 }
 
 impl Plan {
@@ -92,24 +108,18 @@ impl Plan {
 /// Decides how many workers may run `rs` with output identical to one.
 pub fn plan(rs: &Ruleset, jobs: usize) -> Plan {
     let jobs = jobs.max(1);
-    if jobs == 1 {
-        return Plan {
-            workers: 1,
-            reason: None,
-            window_per_worker: WINDOW_PER_WORKER,
-        };
-    }
-    match global_state_user(rs) {
-        Some(what) => Plan {
-            workers: 1,
-            reason: Some(format!("the ruleset uses {what}, whose state spans flows")),
-            window_per_worker: WINDOW_PER_WORKER,
-        },
-        None => Plan {
-            workers: jobs,
-            reason: None,
-            window_per_worker: WINDOW_PER_WORKER,
-        },
+    let (workers, reason) = match global_state_user(rs) {
+        Some(what) if jobs > 1 => (
+            1,
+            Some(format!("the ruleset uses {what}, whose state spans flows")),
+        ),
+        _ => (jobs, None),
+    };
+    Plan {
+        workers,
+        reason,
+        batch: BATCH,
+        limit: None,
     }
 }
 
@@ -136,51 +146,6 @@ fn global_state_user(rs: &Ruleset) -> Option<String> {
     None
 }
 
-/// A capture record that owns its bytes, to cross threads.
-#[derive(Debug, Clone)]
-pub struct OwnedFrame {
-    pub index: u64,
-    pub offset: u64,
-    pub ts_ns: i128,
-    pub linktype: u32,
-    pub iface: Option<u32>,
-    pub orig_len: u32,
-    pub data: Vec<u8>,
-    pub anomaly: Option<Anomaly>,
-}
-
-impl OwnedFrame {
-    /// `f` with its bytes copied into `buf` (a buffer to reuse; its contents are replaced).
-    fn of_into(f: &Frame, mut buf: Vec<u8>) -> OwnedFrame {
-        buf.clear();
-        buf.extend_from_slice(f.data);
-        OwnedFrame {
-            index: f.index,
-            offset: f.offset,
-            ts_ns: f.ts_ns,
-            linktype: f.linktype,
-            iface: f.iface,
-            orig_len: f.orig_len,
-            data: buf,
-            anomaly: f.anomaly,
-        }
-    }
-
-    /// The borrowed view the engine and the report take.
-    pub fn frame(&self) -> Frame<'_> {
-        Frame {
-            index: self.index,
-            offset: self.offset,
-            ts_ns: self.ts_ns,
-            linktype: self.linktype,
-            iface: self.iface,
-            orig_len: self.orig_len,
-            data: &self.data,
-            anomaly: self.anomaly,
-        }
-    }
-}
-
 /// ICMP types that quote the packet they are about (`icmp_is_err`).
 fn is_icmp_error(t: u8) -> bool {
     matches!(t, 3 | 4 | 5 | 11 | 12)
@@ -190,10 +155,7 @@ fn is_icmp_error(t: u8) -> bool {
 /// header's for an ICMP error; 0 for what the engine skips (stateless).
 pub fn shard_key(frame: &Frame) -> u64 {
     // Only the link layer and the IPv4 header: the engine decodes the rest.
-    let Some(ip) = packet::link::strip(frame.linktype, frame.data)
-        .ok()
-        .and_then(|(_, bytes)| packet::Ipv4::new(bytes))
-    else {
+    let Some(ip) = l3(frame).and_then(packet::Ipv4::new) else {
         return 0;
     };
     let (mut a, mut b) = (u32::from(ip.src()), u32::from(ip.dst()));
@@ -216,24 +178,70 @@ pub fn shard_key(frame: &Frame) -> u64 {
     ((u64::from(lo) << 32) | u64::from(hi)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
+/// The IPv4 bytes of a frame, as `link::strip` finds them. Every worker
+/// computes this for every record of the capture, so untagged Ethernet (what
+/// almost every capture holds) is read directly, without the L2 description
+/// `strip` builds for the engine: its 14-byte header and ethertype 0x0800
+/// are all `strip` looks at then.
+fn l3<'a>(frame: &Frame<'a>) -> Option<&'a [u8]> {
+    let data = frame.data;
+    if frame.linktype == packet::link::linktype::ETHERNET && data.get(12..14) == Some(&[8, 0]) {
+        return data
+            .get(14..)
+            .filter(|ip| ip.first().is_some_and(|b| b >> 4 == 4));
+    }
+    packet::link::strip(frame.linktype, data)
+        .ok()
+        .map(|(_, ip)| ip)
+}
+
 fn shard_of(key: u64, workers: usize) -> usize {
     ((u128::from(key >> 32) * workers as u128) >> 32) as usize
 }
 
-/// One item of the replay, in capture order.
-pub enum Item<'a, T> {
-    /// A record, the engine's verdict and what the worker rendered of it.
-    Record(&'a Frame<'a>, &'a Record, T),
+/// Where the workers read the capture from.
+pub enum Source<'a> {
+    /// A regular file: each worker opens it and reads it itself.
+    File(&'a Path),
+    /// Bytes that can be read once (a pipe), from the capture's first byte:
+    /// one thread reads them and hands every worker a share of each chunk.
+    Stream(Box<dyn Read + Send + 'a>),
+}
+
+impl<'a> Source<'a> {
+    fn open(self) -> Result<CaptureReader<Box<dyn Read + Send + 'a>>, CaptureError> {
+        match self {
+            Source::File(path) => {
+                let f = std::fs::File::open(path).map_err(CaptureError::Open)?;
+                CaptureReader::new(Box::new(f) as Box<dyn Read + Send>)
+            }
+            Source::Stream(r) => CaptureReader::new(r),
+        }
+    }
+}
+
+/// What reaches the calling thread, in capture order.
+pub enum Item<T> {
+    /// What the worker rendered of a record for the calling thread.
+    Record(T),
     /// A capture error (`is_fatal` ends the replay after it).
     Error(CaptureError),
+    /// The replay has got this far into the capture (byte offset of a
+    /// record): sent every few thousand records, for a progress bar.
+    Progress(u64),
 }
 
 /// What the replay leaves behind.
-pub struct Finished {
+pub struct Finished<W> {
     /// The ruleset with the counters summed over the workers.
     pub counters: Ruleset,
     /// The ipsets as the (first) engine left them.
     pub ipsets: Option<crate::ipset::Sets>,
+    /// The link type of the capture (of pcapng's first interface), as the
+    /// (first) worker's reader saw it at the end.
+    pub linktype: Option<u32>,
+    /// Each worker's state, in worker order.
+    pub states: Vec<W>,
 }
 
 /// What each worker builds its engine from.
@@ -244,47 +252,74 @@ pub struct Setup<'r> {
     pub opts: Options,
 }
 
-/// Replays `reader` with `plan.workers` engines; `render` runs on the
-/// worker, `sink` on the calling thread in capture order and stops the
-/// replay by returning `false`.
-pub fn replay<R, T, Rf, Sk>(
-    reader: &mut CaptureReader<R>,
+/// Replays `source` with `plan.workers` engines. Each worker gets its own
+/// state from `state` and calls `render` on each of its records: whatever
+/// can be counted in any order goes into the state, what `render` returns
+/// goes to `sink` on the calling thread, in capture order, with the capture
+/// errors and progress reports. `sink` stops the replay by returning `false`.
+pub fn replay<W, T, Mk, Rf, Sk>(
+    source: Source<'_>,
     setup: Setup<'_>,
     plan: &Plan,
+    state: Mk,
     render: Rf,
     mut sink: Sk,
-) -> Finished
+) -> Finished<W>
 where
-    R: Read + Send,
+    W: Send,
     T: Send,
-    Rf: Fn(&Frame, &Record) -> T + Sync,
-    Sk: FnMut(Item<'_, T>) -> bool,
+    Mk: Fn(usize) -> W + Sync,
+    Rf: Fn(&mut W, &Frame, &Record) -> Option<T> + Sync,
+    Sk: FnMut(Item<T>) -> bool,
 {
-    if plan.workers <= 1 {
-        let mut engine = Engine::new(setup.rs, setup.host, setup.params, setup.opts);
-        while let Some(next) = reader.next_frame() {
-            let go = match next {
-                Ok(frame) => {
-                    let record = engine.process(&frame);
-                    let t = render(&frame, &record);
-                    sink(Item::Record(&frame, &record, t))
-                }
-                Err(e) => {
-                    let fatal = e.is_fatal();
-                    sink(Item::Error(e)) && !fatal
-                }
-            };
-            if !go {
-                break;
-            }
-        }
-        return Finished {
-            counters: engine.ruleset_with_counters(),
-            ipsets: engine.ipsets().cloned(),
-        };
+    if plan.workers > 1 {
+        return sharded::run(source, setup, plan, (&state, &render), &mut sink);
     }
-    let window = plan.window_per_worker.max(1) * plan.workers;
-    sharded::run(reader, setup, (plan.workers, window), &render, &mut sink)
+    let mut w = state(0);
+    let mut engine = Engine::new(setup.rs, setup.host, setup.params, setup.opts);
+    let mut reader = match source.open() {
+        Ok(r) => r,
+        Err(e) => {
+            sink(Item::Error(e));
+            return Finished {
+                counters: engine.ruleset_with_counters(),
+                ipsets: engine.ipsets().cloned(),
+                linktype: None,
+                states: vec![w],
+            };
+        }
+    };
+    let limit = plan.limit.unwrap_or(u64::MAX);
+    let mut seq = 0u64;
+    while seq < limit {
+        let Some(next) = reader.next_frame() else {
+            break;
+        };
+        seq += 1;
+        let go = match next {
+            Ok(frame) => {
+                let record = engine.process(&frame);
+                let go = match render(&mut w, &frame, &record) {
+                    Some(t) => sink(Item::Record(t)),
+                    None => true,
+                };
+                go && (seq % PROGRESS_EVERY != 0 || sink(Item::Progress(frame.offset)))
+            }
+            Err(e) => {
+                let fatal = e.is_fatal();
+                sink(Item::Error(e)) && !fatal
+            }
+        };
+        if !go {
+            break;
+        }
+    }
+    Finished {
+        counters: engine.ruleset_with_counters(),
+        ipsets: engine.ipsets().cloned(),
+        linktype: reader.linktype(),
+        states: vec![w],
+    }
 }
 
 /// Adds `b`'s counters to `a` (same ruleset).
@@ -345,8 +380,8 @@ mod tests {
         p
     }
 
-    fn key(data: &[u8]) -> u64 {
-        shard_key(&Frame {
+    fn frame_of(data: &[u8]) -> Frame<'_> {
+        Frame {
             index: 0,
             offset: 0,
             ts_ns: 0,
@@ -355,7 +390,11 @@ mod tests {
             orig_len: data.len() as u32,
             data,
             anomaly: None,
-        })
+        }
+    }
+
+    fn key(data: &[u8]) -> u64 {
+        shard_key(&frame_of(data))
     }
 
     #[test]
@@ -372,6 +411,36 @@ mod tests {
         // An echo request is its own flow.
         icmp[0] = 8;
         assert_eq!(key(&ip(router, a, 1, &icmp)), key(&ip(a, router, 17, &udp)));
+    }
+
+    #[test]
+    fn ethernet_frames_key_as_strip_reads_them() {
+        let udp = [0x30, 0x39, 0, 53, 0, 8, 0, 0];
+        let packet = ip([10, 0, 0, 1], [192, 0, 2, 7], 17, &udp);
+        let mut eth = vec![0xff; 12];
+        eth.extend_from_slice(&[8, 0]);
+        eth.extend_from_slice(&packet);
+        let frame = |linktype, data| Frame {
+            linktype,
+            orig_len: 0,
+            data,
+            ..frame_of(&[])
+        };
+        let ethernet = packet::link::linktype::ETHERNET;
+        assert_eq!(shard_key(&frame(ethernet, &eth)), key(&packet));
+        // A VLAN tag: strip's way, same pair.
+        let mut tagged = vec![0xff; 12];
+        tagged.extend_from_slice(&[0x81, 0, 0, 5, 8, 0]);
+        tagged.extend_from_slice(&packet);
+        assert_eq!(shard_key(&frame(ethernet, &tagged)), key(&packet));
+        // Not IPv4 after all, too short, or no frame: key 0, as strip says.
+        for bad in [&eth[..20], &eth[..14], &eth[..3]] {
+            assert!(packet::link::strip(ethernet, bad).is_err());
+            assert_eq!(shard_key(&frame(ethernet, bad)), 0);
+        }
+        let mut v6 = eth.clone();
+        v6[14] = 0x60;
+        assert_eq!(shard_key(&frame(ethernet, &v6)), 0);
     }
 
     #[test]

@@ -1,328 +1,345 @@
-//! The threads of a sharded replay: a reader that deals records to workers in batches, the
-//! workers (one [`Engine`] each), and the calling thread that emits their results in capture
-//! order through a reorder ring.
+//! The threads of a sharded replay: N workers that each read the whole
+//! capture and replay their own shard, and the calling thread, which merges
+//! what they render into capture order.
 //!
-//! Memory crosses threads in a loop, not one way: emptied batches go back to the reader,
-//! emitted frames' buffers go back to the reader with the credits, and emitted records go
-//! back to the worker that made them, to be dropped there. Freed one way, every record and
-//! frame was allocated on one core and released on another: the allocator kept faulting in
-//! fresh pages, and the shared rule names' reference counts bounced between cores on every
-//! packet.
+//! A worker reports to the calling thread in batches: the items it made (with
+//! their numbers in the capture) and how far it has read. Every item below the
+//! lowest point all workers have reported is known, so it can be emitted; the
+//! calling thread only ever waits for the worker that is furthest behind,
+//! which never waits for anything but room in its own bounded queue. The
+//! queues and the report interval bound the memory held for reordering.
 
-use super::{add_counters, shard_key, shard_of, Finished, Item, OwnedFrame, Setup};
+use super::stream::{self, Chunks};
+use super::{add_counters, shard_key, shard_of, Finished, Item, Plan, Setup, Source};
+use super::{Record, PROGRESS_EVERY};
 use crate::eval::engine::Engine;
-use crate::eval::outcome::Record;
 use crate::packet::{CaptureError, CaptureReader, Frame};
+use std::collections::VecDeque;
 use std::io::Read;
-use std::sync::mpsc;
+use std::sync::mpsc::{self, Receiver, SyncSender};
 
-/// Records per batch sent to a worker: one channel operation (and at most
-/// one wake-up) per batch instead of per record.
-const BATCH: usize = 256;
-/// Emitted records per credit message back to the reader.
-const CREDIT_BATCH: usize = 512;
-/// Emitted records handed back to their worker at a time.
-const RETURN_BATCH: usize = 256;
+/// Reports queued per worker before it waits for the calling thread.
+const QUEUED: usize = 8;
+/// A worker reports at least every this many bytes of capture read, so the
+/// stream reader (which waits for the slowest worker) never waits for a
+/// worker that the merge is not waiting for (see [`stream::QUEUED`]).
+const REPORT_BYTES: u64 = 1 << 20;
 
-/// One replayed item, as the emitting thread receives it.
-enum Out<T> {
-    Record {
-        frame: OwnedFrame,
-        record: Record,
-        rendered: T,
-        /// The worker that made the record, which gets it back to drop.
-        worker: usize,
-    },
-    Error(CaptureError),
+/// What a worker tells the calling thread.
+struct Report<T> {
+    /// Its items since the last report, with their numbers, increasing.
+    items: Vec<(u64, Item<T>)>,
+    /// Every item numbered below this has been read (and, if it is this
+    /// worker's to report, is in this report or an earlier one).
+    upto: u64,
+    /// Byte offset of the last record read.
+    offset: u64,
+    /// The worker has read its last item.
+    done: bool,
 }
 
-/// What the workers and the reader send to the emitting thread.
-enum Msg<T> {
-    /// Items with their sequence numbers, in increasing order.
-    Batch(Vec<(u64, Out<T>)>),
-    /// The reader is done: this many items were numbered.
-    End(u64),
-}
+/// What a worker leaves: its engine's counters and ipsets, the link type its
+/// reader ended with, its state.
+type Left<W> = (
+    crate::ir::Ruleset,
+    Option<crate::ipset::Sets>,
+    Option<u32>,
+    W,
+);
 
-/// A batch of records for one worker.
-type Batch = Vec<(u64, OwnedFrame)>;
-
-/// The emitter's answer to the reader: room for `n` more items in flight, and frame buffers
-/// to read into again.
-struct Credit {
-    n: usize,
-    buffers: Vec<Vec<u8>>,
-}
-
-/// Runs the replay over `workers` threads with at most `window` items in flight.
-pub(super) fn run<R, T, Rf, Sk>(
-    reader: &mut CaptureReader<R>,
+/// Runs the replay over `plan.workers` threads.
+pub(super) fn run<W, T, Mk, Rf, Sk>(
+    source: Source<'_>,
     setup: Setup<'_>,
-    (workers, window): (usize, usize),
-    render: &Rf,
+    plan: &Plan,
+    (state, render): (&Mk, &Rf),
     sink: &mut Sk,
-) -> Finished
+) -> Finished<W>
 where
-    R: Read + Send,
+    W: Send,
     T: Send,
-    Rf: Fn(&Frame, &Record) -> T + Sync,
-    Sk: FnMut(Item<'_, T>) -> bool,
+    Mk: Fn(usize) -> W + Sync,
+    Rf: Fn(&mut W, &Frame, &Record) -> Option<T> + Sync,
+    Sk: FnMut(Item<T>) -> bool,
 {
-    let (done_tx, done_rx) = mpsc::channel::<Msg<T>>();
-    let (credit_tx, credit_rx) = mpsc::channel::<Credit>();
-    let (recycle_tx, recycle_rx) = mpsc::channel::<Batch>();
+    let workers = plan.workers;
     let Setup {
         rs,
         host,
         params,
         opts,
     } = setup;
+    // Files are opened here: one that cannot be opened is one error.
+    let (feeds, dealt) = match feeds(source, workers) {
+        Ok(f) => f,
+        Err(e) => {
+            sink(Item::Error(e));
+            return Finished {
+                counters: rs.clone(),
+                ipsets: opts.ipsets,
+                linktype: None,
+                states: (0..workers).map(state).collect(),
+            };
+        }
+    };
     std::thread::scope(|s| {
-        let mut inputs = Vec::with_capacity(workers);
-        let mut returns = Vec::with_capacity(workers);
+        if let Some((source, to)) = dealt {
+            s.spawn(move || stream::deal(source, to));
+        }
+        let mut inbox = Vec::with_capacity(workers);
         let mut handles = Vec::with_capacity(workers);
-        for worker in 0..workers {
-            let (tx, rx) = mpsc::channel::<Batch>();
-            inputs.push(tx);
-            let (back_tx, back_rx) = mpsc::channel::<Vec<Record>>();
-            returns.push(back_tx);
-            let (done, host, opts) = (done_tx.clone(), host.clone(), opts.clone());
-            let recycle = recycle_tx.clone();
+        for (me, feed) in feeds.into_iter().enumerate() {
+            let (tx, rx) = mpsc::sync_channel::<Report<T>>(QUEUED);
+            inbox.push(rx);
+            let (host, opts) = (host.clone(), opts.clone());
+            let shard = Shard {
+                me,
+                workers,
+                batch: plan.batch.max(1),
+                limit: plan.limit.unwrap_or(u64::MAX),
+            };
             handles.push(s.spawn(move || {
                 let mut engine = Engine::new(rs, host, params, opts);
-                for mut batch in rx {
-                    // Records emitted since the last batch die here, where they were made.
-                    while let Ok(emitted) = back_rx.try_recv() {
-                        drop(emitted);
-                    }
-                    let out = batch
-                        .drain(..)
-                        .map(|(seq, frame)| {
-                            let view = frame.frame();
-                            let record = engine.process(&view);
-                            let rendered = render(&view, &record);
-                            let out = Out::Record {
-                                frame,
-                                record,
-                                rendered,
-                                worker,
-                            };
-                            (seq, out)
-                        })
-                        .collect();
-                    // The reader may be gone already (end of capture): then the batch is
-                    // simply freed.
-                    let _ = recycle.send(batch);
-                    if done.send(Msg::Batch(out)).is_err() {
-                        break;
-                    }
-                }
-                (engine.ruleset_with_counters(), engine.ipsets().cloned())
+                let mut w = state(me);
+                let linktype = shard.work(feed, &mut engine, (&mut w, render), &tx);
+                (
+                    engine.ruleset_with_counters(),
+                    engine.ipsets().cloned(),
+                    linktype,
+                    w,
+                )
             }));
         }
-        let reader_done = done_tx;
-        drop(recycle_tx);
-        s.spawn(move || {
-            let mut dealer = Dealer {
-                inputs,
-                batches: vec![Vec::new(); workers],
-                done: reader_done,
-                credits: credit_rx,
-                recycled: recycle_rx,
-                buffers: Vec::new(),
-                free: window,
-            };
-            dealer.run(reader);
-        });
-        let mut emitter = Emitter {
-            credits: credit_tx,
-            returns,
-            emitted: vec![Vec::new(); workers],
-            buffers: Vec::new(),
-            owed: 0,
-        };
-        emitter.run(&done_rx, window, sink);
-        // After `sink` said stop: the workers' sends and the reader's wait for
-        // credits fail, so every thread ends.
-        drop(done_rx);
-        drop(emitter);
-        let mut merged: Option<Finished> = None;
-        for h in handles {
-            let Ok((counters, ipsets)) = h.join() else {
-                continue;
-            };
-            match &mut merged {
-                None => merged = Some(Finished { counters, ipsets }),
-                Some(m) => add_counters(&mut m.counters, &counters),
-            }
-        }
-        merged.unwrap_or_else(|| Finished {
-            counters: rs.clone(),
-            ipsets: None,
-        })
+        merge(&inbox, sink);
+        // After `sink` said stop: the workers' sends fail, so they end.
+        drop(inbox);
+        let left: Vec<Left<W>> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
+        finish(rs, left)
     })
 }
 
-/// The reader thread's side: numbers every item and deals records to the
-/// workers in batches, holding at most `free` more unemitted ones.
-struct Dealer<T> {
-    inputs: Vec<mpsc::Sender<Batch>>,
-    batches: Vec<Batch>,
-    done: mpsc::Sender<Msg<T>>,
-    credits: mpsc::Receiver<Credit>,
-    /// Batches the workers emptied, for reuse.
-    recycled: mpsc::Receiver<Batch>,
-    /// Frame buffers the emitter is done with, for reuse.
-    buffers: Vec<Vec<u8>>,
-    free: usize,
+/// The counters summed over the workers, the first worker's ipsets and link
+/// type, every worker's state.
+fn finish<W>(rs: &crate::ir::Ruleset, left: Vec<Left<W>>) -> Finished<W> {
+    let mut done = Finished {
+        counters: rs.clone(),
+        ipsets: None,
+        linktype: None,
+        states: Vec::with_capacity(left.len()),
+    };
+    for (i, (counters, ipsets, linktype, w)) in left.into_iter().enumerate() {
+        if i == 0 {
+            (done.counters, done.ipsets, done.linktype) = (counters, ipsets, linktype);
+        } else {
+            add_counters(&mut done.counters, &counters);
+        }
+        done.states.push(w);
+    }
+    done
 }
 
-impl<T> Dealer<T> {
-    fn run<R: Read>(&mut self, reader: &mut CaptureReader<R>) {
+/// A capture reader boxed over any source.
+type Reader<'a> = CaptureReader<Box<dyn Read + Send + 'a>>;
+
+/// Where one worker reads the capture.
+enum Feed<'a> {
+    /// Its own reader of the file.
+    Own(Reader<'a>),
+    /// The chunks the stream's reader deals it.
+    Dealt(Receiver<stream::Shared>),
+}
+
+/// A byte source read once and the workers it is dealt to.
+type Dealt<'a> = (Box<dyn Read + Send + 'a>, Vec<SyncSender<stream::Shared>>);
+
+/// One feed per worker, and the stream to deal if the source is one.
+fn feeds(
+    source: Source<'_>,
+    workers: usize,
+) -> Result<(Vec<Feed<'_>>, Option<Dealt<'_>>), CaptureError> {
+    match source {
+        Source::File(path) => {
+            let own = (0..workers)
+                .map(|_| Source::File(path).open().map(Feed::Own))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((own, None))
+        }
+        Source::Stream(r) => {
+            let (to, from): (Vec<_>, Vec<_>) = (0..workers)
+                .map(|_| mpsc::sync_channel(stream::QUEUED))
+                .unzip();
+            Ok((from.into_iter().map(Feed::Dealt).collect(), Some((r, to))))
+        }
+    }
+}
+
+/// One worker's place in the replay.
+struct Shard {
+    me: usize,
+    workers: usize,
+    batch: usize,
+    limit: u64,
+}
+
+impl Shard {
+    /// Reads the whole capture, replays this worker's records and reports
+    /// to `out`; returns the link type the reader ended with.
+    fn work<W, T, Rf>(
+        &self,
+        feed: Feed<'_>,
+        engine: &mut Engine,
+        (w, render): (&mut W, &Rf),
+        out: &SyncSender<Report<T>>,
+    ) -> Option<u32>
+    where
+        Rf: Fn(&mut W, &Frame, &Record) -> Option<T>,
+    {
+        let mut to = Reporter::new(out, self.batch);
+        let mut reader = match feed {
+            Feed::Own(r) => r,
+            // The header was checked by the caller on the same bytes: an
+            // error here is the source failing, reported once.
+            Feed::Dealt(rx) => match CaptureReader::new(Box::new(Chunks::new(rx)) as Box<_>) {
+                Ok(r) => r,
+                Err(e) => {
+                    if self.me == 0 {
+                        to.items.push((0, Item::Error(e)));
+                    }
+                    to.end(1);
+                    return None;
+                }
+            },
+        };
         let mut seq = 0u64;
-        while let Some(next) = reader.next_frame() {
-            if self.free == 0 && !self.wait_for_credit() {
-                return; // the emitter stopped
-            }
-            self.free -= 1;
+        while seq < self.limit {
+            let Some(next) = reader.next_frame() else {
+                break;
+            };
+            let mut fatal = false;
             match next {
                 Ok(frame) => {
-                    let shard = shard_of(shard_key(&frame), self.inputs.len());
-                    let owned = OwnedFrame::of_into(&frame, self.buffers.pop().unwrap_or_default());
-                    self.batches[shard].push((seq, owned));
-                    if self.batches[shard].len() >= BATCH && !self.flush(shard) {
-                        return;
+                    to.offset = frame.offset;
+                    if shard_of(shard_key(&frame), self.workers) == self.me {
+                        let record = engine.process(&frame);
+                        if let Some(t) = render(w, &frame, &record) {
+                            to.items.push((seq, Item::Record(t)));
+                        }
                     }
                 }
                 Err(e) => {
-                    let fatal = e.is_fatal();
-                    let sent = self.done.send(Msg::Batch(vec![(seq, Out::Error(e))]));
-                    if sent.is_err() || fatal {
-                        seq += 1;
-                        break;
+                    fatal = e.is_fatal();
+                    if self.me == 0 {
+                        to.items.push((seq, Item::Error(e)));
                     }
                 }
             }
             seq += 1;
-        }
-        for shard in 0..self.batches.len() {
-            self.flush(shard);
-        }
-        let _ = self.done.send(Msg::End(seq));
-    }
-
-    /// Sends every partial batch (the emitter may be waiting for one of
-    /// their records), then blocks until some records were emitted.
-    fn wait_for_credit(&mut self) -> bool {
-        for shard in 0..self.batches.len() {
-            if !self.flush(shard) {
-                return false;
+            if fatal || !to.read(seq) {
+                break;
             }
         }
-        match self.credits.recv() {
-            Ok(mut c) => {
-                self.free += c.n;
-                self.buffers.append(&mut c.buffers);
-                true
-            }
-            Err(_) => false,
+        to.end(seq);
+        reader.linktype()
+    }
+}
+
+/// A worker's side of its queue to the calling thread.
+struct Reporter<'o, T> {
+    out: &'o SyncSender<Report<T>>,
+    items: Vec<(u64, Item<T>)>,
+    /// Byte offset of the last record read.
+    offset: u64,
+    batch: usize,
+    /// Records read, and their bytes, between two reports at most.
+    every: u64,
+    /// What the last report said: records read, offset.
+    reported: (u64, u64),
+}
+
+impl<'o, T> Reporter<'o, T> {
+    fn new(out: &'o SyncSender<Report<T>>, batch: usize) -> Self {
+        Reporter {
+            out,
+            items: Vec::new(),
+            offset: 0,
+            batch,
+            every: (batch as u64).saturating_mul(16),
+            reported: (0, 0),
         }
     }
 
-    fn flush(&mut self, shard: usize) -> bool {
-        if self.batches[shard].is_empty() {
+    /// `seq` items have been read: reports if a batch is full or the last
+    /// report is far behind. False when the calling thread has stopped.
+    fn read(&mut self, seq: u64) -> bool {
+        let due = self.items.len() >= self.batch
+            || seq - self.reported.0 >= self.every
+            || self.offset - self.reported.1 >= REPORT_BYTES;
+        if !due {
             return true;
         }
-        let fresh = self
-            .recycled
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(BATCH));
-        let batch = std::mem::replace(&mut self.batches[shard], fresh);
-        self.inputs[shard].send(batch).is_ok()
+        self.reported = (seq, self.offset);
+        let report = Report {
+            items: std::mem::replace(&mut self.items, Vec::with_capacity(self.batch)),
+            upto: seq,
+            offset: self.offset,
+            done: false,
+        };
+        self.out.send(report).is_ok()
+    }
+
+    /// The last report: `seq` items were read in all.
+    fn end(self, seq: u64) {
+        let _ = self.out.send(Report {
+            items: self.items,
+            upto: seq,
+            offset: self.offset,
+            done: true,
+        });
     }
 }
 
-/// The calling thread's side: emits items in sequence order and hands memory back.
-struct Emitter {
-    credits: mpsc::Sender<Credit>,
-    /// Per worker: where its emitted records go back.
-    returns: Vec<mpsc::Sender<Vec<Record>>>,
-    emitted: Vec<Vec<Record>>,
-    buffers: Vec<Vec<u8>>,
-    /// Items emitted since the last credit.
-    owed: usize,
-}
-
-impl Emitter {
-    /// Emits items in sequence order until the reader's end or the sink stops.
-    /// At most `window` items are in flight, so a ring of that size reorders.
-    fn run<T, Sk>(&mut self, done: &mpsc::Receiver<Msg<T>>, window: usize, sink: &mut Sk)
-    where
-        Sk: FnMut(Item<'_, T>) -> bool,
-    {
-        let mut ring: Vec<Option<Out<T>>> = std::iter::repeat_with(|| None).take(window).collect();
-        let (mut next, mut end) = (0u64, None::<u64>);
-        let slot = |seq: u64| (seq % window as u64) as usize;
-        while end != Some(next) {
-            let Some(item) = ring[slot(next)].take() else {
-                // Return credits before blocking: the reader may be waiting for
-                // them (once it has finished, nobody listens: that is fine).
-                if self.owed > 0 {
-                    self.credit();
-                }
-                match done.recv() {
-                    Ok(Msg::End(n)) => end = Some(n),
-                    Ok(Msg::Batch(items)) => {
-                        for (seq, out) in items {
-                            ring[slot(seq)] = Some(out);
-                        }
-                    }
-                    Err(_) => return,
-                }
-                continue;
+/// Emits the workers' items in capture order: everything below the lowest
+/// point every running worker has reported is known.
+fn merge<T, Sk>(inbox: &[Receiver<Report<T>>], sink: &mut Sk)
+where
+    Sk: FnMut(Item<T>) -> bool,
+{
+    let n = inbox.len();
+    let mut queues: Vec<VecDeque<(u64, Item<T>)>> = (0..n).map(|_| VecDeque::new()).collect();
+    let (mut upto, mut offset, mut done) = (vec![0u64; n], vec![0u64; n], vec![false; n]);
+    let mut progress = 0u64;
+    loop {
+        let behind = (0..n).filter(|&w| !done[w]).min_by_key(|&w| upto[w]);
+        let low = behind.map_or(u64::MAX, |w| upto[w]);
+        loop {
+            let head = (0..n)
+                .filter_map(|w| queues[w].front().map(|(seq, _)| (*seq, w)))
+                .min();
+            let Some((_, w)) = head.filter(|(seq, _)| *seq < low) else {
+                break;
             };
-            next += 1;
-            let go = match item {
-                Out::Record {
-                    frame,
-                    record,
-                    rendered,
-                    worker,
-                } => {
-                    let go = sink(Item::Record(&frame.frame(), &record, rendered));
-                    self.give_back(frame, record, worker);
-                    go
-                }
-                Out::Error(e) => sink(Item::Error(e)),
+            let Some((_, item)) = queues[w].pop_front() else {
+                break;
             };
-            self.owed += 1;
-            if self.owed >= CREDIT_BATCH {
-                self.credit();
-            }
-            if !go {
+            if !sink(item) {
                 return;
             }
         }
-    }
-
-    fn give_back(&mut self, frame: OwnedFrame, record: Record, worker: usize) {
-        self.buffers.push(frame.data);
-        let (Some(list), Some(to)) = (self.emitted.get_mut(worker), self.returns.get(worker))
-        else {
+        let Some(w) = behind else {
             return;
         };
-        list.push(record);
-        if list.len() >= RETURN_BATCH {
-            // A worker that has finished drops nothing more: the records die here then.
-            let _ = to.send(std::mem::take(list));
+        if low >= progress + PROGRESS_EVERY {
+            progress = low - low % PROGRESS_EVERY;
+            if !sink(Item::Progress(offset[w])) {
+                return;
+            }
         }
-    }
-
-    fn credit(&mut self) {
-        let c = Credit {
-            n: std::mem::take(&mut self.owed),
-            buffers: std::mem::take(&mut self.buffers),
-        };
-        let _ = self.credits.send(c);
+        match inbox[w].recv() {
+            Ok(r) => {
+                queues[w].extend(r.items);
+                (upto[w], offset[w], done[w]) = (r.upto, r.offset, r.done);
+            }
+            Err(_) => done[w] = true,
+        }
     }
 }

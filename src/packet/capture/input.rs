@@ -42,6 +42,10 @@ impl<R: Read> Input<R> {
     }
 
     /// Makes at least `want` unconsumed bytes available, unless the source ends first.
+    /// Once per 64 KiB: kept out of line so the per-record [`Input::take_range`] inlines
+    /// to a few instructions.
+    #[cold]
+    #[inline(never)]
     fn fill(&mut self, want: usize) -> io::Result<()> {
         if self.head > 0 {
             self.win.copy_within(self.head..self.tail, 0);
@@ -71,6 +75,7 @@ impl<R: Read> Input<R> {
 
     /// Like [`Input::take`], but names the bytes by their place in the window (see
     /// [`Input::window`]), so the caller may hand them out after releasing `self`.
+    #[inline]
     pub(super) fn take_range(&mut self, n: usize) -> io::Result<std::ops::Range<usize>> {
         if self.tail - self.head < n {
             self.fill(n)?;
@@ -106,6 +111,14 @@ impl<R: Read> Input<R> {
         let k = io::copy(&mut (&mut self.r).take(rest), &mut io::sink())?;
         self.pos += k;
         Ok(buffered as u64 + k)
+    }
+
+    /// The source, and the bytes read from it but not consumed yet.
+    pub(super) fn into_parts(self) -> (R, Vec<u8>) {
+        let mut win = self.win;
+        win.truncate(self.tail);
+        win.drain(..self.head);
+        (self.r, win)
     }
 
     /// Bytes held by the read window.

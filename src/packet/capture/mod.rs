@@ -276,6 +276,12 @@ impl<R: Read> CaptureReader<R> {
         self.buf.capacity() + self.input.window_bytes()
     }
 
+    /// The source, and the bytes read from it that no record consumed yet (the read window
+    /// runs ahead of the records handed out).
+    pub fn into_parts(self) -> (R, Vec<u8>) {
+        self.input.into_parts()
+    }
+
     /// Next record, `None` at the end of the file or after a fatal error.
     pub fn next_frame(&mut self) -> Option<Result<Frame<'_>, CaptureError>> {
         loop {

@@ -78,13 +78,18 @@ impl State {
     /// Reads one record into `buf`.
     pub(super) fn next<R: Read>(&mut self, input: &mut Input<R>) -> Step {
         let offset = input.pos();
-        let mut hdr = [0u8; 16];
-        match input.read_full(&mut hdr) {
-            Ok(0) => return Step::Eof,
-            Ok(16) => {}
-            Ok(n) => return Step::truncated(offset, "record header", n as u64, 16, true),
+        // The header is read in place (a fixed-size load, not a copy call): this runs for
+        // every record, and every `replay --jobs` worker reads every record.
+        let hdr: [u8; 16] = match input.take(16) {
+            Ok(b) => match <[u8; 16]>::try_from(b) {
+                Ok(h) => h,
+                Err(_) if b.is_empty() => return Step::Eof,
+                Err(_) => {
+                    return Step::truncated(offset, "record header", b.len() as u64, 16, true)
+                }
+            },
             Err(e) => return Step::Io(e),
-        }
+        };
         let caplen = self.u32_at(&hdr, 8);
         if caplen > MAX_CAPLEN {
             // Skip the claimed bytes without buffering them; if the length was garbage the next

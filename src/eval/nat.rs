@@ -213,7 +213,7 @@ pub fn header(facts: &Facts, quote: &Quote) -> String {
         l4[..2].copy_from_slice(&s.to_be_bytes());
         l4[2..].copy_from_slice(&d.to_be_bytes());
     }
-    crate::packet::text::text_of(Summary::of_ip(&bytes), 64)
+    Summary::of_ip(&bytes).text()
 }
 
 /// Writes `q` into the quoted IP header `inner` (and its ports, or the id of a quoted ICMP

@@ -219,7 +219,7 @@ impl<'r> Engine<'r> {
         let mut summary = if self.opts.verdicts_only {
             String::new()
         } else {
-            packet::text::text_of(Summary::of_ip(pkt.ip.bytes()), 64)
+            Summary::of_ip(pkt.ip.bytes()).text()
         };
         let src = u32::from(pkt.ip.src());
         let dst = u32::from(pkt.ip.dst());

@@ -433,7 +433,11 @@ impl<'r> Engine<'r> {
             now_ns: ts,
             host,
         };
-        let checksum_ok = self.opts.trust_checksums || pkt.l4_checksum_ok().unwrap_or(true);
+        // Only conntrack reads it: a packet conntrack already saw (the lane asked first) is
+        // not summed again.
+        let checksum_ok = self.opts.trust_checksums
+            || flight.pretracked.is_some()
+            || pkt.l4_checksum_ok().unwrap_or(true);
         let mut run = Run {
             tables: &mut self.tables,
             ct: &mut self.ct,

@@ -27,9 +27,8 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use iptwalk::conntrack::Params;
-use iptwalk::eval::engine::{Engine, Options};
+use iptwalk::eval::engine::{Engine, Options, Step};
 use iptwalk::eval::host::Host;
-use iptwalk::eval::outcome::Record;
 use iptwalk::eval::parallel;
 use iptwalk::packet::CaptureReader;
 use iptwalk::source::SourceFile;
@@ -330,17 +329,14 @@ fn replay(
             break;
         }
         let frame = frame.map_err(|e| e.to_string())?;
-        let record = engine.process(&frame);
+        let step = engine.step(&frame);
         if full {
             // What `--format jsonl` writes for the record (into a reused buffer).
             line.clear();
-            record.write_json(&mut line);
+            step.record().write_json(&mut line);
             line.push(b'\n');
         }
-        let key = match &record {
-            Record::Packet(o) => (o.hook.unwrap_or("-"), o.verdict.name()),
-            Record::Skipped(_) => ("skipped", ""),
-        };
+        let key = tally_key(&step);
         match counts.iter_mut().find(|(k, _)| *k == key) {
             Some((_, n)) => *n += 1,
             None => counts.push((key, 1)),
@@ -364,6 +360,14 @@ fn replay(
             .map_or(wall0.elapsed(), |(b, a)| b - a),
     };
     Ok((compile, pass, tallies, engine.conntrack().len()))
+}
+
+/// What the tallies count a record under: its hook and verdict.
+fn tally_key(step: &Step) -> (&'static str, &'static str) {
+    match step.brief() {
+        Some(b) => (b.hook.unwrap_or("-"), b.verdict.name()),
+        None => ("skipped", ""),
+    }
 }
 
 /// The replay sharded over `jobs` workers: (the pass, with the process's CPU
@@ -397,12 +401,9 @@ fn replay_sharded(
     // totals: nothing crosses threads per record.
     let render = |counts: &mut Vec<((&'static str, &'static str), u64)>,
                   _: &iptwalk::packet::Frame,
-                  r: &Record|
+                  r: &Step|
      -> Option<()> {
-        let key = match r {
-            Record::Packet(o) => (o.hook.unwrap_or("-"), o.verdict.name()),
-            Record::Skipped(_) => ("skipped", ""),
-        };
+        let key = tally_key(r);
         match counts.iter_mut().find(|(k, _)| *k == key) {
             Some((_, n)) => *n += 1,
             None => counts.push((key, 1)),

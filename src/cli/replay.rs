@@ -5,7 +5,7 @@ use super::progress::Progress;
 use super::split::{Kept, Split};
 use super::totals::{Tally, Totals};
 use super::{read_source, Ctx};
-use iptwalk::eval::engine::Options;
+use iptwalk::eval::engine::{Options, Step};
 use iptwalk::eval::outcome::Record;
 use iptwalk::eval::parallel;
 use iptwalk::packet::{CaptureError, CaptureReader, Format as CaptureFormat, Frame};
@@ -152,8 +152,12 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     let (format, color, split_on) = (args.format, ctx.color_stdout(), split.is_some());
     // On the workers: the record's lines and split copy, which must come out
     // in capture order, and the totals, which the workers count themselves.
-    let render = |tally: &mut Tally, frame: &Frame, record: &Record| -> Option<Out> {
-        tally.add(frame, record);
+    let render = |tally: &mut Tally, frame: &Frame, step: &Step| -> Option<Out> {
+        tally.add(frame, step);
+        if format == Format::Summary && !split_on {
+            return None;
+        }
+        let record = &*step.record();
         let split = split_on.then(|| Kept::of(frame, record));
         let mut lines = Vec::new();
         let _ = match format {
@@ -165,7 +169,6 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
             }
             Format::Text => text_line(&mut lines, record, frame.ts_ns, color),
             Format::Trace => trace_lines(&mut lines, record, frame.ts_ns, color),
-            Format::Summary if split.is_none() => return None,
             Format::Summary => Ok(()),
         };
         Some(Out { lines, split })

@@ -8,7 +8,8 @@
 //! records ([`Tally`]); the counts are merged at the end, where their order no longer matters.
 
 use iptwalk::conntrack::hash::FxHasher;
-use iptwalk::eval::outcome::{Outcome, Record, RuleName};
+use iptwalk::eval::engine::Step;
+use iptwalk::eval::outcome::{Brief, RuleName};
 use iptwalk::packet::Frame;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasherDefault;
@@ -57,16 +58,16 @@ pub(super) struct Totals {
 }
 
 impl Totals {
-    pub(super) fn add(&mut self, o: &Outcome) {
+    pub(super) fn add(&mut self, o: &Brief) {
         self.packets += 1;
         self.verdict.bump(o.verdict.name());
         self.hook.bump(o.hook.unwrap_or("none"));
         self.ctstate.bump(o.ctstate.unwrap_or("none"));
-        if let Some(r) = &o.rule {
+        if let Some(r) = o.rule {
             let key = r.as_ptr() as usize;
             self.rules.entry(key).or_insert_with(|| (r.clone(), 0)).1 += 1;
         }
-        for d in &o.depends_on {
+        for d in o.depends_on {
             self.depends.bump(d);
         }
     }
@@ -136,10 +137,10 @@ pub(super) struct Tally {
 }
 
 impl Tally {
-    pub(super) fn add(&mut self, frame: &Frame, record: &Record) {
-        match record {
-            Record::Packet(o) => self.totals.add(o),
-            Record::Skipped(_) => self.totals.skipped += 1,
+    pub(super) fn add(&mut self, frame: &Frame, step: &Step) {
+        match step.brief() {
+            Some(b) => self.totals.add(&b),
+            None => self.totals.skipped += 1,
         }
         self.last = Some((frame.index, frame.ts_ns));
     }

@@ -117,6 +117,30 @@ pub struct Outcome {
     pub note: Option<String>,
 }
 
+/// What totals count of a replayed packet, borrowed: from a whole [`Outcome`],
+/// or from what the established-flow lane learned (a verdicts-only replay then
+/// builds no record at all; see [`crate::eval::engine::Step`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Brief<'a> {
+    pub verdict: Verdict,
+    pub hook: Option<&'static str>,
+    pub ctstate: Option<&'static str>,
+    pub rule: Option<&'a RuleName>,
+    pub depends_on: &'a [&'static str],
+}
+
+impl Outcome {
+    pub fn brief(&self) -> Brief<'_> {
+        Brief {
+            verdict: self.verdict,
+            hook: self.hook,
+            ctstate: self.ctstate,
+            rule: self.rule.as_ref(),
+            depends_on: &self.depends_on,
+        }
+    }
+}
+
 /// A record that is not an IPv4 packet, or could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Skipped {

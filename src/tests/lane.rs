@@ -12,7 +12,7 @@
 //! delivery, and source NAT (connections that never take the lane).
 
 use iptwalk::conntrack::Params;
-use iptwalk::eval::engine::{Engine, Options};
+use iptwalk::eval::engine::{Engine, Options, Step};
 use iptwalk::eval::host::Host;
 use iptwalk::ir::save::{save, SaveOptions};
 use iptwalk::packet::CaptureReader;
@@ -112,8 +112,10 @@ COMMIT
 ";
 
 /// Replays `pcap` through `rules` with and without the lane; returns the
-/// packets that took it.
-fn lane_matches_walking(rules: &str, pcap: &Path) -> u64 {
+/// packets that took it. `verdicts_only` replays as `--format summary` does,
+/// where a lane packet comes back as a [`Step::Lane`] and no record is built:
+/// the record it stands for must still be the walked one.
+fn lane_matches_walking(rules: &str, pcap: &Path, verdicts_only: bool) -> u64 {
     let loaded = iptwalk::ir::load(&SourceFile::new("rules", rules));
     assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
     let host = Host::oracle(
@@ -124,19 +126,28 @@ fn lane_matches_walking(rules: &str, pcap: &Path) -> u64 {
         let opts = Options {
             log: true,
             walk_every_packet,
+            verdicts_only,
             ..Options::default()
         };
         Engine::new(&loaded.ruleset, host.clone(), Params::default(), opts)
     };
     let (mut lane, mut walked) = (engine(false), engine(true));
     let mut reader = CaptureReader::open(pcap).expect("capture");
-    let mut packets = 0;
+    let (mut packets, mut briefs) = (0, 0);
     while let Some(frame) = reader.next_frame() {
         let frame = frame.expect("frame");
-        let (got, want) = (lane.process(&frame), walked.process(&frame));
+        let step = lane.step(&frame);
+        briefs += u64::from(matches!(step, Step::Lane(_)));
+        let (got, want) = (step.into_record(), walked.process(&frame));
         assert_eq!(got, want, "packet {packets}");
         packets += 1;
     }
+    let expected_briefs = if verdicts_only {
+        lane.lane_packets()
+    } else {
+        0
+    };
+    assert_eq!(briefs, expected_briefs);
     let counters = |e: &Engine| save(&e.ruleset_with_counters(), SaveOptions { counters: true });
     assert_eq!(counters(&lane), counters(&walked));
     assert_eq!(walked.lane_packets(), 0);
@@ -153,9 +164,11 @@ fn the_lane_gives_what_walking_every_packet_gives() {
     };
     let fwd = bench_rules().expect("gen_rules.py runs where gen_pcap.py does");
     // Most packets belong to established flows: most must take the lane.
-    assert!(lane_matches_walking(&fwd, &pcap) > 10_000);
-    assert!(lane_matches_walking(EDGES, &pcap) > 1_000);
-    let with_nat = format!("{fwd}{NAT}");
-    lane_matches_walking(&with_nat, &pcap);
+    for verdicts_only in [false, true] {
+        assert!(lane_matches_walking(&fwd, &pcap, verdicts_only) > 10_000);
+        assert!(lane_matches_walking(EDGES, &pcap, verdicts_only) > 1_000);
+        let with_nat = format!("{fwd}{NAT}");
+        lane_matches_walking(&with_nat, &pcap, verdicts_only);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

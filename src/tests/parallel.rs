@@ -10,9 +10,8 @@
 //! every output file must be identical.
 
 use iptwalk::conntrack::Params;
-use iptwalk::eval::engine::Options;
+use iptwalk::eval::engine::{Options, Step};
 use iptwalk::eval::host::Host;
-use iptwalk::eval::outcome::Record;
 use iptwalk::eval::parallel::{self, Item, Plan, Setup, Source};
 use iptwalk::ir::{addr, Ruleset};
 use iptwalk::packet::CaptureReader;
@@ -119,8 +118,8 @@ fn replay(s: &Scenario, plan: &Plan, verdicts_only: bool, how: Read) -> (String,
     let (mut out, mut sent) = (String::new(), 0u64);
     // Each record's line goes in capture order; each worker also counts its
     // records' bytes, which must add up to one engine's count.
-    let render = |bytes: &mut u64, _: &iptwalk::packet::Frame, r: &Record| {
-        let line = serde_json::to_string(r).expect("record serializes");
+    let render = |bytes: &mut u64, _: &iptwalk::packet::Frame, r: &Step| {
+        let line = serde_json::to_string(&*r.record()).expect("record serializes");
         *bytes += line.len() as u64;
         Some(line)
     };

@@ -35,7 +35,7 @@ use std::hash::BuildHasherDefault;
 use super::tables::Bump;
 use crate::conntrack::hash::FxHasher;
 use crate::conntrack::{self, ConnId, CtState, Dir, LaneMemo, Template};
-use crate::eval::outcome::{Ifaces, Outcome, RuleName, Verdict};
+use crate::eval::outcome::{Brief, Ifaces, Outcome, RuleName, Verdict};
 use crate::eval::reads::Reads;
 use crate::eval::view::ct_info;
 use crate::ir::{Policy, Ruleset, TableKind};
@@ -138,7 +138,7 @@ impl Lanes {
         v: &conntrack::Verdict,
         ct: &conntrack::Table,
         probe: Probe,
-    ) -> Result<&Path, Option<Lesson>> {
+    ) -> Result<u32, Option<Lesson>> {
         let (Some(id), Some(dir)) = (v.conn, v.dir) else {
             return Err(None);
         };
@@ -173,9 +173,11 @@ impl Lanes {
             && memo.mark == conn.mark
             && (memo.compares & FLAGS == 0 || memo.flags == probe.flags)
             && (memo.compares & STATUS == 0 || memo.status == conn.status.0);
-        match self.paths.get(memo.path.wrapping_sub(1) as usize) {
-            Some(path) if hit => Ok(path),
-            _ => Err(Some(lesson)),
+        let learned = memo.path.wrapping_sub(1);
+        if hit && (learned as usize) < self.paths.len() {
+            Ok(learned)
+        } else {
+            Err(Some(lesson))
         }
     }
 
@@ -253,11 +255,8 @@ impl super::Engine<'_> {
     pub(super) fn take_lane(
         &mut self,
         pkt: &Packet,
-        index: u64,
         ts: u64,
-        path: &'static str,
-        summary: &mut String,
-    ) -> Result<Box<Outcome>, (Option<conntrack::Verdict>, Option<Lesson>)> {
+    ) -> Result<LaneHit, (Option<conntrack::Verdict>, Option<Lesson>)> {
         let Some(probe) = self.lanes.probe(pkt, self.opts.trust_checksums) else {
             return Err((None, None));
         };
@@ -276,39 +275,16 @@ impl super::Engine<'_> {
         if let (Some(id), Some(dir)) = (v.conn, v.dir) {
             self.ct.account(id, dir, bytes);
         }
-        self.tables.replay_bumps(&learned.bumps, bytes);
-        let (ctstate, ctdir) = ct_names(&v);
-        let outcome = Box::new(Outcome {
-            index,
-            hook: learned.hook,
-            verdict: learned.verdict,
-            ctstate,
-            ctdir,
-            rule: learned.rule.clone(),
-            summary: std::mem::take(summary),
-            path,
-            reject_with: None,
-            iface: learned.iface.clone(),
-            hooks: Vec::new(),
-            fate: learned.fate,
-            generated: Vec::new(),
-            ct_after: None,
-            matched: learned.matched.to_vec(),
-            depends_on: Vec::new(),
-            trace: Vec::new(),
-            log: Vec::new(),
-            at_filter: None,
-            egress: None,
-            nat_random_port: false,
-            note: learned.note.clone(),
-        });
+        self.tables
+            .replay_bumps(&self.lanes.paths[learned as usize].bumps, bytes);
         self.lanes.taken += 1;
         self.ct.reap_dying();
-        let mut outcome = outcome;
-        if !self.opts.verdicts_only {
-            outcome.ct_after = self.ct.view_for_packet(&ct_info(pkt, ts, hook, true));
-        }
-        Ok(outcome)
+        let (ctstate, ctdir) = ct_names(&v);
+        Ok(LaneHit {
+            learned,
+            ctstate,
+            ctdir,
+        })
     }
 
     /// Learns the outcome of a packet that missed the lane, when its full path
@@ -343,6 +319,78 @@ impl super::Engine<'_> {
         };
         self.lanes
             .learn(&mut self.ct, lesson, self.tables.reads, path);
+    }
+}
+
+/// A packet that took the lane: which learned outcome it gets, in which state.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LaneHit {
+    /// Index in [`Lanes::paths`].
+    learned: u32,
+    ctstate: Option<&'static str>,
+    ctdir: Option<&'static str>,
+}
+
+/// A record of the lane, borrowed from the outcome it learned: what a
+/// verdicts-only replay hands on without building an [`Outcome`].
+#[derive(Debug, Clone, Copy)]
+pub struct LaneRecord<'e> {
+    index: u64,
+    learned: &'e Path,
+    ctstate: Option<&'static str>,
+    ctdir: Option<&'static str>,
+    path: &'static str,
+}
+
+impl<'e> LaneRecord<'e> {
+    pub(super) fn new(lanes: &'e Lanes, hit: LaneHit, index: u64, path: &'static str) -> Self {
+        LaneRecord {
+            index,
+            learned: &lanes.paths[hit.learned as usize],
+            ctstate: hit.ctstate,
+            ctdir: hit.ctdir,
+            path,
+        }
+    }
+
+    pub fn brief(&self) -> Brief<'e> {
+        Brief {
+            verdict: self.learned.verdict,
+            hook: self.learned.hook,
+            ctstate: self.ctstate,
+            rule: self.learned.rule.as_ref(),
+            depends_on: &[],
+        }
+    }
+
+    /// The whole record, as the full path would have made it; `summary` and
+    /// `ct_after` are left for the caller (empty and `None`).
+    pub fn outcome(&self) -> Box<Outcome> {
+        let learned = self.learned;
+        Box::new(Outcome {
+            index: self.index,
+            hook: learned.hook,
+            verdict: learned.verdict,
+            ctstate: self.ctstate,
+            ctdir: self.ctdir,
+            rule: learned.rule.clone(),
+            summary: String::new(),
+            path: self.path,
+            reject_with: None,
+            iface: learned.iface.clone(),
+            hooks: Vec::new(),
+            fate: learned.fate,
+            generated: Vec::new(),
+            ct_after: None,
+            matched: learned.matched.to_vec(),
+            depends_on: Vec::new(),
+            trace: Vec::new(),
+            log: Vec::new(),
+            at_filter: None,
+            egress: None,
+            nat_random_port: false,
+            note: learned.note.clone(),
+        })
     }
 }
 

@@ -15,7 +15,9 @@ mod tables;
 
 use super::host::Host;
 use super::nat;
-use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, RuleName, Skipped, Verdict};
+use super::outcome::{
+    Brief, Generated, HookPass, Ifaces, Outcome, Record, RuleName, Skipped, Verdict,
+};
 use super::reads::Reads;
 use super::view::{ct_info, l4_facts};
 use super::walk::{Prepared, TableCounters, WalkBuf};
@@ -25,6 +27,7 @@ use crate::ext::state::Store;
 use crate::ext::targets::reject::RejectWith;
 use crate::ir::{Hook, Ruleset, TableKind};
 use crate::packet::{self, Frame, Packet, PktType, Summary};
+pub use lane::LaneRecord;
 use lane::Lanes;
 use path::Run;
 use tables::{rule_names, Tables};
@@ -86,6 +89,39 @@ pub struct Engine<'r> {
     /// Reassembled datagrams are copied here to outlive the defrag borrow.
     scratch: Vec<u8>,
     lanes: Lanes,
+}
+
+/// A replayed record as [`Engine::step`] hands it on.
+pub enum Step<'e> {
+    Record(Record),
+    /// A verdicts-only packet that took the lane.
+    Lane(LaneRecord<'e>),
+}
+
+impl Step<'_> {
+    /// What totals count of it; `None` for a skipped record.
+    pub fn brief(&self) -> Option<Brief<'_>> {
+        match self {
+            Step::Record(Record::Packet(o)) => Some(o.brief()),
+            Step::Record(Record::Skipped(_)) => None,
+            Step::Lane(lane) => Some(lane.brief()),
+        }
+    }
+
+    pub fn into_record(self) -> Record {
+        match self {
+            Step::Record(r) => r,
+            Step::Lane(lane) => Record::Packet(lane.outcome()),
+        }
+    }
+
+    /// The whole record, built when it is a [`LaneRecord`].
+    pub fn record(&self) -> std::borrow::Cow<'_, Record> {
+        match self {
+            Step::Record(r) => std::borrow::Cow::Borrowed(r),
+            Step::Lane(lane) => std::borrow::Cow::Owned(Record::Packet(lane.outcome())),
+        }
+    }
 }
 
 /// How a record ends, before it becomes an [`Outcome`].
@@ -205,22 +241,24 @@ impl<'r> Engine<'r> {
 
     /// Replays one capture record.
     pub fn process(&mut self, frame: &Frame) -> Record {
+        self.step(frame).into_record()
+    }
+
+    /// Replays one capture record; with [`Options::verdicts_only`], a packet
+    /// that takes the established-flow lane comes back as a [`LaneRecord`]
+    /// borrowed from what the lane learned, and no record is built for it.
+    pub fn step(&mut self, frame: &Frame) -> Step<'_> {
         let pkt = match packet::decode(frame) {
             Ok(p) => p,
             Err(skip) => {
-                return Record::Skipped(Skipped {
+                return Step::Record(Record::Skipped(Skipped {
                     index: frame.index,
                     skipped: Some(skip.to_string()),
                     error: None,
-                })
+                }))
             }
         };
         let ts = u64::try_from(frame.ts_ns.max(0)).unwrap_or(u64::MAX);
-        let mut summary = if self.opts.verdicts_only {
-            String::new()
-        } else {
-            Summary::of_ip(pkt.ip.bytes()).text()
-        };
         let src = u32::from(pkt.ip.src());
         let dst = u32::from(pkt.ip.dst());
         let local_out = self.host.is_local(src);
@@ -241,11 +279,26 @@ impl<'r> Engine<'r> {
         let mut pretracked = None;
         let mut lesson = None;
         if !local_out && self.tables.walks.is_none() {
-            match self.take_lane(&pkt, frame.index, ts, path, &mut summary) {
-                Ok(outcome) => return Record::Packet(outcome),
+            match self.take_lane(&pkt, ts) {
+                Ok(hit) => {
+                    let lane = LaneRecord::new(&self.lanes, hit, frame.index, path);
+                    if self.opts.verdicts_only {
+                        return Step::Lane(lane);
+                    }
+                    let mut outcome = lane.outcome();
+                    outcome.summary = Summary::of_ip(pkt.ip.bytes()).text();
+                    let info = ct_info(&pkt, ts, conntrack::Hook::PreRouting, true);
+                    outcome.ct_after = self.ct.view_for_packet(&info);
+                    return Step::Record(Record::Packet(outcome));
+                }
                 Err((v, l)) => (pretracked, lesson) = (v, l),
             }
         }
+        let summary = if self.opts.verdicts_only {
+            String::new()
+        } else {
+            Summary::of_ip(pkt.ip.bytes()).text()
+        };
         self.tables.reads = Reads::FLOW;
         self.tables.bumps = lesson.map(|_| Vec::new());
         let mut flight = Flight {
@@ -323,7 +376,7 @@ impl<'r> Engine<'r> {
         if let Some(lesson) = lesson {
             self.learn_lane(lesson, &outcome, flight.notrack);
         }
-        Record::Packet(outcome)
+        Step::Record(Record::Packet(outcome))
     }
 
     fn fly(

@@ -35,9 +35,8 @@
 //! per shard, and a fragmented ICMP error is keyed by its outer addresses
 //! (only the first fragment holds the quoted header).
 
-use super::engine::{Engine, Options};
+use super::engine::{Engine, Options, Step};
 use super::host::Host;
-use super::outcome::Record;
 use crate::conntrack::Params;
 use crate::ir::{RuleTarget, Ruleset};
 use crate::packet::{self, CaptureError, CaptureReader, Frame};
@@ -269,7 +268,7 @@ where
     W: Send,
     T: Send,
     Mk: Fn(usize) -> W + Sync,
-    Rf: Fn(&mut W, &Frame, &Record) -> Option<T> + Sync,
+    Rf: Fn(&mut W, &Frame, &Step) -> Option<T> + Sync,
     Sk: FnMut(Item<T>) -> bool,
 {
     if plan.workers > 1 {
@@ -298,8 +297,8 @@ where
         seq += 1;
         let go = match next {
             Ok(frame) => {
-                let record = engine.process(&frame);
-                let go = match render(&mut w, &frame, &record) {
+                let step = engine.step(&frame);
+                let go = match render(&mut w, &frame, &step) {
                     Some(t) => sink(Item::Record(t)),
                     None => true,
                 };

@@ -11,7 +11,7 @@
 
 use super::stream::{self, Chunks};
 use super::{add_counters, shard_key, shard_of, Finished, Item, Plan, Setup, Source};
-use super::{Record, PROGRESS_EVERY};
+use super::{Step, PROGRESS_EVERY};
 use crate::eval::engine::Engine;
 use crate::packet::{CaptureError, CaptureReader, Frame};
 use std::collections::VecDeque;
@@ -59,7 +59,7 @@ where
     W: Send,
     T: Send,
     Mk: Fn(usize) -> W + Sync,
-    Rf: Fn(&mut W, &Frame, &Record) -> Option<T> + Sync,
+    Rf: Fn(&mut W, &Frame, &Step) -> Option<T> + Sync,
     Sk: FnMut(Item<T>) -> bool,
 {
     let workers = plan.workers;
@@ -192,7 +192,7 @@ impl Shard {
         out: &SyncSender<Report<T>>,
     ) -> Option<u32>
     where
-        Rf: Fn(&mut W, &Frame, &Record) -> Option<T>,
+        Rf: Fn(&mut W, &Frame, &Step) -> Option<T>,
     {
         let mut to = Reporter::new(out, self.batch);
         let mut reader = match feed {
@@ -220,8 +220,8 @@ impl Shard {
                 Ok(frame) => {
                     to.offset = frame.offset;
                     if shard_of(shard_key(&frame), self.workers) == self.me {
-                        let record = engine.process(&frame);
-                        if let Some(t) = render(w, &frame, &record) {
+                        let step = engine.step(&frame);
+                        if let Some(t) = render(w, &frame, &step) {
                             to.items.push((seq, Item::Record(t)));
                         }
                     }

@@ -9,7 +9,7 @@
 
 use iptwalk::conntrack::hash::FxHasher;
 use iptwalk::eval::engine::Step;
-use iptwalk::eval::outcome::{Brief, RuleName};
+use iptwalk::eval::outcome::{Brief, RuleName, Verdict};
 use iptwalk::packet::Frame;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasherDefault;
@@ -55,25 +55,87 @@ pub(super) struct Totals {
     /// Deciding rule name's address → (name, packets).
     rules: HashMap<usize, (RuleName, u64), BuildHasherDefault<FxHasher>>,
     depends: Counts,
+    /// The packets just counted alike, not yet in the counts above: a capture
+    /// is mostly runs of packets with the same verdict, hook, state and rule
+    /// (the packets of established flows), and a run is counted when it ends.
+    run: Option<(Alike, u64)>,
+}
+
+/// What [`Totals`] counts a packet under, but its `depends_on`.
+struct Alike {
+    verdict: Verdict,
+    hook: &'static str,
+    ctstate: &'static str,
+    rule: Option<RuleName>,
+}
+
+impl Alike {
+    fn of(o: &Brief) -> Alike {
+        Alike {
+            verdict: o.verdict,
+            hook: o.hook.unwrap_or("none"),
+            ctstate: o.ctstate.unwrap_or("none"),
+            rule: o.rule.cloned(),
+        }
+    }
+
+    /// Whether `o` is counted the same; by address (the engine shares its
+    /// names), so equal names at other addresses only end the run early.
+    fn is(&self, o: &Brief) -> bool {
+        self.verdict == o.verdict
+            && std::ptr::eq(self.hook, o.hook.unwrap_or("none"))
+            && std::ptr::eq(self.ctstate, o.ctstate.unwrap_or("none"))
+            && match (&self.rule, o.rule) {
+                (None, None) => true,
+                (Some(a), Some(b)) => std::ptr::eq(a.as_ptr(), b.as_ptr()),
+                _ => false,
+            }
+    }
 }
 
 impl Totals {
     pub(super) fn add(&mut self, o: &Brief) {
         self.packets += 1;
-        self.verdict.bump(o.verdict.name());
-        self.hook.bump(o.hook.unwrap_or("none"));
-        self.ctstate.bump(o.ctstate.unwrap_or("none"));
-        if let Some(r) = o.rule {
-            let key = r.as_ptr() as usize;
-            self.rules.entry(key).or_insert_with(|| (r.clone(), 0)).1 += 1;
-        }
         for d in o.depends_on {
             self.depends.bump(d);
         }
+        if let Some((alike, n)) = &mut self.run {
+            if alike.is(o) {
+                *n += 1;
+                return;
+            }
+        }
+        self.end_run();
+        self.run = Some((Alike::of(o), 1));
+    }
+
+    /// Counts the current run.
+    fn end_run(&mut self) {
+        let Some((alike, n)) = self.run.take() else {
+            return;
+        };
+        self.verdict.bump_by(alike.verdict.name(), n);
+        self.hook.bump_by(alike.hook, n);
+        self.ctstate.bump_by(alike.ctstate, n);
+        if let Some(r) = alike.rule {
+            let key = r.as_ptr() as usize;
+            self.rules.entry(key).or_insert_with(|| (r, 0)).1 += n;
+        }
+    }
+
+    /// Reading counts with a run not yet counted would miss it: totals are
+    /// read from [`Tally::merge`], which ends every run.
+    fn assert_settled(&self) {
+        debug_assert!(
+            self.run.is_none(),
+            "totals read before their last run was counted"
+        );
     }
 
     /// Adds another worker's totals (counts: the order does not matter).
-    pub(super) fn merge(&mut self, other: Totals) {
+    pub(super) fn merge(&mut self, mut other: Totals) {
+        self.end_run();
+        other.end_run();
         self.packets += other.packets;
         self.skipped += other.skipped;
         self.errors += other.errors;
@@ -93,14 +155,17 @@ impl Totals {
     }
 
     pub(super) fn verdicts(&self) -> BTreeMap<&'static str, u64> {
+        self.assert_settled();
         self.verdict.sorted()
     }
 
     pub(super) fn hooks(&self) -> BTreeMap<&'static str, u64> {
+        self.assert_settled();
         self.hook.sorted()
     }
 
     pub(super) fn ctstates(&self) -> BTreeMap<&'static str, u64> {
+        self.assert_settled();
         self.ctstate.sorted()
     }
 
@@ -110,6 +175,7 @@ impl Totals {
 
     /// Packets per deciding rule, most first, then by name.
     pub(super) fn top_rules(&self) -> Vec<(&str, u64)> {
+        self.assert_settled();
         let mut by_name: BTreeMap<&str, u64> = BTreeMap::new();
         for (name, n) in self.rules.values() {
             *by_name.entry(name).or_default() += n;
@@ -146,6 +212,7 @@ impl Tally {
     }
 
     /// The totals over all workers, and the timestamp of the capture's last record.
+    /// The merged totals have counted every run.
     pub(super) fn merge(tallies: Vec<Tally>) -> (Totals, i128) {
         let mut totals = Totals::default();
         let mut last: Option<(u64, i128)> = None;
@@ -170,6 +237,45 @@ mod tests {
         c.bump(leaked);
         c.bump("DROP");
         assert_eq!(c.sorted(), BTreeMap::from([("ACCEPT", 2), ("DROP", 1)]));
+    }
+
+    #[test]
+    fn runs_of_alike_packets_count_as_single_packets_do() {
+        let (a, b): (RuleName, RuleName) = ("filter/FORWARD/1".into(), "filter/FORWARD/2".into());
+        let brief = |verdict, ctstate, rule| Brief {
+            verdict,
+            hook: Some("FORWARD"),
+            ctstate: Some(ctstate),
+            rule,
+            depends_on: &[],
+        };
+        let seq = [
+            brief(Verdict::Accept, "NEW", Some(&a)),
+            brief(Verdict::Accept, "ESTABLISHED", Some(&a)),
+            brief(Verdict::Accept, "ESTABLISHED", Some(&a)),
+            brief(Verdict::Accept, "ESTABLISHED", Some(&b)),
+            brief(Verdict::Drop, "ESTABLISHED", None),
+            brief(Verdict::Drop, "ESTABLISHED", None),
+            brief(Verdict::Accept, "ESTABLISHED", Some(&a)),
+        ];
+        let mut t = Totals::default();
+        seq.iter().for_each(|o| t.add(o));
+        let mut settled = Totals::default();
+        settled.merge(t);
+        assert_eq!(settled.packets, 7);
+        assert_eq!(
+            settled.verdicts(),
+            BTreeMap::from([("ACCEPT", 5), ("DROP", 2)])
+        );
+        assert_eq!(
+            settled.ctstates(),
+            BTreeMap::from([("ESTABLISHED", 6), ("NEW", 1)])
+        );
+        assert_eq!(settled.hooks(), BTreeMap::from([("FORWARD", 7)]));
+        assert_eq!(
+            settled.top_rules(),
+            [("filter/FORWARD/1", 4), ("filter/FORWARD/2", 1)]
+        );
     }
 
     #[test]

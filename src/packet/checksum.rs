@@ -9,29 +9,41 @@ use std::net::Ipv4Addr;
 
 /// One's-complement sum of `data` added to `initial`, not yet folded to 16 bits.
 ///
-/// Big-endian 16-bit words are accumulated into a `u64`, which cannot overflow for any
-/// slice shorter than 2^48 bytes; the caller folds.
+/// The result is congruent modulo 0xffff to `initial` plus the big-endian 16-bit words of
+/// `data`, and zero only when both are: all the caller may rely on, since [`fold`] reduces
+/// it to the same checksum.
+///
+/// Every packet conntrack sees is summed here, so the data is read eight bytes at a time in
+/// native (little-endian) order into a 128-bit accumulator: one add and one carry per word.
+/// That is sound because 2¹⁶ ≡ 1 (mod 0xffff), so a 64-bit word is congruent to the sum of
+/// its four 16-bit words (RFC 1071 §2(B), "deferred carries"), and because the sum of
+/// byte-swapped words is the byte-swapped sum (§2(A), "byte order independence"), which
+/// [`swap_folded`] undoes at the end. A last partial word is zero-padded: an odd final byte
+/// pads to its high half in network order, as §4.1 wants.
 pub fn sum(data: &[u8], initial: u64) -> u64 {
-    let mut acc = initial;
-    let mut chunks = data.chunks_exact(8);
-    for c in &mut chunks {
-        // Eight bytes at a time, as two big-endian 32-bit words: a word hi·2¹⁶ + lo is
-        // congruent to hi + lo modulo 0xffff, and the final fold (end-around carry) computes
-        // exactly that residue, zero only for an all-zero sum either way; so summing 32-bit
-        // words folds to the same checksum as summing 16-bit ones (RFC 1071 §2(B)).
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let v = u64::from_be_bytes(w);
-        acc += (v >> 32) + (v & 0xffff_ffff);
-    }
-    let mut words = chunks.remainder().chunks_exact(2);
+    let mut wide: u128 = 0;
+    let mut words = data.chunks_exact(8);
     for w in &mut words {
-        acc += u64::from(u16::from_be_bytes([w[0], w[1]]));
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        wide += u128::from(u64::from_le_bytes(b));
     }
-    if let [last] = words.remainder() {
-        acc += u64::from(*last) << 8;
-    }
-    acc
+    let rest = words.remainder();
+    let mut last = [0u8; 8];
+    last[..rest.len()].copy_from_slice(rest);
+    wide += u128::from(u64::from_le_bytes(last));
+    initial + u64::from(swap_folded(wide))
+}
+
+/// The 16-bit one's-complement sum, in network byte order, of a sum of little-endian words;
+/// zero only for a zero sum.
+fn swap_folded(wide: u128) -> u16 {
+    // 2⁶⁴ ≡ 2³² ≡ 1 (mod 0xffff): each step adds the halves, keeping the residue.
+    let x = (wide >> 64) + (wide & u128::from(u64::MAX)); // < 2⁶⁵
+                                                          // x ≤ 2⁶⁵ − 2: when its bit 64 is set, its low word is at most 2⁶⁴ − 2.
+    let x = (x >> 64) as u64 + x as u64;
+    let x = (x >> 32) + (x & 0xffff_ffff); // < 2³³
+    fold(x).swap_bytes()
 }
 
 /// Folds a 64-bit accumulator to 16 bits with end-around carry.
@@ -66,6 +78,18 @@ pub fn pseudo_header(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, l4_len: u32) -> u6
 /// True when the data, checksum field included, sums to all ones (the received check passes).
 pub fn verifies(data: &[u8], initial: u64) -> bool {
     fold(sum(data, initial)) == 0xffff
+}
+
+/// Whether an IPv4 header (IHL × 4 bytes) verifies, summed as `ip_fast_csum` does: in
+/// 32-bit words, which fold like 16-bit ones since 2¹⁶ ≡ 1 (mod 0xffff). Every received
+/// packet's header is checked, so this skips [`sum`]'s general tail handling.
+pub fn header_verifies(header: &[u8]) -> bool {
+    let mut words = header.chunks_exact(4);
+    let acc: u64 = (&mut words)
+        .map(|w| u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]])))
+        .sum();
+    let tail = sum(words.remainder(), 0);
+    fold(acc + tail) == 0xffff
 }
 
 /// CRC32C (Castagnoli, reflected polynomial 0x82f63b78) lookup table, built at compile time.
@@ -145,6 +169,23 @@ mod tests {
     }
 
     #[test]
+    fn headers_verify_as_their_bytes_do() {
+        let mut h = [
+            0x46, 0x00, 0x00, 0x77, 0x12, 0x34, 0x40, 0x00, 0x40, 0x06, 0x00, 0x00, 0x0a, 0x00,
+            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7, 0x01, 0x01, 0x00, 0x00,
+        ];
+        let c = finish(sum(&h, 0));
+        h[10..12].copy_from_slice(&c.to_be_bytes());
+        assert!(header_verifies(&h) && verifies(&h, 0));
+        for i in 0..h.len() {
+            h[i] ^= 0x40;
+            assert_eq!(header_verifies(&h), verifies(&h, 0), "byte {i} flipped");
+            assert_eq!(header_verifies(&h[..22]), verifies(&h[..22], 0));
+            h[i] ^= 0x40;
+        }
+    }
+
+    #[test]
     fn odd_length_pads_with_zero() {
         assert_eq!(sum(&[0x12], 0), 0x1200);
         assert_eq!(sum(&[0xab, 0xcd, 0x12], 0), 0xabcd + 0x1200);
@@ -156,7 +197,7 @@ mod tests {
         assert_eq!(fold(sum(&long, 0)), fold(slow));
     }
 
-    /// The 32-bit-word sum folds like the plain 16-bit word sum on every length and on the
+    /// The 64-bit-word sum folds like the plain 16-bit word sum on every length and on the
     /// edge values (all zero, all ones, carries on every word).
     #[test]
     fn word_sum_folds_like_the_16_bit_sum() {
@@ -176,8 +217,11 @@ mod tests {
         };
         for len in 0..200 {
             let noise: Vec<u8> = (0..len).map(|_| random()).collect();
+            let initial = u64::from(random()) << 24 | u64::from(random()) << 8;
             for d in [vec![0u8; len], vec![0xff; len], noise] {
                 assert_eq!(fold(sum(&d, 0)), slow(&d), "{d:?}");
+                let with_initial = fold(u64::from(slow(&d)) + initial);
+                assert_eq!(fold(sum(&d, initial)), with_initial, "{d:?} + {initial}");
             }
         }
     }

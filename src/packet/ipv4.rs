@@ -129,7 +129,7 @@ impl<'a> Ipv4<'a> {
     /// shorter than IHL says or IHL < 5.
     pub fn header_checksum_ok(&self) -> bool {
         match self.bytes.get(..self.header_len()) {
-            Some(h) if self.ihl() >= 5 => checksum::verifies(h, 0),
+            Some(h) if self.ihl() >= 5 => checksum::header_verifies(h),
             _ => false,
         }
     }

@@ -239,6 +239,9 @@ pub struct Finished<W> {
     /// The link type of the capture (of pcapng's first interface), as the
     /// (first) worker's reader saw it at the end.
     pub linktype: Option<u32>,
+    /// Packets whose outcome came from the established-flow lane, over all
+    /// workers ([`Engine::lane_packets`]).
+    pub lane_packets: u64,
     /// Each worker's state, in worker order.
     pub states: Vec<W>,
 }
@@ -284,6 +287,7 @@ where
                 counters: engine.ruleset_with_counters(),
                 ipsets: engine.ipsets().cloned(),
                 linktype: None,
+                lane_packets: 0,
                 states: vec![w],
             };
         }
@@ -317,6 +321,7 @@ where
         counters: engine.ruleset_with_counters(),
         ipsets: engine.ipsets().cloned(),
         linktype: reader.linktype(),
+        lane_packets: engine.lane_packets(),
         states: vec![w],
     }
 }

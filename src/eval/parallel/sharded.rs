@@ -39,11 +39,12 @@ struct Report<T> {
 }
 
 /// What a worker leaves: its engine's counters and ipsets, the link type its
-/// reader ended with, its state.
+/// reader ended with, the packets that took the lane, its state.
 type Left<W> = (
     crate::ir::Ruleset,
     Option<crate::ipset::Sets>,
     Option<u32>,
+    u64,
     W,
 );
 
@@ -78,6 +79,7 @@ where
                 counters: rs.clone(),
                 ipsets: opts.ipsets,
                 linktype: None,
+                lane_packets: 0,
                 states: (0..workers).map(state).collect(),
             };
         }
@@ -106,6 +108,7 @@ where
                     engine.ruleset_with_counters(),
                     engine.ipsets().cloned(),
                     linktype,
+                    engine.lane_packets(),
                     w,
                 )
             }));
@@ -125,9 +128,11 @@ fn finish<W>(rs: &crate::ir::Ruleset, left: Vec<Left<W>>) -> Finished<W> {
         counters: rs.clone(),
         ipsets: None,
         linktype: None,
+        lane_packets: 0,
         states: Vec::with_capacity(left.len()),
     };
-    for (i, (counters, ipsets, linktype, w)) in left.into_iter().enumerate() {
+    for (i, (counters, ipsets, linktype, lane, w)) in left.into_iter().enumerate() {
+        done.lane_packets += lane;
         if i == 0 {
             (done.counters, done.ipsets, done.linktype) = (counters, ipsets, linktype);
         } else {

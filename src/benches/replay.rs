@@ -6,7 +6,8 @@
 //! The inputs are generated once with the generators of ../shared/bench into
 //! `$IPTWALK_BENCH_DIR` (default: `$TMPDIR/iptwalk-bench`), never into the
 //! repository; the capture's sha256 must be the one in that README.
-//! `IPTWALK_BENCH_QUICK=1` replays only the first 100,000 packets.
+//! `IPTWALK_BENCH_QUICK=1` replays only the first 100,000 packets;
+//! `IPTWALK_BENCH_LARGE=1` adds the large-state rows (mix_10m, see [`large`]).
 //! Every row is the best of `IPTWALK_BENCH_PASSES` passes (default 3): least
 //! wall and least CPU time, since a shared machine's other tenants only add.
 //! Every ruleset also runs sharded over `IPTWALK_BENCH_JOBS` workers
@@ -27,6 +28,8 @@
 /// The binary's allocator, so the bench measures what users run.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+mod large;
 
 use iptwalk::conntrack::Params;
 use iptwalk::eval::engine::{Engine, Options, Step};
@@ -202,7 +205,11 @@ fn run(limit: u64) -> Result<(), String> {
     if let Some(k) = peak_memory_kib() {
         println!("peak memory (VmHWM) {:.1} MiB", k as f64 / 1024.0);
     }
+    let large = large::run(&gen, &dir, passes, jobs)?;
     card.print(tcpdump.as_ref(), jobs);
+    if let Some(large) = large {
+        large.print(jobs);
+    }
     Ok(())
 }
 

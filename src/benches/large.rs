@@ -1,0 +1,126 @@
+//! The large-state rows, run only with `IPTWALK_BENCH_LARGE=1`: mix_10m
+//! (10,000,000 packets, ~525k flows, 1.2 GB, generated on first use by
+//! ../shared/bench's `gen_pcap.py mix_10m.pcap 10000000 --concurrent 10000
+//! --seed 1`, about a minute) through the 100-rule ruleset, on one worker and
+//! sharded. The README gives no kernel tallies or sha256 for it, so the
+//! sharded replay is held to the one-worker tallies only. The peak memory
+//! printed after these rows is the process's high-water mark, which is
+//! theirs: the capture streams, so it is the conntrack table's size, not the
+//! capture's.
+
+use super::{best_of, ensure_rules, peak_memory_kib, replay, replay_sharded, show, Pass};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// What the scorecard says of the large rows.
+pub struct Large {
+    pub one: Pass,
+    pub sharded: Option<Pass>,
+    pub peak_kib: Option<u64>,
+}
+
+/// Runs the rows; `None` when `IPTWALK_BENCH_LARGE` is not set.
+pub fn run(gen: &Path, dir: &Path, passes: usize, jobs: usize) -> Result<Option<Large>, String> {
+    if !std::env::var_os("IPTWALK_BENCH_LARGE").is_some_and(|v| v != "0") {
+        return Ok(None);
+    }
+    let pcap = ensure_large_pcap(gen, dir)?;
+    let rules = ensure_rules(gen, dir, 100)?;
+    println!("\nlarge state: {}", pcap.display());
+    let (one, (tallies, conns)) = best_of(passes, || {
+        let (_, pass, tallies, conns) = replay(&rules, &pcap, u64::MAX, false)?;
+        Ok((pass, (tallies, conns)))
+    })?;
+    println!(
+        "{:>6}  {:>7}  {:>9}  {:>9}  {:>8.3}  {:>8.3}  {:>11.0}  {:>10.0}  {:>9}  {:>7}  {} ({conns} conntrack entries)",
+        100,
+        1,
+        one.packets,
+        "",
+        one.wall.as_secs_f64(),
+        one.cpu.as_secs_f64(),
+        one.packets as f64 / one.cpu.as_secs_f64(),
+        one.ns_per_packet(),
+        "",
+        "1.00",
+        show(&tallies)
+    );
+    let mut sharded = None;
+    if jobs > 1 {
+        let (many, (many_tallies, mode)) = best_of(passes, || {
+            let (many, tallies, mode) = replay_sharded(&rules, &pcap, u64::MAX, false, jobs)?;
+            Ok((many, (tallies, mode)))
+        })?;
+        println!(
+            "{:>6}  {jobs:>7}  {:>9}  {:>9}  {:>8.3}  {:>8.3}  {:>11.0}  {:>10.0}  {:>9}  {:>7.2}  {} ({mode})",
+            100,
+            many.packets,
+            "",
+            many.wall.as_secs_f64(),
+            many.cpu.as_secs_f64(),
+            many.packets as f64 / many.wall.as_secs_f64(),
+            many.wall.as_nanos() as f64 / many.packets.max(1) as f64,
+            "",
+            one.wall.as_secs_f64() / many.wall.as_secs_f64(),
+            show(&many_tallies)
+        );
+        if many_tallies != tallies {
+            return Err(format!("mix_10m: {jobs} workers give other tallies"));
+        }
+        sharded = Some(many);
+    }
+    let peak_kib = peak_memory_kib();
+    if let Some(k) = peak_kib {
+        println!(
+            "peak memory (VmHWM) after the large rows {:.1} MiB",
+            k as f64 / 1024.0
+        );
+    }
+    Ok(Some(Large {
+        one,
+        sharded,
+        peak_kib,
+    }))
+}
+
+impl Large {
+    pub fn print(&self, jobs: usize) {
+        let pps = |p: &Pass, t: f64| p.packets as f64 / t.max(1e-9) / 1e6;
+        let one = pps(&self.one, self.one.cpu.as_secs_f64());
+        let mark = |r: f64| if r >= 2.5 { "met" } else { "NOT met" };
+        print!(
+            "  mix_10m >= 2.5 M packets/s: {one:.2} M/s on one core: {}",
+            mark(one)
+        );
+        if let Some(m) = &self.sharded {
+            let wall = pps(m, m.wall.as_secs_f64());
+            print!("; {wall:.2} M/s (wall) on {jobs} workers: {}", mark(wall));
+        }
+        match self.peak_kib {
+            Some(k) => println!(", peak memory {:.0} MiB", k as f64 / 1024.0),
+            None => println!(),
+        }
+    }
+}
+
+fn ensure_large_pcap(gen: &Path, dir: &Path) -> Result<PathBuf, String> {
+    let pcap = dir.join("mix_10m.pcap");
+    if pcap.exists() {
+        return Ok(pcap);
+    }
+    eprintln!("generating {} (about a minute, 1.2 GB) ...", pcap.display());
+    let tmp = dir.join("mix_10m.pcap.part");
+    let ok = Command::new("python3")
+        .arg(gen.join("gen_pcap.py"))
+        .arg(&tmp)
+        .args(["10000000", "--concurrent", "10000", "--seed", "1"])
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("python3 gen_pcap.py: {e}"))?
+        .success();
+    if !ok {
+        return Err("gen_pcap.py (mix_10m) failed".into());
+    }
+    std::fs::rename(&tmp, &pcap).map_err(|e| e.to_string())?;
+    Ok(pcap)
+}

@@ -21,7 +21,7 @@ pub struct Large {
 
 /// Runs the rows; `None` when `IPTWALK_BENCH_LARGE` is not set.
 pub fn run(gen: &Path, dir: &Path, passes: usize, jobs: usize) -> Result<Option<Large>, String> {
-    if !std::env::var_os("IPTWALK_BENCH_LARGE").is_some_and(|v| v != "0") {
+    if std::env::var_os("IPTWALK_BENCH_LARGE").is_none_or(|v| v == "0") {
         return Ok(None);
     }
     let pcap = ensure_large_pcap(gen, dir)?;

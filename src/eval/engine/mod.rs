@@ -160,11 +160,13 @@ impl<'r> Engine<'r> {
         let mut memory = Store::default();
         // The sets move into the replay's memory (they are large; `opts` keeps none).
         memory.ipsets = opts.ipsets.take();
+        let prepared: Vec<Prepared> = rs.tables.iter().map(Prepared::new).collect();
         Engine {
             tables: Tables {
                 rs,
                 counters,
-                prepared: rs.tables.iter().map(Prepared::new).collect(),
+                at: tables::Placement::new(rs, &prepared),
+                prepared,
                 names: rs.tables.iter().map(rule_names).collect(),
                 walk_buf: WalkBuf::default(),
                 trace: opts.trace,

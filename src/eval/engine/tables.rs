@@ -40,6 +40,45 @@ pub(super) struct Tables<'r> {
     /// The counters this packet's walks bumped, in order, when the
     /// established-flow lane wants to learn them (see [`super::lane`]).
     pub(super) bumps: Option<Vec<Bump>>,
+    /// Per table kind and hook ([`TableKind`] and [`Hook`] as `usize`): the index of the
+    /// table that has the hook's built-in chain, found once instead of per packet.
+    pub(super) at: Placement,
+}
+
+/// Which table (its index in the ruleset) runs at each hook, per kind; `None` where the
+/// ruleset has no such table or the table no chain for the hook (the kernel registers a
+/// table's hook functions only for its built-in chains, `xt_hook_ops_alloc`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Placement {
+    at: [[Option<u8>; 5]; 5],
+    nat: bool,
+}
+
+impl Placement {
+    pub(super) fn new(rs: &Ruleset, prepared: &[Prepared]) -> Placement {
+        let mut p = Placement::default();
+        for kind in TableKind::ALL {
+            // The first table of a kind is the one that runs (as `Iterator::position` found it).
+            let Some(ti) = rs.tables.iter().position(|t| t.kind == kind) else {
+                continue;
+            };
+            p.nat |= kind == TableKind::Nat;
+            for hook in Hook::ALL {
+                let base = match prepared.get(ti) {
+                    Some(pr) => pr.base(hook),
+                    None => rs.tables[ti].chain_index(hook.chain_name()),
+                };
+                p.at[kind as usize][hook as usize] = base.and_then(|_| u8::try_from(ti).ok());
+            }
+        }
+        p
+    }
+
+    /// The index of the `kind` table when it has a chain at `hook`.
+    #[inline]
+    pub(super) fn get(&self, kind: TableKind, hook: Hook) -> Option<usize> {
+        self.at[kind as usize][hook as usize].map(usize::from)
+    }
 }
 
 /// One counter a walk bumped: a rule's, or the policy's of a built-in chain.
@@ -86,12 +125,8 @@ impl<'r> Tables<'r> {
         flight: &mut Flight,
         conns: &Conns,
     ) -> Option<Step> {
-        let ti = self.rs.tables.iter().position(|t| t.kind == kind)?;
+        let ti = self.at.get(kind, hook)?;
         let table = &self.rs.tables[ti];
-        match self.prepared.get(ti) {
-            Some(p) => p.base(hook)?,
-            None => table.chain_index(hook.chain_name())?,
-        };
         facts.hook = hook;
         facts.table = kind;
         let bytes = u64::from(facts.len);
@@ -174,7 +209,7 @@ impl<'r> Tables<'r> {
 
     /// The nat table exists: only then are the NAT hooks registered (iptable_nat).
     pub(super) fn has_nat(&self) -> bool {
-        self.rs.tables.iter().any(|t| t.kind == TableKind::Nat)
+        self.at.nat
     }
 }
 

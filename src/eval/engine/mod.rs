@@ -175,7 +175,8 @@ impl<'r> Engine<'r> {
                 verdicts_only: opts.verdicts_only,
                 log: opts.log,
                 reads: Reads::FLOW,
-                bumps: None,
+                bumps: Vec::new(),
+                learning: false,
             },
             host,
             ct: conntrack::Table::new(params),
@@ -301,8 +302,7 @@ impl<'r> Engine<'r> {
         } else {
             Summary::of_ip(pkt.ip.bytes()).text()
         };
-        self.tables.reads = Reads::FLOW;
-        self.tables.bumps = lesson.map(|_| Vec::new());
+        self.tables.start_packet(lesson.is_some());
         let mut flight = Flight {
             matched: Vec::new(),
             depends_on: Vec::new(),

@@ -38,8 +38,10 @@ pub(super) struct Tables<'r> {
     /// What this packet's walks read beyond its flow, over all tables.
     pub(super) reads: Reads,
     /// The counters this packet's walks bumped, in order, when the
-    /// established-flow lane wants to learn them (see [`super::lane`]).
-    pub(super) bumps: Option<Vec<Bump>>,
+    /// established-flow lane wants to learn them (`learning`, see [`super::lane`]);
+    /// kept between packets so collecting them allocates nothing.
+    pub(super) bumps: Vec<Bump>,
+    pub(super) learning: bool,
     /// Per table kind and hook ([`TableKind`] and [`Hook`] as `usize`): the index of the
     /// table that has the hook's built-in chain, found once instead of per packet.
     pub(super) at: Placement,
@@ -164,8 +166,9 @@ impl<'r> Tables<'r> {
         if !judge.depends_on.is_empty() {
             self.reads |= Reads::OPAQUE;
         }
-        if let Some(bumps) = &mut self.bumps {
-            bumps.extend(self.walk_buf.trace.iter().filter_map(|s| bump(ti, *s)));
+        if self.learning {
+            let trace = &self.walk_buf.trace;
+            self.bumps.extend(trace.iter().filter_map(|s| bump(ti, *s)));
         }
         for step in &self.walk_buf.trace {
             if let (TraceStep::Rule { chain, num }, false) = (step, self.verdicts_only) {
@@ -232,6 +235,14 @@ fn bump(table: usize, step: TraceStep) -> Option<Bump> {
 }
 
 impl Tables<'_> {
+    /// Before a packet's full path: nothing read yet, and its bumps collected
+    /// when the lane will learn from it.
+    pub(super) fn start_packet(&mut self, learning: bool) {
+        self.reads = Reads::FLOW;
+        self.bumps.clear();
+        self.learning = learning;
+    }
+
     /// Bumps the counters a learned walk bumped, for a packet of `bytes`.
     pub(super) fn replay_bumps(&mut self, bumps: &[Bump], bytes: u64) {
         for b in bumps {

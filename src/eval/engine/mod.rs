@@ -10,6 +10,7 @@
 //! replayed, as in the kernel oracle.
 
 mod lane;
+mod learned;
 mod path;
 mod tables;
 

@@ -15,7 +15,7 @@
 //! [`RuleJudge`] says whether a rule matches and what a target does, so the
 //! walk is shared by replay, `trace` and tests.
 
-use super::classify::ChainIndex;
+use super::classify::{Candidates, ChainIndex};
 use super::header::{Head, PacketHead};
 use super::reads::Reads;
 use crate::ext::Target;
@@ -158,40 +158,54 @@ impl Prepared {
         self.base.get(hook as usize).copied().flatten()
     }
 
-    /// What testing the rule at `pos` reads beyond the flow.
-    fn reads(&self, pos: RulePos) -> Reads {
-        self.span(pos.chain)
-            .and_then(|(s, _)| self.reads.get(s + pos.rule).copied())
-            .unwrap_or(Reads::OPAQUE)
-    }
-
     fn span(&self, chain: usize) -> Option<(usize, usize)> {
         Some((*self.start.get(chain)?, *self.start.get(chain + 1)?))
     }
 
-    /// The chain the rule at `pos` jumps or goes to.
-    fn jump(&self, pos: RulePos) -> Option<usize> {
-        let (s, _) = self.span(pos.chain)?;
-        self.jumps.get(s + pos.rule).copied().flatten()
+    /// What a walk through `chain` needs of it for the packet `p`: its rules'
+    /// heads, reads and jumps, and the candidates its index gives (looked up
+    /// once per visit of the chain, not per rule).
+    fn view(&self, chain: usize, p: &PacketHead) -> ChainView<'_> {
+        let (s, e) = self.span(chain).unwrap_or((0, 0));
+        let cands = match self.index.get(chain) {
+            Some(Some(ix)) => ix.candidates(p).unwrap_or(Candidates::Scan),
+            _ => Candidates::Scan,
+        };
+        ChainView {
+            chain,
+            heads: self.heads.get(s..e).unwrap_or(&[]),
+            reads: self.reads.get(s..e).unwrap_or(&[]),
+            jumps: self.jumps.get(s..e).unwrap_or(&[]),
+            cands,
+        }
+    }
+}
+
+/// One chain of a [`Prepared`] table as a walk sees it for one packet.
+#[derive(Debug, Clone, Copy)]
+struct ChainView<'a> {
+    chain: usize,
+    heads: &'a [Head],
+    reads: &'a [Reads],
+    jumps: &'a [Option<usize>],
+    cands: Candidates<'a>,
+}
+
+impl ChainView<'_> {
+    /// What testing rule `rule` reads beyond the flow.
+    fn reads(&self, rule: usize) -> Reads {
+        self.reads.get(rule).copied().unwrap_or(Reads::OPAQUE)
     }
 
-    /// The first rule at or after `pos` in its chain whose header may admit
-    /// the packet (the chain's length when none does): from the chain's
-    /// index when it has one and the packet's ports are readable, else by
-    /// scanning the heads.
-    fn first_candidate(&self, pos: RulePos, p: &PacketHead) -> usize {
-        let Some((s, e)) = self.span(pos.chain) else {
-            return pos.rule;
-        };
-        if let (Some(Some(ix)), Some(heads)) = (self.index.get(pos.chain), self.heads.get(s..e)) {
-            if let Some(next) = ix.first_candidate(heads, pos.rule, p) {
-                return next;
-            }
-        }
-        match self.heads.get(s + pos.rule..e) {
-            Some(hs) => pos.rule + hs.iter().position(|h| h.may_match(p)).unwrap_or(hs.len()),
-            None => pos.rule,
-        }
+    /// The chain rule `rule` jumps or goes to.
+    fn jump(&self, rule: usize) -> Option<usize> {
+        self.jumps.get(rule).copied().flatten()
+    }
+
+    /// The first rule at or after `from` whose header may admit the packet
+    /// (the chain's length when none does).
+    fn first_candidate(&self, from: usize, p: &PacketHead) -> usize {
+        self.cands.first(self.heads, from, p)
     }
 }
 
@@ -267,9 +281,14 @@ pub fn walk_into(
         chain: base,
         rule: 0,
     };
+    // The chain being walked, with the packet's candidates in it.
+    let mut view = fast.map(|f| f.prepared.view(base, &f.head));
     loop {
-        if let Some(f) = fast {
-            pos.rule = f.prepared.first_candidate(pos, &f.head);
+        if let (Some(f), Some(v)) = (fast, &mut view) {
+            if v.chain != pos.chain {
+                *v = f.prepared.view(pos.chain, &f.head);
+            }
+            pos.rule = v.first_candidate(pos.rule, &f.head);
         }
         let chain = &table.chains[pos.chain];
         let Some(rule) = chain.rules.get(pos.rule) else {
@@ -290,8 +309,8 @@ pub fn walk_into(
             }
         };
         judge.at(pos);
-        if let Some(f) = fast {
-            buf.reads |= f.prepared.reads(pos);
+        if let Some(v) = &view {
+            buf.reads |= v.reads(pos.rule);
         }
         let matched = judge.matches(rule);
         judge.tested(pos, matched);
@@ -340,8 +359,8 @@ pub fn walk_into(
                 }
             }
             RuleTarget::Jump(name) | RuleTarget::Goto(name) => {
-                let target = match fast {
-                    Some(f) => f.prepared.jump(pos),
+                let target = match &view {
+                    Some(v) => v.jump(pos.rule),
                     None => table.chain_index(name),
                 };
                 let Some(target) = target else {

@@ -26,37 +26,16 @@
 //!
 //! Memory: a [`LaneMemo`] per direction in each conntrack entry (where the
 //! packet's lookup has just been, so checking it costs no cache miss), and
-//! learned outcomes shared between connections (at most [`MAX_PATHS`]
+//! learned outcomes shared between connections (at most [`learned::MAX_PATHS`]
 //! distinct ones).
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
-
-use super::tables::Bump;
-use crate::conntrack::hash::FxHasher;
+use super::learned::{Learned, Path, PathRef};
 use crate::conntrack::{self, ConnId, CtState, Dir, LaneMemo, Template};
-use crate::eval::outcome::{Brief, Ifaces, Outcome, RuleName, Verdict};
+use crate::eval::outcome::{Brief, Outcome};
 use crate::eval::reads::Reads;
 use crate::eval::view::ct_info;
 use crate::ir::{Policy, Ruleset, TableKind};
 use crate::packet::{Packet, L4};
-
-/// Distinct learned outcomes kept; beyond, packets take the full path.
-const MAX_PATHS: usize = 1 << 16;
-
-/// What a packet's walks decided, as the record shows it: replayed for every
-/// packet that takes the lane.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(super) struct Path {
-    pub(super) bumps: Box<[Bump]>,
-    pub(super) verdict: Verdict,
-    pub(super) hook: Option<&'static str>,
-    pub(super) rule: Option<RuleName>,
-    pub(super) iface: Ifaces,
-    pub(super) fate: Option<Verdict>,
-    pub(super) note: Option<String>,
-    pub(super) matched: Box<[RuleName]>,
-}
 
 /// What the lane compares of a packet, besides its connection direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,9 +61,8 @@ pub(super) struct Lesson {
 #[derive(Debug, Default)]
 pub(super) struct Lanes {
     on: bool,
-    /// Learned outcomes; a memo's `path` is an index here plus one.
-    paths: Vec<Path>,
-    known: HashMap<Path, u32, BuildHasherDefault<FxHasher>>,
+    /// Learned outcomes; a memo's `path` is a number there.
+    learned: Learned,
     /// Packets that took the lane.
     pub(super) taken: u64,
 }
@@ -174,7 +152,7 @@ impl Lanes {
             && (memo.compares & FLAGS == 0 || memo.flags == probe.flags)
             && (memo.compares & STATUS == 0 || memo.status == conn.status.0);
         let learned = memo.path.wrapping_sub(1);
-        if hit && (learned as usize) < self.paths.len() {
+        if hit && self.learned.get(learned).is_some() {
             Ok(learned)
         } else {
             Err(Some(lesson))
@@ -188,20 +166,13 @@ impl Lanes {
         ct: &mut conntrack::Table,
         lesson: Lesson,
         reads: Reads,
-        path: Path,
+        path: PathRef,
     ) {
         if reads.has(Reads::OPAQUE) {
             return;
         }
-        let number = match self.known.get(&path) {
-            Some(n) => *n,
-            None if self.paths.len() < MAX_PATHS => {
-                self.paths.push(path.clone());
-                let n = self.paths.len() as u32;
-                self.known.insert(path, n);
-                n
-            }
-            None => return,
+        let Some(number) = self.learned.number(path) else {
+            return;
         };
         let Some(conn) = ct.get_mut(lesson.conn) else {
             return;
@@ -276,7 +247,7 @@ impl super::Engine<'_> {
             self.ct.account(id, dir, bytes);
         }
         self.tables
-            .replay_bumps(&self.lanes.paths[learned as usize].bumps, bytes);
+            .replay_bumps(&self.lanes.learned.path(learned).bumps, bytes);
         self.lanes.taken += 1;
         self.ct.reap_dying();
         let (ctstate, ctdir) = ct_names(&v);
@@ -290,9 +261,9 @@ impl super::Engine<'_> {
     /// Learns the outcome of a packet that missed the lane, when its full path
     /// did nothing the lane does not replay.
     pub(super) fn learn_lane(&mut self, lesson: Lesson, o: &Outcome, notrack: bool) {
-        let Some(bumps) = self.tables.bumps.take() else {
+        if !self.tables.learning {
             return;
-        };
+        }
         let replayable = !notrack
             && (o.ctstate, o.ctdir) == ct_names_of(lesson.state, lesson.dir)
             && o.reject_with.is_none()
@@ -307,15 +278,15 @@ impl super::Engine<'_> {
         if !replayable {
             return;
         }
-        let path = Path {
-            bumps: bumps.into_boxed_slice(),
+        let path = PathRef {
+            bumps: &self.tables.bumps,
             verdict: o.verdict,
             hook: o.hook,
-            rule: o.rule.clone(),
-            iface: o.iface.clone(),
+            rule: o.rule.as_ref(),
+            iface: &o.iface,
             fate: o.fate,
-            note: o.note.clone(),
-            matched: o.matched.clone().into_boxed_slice(),
+            note: o.note.as_ref(),
+            matched: &o.matched,
         };
         self.lanes
             .learn(&mut self.ct, lesson, self.tables.reads, path);
@@ -325,7 +296,7 @@ impl super::Engine<'_> {
 /// A packet that took the lane: which learned outcome it gets, in which state.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct LaneHit {
-    /// Index in [`Lanes::paths`].
+    /// Index in [`Lanes::learned`].
     learned: u32,
     ctstate: Option<&'static str>,
     ctdir: Option<&'static str>,
@@ -346,7 +317,7 @@ impl<'e> LaneRecord<'e> {
     pub(super) fn new(lanes: &'e Lanes, hit: LaneHit, index: u64, path: &'static str) -> Self {
         LaneRecord {
             index,
-            learned: &lanes.paths[hit.learned as usize],
+            learned: lanes.learned.path(hit.learned),
             ctstate: hit.ctstate,
             ctdir: hit.ctdir,
             path,

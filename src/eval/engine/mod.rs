@@ -10,6 +10,7 @@
 //! replayed, as in the kernel oracle.
 
 mod lane;
+mod learned;
 mod path;
 mod tables;
 
@@ -160,11 +161,13 @@ impl<'r> Engine<'r> {
         let mut memory = Store::default();
         // The sets move into the replay's memory (they are large; `opts` keeps none).
         memory.ipsets = opts.ipsets.take();
+        let prepared: Vec<Prepared> = rs.tables.iter().map(Prepared::new).collect();
         Engine {
             tables: Tables {
                 rs,
                 counters,
-                prepared: rs.tables.iter().map(Prepared::new).collect(),
+                at: tables::Placement::new(rs, &prepared),
+                prepared,
                 names: rs.tables.iter().map(rule_names).collect(),
                 walk_buf: WalkBuf::default(),
                 trace: opts.trace,
@@ -173,7 +176,8 @@ impl<'r> Engine<'r> {
                 verdicts_only: opts.verdicts_only,
                 log: opts.log,
                 reads: Reads::FLOW,
-                bumps: None,
+                bumps: Vec::new(),
+                learning: false,
             },
             host,
             ct: conntrack::Table::new(params),
@@ -299,8 +303,7 @@ impl<'r> Engine<'r> {
         } else {
             Summary::of_ip(pkt.ip.bytes()).text()
         };
-        self.tables.reads = Reads::FLOW;
-        self.tables.bumps = lesson.map(|_| Vec::new());
+        self.tables.start_packet(lesson.is_some());
         let mut flight = Flight {
             matched: Vec::new(),
             depends_on: Vec::new(),

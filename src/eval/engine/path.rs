@@ -32,7 +32,16 @@ pub(super) struct Run<'a, 'r> {
 }
 
 impl<'a> Run<'a, '_> {
+    /// Walks the `kind` table at `hook`; `None` when there is none there.
+    #[inline]
     fn table(&mut self, kind: TableKind, hook: Hook, facts: &mut Facts) -> Option<Step> {
+        // Most rulesets have a table or two: a hook without one costs one look-up.
+        self.tables.at.get(kind, hook)?;
+        self.walk_table(kind, hook, facts)
+    }
+
+    #[inline(never)]
+    fn walk_table(&mut self, kind: TableKind, hook: Hook, facts: &mut Facts) -> Option<Step> {
         let conns = Conns {
             table: self.ct,
             conn: self.conn,

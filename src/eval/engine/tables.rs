@@ -38,8 +38,49 @@ pub(super) struct Tables<'r> {
     /// What this packet's walks read beyond its flow, over all tables.
     pub(super) reads: Reads,
     /// The counters this packet's walks bumped, in order, when the
-    /// established-flow lane wants to learn them (see [`super::lane`]).
-    pub(super) bumps: Option<Vec<Bump>>,
+    /// established-flow lane wants to learn them (`learning`, see [`super::lane`]);
+    /// kept between packets so collecting them allocates nothing.
+    pub(super) bumps: Vec<Bump>,
+    pub(super) learning: bool,
+    /// Per table kind and hook ([`TableKind`] and [`Hook`] as `usize`): the index of the
+    /// table that has the hook's built-in chain, found once instead of per packet.
+    pub(super) at: Placement,
+}
+
+/// Which table (its index in the ruleset) runs at each hook, per kind; `None` where the
+/// ruleset has no such table or the table no chain for the hook (the kernel registers a
+/// table's hook functions only for its built-in chains, `xt_hook_ops_alloc`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Placement {
+    at: [[Option<u8>; 5]; 5],
+    nat: bool,
+}
+
+impl Placement {
+    pub(super) fn new(rs: &Ruleset, prepared: &[Prepared]) -> Placement {
+        let mut p = Placement::default();
+        for kind in TableKind::ALL {
+            // The first table of a kind is the one that runs (as `Iterator::position` found it).
+            let Some(ti) = rs.tables.iter().position(|t| t.kind == kind) else {
+                continue;
+            };
+            p.nat |= kind == TableKind::Nat;
+            for hook in Hook::ALL {
+                let base = match prepared.get(ti) {
+                    Some(pr) => pr.base(hook),
+                    None => rs.tables[ti].chain_index(hook.chain_name()),
+                };
+                p.at[kind as usize][hook as usize] = base.and_then(|_| u8::try_from(ti).ok());
+            }
+        }
+        p
+    }
+
+    /// The index of the `kind` table when it has a chain at `hook`.
+    #[inline]
+    pub(super) fn get(&self, kind: TableKind, hook: Hook) -> Option<usize> {
+        self.at[kind as usize][hook as usize].map(usize::from)
+    }
 }
 
 /// One counter a walk bumped: a rule's, or the policy's of a built-in chain.
@@ -86,12 +127,8 @@ impl<'r> Tables<'r> {
         flight: &mut Flight,
         conns: &Conns,
     ) -> Option<Step> {
-        let ti = self.rs.tables.iter().position(|t| t.kind == kind)?;
+        let ti = self.at.get(kind, hook)?;
         let table = &self.rs.tables[ti];
-        match self.prepared.get(ti) {
-            Some(p) => p.base(hook)?,
-            None => table.chain_index(hook.chain_name())?,
-        };
         facts.hook = hook;
         facts.table = kind;
         let bytes = u64::from(facts.len);
@@ -129,8 +166,9 @@ impl<'r> Tables<'r> {
         if !judge.depends_on.is_empty() {
             self.reads |= Reads::OPAQUE;
         }
-        if let Some(bumps) = &mut self.bumps {
-            bumps.extend(self.walk_buf.trace.iter().filter_map(|s| bump(ti, *s)));
+        if self.learning {
+            let trace = &self.walk_buf.trace;
+            self.bumps.extend(trace.iter().filter_map(|s| bump(ti, *s)));
         }
         for step in &self.walk_buf.trace {
             if let (TraceStep::Rule { chain, num }, false) = (step, self.verdicts_only) {
@@ -174,7 +212,7 @@ impl<'r> Tables<'r> {
 
     /// The nat table exists: only then are the NAT hooks registered (iptable_nat).
     pub(super) fn has_nat(&self) -> bool {
-        self.rs.tables.iter().any(|t| t.kind == TableKind::Nat)
+        self.at.nat
     }
 }
 
@@ -197,6 +235,14 @@ fn bump(table: usize, step: TraceStep) -> Option<Bump> {
 }
 
 impl Tables<'_> {
+    /// Before a packet's full path: nothing read yet, and its bumps collected
+    /// when the lane will learn from it.
+    pub(super) fn start_packet(&mut self, learning: bool) {
+        self.reads = Reads::FLOW;
+        self.bumps.clear();
+        self.learning = learning;
+    }
+
     /// Bumps the counters a learned walk bumped, for a packet of `bytes`.
     pub(super) fn replay_bumps(&mut self, bumps: &[Bump], bytes: u64) {
         for b in bumps {

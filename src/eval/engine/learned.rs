@@ -1,0 +1,184 @@
+//! The outcomes the established-flow lane learned ([`super::lane`]), each kept once
+//! and shared by every connection direction that replays it.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::tables::Bump;
+use crate::conntrack::hash::FxHasher;
+use crate::eval::outcome::{Ifaces, RuleName, Verdict};
+
+/// Distinct learned outcomes kept; beyond, packets take the full path.
+pub(super) const MAX_PATHS: usize = 1 << 16;
+
+/// What a packet's walks decided, as the record shows it: replayed for every
+/// packet that takes the lane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Path {
+    pub(super) bumps: Box<[Bump]>,
+    pub(super) verdict: Verdict,
+    pub(super) hook: Option<&'static str>,
+    pub(super) rule: Option<RuleName>,
+    pub(super) iface: Ifaces,
+    pub(super) fate: Option<Verdict>,
+    pub(super) note: Option<String>,
+    pub(super) matched: Box<[RuleName]>,
+}
+
+/// A [`Path`] as the full path left it, borrowed: most lessons teach an outcome
+/// already learned, found without building one.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PathRef<'a> {
+    pub(super) bumps: &'a [Bump],
+    pub(super) verdict: Verdict,
+    pub(super) hook: Option<&'static str>,
+    pub(super) rule: Option<&'a RuleName>,
+    pub(super) iface: &'a Ifaces,
+    pub(super) fate: Option<Verdict>,
+    pub(super) note: Option<&'a String>,
+    pub(super) matched: &'a [RuleName],
+}
+
+impl PathRef<'_> {
+    /// What [`Learned::known`] files it under: the counters and the verdicts, which
+    /// tell most outcomes apart (the rule names follow from the counters; paths
+    /// that differ only in their interfaces share a hash); equal paths hash equal.
+    fn hash(&self) -> u64 {
+        let mut h = FxHasher::default();
+        for b in self.bumps {
+            h.write_u64(u64::from(b.table) << 32 | u64::from(b.chain));
+            h.write_u32(b.rule.map_or(u32::MAX, |r| r));
+        }
+        h.write_u8(self.verdict as u8);
+        h.write_u8(self.fate.map_or(u8::MAX, |f| f as u8));
+        h.finish()
+    }
+
+    fn is(&self, p: &Path) -> bool {
+        *self.bumps == *p.bumps
+            && self.verdict == p.verdict
+            && self.hook == p.hook
+            && same_name(self.rule, p.rule.as_ref())
+            && *self.iface == p.iface
+            && self.fate == p.fate
+            && self.note == p.note.as_ref()
+            && self.matched.len() == p.matched.len()
+            && self
+                .matched
+                .iter()
+                .zip(&p.matched)
+                .all(|(a, b)| same_name(Some(a), Some(b)))
+    }
+
+    fn to_path(self) -> Path {
+        Path {
+            bumps: self.bumps.into(),
+            verdict: self.verdict,
+            hook: self.hook,
+            rule: self.rule.cloned(),
+            iface: self.iface.clone(),
+            fate: self.fate,
+            note: self.note.cloned(),
+            matched: self.matched.into(),
+        }
+    }
+}
+
+/// Equal rule names; most are the same shared one (see `Tables::names`).
+fn same_name(a: Option<&RuleName>, b: Option<&RuleName>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b) || a == b,
+        (a, b) => a.is_none() && b.is_none(),
+    }
+}
+
+/// The learned outcomes, numbered from 1 in the order learned.
+#[derive(Debug, Default)]
+pub(super) struct Learned {
+    paths: Vec<Path>,
+    /// By [`PathRef::hash`]: the number of the last path learned with that hash;
+    /// `same_hash` (parallel to `paths`) links it to the one before (0: none).
+    known: HashMap<u64, u32, BuildHasherDefault<FxHasher>>,
+    same_hash: Vec<u32>,
+}
+
+impl Learned {
+    /// The path at `index` (its number minus one).
+    pub(super) fn get(&self, index: u32) -> Option<&Path> {
+        self.paths.get(index as usize)
+    }
+
+    /// The path at `index`, which [`Learned::get`] found.
+    pub(super) fn path(&self, index: u32) -> &Path {
+        &self.paths[index as usize]
+    }
+}
+
+impl Learned {
+    /// The number of `path` among the learned ones (index plus one), learning it
+    /// if new; `None` when it is new and [`MAX_PATHS`] are kept.
+    pub(super) fn number(&mut self, path: PathRef) -> Option<u32> {
+        let hash = path.hash();
+        let last = self.known.get(&hash).copied().unwrap_or(0);
+        let mut n = last;
+        while let Some(i) = n.checked_sub(1) {
+            let learned = self.paths.get(i as usize)?;
+            if path.is(learned) {
+                return Some(n);
+            }
+            n = self.same_hash.get(i as usize).copied().unwrap_or(0);
+        }
+        if self.paths.len() >= MAX_PATHS {
+            return None;
+        }
+        self.paths.push(path.to_path());
+        self.same_hash.push(last);
+        let n = self.paths.len() as u32;
+        self.known.insert(hash, n);
+        Some(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ifaces(input: &str, output: &str) -> Ifaces {
+        Ifaces {
+            input: Some(input.into()),
+            output: Some(output.into()),
+        }
+    }
+
+    #[test]
+    fn equal_paths_share_a_number_and_different_ones_do_not() {
+        let bumps = [Bump {
+            table: 0,
+            chain: 2,
+            rule: Some(0),
+        }];
+        let rule: RuleName = "filter/FORWARD/1".into();
+        // The same rule's name, made apart (not the shared one).
+        let same_rule: RuleName = "filter/FORWARD/1".into();
+        let (out, back) = (ifaces("eth0", "eth1"), ifaces("eth1", "eth0"));
+        let path = |iface, rule| PathRef {
+            bumps: &bumps,
+            verdict: Verdict::Accept,
+            hook: Some("FORWARD"),
+            rule: Some(rule),
+            iface,
+            fate: None,
+            note: None,
+            matched: &[],
+        };
+        let mut lanes = Learned::default();
+        let first = lanes.number(path(&out, &rule));
+        // Same counters and verdict (same hash), other interfaces: another outcome.
+        let second = lanes.number(path(&back, &rule));
+        assert_eq!((first, second), (Some(1), Some(2)));
+        assert_eq!(lanes.number(path(&out, &same_rule)), Some(1));
+        assert_eq!(lanes.number(path(&back, &rule)), Some(2));
+        assert_eq!(lanes.paths.len(), 2);
+        assert_eq!(lanes.paths[1].iface, back);
+    }
+}

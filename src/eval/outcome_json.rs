@@ -6,9 +6,10 @@
 //! [`Record`] (same field order, same skipped fields, same escaping); the derive stays the
 //! definition, and a test holds the two equal on every kernel-truth scenario record.
 
-use super::outcome::{Generated, HookPass, Outcome, Record, Skipped};
+use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, RuleName, Skipped, Verdict};
 use crate::conntrack::CtView;
-use crate::packet::text::Line;
+use crate::packet::text::TextOut;
+use crate::packet::Summary;
 
 impl Record {
     /// Appends the record's JSON (no newline), as `serde_json::to_writer` writes it.
@@ -66,20 +67,6 @@ impl<'o> Obj<'o> {
         out.push(b'"');
         out.extend_from_slice(v.as_bytes());
         out.push(b'"');
-    }
-
-    /// A list of [`Obj::word`]s.
-    #[inline(always)]
-    fn words(&mut self, k: &str, items: &[&'static str]) {
-        let out = self.key(k);
-        out.push(b'[');
-        for (i, w) in items.iter().enumerate() {
-            debug_assert!(!needs_escape(w.as_bytes()), "{w}");
-            out.extend_from_slice(if i > 0 { b",\"" } else { b"\"" });
-            out.extend_from_slice(w.as_bytes());
-            out.push(b'"');
-        }
-        out.push(b']');
     }
 
     /// [`Obj::word`], `null` when absent.
@@ -149,16 +136,92 @@ impl<'o> Obj<'o> {
     }
 }
 
+/// A packet record's fields as its JSON line shows them, borrowed: from an [`Outcome`], or
+/// from an established-flow lane record that builds none
+/// ([`crate::eval::engine::LaneRecord::write_json`]). One writer for both, so both give the
+/// same bytes.
+pub(crate) struct Fields<'a> {
+    pub index: u64,
+    pub hook: Option<&'static str>,
+    pub verdict: Verdict,
+    pub ctstate: Option<&'static str>,
+    pub ctdir: Option<&'static str>,
+    pub rule: Option<&'a str>,
+    pub summary: SummaryText<'a>,
+    pub path: &'static str,
+    pub reject_with: Option<&'static str>,
+    pub iface: &'a Ifaces,
+    pub hooks: &'a [HookPass],
+    pub fate: Option<Verdict>,
+    pub generated: &'a [Generated],
+    pub ct_after: Option<&'a CtView>,
+    pub matched: &'a [RuleName],
+    pub depends_on: &'a [&'static str],
+    pub trace: &'a [String],
+    pub log: &'a [String],
+    pub at_filter: Option<&'a str>,
+    pub egress: Option<&'a str>,
+    pub nat_random_port: bool,
+    pub note: Option<&'a str>,
+}
+
+/// A record's `summary`: the text an [`Outcome`] holds, or the packet's [`Summary`], printed
+/// straight into the line (the same text as [`Summary::text`]).
+pub(crate) enum SummaryText<'a> {
+    Text(&'a str),
+    Of(Summary<'a>),
+}
+
 impl Outcome {
     fn write_json(&self, out: &mut Vec<u8>) {
+        Fields {
+            index: self.index,
+            hook: self.hook,
+            verdict: self.verdict,
+            ctstate: self.ctstate,
+            ctdir: self.ctdir,
+            rule: self.rule.as_deref(),
+            summary: SummaryText::Text(&self.summary),
+            path: self.path,
+            reject_with: self.reject_with,
+            iface: &self.iface,
+            hooks: &self.hooks,
+            fate: self.fate,
+            generated: &self.generated,
+            ct_after: self.ct_after.as_ref(),
+            matched: &self.matched,
+            depends_on: &self.depends_on,
+            trace: &self.trace,
+            log: &self.log,
+            at_filter: self.at_filter.as_deref(),
+            egress: self.egress.as_deref(),
+            nat_random_port: self.nat_random_port,
+            note: self.note.as_deref(),
+        }
+        .write_json(out);
+    }
+}
+
+impl Fields<'_> {
+    /// Appends the record's JSON (no newline), as `serde_json::to_writer` writes the
+    /// [`Outcome`] with these fields.
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::open(out);
         o.num("index", self.index);
         o.some_word("hook", self.hook);
         o.word("verdict", self.verdict.name());
         o.opt_word("ctstate", self.ctstate);
         o.opt_word("ctdir", self.ctdir);
-        o.opt_str("rule", self.rule.as_deref());
-        o.str("summary", &self.summary);
+        o.opt_str("rule", self.rule);
+        match &self.summary {
+            SummaryText::Text(s) => o.str("summary", s),
+            SummaryText::Of(s) => {
+                let out = o.key("summary");
+                out.push(b'"');
+                s.write_to(out);
+                out.push(b'"');
+            }
+        }
         o.word("path", self.path);
         o.some_word("reject_with", self.reject_with);
         let iface = o.key("iface");
@@ -168,28 +231,28 @@ impl Outcome {
         i.close();
         if !self.hooks.is_empty() {
             let list = o.key("hooks");
-            array(list, &self.hooks, HookPass::write_json);
+            array(list, self.hooks, HookPass::write_json);
         }
         o.some_word("fate", self.fate.map(|v| v.name()));
         if !self.generated.is_empty() {
             let list = o.key("generated");
-            array(list, &self.generated, Generated::write_json);
+            array(list, self.generated, Generated::write_json);
         }
         let ct = o.key("ct_after");
-        match &self.ct_after {
+        match self.ct_after {
             Some(v) => v.write_json(ct),
             None => ct.extend_from_slice(b"null"),
         }
-        o.strs("matched", &self.matched);
-        o.some_strs("depends_on", &self.depends_on);
-        o.some_strs("trace", &self.trace);
-        o.some_strs("log", &self.log);
-        o.some_str("at_filter", self.at_filter.as_deref());
-        o.some_str("egress", self.egress.as_deref());
+        o.strs("matched", self.matched);
+        o.some_strs("depends_on", self.depends_on);
+        o.some_strs("trace", self.trace);
+        o.some_strs("log", self.log);
+        o.some_str("at_filter", self.at_filter);
+        o.some_str("egress", self.egress);
         if self.nat_random_port {
             o.key("nat_random_port").extend_from_slice(b"true");
         }
-        o.some_str("note", self.note.as_deref());
+        o.some_str("note", self.note);
         o.close();
     }
 }
@@ -232,9 +295,21 @@ impl CtView {
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::open(out);
         o.num("proto", self.proto.into());
-        o.str("orig", &self.orig);
-        o.str("reply", &self.reply);
-        o.words("status", &self.status);
+        // Tuple texts are ASCII without anything to escape.
+        for (k, t) in [("orig", &self.orig), ("reply", &self.reply)] {
+            let out = o.key(k);
+            out.push(b'"');
+            t.write_text(out);
+            out.push(b'"');
+        }
+        let out = o.key("status");
+        out.push(b'[');
+        for (i, w) in self.status.names().enumerate() {
+            out.extend_from_slice(if i > 0 { b",\"" } else { b"\"" });
+            out.extend_from_slice(w.as_bytes());
+            out.push(b'"');
+        }
+        out.push(b']');
         o.some_word("tcp_state", self.tcp_state);
         o.some_word("helper", self.helper);
         o.some_num("mark", self.mark.map(u64::from));
@@ -255,7 +330,7 @@ fn array<T>(out: &mut Vec<u8>, items: &[T], write: fn(&T, &mut Vec<u8>)) {
 
 #[inline(always)]
 fn num(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(Line::<20>::default().push_num(v).as_bytes());
+    out.push_num(v);
 }
 
 /// A JSON string, escaped as serde_json escapes: `"` and `\` with a backslash, the control

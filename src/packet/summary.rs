@@ -10,7 +10,7 @@
 //! IPv4 bytes without allocating. [`parse`] reads the same notation back into a well-formed
 //! packet with valid checksums, so that `summary(parse(s)) == s` for every summary we print.
 
-use super::text::{Dotted, Line, Num};
+use super::text::{Dotted, Line, Num, TextOut};
 use std::fmt::{self, Write as _};
 
 use super::decode::{decode_ipv4, Packet};
@@ -37,19 +37,29 @@ impl Summary<'_> {
     /// record) is built on the stack, without the formatting machinery; the text is the same
     /// (a test compares the two on generated headers).
     pub fn text(&self) -> String {
-        match self.ports_line() {
-            Some(line) => line.as_str().to_string(),
+        let mut line = Line::<64>::default();
+        match self.write_ports(&mut line) {
+            Some(()) => line.as_str().to_string(),
             None => super::text::text_of(self, 64),
         }
     }
 
-    /// [`write_summary`]'s text for an unfragmented TCP or UDP packet whose ports are there.
-    fn ports_line(&self) -> Option<Line<64>> {
+    /// Appends the summary's text to `out` (a JSON line: the text is ASCII with no `"`, `\`
+    /// or control character, so it goes in as it is), the same bytes as [`Summary::text`].
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        if self.write_ports(out).is_none() {
+            out.extend_from_slice(self.text().as_bytes());
+        }
+    }
+
+    /// [`write_summary`]'s text for an unfragmented TCP or UDP packet whose ports are there;
+    /// `None`, nothing written, for any other.
+    fn write_ports<T: TextOut>(&self, out: &mut T) -> Option<()> {
         let ip = self.ip;
         let proto = *ip.get(9)?;
         let name = match proto {
-            6 => "tcp",
-            17 => "udp",
+            6 => "tcp ",
+            17 => "udp ",
             _ => return None,
         };
         if be16(ip, 6)? & 0x3fff != 0 {
@@ -58,9 +68,7 @@ impl Summary<'_> {
         let ihl = usize::from(*ip.first()? & 0x0f) * 4;
         let l4 = ip.get(ihl..)?;
         let (sp, dp) = (be16(l4, 0)?, be16(l4, 2)?);
-        let mut line = Line::<64>::default();
-        line.push_str(name)
-            .push(b' ')
+        out.push_str(name)
             .push_dotted(addr(ip, 12).0)
             .push(b':')
             .push_num(sp.into())
@@ -69,14 +77,18 @@ impl Summary<'_> {
             .push(b':')
             .push_num(dp.into());
         if let (6, Some(&flags)) = (proto, l4.get(13)) {
-            line.push(b' ');
+            let mut letters = [0u8; 16];
+            letters[0] = b' ';
+            let mut n = 1;
             for (bit, letter) in TCP_FLAG_LETTERS.iter().enumerate() {
                 if flags & (1 << bit) != 0 {
-                    line.push(*letter);
+                    letters[n] = *letter;
+                    n += 1;
                 }
             }
+            out.push_word(&letters, n);
         }
-        Some(line)
+        Some(())
     }
 }
 

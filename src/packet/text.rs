@@ -26,36 +26,32 @@ impl<const N: usize> Default for Line<N> {
     }
 }
 
-impl<const N: usize> Line<N> {
-    pub fn push(&mut self, c: u8) -> &mut Self {
-        if let Some(slot) = self.bytes.get_mut(self.len) {
-            *slot = c;
-            self.len += 1;
-        }
-        self
-    }
+/// Where the fast writers put their text: a [`Line`] on the stack, or straight into a growing
+/// buffer (`Vec<u8>`: a JSON line, without a stack line copied in between).
+pub trait TextOut {
+    fn push(&mut self, c: u8) -> &mut Self;
+
+    /// ASCII bytes (the callers' constants, digits).
+    fn push_ascii(&mut self, b: &[u8]) -> &mut Self;
+
+    /// The first `n` bytes of `word` (n ≤ 16). All sixteen may be copied and the length moved
+    /// by `n` only: a fixed-size copy is cheaper than a short variable one.
+    fn push_word(&mut self, word: &[u8; 16], n: usize) -> &mut Self;
 
     /// ASCII text (the callers' constants: separators, names).
-    pub fn push_str(&mut self, s: &str) -> &mut Self {
-        for &c in s.as_bytes() {
-            self.push(c);
-        }
-        self
+    fn push_str(&mut self, s: &str) -> &mut Self {
+        self.push_ascii(s.as_bytes())
     }
 
-    pub fn push_u8(&mut self, v: u8) -> &mut Self {
-        if v >= 100 {
-            self.push(b'0' + v / 100);
-        }
-        if v >= 10 {
-            self.push(b'0' + v / 10 % 10);
-        }
-        self.push(b'0' + v % 10)
+    fn push_u8(&mut self, v: u8) -> &mut Self {
+        let (word, n) = short_num_word(v.into());
+        self.push_word(&word, n)
     }
 
-    pub fn push_num(&mut self, v: u64) -> &mut Self {
+    fn push_num(&mut self, v: u64) -> &mut Self {
         if v < 100_000_000 {
-            return self.push_short_num(v);
+            let (word, n) = short_num_word(v);
+            return self.push_word(&word, n);
         }
         let mut digits = [0u8; 20];
         let (mut i, mut v) = (digits.len(), v);
@@ -64,69 +60,27 @@ impl<const N: usize> Line<N> {
             digits[i] = b'0' + (v % 10) as u8;
             v /= 10;
         }
-        for &d in &digits[i..] {
-            self.push(d);
+        self.push_ascii(&digits[i..])
+    }
+
+    /// An IPv4 address in host byte order, dotted-quad.
+    fn push_dotted(&mut self, a: u32) -> &mut Self {
+        let (word, n) = dotted_word(a);
+        self.push_word(&word, n)
+    }
+}
+
+impl<const N: usize> TextOut for Line<N> {
+    fn push(&mut self, c: u8) -> &mut Self {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = c;
+            self.len += 1;
         }
         self
     }
 
-    /// A number below 10⁸ (ports, counts, lengths): two digits per division, from
-    /// [`PAIRS`], into one word copied at once.
-    fn push_short_num(&mut self, v: u64) -> &mut Self {
-        let n = match v {
-            0..=9 => 1,
-            10..=99 => 2,
-            100..=999 => 3,
-            1_000..=9_999 => 4,
-            10_000..=99_999 => 5,
-            100_000..=999_999 => 6,
-            1_000_000..=9_999_999 => 7,
-            _ => 8,
-        };
-        let mut word = [0u8; 16];
-        let (mut i, mut v) = (n, v as usize);
-        while v >= 100 {
-            i -= 2;
-            word[i..i + 2].copy_from_slice(&PAIRS[v % 100]);
-            v /= 100;
-        }
-        if v >= 10 {
-            word[..2].copy_from_slice(&PAIRS[v]);
-        } else {
-            word[0] = b'0' + v as u8;
-        }
-        self.push_word(&word, n)
-    }
-
-    /// The first `n` bytes of `word`: all sixteen are copied when there is room (a fixed-size
-    /// copy, cheaper than a short variable one), and the length moves by `n`.
-    fn push_word(&mut self, word: &[u8; 16], n: usize) -> &mut Self {
-        match self.bytes.get_mut(self.len..self.len + 16) {
-            Some(room) => {
-                room.copy_from_slice(word);
-                self.len += n;
-                self
-            }
-            None => self.push_ascii(&word[..n]),
-        }
-    }
-
-    /// An IPv4 address in host byte order, dotted-quad: each octet's text (with its dot)
-    /// copied from [`OCTETS`], four bytes at a time.
-    pub fn push_dotted(&mut self, a: u32) -> &mut Self {
-        let mut text = [0u8; 16];
-        let mut n = 0;
-        for o in a.to_be_bytes() {
-            let (word, len) = OCTETS[usize::from(o)];
-            text[n..n + 4].copy_from_slice(&word);
-            n += len;
-        }
-        // Without the last octet's dot.
-        self.push_word(&text, n - 1)
-    }
-
-    /// ASCII bytes, copied at once when they fit (byte by byte up to the limit otherwise).
-    pub fn push_ascii(&mut self, b: &[u8]) -> &mut Self {
+    /// Copied at once when they fit (byte by byte up to the limit otherwise).
+    fn push_ascii(&mut self, b: &[u8]) -> &mut Self {
         match self.bytes.get_mut(self.len..self.len + b.len()) {
             Some(room) => {
                 room.copy_from_slice(b);
@@ -141,6 +95,39 @@ impl<const N: usize> Line<N> {
         self
     }
 
+    fn push_word(&mut self, word: &[u8; 16], n: usize) -> &mut Self {
+        match self.bytes.get_mut(self.len..self.len + 16) {
+            Some(room) => {
+                room.copy_from_slice(word);
+                self.len += n;
+                self
+            }
+            None => self.push_ascii(&word[..n]),
+        }
+    }
+}
+
+impl TextOut for Vec<u8> {
+    fn push(&mut self, c: u8) -> &mut Self {
+        Vec::push(self, c);
+        self
+    }
+
+    fn push_ascii(&mut self, b: &[u8]) -> &mut Self {
+        self.extend_from_slice(b);
+        self
+    }
+
+    /// Sixteen bytes copied, then the length cut back (bytes have no drop: a store).
+    fn push_word(&mut self, word: &[u8; 16], n: usize) -> &mut Self {
+        let len = self.len();
+        self.extend_from_slice(word);
+        self.truncate(len + n.min(16));
+        self
+    }
+}
+
+impl<const N: usize> Line<N> {
     /// The bytes pushed so far (ASCII).
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
@@ -150,6 +137,48 @@ impl<const N: usize> Line<N> {
         // Only ASCII is pushed, and never a partial character.
         std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
     }
+}
+
+/// A number below 10⁸ (ports, counts, lengths) as its digits at the start of a word, and
+/// their count: two digits per division, from [`PAIRS`].
+fn short_num_word(v: u64) -> ([u8; 16], usize) {
+    let n = match v {
+        0..=9 => 1,
+        10..=99 => 2,
+        100..=999 => 3,
+        1_000..=9_999 => 4,
+        10_000..=99_999 => 5,
+        100_000..=999_999 => 6,
+        1_000_000..=9_999_999 => 7,
+        _ => 8,
+    };
+    let mut word = [0u8; 16];
+    let (mut i, mut v) = (n, v as usize);
+    while v >= 100 {
+        i -= 2;
+        word[i..i + 2].copy_from_slice(&PAIRS[v % 100]);
+        v /= 100;
+    }
+    if v >= 10 {
+        word[..2].copy_from_slice(&PAIRS[v]);
+    } else {
+        word[0] = b'0' + v as u8;
+    }
+    (word, n)
+}
+
+/// An IPv4 address (host byte order) dotted-quad at the start of a word, and its length: each
+/// octet's text (with its dot) copied from [`OCTETS`], four bytes at a time.
+fn dotted_word(a: u32) -> ([u8; 16], usize) {
+    let mut text = [0u8; 16];
+    let mut n = 0;
+    for o in a.to_be_bytes() {
+        let (word, len) = OCTETS[usize::from(o)];
+        text[n..n + 4].copy_from_slice(&word);
+        n += len;
+    }
+    // Without the last octet's dot.
+    (text, n - 1)
 }
 
 /// "00" to "99".
@@ -255,6 +284,29 @@ mod tests {
             let mut line = Line::<40>::default();
             line.push(b'x').push_num(v);
             assert_eq!(line.as_str(), format!("x{v}"));
+        }
+    }
+
+    /// Straight into a buffer, the same text as through a line, after what is there.
+    #[test]
+    fn a_buffer_gets_the_line_text() {
+        for v in [0u64, 9, 10, 99_999_999, 100_000_000, u64::MAX] {
+            for a in [0u32, 0x0a00_0001, u32::MAX] {
+                let mut buf = b"x".to_vec();
+                buf.push_num(v)
+                    .push_str(" ")
+                    .push_dotted(a)
+                    .push_u8(200)
+                    .push_str("ok");
+                let mut line = Line::<80>::default();
+                line.push(b'x')
+                    .push_num(v)
+                    .push(b' ')
+                    .push_dotted(a)
+                    .push_u8(200)
+                    .push_str("ok");
+                assert_eq!(buf, line.as_bytes());
+            }
         }
     }
 

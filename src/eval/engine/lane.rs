@@ -34,12 +34,13 @@ use std::hash::BuildHasherDefault;
 
 use super::tables::Bump;
 use crate::conntrack::hash::FxHasher;
-use crate::conntrack::{self, ConnId, CtState, Dir, LaneMemo, Template};
+use crate::conntrack::{self, ConnId, CtState, CtView, Dir, LaneMemo, Template};
 use crate::eval::outcome::{Brief, Ifaces, Outcome, RuleName, Verdict};
+use crate::eval::outcome_json::{Fields, SummaryText};
 use crate::eval::reads::Reads;
 use crate::eval::view::ct_info;
 use crate::ir::{Policy, Ruleset, TableKind};
-use crate::packet::{Packet, L4};
+use crate::packet::{Packet, Summary, L4};
 
 /// Distinct learned outcomes kept; beyond, packets take the full path.
 const MAX_PATHS: usize = 1 << 16;
@@ -331,8 +332,9 @@ pub(super) struct LaneHit {
     ctdir: Option<&'static str>,
 }
 
-/// A record of the lane, borrowed from the outcome it learned: what a
-/// verdicts-only replay hands on without building an [`Outcome`].
+/// A record of the lane, borrowed from the outcome it learned: handed on
+/// without building an [`Outcome`] (a verdicts-only replay counts its
+/// [`LaneRecord::brief`], `--format jsonl` writes [`LaneRecord::write_json`]).
 #[derive(Debug, Clone, Copy)]
 pub struct LaneRecord<'e> {
     index: u64,
@@ -340,16 +342,34 @@ pub struct LaneRecord<'e> {
     ctstate: Option<&'static str>,
     ctdir: Option<&'static str>,
     path: &'static str,
+    /// What a full record shows beyond the learned outcome; `None` for a
+    /// verdicts-only replay, whose records have neither.
+    packet: Option<PacketPart<'e>>,
+}
+
+/// The packet's own part of a lane record: its IPv4 bytes (for `summary`)
+/// and the conntrack entry after it (`ct_after`).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PacketPart<'e> {
+    pub(super) ip: &'e [u8],
+    pub(super) ct_after: Option<CtView>,
 }
 
 impl<'e> LaneRecord<'e> {
-    pub(super) fn new(lanes: &'e Lanes, hit: LaneHit, index: u64, path: &'static str) -> Self {
+    pub(super) fn new(
+        lanes: &'e Lanes,
+        hit: LaneHit,
+        index: u64,
+        path: &'static str,
+        packet: Option<PacketPart<'e>>,
+    ) -> Self {
         LaneRecord {
             index,
             learned: &lanes.paths[hit.learned as usize],
             ctstate: hit.ctstate,
             ctdir: hit.ctdir,
             path,
+            packet,
         }
     }
 
@@ -363,8 +383,9 @@ impl<'e> LaneRecord<'e> {
         }
     }
 
-    /// The whole record, as the full path would have made it; `summary` and
-    /// `ct_after` are left for the caller (empty and `None`).
+    /// The whole record, as the full path would have made it (for a
+    /// verdicts-only replay, without `summary` and `ct_after`, as the full
+    /// path makes those).
     pub fn outcome(&self) -> Box<Outcome> {
         let learned = self.learned;
         Box::new(Outcome {
@@ -374,14 +395,17 @@ impl<'e> LaneRecord<'e> {
             ctstate: self.ctstate,
             ctdir: self.ctdir,
             rule: learned.rule.clone(),
-            summary: String::new(),
+            summary: self
+                .packet
+                .map(|p| Summary::of_ip(p.ip).text())
+                .unwrap_or_default(),
             path: self.path,
             reject_with: None,
             iface: learned.iface.clone(),
             hooks: Vec::new(),
             fate: learned.fate,
             generated: Vec::new(),
-            ct_after: None,
+            ct_after: self.packet.and_then(|p| p.ct_after),
             matched: learned.matched.to_vec(),
             depends_on: Vec::new(),
             trace: Vec::new(),
@@ -391,6 +415,41 @@ impl<'e> LaneRecord<'e> {
             nat_random_port: false,
             note: learned.note.clone(),
         })
+    }
+
+    /// Appends the JSON line of [`LaneRecord::outcome`] (no newline), written
+    /// from the learned outcome and the packet without building it.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let learned = self.learned;
+        let packet = self.packet.as_ref();
+        Fields {
+            index: self.index,
+            hook: learned.hook,
+            verdict: learned.verdict,
+            ctstate: self.ctstate,
+            ctdir: self.ctdir,
+            rule: learned.rule.as_deref(),
+            summary: match packet {
+                Some(p) => SummaryText::Of(Summary::of_ip(p.ip)),
+                None => SummaryText::Text(""),
+            },
+            path: self.path,
+            reject_with: None,
+            iface: &learned.iface,
+            hooks: &[],
+            fate: learned.fate,
+            generated: &[],
+            ct_after: packet.and_then(|p| p.ct_after.as_ref()),
+            matched: &learned.matched,
+            depends_on: &[],
+            trace: &[],
+            log: &[],
+            at_filter: None,
+            egress: None,
+            nat_random_port: false,
+            note: learned.note.as_deref(),
+        }
+        .write_json(out);
     }
 }
 

@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use crate::packet::text::{Addr, Line, TextOut};
 
@@ -226,6 +226,41 @@ impl Tuple {
     }
 }
 
+/// Appends `orig`'s text, `between`, and `reply`'s text (a conntrack entry's two tuples). When
+/// `reply` is `orig` inverted with IPv4 ports, as for every connection NAT left alone, its
+/// endpoints are `orig`'s swapped: their text is made once and copied twice.
+#[inline]
+pub fn write_texts(orig: &Tuple, reply: &Tuple, between: &[u8], out: &mut Vec<u8>) {
+    if let (IpAddr::V4(a), IpAddr::V4(b), L4Key::Ports { src, dst }) = (orig.src, orig.dst, orig.l4)
+    {
+        let swapped = L4Key::Ports { src: dst, dst: src };
+        if reply.src == orig.dst && reply.dst == orig.src && reply.l4 == swapped {
+            let (x, y) = (endpoint(a, src), endpoint(b, dst));
+            x.append_to(out);
+            out.push(b'>');
+            y.append_to(out);
+            out.extend_from_slice(between);
+            y.append_to(out);
+            out.push(b'>');
+            x.append_to(out);
+            return;
+        }
+    }
+    orig.write_text(out);
+    out.extend_from_slice(between);
+    reply.write_text(out);
+}
+
+/// `a:p`, as in a tuple's text.
+#[inline]
+fn endpoint(a: Ipv4Addr, port: u16) -> Line<32> {
+    let mut line = Line::<32>::default();
+    line.push_dotted(u32::from(a))
+        .push(b':')
+        .push_num(port.into());
+    line
+}
+
 impl fmt::Display for Tuple {
     /// The oracle's `tuple_str`: `a:p>b:q`, `a>b type=T code=C id=I`, or `a>b`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -284,6 +319,13 @@ mod tests {
             let mut buf = Vec::new();
             v6.write_text(&mut buf);
             assert_eq!(buf, General(v6).to_string().as_bytes());
+            // Both tuples of an entry, NAT-free (reused endpoints) or not.
+            for (orig, reply) in [(t, t.invert()), (v6, v6.invert()), (t, Some(v6))] {
+                let reply = reply.unwrap();
+                let mut buf = b"x".to_vec();
+                write_texts(&orig, &reply, b" | ", &mut buf);
+                assert_eq!(buf, format!("x{orig} | {reply}").as_bytes());
+            }
         }
         assert_eq!(
             Tuple {

@@ -285,6 +285,7 @@ impl super::Engine<'_> {
             learned,
             ctstate,
             ctdir,
+            conn: v.conn,
         })
     }
 
@@ -330,6 +331,10 @@ pub(super) struct LaneHit {
     learned: u32,
     ctstate: Option<&'static str>,
     ctdir: Option<&'static str>,
+    /// The entry conntrack put the packet on: the one its tuple maps to
+    /// afterwards (`ct_after`), since a lane packet is NAT-free and its
+    /// confirmed entry was not killed.
+    pub(super) conn: Option<ConnId>,
 }
 
 /// A record of the lane, borrowed from the outcome it learned: handed on

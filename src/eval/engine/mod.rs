@@ -292,10 +292,21 @@ impl<'r> Engine<'r> {
             match self.take_lane(&pkt, ts) {
                 Ok(hit) => {
                     let part = (!self.opts.verdicts_only).then(|| {
-                        let info = ct_info(&pkt, ts, conntrack::Hook::PreRouting, true);
+                        // The entry the packet's tuple maps to is the one conntrack put it on
+                        // (see `LaneHit::conn`): no lookup.
+                        let ct_after = hit.conn.and_then(|id| self.ct.view_of(id, ts));
+                        debug_assert_eq!(
+                            ct_after,
+                            self.ct.view_for_packet(&ct_info(
+                                &pkt,
+                                ts,
+                                conntrack::Hook::PreRouting,
+                                true
+                            ))
+                        );
                         PacketPart {
                             ip: pkt.ip.bytes(),
-                            ct_after: self.ct.view_for_packet(&info),
+                            ct_after,
                         }
                     });
                     let lane = LaneRecord::new(&self.lanes, hit, frame.index, path, part);

@@ -210,11 +210,37 @@ impl Fields<'_> {
     pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::open(out, "{\"index\":");
         o.out.push_num(self.index);
+        self.head(&mut o);
+        self.ct_state(&mut o);
+        self.rule(&mut o);
+        self.packet(&mut o);
+        self.middle(&mut o);
+        self.ct_after(&mut o);
+        self.tail(o);
+    }
+
+    // The fields in order, in runs: those an established-flow lane learns (head, rule,
+    // middle, tail) alternate with those of each packet (see [`LearnedJson`]).
+
+    #[inline(always)]
+    fn head(&self, o: &mut Obj<'_>) {
         o.some_word(k!("hook"), self.hook);
         o.word(k!("verdict"), self.verdict.name());
+    }
+
+    #[inline(always)]
+    fn ct_state(&self, o: &mut Obj<'_>) {
         o.opt_word(k!("ctstate"), self.ctstate);
         o.opt_word(k!("ctdir"), self.ctdir);
+    }
+
+    #[inline(always)]
+    fn rule(&self, o: &mut Obj<'_>) {
         o.opt_str(k!("rule"), self.rule);
+    }
+
+    #[inline(always)]
+    fn packet(&self, o: &mut Obj<'_>) {
         match &self.summary {
             SummaryText::Text(s) => o.str(k!("summary"), s),
             SummaryText::Of(s) => {
@@ -226,6 +252,10 @@ impl Fields<'_> {
         }
         o.word(k!("path"), self.path);
         o.some_word(k!("reject_with"), self.reject_with);
+    }
+
+    #[inline(always)]
+    fn middle(&self, o: &mut Obj<'_>) {
         self.iface.write_json(o.key(k!("iface")));
         if !self.hooks.is_empty() {
             let list = o.key(k!("hooks"));
@@ -236,11 +266,19 @@ impl Fields<'_> {
             let list = o.key(k!("generated"));
             array(list, self.generated, Generated::write_json);
         }
+    }
+
+    #[inline(always)]
+    fn ct_after(&self, o: &mut Obj<'_>) {
         let ct = o.key(k!("ct_after"));
         match self.ct_after {
             Some(v) => v.write_json(ct),
             None => ct.extend_from_slice(b"null"),
         }
+    }
+
+    #[inline(always)]
+    fn tail(&self, mut o: Obj<'_>) {
         o.strs(k!("matched"), self.matched);
         o.some_strs(k!("depends_on"), self.depends_on);
         o.some_strs(k!("trace"), self.trace);
@@ -252,6 +290,50 @@ impl Fields<'_> {
         }
         o.some_str(k!("note"), self.note);
         o.close();
+    }
+}
+
+/// The JSON of the fields an established-flow lane learns (hook, verdict, rule, interfaces,
+/// fate, matched rules, ...), written once per learned outcome by [`Fields`]' own writers;
+/// a lane record's line copies these runs between its own fields (index, conntrack state,
+/// summary, path, `ct_after`), the same bytes as [`Fields::write_json`].
+#[derive(Debug, Clone)]
+pub(crate) struct LearnedJson {
+    /// Head (hook, verdict), rule, middle (interfaces, fate), tail (matched rules to the end).
+    runs: [Box<[u8]>; 4],
+}
+
+impl LearnedJson {
+    /// The runs of `learned`'s learned fields (its per-packet fields are not read).
+    pub(crate) fn new(learned: &Fields<'_>) -> LearnedJson {
+        let run = |write: &dyn Fn(&mut Obj<'_>)| {
+            let mut bytes = Vec::new();
+            write(&mut Obj { out: &mut bytes });
+            bytes.into_boxed_slice()
+        };
+        LearnedJson {
+            runs: [
+                run(&|o| learned.head(o)),
+                run(&|o| learned.rule(o)),
+                run(&|o| learned.middle(o)),
+                run(&|o| learned.tail(Obj { out: o.out })),
+            ],
+        }
+    }
+
+    /// Appends the JSON line of `record`, whose learned fields are the ones this was made
+    /// from.
+    pub(crate) fn write_json(&self, record: &Fields<'_>, out: &mut Vec<u8>) {
+        let [head, rule, middle, tail] = &self.runs;
+        let mut o = Obj::open(out, "{\"index\":");
+        o.out.push_num(record.index);
+        o.out.extend_from_slice(head);
+        record.ct_state(&mut o);
+        o.out.extend_from_slice(rule);
+        record.packet(&mut o);
+        o.out.extend_from_slice(middle);
+        record.ct_after(&mut o);
+        o.out.extend_from_slice(tail);
     }
 }
 

@@ -36,7 +36,7 @@ use super::tables::Bump;
 use crate::conntrack::hash::FxHasher;
 use crate::conntrack::{self, ConnId, CtState, CtView, Dir, LaneMemo, Template};
 use crate::eval::outcome::{Brief, Ifaces, Outcome, RuleName, Verdict};
-use crate::eval::outcome_json::{Fields, SummaryText};
+use crate::eval::outcome_json::{Fields, LearnedJson, SummaryText};
 use crate::eval::reads::Reads;
 use crate::eval::view::ct_info;
 use crate::ir::{Policy, Ruleset, TableKind};
@@ -328,7 +328,7 @@ impl super::Engine<'_> {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct LaneHit {
     /// Index in [`Lanes::paths`].
-    learned: u32,
+    pub(super) learned: u32,
     ctstate: Option<&'static str>,
     ctdir: Option<&'static str>,
     /// The entry conntrack put the packet on: the one its tuple maps to
@@ -358,6 +358,8 @@ pub struct LaneRecord<'e> {
 pub(super) struct PacketPart<'e> {
     pub(super) ip: &'e [u8],
     pub(super) ct_after: Option<CtView>,
+    /// The learned outcome's JSON runs, for [`LaneRecord::write_json`].
+    pub(super) json: Option<&'e LearnedJson>,
 }
 
 impl<'e> LaneRecord<'e> {
@@ -425,36 +427,69 @@ impl<'e> LaneRecord<'e> {
     /// Appends the JSON line of [`LaneRecord::outcome`] (no newline), written
     /// from the learned outcome and the packet without building it.
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        let learned = self.learned;
         let packet = self.packet.as_ref();
-        Fields {
+        let fields = Fields {
             index: self.index,
-            hook: learned.hook,
-            verdict: learned.verdict,
             ctstate: self.ctstate,
             ctdir: self.ctdir,
-            rule: learned.rule.as_deref(),
             summary: match packet {
                 Some(p) => SummaryText::Of(Summary::of_ip(p.ip)),
                 None => SummaryText::Text(""),
             },
             path: self.path,
-            reject_with: None,
-            iface: &learned.iface,
-            hooks: &[],
-            fate: learned.fate,
-            generated: &[],
             ct_after: packet.and_then(|p| p.ct_after.as_ref()),
-            matched: &learned.matched,
-            depends_on: &[],
-            trace: &[],
-            log: &[],
-            at_filter: None,
-            egress: None,
-            nat_random_port: false,
-            note: learned.note.as_deref(),
+            ..learned_fields(self.learned)
+        };
+        match packet.and_then(|p| p.json) {
+            Some(json) => json.write_json(&fields, out),
+            None => fields.write_json(out),
         }
-        .write_json(out);
+    }
+}
+
+/// A lane record's fields with the learned ones from `learned`, and those of a packet
+/// (index, conntrack state, summary, path, `ct_after`) empty.
+fn learned_fields(learned: &Path) -> Fields<'_> {
+    Fields {
+        index: 0,
+        hook: learned.hook,
+        verdict: learned.verdict,
+        ctstate: None,
+        ctdir: None,
+        rule: learned.rule.as_deref(),
+        summary: SummaryText::Text(""),
+        path: "",
+        reject_with: None,
+        iface: &learned.iface,
+        hooks: &[],
+        fate: learned.fate,
+        generated: &[],
+        ct_after: None,
+        matched: &learned.matched,
+        depends_on: &[],
+        trace: &[],
+        log: &[],
+        at_filter: None,
+        egress: None,
+        nat_random_port: false,
+        note: learned.note.as_deref(),
+    }
+}
+
+/// The JSON runs of learned outcomes ([`LearnedJson`]), made the first time a full record
+/// (`--format jsonl`) of the lane needs them; indexed like [`Lanes::paths`], which only grows.
+#[derive(Debug, Default)]
+pub(super) struct LaneJson(Vec<Option<LearnedJson>>);
+
+impl LaneJson {
+    pub(super) fn of<'e>(&'e mut self, lanes: &Lanes, learned: u32) -> Option<&'e LearnedJson> {
+        let i = learned as usize;
+        let path = lanes.paths.get(i)?;
+        if self.0.len() <= i {
+            self.0.resize(i + 1, None);
+        }
+        let slot = self.0.get_mut(i)?;
+        Some(slot.get_or_insert_with(|| LearnedJson::new(&learned_fields(path))))
     }
 }
 

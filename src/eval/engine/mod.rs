@@ -28,7 +28,7 @@ use crate::ext::targets::reject::RejectWith;
 use crate::ir::{Hook, Ruleset, TableKind};
 use crate::packet::{self, Frame, Packet, PktType, Summary};
 pub use lane::LaneRecord;
-use lane::{Lanes, PacketPart};
+use lane::{LaneJson, Lanes, PacketPart};
 use path::Run;
 use tables::{rule_names, Tables};
 
@@ -89,6 +89,8 @@ pub struct Engine<'r> {
     /// Reassembled datagrams are copied here to outlive the defrag borrow.
     scratch: Vec<u8>,
     lanes: Lanes,
+    /// The JSON of learned outcomes, for full records of the lane.
+    lane_json: LaneJson,
 }
 
 /// A replayed record as [`Engine::step`] hands it on.
@@ -191,6 +193,7 @@ impl<'r> Engine<'r> {
             opts,
             scratch: Vec::new(),
             lanes,
+            lane_json: LaneJson::default(),
         }
     }
 
@@ -307,6 +310,7 @@ impl<'r> Engine<'r> {
                         PacketPart {
                             ip: pkt.ip.bytes(),
                             ct_after,
+                            json: self.lane_json.of(&self.lanes, hit.learned),
                         }
                     });
                     let lane = LaneRecord::new(&self.lanes, hit, frame.index, path, part);

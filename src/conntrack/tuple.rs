@@ -7,9 +7,9 @@
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
-use crate::packet::text::{Addr, Line, TextOut};
+use crate::packet::text::{Addr, Endpoints, Line, TextOut};
 
 /// Direction of a packet relative to its connection (`enum ip_conntrack_dir`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -228,14 +228,21 @@ impl Tuple {
 
 /// Appends `orig`'s text, `between`, and `reply`'s text (a conntrack entry's two tuples). When
 /// `reply` is `orig` inverted with IPv4 ports, as for every connection NAT left alone, its
-/// endpoints are `orig`'s swapped: their text is made once and copied twice.
+/// endpoints are `orig`'s swapped: their text is made once (or taken from `made`, the
+/// endpoints the record has already printed) and copied twice.
 #[inline]
-pub fn write_texts(orig: &Tuple, reply: &Tuple, between: &[u8], out: &mut Vec<u8>) {
+pub fn write_texts(
+    orig: &Tuple,
+    reply: &Tuple,
+    between: &[u8],
+    made: &Endpoints,
+    out: &mut Vec<u8>,
+) {
     if let (IpAddr::V4(a), IpAddr::V4(b), L4Key::Ports { src, dst }) = (orig.src, orig.dst, orig.l4)
     {
         let swapped = L4Key::Ports { src: dst, dst: src };
         if reply.src == orig.dst && reply.dst == orig.src && reply.l4 == swapped {
-            let (x, y) = (endpoint(a, src), endpoint(b, dst));
+            let (x, y) = (made.text(a.into(), src), made.text(b.into(), dst));
             x.append_to(out);
             out.push(b'>');
             y.append_to(out);
@@ -249,16 +256,6 @@ pub fn write_texts(orig: &Tuple, reply: &Tuple, between: &[u8], out: &mut Vec<u8
     orig.write_text(out);
     out.extend_from_slice(between);
     reply.write_text(out);
-}
-
-/// `a:p`, as in a tuple's text.
-#[inline]
-fn endpoint(a: Ipv4Addr, port: u16) -> Line<32> {
-    let mut line = Line::<32>::default();
-    line.push_dotted(u32::from(a))
-        .push(b':')
-        .push_num(port.into());
-    line
 }
 
 impl fmt::Display for Tuple {
@@ -323,8 +320,17 @@ mod tests {
             for (orig, reply) in [(t, t.invert()), (v6, v6.invert()), (t, Some(v6))] {
                 let reply = reply.unwrap();
                 let mut buf = b"x".to_vec();
-                write_texts(&orig, &reply, b" | ", &mut buf);
+                write_texts(&orig, &reply, b" | ", &Endpoints::default(), &mut buf);
                 assert_eq!(buf, format!("x{orig} | {reply}").as_bytes());
+                // With one endpoint already made (a packet of the reply direction).
+                let mut made = Endpoints::default();
+                let (IpAddr::V4(a), L4Key::Ports { dst, .. }) = (orig.dst, orig.l4) else {
+                    continue;
+                };
+                made.keep(a.into(), dst, crate::packet::text::endpoint(a.into(), dst));
+                let mut buf = Vec::new();
+                write_texts(&orig, &reply, b" | ", &made, &mut buf);
+                assert_eq!(buf, format!("{orig} | {reply}").as_bytes());
             }
         }
         assert_eq!(

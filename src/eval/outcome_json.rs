@@ -9,7 +9,7 @@
 use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, RuleName, Skipped, Verdict};
 use crate::conntrack::tuple::write_texts;
 use crate::conntrack::CtView;
-use crate::packet::text::TextOut;
+use crate::packet::text::{Endpoints, TextOut};
 use crate::packet::Summary;
 
 impl Record {
@@ -213,9 +213,9 @@ impl Fields<'_> {
         self.head(&mut o);
         self.ct_state(&mut o);
         self.rule(&mut o);
-        self.packet(&mut o);
+        let made = self.packet(&mut o);
         self.middle(&mut o);
-        self.ct_after(&mut o);
+        self.ct_after(&mut o, &made);
         self.tail(o);
     }
 
@@ -240,18 +240,24 @@ impl Fields<'_> {
     }
 
     #[inline(always)]
-    fn packet(&self, o: &mut Obj<'_>) {
-        match &self.summary {
-            SummaryText::Text(s) => o.str(k!("summary"), s),
+    /// Returns the endpoint texts the summary made, for `ct_after`.
+    fn packet(&self, o: &mut Obj<'_>) -> Endpoints {
+        let made = match &self.summary {
+            SummaryText::Text(s) => {
+                o.str(k!("summary"), s);
+                Endpoints::default()
+            }
             SummaryText::Of(s) => {
                 let out = o.key(k!("summary"));
                 out.push(b'"');
-                s.write_to(out);
+                let made = s.write_to(out);
                 out.push(b'"');
+                made
             }
-        }
+        };
         o.word(k!("path"), self.path);
         o.some_word(k!("reject_with"), self.reject_with);
+        made
     }
 
     #[inline(always)]
@@ -269,10 +275,10 @@ impl Fields<'_> {
     }
 
     #[inline(always)]
-    fn ct_after(&self, o: &mut Obj<'_>) {
+    fn ct_after(&self, o: &mut Obj<'_>, made: &Endpoints) {
         let ct = o.key(k!("ct_after"));
         match self.ct_after {
-            Some(v) => v.write_json(ct),
+            Some(v) => v.write_json(ct, made),
             None => ct.extend_from_slice(b"null"),
         }
     }
@@ -330,9 +336,9 @@ impl LearnedJson {
         o.out.extend_from_slice(head);
         record.ct_state(&mut o);
         o.out.extend_from_slice(rule);
-        record.packet(&mut o);
+        let made = record.packet(&mut o);
         o.out.extend_from_slice(middle);
-        record.ct_after(&mut o);
+        record.ct_after(&mut o, &made);
         o.out.extend_from_slice(tail);
     }
 }
@@ -397,14 +403,15 @@ impl Generated {
 }
 
 impl CtView {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    /// `made`: endpoint texts the record has made already.
+    fn write_json(&self, out: &mut Vec<u8>, made: &Endpoints) {
         let mut o = Obj::open(out, "{\"proto\":");
         o.out.push_num(self.proto.into());
         // Tuple texts are ASCII without anything to escape.
         let out = o.key(k!("orig"));
         out.push(b'"');
         let between = concat!("\"", k!("reply"), "\"");
-        write_texts(&self.orig, &self.reply, between.as_bytes(), out);
+        write_texts(&self.orig, &self.reply, between.as_bytes(), made, out);
         out.extend_from_slice(concat!("\"", k!("status"), "[").as_bytes());
         for (i, w) in self.status.names().enumerate() {
             if i > 0 {

@@ -152,6 +152,53 @@ impl<const N: usize> Line<N> {
     }
 }
 
+/// `a:p`, an IPv4 address (host byte order) and a port, as tuples and summaries print an
+/// endpoint: the address's and the port's words placed at once (at most 15 + 1 + 5 bytes).
+#[inline]
+pub fn endpoint(a: u32, port: u16) -> Line<32> {
+    let (address, n) = dotted_word(a);
+    let (digits, m) = short_num_word(port.into());
+    let mut bytes = [0u8; 32];
+    bytes[..16].copy_from_slice(&address);
+    let n = n.min(15);
+    bytes[n] = b':';
+    bytes[n + 1..n + 17].copy_from_slice(&digits);
+    Line {
+        bytes,
+        len: n + 1 + m.min(5),
+    }
+}
+
+/// Endpoint texts a record has made already (its summary's), to copy when its conntrack
+/// tuples show the same endpoints rather than make them again.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Endpoints {
+    made: [(u32, u16, Line<32>); 2],
+    count: usize,
+}
+
+impl Endpoints {
+    /// Keeps `text`, the [`endpoint`] of `a` and `port` (room for two).
+    #[inline]
+    pub fn keep(&mut self, a: u32, port: u16, text: Line<32>) {
+        if let Some(slot) = self.made.get_mut(self.count) {
+            *slot = (a, port, text);
+            self.count += 1;
+        }
+    }
+
+    /// The [`endpoint`] of `a` and `port`, copied when kept.
+    #[inline]
+    pub fn text(&self, a: u32, port: u16) -> Line<32> {
+        for (x, p, text) in self.made.iter().take(self.count) {
+            if (*x, *p) == (a, port) {
+                return *text;
+            }
+        }
+        endpoint(a, port)
+    }
+}
+
 /// A number below 10⁸ (ports, counts, lengths) as its digits at the start of a word, and
 /// their count. The eight digits are made at once, in parallel lanes of one 64-bit word
 /// (SWAR): the two 4-digit halves in 32-bit lanes, split into 2-digit quarters in 16-bit
@@ -312,6 +359,26 @@ mod tests {
                     .push_str("ok");
                 assert_eq!(buf, line.as_bytes());
             }
+        }
+    }
+
+    #[test]
+    fn endpoints_read_as_std_writes_them() {
+        let mut kept = Endpoints::default();
+        for (a, p) in [
+            (0u32, 0u16),
+            (0x0a00_0001, 80),
+            (u32::MAX, u16::MAX),
+            (0x0102_0304, 9),
+        ] {
+            assert_eq!(
+                endpoint(a, p).as_str(),
+                format!("{}:{p}", Ipv4Addr::from(a))
+            );
+            // Only two are kept; the others are made when asked for.
+            kept.keep(a, p, endpoint(a, p));
+            assert_eq!(kept.text(a, p).as_str(), endpoint(a, p).as_str());
+            assert_eq!(kept.text(a, p ^ 1).as_str(), endpoint(a, p ^ 1).as_str());
         }
     }
 

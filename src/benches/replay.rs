@@ -376,7 +376,7 @@ fn replay(
         if full {
             // What `--format jsonl` writes for the record (into a reused buffer).
             line.clear();
-            step.record().write_json(&mut line);
+            step.write_json(&mut line);
             line.push(b'\n');
         }
         let key = tally_key(&step);

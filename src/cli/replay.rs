@@ -157,9 +157,16 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
         if format == Format::Summary && !split_on {
             return None;
         }
+        let mut lines = Vec::new();
+        if format == Format::Jsonl && !split_on {
+            // Straight from the step: a lane packet's record is never built.
+            lines.reserve(512);
+            step.write_json(&mut lines);
+            lines.push(b'\n');
+            return Some(Out { lines, split: None });
+        }
         let record = &*step.record();
         let split = split_on.then(|| Kept::of(frame, record));
-        let mut lines = Vec::new();
         let _ = match format {
             Format::Jsonl => {
                 lines.reserve(512);
@@ -371,7 +378,7 @@ fn trace_lines(
                     words.join(" "),
                     c.orig,
                     c.reply,
-                    c.status.join(",")
+                    c.status.names().collect::<Vec<_>>().join(",")
                 )
             }
             (Some(s), None) => format!("{s} (no entry after the packet)"),

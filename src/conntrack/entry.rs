@@ -100,13 +100,13 @@ impl Conn {
         }
     }
 
-    /// The printable view.
+    /// The printable view: values copied, nothing formatted (every jsonl record has one).
     pub fn view(&self) -> CtView {
         CtView {
             proto: self.tuple[0].proto,
-            orig: self.tuple[0].text(),
-            reply: self.tuple[1].text(),
-            status: self.status.names().collect(),
+            orig: self.tuple[0],
+            reply: self.tuple[1],
+            status: self.status,
             tcp_state: self.tcp_state().map(TcpState::name),
             helper: self.helper.map(HelperKind::name),
             mark: (self.mark != 0).then_some(self.mark),
@@ -114,17 +114,23 @@ impl Conn {
     }
 }
 
-/// An entry as the oracle prints it in `ct_after`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// An entry as the oracle prints it in `ct_after`. It holds the tuples and status word
+/// themselves, not their text: a replay makes one per record, and the JSON writer
+/// (`eval::outcome_json`) prints them straight into the line; `Serialize` gives the texts
+/// (`a:p>b:q`, the [`Status::names`] list), the same bytes as when these fields were strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CtView {
     /// IP protocol number.
     pub proto: u8,
-    /// Original tuple.
-    pub orig: String,
-    /// Reply tuple.
-    pub reply: String,
-    /// Printable status bits in bit order.
-    pub status: Vec<&'static str>,
+    /// Original tuple, printed as its [`Tuple`] `Display` text.
+    #[serde(serialize_with = "as_text")]
+    pub orig: Tuple,
+    /// Reply tuple, printed the same way.
+    #[serde(serialize_with = "as_text")]
+    pub reply: Tuple,
+    /// Status word; printed as its printable bits' names in bit order.
+    #[serde(serialize_with = "as_names")]
+    pub status: Status,
     /// TCP state name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp_state: Option<&'static str>,
@@ -134,6 +140,14 @@ pub struct CtView {
     /// Connection mark, when non-zero.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mark: Option<u32>,
+}
+
+fn as_text<S: serde::Serializer>(t: &Tuple, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(t)
+}
+
+fn as_names<S: serde::Serializer>(st: &Status, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(st.names())
 }
 
 #[cfg(test)]
@@ -174,7 +188,12 @@ mod tests {
             r#"{"proto":17,"orig":"8.8.8.8:36401>10.0.0.104:69","reply":"10.0.0.104:69>8.8.8.8:36401","status":["SEEN_REPLY"]}"#
         );
         c.helper = Some(HelperKind::Ftp);
-        assert_eq!(c.view().helper, Some("ftp"));
+        c.mark = 7;
+        c.status.set(Status::ASSURED | Status::SRC_NAT);
+        assert_eq!(
+            serde_json::to_string(&c.view()).unwrap(),
+            r#"{"proto":17,"orig":"8.8.8.8:36401>10.0.0.104:69","reply":"10.0.0.104:69>8.8.8.8:36401","status":["SEEN_REPLY","ASSURED","SRC_NAT"],"helper":"ftp","mark":7}"#
+        );
         assert_eq!(HelperKind::from_name("tftp"), Some(HelperKind::Tftp));
     }
 }

@@ -207,6 +207,13 @@ impl Table {
         (!expired(conn, now_ns)).then(|| conn.view())
     }
 
+    /// The view of an entry, as [`Table::view_of_tuple`] gives it for a tuple that maps to the
+    /// entry; without the lookup, for a caller that holds the entry's id.
+    pub fn view_of(&self, id: ConnId, now_ns: u64) -> Option<CtView> {
+        let conn = self.get(id)?;
+        (!expired(conn, now_ns)).then(|| conn.view())
+    }
+
     /// Allocates an unconfirmed entry.
     pub(crate) fn insert_unconfirmed(&mut self, conn: Conn) -> ConnId {
         let id = if let Some(idx) = self.free.pop() {

@@ -9,7 +9,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
-use crate::packet::text::{Addr, Line};
+use crate::packet::text::{Addr, Endpoints, Line, TextOut};
 
 /// Direction of a packet relative to its connection (`enum ip_conntrack_dir`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -192,47 +192,80 @@ impl Tuple {
 }
 
 impl Tuple {
-    /// The text of an IPv4 tuple built on the stack (`None` for other families): conntrack
-    /// views print two tuples for every replayed packet.
-    fn v4_line(&self) -> Option<Line<64>> {
+    /// Writes the text of an IPv4 tuple (`false`, nothing written, for other families):
+    /// conntrack views print two tuples for every replayed packet.
+    fn write_v4<T: TextOut>(&self, out: &mut T) -> bool {
         let (IpAddr::V4(a), IpAddr::V4(b)) = (self.src, self.dst) else {
-            return None;
+            return false;
         };
-        let mut line = Line::<64>::default();
-        line.push_dotted(u32::from(a));
+        out.push_dotted(u32::from(a));
         if let L4Key::Ports { src, .. } = self.l4 {
-            line.push(b':').push_num(src.into());
+            out.push(b':').push_num(src.into());
         }
-        line.push(b'>').push_dotted(u32::from(b));
+        out.push(b'>').push_dotted(u32::from(b));
         match self.l4 {
             L4Key::Ports { dst, .. } => {
-                line.push(b':').push_num(dst.into());
+                out.push(b':').push_num(dst.into());
             }
             L4Key::Icmp { id, kind, code } => {
-                line.push_str(" type=").push_u8(kind);
-                line.push_str(" code=").push_u8(code);
-                line.push_str(" id=").push_num(id.into());
+                out.push_str(" type=").push_u8(kind);
+                out.push_str(" code=").push_u8(code);
+                out.push_str(" id=").push_num(id.into());
             }
             L4Key::None => {}
         }
-        Some(line)
+        true
     }
 
-    /// [`fmt::Display`]'s text as a `String`, without the formatting machinery for IPv4.
-    pub fn text(&self) -> String {
-        match self.v4_line() {
-            Some(line) => line.as_str().to_string(),
-            None => self.to_string(),
+    /// Appends [`fmt::Display`]'s text (ASCII: digits, dots, colons, `>`, `type=` ...) to
+    /// `out`, without the formatting machinery for IPv4.
+    pub fn write_text(&self, out: &mut Vec<u8>) {
+        if !self.write_v4(out) {
+            out.extend_from_slice(self.to_string().as_bytes());
         }
     }
+}
+
+/// Appends `orig`'s text, `between`, and `reply`'s text (a conntrack entry's two tuples). When
+/// `reply` is `orig` inverted with IPv4 ports, as for every connection NAT left alone, its
+/// endpoints are `orig`'s swapped: their text is made once (or taken from `made`, the
+/// endpoints the record has already printed) and copied twice.
+#[inline]
+pub fn write_texts(
+    orig: &Tuple,
+    reply: &Tuple,
+    between: &[u8],
+    made: &Endpoints,
+    out: &mut Vec<u8>,
+) {
+    if let (IpAddr::V4(a), IpAddr::V4(b), L4Key::Ports { src, dst }) = (orig.src, orig.dst, orig.l4)
+    {
+        let swapped = L4Key::Ports { src: dst, dst: src };
+        if reply.src == orig.dst && reply.dst == orig.src && reply.l4 == swapped {
+            let (x, y) = (made.text(a.into(), src), made.text(b.into(), dst));
+            x.append_to(out);
+            out.push(b'>');
+            y.append_to(out);
+            out.extend_from_slice(between);
+            y.append_to(out);
+            out.push(b'>');
+            x.append_to(out);
+            return;
+        }
+    }
+    orig.write_text(out);
+    out.extend_from_slice(between);
+    reply.write_text(out);
 }
 
 impl fmt::Display for Tuple {
     /// The oracle's `tuple_str`: `a:p>b:q`, `a>b type=T code=C id=I`, or `a>b`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.v4_line() {
-            Some(line) => f.write_str(line.as_str()),
-            None => self.fmt_any_family(f),
+        let mut line = Line::<64>::default();
+        if self.write_v4(&mut line) {
+            f.write_str(line.as_str())
+        } else {
+            self.fmt_any_family(f)
         }
     }
 }
@@ -272,7 +305,33 @@ mod tests {
                 l4,
             };
             assert_eq!(t.to_string(), General(t).to_string());
-            assert_eq!(t.text(), t.to_string());
+            let mut buf = b"x".to_vec();
+            t.write_text(&mut buf);
+            assert_eq!(buf, format!("x{t}").as_bytes());
+            let v6 = Tuple {
+                src: "2001:db8::1".parse().unwrap(),
+                dst: "::ffff:10.0.0.1".parse().unwrap(),
+                ..t
+            };
+            let mut buf = Vec::new();
+            v6.write_text(&mut buf);
+            assert_eq!(buf, General(v6).to_string().as_bytes());
+            // Both tuples of an entry, NAT-free (reused endpoints) or not.
+            for (orig, reply) in [(t, t.invert()), (v6, v6.invert()), (t, Some(v6))] {
+                let reply = reply.unwrap();
+                let mut buf = b"x".to_vec();
+                write_texts(&orig, &reply, b" | ", &Endpoints::default(), &mut buf);
+                assert_eq!(buf, format!("x{orig} | {reply}").as_bytes());
+                // With one endpoint already made (a packet of the reply direction).
+                let mut made = Endpoints::default();
+                let (IpAddr::V4(a), L4Key::Ports { dst, .. }) = (orig.dst, orig.l4) else {
+                    continue;
+                };
+                made.keep(a.into(), dst, crate::packet::text::endpoint(a.into(), dst));
+                let mut buf = Vec::new();
+                write_texts(&orig, &reply, b" | ", &made, &mut buf);
+                assert_eq!(buf, format!("{orig} | {reply}").as_bytes());
+            }
         }
         assert_eq!(
             Tuple {

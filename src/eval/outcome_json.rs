@@ -6,9 +6,14 @@
 //! [`Record`] (same field order, same skipped fields, same escaping); the derive stays the
 //! definition, and a test holds the two equal on every kernel-truth scenario record.
 
-use super::outcome::{Generated, HookPass, Outcome, Record, Skipped};
+use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, RuleName, Skipped, Verdict};
+use crate::conntrack::tuple::write_texts;
 use crate::conntrack::CtView;
-use crate::packet::text::Line;
+use crate::packet::text::{Endpoints, TextOut};
+use crate::packet::Summary;
+
+mod learned;
+pub(crate) use learned::LearnedJson;
 
 impl Record {
     /// Appends the record's JSON (no newline), as `serde_json::to_writer` writes it.
@@ -20,71 +25,57 @@ impl Record {
     }
 }
 
-/// An object being written: remembers whether a comma is due.
+/// `,"NAME":`, the key of a field after an object's first, as one constant: copied at once
+/// (keys are this file's own ASCII names, which need no escaping).
+macro_rules! k {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":")
+    };
+}
+
+/// An object being written; every method writes one field, its key a [`k!`] constant.
 struct Obj<'o> {
     out: &'o mut Vec<u8>,
-    first: bool,
 }
 
 impl<'o> Obj<'o> {
-    fn open(out: &'o mut Vec<u8>) -> Self {
-        out.push(b'{');
-        Obj { out, first: true }
+    /// Opens an object with its first key, `{"NAME":` (a constant), and returns the buffer for
+    /// the value.
+    #[inline(always)]
+    fn open(out: &'o mut Vec<u8>, first: &'static str) -> Self {
+        out.extend_from_slice(first.as_bytes());
+        Obj { out }
     }
 
-    /// Starts a field. Keys are this file's own ASCII constants, which need no escaping, so
-    /// they are copied as they are (every record has a dozen of them).
+    /// Starts a field.
     #[inline(always)]
-    fn key(&mut self, k: &str) -> &mut Vec<u8> {
-        let lead: &[u8] = if self.first { b"\"" } else { b",\"" };
-        self.first = false;
-        self.out.extend_from_slice(lead);
+    fn key(&mut self, k: &'static str) -> &mut Vec<u8> {
         self.out.extend_from_slice(k.as_bytes());
-        self.out.extend_from_slice(b"\":");
         self.out
     }
 
     #[inline(always)]
-    fn num(&mut self, k: &str, v: u64) {
-        let out = self.key(k);
-        num(out, v);
+    fn num(&mut self, k: &'static str, v: u64) {
+        self.key(k).push_num(v);
     }
 
     #[inline(always)]
-    fn str(&mut self, k: &str, v: &str) {
+    fn str(&mut self, k: &'static str, v: &str) {
         let out = self.key(k);
         string(out, v);
     }
 
-    /// `null` when absent (a field serde writes even when `None`).
     /// One of this crate's constant names (a verdict, hook, state, path, ...: ASCII letters,
     /// digits, `-`, `_`, `:`), copied as it is, like the keys.
     #[inline(always)]
-    fn word(&mut self, k: &str, v: &'static str) {
+    fn word(&mut self, k: &'static str, v: &'static str) {
         debug_assert!(!needs_escape(v.as_bytes()), "{v}");
-        let out = self.key(k);
-        out.push(b'"');
-        out.extend_from_slice(v.as_bytes());
-        out.push(b'"');
+        word(self.key(k), v);
     }
 
-    /// A list of [`Obj::word`]s.
+    /// [`Obj::word`], `null` when absent (a field serde writes even when `None`).
     #[inline(always)]
-    fn words(&mut self, k: &str, items: &[&'static str]) {
-        let out = self.key(k);
-        out.push(b'[');
-        for (i, w) in items.iter().enumerate() {
-            debug_assert!(!needs_escape(w.as_bytes()), "{w}");
-            out.extend_from_slice(if i > 0 { b",\"" } else { b"\"" });
-            out.extend_from_slice(w.as_bytes());
-            out.push(b'"');
-        }
-        out.push(b']');
-    }
-
-    /// [`Obj::word`], `null` when absent.
-    #[inline(always)]
-    fn opt_word(&mut self, k: &str, v: Option<&'static str>) {
+    fn opt_word(&mut self, k: &'static str, v: Option<&'static str>) {
         match v {
             Some(w) => self.word(k, w),
             None => self.key(k).extend_from_slice(b"null"),
@@ -93,14 +84,14 @@ impl<'o> Obj<'o> {
 
     /// [`Obj::word`], nothing when absent.
     #[inline(always)]
-    fn some_word(&mut self, k: &str, v: Option<&'static str>) {
+    fn some_word(&mut self, k: &'static str, v: Option<&'static str>) {
         if let Some(w) = v {
             self.word(k, w);
         }
     }
 
     #[inline(always)]
-    fn opt_str(&mut self, k: &str, v: Option<&str>) {
+    fn opt_str(&mut self, k: &'static str, v: Option<&str>) {
         let out = self.key(k);
         match v {
             Some(s) => string(out, s),
@@ -110,21 +101,21 @@ impl<'o> Obj<'o> {
 
     /// Nothing when absent (`skip_serializing_if = "Option::is_none"`).
     #[inline(always)]
-    fn some_str(&mut self, k: &str, v: Option<&str>) {
+    fn some_str(&mut self, k: &'static str, v: Option<&str>) {
         if let Some(s) = v {
             self.str(k, s);
         }
     }
 
     #[inline(always)]
-    fn some_num(&mut self, k: &str, v: Option<u64>) {
+    fn some_num(&mut self, k: &'static str, v: Option<u64>) {
         if let Some(n) = v {
             self.num(k, n);
         }
     }
 
     #[inline(always)]
-    fn strs<S: AsRef<str>>(&mut self, k: &str, items: &[S]) {
+    fn strs<S: AsRef<str>>(&mut self, k: &'static str, items: &[S]) {
         let out = self.key(k);
         out.push(b'[');
         for (i, s) in items.iter().enumerate() {
@@ -138,106 +129,259 @@ impl<'o> Obj<'o> {
 
     /// Skipped when empty (`skip_serializing_if = "Vec::is_empty"`).
     #[inline(always)]
-    fn some_strs<S: AsRef<str>>(&mut self, k: &str, items: &[S]) {
+    fn some_strs<S: AsRef<str>>(&mut self, k: &'static str, items: &[S]) {
         if !items.is_empty() {
             self.strs(k, items);
         }
     }
 
+    #[inline(always)]
     fn close(self) {
         self.out.push(b'}');
     }
 }
 
+/// A packet record's fields as its JSON line shows them, borrowed: from an [`Outcome`], or
+/// from an established-flow lane record that builds none
+/// ([`crate::eval::engine::LaneRecord::write_json`]). One writer for both, so both give the
+/// same bytes.
+pub(crate) struct Fields<'a> {
+    pub index: u64,
+    pub hook: Option<&'static str>,
+    pub verdict: Verdict,
+    pub ctstate: Option<&'static str>,
+    pub ctdir: Option<&'static str>,
+    pub rule: Option<&'a str>,
+    pub summary: SummaryText<'a>,
+    pub path: &'static str,
+    pub reject_with: Option<&'static str>,
+    pub iface: &'a Ifaces,
+    pub hooks: &'a [HookPass],
+    pub fate: Option<Verdict>,
+    pub generated: &'a [Generated],
+    pub ct_after: Option<&'a CtView>,
+    pub matched: &'a [RuleName],
+    pub depends_on: &'a [&'static str],
+    pub trace: &'a [String],
+    pub log: &'a [String],
+    pub at_filter: Option<&'a str>,
+    pub egress: Option<&'a str>,
+    pub nat_random_port: bool,
+    pub note: Option<&'a str>,
+}
+
+/// A record's `summary`: the text an [`Outcome`] holds, or the packet's [`Summary`], printed
+/// straight into the line (the same text as [`Summary::text`]).
+pub(crate) enum SummaryText<'a> {
+    Text(&'a str),
+    Of(Summary<'a>),
+}
+
 impl Outcome {
     fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::open(out);
-        o.num("index", self.index);
-        o.some_word("hook", self.hook);
-        o.word("verdict", self.verdict.name());
-        o.opt_word("ctstate", self.ctstate);
-        o.opt_word("ctdir", self.ctdir);
-        o.opt_str("rule", self.rule.as_deref());
-        o.str("summary", &self.summary);
-        o.word("path", self.path);
-        o.some_word("reject_with", self.reject_with);
-        let iface = o.key("iface");
-        let mut i = Obj::open(iface);
-        i.some_str("in", self.iface.input.as_deref());
-        i.some_str("out", self.iface.output.as_deref());
-        i.close();
+        Fields {
+            index: self.index,
+            hook: self.hook,
+            verdict: self.verdict,
+            ctstate: self.ctstate,
+            ctdir: self.ctdir,
+            rule: self.rule.as_deref(),
+            summary: SummaryText::Text(&self.summary),
+            path: self.path,
+            reject_with: self.reject_with,
+            iface: &self.iface,
+            hooks: &self.hooks,
+            fate: self.fate,
+            generated: &self.generated,
+            ct_after: self.ct_after.as_ref(),
+            matched: &self.matched,
+            depends_on: &self.depends_on,
+            trace: &self.trace,
+            log: &self.log,
+            at_filter: self.at_filter.as_deref(),
+            egress: self.egress.as_deref(),
+            nat_random_port: self.nat_random_port,
+            note: self.note.as_deref(),
+        }
+        .write_json(out);
+    }
+}
+
+impl Fields<'_> {
+    /// Appends the record's JSON (no newline), as `serde_json::to_writer` writes the
+    /// [`Outcome`] with these fields.
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = Obj::open(out, "{\"index\":");
+        o.out.push_num(self.index);
+        self.head(&mut o);
+        self.ct_state(&mut o);
+        self.rule(&mut o);
+        let made = self.packet(&mut o);
+        self.middle(&mut o);
+        self.ct_after(&mut o, &made);
+        self.tail(o);
+    }
+
+    // The fields in order, in runs: those an established-flow lane learns (head, rule,
+    // middle, tail) alternate with those of each packet (see [`LearnedJson`]).
+
+    #[inline(always)]
+    fn head(&self, o: &mut Obj<'_>) {
+        o.some_word(k!("hook"), self.hook);
+        o.word(k!("verdict"), self.verdict.name());
+    }
+
+    #[inline(always)]
+    fn ct_state(&self, o: &mut Obj<'_>) {
+        o.opt_word(k!("ctstate"), self.ctstate);
+        o.opt_word(k!("ctdir"), self.ctdir);
+    }
+
+    #[inline(always)]
+    fn rule(&self, o: &mut Obj<'_>) {
+        o.opt_str(k!("rule"), self.rule);
+    }
+
+    #[inline(always)]
+    /// Returns the endpoint texts the summary made, for `ct_after`.
+    fn packet(&self, o: &mut Obj<'_>) -> Endpoints {
+        let made = match &self.summary {
+            SummaryText::Text(s) => {
+                o.str(k!("summary"), s);
+                Endpoints::default()
+            }
+            SummaryText::Of(s) => {
+                let out = o.key(k!("summary"));
+                out.push(b'"');
+                let made = s.write_to(out);
+                out.push(b'"');
+                made
+            }
+        };
+        o.word(k!("path"), self.path);
+        o.some_word(k!("reject_with"), self.reject_with);
+        made
+    }
+
+    #[inline(always)]
+    fn middle(&self, o: &mut Obj<'_>) {
+        self.iface.write_json(o.key(k!("iface")));
         if !self.hooks.is_empty() {
-            let list = o.key("hooks");
-            array(list, &self.hooks, HookPass::write_json);
+            let list = o.key(k!("hooks"));
+            array(list, self.hooks, HookPass::write_json);
         }
-        o.some_word("fate", self.fate.map(|v| v.name()));
+        o.some_word(k!("fate"), self.fate.map(|v| v.name()));
         if !self.generated.is_empty() {
-            let list = o.key("generated");
-            array(list, &self.generated, Generated::write_json);
+            let list = o.key(k!("generated"));
+            array(list, self.generated, Generated::write_json);
         }
-        let ct = o.key("ct_after");
-        match &self.ct_after {
-            Some(v) => v.write_json(ct),
+    }
+
+    #[inline(always)]
+    fn ct_after(&self, o: &mut Obj<'_>, made: &Endpoints) {
+        let ct = o.key(k!("ct_after"));
+        match self.ct_after {
+            Some(v) => v.write_json(ct, made),
             None => ct.extend_from_slice(b"null"),
         }
-        o.strs("matched", &self.matched);
-        o.some_strs("depends_on", &self.depends_on);
-        o.some_strs("trace", &self.trace);
-        o.some_strs("log", &self.log);
-        o.some_str("at_filter", self.at_filter.as_deref());
-        o.some_str("egress", self.egress.as_deref());
+    }
+
+    #[inline(always)]
+    fn tail(&self, mut o: Obj<'_>) {
+        o.strs(k!("matched"), self.matched);
+        o.some_strs(k!("depends_on"), self.depends_on);
+        o.some_strs(k!("trace"), self.trace);
+        o.some_strs(k!("log"), self.log);
+        o.some_str(k!("at_filter"), self.at_filter);
+        o.some_str(k!("egress"), self.egress);
         if self.nat_random_port {
-            o.key("nat_random_port").extend_from_slice(b"true");
+            o.key(k!("nat_random_port")).extend_from_slice(b"true");
         }
-        o.some_str("note", self.note.as_deref());
+        o.some_str(k!("note"), self.note);
         o.close();
+    }
+}
+
+impl Ifaces {
+    /// `{"in":..,"out":..}`, each only when present: the one object whose first field may be
+    /// absent.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        match (&self.input, &self.output) {
+            (Some(i), Some(o)) => {
+                out.extend_from_slice(b"{\"in\":");
+                string(out, i);
+                out.extend_from_slice(b",\"out\":");
+                string(out, o);
+            }
+            (Some(i), None) => {
+                out.extend_from_slice(b"{\"in\":");
+                string(out, i);
+            }
+            (None, Some(o)) => {
+                out.extend_from_slice(b"{\"out\":");
+                string(out, o);
+            }
+            (None, None) => out.push(b'{'),
+        }
+        out.push(b'}');
     }
 }
 
 impl Skipped {
     fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::open(out);
-        o.num("index", self.index);
-        o.some_str("skipped", self.skipped.as_deref());
-        o.some_str("error", self.error.as_deref());
+        let mut o = Obj::open(out, "{\"index\":");
+        o.out.push_num(self.index);
+        o.some_str(k!("skipped"), self.skipped.as_deref());
+        o.some_str(k!("error"), self.error.as_deref());
         o.close();
     }
 }
 
 impl HookPass {
     fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::open(out);
-        o.word("hook", self.hook);
-        o.word("verdict", self.verdict.name());
-        o.some_str("in", self.input.as_deref());
-        o.some_str("out", self.output.as_deref());
+        let mut o = Obj::open(out, "{\"hook\":");
+        word(o.out, self.hook);
+        o.word(k!("verdict"), self.verdict.name());
+        o.some_str(k!("in"), self.input.as_deref());
+        o.some_str(k!("out"), self.output.as_deref());
         o.close();
     }
 }
 
 impl Generated {
     fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::open(out);
-        o.str("src", &self.src);
-        o.str("dst", &self.dst);
-        o.str("kind", self.kind);
-        o.some_num("icmp_type", self.icmp_type.map(u64::from));
-        o.some_num("icmp_code", self.icmp_code.map(u64::from));
-        o.str("by", self.by);
+        let mut o = Obj::open(out, "{\"src\":");
+        string(o.out, &self.src);
+        o.str(k!("dst"), &self.dst);
+        o.str(k!("kind"), self.kind);
+        o.some_num(k!("icmp_type"), self.icmp_type.map(u64::from));
+        o.some_num(k!("icmp_code"), self.icmp_code.map(u64::from));
+        o.str(k!("by"), self.by);
         o.close();
     }
 }
 
 impl CtView {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::open(out);
-        o.num("proto", self.proto.into());
-        o.str("orig", &self.orig);
-        o.str("reply", &self.reply);
-        o.words("status", &self.status);
-        o.some_word("tcp_state", self.tcp_state);
-        o.some_word("helper", self.helper);
-        o.some_num("mark", self.mark.map(u64::from));
+    /// `made`: endpoint texts the record has made already.
+    fn write_json(&self, out: &mut Vec<u8>, made: &Endpoints) {
+        let mut o = Obj::open(out, "{\"proto\":");
+        o.out.push_num(self.proto.into());
+        // Tuple texts are ASCII without anything to escape.
+        let out = o.key(k!("orig"));
+        out.push(b'"');
+        let between = concat!("\"", k!("reply"), "\"");
+        write_texts(&self.orig, &self.reply, between.as_bytes(), made, out);
+        out.extend_from_slice(concat!("\"", k!("status"), "[").as_bytes());
+        for (i, w) in self.status.names().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            word(out, w);
+        }
+        out.push(b']');
+        o.some_word(k!("tcp_state"), self.tcp_state);
+        o.some_word(k!("helper"), self.helper);
+        o.some_num(k!("mark"), self.mark.map(u64::from));
         o.close();
     }
 }
@@ -253,9 +397,12 @@ fn array<T>(out: &mut Vec<u8>, items: &[T], write: fn(&T, &mut Vec<u8>)) {
     out.push(b']');
 }
 
+/// A constant name in quotes (see [`Obj::word`]).
 #[inline(always)]
-fn num(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(Line::<20>::default().push_num(v).as_bytes());
+fn word(out: &mut Vec<u8>, w: &'static str) {
+    out.push(b'"');
+    out.extend_from_slice(w.as_bytes());
+    out.push(b'"');
 }
 
 /// A JSON string, escaped as serde_json escapes: `"` and `\` with a backslash, the control

@@ -10,7 +10,7 @@
 //! IPv4 bytes without allocating. [`parse`] reads the same notation back into a well-formed
 //! packet with valid checksums, so that `summary(parse(s)) == s` for every summary we print.
 
-use super::text::{Dotted, Line, Num};
+use super::text::{endpoint, Dotted, Endpoints, Line, Num, TextOut};
 use std::fmt::{self, Write as _};
 
 use super::decode::{decode_ipv4, Packet};
@@ -37,19 +37,45 @@ impl Summary<'_> {
     /// record) is built on the stack, without the formatting machinery; the text is the same
     /// (a test compares the two on generated headers).
     pub fn text(&self) -> String {
-        match self.ports_line() {
-            Some(line) => line.as_str().to_string(),
+        let mut line = Line::<64>::default();
+        match self.write_ports(&mut line) {
+            Some(()) => line.as_str().to_string(),
             None => super::text::text_of(self, 64),
         }
     }
 
-    /// [`write_summary`]'s text for an unfragmented TCP or UDP packet whose ports are there.
-    fn ports_line(&self) -> Option<Line<64>> {
+    /// Appends the summary's text to `out` (a JSON line: the text is ASCII with no `"`, `\`
+    /// or control character, so it goes in as it is), the same bytes as [`Summary::text`].
+    /// Returns the endpoint texts it made (for TCP and UDP).
+    pub fn write_to(&self, out: &mut Vec<u8>) -> Endpoints {
+        let mut made = Endpoints::default();
+        match self.ports() {
+            Some(p) => {
+                let (src, dst) = (endpoint(p.src, p.sport), endpoint(p.dst, p.dport));
+                out.extend_from_slice(p.name.as_bytes());
+                src.append_to(out);
+                out.push(b'>');
+                dst.append_to(out);
+                if let Some(flags) = p.flags {
+                    flags.append_to(out);
+                }
+                made.keep(p.src, p.sport, src);
+                made.keep(p.dst, p.dport, dst);
+            }
+            None => out.extend_from_slice(self.text().as_bytes()),
+        }
+        made
+    }
+
+    /// What an unfragmented TCP or UDP packet whose ports are there shows; `None` for any
+    /// other.
+    #[inline]
+    fn ports(&self) -> Option<Ports> {
         let ip = self.ip;
         let proto = *ip.get(9)?;
         let name = match proto {
-            6 => "tcp",
-            17 => "udp",
+            6 => "tcp ",
+            17 => "udp ",
             _ => return None,
         };
         if be16(ip, 6)? & 0x3fff != 0 {
@@ -57,27 +83,58 @@ impl Summary<'_> {
         }
         let ihl = usize::from(*ip.first()? & 0x0f) * 4;
         let l4 = ip.get(ihl..)?;
-        let (sp, dp) = (be16(l4, 0)?, be16(l4, 2)?);
-        let mut line = Line::<64>::default();
-        line.push_str(name)
-            .push(b' ')
-            .push_dotted(addr(ip, 12).0)
-            .push(b':')
-            .push_num(sp.into())
-            .push(b'>')
-            .push_dotted(addr(ip, 16).0)
-            .push(b':')
-            .push_num(dp.into());
-        if let (6, Some(&flags)) = (proto, l4.get(13)) {
-            line.push(b' ');
-            for (bit, letter) in TCP_FLAG_LETTERS.iter().enumerate() {
-                if flags & (1 << bit) != 0 {
-                    line.push(*letter);
+        let flags = match (proto, l4.get(13)) {
+            (6, Some(&flags)) => {
+                let mut letters = Line::<16>::default();
+                letters.push(b' ');
+                for (bit, letter) in TCP_FLAG_LETTERS.iter().enumerate() {
+                    if flags & (1 << bit) != 0 {
+                        letters.push(*letter);
+                    }
                 }
+                Some(letters)
             }
-        }
-        Some(line)
+            _ => None,
+        };
+        Some(Ports {
+            name,
+            src: addr(ip, 12).0,
+            sport: be16(l4, 0)?,
+            dst: addr(ip, 16).0,
+            dport: be16(l4, 2)?,
+            flags,
+        })
     }
+
+    /// [`write_summary`]'s text for an unfragmented TCP or UDP packet whose ports are there;
+    /// `None`, nothing written, for any other.
+    fn write_ports<T: TextOut>(&self, out: &mut T) -> Option<()> {
+        let p = self.ports()?;
+        out.push_str(p.name)
+            .push_dotted(p.src)
+            .push(b':')
+            .push_num(p.sport.into())
+            .push(b'>')
+            .push_dotted(p.dst)
+            .push(b':')
+            .push_num(p.dport.into());
+        if let Some(flags) = p.flags {
+            out.push_ascii(flags.as_bytes());
+        }
+        Some(())
+    }
+}
+
+/// The pieces of a TCP or UDP summary: `NAME SRC:SPORT>DST:DPORT FLAGS`.
+struct Ports {
+    /// `tcp ` or `udp `.
+    name: &'static str,
+    src: u32,
+    sport: u16,
+    dst: u32,
+    dport: u16,
+    /// ` ` and the TCP flag letters.
+    flags: Option<Line<16>>,
 }
 
 impl Packet<'_> {

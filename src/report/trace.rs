@@ -236,7 +236,7 @@ fn write_result(s: &mut String, o: &Outcome) {
                 o.ctdir.unwrap_or("-"),
                 c.orig,
                 c.reply,
-                c.status.join(",")
+                c.status.names().collect::<Vec<_>>().join(",")
             )
         }
         (Some(st), None) => format!("{st} (no entry kept after the packet)"),

@@ -112,9 +112,10 @@ COMMIT
 ";
 
 /// Replays `pcap` through `rules` with and without the lane; returns the
-/// packets that took it. `verdicts_only` replays as `--format summary` does,
-/// where a lane packet comes back as a [`Step::Lane`] and no record is built:
-/// the record it stands for must still be the walked one.
+/// packets that took it. A lane packet comes back as a [`Step::Lane`] and no
+/// record is built: the record it stands for, and the JSON line written
+/// from it, must still be the walked one's. `verdicts_only` replays as
+/// `--format summary` does.
 fn lane_matches_walking(rules: &str, pcap: &Path, verdicts_only: bool) -> u64 {
     let loaded = iptwalk::ir::load(&SourceFile::new("rules", rules));
     assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
@@ -138,16 +139,20 @@ fn lane_matches_walking(rules: &str, pcap: &Path, verdicts_only: bool) -> u64 {
         let frame = frame.expect("frame");
         let step = lane.step(&frame);
         briefs += u64::from(matches!(step, Step::Lane(_)));
+        // `--format jsonl` writes the step without building its record.
+        let mut line = Vec::new();
+        step.write_json(&mut line);
         let (got, want) = (step.into_record(), walked.process(&frame));
         assert_eq!(got, want, "packet {packets}");
+        let derived = serde_json::to_vec(&want).expect("json");
+        assert_eq!(
+            String::from_utf8_lossy(&line),
+            String::from_utf8_lossy(&derived),
+            "packet {packets}"
+        );
         packets += 1;
     }
-    let expected_briefs = if verdicts_only {
-        lane.lane_packets()
-    } else {
-        0
-    };
-    assert_eq!(briefs, expected_briefs);
+    assert_eq!(briefs, lane.lane_packets());
     let counters = |e: &Engine| save(&e.ruleset_with_counters(), SaveOptions { counters: true });
     assert_eq!(counters(&lane), counters(&walked));
     assert_eq!(walked.lane_packets(), 0);

@@ -116,7 +116,11 @@ fn check_scenario(dir: &Path) -> Result<(usize, u64), String> {
     while let Some(frame) = reader.next_frame() {
         let frame = frame.map_err(|e| e.to_string())?;
         last_ns = u64::try_from(frame.ts_ns).unwrap_or(0);
-        let record = engine.process(&frame);
+        // `--format jsonl` writes the step itself (a lane packet's record is not built).
+        let step = engine.step(&frame);
+        let mut line = Vec::new();
+        step.write_json(&mut line);
+        let record = step.into_record();
         same_verdicts(&record, &lean.process(&frame)).map_err(|e| format!("packet {i}: {e}"))?;
         let reference = walked.process(&frame);
         if record != reference {
@@ -124,7 +128,7 @@ fn check_scenario(dir: &Path) -> Result<(usize, u64), String> {
                 "packet {i}: the lane gives {record:?}, every walk {reference:?}"
             ));
         }
-        same_json(&record).map_err(|e| format!("packet {i}: {e}"))?;
+        same_json(&record, &line).map_err(|e| format!("packet {i}: {e}"))?;
         let want = expected
             .get(i)
             .ok_or_else(|| format!("more records than the kernel saw ({i})"))?;
@@ -236,10 +240,18 @@ fn nat_port_placeholders_are_wildcards() {
 /// `ct_after` and the NAT header texts `at_filter`/`egress`.
 /// `replay --format jsonl` writes records by hand ([`Record::write_json`]); the derived
 /// `Serialize` is the definition, so both must give the same bytes on every record.
-fn same_json(record: &Record) -> Result<(), String> {
+/// `from_step` is what `Step::write_json` wrote for the record.
+fn same_json(record: &Record, from_step: &[u8]) -> Result<(), String> {
     let mut fast = Vec::new();
     record.write_json(&mut fast);
     let derived = serde_json::to_vec(record).map_err(|e| e.to_string())?;
+    if from_step != derived {
+        return Err(format!(
+            "the step's JSON differs from serde's:\n  {}\n  {}",
+            String::from_utf8_lossy(from_step),
+            String::from_utf8_lossy(&derived)
+        ));
+    }
     if fast == derived {
         return Ok(());
     }

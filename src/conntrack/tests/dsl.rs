@@ -19,6 +19,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::conntrack::proto::tcp::flags;
+use crate::conntrack::status::Status;
 use crate::conntrack::tuple::{icmp_inverse_type, L4Key, Tuple};
 use crate::conntrack::{
     CtState, Dir, Hook, IcmpMessage, L4Info, PacketInfo, Params, Quoted, QuotedL4, Table,
@@ -114,16 +115,16 @@ fn step(t: &mut Table, line: &str, now: u64) {
             "-" => after.as_ref().is_some_and(|a| a.tcp_state.is_none()),
             "assured" => after
                 .as_ref()
-                .is_some_and(|a| a.status.contains(&"ASSURED")),
+                .is_some_and(|a| a.status.has(Status::ASSURED)),
             "!assured" => after
                 .as_ref()
-                .is_some_and(|a| !a.status.contains(&"ASSURED")),
+                .is_some_and(|a| !a.status.has(Status::ASSURED)),
             "seen_reply" => after
                 .as_ref()
-                .is_some_and(|a| a.status.contains(&"SEEN_REPLY")),
+                .is_some_and(|a| a.status.has(Status::SEEN_REPLY)),
             "!seen_reply" => after
                 .as_ref()
-                .is_some_and(|a| !a.status.contains(&"SEEN_REPLY")),
+                .is_some_and(|a| !a.status.has(Status::SEEN_REPLY)),
             "dir=orig" => v.dir == Some(Dir::Original),
             "dir=reply" => v.dir == Some(Dir::Reply),
             s => after.as_ref().and_then(|a| a.tcp_state) == Some(s),

@@ -241,7 +241,7 @@ fn replay(dir: &Path, rules: &str, tally: &mut Tally) {
             }
         }
         let after = table.view_for_packet(&pkt);
-        let after = serde_json::to_value(&after).unwrap();
+        let after = serde_json::to_value(after).unwrap();
         let want_dir = p["ctdir"].as_str();
         let got_dir = v.dir.map(|d| d.name());
         tally.packets += 1;

@@ -29,7 +29,7 @@ use crate::ext::targets::reject::RejectWith;
 use crate::ir::{Hook, Ruleset, TableKind};
 use crate::packet::{self, Frame, Packet, PktType, Summary};
 pub use lane::LaneRecord;
-use lane::Lanes;
+use lane::{LaneJson, Lanes, PacketPart};
 use path::Run;
 use tables::{rule_names, Tables};
 
@@ -90,12 +90,15 @@ pub struct Engine<'r> {
     /// Reassembled datagrams are copied here to outlive the defrag borrow.
     scratch: Vec<u8>,
     lanes: Lanes,
+    /// The JSON of learned outcomes, for full records of the lane.
+    lane_json: LaneJson,
 }
 
 /// A replayed record as [`Engine::step`] hands it on.
 pub enum Step<'e> {
     Record(Record),
-    /// A verdicts-only packet that took the lane.
+    /// A packet that took the established-flow lane: its record is not built
+    /// unless asked for ([`Step::record`]).
     Lane(LaneRecord<'e>),
 }
 
@@ -121,6 +124,15 @@ impl Step<'_> {
         match self {
             Step::Record(r) => std::borrow::Cow::Borrowed(r),
             Step::Lane(lane) => std::borrow::Cow::Owned(Record::Packet(lane.outcome())),
+        }
+    }
+
+    /// Appends the record's JSON line (no newline), as [`Record::write_json`]
+    /// writes [`Step::record`], without building a lane packet's record.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Step::Record(r) => r.write_json(out),
+            Step::Lane(lane) => lane.write_json(out),
         }
     }
 }
@@ -185,6 +197,7 @@ impl<'r> Engine<'r> {
             opts,
             scratch: Vec::new(),
             lanes,
+            lane_json: LaneJson::default(),
         }
     }
 
@@ -248,10 +261,10 @@ impl<'r> Engine<'r> {
         self.step(frame).into_record()
     }
 
-    /// Replays one capture record; with [`Options::verdicts_only`], a packet
-    /// that takes the established-flow lane comes back as a [`LaneRecord`]
-    /// borrowed from what the lane learned, and no record is built for it.
-    pub fn step(&mut self, frame: &Frame) -> Step<'_> {
+    /// Replays one capture record; a packet that takes the established-flow
+    /// lane comes back as a [`LaneRecord`] borrowed from what the lane learned
+    /// (and the frame), and no record is built for it.
+    pub fn step<'e>(&'e mut self, frame: &Frame<'e>) -> Step<'e> {
         let pkt = match packet::decode(frame) {
             Ok(p) => p,
             Err(skip) => {
@@ -285,15 +298,27 @@ impl<'r> Engine<'r> {
         if !local_out && self.tables.walks.is_none() {
             match self.take_lane(&pkt, ts) {
                 Ok(hit) => {
-                    let lane = LaneRecord::new(&self.lanes, hit, frame.index, path);
-                    if self.opts.verdicts_only {
-                        return Step::Lane(lane);
-                    }
-                    let mut outcome = lane.outcome();
-                    outcome.summary = Summary::of_ip(pkt.ip.bytes()).text();
-                    let info = ct_info(&pkt, ts, conntrack::Hook::PreRouting, true);
-                    outcome.ct_after = self.ct.view_for_packet(&info);
-                    return Step::Record(Record::Packet(outcome));
+                    let part = (!self.opts.verdicts_only).then(|| {
+                        // The entry the packet's tuple maps to is the one conntrack put it on
+                        // (see `LaneHit::conn`): no lookup.
+                        let ct_after = hit.conn.and_then(|id| self.ct.view_of(id, ts));
+                        debug_assert_eq!(
+                            ct_after,
+                            self.ct.view_for_packet(&ct_info(
+                                &pkt,
+                                ts,
+                                conntrack::Hook::PreRouting,
+                                true
+                            ))
+                        );
+                        PacketPart {
+                            ip: pkt.ip.bytes(),
+                            ct_after,
+                            json: self.lane_json.of(&self.lanes, hit.learned),
+                        }
+                    });
+                    let lane = LaneRecord::new(&self.lanes, hit, frame.index, path, part);
+                    return Step::Lane(lane);
                 }
                 Err((v, l)) => (pretracked, lesson) = (v, l),
             }
@@ -311,7 +336,7 @@ impl<'r> Engine<'r> {
             notrack: false,
             trace: Vec::new(),
             log: Vec::new(),
-            summary: summary.clone(),
+            summary,
             original: (pkt.ip.bytes().as_ptr() as usize, pkt.ip.bytes().len()),
             at_filter: None,
             egress: None,
@@ -358,7 +383,7 @@ impl<'r> Engine<'r> {
             ctstate,
             ctdir,
             rule: fate.rule,
-            summary,
+            summary: flight.summary,
             path,
             reject_with: fate.reject.map(RejectWith::name),
             iface: fate.iface,

@@ -208,14 +208,24 @@ fn the_stack_built_text_is_the_display_text() {
                 let mut b = ip(proto, frag_word, &l4);
                 let summary = Summary::of_ip(&b);
                 assert_eq!(summary.text(), summary.to_string(), "{b:02x?}");
+                assert_eq!(written(summary), summary.to_string(), "{b:02x?}");
                 b[0] = 0x40 | (next() as u8 & 0x0f);
                 let summary = Summary::of_ip(&b);
                 assert_eq!(summary.text(), summary.to_string(), "{b:02x?}");
+                assert_eq!(written(summary), summary.to_string(), "{b:02x?}");
             }
         }
     }
     for len in 0..24 {
         let b: Vec<u8> = (0..len).map(|_| next() as u8).collect();
         assert_eq!(Summary::of_ip(&b).text(), Summary::of_ip(&b).to_string());
+        assert_eq!(written(Summary::of_ip(&b)), Summary::of_ip(&b).to_string());
     }
+}
+
+/// [`Summary::write_to`]'s bytes after what the buffer held, as text.
+fn written(summary: Summary<'_>) -> String {
+    let mut buf = b"{".to_vec();
+    summary.write_to(&mut buf);
+    String::from_utf8_lossy(&buf[1..]).into_owned()
 }

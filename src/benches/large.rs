@@ -8,9 +8,10 @@
 //! theirs: the capture streams, so it is the conntrack table's size, not the
 //! capture's.
 
-use super::{best_of, ensure_rules, peak_memory_kib, replay, replay_sharded, show, Pass};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use super::{
+    best_of, ensure_rules, generated_pcap, peak_memory_kib, replay, replay_sharded, show, Pass,
+};
+use std::path::Path;
 
 /// What the scorecard says of the large rows.
 pub struct Large {
@@ -24,7 +25,13 @@ pub fn run(gen: &Path, dir: &Path, passes: usize, jobs: usize) -> Result<Option<
     if std::env::var_os("IPTWALK_BENCH_LARGE").is_none_or(|v| v == "0") {
         return Ok(None);
     }
-    let pcap = ensure_large_pcap(gen, dir)?;
+    let pcap = generated_pcap(
+        gen,
+        dir,
+        "mix_10m.pcap",
+        10_000_000,
+        "about a minute, 1.2 GB",
+    )?;
     let rules = ensure_rules(gen, dir, 100)?;
     println!("\nlarge state: {}", pcap.display());
     let (one, (tallies, conns)) = best_of(passes, || {
@@ -101,26 +108,4 @@ impl Large {
             None => println!(),
         }
     }
-}
-
-fn ensure_large_pcap(gen: &Path, dir: &Path) -> Result<PathBuf, String> {
-    let pcap = dir.join("mix_10m.pcap");
-    if pcap.exists() {
-        return Ok(pcap);
-    }
-    eprintln!("generating {} (about a minute, 1.2 GB) ...", pcap.display());
-    let tmp = dir.join("mix_10m.pcap.part");
-    let ok = Command::new("python3")
-        .arg(gen.join("gen_pcap.py"))
-        .arg(&tmp)
-        .args(["10000000", "--concurrent", "10000", "--seed", "1"])
-        .stdout(Stdio::null())
-        .status()
-        .map_err(|e| format!("python3 gen_pcap.py: {e}"))?
-        .success();
-    if !ok {
-        return Err("gen_pcap.py (mix_10m) failed".into());
-    }
-    std::fs::rename(&tmp, &pcap).map_err(|e| e.to_string())?;
-    Ok(pcap)
 }

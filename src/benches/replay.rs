@@ -289,25 +289,40 @@ impl Scorecard {
     }
 }
 
+/// `dir/name`: `packets` packets from `gen_pcap.py --concurrent 10000 --seed 1`,
+/// generated on first use (into a `.part` file, renamed when complete).
+fn generated_pcap(
+    gen: &Path,
+    dir: &Path,
+    name: &str,
+    packets: u64,
+    how_long: &str,
+) -> Result<PathBuf, String> {
+    let pcap = dir.join(name);
+    if pcap.exists() {
+        return Ok(pcap);
+    }
+    eprintln!("generating {} ({how_long}) ...", pcap.display());
+    let tmp = dir.join(format!("{name}.part"));
+    let ok = Command::new("python3")
+        .arg(gen.join("gen_pcap.py"))
+        .arg(&tmp)
+        .arg(packets.to_string())
+        .args(["--concurrent", "10000", "--seed", "1"])
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("python3 gen_pcap.py: {e}"))?
+        .success();
+    if !ok {
+        return Err(format!("gen_pcap.py ({name}) failed"));
+    }
+    std::fs::rename(&tmp, &pcap).map_err(|e| e.to_string())?;
+    Ok(pcap)
+}
+
 /// The capture, generated on first use and always checked against its sha256.
 fn ensure_pcap(gen: &Path, dir: &Path) -> Result<PathBuf, String> {
-    let pcap = dir.join("mix_1m.pcap");
-    if !pcap.exists() {
-        eprintln!("generating {} (about 20 s) ...", pcap.display());
-        let tmp = dir.join("mix_1m.pcap.part");
-        let ok = Command::new("python3")
-            .arg(gen.join("gen_pcap.py"))
-            .arg(&tmp)
-            .args(["1000000", "--concurrent", "10000", "--seed", "1"])
-            .stdout(Stdio::null())
-            .status()
-            .map_err(|e| format!("python3 gen_pcap.py: {e}"))?
-            .success();
-        if !ok {
-            return Err("gen_pcap.py failed".into());
-        }
-        std::fs::rename(&tmp, &pcap).map_err(|e| e.to_string())?;
-    }
+    let pcap = generated_pcap(gen, dir, "mix_1m.pcap", 1_000_000, "about 20 s")?;
     let out = Command::new("sha256sum")
         .arg(&pcap)
         .output()

@@ -39,10 +39,11 @@ pub fn sum(data: &[u8], initial: u64) -> u64 {
 /// zero only for a zero sum.
 fn swap_folded(wide: u128) -> u16 {
     // 2⁶⁴ ≡ 2³² ≡ 1 (mod 0xffff): each step adds the halves, keeping the residue.
-    let x = (wide >> 64) + (wide & u128::from(u64::MAX)); // < 2⁶⁵
-                                                          // x ≤ 2⁶⁵ − 2: when its bit 64 is set, its low word is at most 2⁶⁴ − 2.
+    // The first sum is at most 2⁶⁵ − 2, so when its bit 64 is set its low word is at
+    // most 2⁶⁴ − 2 and the second cannot overflow; the third is below 2³³.
+    let x = (wide >> 64) + (wide & u128::from(u64::MAX));
     let x = (x >> 64) as u64 + x as u64;
-    let x = (x >> 32) + (x & 0xffff_ffff); // < 2³³
+    let x = (x >> 32) + (x & 0xffff_ffff);
     fold(x).swap_bytes()
 }
 

@@ -4,8 +4,10 @@
 //! the keys are `&'static str` constants (verdict, hook, ctstate names) found in a short list
 //! by pointer, and deciding rules are counted by the address of the name the engine shares
 //! ([`RuleName`]), then folded by name for printing (each `--jobs` worker names its rules
-//! itself, so one rule may arrive under several addresses). Each `--jobs` worker counts its own
-//! records ([`Tally`]); the counts are merged at the end, where their order no longer matters.
+//! itself, so one rule may arrive under several addresses). Consecutive packets counted alike
+//! (most of a capture: the packets of established flows) are counted once per run. Each
+//! `--jobs` worker counts its own records ([`Tally`]); the counts are merged at the end, where
+//! their order no longer matters.
 
 use iptwalk::conntrack::hash::FxHasher;
 use iptwalk::eval::engine::Step;

@@ -9,7 +9,8 @@
 //! capture's.
 
 use super::{
-    best_of, ensure_rules, generated_pcap, peak_memory_kib, replay, replay_sharded, show, Pass,
+    best_of, best_sharded, ensure_rules, generated_pcap, peak_memory_kib, print_one_worker,
+    print_sharded, replay, Pass,
 };
 use std::path::Path;
 
@@ -38,39 +39,12 @@ pub fn run(gen: &Path, dir: &Path, passes: usize, jobs: usize) -> Result<Option<
         let (_, pass, tallies, conns) = replay(&rules, &pcap, u64::MAX, false)?;
         Ok((pass, (tallies, conns)))
     })?;
-    println!(
-        "{:>6}  {:>7}  {:>9}  {:>9}  {:>8.3}  {:>8.3}  {:>11.0}  {:>10.0}  {:>9}  {:>7}  {} ({conns} conntrack entries)",
-        100,
-        1,
-        one.packets,
-        "",
-        one.wall.as_secs_f64(),
-        one.cpu.as_secs_f64(),
-        one.packets as f64 / one.cpu.as_secs_f64(),
-        one.ns_per_packet(),
-        "",
-        "1.00",
-        show(&tallies)
-    );
+    print_one_worker("100", &one, None, "", &tallies, conns);
     let mut sharded = None;
     if jobs > 1 {
-        let (many, (many_tallies, mode)) = best_of(passes, || {
-            let (many, tallies, mode) = replay_sharded(&rules, &pcap, u64::MAX, false, jobs)?;
-            Ok((many, (tallies, mode)))
-        })?;
-        println!(
-            "{:>6}  {jobs:>7}  {:>9}  {:>9}  {:>8.3}  {:>8.3}  {:>11.0}  {:>10.0}  {:>9}  {:>7.2}  {} ({mode})",
-            100,
-            many.packets,
-            "",
-            many.wall.as_secs_f64(),
-            many.cpu.as_secs_f64(),
-            many.packets as f64 / many.wall.as_secs_f64(),
-            many.wall.as_nanos() as f64 / many.packets.max(1) as f64,
-            "",
-            one.wall.as_secs_f64() / many.wall.as_secs_f64(),
-            show(&many_tallies)
-        );
+        let (many, (many_tallies, mode)) =
+            best_sharded(passes, &rules, &pcap, u64::MAX, false, jobs)?;
+        print_sharded("100", jobs, &many, one.wall, &many_tallies, &mode);
         if many_tallies != tallies {
             return Err(format!("mix_10m: {jobs} workers give other tallies"));
         }

@@ -137,18 +137,7 @@ fn run(limit: u64) -> Result<(), String> {
             format!("{:.1}", pass.ns_per_packet() / t.ns_per_packet())
         });
         let label = if full { format!("{n}*") } else { n.to_string() };
-        println!(
-            "{label:>6}  {:>7}  {:>9}  {:>9.3}  {:>8.3}  {:>8.3}  {:>11.0}  {:>10.0}  {ratio:>9}  {:>7}  {} ({conns} conntrack entries)",
-            1,
-            pass.packets,
-            compile.as_secs_f64(),
-            pass.wall.as_secs_f64(),
-            pass.cpu.as_secs_f64(),
-            pass.packets as f64 / pass.cpu.as_secs_f64(),
-            pass.ns_per_packet(),
-            "1.00",
-            show(&tallies)
-        );
+        print_one_worker(&label, &pass, Some(compile), &ratio, &tallies, conns);
         check(&tallies, seen.as_ref(), limit, n)?;
         if full {
             if let Some(plain) = summary_100.as_ref() {
@@ -163,22 +152,9 @@ fn run(limit: u64) -> Result<(), String> {
             }
         }
         if jobs > 1 {
-            let (many, (many_tallies, mode)) = best_of(passes, || {
-                let (many, tallies, mode) = replay_sharded(&rules, &pcap, limit, full, jobs)?;
-                Ok((many, (tallies, mode)))
-            })?;
-            println!(
-                "{label:>6}  {jobs:>7}  {:>9}  {:>9}  {:>8.3}  {:>8.3}  {:>11.0}  {:>10.0}  {:>9}  {:>7.2}  {} ({mode})",
-                many.packets,
-                "",
-                many.wall.as_secs_f64(),
-                many.cpu.as_secs_f64(),
-                many.packets as f64 / many.wall.as_secs_f64(),
-                many.wall.as_nanos() as f64 / many.packets.max(1) as f64,
-                "",
-                pass.wall.as_secs_f64() / many.wall.as_secs_f64(),
-                show(&many_tallies)
-            );
+            let (many, (many_tallies, mode)) =
+                best_sharded(passes, &rules, &pcap, limit, full, jobs)?;
+            print_sharded(&label, jobs, &many, pass.wall, &many_tallies, &mode);
             if many_tallies != tallies {
                 return Err(format!("fwd_{n}: {jobs} workers give other tallies"));
             }
@@ -211,6 +187,70 @@ fn run(limit: u64) -> Result<(), String> {
         large.print(jobs);
     }
     Ok(())
+}
+
+/// A one-worker row: rates per CPU second of the replaying thread.
+fn print_one_worker(
+    label: &str,
+    pass: &Pass,
+    compile: Option<Duration>,
+    ratio: &str,
+    tallies: &BTreeMap<String, u64>,
+    conns: usize,
+) {
+    let compile = compile.map_or(String::new(), |c| format!("{:.3}", c.as_secs_f64()));
+    println!(
+        "{label:>6}  {:>7}  {:>9}  {compile:>9}  {:>8.3}  {:>8.3}  {:>11.0}  {:>10.0}  {ratio:>9}  {:>7}  {} ({conns} conntrack entries)",
+        1,
+        pass.packets,
+        pass.wall.as_secs_f64(),
+        pass.cpu.as_secs_f64(),
+        pass.packets as f64 / pass.cpu.as_secs_f64(),
+        pass.ns_per_packet(),
+        "1.00",
+        show(tallies)
+    );
+}
+
+/// A sharded row: rates per wall second, and the speedup over `one_wall`.
+fn print_sharded(
+    label: &str,
+    jobs: usize,
+    many: &Pass,
+    one_wall: Duration,
+    tallies: &BTreeMap<String, u64>,
+    mode: &str,
+) {
+    println!(
+        "{label:>6}  {jobs:>7}  {:>9}  {:>9}  {:>8.3}  {:>8.3}  {:>11.0}  {:>10.0}  {:>9}  {:>7.2}  {} ({mode})",
+        many.packets,
+        "",
+        many.wall.as_secs_f64(),
+        many.cpu.as_secs_f64(),
+        many.packets as f64 / many.wall.as_secs_f64(),
+        many.wall.as_nanos() as f64 / many.packets.max(1) as f64,
+        "",
+        one_wall.as_secs_f64() / many.wall.as_secs_f64(),
+        show(tallies)
+    );
+}
+
+/// A sharded replay's pass, tallies and mode.
+type Sharded = (Pass, (BTreeMap<String, u64>, String));
+
+/// The best of `passes` sharded replays.
+fn best_sharded(
+    passes: usize,
+    rules: &Path,
+    pcap: &Path,
+    limit: u64,
+    full: bool,
+    jobs: usize,
+) -> Result<Sharded, String> {
+    best_of(passes, || {
+        let (many, tallies, mode) = replay_sharded(rules, pcap, limit, full, jobs)?;
+        Ok((many, (tallies, mode)))
+    })
 }
 
 /// Runs `pass` `n` times; the least wall and the least CPU time over the

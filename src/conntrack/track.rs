@@ -232,9 +232,8 @@ impl Table {
         fresh: bool,
         checked: bool,
     ) -> L4Result {
-        let params = self.params;
         let now = pkt.ts_ns;
-        let Some(conn) = self.get_mut(id) else {
+        let (params, Some(conn)) = self.params_and_conn(id) else {
             return L4Result::Invalid(InvalidReason::NoTuple);
         };
         match (&pkt.l4, &mut conn.proto) {
@@ -243,7 +242,7 @@ impl Table {
                     return L4Result::Invalid(why.into());
                 }
                 if fresh {
-                    match tcp::packet::tcp_new(seg, &params) {
+                    match tcp::packet::tcp_new(seg, params) {
                         Ok(t) => *tc = t,
                         Err(why) => return L4Result::Invalid(why.into()),
                     }
@@ -252,7 +251,7 @@ impl Table {
                 let ack_offset = conn.help.seqadj[dir.flip().idx()].offset(seg.ack.wrapping_sub(1));
                 let mut ctx = tcp::packet::Ctx {
                     status: &mut conn.status,
-                    params: &params,
+                    params,
                     remaining_ns: &mut remaining,
                     ack_offset,
                 };
@@ -266,18 +265,18 @@ impl Table {
                 if let Some(why) = udp::udp_error(d, checked, pkt.checksum_ok) {
                     return L4Result::Invalid(why);
                 }
-                udp::packet(*stream_ts_ns, &mut conn.status, &params, now)
+                udp::packet(*stream_ts_ns, &mut conn.status, params, now)
             }
             (L4Info::Icmp(_), _) if pkt.proto == PROTO_ICMP => match conn.tuple[0].l4 {
-                L4Key::Icmp { kind, .. } => icmp::packet(kind, &params),
+                L4Key::Icmp { kind, .. } => icmp::packet(kind, params),
                 _ => L4Result::Invalid(InvalidReason::IcmpNotRequest),
             },
             (L4Info::Icmp(_), _) if pkt.proto == PROTO_ICMPV6 => match conn.tuple[0].l4 {
-                L4Key::Icmp { kind, .. } => icmp::packet_v6(kind, !fresh, &params),
+                L4Key::Icmp { kind, .. } => icmp::packet_v6(kind, !fresh, params),
                 _ => L4Result::Invalid(InvalidReason::IcmpNotRequest),
             },
-            _ if pkt.proto == PROTO_GRE => gre::packet(&mut conn.status, &params),
-            _ => generic::packet(&params),
+            _ if pkt.proto == PROTO_GRE => gre::packet(&mut conn.status, params),
+            _ => generic::packet(params),
         }
     }
 }

@@ -84,7 +84,10 @@ pub enum ConfirmError {
     Clash,
 }
 
+/// One slab cell. Aligned to a cache line so that an entry's hot fields (see [`Conn`]) start
+/// a line instead of straddling one more.
 #[derive(Debug, Clone, Default)]
+#[repr(C, align(64))]
 struct Slot {
     gen: u32,
     conn: Option<Conn>,
@@ -199,6 +202,7 @@ impl Table {
 
     /// Finds the live, confirmed entry holding `t` (`__nf_conntrack_find_get`); an expired one
     /// met on the way is deleted.
+    #[inline]
     pub fn find(&mut self, t: &Tuple, now_ns: u64) -> Option<(ConnId, Dir)> {
         let (idx, dir) = self.map.get(t)?;
         let slot = self.slots.get(idx as usize)?;
@@ -579,5 +583,22 @@ mod tests {
         assert!(c.status.has(Status::EXPECTED));
         assert_eq!((c.master, c.mark), (Some(m), 7));
         assert!(t.expectations.is_empty(), "an expectation is used once");
+    }
+
+    /// What every packet touches of its entry lies in the first three cache lines of the slot.
+    #[test]
+    fn hot_fields_fill_the_first_lines_of_a_slot() {
+        use std::mem::{align_of, offset_of, size_of};
+        assert_eq!(align_of::<Slot>(), 64);
+        // The niche holds `None`, so the entry starts where the option does.
+        assert_eq!(size_of::<Option<Conn>>(), size_of::<Conn>());
+        let base = offset_of!(Slot, conn);
+        let seqadj_end = offset_of!(Conn, help) + size_of::<[super::super::helpers::SeqAdj; 2]>();
+        assert!(
+            base + seqadj_end <= 3 * 64,
+            "hot part ends at {}",
+            base + seqadj_end
+        );
+        assert!(offset_of!(Conn, tuple) >= seqadj_end);
     }
 }

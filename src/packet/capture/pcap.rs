@@ -120,6 +120,33 @@ impl State {
         }
     }
 
+    /// The header and data of the record at the start of `unread` when the whole record is
+    /// there and [`State::next`] would hand it out as a packet (a record is bad only when its
+    /// length is over [`MAX_CAPLEN`] or it is cut short); `None` when `next` must read it.
+    #[inline]
+    pub(super) fn whole<'u>(&self, unread: &'u [u8]) -> Option<(&'u [u8; 16], &'u [u8])> {
+        let hdr: &[u8; 16] = unread.get(..16)?.try_into().ok()?;
+        let caplen = self.u32_at(hdr, 8);
+        if caplen > MAX_CAPLEN {
+            return None;
+        }
+        Some((hdr, unread.get(16..16 + caplen as usize)?))
+    }
+
+    /// Consumes the record [`State::whole`] found at the start of the input's unread bytes,
+    /// as [`State::next`] would read it: its [`Meta`].
+    #[inline]
+    pub(super) fn take_whole<R: Read>(
+        &self,
+        input: &mut Input<R>,
+        hdr: &[u8; 16],
+        caplen: usize,
+    ) -> Meta {
+        let (offset, start) = (input.pos(), input.unread_start() + 16);
+        input.consume(16 + caplen);
+        self.meta(offset, hdr, start)
+    }
+
     /// Timestamp, lengths and anomalies of a record whose data is in the buffer.
     fn meta(&self, offset: u64, hdr: &[u8; 16], start: usize) -> Meta {
         let (sec, frac) = (self.u32_at(hdr, 0), self.u32_at(hdr, 4));

@@ -296,9 +296,7 @@ impl<R: Read> CaptureReader<R> {
         // A classic pcap record whole in the read window: read in place, not through the
         // general path's steps (every record of almost every capture).
         if let (State::Pcap(s), false) = (&self.state, self.done) {
-            if let Some((hdr, data)) = s.whole(self.input.unread()) {
-                let (hdr, len) = (*hdr, data.len());
-                let m = s.take_whole(&mut self.input, &hdr, len);
+            if let Some(m) = s.take_whole(&mut self.input) {
                 return Some(Ok(self.frame(m)));
             }
         }

@@ -13,6 +13,7 @@
 
 use std::io::Read;
 
+use super::pcap::After;
 use super::{CaptureError, CaptureReader, Frame, Raw, State};
 
 /// Where [`CaptureReader::next_kept`] stops passing over records, so that its caller can
@@ -66,24 +67,29 @@ impl<R: Read> CaptureReader<R> {
                     next,
                 };
             }
-            // The light path: a classic pcap record whole in the window.
+            // The light path: the classic pcap records whole in the window.
             if let (State::Pcap(s), false) = (&self.state, self.done) {
-                if let Some((hdr, data)) = s.whole(self.input.unread()) {
-                    let (len, kept) = (data.len(), keep(s.linktype(), data));
-                    if kept {
-                        let hdr = *hdr;
-                        let m = s.take_whole(&mut self.input, &hdr, len);
-                        let next = Kept::Item(Ok(self.frame(m)));
-                        return Skim {
-                            passed,
-                            offset,
-                            next,
-                        };
+                let pos = self.input.pos();
+                let stop = usize::try_from(until.offset.saturating_sub(pos)).unwrap_or(usize::MAX);
+                let run = s.pass(self.input.unread(), until.records - passed, stop, keep);
+                if run.records > 0 {
+                    offset = pos + run.last as u64;
+                    self.input.consume(run.bytes);
+                    (self.index, passed) = (self.index + run.records, passed + run.records);
+                }
+                match run.after {
+                    After::Kept => {
+                        if let Some(m) = s.take_whole(&mut self.input) {
+                            let next = Kept::Item(Ok(self.frame(m)));
+                            return Skim {
+                                passed,
+                                offset,
+                                next,
+                            };
+                        }
                     }
-                    offset = self.input.pos();
-                    self.input.consume(16 + len);
-                    (self.index, passed) = (self.index + 1, passed + 1);
-                    continue;
+                    After::Budget => continue,
+                    After::Unread => {}
                 }
             }
             let next = match self.next_raw() {

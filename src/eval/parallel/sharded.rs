@@ -201,20 +201,9 @@ impl Shard {
         Rf: Fn(&mut W, &Frame, &Step) -> Option<T>,
     {
         let mut to = Reporter::new(out, self.batch);
-        let mut reader = match feed {
-            Feed::Own(r) => r,
-            // The header was checked by the caller on the same bytes: an
-            // error here is the source failing, reported once.
-            Feed::Dealt(rx) => match CaptureReader::new(Box::new(Chunks::new(rx)) as Box<_>) {
-                Ok(r) => r,
-                Err(e) => {
-                    if self.me == 0 {
-                        to.items.push((0, Item::Error(e)));
-                    }
-                    to.end(1);
-                    return None;
-                }
-            },
+        let Some(mut reader) = self.reader(feed, &mut to) else {
+            to.end(1);
+            return None;
         };
         // Only this worker's records are handed out whole; the others are
         // passed over in the reader, counted, with no frame built.
@@ -253,6 +242,26 @@ impl Shard {
         }
         to.end(seq);
         reader.linktype()
+    }
+}
+
+impl Shard {
+    /// The worker's capture reader; `None` after reporting why there is none.
+    fn reader<'a, T>(&self, feed: Feed<'a>, to: &mut Reporter<'_, T>) -> Option<Reader<'a>> {
+        match feed {
+            Feed::Own(r) => Some(r),
+            // The header was checked by the caller on the same bytes: an
+            // error here is the source failing, reported once.
+            Feed::Dealt(rx) => match CaptureReader::new(Box::new(Chunks::new(rx)) as Box<_>) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    if self.me == 0 {
+                        to.items.push((0, Item::Error(e)));
+                    }
+                    None
+                }
+            },
+        }
     }
 }
 

@@ -6,7 +6,10 @@
 //! handle ([`Source::File`]) or from the bytes one thread reads off a pipe and
 //! hands to all ([`Source::Stream`]); it numbers every record, finds each
 //! one's shard key and replays only its own, borrowing them where the reader
-//! holds them (no record is copied or sent to a worker). What a record
+//! holds them (no record is copied or sent to a worker). The others' records
+//! are passed over inside the reader ([`CaptureReader::next_kept`]): their
+//! header's length and their addresses, read in place, are all a worker
+//! spends on them. What a record
 //! leaves for the caller is split in two: what can be counted in any order
 //! goes into the worker's own state (the caller's totals, merged at the
 //! end), what must come out in capture order (a jsonl line) goes to the

@@ -43,30 +43,37 @@ impl HelperKind {
 }
 
 /// A conntrack entry.
+///
+/// `repr(C)` keeps the fields in this order: what every packet reads or writes (timer,
+/// status, mark, helper, protocol data, the replay's lanes, accounting, the sequence
+/// adjustment) comes first, so with the slot aligned to a cache line it spans the first three
+/// lines of the slot; the tuples (read for printed views), the master and the FTP state follow.
+/// With hundreds of thousands of entries each packet's entry is a cache miss per line touched.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[repr(C)]
 pub struct Conn {
-    /// Original and reply tuples (NAT rewrites the reply tuple before confirmation).
-    pub tuple: [Tuple; 2],
-    /// Status bits.
-    pub status: Status,
     /// Packet time (ns) at which the entry expires.
     pub expires_ns: u64,
-    /// Protocol data.
-    pub proto: ProtoData,
-    /// Attached helper.
-    pub helper: Option<HelperKind>,
-    /// The entry whose expectation created this one (`ct->master`).
-    pub master: Option<ConnId>,
+    /// Status bits.
+    pub status: Status,
     /// `ct->mark` (CONNMARK).
     pub mark: u32,
-    /// The helper's per-connection state.
-    pub help: HelpData,
-    /// Accounting (`nf_conn_acct`): (packets, bytes) per direction, indexed
-    /// like `tuple`; read by `-m connbytes`.
-    pub acct: [(u64, u64); 2],
+    /// Attached helper.
+    pub helper: Option<HelperKind>,
+    /// Protocol data.
+    pub proto: ProtoData,
     /// What the replay remembers of each direction (indexed like `tuple`):
     /// conntrack never reads it, and a new entry starts without.
     pub lanes: [LaneMemo; 2],
+    /// Accounting (`nf_conn_acct`): (packets, bytes) per direction, indexed
+    /// like `tuple`; read by `-m connbytes`.
+    pub acct: [(u64, u64); 2],
+    /// The helper's per-connection state.
+    pub help: HelpData,
+    /// The entry whose expectation created this one (`ct->master`).
+    pub master: Option<ConnId>,
+    /// Original and reply tuples (NAT rewrites the reply tuple before confirmation).
+    pub tuple: [Tuple; 2],
 }
 
 /// The replay engine's established-flow lane for one direction of an entry

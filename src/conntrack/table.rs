@@ -84,7 +84,10 @@ pub enum ConfirmError {
     Clash,
 }
 
+/// One slab cell. Aligned to a cache line so that an entry's hot fields (see [`Conn`]) start
+/// a line instead of straddling one more.
 #[derive(Debug, Clone, Default)]
+#[repr(C, align(64))]
 struct Slot {
     gen: u32,
     conn: Option<Conn>,
@@ -180,6 +183,17 @@ impl Table {
         }
     }
 
+    /// An entry by id together with the sysctls, borrowed apart: the trackers read both for
+    /// every packet, and copying `Params` out of `self` first cost more than the tracking.
+    pub(crate) fn params_and_conn(&mut self, id: ConnId) -> (&Params, Option<&mut Conn>) {
+        let conn = self
+            .slots
+            .get_mut(id.idx as usize)
+            .filter(|s| s.gen == id.gen)
+            .and_then(|s| s.conn.as_mut());
+        (&self.params, conn)
+    }
+
     /// Whether the entry is in the hash (`nf_ct_is_confirmed`).
     pub fn is_confirmed(&self, id: ConnId) -> bool {
         self.get(id)
@@ -188,8 +202,9 @@ impl Table {
 
     /// Finds the live, confirmed entry holding `t` (`__nf_conntrack_find_get`); an expired one
     /// met on the way is deleted.
+    #[inline]
     pub fn find(&mut self, t: &Tuple, now_ns: u64) -> Option<(ConnId, Dir)> {
-        let &(idx, dir) = self.map.get(t)?;
+        let (idx, dir) = self.map.get(t)?;
         let slot = self.slots.get(idx as usize)?;
         let id = ConnId { idx, gen: slot.gen };
         let conn = slot.conn.as_ref()?;
@@ -202,7 +217,7 @@ impl Table {
 
     /// The view of the entry a tuple maps to, without side effects (the oracle's `ct_after`).
     pub fn view_of_tuple(&self, t: &Tuple, now_ns: u64) -> Option<CtView> {
-        let &(idx, _) = self.map.get(t)?;
+        let (idx, _) = self.map.get(t)?;
         let conn = self.slots.get(idx as usize)?.conn.as_ref()?;
         (!expired(conn, now_ns)).then(|| conn.view())
     }
@@ -373,26 +388,34 @@ impl Table {
     }
 
     /// Looks at a couple of slots per packet so that memory stays bounded without a full sweep.
+    /// Runs for every packet: the test is inlined here, the removal (rare) is not.
+    #[inline]
     pub(crate) fn gc_step(&mut self, now_ns: u64) {
+        // Slots are never dropped from the slab, so its length holds for both steps.
+        let n = self.slots.len();
+        if n == 0 {
+            return;
+        }
         for _ in 0..2 {
-            if self.slots.is_empty() {
-                return;
-            }
             // A compare, not `%`: a division per step cost more than the step.
             self.gc_cursor += 1;
-            if self.gc_cursor >= self.slots.len() {
+            if self.gc_cursor >= n {
                 self.gc_cursor = 0;
             }
-            self.collect_slot(self.gc_cursor, now_ns);
+            let idx = self.gc_cursor;
+            if self.slots.get(idx).is_some_and(|s| collectable(s, now_ns)) {
+                self.collect_slot(idx, now_ns);
+            }
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn collect_slot(&mut self, idx: usize, now_ns: u64) {
         let Some(slot) = self.slots.get(idx) else {
             return;
         };
-        let Some(c) = &slot.conn else { return };
-        if c.status.has(Status::CONFIRMED) && expired(c, now_ns) {
+        if collectable(slot, now_ns) {
             let id = ConnId {
                 idx: idx as u32,
                 gen: slot.gen,
@@ -425,8 +448,17 @@ impl Table {
 }
 
 /// `nf_ct_is_expired`: `(s32)(timeout - now) <= 0`.
+#[inline]
 fn expired(c: &Conn, now_ns: u64) -> bool {
     c.expires_ns <= now_ns
+}
+
+/// A confirmed entry whose timer ran out: the garbage collector deletes it (`gc_worker`).
+#[inline]
+fn collectable(s: &Slot, now_ns: u64) -> bool {
+    s.conn
+        .as_ref()
+        .is_some_and(|c| c.status.has(Status::CONFIRMED) && expired(c, now_ns))
 }
 
 #[cfg(test)]
@@ -551,5 +583,22 @@ mod tests {
         assert!(c.status.has(Status::EXPECTED));
         assert_eq!((c.master, c.mark), (Some(m), 7));
         assert!(t.expectations.is_empty(), "an expectation is used once");
+    }
+
+    /// What every packet touches of its entry lies in the first three cache lines of the slot.
+    #[test]
+    fn hot_fields_fill_the_first_lines_of_a_slot() {
+        use std::mem::{align_of, offset_of, size_of};
+        assert_eq!(align_of::<Slot>(), 64);
+        // The niche holds `None`, so the entry starts where the option does.
+        assert_eq!(size_of::<Option<Conn>>(), size_of::<Conn>());
+        let base = offset_of!(Slot, conn);
+        let seqadj_end = offset_of!(Conn, help) + size_of::<[super::super::helpers::SeqAdj; 2]>();
+        assert!(
+            base + seqadj_end <= 3 * 64,
+            "hot part ends at {}",
+            base + seqadj_end
+        );
+        assert!(offset_of!(Conn, tuple) >= seqadj_end);
     }
 }

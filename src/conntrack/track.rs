@@ -10,6 +10,7 @@
 //! `unconfirmed` set names the table's single pending entry.
 
 use super::entry::{Conn, CtView};
+use super::params::Params;
 use super::proto::icmp::QuotedL4;
 use super::proto::{generic, gre, icmp, tcp, udp, L4Result, ProtoData};
 use super::status::Status;
@@ -121,7 +122,9 @@ impl Table {
                 Err(why) => return Step::Done(Verdict::invalid(why)),
             },
         };
-        let Some(conn) = self.get(id) else {
+        // One borrow of the entry for the state, the tracker and the refresh: with many
+        // connections the entry is a cache miss, and each look-up by id costs instructions.
+        let (params, Some(conn)) = self.params_and_conn(id) else {
             return Step::Done(Verdict::invalid(InvalidReason::NoTuple));
         };
         let state = if dir == Dir::Reply || conn.status.has(Status::SEEN_REPLY) {
@@ -131,8 +134,8 @@ impl Table {
         } else {
             CtState::New
         };
-        let res = self.run_tracker(id, pkt, dir, fresh, checked);
-        let v = Verdict {
+        let res = run_tracker(conn, params, pkt, dir, fresh, checked);
+        let mut v = Verdict {
             state,
             dir: Some(dir),
             conn: Some(id),
@@ -141,12 +144,11 @@ impl Table {
             tcp_state: None,
             invalid: None,
         };
-        self.apply(id, dir, res, v, pkt.ts_ns)
-    }
-
-    /// Applies a tracker's result: free, kill, retry, or refresh and mark SEEN_REPLY.
-    fn apply(&mut self, id: ConnId, dir: Dir, res: L4Result, mut v: Verdict, now_ns: u64) -> Step {
         match res {
+            L4Result::Accept { timeout } => {
+                v.tcp_state = refresh(conn, dir, timeout, pkt.ts_ns);
+                Step::Done(v)
+            }
             L4Result::Invalid(why) => {
                 self.discard(id);
                 Step::Done(Verdict::invalid(why))
@@ -156,24 +158,11 @@ impl Table {
                 Step::Repeat
             }
             L4Result::Kill => {
-                v.tcp_state = self.get(id).and_then(Conn::tcp_state);
+                v.tcp_state = conn.tcp_state();
                 self.kill(id);
                 v.conn = None;
                 v.unconfirmed = false;
                 v.killed = true;
-                Step::Done(v)
-            }
-            L4Result::Accept { timeout } => {
-                if let Some(c) = self.get_mut(id) {
-                    if let Some(secs) = timeout.filter(|_| !c.status.has(Status::FIXED_TIMEOUT)) {
-                        c.expires_ns = now_ns.saturating_add(u64::from(secs) * NS);
-                    }
-                    // nf_conntrack_in sets SEEN_REPLY after the tracker ran.
-                    if dir == Dir::Reply {
-                        c.status.set(Status::SEEN_REPLY);
-                    }
-                    v.tcp_state = c.tcp_state();
-                }
                 Step::Done(v)
             }
         }
@@ -222,64 +211,72 @@ impl Table {
         }
         Ok(self.insert_unconfirmed(conn))
     }
+}
 
-    /// `nf_conntrack_handle_packet`.
-    fn run_tracker(
-        &mut self,
-        id: ConnId,
-        pkt: &PacketInfo,
-        dir: Dir,
-        fresh: bool,
-        checked: bool,
-    ) -> L4Result {
-        let params = self.params;
-        let now = pkt.ts_ns;
-        let Some(conn) = self.get_mut(id) else {
-            return L4Result::Invalid(InvalidReason::NoTuple);
-        };
-        match (&pkt.l4, &mut conn.proto) {
-            (L4Info::Tcp(seg), ProtoData::Tcp(tc)) => {
-                if let Some(why) = tcp::packet::tcp_error(seg, checked, pkt.checksum_ok) {
-                    return L4Result::Invalid(why.into());
-                }
-                if fresh {
-                    match tcp::packet::tcp_new(seg, &params) {
-                        Ok(t) => *tc = t,
-                        Err(why) => return L4Result::Invalid(why.into()),
-                    }
-                }
-                let mut remaining = conn.expires_ns.saturating_sub(now);
-                let ack_offset = conn.help.seqadj[dir.flip().idx()].offset(seg.ack.wrapping_sub(1));
-                let mut ctx = tcp::packet::Ctx {
-                    status: &mut conn.status,
-                    params: &params,
-                    remaining_ns: &mut remaining,
-                    ack_offset,
-                };
-                let r = tcp::packet::packet(tc, &mut ctx, dir, seg);
-                if remaining < conn.expires_ns.saturating_sub(now) {
-                    conn.expires_ns = now.saturating_add(remaining);
-                }
-                r
+/// `nf_conntrack_handle_packet`.
+fn run_tracker(
+    conn: &mut Conn,
+    params: &Params,
+    pkt: &PacketInfo,
+    dir: Dir,
+    fresh: bool,
+    checked: bool,
+) -> L4Result {
+    let now = pkt.ts_ns;
+    match (&pkt.l4, &mut conn.proto) {
+        (L4Info::Tcp(seg), ProtoData::Tcp(tc)) => {
+            if let Some(why) = tcp::packet::tcp_error(seg, checked, pkt.checksum_ok) {
+                return L4Result::Invalid(why.into());
             }
-            (L4Info::Udp(d), ProtoData::Udp { stream_ts_ns }) => {
-                if let Some(why) = udp::udp_error(d, checked, pkt.checksum_ok) {
-                    return L4Result::Invalid(why);
+            if fresh {
+                match tcp::packet::tcp_new(seg, params) {
+                    Ok(t) => *tc = t,
+                    Err(why) => return L4Result::Invalid(why.into()),
                 }
-                udp::packet(*stream_ts_ns, &mut conn.status, &params, now)
             }
-            (L4Info::Icmp(_), _) if pkt.proto == PROTO_ICMP => match conn.tuple[0].l4 {
-                L4Key::Icmp { kind, .. } => icmp::packet(kind, &params),
-                _ => L4Result::Invalid(InvalidReason::IcmpNotRequest),
-            },
-            (L4Info::Icmp(_), _) if pkt.proto == PROTO_ICMPV6 => match conn.tuple[0].l4 {
-                L4Key::Icmp { kind, .. } => icmp::packet_v6(kind, !fresh, &params),
-                _ => L4Result::Invalid(InvalidReason::IcmpNotRequest),
-            },
-            _ if pkt.proto == PROTO_GRE => gre::packet(&mut conn.status, &params),
-            _ => generic::packet(&params),
+            let mut remaining = conn.expires_ns.saturating_sub(now);
+            let ack_offset = conn.help.seqadj[dir.flip().idx()].offset(seg.ack.wrapping_sub(1));
+            let mut ctx = tcp::packet::Ctx {
+                status: &mut conn.status,
+                params,
+                remaining_ns: &mut remaining,
+                ack_offset,
+            };
+            let r = tcp::packet::packet(tc, &mut ctx, dir, seg);
+            if remaining < conn.expires_ns.saturating_sub(now) {
+                conn.expires_ns = now.saturating_add(remaining);
+            }
+            r
         }
+        (L4Info::Udp(d), ProtoData::Udp { stream_ts_ns }) => {
+            if let Some(why) = udp::udp_error(d, checked, pkt.checksum_ok) {
+                return L4Result::Invalid(why);
+            }
+            udp::packet(*stream_ts_ns, &mut conn.status, params, now)
+        }
+        (L4Info::Icmp(_), _) if pkt.proto == PROTO_ICMP => match conn.tuple[0].l4 {
+            L4Key::Icmp { kind, .. } => icmp::packet(kind, params),
+            _ => L4Result::Invalid(InvalidReason::IcmpNotRequest),
+        },
+        (L4Info::Icmp(_), _) if pkt.proto == PROTO_ICMPV6 => match conn.tuple[0].l4 {
+            L4Key::Icmp { kind, .. } => icmp::packet_v6(kind, !fresh, params),
+            _ => L4Result::Invalid(InvalidReason::IcmpNotRequest),
+        },
+        _ if pkt.proto == PROTO_GRE => gre::packet(&mut conn.status, params),
+        _ => generic::packet(params),
     }
+}
+
+/// The tracker accepted the packet (`nf_conntrack_in` after `NF_ACCEPT`): refresh the timer
+/// unless it is fixed, and set SEEN_REPLY *after* the tracker ran. Returns the TCP state.
+fn refresh(c: &mut Conn, dir: Dir, timeout: Option<u32>, now_ns: u64) -> Option<tcp::TcpState> {
+    if let Some(secs) = timeout.filter(|_| !c.status.has(Status::FIXED_TIMEOUT)) {
+        c.expires_ns = now_ns.saturating_add(u64::from(secs) * NS);
+    }
+    if dir == Dir::Reply {
+        c.status.set(Status::SEEN_REPLY);
+    }
+    c.tcp_state()
 }
 
 impl Table {

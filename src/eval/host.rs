@@ -70,11 +70,11 @@ pub enum InputRoute<'h> {
     Drop(&'static str),
 }
 
-const LOOPBACK: Ipv4Net = Ipv4Net {
+pub(super) const LOOPBACK: Ipv4Net = Ipv4Net {
     addr: 0x7f00_0000,
     mask: 0xff00_0000,
 };
-const LO_ADDR: IfAddr = IfAddr {
+pub(super) const LO_ADDR: IfAddr = IfAddr {
     addr: 0x7f00_0001,
     mask: 0xff00_0000,
 };

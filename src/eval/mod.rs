@@ -10,6 +10,7 @@ pub mod expect;
 pub mod explain;
 pub mod header;
 pub mod host;
+mod host_index;
 pub mod ipsets;
 pub mod judge;
 pub mod nat;

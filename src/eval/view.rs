@@ -4,7 +4,7 @@ use crate::conntrack::{
     self, IcmpMessage, L4Info, PacketInfo, Quoted, QuotedL4, TcpOptions, TcpSegment, UdpDatagram,
 };
 use crate::ext::facts::L4Facts;
-use crate::packet::{Packet, L4};
+use crate::packet::{Packet, Plain, PlainL4, L4};
 use std::net::IpAddr;
 
 /// The conntrack view of `pkt` at `hook`. `checksum_ok` is the caller's
@@ -47,6 +47,46 @@ pub fn ct_info(pkt: &Packet, ts_ns: u64, hook: conntrack::Hook, checksum_ok: boo
         l4,
         ts_ns,
         hook,
+        checksum_ok,
+    }
+}
+
+/// [`ct_info`] of a plain frame arriving from the wire (conntrack at PREROUTING), read
+/// straight from its bytes: the same value `ct_info(&decode(frame), ..)` gives.
+pub fn ct_info_plain(p: &Plain, ts_ns: u64, checksum_ok: bool) -> PacketInfo {
+    let (h, l4_len) = (p.l4_header(), p.payload().len() as u32);
+    let be16 = |at: usize| u16::from_be_bytes([h[at], h[at + 1]]);
+    let be32 = |at: usize| u32::from_be_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
+    let (sport, dport) = p.ports();
+    let l4 = match p.l4 {
+        PlainL4::Tcp => {
+            let doff = h[12] >> 4;
+            L4Info::Tcp(TcpSegment {
+                sport,
+                dport,
+                flags: h[13],
+                seq: be32(4),
+                ack: be32(8),
+                window: be16(14),
+                doff,
+                l4_len,
+                opts: TcpOptions::parse(p.payload().get(20..usize::from(doff) * 4).unwrap_or(&[])),
+            })
+        }
+        PlainL4::Udp => L4Info::Udp(UdpDatagram {
+            sport,
+            dport,
+            length_field: be16(4),
+            l4_len,
+        }),
+    };
+    PacketInfo {
+        src: IpAddr::V4(p.src().into()),
+        dst: IpAddr::V4(p.dst().into()),
+        proto: p.proto(),
+        l4,
+        ts_ns,
+        hook: conntrack::Hook::PreRouting,
         checksum_ok,
     }
 }
@@ -124,5 +164,34 @@ pub fn l4_facts<'p>(pkt: &Packet<'p>) -> (L4Facts<'p>, bool) {
         },
         L4::Tcp(_) | L4::Truncated { .. } => (L4Facts::None, true),
         _ => (L4Facts::None, false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::{decode_link, link::linktype, plain};
+
+    #[test]
+    fn plain_info_is_the_decoded_info() {
+        let mut tcp = vec![2, 0, 0, 0, 0, 0x10, 2, 0, 0, 0, 0, 0x20, 8, 0];
+        tcp.extend_from_slice(&[
+            0x45, 0, 0, 52, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 1, 0, 2,
+        ]);
+        tcp.extend_from_slice(&[0x30, 0x39, 0, 80, 0, 0, 0, 9, 0, 0, 0, 7, 0x80, 0x10, 1, 0]);
+        // Data offset 8: NOP, NOP, SACK with one block, then window scale 7 and padding.
+        tcp.extend_from_slice(&[0, 0, 0, 0, 1, 1, 5, 10, 0, 0, 0, 1, 0, 0, 0, 2]);
+        let mut udp = tcp[..34].to_vec();
+        udp[14 + 9] = 17;
+        udp[14 + 3] = 30;
+        udp.extend_from_slice(&[0x30, 0x39, 0, 53, 0, 10, 0xab, 0xcd, 1, 2, 0, 0, 0, 0]);
+        for frame in [tcp, udp] {
+            let p = plain(linktype::ETHERNET, &frame).expect("plain");
+            let pkt = decode_link(linktype::ETHERNET, &frame).expect("decodes");
+            for ok in [false, true] {
+                let want = ct_info(&pkt, 7, conntrack::Hook::PreRouting, ok);
+                assert_eq!(ct_info_plain(&p, 7, ok), want);
+            }
+        }
     }
 }

@@ -46,6 +46,7 @@ pub mod fragments;
 pub mod ipv4;
 pub mod l4;
 pub mod link;
+pub mod plain;
 pub mod summary;
 pub mod text;
 
@@ -58,4 +59,5 @@ pub use fragments::{Defrag, DropReason as FragDropReason, Outcome as DefragOutco
 pub use ipv4::{Ipv4, Ipv4Options};
 pub use l4::{Icmp, Quoted, Tcp, TcpOption, Udp, L4};
 pub use link::{PktType, Skip, VlanTag, L2};
+pub use plain::{plain, Plain, PlainL4};
 pub use summary::{parse as parse_summary, ParseError as SummaryParseError, Summary, SynthPacket};

@@ -32,13 +32,16 @@ use super::table::{Expectation, Table};
 use super::tuple::{Dir, Tuple};
 use super::{CtState, Verdict};
 
-/// Per-connection helper state (`nfct_help(ct)->data`).
+/// Per-connection helper state (`nfct_help(ct)->data`). `repr(C)`: the sequence adjustment,
+/// which TCP tracking reads for every packet, first, next to the entry's hot fields
+/// ([`super::Conn`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(C)]
 pub struct HelpData {
-    /// `struct nf_ct_ftp_master`: newline sequence tracking.
-    pub ftp: ftp::FtpMaster,
     /// The NAT helper's sequence adjustment per direction (`struct nf_conn_seqadj`).
     pub seqadj: [SeqAdj; 2],
+    /// `struct nf_ct_ftp_master`: newline sequence tracking.
+    pub ftp: ftp::FtpMaster,
 }
 
 /// What a helper module asks for after one packet.

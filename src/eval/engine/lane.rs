@@ -30,13 +30,13 @@
 //! distinct ones).
 
 use super::learned::{Learned, Path, PathRef};
-use crate::conntrack::{self, ConnId, CtState, CtView, Dir, LaneMemo, Template};
+use crate::conntrack::{self, ConnId, CtState, CtView, Dir, LaneMemo, PacketInfo, Template};
 use crate::eval::outcome::{Brief, Outcome};
 use crate::eval::outcome_json::{Fields, LearnedJson, SummaryText};
 use crate::eval::reads::Reads;
-use crate::eval::view::ct_info;
+use crate::eval::view::{ct_info, ct_info_plain};
 use crate::ir::{Policy, Ruleset, TableKind};
-use crate::packet::{Packet, Summary, L4};
+use crate::packet::{Packet, Plain, Summary, L4};
 
 /// What the lane compares of a packet, besides its connection direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,26 +224,47 @@ impl super::Engine<'_> {
     /// Takes the lane for `pkt` if it can. `Err` carries conntrack's verdict
     /// when conntrack already saw the packet (the full path must not ask
     /// again) and what to learn from the full path.
-    pub(super) fn take_lane(
-        &mut self,
-        pkt: &Packet,
-        ts: u64,
-    ) -> Result<LaneHit, (Option<conntrack::Verdict>, Option<Lesson>)> {
+    pub(super) fn take_lane(&mut self, pkt: &Packet, ts: u64) -> Result<LaneHit, Tracked> {
         let Some(probe) = self.lanes.probe(pkt, self.opts.trust_checksums) else {
             return Err((None, None));
         };
         let checksum_ok = self.opts.trust_checksums || pkt.l4_checksum_ok().unwrap_or(true);
         let hook = conntrack::Hook::PreRouting;
-        let v = self
-            .ct
-            .process_with(&ct_info(pkt, ts, hook, checksum_ok), &Template::default());
+        let info = ct_info(pkt, ts, hook, checksum_ok);
+        self.ride(probe, &info, pkt.ip.total_len())
+    }
+
+    /// [`Self::take_lane`] for a plain frame, read without decoding it: the
+    /// same conditions on the same fields (see [`crate::packet::plain`]).
+    pub(super) fn take_plain_lane(&mut self, p: &Plain, ts: u64) -> Result<LaneHit, Tracked> {
+        let trust = self.opts.trust_checksums;
+        if !self.lanes.on || p.ttl() <= 1 || !(trust || p.header_checksum_ok()) {
+            return Err((None, None));
+        }
+        let probe = Probe {
+            pkttype: super::pkttype(Some(p.pkttype), false),
+            flags: p.tcp_flags(),
+        };
+        let info = ct_info_plain(p, ts, trust || p.l4_checksum_ok());
+        self.ride(probe, &info, p.total_len())
+    }
+
+    /// Conntrack for a packet that may take the lane, then the learned walks
+    /// if its connection direction has them.
+    fn ride(
+        &mut self,
+        probe: Probe,
+        info: &PacketInfo,
+        total_len: u16,
+    ) -> Result<LaneHit, Tracked> {
+        let v = self.ct.process_with(info, &Template::default());
         let learned = match self.lanes.lookup(&v, &self.ct, probe) {
             Ok(learned) => learned,
             Err(lesson) => return Err((Some(v), lesson)),
         };
         // What the full path does to a packet whose walks need not run: conntrack
         // accounting (`nf_ct_refresh_acct`), the counters, and the record.
-        let bytes = u64::from(pkt.ip.total_len());
+        let bytes = u64::from(total_len);
         if let (Some(id), Some(dir)) = (v.conn, v.dir) {
             self.ct.account(id, dir, bytes);
         }
@@ -294,6 +315,10 @@ impl super::Engine<'_> {
             .learn(&mut self.ct, lesson, self.tables.reads, path);
     }
 }
+
+/// What a lane miss hands the full path: conntrack's verdict if conntrack
+/// already saw the packet, and what to learn from the full path.
+pub(super) type Tracked = (Option<conntrack::Verdict>, Option<Lesson>);
 
 /// A packet that took the lane: which learned outcome it gets, in which state.
 #[derive(Debug, Clone, Copy)]

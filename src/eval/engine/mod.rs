@@ -15,6 +15,7 @@ mod path;
 mod tables;
 
 use super::host::Host;
+use super::host_index::HostIndex;
 use super::nat;
 use super::outcome::{
     Brief, Generated, HookPass, Ifaces, Outcome, Record, RuleName, Skipped, Verdict,
@@ -29,7 +30,7 @@ use crate::ext::targets::reject::RejectWith;
 use crate::ir::{Hook, Ruleset, TableKind};
 use crate::packet::{self, Frame, Packet, PktType, Summary};
 pub use lane::LaneRecord;
-use lane::{LaneJson, Lanes, PacketPart};
+use lane::{LaneHit, LaneJson, Lanes, PacketPart, Tracked};
 use path::Run;
 use tables::{rule_names, Tables};
 
@@ -84,6 +85,8 @@ struct Flight {
 pub struct Engine<'r> {
     tables: Tables<'r>,
     host: Host,
+    /// The host's addresses and routes, indexed for [`Engine::place`].
+    places: HostIndex,
     ct: conntrack::Table,
     defrag: packet::Defrag,
     opts: Options,
@@ -191,6 +194,7 @@ impl<'r> Engine<'r> {
                 bumps: Vec::new(),
                 learning: false,
             },
+            places: HostIndex::new(&host),
             host,
             ct: conntrack::Table::new(params),
             defrag: packet::Defrag::new(),
@@ -265,6 +269,25 @@ impl<'r> Engine<'r> {
     /// lane comes back as a [`LaneRecord`] borrowed from what the lane learned
     /// (and the frame), and no record is built for it.
     pub fn step<'e>(&'e mut self, frame: &Frame<'e>) -> Step<'e> {
+        let ts = u64::try_from(frame.ts_ns.max(0)).unwrap_or(u64::MAX);
+        let lane_open = self.tables.walks.is_none();
+        // The established-flow lane: conntrack first, then the learned walks if
+        // any. A plain frame (nearly all) is read without being decoded; the
+        // full path decodes it only if the lane misses.
+        let mut tried: Option<Tracked> = None;
+        let mut placed = None;
+        if lane_open {
+            if let Some(p) = packet::plain(frame.linktype, frame.data) {
+                let (local_out, expected, path) = self.place(p.src(), p.dst());
+                placed = Some((local_out, expected, path));
+                if !local_out {
+                    match self.take_plain_lane(&p, ts) {
+                        Ok(hit) => return self.lane_step(hit, frame.index, p.ip, path, ts),
+                        Err(t) => tried = Some(t),
+                    }
+                }
+            }
+        }
         let pkt = match packet::decode(frame) {
             Ok(p) => p,
             Err(skip) => {
@@ -275,54 +298,16 @@ impl<'r> Engine<'r> {
                 }))
             }
         };
-        let ts = u64::try_from(frame.ts_ns.max(0)).unwrap_or(u64::MAX);
-        let src = u32::from(pkt.ip.src());
-        let dst = u32::from(pkt.ip.dst());
-        let local_out = self.host.is_local(src);
-        let expected = if local_out {
-            Hook::Output
-        } else if self.host.is_local(dst) {
-            Hook::Input
-        } else {
-            Hook::Forward
-        };
-        let path: &'static str = match (local_out, self.host.ingress(src)) {
-            (true, _) => "local-out",
-            (false, "eth1") => "wire-in:eth1",
-            (false, "eth0") => "wire-in:eth0",
-            (false, _) => "wire-in",
-        };
-        // The established-flow lane: conntrack first, then the learned walks if any.
-        let mut pretracked = None;
-        let mut lesson = None;
-        if !local_out && self.tables.walks.is_none() {
+        // A plain frame's addresses are the decoded packet's: placed once.
+        let (local_out, expected, path) =
+            placed.unwrap_or_else(|| self.place(u32::from(pkt.ip.src()), u32::from(pkt.ip.dst())));
+        if tried.is_none() && !local_out && lane_open {
             match self.take_lane(&pkt, ts) {
-                Ok(hit) => {
-                    let part = (!self.opts.verdicts_only).then(|| {
-                        // The entry the packet's tuple maps to is the one conntrack put it on
-                        // (see `LaneHit::conn`): no lookup.
-                        let ct_after = hit.conn.and_then(|id| self.ct.view_of(id, ts));
-                        debug_assert_eq!(
-                            ct_after,
-                            self.ct.view_for_packet(&ct_info(
-                                &pkt,
-                                ts,
-                                conntrack::Hook::PreRouting,
-                                true
-                            ))
-                        );
-                        PacketPart {
-                            ip: pkt.ip.bytes(),
-                            ct_after,
-                            json: self.lane_json.of(&self.lanes, hit.learned),
-                        }
-                    });
-                    let lane = LaneRecord::new(&self.lanes, hit, frame.index, path, part);
-                    return Step::Lane(lane);
-                }
-                Err((v, l)) => (pretracked, lesson) = (v, l),
+                Ok(hit) => return self.lane_step(hit, frame.index, pkt.ip.bytes(), path, ts),
+                Err(t) => tried = Some(t),
             }
         }
+        let (pretracked, lesson) = tried.unwrap_or((None, None));
         let summary = if self.opts.verdicts_only {
             String::new()
         } else {
@@ -405,6 +390,58 @@ impl<'r> Engine<'r> {
             self.learn_lane(lesson, &outcome, flight.notrack);
         }
         Step::Record(Record::Packet(outcome))
+    }
+
+    /// Where a packet from `src` to `dst` enters: sent by this host or from
+    /// the wire, the hook it is headed for, and its `path` text.
+    fn place(&self, src: u32, dst: u32) -> (bool, Hook, &'static str) {
+        let local_out = self.places.is_local(src);
+        let expected = if local_out {
+            Hook::Output
+        } else if self.places.is_local(dst) {
+            Hook::Input
+        } else {
+            Hook::Forward
+        };
+        let path = if local_out {
+            "local-out"
+        } else {
+            self.places.wire_path(src)
+        };
+        (local_out, expected, path)
+    }
+
+    /// The record of a packet that took the lane, whose IPv4 bytes are `ip`.
+    fn lane_step<'e>(
+        &'e mut self,
+        hit: LaneHit,
+        index: u64,
+        ip: &'e [u8],
+        path: &'static str,
+        ts: u64,
+    ) -> Step<'e> {
+        let part = if self.opts.verdicts_only {
+            None
+        } else {
+            // The entry the packet's tuple maps to is the one conntrack put it on
+            // (see `LaneHit::conn`): no lookup.
+            let ct_after = hit.conn.and_then(|id| self.ct.view_of(id, ts));
+            debug_assert_eq!(ct_after, self.ct_after_slow(ip, ts));
+            Some(PacketPart {
+                ip,
+                ct_after,
+                json: self.lane_json.of(&self.lanes, hit.learned),
+            })
+        };
+        Step::Lane(LaneRecord::new(&self.lanes, hit, index, path, part))
+    }
+
+    /// `ct_after` found by the packet's tuple, as the full path finds it: what
+    /// [`Self::lane_step`] must agree with.
+    fn ct_after_slow(&self, ip: &[u8], ts: u64) -> Option<conntrack::CtView> {
+        let pkt = packet::decode_ipv4(packet::L2::default(), ip).ok()?;
+        let info = ct_info(&pkt, ts, conntrack::Hook::PreRouting, true);
+        self.ct.view_for_packet(&info)
     }
 
     fn fly(

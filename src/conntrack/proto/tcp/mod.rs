@@ -119,8 +119,14 @@ pub enum Event {
 }
 
 impl Event {
-    /// `get_conntrack_index`: RST beats SYN, SYN beats FIN, FIN beats ACK.
+    /// `get_conntrack_index`: RST beats SYN, SYN beats FIN, FIN beats ACK. A lookup in
+    /// [`EVENTS`] (every TCP packet is classified; the branches cost more than the lookup).
     pub const fn classify(tcp_flags: u8) -> Event {
+        EVENTS[tcp_flags as usize]
+    }
+
+    /// The rule [`EVENTS`] is built from.
+    const fn rule(tcp_flags: u8) -> Event {
         if tcp_flags & flags::RST != 0 {
             Event::Rst
         } else if tcp_flags & flags::SYN != 0 {
@@ -138,6 +144,17 @@ impl Event {
         }
     }
 }
+
+/// [`Event::classify`] of every flags byte.
+const EVENTS: [Event; 256] = {
+    let mut t = [Event::None; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = Event::rule(i as u8);
+        i += 1;
+    }
+    t
+};
 
 /// A TCP segment, as the evaluator decodes it. Only what conntrack reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -279,6 +296,9 @@ mod tests {
         assert_eq!(Event::classify(PSH | ACK), Event::Ack);
         assert_eq!(Event::classify(PSH | URG), Event::None);
         assert_eq!(Event::classify(0), Event::None);
+        for f in 0..=255u8 {
+            assert_eq!(Event::classify(f), Event::rule(f), "flags {f:#04x}");
+        }
     }
 
     #[test]

@@ -77,6 +77,10 @@ impl TcpOptions {
 
     /// `tcp_sack`: the highest right edge that is after `ack` (or `ack` itself).
     pub fn max_sack(&self, ack: u32) -> u32 {
+        // Most segments carry no SACK blocks: skip the loop set-up.
+        if self.sack_blocks == 0 {
+            return ack;
+        }
         let n = usize::from(self.sack_blocks);
         self.sack_right
             .iter()

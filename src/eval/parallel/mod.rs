@@ -6,7 +6,10 @@
 //! handle ([`Source::File`]) or from the bytes one thread reads off a pipe and
 //! hands to all ([`Source::Stream`]); it numbers every record, finds each
 //! one's shard key and replays only its own, borrowing them where the reader
-//! holds them (no record is copied or sent to a worker). What a record
+//! holds them (no record is copied or sent to a worker). The others' records
+//! are passed over inside the reader ([`CaptureReader::next_kept`]): their
+//! header's length and their addresses, read in place, are all a worker
+//! spends on them. What a record
 //! leaves for the caller is split in two: what can be counted in any order
 //! goes into the worker's own state (the caller's totals, merged at the
 //! end), what must come out in capture order (a jsonl line) goes to the
@@ -153,8 +156,35 @@ fn is_icmp_error(t: u8) -> bool {
 /// The shard key of a record: its unordered address pair, the quoted
 /// header's for an ICMP error; 0 for what the engine skips (stateless).
 pub fn shard_key(frame: &Frame) -> u64 {
+    shard_key_of(frame.linktype, frame.data)
+}
+
+/// [`shard_key`] of a record of link type `linktype` whose bytes are `data`
+/// (what [`CaptureReader::next_kept`] shows of a record it may pass over).
+#[inline]
+fn shard_key_of(linktype: u32, data: &[u8]) -> u64 {
     // Only the link layer and the IPv4 header: the engine decodes the rest.
-    let Some(ip) = l3(frame).and_then(packet::Ipv4::new) else {
+    let Some(ip) = l3(linktype, data) else {
+        return 0;
+    };
+    // What `Ipv4::new` insists on (20 bytes, version 4) and the addresses,
+    // read in place: every worker does this for every record. Only ICMP
+    // needs the header's lengths and flags.
+    match ip.get(..20) {
+        Some(h) if h[0] >> 4 == 4 && h[9] != 1 => pair_key(be32(&h[12..16]), be32(&h[16..20])),
+        _ => header_key(ip),
+    }
+}
+
+fn be32(b: &[u8]) -> u32 {
+    b.try_into().map_or(0, u32::from_be_bytes)
+}
+
+/// [`shard_key_of`] the IPv4 bytes `ip` of an ICMP packet (or of what is
+/// not IPv4), through the decoded header.
+#[inline(never)]
+fn header_key(ip: &[u8]) -> u64 {
+    let Some(ip) = packet::Ipv4::new(ip) else {
         return 0;
     };
     let (mut a, mut b) = (u32::from(ip.src()), u32::from(ip.dst()));
@@ -172,26 +202,29 @@ pub fn shard_key(frame: &Frame) -> u64 {
             }
         }
     }
+    pair_key(a, b)
+}
+
+/// The key of the unordered address pair {a, b}.
+#[inline]
+fn pair_key(a: u32, b: u32) -> u64 {
     let (lo, hi) = (a.min(b), a.max(b));
     // Fibonacci hashing: the pair's bits spread over the high word.
     ((u64::from(lo) << 32) | u64::from(hi)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// The IPv4 bytes of a frame, as `link::strip` finds them. Every worker
+/// The IPv4 bytes of a record, as `link::strip` finds them. Every worker
 /// computes this for every record of the capture, so untagged Ethernet (what
 /// almost every capture holds) is read directly, without the L2 description
 /// `strip` builds for the engine: its 14-byte header and ethertype 0x0800
 /// are all `strip` looks at then.
-fn l3<'a>(frame: &Frame<'a>) -> Option<&'a [u8]> {
-    let data = frame.data;
-    if frame.linktype == packet::link::linktype::ETHERNET && data.get(12..14) == Some(&[8, 0]) {
+fn l3(linktype: u32, data: &[u8]) -> Option<&[u8]> {
+    if linktype == packet::link::linktype::ETHERNET && data.get(12..14) == Some(&[8, 0]) {
         return data
             .get(14..)
             .filter(|ip| ip.first().is_some_and(|b| b >> 4 == 4));
     }
-    packet::link::strip(frame.linktype, data)
-        .ok()
-        .map(|(_, ip)| ip)
+    packet::link::strip(linktype, data).ok().map(|(_, ip)| ip)
 }
 
 fn shard_of(key: u64, workers: usize) -> usize {
@@ -445,6 +478,46 @@ mod tests {
         let mut v6 = eth.clone();
         v6[14] = 0x60;
         assert_eq!(shard_key(&frame(ethernet, &v6)), 0);
+    }
+
+    #[test]
+    fn the_key_read_in_place_is_the_decoded_headers() {
+        // Versions, header lengths, lengths around 20, protocols (ICMP and
+        // not), fragments: what `Ipv4::new` and the ICMP look make of them.
+        let mut icmp_error = vec![3, 1, 0, 0, 0, 0, 0, 0];
+        icmp_error.extend(ip([10, 0, 0, 9], [10, 0, 0, 8], 6, &[0; 8]));
+        let mut packets = Vec::new();
+        for proto in [1, 6, 17, 47] {
+            for payload in [&icmp_error[..], &[0; 8], &[]] {
+                let p = ip([192, 0, 2, 7], [10, 0, 0, 1], proto, payload);
+                for first in [0x45, 0x46, 0x44, 0x40, 0x65, 0x4f] {
+                    for frag in [[0, 0], [0x20, 0], [0, 1], [0x40, 0]] {
+                        let mut q = p.clone();
+                        (q[0], q[6], q[7]) = (first, frag[0], frag[1]);
+                        for len in [0, 19, 20, 27, q.len()] {
+                            packets.push(q[..len.min(q.len())].to_vec());
+                        }
+                    }
+                }
+            }
+        }
+        let ethernet = packet::link::linktype::ETHERNET;
+        for p in &packets {
+            let mut eth = vec![0xff; 12];
+            eth.extend_from_slice(&[8, 0]);
+            eth.extend_from_slice(p);
+            for (linktype, data) in [(packet::link::linktype::RAW, &p[..]), (ethernet, &eth)] {
+                let decoded = l3(linktype, data).map_or(0, header_key);
+                assert_eq!(shard_key_of(linktype, data), decoded, "{linktype} {data:?}");
+            }
+        }
+        // The ICMP error went with the pair it quotes, its fragments did not.
+        let quoted = key(&ip([10, 0, 0, 8], [10, 0, 0, 9], 6, &[0; 8]));
+        assert_eq!(
+            key(&ip([192, 0, 2, 7], [10, 0, 0, 1], 1, &icmp_error)),
+            quoted
+        );
+        assert!(packets.iter().filter(|p| key(p) == quoted).count() > 1);
     }
 
     #[test]

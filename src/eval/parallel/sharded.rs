@@ -10,9 +10,10 @@
 //! queues and the report interval bound the memory held for reordering.
 
 use super::stream::{self, Chunks};
-use super::{add_counters, shard_key, shard_of, Finished, Item, Plan, Setup, Source};
+use super::{add_counters, shard_key_of, shard_of, Finished, Item, Plan, Setup, Source};
 use super::{Step, PROGRESS_EVERY};
 use crate::eval::engine::Engine;
+use crate::packet::capture::{Kept, Until};
 use crate::packet::{CaptureError, CaptureReader, Frame};
 use std::collections::VecDeque;
 use std::io::Read;
@@ -200,51 +201,67 @@ impl Shard {
         Rf: Fn(&mut W, &Frame, &Step) -> Option<T>,
     {
         let mut to = Reporter::new(out, self.batch);
-        let mut reader = match feed {
-            Feed::Own(r) => r,
-            // The header was checked by the caller on the same bytes: an
-            // error here is the source failing, reported once.
-            Feed::Dealt(rx) => match CaptureReader::new(Box::new(Chunks::new(rx)) as Box<_>) {
-                Ok(r) => r,
-                Err(e) => {
-                    if self.me == 0 {
-                        to.items.push((0, Item::Error(e)));
-                    }
-                    to.end(1);
-                    return None;
-                }
-            },
+        let Some(mut reader) = self.reader(feed, &mut to) else {
+            to.end(1);
+            return None;
+        };
+        // Only this worker's records are handed out whole; the others are
+        // passed over in the reader, counted, with no frame built.
+        let mut mine = |linktype: u32, data: &[u8]| {
+            shard_of(shard_key_of(linktype, data), self.workers) == self.me
         };
         let mut seq = 0u64;
         while seq < self.limit {
-            let Some(next) = reader.next_frame() else {
-                break;
-            };
+            let skim = reader.next_kept(to.until(seq, self.limit), &mut mine);
+            if skim.passed > 0 {
+                (seq, to.offset) = (seq + skim.passed, skim.offset);
+            }
             let mut fatal = false;
-            match next {
-                Ok(frame) => {
+            match skim.next {
+                Kept::End => break,
+                Kept::Paused => {}
+                Kept::Item(Ok(frame)) => {
                     to.offset = frame.offset;
-                    if shard_of(shard_key(&frame), self.workers) == self.me {
-                        let step = engine.step(&frame);
-                        if let Some(t) = render(w, &frame, &step) {
-                            to.items.push((seq, Item::Record(t)));
-                        }
+                    let step = engine.step(&frame);
+                    if let Some(t) = render(w, &frame, &step) {
+                        to.items.push((seq, Item::Record(t)));
                     }
+                    seq += 1;
                 }
-                Err(e) => {
+                Kept::Item(Err(e)) => {
                     fatal = e.is_fatal();
                     if self.me == 0 {
                         to.items.push((seq, Item::Error(e)));
                     }
+                    seq += 1;
                 }
             }
-            seq += 1;
             if fatal || !to.read(seq) {
                 break;
             }
         }
         to.end(seq);
         reader.linktype()
+    }
+}
+
+impl Shard {
+    /// The worker's capture reader; `None` after reporting why there is none.
+    fn reader<'a, T>(&self, feed: Feed<'a>, to: &mut Reporter<'_, T>) -> Option<Reader<'a>> {
+        match feed {
+            Feed::Own(r) => Some(r),
+            // The header was checked by the caller on the same bytes: an
+            // error here is the source failing, reported once.
+            Feed::Dealt(rx) => match CaptureReader::new(Box::new(Chunks::new(rx)) as Box<_>) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    if self.me == 0 {
+                        to.items.push((0, Item::Error(e)));
+                    }
+                    None
+                }
+            },
+        }
     }
 }
 
@@ -270,6 +287,16 @@ impl<'o, T> Reporter<'o, T> {
             batch,
             every: (batch as u64).saturating_mul(16),
             reported: (0, 0),
+        }
+    }
+
+    /// How far the reader may pass over other workers' records, `seq` items
+    /// read, before a report may be due: [`Reporter::read`]'s bounds.
+    fn until(&self, seq: u64, limit: u64) -> Until {
+        let since = seq - self.reported.0;
+        Until {
+            records: (limit - seq).min(self.every.saturating_sub(since)).max(1),
+            offset: self.reported.1.saturating_add(REPORT_BYTES),
         }
     }
 

@@ -87,6 +87,27 @@ impl<R: Read> Input<R> {
         Ok(start..start + k)
     }
 
+    /// The bytes read from the source and not consumed yet, without reading more: what a
+    /// caller may look at in place before it [`Input::consume`]s them.
+    #[inline]
+    pub(super) fn unread(&self) -> &[u8] {
+        self.win.get(self.head..self.tail).unwrap_or(&[])
+    }
+
+    /// Where [`Input::unread`] starts in the window (see [`Input::window`]).
+    #[inline]
+    pub(super) fn unread_start(&self) -> usize {
+        self.head
+    }
+
+    /// Consumes `n` bytes of [`Input::unread`] (at most all of them).
+    #[inline]
+    pub(super) fn consume(&mut self, n: usize) {
+        let k = n.min(self.tail - self.head);
+        self.head += k;
+        self.pos += k as u64;
+    }
+
     /// Bytes a [`Input::take_range`] named; valid until the next read moves the window.
     pub(super) fn window(&self, r: std::ops::Range<usize>) -> Option<&[u8]> {
         self.win.get(..self.tail)?.get(r)

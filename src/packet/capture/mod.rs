@@ -17,12 +17,14 @@
 mod input;
 mod pcap;
 mod pcapng;
+mod skim;
 
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
 use input::Input;
+pub use skim::{Kept, Skim, Until};
 
 /// Largest packet record accepted (libpcap's `MAXIMUM_SNAPLEN`, 262144).
 pub const MAX_CAPLEN: u32 = 262_144;
@@ -195,6 +197,13 @@ enum State {
     Pcapng(pcapng::State),
 }
 
+/// What [`CaptureReader::next_raw`] found.
+enum Raw {
+    Packet(Meta),
+    Error(CaptureError),
+    End,
+}
+
 /// Streaming reader over any [`Read`]; it buffers by itself (64 KiB reads), so a `BufReader`
 /// around the source only adds a copy.
 pub struct CaptureReader<R> {
@@ -284,9 +293,26 @@ impl<R: Read> CaptureReader<R> {
 
     /// Next record, `None` at the end of the file or after a fatal error.
     pub fn next_frame(&mut self) -> Option<Result<Frame<'_>, CaptureError>> {
+        // A classic pcap record whole in the read window: read in place, not through the
+        // general path's steps (every record of almost every capture).
+        if let (State::Pcap(s), false) = (&self.state, self.done) {
+            if let Some(m) = s.take_whole(&mut self.input) {
+                return Some(Ok(self.frame(m)));
+            }
+        }
+        match self.next_raw() {
+            Raw::Packet(m) => Some(Ok(self.frame(m))),
+            Raw::Error(e) => Some(Err(e)),
+            Raw::End => None,
+        }
+    }
+
+    /// Next record as [`Meta`] (not numbered yet: [`CaptureReader::frame`] numbers it), or
+    /// the next error (numbered), or the end.
+    fn next_raw(&mut self) -> Raw {
         loop {
             if self.done {
-                return None;
+                return Raw::End;
             }
             let step = match &mut self.state {
                 State::Pcap(s) => s.next(&mut self.input),
@@ -296,11 +322,11 @@ impl<R: Read> CaptureReader<R> {
                 Step::Other => continue,
                 Step::Eof => {
                     self.done = true;
-                    return None;
+                    return Raw::End;
                 }
                 Step::Io(source) => {
                     self.done = true;
-                    return Some(Err(self.input.io_error(source)));
+                    return Raw::Error(self.input.io_error(source));
                 }
                 Step::Bad {
                     offset,
@@ -313,27 +339,32 @@ impl<R: Read> CaptureReader<R> {
                         self.index += 1;
                     }
                     self.done = fatal;
-                    return Some(Err(CaptureError::Record {
+                    return Raw::Error(CaptureError::Record {
                         index,
                         offset,
                         kind,
                         fatal,
-                    }));
+                    });
                 }
-                Step::Packet(m) => return Some(Ok(self.frame(m))),
+                Step::Packet(m) => return Raw::Packet(m),
             }
         }
     }
 
-    fn frame(&mut self, m: Meta) -> Frame<'_> {
-        let index = self.index;
-        self.index += 1;
+    /// The bytes of the record `m` describes.
+    fn data(&self, m: &Meta) -> &[u8] {
         let range = m.start..m.start.saturating_add(m.len);
         let data = if m.in_window {
             self.input.window(range)
         } else {
             self.buf.get(range)
         };
+        data.unwrap_or(&[])
+    }
+
+    fn frame(&mut self, m: Meta) -> Frame<'_> {
+        let index = self.index;
+        self.index += 1;
         Frame {
             index,
             offset: m.offset,
@@ -341,7 +372,7 @@ impl<R: Read> CaptureReader<R> {
             linktype: m.linktype,
             iface: m.iface,
             orig_len: m.orig_len,
-            data: data.unwrap_or(&[]),
+            data: self.data(&m),
             anomaly: m.anomaly,
         }
     }

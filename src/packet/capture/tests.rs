@@ -1,6 +1,6 @@
 use super::*;
 
-fn pcap_header(big: bool, nano: bool, linktype: u32) -> Vec<u8> {
+pub(super) fn pcap_header(big: bool, nano: bool, linktype: u32) -> Vec<u8> {
     let magic: u32 = if nano { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };
     let mut v = Vec::new();
     let w32 = |v: &mut Vec<u8>, x: u32| {
@@ -19,7 +19,7 @@ fn pcap_header(big: bool, nano: bool, linktype: u32) -> Vec<u8> {
     v
 }
 
-fn pcap_record(v: &mut Vec<u8>, big: bool, sec: u32, frac: u32, data: &[u8], orig: u32) {
+pub(super) fn pcap_record(v: &mut Vec<u8>, big: bool, sec: u32, frac: u32, data: &[u8], orig: u32) {
     for x in [sec, frac, data.len() as u32, orig] {
         v.extend_from_slice(&if big {
             x.to_be_bytes()
@@ -109,6 +109,18 @@ fn invalid_fraction_is_reported_not_fatal() {
 }
 
 #[test]
+fn largest_timestamps_are_exact() {
+    for nano in [false, true] {
+        let mut f = pcap_header(false, nano, 1);
+        pcap_record(&mut f, false, u32::MAX, u32::MAX, &[1], 1);
+        let mut rd = CaptureReader::new(&f[..]).unwrap();
+        let unit = if nano { 1 } else { 1_000 };
+        let want = i128::from(u32::MAX) * 1_000_000_000 + i128::from(u32::MAX) * unit;
+        assert_eq!(rd.next_frame().unwrap().unwrap().ts_ns, want);
+    }
+}
+
+#[test]
 fn truncated_record_is_fatal_with_index_and_offset() {
     let mut f = pcap_header(false, false, 1);
     pcap_record(&mut f, false, 1, 0, &[1, 2, 3, 4], 4);
@@ -165,9 +177,9 @@ fn header_errors() {
 }
 
 /// pcapng builder in either byte order.
-struct Ng {
-    big: bool,
-    v: Vec<u8>,
+pub(super) struct Ng {
+    pub(super) big: bool,
+    pub(super) v: Vec<u8>,
 }
 
 impl Ng {
@@ -178,14 +190,14 @@ impl Ng {
             x.to_le_bytes()
         }
     }
-    fn u32(&self, x: u32) -> [u8; 4] {
+    pub(super) fn u32(&self, x: u32) -> [u8; 4] {
         if self.big {
             x.to_be_bytes()
         } else {
             x.to_le_bytes()
         }
     }
-    fn block(&mut self, ty: u32, body: &[u8]) {
+    pub(super) fn block(&mut self, ty: u32, body: &[u8]) {
         let mut body = body.to_vec();
         while body.len() % 4 != 0 {
             body.push(0);
@@ -197,14 +209,14 @@ impl Ng {
         self.v.extend_from_slice(&body);
         self.v.extend_from_slice(&l);
     }
-    fn shb(&mut self) {
+    pub(super) fn shb(&mut self) {
         let mut b = self.u32(0x1a2b_3c4d).to_vec();
         b.extend_from_slice(&self.u16(1));
         b.extend_from_slice(&self.u16(0));
         b.extend_from_slice(&[0xff; 8]);
         self.block(0x0a0d_0d0a, &b);
     }
-    fn idb(&mut self, linktype: u16, tsresol: Option<u8>, tsoffset: Option<i64>) {
+    pub(super) fn idb(&mut self, linktype: u16, tsresol: Option<u8>, tsoffset: Option<i64>) {
         let mut b = self.u16(linktype).to_vec();
         b.extend_from_slice(&[0, 0]);
         b.extend_from_slice(&self.u32(0));
@@ -225,7 +237,7 @@ impl Ng {
         b.extend_from_slice(&[0; 4]);
         self.block(1, &b);
     }
-    fn epb(&mut self, iface: u32, ts: u64, data: &[u8]) {
+    pub(super) fn epb(&mut self, iface: u32, ts: u64, data: &[u8]) {
         let mut b = Vec::new();
         for x in [
             iface,

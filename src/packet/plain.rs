@@ -11,6 +11,7 @@
 //! below holds the two decoders to this on mutated frames.
 
 use super::checksum;
+use super::l4::proto::{TCP, UDP};
 use super::link::{linktype, PktType};
 use std::net::Ipv4Addr;
 
@@ -20,8 +21,6 @@ const ETH_P_IP: [u8; 2] = [0x08, 0x00];
 const ETH_HLEN: usize = 14;
 /// MF and the fragment offset: a fragment has either (`ip_is_fragment`).
 const IP_FRAGMENT: u16 = 0x3fff;
-const TCP: u8 = 6;
-const UDP: u8 = 17;
 
 /// The transport of a plain frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

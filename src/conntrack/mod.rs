@@ -68,6 +68,7 @@ pub mod params;
 pub mod proto;
 pub mod status;
 pub mod table;
+mod touch;
 mod track;
 pub mod tuple;
 mod tuple_map;
@@ -86,6 +87,7 @@ pub use proto::tcp::{Segment as TcpSegment, TcpOptions, TcpState};
 pub use proto::udp::Datagram as UdpDatagram;
 pub use status::Status;
 pub use table::{ConfirmError, ConnId, Expectation, Table, Template};
+pub use touch::Flow4;
 pub use track::packet_tuple;
 pub use tuple::{Dir, L4Key, Tuple};
 

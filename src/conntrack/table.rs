@@ -215,6 +215,27 @@ impl Table {
         Some((id, dir))
     }
 
+    /// Reads the entry the IPv4 flow `f` maps to where every packet reads it, and returns
+    /// a word of what it read, only so that the reads happen (see [`super::touch`]): the
+    /// slot's three first cache lines (generation, timer, status and protocol state; the lane
+    /// memos; the counters and sequence adjustment: see [`Conn`]'s layout), which a packet's
+    /// tracking and lane read. 0 when no entry holds the flow.
+    #[inline]
+    pub(super) fn entry_word(&self, f: &super::touch::Flow4) -> u64 {
+        let Some(s) = self.map.get_v4(f).and_then(|i| self.slots.get(i as usize)) else {
+            return 0;
+        };
+        s.conn.as_ref().map_or(0, |c| {
+            u64::from(s.gen) ^ u64::from(c.lanes[0].path) ^ c.acct[0].0
+        })
+    }
+
+    /// Reads the tuple-hash cell where a lookup of `f` starts (see [`super::touch`]).
+    #[inline]
+    pub(super) fn cell_word(&self, f: &super::touch::Flow4) -> u64 {
+        self.map.cell_word(f)
+    }
+
     /// The view of the entry a tuple maps to, without side effects (the oracle's `ct_after`).
     pub fn view_of_tuple(&self, t: &Tuple, now_ns: u64) -> Option<CtView> {
         let (idx, _) = self.map.get(t)?;

@@ -14,6 +14,7 @@ use std::hash::BuildHasherDefault;
 use std::net::IpAddr;
 
 use super::hash::FxHasher;
+use super::touch::Flow4;
 use super::tuple::{Dir, L4Key, Tuple};
 
 type Fx = BuildHasherDefault<FxHasher>;
@@ -48,6 +49,19 @@ impl Key4 {
             addrs: u64::from(u32::from(s)) << 32 | u64::from(u32::from(d)),
             rest: u64::from(t.proto) << 40 | kind << 32 | bits,
         })
+    }
+
+    /// The key of a TCP or UDP (or any ported) IPv4 tuple given by its numbers: what
+    /// [`Key4::of`] packs for it (see the test `flow_keys_are_tuple_keys`).
+    #[inline]
+    fn ports(f: &Flow4) -> Key4 {
+        Key4 {
+            addrs: u64::from(f.src) << 32 | u64::from(f.dst),
+            rest: u64::from(f.proto) << 40
+                | 1 << 32
+                | u64::from(f.sport) << 16
+                | u64::from(f.dport),
+        }
     }
 
     /// One well-mixed word (multiplicative hashing): its top bits pick the home cell.
@@ -211,6 +225,24 @@ impl TupleMap {
         }
     }
 
+    /// Reads the cell where a lookup of `f` starts probing and returns a word of it, only so
+    /// that the read happens (see [`super::touch`]).
+    #[inline]
+    pub(super) fn cell_word(&self, f: &Flow4) -> u64 {
+        let k = Key4::ports(f);
+        // `home` needs cells; an empty table reads nothing.
+        if self.v4.cells.is_empty() {
+            return 0;
+        }
+        self.v4.cells.get(self.v4.home(k)).map_or(0, |c| c.key.rest)
+    }
+
+    /// [`TupleMap::get`] of the tuple of `f`: the slot index.
+    #[inline]
+    pub(super) fn get_v4(&self, f: &Flow4) -> Option<u32> {
+        self.v4.get(Key4::ports(f)).map(|(idx, _)| idx)
+    }
+
     pub(super) fn contains_key(&self, t: &Tuple) -> bool {
         self.get(t).is_some()
     }
@@ -253,6 +285,38 @@ mod tests {
             dst: IpAddr::V4(Ipv4Addr::from(b)),
             proto,
             l4,
+        }
+    }
+
+    /// A flow given by its numbers packs like its tuple.
+    #[test]
+    fn flow_keys_are_tuple_keys() {
+        for (src, dst, proto, sport, dport) in [
+            (0x0a00_0001, 0xc000_0207, 6, 40000, 443),
+            (u32::MAX, 0, 17, 0, u16::MAX),
+            (1, 2, 132, 7, 9),
+        ] {
+            let f = Flow4 {
+                src,
+                dst,
+                proto,
+                sport,
+                dport,
+            };
+            let t = v4(
+                src.to_be_bytes(),
+                dst.to_be_bytes(),
+                proto,
+                L4Key::Ports {
+                    src: sport,
+                    dst: dport,
+                },
+            );
+            assert_eq!(Some(Key4::ports(&f)), Key4::of(&t));
+            let mut m = TupleMap::default();
+            m.insert(t, (5, Dir::Reply));
+            assert_eq!(m.get_v4(&f), Some(5));
+            assert_eq!(m.cell_word(&f), Key4::ports(&f).rest);
         }
     }
 

@@ -48,6 +48,7 @@ use std::path::Path;
 
 mod sharded;
 mod stream;
+mod touch;
 
 pub use stream::Rewind;
 
@@ -327,7 +328,9 @@ where
     };
     let limit = plan.limit.unwrap_or(u64::MAX);
     let mut seq = 0u64;
+    let mut ahead = touch::Ahead::new(1);
     while seq < limit {
+        ahead.before_next(&reader, engine.conntrack(), |_, _| true);
         let Some(next) = reader.next_frame() else {
             break;
         };

@@ -10,6 +10,7 @@
 //! queues and the report interval bound the memory held for reordering.
 
 use super::stream::{self, Chunks};
+use super::touch::Ahead;
 use super::{add_counters, shard_key_of, shard_of, Finished, Item, Plan, Setup, Source};
 use super::{Step, PROGRESS_EVERY};
 use crate::eval::engine::Engine;
@@ -211,7 +212,9 @@ impl Shard {
             shard_of(shard_key_of(linktype, data), self.workers) == self.me
         };
         let mut seq = 0u64;
+        let mut ahead = Ahead::new(self.workers);
         while seq < self.limit {
+            ahead.before_next(&reader, engine.conntrack(), &mine);
             let skim = reader.next_kept(to.until(seq, self.limit), &mut mine);
             if skim.passed > 0 {
                 (seq, to.offset) = (seq + skim.passed, skim.offset);

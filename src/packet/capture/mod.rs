@@ -17,6 +17,7 @@
 mod input;
 mod pcap;
 mod pcapng;
+mod peek;
 mod skim;
 
 use std::fs::File;

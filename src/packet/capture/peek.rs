@@ -1,0 +1,165 @@
+//! Looking ahead without reading: the records [`CaptureReader::next_frame`] will hand out
+//! next, shown in place while they are still in the read window.
+//!
+//! A replay uses this to warm the memory the next few packets will need (see
+//! `eval::parallel::touch`). It is strictly read-only (`&self`): nothing is consumed, numbered
+//! or read from the source, so what the reader hands out afterwards is exactly what it would
+//! have handed out without the look. Only classic pcap records that are whole in the window
+//! are shown ([`pcap::State::whole`](super::pcap::State::whole), the test
+//! [`CaptureReader::next_frame`]'s own in-place path uses); the look stops at the first record
+//! that is not (cut by the window's end, too large, truncated), and a pcapng capture shows
+//! nothing: a caller gets fewer records, never different ones.
+
+use std::io::Read;
+
+use super::{CaptureReader, State};
+
+impl<R: Read> CaptureReader<R> {
+    /// Calls `look(linktype, data)` for each of the next (at most) `most` packet records, in
+    /// order, as long as they are whole classic pcap records in the read window; returns how
+    /// many it showed. The reader is not changed.
+    pub fn peek_whole<F>(&self, most: usize, mut look: F) -> usize
+    where
+        F: FnMut(u32, &[u8]),
+    {
+        let State::Pcap(s) = &self.state else {
+            return 0;
+        };
+        if self.done {
+            return 0;
+        }
+        let mut rest = self.input.unread();
+        let mut shown = 0;
+        while shown < most {
+            let Some((_, data)) = s.whole(rest) else {
+                break;
+            };
+            look(s.linktype(), data);
+            rest = rest.get(16 + data.len()..).unwrap_or_default();
+            shown += 1;
+        }
+        shown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{pcap_header, pcap_record, Ng};
+    use super::super::Frame;
+    use super::*;
+    use std::io;
+
+    /// A source that hands out at most `self.1` bytes per read, so that records
+    /// straddle the read window's refills.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let k = buf.len().min(self.1).min(self.0.len());
+            buf[..k].copy_from_slice(&self.0[..k]);
+            self.0 = &self.0[k..];
+            Ok(k)
+        }
+    }
+
+    fn event(r: Result<Frame, super::super::CaptureError>) -> String {
+        match r {
+            Ok(f) => format!(
+                "{} {} {} {} {:?} {} {:?} {:?}",
+                f.index, f.offset, f.ts_ns, f.linktype, f.iface, f.orig_len, f.anomaly, f.data
+            ),
+            Err(e) => format!("{e} fatal={}", e.is_fatal()),
+        }
+    }
+
+    /// Reads `bytes` to the end, peeking `most` records before every record; checks that
+    /// each peek shows exactly the frames read next, and returns what was read.
+    fn read_peeking(bytes: &[u8], piece: usize, most: usize) -> Option<(Vec<String>, usize)> {
+        let mut rd = CaptureReader::new(Trickle(bytes, piece)).ok()?;
+        let (mut out, mut shown_total) = (Vec::new(), 0);
+        let mut pending: std::collections::VecDeque<(u32, Vec<u8>)> = Default::default();
+        loop {
+            pending.clear();
+            let shown = rd.peek_whole(most, |lt, d| pending.push_back((lt, d.to_vec())));
+            assert_eq!(shown, pending.len());
+            assert!(shown <= most);
+            shown_total += shown;
+            // Every record shown is the next one handed out, in order.
+            let Some(r) = rd.next_frame() else {
+                assert_eq!(shown, 0, "peeked past the end");
+                return Some((out, shown_total));
+            };
+            if let Some((lt, d)) = pending.pop_front() {
+                let f = r.as_ref().expect("a shown record is a good record");
+                assert_eq!((f.linktype, f.data), (lt, &d[..]));
+            }
+            out.push(event(r));
+        }
+    }
+
+    fn plain_read(bytes: &[u8], piece: usize) -> Vec<String> {
+        let Ok(mut rd) = CaptureReader::new(Trickle(bytes, piece)) else {
+            return Vec::new();
+        };
+        std::iter::from_fn(|| rd.next_frame().map(event)).collect()
+    }
+
+    fn same_with_and_without_peeks(name: &str, bytes: &[u8]) -> usize {
+        let mut shown = 0;
+        for piece in [usize::MAX, 7, 4093] {
+            let want = plain_read(bytes, piece);
+            for most in [0, 1, 3, 16, 1000] {
+                if let Some((got, n)) = read_peeking(bytes, piece, most) {
+                    assert_eq!(got, want, "{name}, reads of {piece}, peeks of {most}");
+                    shown += n;
+                }
+            }
+        }
+        shown
+    }
+
+    #[test]
+    fn peeking_never_changes_what_is_read() {
+        for (big, nano) in [(false, false), (true, true)] {
+            let mut f = pcap_header(big, nano, 1);
+            // Enough records of 0 to 1499 bytes to cross several 64 KiB windows.
+            for i in 0..400u32 {
+                let data: Vec<u8> = (0..(i * 131) % 1500).map(|k| (i ^ k) as u8).collect();
+                pcap_record(&mut f, big, 1_700_000_000 + i, i, &data, data.len() as u32);
+            }
+            assert!(same_with_and_without_peeks("whole", &f) > 0);
+            // Cut inside a record header, inside a record's data, and at the header's end.
+            for cut in [f.len() - 1, f.len() - 20, 24 + 16 + 5, 24 + 7, 24] {
+                same_with_and_without_peeks(&format!("cut at {cut}"), &f[..cut]);
+            }
+            // A record too large to read (not fatal) among good ones: the peek stops there.
+            let mut huge = pcap_header(big, nano, 1);
+            pcap_record(&mut huge, big, 1, 0, &[3, 1], 2);
+            let over = super::super::MAX_CAPLEN + 1;
+            for x in [2, 0, over, 9] {
+                huge.extend_from_slice(&if big {
+                    x.to_be_bytes()
+                } else {
+                    x.to_le_bytes()
+                });
+            }
+            huge.resize(huge.len() + over as usize, 6);
+            huge.extend_from_slice(&f[24..]);
+            same_with_and_without_peeks("too large", &huge);
+        }
+    }
+
+    #[test]
+    fn pcapng_shows_nothing() {
+        let mut ng = Ng {
+            big: false,
+            v: Vec::new(),
+        };
+        ng.shb();
+        ng.idb(1, Some(9), None);
+        for i in 0..50u32 {
+            ng.epb(0, u64::from(i), &[i as u8; 40]);
+        }
+        assert_eq!(same_with_and_without_peeks("pcapng", &ng.v), 0);
+    }
+}

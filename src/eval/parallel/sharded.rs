@@ -214,7 +214,7 @@ impl Shard {
         let mut seq = 0u64;
         let mut ahead = Ahead::new(self.workers);
         while seq < self.limit {
-            ahead.before_next(&reader, engine.conntrack(), &mine);
+            ahead.before_next(&reader, engine.conntrack(), mine);
             let skim = reader.next_kept(to.until(seq, self.limit), &mut mine);
             if skim.passed > 0 {
                 (seq, to.offset) = (seq + skim.passed, skim.offset);

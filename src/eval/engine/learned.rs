@@ -40,24 +40,31 @@ pub(super) struct PathRef<'a> {
 }
 
 impl PathRef<'_> {
-    /// What [`Learned::known`] files it under: the counters and the verdicts, which
-    /// tell most outcomes apart (the rule names follow from the counters; paths
-    /// that differ only in their interfaces share a hash); equal paths hash equal.
+    /// What [`Learned::known`] files it under: the counters, the verdicts and the
+    /// interfaces, which tell most outcomes apart (the rule names follow from the
+    /// counters; a forwarded connection's two directions differ only in their
+    /// interfaces, so without them every lesson would walk a chain of look-alikes);
+    /// equal paths hash equal.
     fn hash(&self) -> u64 {
         let mut h = FxHasher::default();
         for b in self.bumps {
             h.write_u64(u64::from(b.table) << 32 | u64::from(b.chain));
             h.write_u32(b.rule.map_or(u32::MAX, |r| r));
         }
+        h.write_u64(name_word(self.iface.input.as_deref()));
+        h.write_u64(name_word(self.iface.output.as_deref()));
         h.write_u8(self.verdict as u8);
         h.write_u8(self.fate.map_or(u8::MAX, |f| f as u8));
         h.finish()
     }
 
+    /// Equal to `p`; the cheap fields first, since a hash chain may hold
+    /// look-alikes.
     fn is(&self, p: &Path) -> bool {
-        *self.bumps == *p.bumps
-            && self.verdict == p.verdict
-            && self.hook == p.hook
+        self.verdict == p.verdict
+            && self.fate == p.fate
+            && *self.bumps == *p.bumps
+            && same_hook(self.hook, p.hook)
             && same_name(self.rule, p.rule.as_ref())
             && *self.iface == p.iface
             && self.fate == p.fate
@@ -81,6 +88,28 @@ impl PathRef<'_> {
             note: self.note.cloned(),
             matched: self.matched.into(),
         }
+    }
+}
+
+/// A word of an interface name for [`PathRef::hash`]: its length and first
+/// bytes (a function of the name, so equal names give equal words).
+fn name_word(name: Option<&str>) -> u64 {
+    let Some(name) = name else {
+        return u64::MAX;
+    };
+    let b = name.as_bytes();
+    let mut w = [0u8; 8];
+    let k = b.len().min(7);
+    w[..k].copy_from_slice(&b[..k]);
+    w[7] = b.len() as u8;
+    u64::from_le_bytes(w)
+}
+
+/// Equal hook names; they are the `&'static` chain names, so most compare by address.
+fn same_hook(a: Option<&'static str>, b: Option<&'static str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => std::ptr::eq(a, b) || a == b,
+        (a, b) => a.is_none() && b.is_none(),
     }
 }
 

@@ -102,10 +102,19 @@ impl<'a> Run<'a, '_> {
     /// NAT at `hook` (`nf_nat_inet_fn`): for a connection's first packet the nat table runs
     /// and the binding is made (the target's or the null binding); then the header is
     /// rewritten (`nf_nat_packet`). `Err` carries the step that dropped the packet.
+    #[inline]
     fn nat_hook(&mut self, facts: &mut Facts, hook: Hook) -> Result<(), Step> {
+        // Without a nat table no NAT hook is registered: checked inline, as
+        // most rulesets have none.
         if !self.tables.has_nat() {
             return Ok(());
         }
+        self.nat_hook_registered(facts, hook)
+    }
+
+    /// [`Self::nat_hook`] when the nat table exists.
+    #[inline(never)]
+    fn nat_hook_registered(&mut self, facts: &mut Facts, hook: Hook) -> Result<(), Step> {
         let mut req = None;
         let mut rule = None;
         // nf_nat_inet_fn: rules run only while this manip is unbound (an expected

@@ -573,15 +573,16 @@ impl<'r> Engine<'r> {
             tables: &mut self.tables,
             ct: &mut self.ct,
             host,
+            places: &self.places,
             flight,
             conn: None,
             helper_drop: None,
         };
         if local_out {
-            let dev = host.route(facts.dst).unwrap_or("eth0");
+            let dev = self.places.route(host, facts.dst).unwrap_or("eth0");
             run.local_out(&mut facts, pkt, ts, checksum_ok, dev, expected)
         } else {
-            let dev = host.ingress(facts.src);
+            let dev = self.places.ingress(host, facts.src);
             run.wire_in(&mut facts, pkt, ts, checksum_ok, dev, expected)
         }
     }

@@ -4,6 +4,7 @@
 
 use crate::conntrack::{self, CtState, Dir, PacketInfo};
 use crate::eval::host::{Host, InputRoute};
+use crate::eval::host_index::HostIndex;
 use crate::eval::nat;
 use crate::eval::outcome::{HookPass, Ifaces, Verdict};
 use crate::eval::state::{accounted, Conns};
@@ -22,6 +23,8 @@ use super::{Fate, Flight};
 pub(super) struct Run<'a, 'r> {
     pub(super) tables: &'a mut Tables<'r>,
     pub(super) host: &'a Host,
+    /// `host`'s routes, indexed.
+    pub(super) places: &'a HostIndex,
     pub(super) ct: &'a mut conntrack::Table,
     pub(super) flight: &'a mut Flight,
     /// The conntrack verdict at the conntrack hook (`None` before it, or when
@@ -272,7 +275,8 @@ impl<'a> Run<'a, '_> {
         if let Some(fate) = self.first_hook(facts, pkt, ts, ck, Hook::Prerouting, expected) {
             return fate;
         }
-        let route = self.host.input_route(facts.src, facts.dst);
+        let (host, places): (&'a Host, &'a HostIndex) = (self.host, self.places);
+        let route = host.input_route_with(facts.src, facts.dst, |d| places.route(host, d));
         match route {
             InputRoute::Drop(why) => {
                 self.drop_conn();
@@ -465,7 +469,7 @@ impl<'a> Run<'a, '_> {
         let dev = if facts.dst == dst_before {
             dev
         } else {
-            host.route(facts.dst).unwrap_or("eth0")
+            self.places.route(host, facts.dst).unwrap_or("eth0")
         };
         facts.out_iface = dev;
         let mut fate = self.filter(facts, Hook::Output);

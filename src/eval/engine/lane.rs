@@ -288,7 +288,7 @@ impl super::Engine<'_> {
             return;
         }
         let replayable = !notrack
-            && (o.ctstate, o.ctdir) == ct_names_of(lesson.state, lesson.dir)
+            && same_names((o.ctstate, o.ctdir), ct_names_of(lesson.state, lesson.dir))
             && o.reject_with.is_none()
             && o.hooks.is_empty()
             && o.generated.is_empty()
@@ -495,6 +495,19 @@ fn ct_names(v: &conntrack::Verdict) -> (Option<&'static str>, Option<&'static st
         Some(d) => ct_names_of(v.state, d),
         None => (Some(v.state.name()), None),
     }
+}
+
+/// Equal `ctstate`/`ctdir` texts; both are the `&'static` names of [`ct_names_of`],
+/// so they compare by address first.
+fn same_names(
+    a: (Option<&'static str>, Option<&'static str>),
+    b: (Option<&'static str>, Option<&'static str>),
+) -> bool {
+    let same = |x: Option<&'static str>, y: Option<&'static str>| match (x, y) {
+        (Some(x), Some(y)) => std::ptr::eq(x, y) || x == y,
+        (x, y) => x.is_none() && y.is_none(),
+    };
+    same(a.0, b.0) && same(a.1, b.1)
 }
 
 fn ct_names_of(state: CtState, dir: Dir) -> (Option<&'static str>, Option<&'static str>) {

@@ -66,7 +66,7 @@ impl PathRef<'_> {
             && *self.bumps == *p.bumps
             && same_hook(self.hook, p.hook)
             && same_name(self.rule, p.rule.as_ref())
-            && *self.iface == p.iface
+            && same_ifaces(self.iface, &p.iface)
             && self.fate == p.fate
             && self.note == p.note.as_ref()
             && self.matched.len() == p.matched.len()
@@ -94,15 +94,21 @@ impl PathRef<'_> {
 /// A word of an interface name for [`PathRef::hash`]: its length and first
 /// bytes (a function of the name, so equal names give equal words).
 fn name_word(name: Option<&str>) -> u64 {
-    let Some(name) = name else {
-        return u64::MAX;
+    name.map_or(u64::MAX, |n| {
+        n.bytes()
+            .take(7)
+            .fold(n.len() as u64, |w, b| w << 8 | u64::from(b))
+    })
+}
+
+/// Equal interfaces, compared a byte at a time: names are a few bytes, shorter
+/// than what a `memcmp` call costs.
+fn same_ifaces(a: &Ifaces, b: &Ifaces) -> bool {
+    let same = |x: Option<&str>, y: Option<&str>| match (x, y) {
+        (Some(x), Some(y)) => x.len() == y.len() && x.bytes().zip(y.bytes()).all(|(p, q)| p == q),
+        (x, y) => x.is_none() && y.is_none(),
     };
-    let b = name.as_bytes();
-    let mut w = [0u8; 8];
-    let k = b.len().min(7);
-    w[..k].copy_from_slice(&b[..k]);
-    w[7] = b.len() as u8;
-    u64::from_le_bytes(w)
+    same(a.input.as_deref(), b.input.as_deref()) && same(a.output.as_deref(), b.output.as_deref())
 }
 
 /// Equal hook names; they are the `&'static` chain names, so most compare by address.

@@ -346,11 +346,6 @@ impl<'r> Engine<'r> {
             conntrack::Hook::PreRouting
         };
         self.ct.reap_dying();
-        let ct_after = if self.opts.verdicts_only {
-            None
-        } else {
-            self.ct.view_for_packet(&ct_info(&pkt, ts, hook, true))
-        };
         let (ctstate, ctdir) = match (&fate.ct, flight.notrack) {
             (_, true) if fate.ct.is_some() || fate.verdict != Verdict::NotReached => {
                 (Some("UNTRACKED"), None)
@@ -362,6 +357,17 @@ impl<'r> Engine<'r> {
                     .map(dir_name),
             ),
             (None, _) => (None, None),
+        };
+        // A lesson learned: the packet's record is the lane's, borrowed from what
+        // was learned instead of built (see `learn_lane`).
+        if let Some(hit) = lesson.and_then(|l| self.learn_lane(l, &flight, &fate, (ctstate, ctdir)))
+        {
+            return self.lane_step(hit, frame.index, pkt.ip.bytes(), path, ts);
+        }
+        let ct_after = if self.opts.verdicts_only {
+            None
+        } else {
+            self.ct.view_for_packet(&ct_info(&pkt, ts, hook, true))
         };
         let generated = fate
             .reject
@@ -393,9 +399,6 @@ impl<'r> Engine<'r> {
             nat_random_port: flight.nat_random_port,
             note: fate.note,
         });
-        if let Some(lesson) = lesson {
-            self.learn_lane(lesson, &outcome, flight.notrack);
-        }
         Step::Record(Record::Packet(outcome))
     }
 

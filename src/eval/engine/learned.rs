@@ -135,6 +135,10 @@ pub(super) struct Learned {
     /// `same_hash` (parallel to `paths`) links it to the one before (0: none).
     known: HashMap<u64, u32, BuildHasherDefault<FxHasher>>,
     same_hash: Vec<u32>,
+    /// The numbers of the last two paths found (0: none), tried before hashing:
+    /// lessons mostly teach again what one of the last two taught (a forwarded
+    /// connection's two directions differ in their interfaces only).
+    recent: [u32; 2],
 }
 
 impl Learned {
@@ -153,6 +157,27 @@ impl Learned {
     /// The number of `path` among the learned ones (index plus one), learning it
     /// if new; `None` when it is new and [`MAX_PATHS`] are kept.
     pub(super) fn number(&mut self, path: PathRef) -> Option<u32> {
+        for n in self.recent {
+            let known = n.checked_sub(1).and_then(|i| self.paths.get(i as usize));
+            if known.is_some_and(|p| path.is(p)) {
+                self.found(n);
+                return Some(n);
+            }
+        }
+        let n = self.look_up(path)?;
+        self.found(n);
+        Some(n)
+    }
+
+    /// Keeps `n` as the last path found.
+    fn found(&mut self, n: u32) {
+        if self.recent[0] != n {
+            self.recent = [n, self.recent[0]];
+        }
+    }
+
+    /// [`Learned::number`] by hash.
+    fn look_up(&mut self, path: PathRef) -> Option<u32> {
         let hash = path.hash();
         let last = self.known.get(&hash).copied().unwrap_or(0);
         let mut n = last;

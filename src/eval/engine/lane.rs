@@ -66,6 +66,9 @@ pub(super) struct Lanes {
     learned: Learned,
     /// Packets that took the lane.
     pub(super) taken: u64,
+    /// Packets that missed it and whose learned outcome then stood for their
+    /// record (see [`super::Engine::learn_lane`]).
+    pub(super) handed: u64,
 }
 
 impl Lanes {
@@ -322,6 +325,7 @@ impl super::Engine<'_> {
         let number = self
             .lanes
             .learn(&mut self.ct, lesson, self.tables.reads, path)?;
+        self.lanes.handed += 1;
         Some(LaneHit {
             learned: number - 1,
             ctstate: names.0,

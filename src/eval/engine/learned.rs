@@ -233,12 +233,28 @@ mod tests {
         };
         let mut lanes = Learned::default();
         let first = lanes.number(path(&out, &rule));
-        // Same counters and verdict (same hash), other interfaces: another outcome.
+        // Same counters and verdict, other interfaces: another outcome.
         let second = lanes.number(path(&back, &rule));
         assert_eq!((first, second), (Some(1), Some(2)));
         assert_eq!(lanes.number(path(&out, &same_rule)), Some(1));
         assert_eq!(lanes.number(path(&back, &rule)), Some(2));
         assert_eq!(lanes.paths.len(), 2);
         assert_eq!(lanes.paths[1].iface, back);
+        // A third outcome pushes the first out of the recent ones: found by its hash.
+        let policy = [Bump {
+            table: 0,
+            chain: 2,
+            rule: None,
+        }];
+        let third = PathRef {
+            bumps: &policy,
+            rule: None,
+            ..path(&out, &rule)
+        };
+        assert_eq!(lanes.number(third), Some(3));
+        assert_eq!(lanes.recent, [3, 2]);
+        assert_eq!(lanes.number(path(&out, &rule)), Some(1));
+        assert_eq!(lanes.number(third), Some(3));
+        assert_eq!(lanes.paths.len(), 3);
     }
 }

@@ -234,6 +234,12 @@ impl<'r> Engine<'r> {
         self.lanes.taken
     }
 
+    /// Records handed on as a [`LaneRecord`]: the lane's packets, and the misses
+    /// whose full path taught the outcome their record then borrows.
+    pub fn lane_records(&self) -> u64 {
+        self.lanes.taken + self.lanes.handed
+    }
+
     pub fn conntrack(&self) -> &conntrack::Table {
         &self.ct
     }

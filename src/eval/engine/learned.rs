@@ -58,8 +58,8 @@ impl PathRef<'_> {
         h.finish()
     }
 
-    /// Equal to `p`; the cheap fields first, since a hash chain may hold
-    /// look-alikes.
+    /// Equal to `p`; the cheap fields first, since the recent paths and a hash
+    /// chain may hold look-alikes.
     fn is(&self, p: &Path) -> bool {
         self.verdict == p.verdict
             && self.fate == p.fate
@@ -67,7 +67,6 @@ impl PathRef<'_> {
             && same_hook(self.hook, p.hook)
             && same_name(self.rule, p.rule.as_ref())
             && same_ifaces(self.iface, &p.iface)
-            && self.fate == p.fate
             && self.note == p.note.as_ref()
             && self.matched.len() == p.matched.len()
             && self

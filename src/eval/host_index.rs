@@ -1,5 +1,6 @@
-//! The two host questions every packet asks, answered from tables built once: is an address
-//! the host's, and which interface leads back to a source (named in the record's `path`).
+//! The host questions every packet asks, answered from tables built once: is an address
+//! the host's, which interface leads back to a source (named in the record's `path`), and
+//! which route a destination takes.
 //! [`Host`]'s own methods scan its interfaces and routes each time, which cost more per
 //! packet than conntrack's hash probe.
 
@@ -15,8 +16,9 @@ pub struct HostIndex {
     loopback: bool,
     /// The routes, in the order [`Host::ingress`] prefers them: longest prefix first, and
     /// among prefixes of one length the one listed last (the one `max_by_key` returns); each
-    /// with the `path` text of packets arriving on its device.
-    routes: Vec<(Ipv4Net, &'static str)>,
+    /// with the `path` text of packets arriving on its device and its index in
+    /// [`Host::routes`].
+    routes: Vec<(Ipv4Net, &'static str, usize)>,
 }
 
 /// A record's `path` for a packet from the wire that arrives on `dev`.
@@ -50,7 +52,7 @@ impl HostIndex {
             loopback: addrs.clone().any(|a| *a == LO_ADDR),
             routes: routes
                 .into_iter()
-                .map(|(_, net, path)| (net, path))
+                .map(|(i, net, path)| (net, path, i))
                 .collect(),
         }
     }
@@ -65,8 +67,28 @@ impl HostIndex {
     pub fn wire_path(&self, src: u32) -> &'static str {
         self.routes
             .iter()
-            .find(|(net, _)| net.contains(src))
-            .map_or(wire_path("eth0"), |(_, path)| path)
+            .find(|(net, _, _)| net.contains(src))
+            .map_or(wire_path("eth0"), |(_, path, _)| path)
+    }
+
+    /// The route [`Host::route`] and [`Host::ingress`] pick for `addr`: the first
+    /// in preference order that contains it.
+    fn route_of<'h>(&self, host: &'h Host, addr: u32) -> Option<&'h str> {
+        let (_, _, i) = self.routes.iter().find(|(net, _, _)| net.contains(addr))?;
+        host.routes.get(*i).map(|r| r.dev.as_str())
+    }
+
+    /// [`Host::ingress`] of `host` (the one this index was made of).
+    pub fn ingress<'h>(&self, host: &'h Host, src: u32) -> &'h str {
+        self.route_of(host, src).unwrap_or("eth0")
+    }
+
+    /// [`Host::route`] of `host` (the one this index was made of).
+    pub fn route<'h>(&self, host: &'h Host, dst: u32) -> Option<&'h str> {
+        if self.is_local(dst) {
+            return Some("lo");
+        }
+        self.route_of(host, dst)
     }
 }
 
@@ -102,6 +124,8 @@ mod tests {
         for ip in probes(host) {
             assert_eq!(index.is_local(ip), host.is_local(ip), "is_local {ip:#x}");
             assert_eq!(index.wire_path(ip), wire_path(host.ingress(ip)), "{ip:#x}");
+            assert_eq!(index.ingress(host, ip), host.ingress(ip), "ingress {ip:#x}");
+            assert_eq!(index.route(host, ip), host.route(ip), "route {ip:#x}");
         }
     }
 

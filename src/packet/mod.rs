@@ -54,7 +54,7 @@ pub mod text;
 mod corpus_tests;
 
 pub use capture::{Anomaly, CaptureError, CaptureReader, Format, Frame, RecordErrorKind};
-pub use decode::{decode, decode_ipv4, decode_link, Malformed, Packet};
+pub use decode::{decode, decode_ipv4, decode_link, decode_plain, Malformed, Packet};
 pub use fragments::{Defrag, DropReason as FragDropReason, Outcome as DefragOutcome};
 pub use ipv4::{Ipv4, Ipv4Options};
 pub use l4::{Icmp, Quoted, Tcp, TcpOption, Udp, L4};

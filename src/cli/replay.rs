@@ -152,33 +152,16 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     let (format, color, split_on) = (args.format, ctx.color_stdout(), split.is_some());
     // On the workers: the record's lines and split copy, which must come out
     // in capture order, and the totals, which the workers count themselves.
+    // Summary records are only counted: this closure runs for every record, so
+    // the rest is out of line (`lines_of`), decided once here.
+    let only_counted = format == Format::Summary && !split_on;
+    let pool = Pool::default();
     let render = |tally: &mut Tally, frame: &Frame, step: &Step| -> Option<Out> {
         tally.add(frame, step);
-        if format == Format::Summary && !split_on {
+        if only_counted {
             return None;
         }
-        let mut lines = Vec::new();
-        if format == Format::Jsonl && !split_on {
-            // Straight from the step: a lane packet's record is never built.
-            lines.reserve(512);
-            step.write_json(&mut lines);
-            lines.push(b'\n');
-            return Some(Out { lines, split: None });
-        }
-        let record = &*step.record();
-        let split = split_on.then(|| Kept::of(frame, record));
-        let _ = match format {
-            Format::Jsonl => {
-                lines.reserve(512);
-                record.write_json(&mut lines);
-                lines.push(b'\n');
-                Ok(())
-            }
-            Format::Text => text_line(&mut lines, record, frame.ts_ns, color),
-            Format::Trace => trace_lines(&mut lines, record, frame.ts_ns, color),
-            Format::Summary => Ok(()),
-        };
-        Some(Out { lines, split })
+        Some(lines_of(pool.take(), frame, step, format, color, split_on))
     };
     let sink = |item: parallel::Item<Out>| -> bool {
         let out_item = match item {
@@ -216,6 +199,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
             stop = Some(ExitCode::SUCCESS); // stdout closed (e.g. `| head`)
             return false;
         }
+        pool.give(out_item.lines);
         true
     };
     let finished = parallel::replay(source, setup, &plan, |_| Tally::default(), render, sink);
@@ -276,6 +260,40 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     }
 }
 
+/// A record's output lines and `--split` copy (see `run`'s `render`); out of
+/// line so that the closure counting every record stays small.
+#[inline(never)]
+fn lines_of(
+    mut lines: Vec<u8>,
+    frame: &Frame,
+    step: &Step,
+    format: Format,
+    color: bool,
+    split_on: bool,
+) -> Out {
+    if format == Format::Jsonl && !split_on {
+        // Straight from the step: a lane packet's record is never built.
+        lines.reserve(512);
+        step.write_json(&mut lines);
+        lines.push(b'\n');
+        return Out { lines, split: None };
+    }
+    let record = &*step.record();
+    let split = split_on.then(|| Kept::of(frame, record));
+    let _ = match format {
+        Format::Jsonl => {
+            lines.reserve(512);
+            record.write_json(&mut lines);
+            lines.push(b'\n');
+            Ok(())
+        }
+        Format::Text => text_line(&mut lines, record, frame.ts_ns, color),
+        Format::Trace => trace_lines(&mut lines, record, frame.ts_ns, color),
+        Format::Summary => Ok(()),
+    };
+    Out { lines, split }
+}
+
 /// The capture as the workers read it: a regular file each opens itself, or
 /// the bytes of a pipe (`-`, a FIFO), read once, from the first, after its
 /// header was checked here. And its container format.
@@ -294,6 +312,34 @@ fn open_capture(path: &Path) -> Result<(parallel::Source<'_>, CaptureFormat), Ca
     let format = reader.format();
     let (rewind, _) = reader.into_parts();
     Ok((parallel::Source::Stream(Box::new(rewind.rewound())), format))
+}
+
+/// Empty line buffers for the workers to fill, handed back by the sink once it has
+/// written them: a buffer is allocated once and reused, not allocated and freed for every
+/// record (which costs more than writing most records' JSON). At most [`Pool::MAX`] wait
+/// here; the others are freed.
+#[derive(Default)]
+struct Pool(std::sync::Mutex<Vec<Vec<u8>>>);
+
+impl Pool {
+    /// More than the records in flight between the workers and the sink.
+    const MAX: usize = 4096;
+
+    /// An empty buffer, allocated if none waits.
+    fn take(&self) -> Vec<u8> {
+        let reused = self.0.lock().ok().and_then(|mut p| p.pop());
+        reused.unwrap_or_default()
+    }
+
+    /// Keeps `lines`, emptied, for another record.
+    fn give(&self, mut lines: Vec<u8>) {
+        lines.clear();
+        if let Ok(mut p) = self.0.lock() {
+            if p.len() < Self::MAX {
+                p.push(lines);
+            }
+        }
+    }
 }
 
 /// What a worker sends the calling thread of one record, in capture order.

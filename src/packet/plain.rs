@@ -121,7 +121,9 @@ impl<'a> Plain<'a> {
     }
     /// The IPv4 header checksum verifies (`ip_fast_csum`).
     pub fn header_checksum_ok(&self) -> bool {
-        checksum::header_verifies(&self.ip[..self.header_len])
+        // The fixed part from the copy in `hdr`; options (rare) from the packet.
+        let options = self.ip.get(20..self.header_len).unwrap_or(&[]);
+        checksum::header_verifies_split(&self.hdr, options)
     }
     /// Whether the transport checksum verifies, as `Packet::l4_checksum_ok` computes it for
     /// TCP and UDP (a UDP checksum of 0 means none was sent).

@@ -155,13 +155,12 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     // Summary records are only counted: this closure runs for every record, so
     // the rest is out of line (`lines_of`), decided once here.
     let only_counted = format == Format::Summary && !split_on;
-    let pool = Pool::default();
     let render = |tally: &mut Tally, frame: &Frame, step: &Step| -> Option<Out> {
         tally.add(frame, step);
         if only_counted {
             return None;
         }
-        Some(lines_of(pool.take(), frame, step, format, color, split_on))
+        Some(lines_of(Pool::take(), frame, step, format, color, split_on))
     };
     let sink = |item: parallel::Item<Out>| -> bool {
         let out_item = match item {
@@ -199,7 +198,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
             stop = Some(ExitCode::SUCCESS); // stdout closed (e.g. `| head`)
             return false;
         }
-        pool.give(out_item.lines);
+        Pool::give(out_item.lines);
         true
     };
     let finished = parallel::replay(source, setup, &plan, |_| Tally::default(), render, sink);
@@ -314,31 +313,36 @@ fn open_capture(path: &Path) -> Result<(parallel::Source<'_>, CaptureFormat), Ca
     Ok((parallel::Source::Stream(Box::new(rewind.rewound())), format))
 }
 
-/// Empty line buffers for the workers to fill, handed back by the sink once it has
-/// written them: a buffer is allocated once and reused, not allocated and freed for every
-/// record (which costs more than writing most records' JSON). At most [`Pool::MAX`] wait
-/// here; the others are freed.
-#[derive(Default)]
-struct Pool(std::sync::Mutex<Vec<Vec<u8>>>);
+/// Empty line buffers handed back by the sink once it has written them, for the next
+/// records the same thread renders. With one worker (the calling thread renders and
+/// sinks, one record at a time) a buffer is allocated once and reused, rather than
+/// allocated and freed for every record, which cost more than writing most records' JSON.
+/// Per thread, so taking and giving need no lock; with several workers the buffers reach
+/// the calling thread and wait there unused (at most [`Pool::MAX`]), and the workers
+/// allocate theirs as they did without a pool.
+struct Pool;
+
+thread_local! {
+    static SPARE: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 impl Pool {
-    /// More than the records in flight between the workers and the sink.
-    const MAX: usize = 4096;
+    /// Buffers kept per thread: one is ever in flight with one worker.
+    const MAX: usize = 16;
 
     /// An empty buffer, allocated if none waits.
-    fn take(&self) -> Vec<u8> {
-        let reused = self.0.lock().ok().and_then(|mut p| p.pop());
-        reused.unwrap_or_default()
+    fn take() -> Vec<u8> {
+        SPARE.with_borrow_mut(Vec::pop).unwrap_or_default()
     }
 
     /// Keeps `lines`, emptied, for another record.
-    fn give(&self, mut lines: Vec<u8>) {
+    fn give(mut lines: Vec<u8>) {
         lines.clear();
-        if let Ok(mut p) = self.0.lock() {
-            if p.len() < Self::MAX {
-                p.push(lines);
+        SPARE.with_borrow_mut(|spare| {
+            if spare.len() < Self::MAX {
+                spare.push(lines);
             }
-        }
+        });
     }
 }
 

@@ -21,6 +21,9 @@ pub struct HostIndex {
     routes: Vec<(Ipv4Net, &'static str, usize)>,
 }
 
+/// Up to this many local addresses, [`HostIndex::is_local`] scans them.
+const SCANNED: usize = 8;
+
 /// A record's `path` for a packet from the wire that arrives on `dev`.
 fn wire_path(dev: &str) -> &'static str {
     match dev {
@@ -59,7 +62,14 @@ impl HostIndex {
 
     /// [`Host::is_local`].
     pub fn is_local(&self, ip: u32) -> bool {
-        (self.loopback && LOOPBACK.contains(ip)) || self.local.binary_search(&ip).is_ok()
+        // Asked twice for every packet, of a host that has a handful of addresses: a scan
+        // of a few is cheaper than a binary search's loop; many are searched.
+        let listed = if self.local.len() <= SCANNED {
+            self.local.contains(&ip)
+        } else {
+            self.local.binary_search(&ip).is_ok()
+        };
+        listed || (self.loopback && LOOPBACK.contains(ip))
     }
 
     /// The `path` text of a packet from `src` that comes from the wire: it names the
@@ -136,6 +146,11 @@ mod tests {
             Ipv4Net::new(0x0a00_0000, 0xff00_0000),
         ];
         same_answers(&Host::oracle(&[], &[]));
+        // More addresses than are scanned: binary search.
+        let many: Vec<Ipv4Addr> = (1..=SCANNED as u8 + 4)
+            .map(|i| Ipv4Addr::new(192, 0, 2, i * 3))
+            .collect();
+        same_answers(&Host::oracle(&many, &lan));
         same_answers(&Host::oracle(&[Ipv4Addr::new(192, 0, 2, 1)], &lan));
         same_answers(&Host::oracle(
             &[Ipv4Addr::new(10, 1, 0, 1), Ipv4Addr::new(127, 0, 0, 9)],

@@ -59,5 +59,5 @@ pub use fragments::{Defrag, DropReason as FragDropReason, Outcome as DefragOutco
 pub use ipv4::{Ipv4, Ipv4Options};
 pub use l4::{Icmp, Quoted, Tcp, TcpOption, Udp, L4};
 pub use link::{PktType, Skip, VlanTag, L2};
-pub use plain::{plain, Plain, PlainL4};
+pub use plain::{plain, Plain, PlainHead, PlainL4};
 pub use summary::{parse as parse_summary, ParseError as SummaryParseError, Summary, SynthPacket};

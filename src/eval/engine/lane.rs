@@ -114,12 +114,16 @@ impl Lanes {
     }
 
     /// The learned outcome for this packet, or the lesson to learn from its
-    /// full path (`None` when the connection may not take the lane).
+    /// full path (`None` when the connection may not take the lane). A packet
+    /// that takes the lane is accounted to its entry here, where the entry is at
+    /// hand (`nf_ct_refresh_acct`: `bytes` in direction `v.dir`), as the full
+    /// path's conntrack would have.
     pub(super) fn lookup(
         &self,
         v: &conntrack::Verdict,
-        ct: &conntrack::Table,
+        ct: &mut conntrack::Table,
         probe: Probe,
+        bytes: u64,
     ) -> Result<u32, Option<Lesson>> {
         let (Some(id), Some(dir)) = (v.conn, v.dir) else {
             return Err(None);
@@ -133,7 +137,7 @@ impl Lanes {
         {
             return Err(None);
         }
-        let Some(conn) = ct.get(id) else {
+        let Some(conn) = ct.get_mut(id) else {
             return Err(None);
         };
         let nat = conntrack::Status::SRC_NAT | conntrack::Status::DST_NAT;
@@ -157,6 +161,9 @@ impl Lanes {
             && (memo.compares & STATUS == 0 || memo.status == conn.status.0);
         let learned = memo.path.wrapping_sub(1);
         if hit && self.learned.get(learned).is_some() {
+            let acct = &mut conn.acct[dir_index(dir)];
+            acct.0 += 1;
+            acct.1 += bytes;
             Ok(learned)
         } else {
             Err(Some(lesson))
@@ -258,16 +265,13 @@ impl super::Engine<'_> {
         total_len: u16,
     ) -> Result<LaneHit, Tracked> {
         let v = self.ct.process_with(info, &Template::default());
-        let learned = match self.lanes.lookup(&v, &self.ct, probe) {
+        // What the full path does to a packet whose walks need not run: conntrack
+        // accounting (`nf_ct_refresh_acct`, in `lookup`), the counters, and the record.
+        let bytes = u64::from(total_len);
+        let learned = match self.lanes.lookup(&v, &mut self.ct, probe, bytes) {
             Ok(learned) => learned,
             Err(lesson) => return Err((Some(v), lesson)),
         };
-        // What the full path does to a packet whose walks need not run: conntrack
-        // accounting (`nf_ct_refresh_acct`), the counters, and the record.
-        let bytes = u64::from(total_len);
-        if let (Some(id), Some(dir)) = (v.conn, v.dir) {
-            self.ct.account(id, dir, bytes);
-        }
         self.tables
             .replay_bumps(&self.lanes.learned.path(learned).bumps, bytes);
         self.lanes.taken += 1;
@@ -372,7 +376,7 @@ pub struct LaneRecord<'e> {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct PacketPart<'e> {
     pub(super) ip: &'e [u8],
-    pub(super) ct_after: Option<CtView>,
+    pub(super) ct_after: Option<&'e CtView>,
     /// The learned outcome's JSON runs, for [`LaneRecord::write_json`].
     pub(super) json: Option<&'e LearnedJson>,
 }
@@ -427,7 +431,7 @@ impl<'e> LaneRecord<'e> {
             hooks: Vec::new(),
             fate: learned.fate,
             generated: Vec::new(),
-            ct_after: self.packet.and_then(|p| p.ct_after),
+            ct_after: self.packet.and_then(|p| p.ct_after.cloned()),
             matched: learned.matched.to_vec(),
             depends_on: Vec::new(),
             trace: Vec::new(),
@@ -452,7 +456,7 @@ impl<'e> LaneRecord<'e> {
                 None => SummaryText::Text(""),
             },
             path: self.path,
-            ct_after: packet.and_then(|p| p.ct_after.as_ref()),
+            ct_after: packet.and_then(|p| p.ct_after),
             ..learned_fields(self.learned)
         };
         match packet.and_then(|p| p.json) {

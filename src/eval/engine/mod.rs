@@ -95,6 +95,9 @@ pub struct Engine<'r> {
     lanes: Lanes,
     /// The JSON of learned outcomes, for full records of the lane.
     lane_json: LaneJson,
+    /// The `ct_after` of the lane's last full record: its [`LaneRecord`] borrows it, so
+    /// that a record handed on for every packet stays a few words.
+    lane_ct_after: Option<conntrack::CtView>,
 }
 
 /// A replayed record as [`Engine::step`] hands it on.
@@ -202,6 +205,7 @@ impl<'r> Engine<'r> {
             scratch: Vec::new(),
             lanes,
             lane_json: LaneJson::default(),
+            lane_ct_after: None,
         }
     }
 
@@ -410,6 +414,7 @@ impl<'r> Engine<'r> {
 
     /// Where a packet from `src` to `dst` enters: sent by this host or from
     /// the wire, the hook it is headed for, and its `path` text.
+    #[inline]
     fn place(&self, src: u32, dst: u32) -> (bool, Hook, &'static str) {
         let local_out = self.places.is_local(src);
         let expected = if local_out {
@@ -443,9 +448,10 @@ impl<'r> Engine<'r> {
             // (see `LaneHit::conn`): no lookup.
             let ct_after = hit.conn.and_then(|id| self.ct.view_of(id, ts));
             debug_assert_eq!(ct_after, self.ct_after_slow(ip, ts));
+            self.lane_ct_after = ct_after;
             Some(PacketPart {
                 ip,
-                ct_after,
+                ct_after: self.lane_ct_after.as_ref(),
                 json: self.lane_json.of(&self.lanes, hit.learned),
             })
         };

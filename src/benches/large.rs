@@ -9,8 +9,7 @@
 //! capture's.
 
 use super::{
-    best_of, best_sharded, ensure_rules, generated_pcap, peak_memory_kib, print_one_worker,
-    print_sharded, replay, Pass,
+    ensure_rules, generated_pcap, peak_memory_kib, print_one_worker, print_sharded, rounds, Pass,
 };
 use std::path::Path;
 
@@ -35,20 +34,18 @@ pub fn run(gen: &Path, dir: &Path, passes: usize, jobs: usize) -> Result<Option<
     )?;
     let rules = ensure_rules(gen, dir, 100)?;
     println!("\nlarge state: {}", pcap.display());
-    let (one, (tallies, conns)) = best_of(passes, || {
-        let (_, pass, tallies, conns) = replay(&rules, &pcap, u64::MAX, false)?;
-        Ok((pass, (tallies, conns)))
-    })?;
+    // Rounds of one worker then the workers, as for the other rows (no tcpdump).
+    let row = rounds(passes, &rules, &pcap, u64::MAX, false, jobs, false)?;
+    let (one, (tallies, conns)) = (row.one.pass, row.one.seen);
     print_one_worker("100", &one, None, "", &tallies, conns);
     let mut sharded = None;
-    if jobs > 1 {
-        let (many, (many_tallies, mode)) =
-            best_sharded(passes, &rules, &pcap, u64::MAX, false, jobs)?;
-        print_sharded("100", jobs, &many, one.wall, &many_tallies, &mode);
-        if many_tallies != tallies {
+    if let Some(many) = row.many {
+        let (many_tallies, mode) = &many.seen;
+        print_sharded("100", jobs, &many.pass, one.wall, many_tallies, mode);
+        if *many_tallies != tallies {
             return Err(format!("mix_10m: {jobs} workers give other tallies"));
         }
-        sharded = Some(many);
+        sharded = Some(many.pass);
     }
     let peak_kib = peak_memory_kib();
     if let Some(k) = peak_kib {

@@ -10,7 +10,9 @@
 //! `IPTWALK_BENCH_LARGE=1` adds the large-state rows (mix_10m, see [`large`]).
 //! Every row is the best of `IPTWALK_BENCH_PASSES` passes (default 3): least
 //! wall and least CPU time, since a shared machine's other tenants only add.
-//! Every ruleset also runs sharded over `IPTWALK_BENCH_JOBS` workers
+//! The passes of a ruleset run in rounds (tcpdump, one worker, the workers),
+//! so that the ratios to tcpdump and between worker counts compare passes
+//! made under the same load ([`rounds`]). Every ruleset also runs sharded over `IPTWALK_BENCH_JOBS` workers
 //! (default 2) as `replay --jobs N --format summary` does
 //! ([`parallel::replay`]: each worker reads the file and counts its own
 //! records); those rows give wall time (what --jobs buys) and the CPU of the
@@ -127,17 +129,14 @@ fn run(limit: u64) -> Result<(), String> {
     runs.push((100, true));
     for (n, full) in runs {
         let rules = ensure_rules(&gen, &dir, n)?;
-        let mut compile = Duration::MAX;
-        let (pass, (tallies, conns)) = best_of(passes, || {
-            let (load, pass, tallies, conns) = replay(&rules, &pcap, limit, full)?;
-            compile = compile.min(load);
-            Ok((pass, (tallies, conns)))
-        })?;
-        let ratio = tcpdump.as_ref().map_or("-".into(), |t| {
-            format!("{:.1}", pass.ns_per_packet() / t.ns_per_packet())
-        });
+        let row = rounds(passes, &rules, &pcap, limit, full, jobs, tcpdump.is_some())?;
+        let (pass, (tallies, conns)) = (row.one.pass, row.one.seen);
+        let ratio = row
+            .tcpdump
+            .map(|t| pass.wall.as_secs_f64() / t.wall.as_secs_f64());
+        let shown = ratio.map_or("-".into(), |r| format!("{r:.1}"));
         let label = if full { format!("{n}*") } else { n.to_string() };
-        print_one_worker(&label, &pass, Some(compile), &ratio, &tallies, conns);
+        print_one_worker(&label, &pass, Some(row.compile), &shown, &tallies, conns);
         check(&tallies, seen.as_ref(), limit, n)?;
         if full {
             if let Some(plain) = summary_100.as_ref() {
@@ -146,21 +145,20 @@ fn run(limit: u64) -> Result<(), String> {
                 println!("{:>6}  jsonl / summary CPU per packet: {r:.2}", "");
             }
         } else {
-            card.rows.push((n, pass, compile));
+            card.rows.push((n, pass, row.compile, ratio));
             if n == 100 {
                 summary_100 = Some(pass);
             }
         }
-        if jobs > 1 {
-            let (many, (many_tallies, mode)) =
-                best_sharded(passes, &rules, &pcap, limit, full, jobs)?;
-            print_sharded(&label, jobs, &many, pass.wall, &many_tallies, &mode);
-            if many_tallies != tallies {
+        if let Some(many) = row.many {
+            let (many_tallies, mode) = &many.seen;
+            print_sharded(&label, jobs, &many.pass, pass.wall, many_tallies, mode);
+            if *many_tallies != tallies {
                 return Err(format!("fwd_{n}: {jobs} workers give other tallies"));
             }
             if !full {
                 card.speedups
-                    .push(pass.wall.as_secs_f64() / many.wall.as_secs_f64());
+                    .push(pass.wall.as_secs_f64() / many.pass.wall.as_secs_f64());
             }
         }
         if limit == u64::MAX && conns != KERNEL_CONNTRACK_ENTRIES {
@@ -178,11 +176,15 @@ fn run(limit: u64) -> Result<(), String> {
         "rows with more workers: packets/s and ns/packet per wall second, CPU of the whole \
          process; speedup = 1-worker wall / this wall"
     );
+    println!(
+        "×tcpdump: 1-worker wall / the best wall of tcpdump -r F -w /dev/null, both over the \
+         row's own rounds (each round runs tcpdump, 1 worker, then the workers)"
+    );
     if let Some(k) = peak_memory_kib() {
         println!("peak memory (VmHWM) {:.1} MiB", k as f64 / 1024.0);
     }
     let large = large::run(&gen, &dir, passes, jobs)?;
-    card.print(tcpdump.as_ref(), jobs);
+    card.print(jobs);
     if let Some(large) = large {
         large.print(jobs);
     }
@@ -235,62 +237,101 @@ fn print_sharded(
     );
 }
 
-/// A sharded replay's pass, tallies and mode.
-type Sharded = (Pass, (BTreeMap<String, u64>, String));
+/// The best pass of one kind of run, with what its first pass gave besides
+/// (tallies, entries, mode), which every pass must give alike.
+pub(crate) struct Best<T> {
+    pub(crate) pass: Pass,
+    pub(crate) seen: T,
+}
 
-/// The best of `passes` sharded replays.
-fn best_sharded(
+impl<T: PartialEq> Best<T> {
+    /// Takes one more pass into `slot`: the least wall and the least CPU time
+    /// so far (other tenants of a shared machine only ever add time, so the
+    /// least disturbed pass is the nearest to what the code costs).
+    pub(crate) fn add(slot: &mut Option<Best<T>>, (pass, seen): (Pass, T)) -> Result<(), String> {
+        match slot {
+            None => *slot = Some(Best { pass, seen }),
+            Some(best) if best.seen != seen => {
+                return Err("two passes over the same input gave different results".into())
+            }
+            Some(best) => {
+                best.pass.wall = best.pass.wall.min(pass.wall);
+                best.pass.cpu = best.pass.cpu.min(pass.cpu);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A row's best passes: one worker (tallies, conntrack entries), sharded
+/// (tallies, mode) and tcpdump.
+pub(crate) struct Row {
+    pub(crate) one: Best<(BTreeMap<String, u64>, usize)>,
+    pub(crate) compile: Duration,
+    pub(crate) many: Option<Best<(BTreeMap<String, u64>, String)>>,
+    pub(crate) tcpdump: Option<Pass>,
+}
+
+/// Runs a row's `passes` rounds. Each round runs tcpdump (when `with_tcpdump`),
+/// the engine on one worker, then sharded over `jobs` workers, back to back:
+/// a burst of load on the shared machine then falls on all of them alike
+/// rather than on whichever happened to run during it, so the ratios compare
+/// like with like.
+pub(crate) fn rounds(
     passes: usize,
     rules: &Path,
     pcap: &Path,
     limit: u64,
     full: bool,
     jobs: usize,
-) -> Result<Sharded, String> {
-    best_of(passes, || {
-        let (many, tallies, mode) = replay_sharded(rules, pcap, limit, full, jobs)?;
-        Ok((many, (tallies, mode)))
-    })
-}
-
-/// Runs `pass` `n` times; the least wall and the least CPU time over the
-/// passes (other tenants of a shared machine only ever add time, so the least
-/// disturbed pass is the nearest to what the code costs), with what the first
-/// pass gave besides, which every pass must give alike (tallies, entries).
-fn best_of<T: PartialEq>(
-    n: usize,
-    mut pass: impl FnMut() -> Result<(Pass, T), String>,
-) -> Result<(Pass, T), String> {
-    let (mut best, first) = pass()?;
-    for _ in 1..n {
-        let (again, other) = pass()?;
-        if other != first {
-            return Err("two passes over the same input gave different results".into());
+    with_tcpdump: bool,
+) -> Result<Row, String> {
+    let (mut one, mut many, mut dump) = (None, None, None::<Pass>);
+    let mut compile = Duration::MAX;
+    for _ in 0..passes {
+        if with_tcpdump {
+            if let Some(t) = tcpdump_pass(pcap, limit) {
+                dump = Some(dump.map_or(t, |d| Pass {
+                    packets: d.packets,
+                    wall: d.wall.min(t.wall),
+                    cpu: d.cpu.min(t.cpu),
+                }));
+            }
         }
-        best.wall = best.wall.min(again.wall);
-        best.cpu = best.cpu.min(again.cpu);
+        let (load, pass, tallies, conns) = replay(rules, pcap, limit, full)?;
+        compile = compile.min(load);
+        Best::add(&mut one, (pass, (tallies, conns)))?;
+        if jobs > 1 {
+            let (pass, tallies, mode) = replay_sharded(rules, pcap, limit, full, jobs)?;
+            Best::add(&mut many, (pass, (tallies, mode)))?;
+        }
     }
-    Ok((best, first))
+    Ok(Row {
+        one: one.ok_or("no passes")?,
+        compile,
+        many,
+        tcpdump: dump,
+    })
 }
 
 /// The issue's targets against this run's rows (one core unless said; rates per CPU second).
 #[derive(Default)]
 struct Scorecard {
-    /// (rules, one-worker pass, compile time), summary records.
-    rows: Vec<(usize, Pass, Duration)>,
+    /// (rules, one-worker pass, compile time, wall ratio to tcpdump in the
+    /// same rounds), summary records.
+    rows: Vec<(usize, Pass, Duration, Option<f64>)>,
     /// One-worker wall / sharded wall, per ruleset.
     speedups: Vec<f64>,
     jsonl_ratio: Option<f64>,
 }
 
 impl Scorecard {
-    fn print(&self, tcpdump: Option<&Pass>, jobs: usize) {
+    fn print(&self, jobs: usize) {
         let row = |n: usize| self.rows.iter().find(|r| r.0 == n);
         let pps = |p: &Pass| p.packets as f64 / p.cpu.as_secs_f64().max(1e-9);
         let mark = |ok: bool| if ok { "met" } else { "NOT met" };
         println!("\ntargets (issue 7):");
-        if let Some((_, p, _)) = row(100) {
-            let ratio = tcpdump.map(|t| p.ns_per_packet() / t.ns_per_packet());
+        if let Some(&(_, ref p, _, ratio)) = row(100) {
             println!(
                 "  100 rules >= 5 M packets/s and <= 2x tcpdump: {:.2} M/s, {} x tcpdump: {}",
                 pps(p) / 1e6,
@@ -298,7 +339,7 @@ impl Scorecard {
                 mark(pps(p) >= 5e6 && ratio.is_some_and(|r| r <= 2.0))
             );
         }
-        if let (Some((_, small, _)), Some((_, big, load))) = (row(10), row(10_000)) {
+        if let (Some((_, small, _, _)), Some((_, big, load, _))) = (row(10), row(10_000)) {
             let growth = big.ns_per_packet() / small.ns_per_packet();
             println!(
                 "  10,000 rules <= 3x the 10-rule time: {growth:.2}x: {}",
@@ -590,39 +631,50 @@ fn check(
     }
 }
 
-/// Mean of passes of tcpdump over the capture (at least 1 s of CPU in all).
+/// Mean of passes of tcpdump over the capture (at least 1 s of CPU in all),
+/// for the header line; `None` when tcpdump is not there.
 fn tcpdump(pcap: &Path, limit: u64) -> Option<Pass> {
-    let tick = clock_ticks_per_second();
     let mut passes = Vec::new();
     let mut total = Duration::ZERO;
     while total < Duration::from_secs(1) && passes.len() < 50 {
-        let before = children_cpu_ticks()?;
-        let t0 = Instant::now();
-        let mut cmd = Command::new("tcpdump");
-        cmd.arg("-r").arg(pcap).args(["-w", "/dev/null"]);
-        if limit != u64::MAX {
-            cmd.args(["-c", &limit.to_string()]);
-        }
-        let ok = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .ok()?
-            .success();
-        let wall = t0.elapsed();
-        if !ok {
-            return None;
-        }
-        let cpu = Duration::from_secs_f64((children_cpu_ticks()? - before) as f64 / tick);
-        total += cpu;
-        passes.push((cpu, wall));
+        let p = tcpdump_pass(pcap, limit)?;
+        total += p.cpu;
+        passes.push(p);
     }
     // CPU ticks are coarse (10 ms): the mean over all passes is steadier.
     let n = passes.len() as u32;
     Some(Pass {
-        packets: if limit == u64::MAX { 1_000_000 } else { limit },
+        packets: passes[0].packets,
         cpu: total / n,
-        wall: passes.iter().map(|p| p.1).sum::<Duration>() / n,
+        wall: passes.iter().map(|p| p.wall).sum::<Duration>() / n,
+    })
+}
+
+/// One pass of `tcpdump -r F -w /dev/null`: its wall time, and its CPU time
+/// in clock ticks (10 ms each, so coarse).
+fn tcpdump_pass(pcap: &Path, limit: u64) -> Option<Pass> {
+    let before = children_cpu_ticks()?;
+    let t0 = Instant::now();
+    let mut cmd = Command::new("tcpdump");
+    cmd.arg("-r").arg(pcap).args(["-w", "/dev/null"]);
+    if limit != u64::MAX {
+        cmd.args(["-c", &limit.to_string()]);
+    }
+    let ok = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?
+        .success();
+    let wall = t0.elapsed();
+    if !ok {
+        return None;
+    }
+    let ticks = children_cpu_ticks()? - before;
+    Some(Pass {
+        packets: if limit == u64::MAX { 1_000_000 } else { limit },
+        wall,
+        cpu: Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second()),
     })
 }
 

@@ -152,33 +152,15 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     let (format, color, split_on) = (args.format, ctx.color_stdout(), split.is_some());
     // On the workers: the record's lines and split copy, which must come out
     // in capture order, and the totals, which the workers count themselves.
+    // Summary records are only counted: this closure runs for every record, so
+    // the rest is out of line (`lines_of`), decided once here.
+    let only_counted = format == Format::Summary && !split_on;
     let render = |tally: &mut Tally, frame: &Frame, step: &Step| -> Option<Out> {
         tally.add(frame, step);
-        if format == Format::Summary && !split_on {
+        if only_counted {
             return None;
         }
-        let mut lines = Vec::new();
-        if format == Format::Jsonl && !split_on {
-            // Straight from the step: a lane packet's record is never built.
-            lines.reserve(512);
-            step.write_json(&mut lines);
-            lines.push(b'\n');
-            return Some(Out { lines, split: None });
-        }
-        let record = &*step.record();
-        let split = split_on.then(|| Kept::of(frame, record));
-        let _ = match format {
-            Format::Jsonl => {
-                lines.reserve(512);
-                record.write_json(&mut lines);
-                lines.push(b'\n');
-                Ok(())
-            }
-            Format::Text => text_line(&mut lines, record, frame.ts_ns, color),
-            Format::Trace => trace_lines(&mut lines, record, frame.ts_ns, color),
-            Format::Summary => Ok(()),
-        };
-        Some(Out { lines, split })
+        Some(lines_of(Pool::take(), frame, step, format, color, split_on))
     };
     let sink = |item: parallel::Item<Out>| -> bool {
         let out_item = match item {
@@ -216,6 +198,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
             stop = Some(ExitCode::SUCCESS); // stdout closed (e.g. `| head`)
             return false;
         }
+        Pool::give(out_item.lines);
         true
     };
     let finished = parallel::replay(source, setup, &plan, |_| Tally::default(), render, sink);
@@ -276,6 +259,40 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     }
 }
 
+/// A record's output lines and `--split` copy (see `run`'s `render`); out of
+/// line so that the closure counting every record stays small.
+#[inline(never)]
+fn lines_of(
+    mut lines: Vec<u8>,
+    frame: &Frame,
+    step: &Step,
+    format: Format,
+    color: bool,
+    split_on: bool,
+) -> Out {
+    if format == Format::Jsonl && !split_on {
+        // Straight from the step: a lane packet's record is never built.
+        lines.reserve(512);
+        step.write_json(&mut lines);
+        lines.push(b'\n');
+        return Out { lines, split: None };
+    }
+    let record = &*step.record();
+    let split = split_on.then(|| Kept::of(frame, record));
+    let _ = match format {
+        Format::Jsonl => {
+            lines.reserve(512);
+            record.write_json(&mut lines);
+            lines.push(b'\n');
+            Ok(())
+        }
+        Format::Text => text_line(&mut lines, record, frame.ts_ns, color),
+        Format::Trace => trace_lines(&mut lines, record, frame.ts_ns, color),
+        Format::Summary => Ok(()),
+    };
+    Out { lines, split }
+}
+
 /// The capture as the workers read it: a regular file each opens itself, or
 /// the bytes of a pipe (`-`, a FIFO), read once, from the first, after its
 /// header was checked here. And its container format.
@@ -294,6 +311,39 @@ fn open_capture(path: &Path) -> Result<(parallel::Source<'_>, CaptureFormat), Ca
     let format = reader.format();
     let (rewind, _) = reader.into_parts();
     Ok((parallel::Source::Stream(Box::new(rewind.rewound())), format))
+}
+
+/// Empty line buffers handed back by the sink once it has written them, for the next
+/// records the same thread renders. With one worker (the calling thread renders and
+/// sinks, one record at a time) a buffer is allocated once and reused, rather than
+/// allocated and freed for every record, which cost more than writing most records' JSON.
+/// Per thread, so taking and giving need no lock; with several workers the buffers reach
+/// the calling thread and wait there unused (at most [`Pool::MAX`]), and the workers
+/// allocate theirs as they did without a pool.
+struct Pool;
+
+thread_local! {
+    static SPARE: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Pool {
+    /// Buffers kept per thread: one is ever in flight with one worker.
+    const MAX: usize = 16;
+
+    /// An empty buffer, allocated if none waits.
+    fn take() -> Vec<u8> {
+        SPARE.with_borrow_mut(Vec::pop).unwrap_or_default()
+    }
+
+    /// Keeps `lines`, emptied, for another record.
+    fn give(mut lines: Vec<u8>) {
+        lines.clear();
+        SPARE.with_borrow_mut(|spare| {
+            if spare.len() < Self::MAX {
+                spare.push(lines);
+            }
+        });
+    }
 }
 
 /// What a worker sends the calling thread of one record, in capture order.

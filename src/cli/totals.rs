@@ -1,13 +1,15 @@
 //! Totals of a replay for the text and summary formats, counted per record.
 //!
-//! Counting runs once per packet, so it must cost next to nothing next to the replay itself:
-//! the keys are `&'static str` constants (verdict, hook, ctstate names) found in a short list
-//! by pointer, and deciding rules are counted by the address of the name the engine shares
-//! ([`RuleName`]), then folded by name for printing (each `--jobs` worker names its rules
-//! itself, so one rule may arrive under several addresses). Consecutive packets counted alike
-//! (most of a capture: the packets of established flows) are counted once per run. Each
-//! `--jobs` worker counts its own records ([`Tally`]); the counts are merged at the end, where
-//! their order no longer matters.
+//! Counting runs once per packet, so it must cost next to nothing next to the replay itself.
+//! Consecutive packets counted alike (most of a capture: the packets of established flows)
+//! form a run, and a packet only compares its [`Key`] with the run's: a handful of word
+//! compares, no lookup. Where a run starts, its counters are found once ([`Slots`]): the
+//! verdict by its discriminant in a fixed array, hook and ctstate (`&'static str` constants)
+//! in a short list by address, the deciding rule by the address of the name the engine shares
+//! ([`RuleName`]); where it ends, its length is added to them. Rules are folded by name for
+//! printing (each `--jobs` worker names its rules itself, so one rule may arrive under several
+//! addresses). Each `--jobs` worker counts its own records ([`Tally`]); the counts are merged
+//! at the end, where their order no longer matters.
 
 use iptwalk::conntrack::hash::FxHasher;
 use iptwalk::eval::engine::Step;
@@ -26,14 +28,20 @@ impl Counts {
     }
 
     fn bump_by(&mut self, key: &'static str, by: u64) {
-        let found = self
-            .0
-            .iter_mut()
-            .find(|(k, _)| std::ptr::eq(*k, key) || *k == key);
-        match found {
-            Some((_, n)) => *n += by,
-            None => self.0.push((key, by)),
-        }
+        let slot = self.slot(key);
+        self.0[slot].1 += by;
+    }
+
+    /// Where `key` is counted, added if new; by address first (the engine's constants), so
+    /// equal text at another address is compared only when the address is not there.
+    fn slot(&mut self, key: &'static str) -> usize {
+        let found = (self.0.iter())
+            .position(|(k, _)| std::ptr::eq(*k, key))
+            .or_else(|| self.0.iter().position(|(k, _)| *k == key));
+        found.unwrap_or_else(|| {
+            self.0.push((key, 0));
+            self.0.len() - 1
+        })
     }
 
     /// The counts by name, sorted.
@@ -46,82 +54,148 @@ impl Counts {
     }
 }
 
+/// Every [`Verdict`], in discriminant order: `Totals::verdict` is indexed by `v as usize`.
+const VERDICTS: [Verdict; 4] = [
+    Verdict::Accept,
+    Verdict::Drop,
+    Verdict::Reject,
+    Verdict::NotReached,
+];
+
 #[derive(Default)]
 pub(super) struct Totals {
     pub(super) packets: u64,
     pub(super) skipped: u64,
     pub(super) errors: u64,
-    verdict: Counts,
+    /// Packets per verdict, indexed by discriminant (see [`VERDICTS`]).
+    verdict: [u64; VERDICTS.len()],
     hook: Counts,
     ctstate: Counts,
-    /// Deciding rule name's address → (name, packets).
-    rules: HashMap<usize, (RuleName, u64), BuildHasherDefault<FxHasher>>,
+    /// Packets per deciding rule, in first-seen order; `rule_at` finds a rule's entry by the
+    /// address of its name.
+    rules: Vec<(RuleName, u64)>,
+    rule_at: HashMap<usize, usize, BuildHasherDefault<FxHasher>>,
     depends: Counts,
     /// The packets just counted alike, not yet in the counts above: a capture
     /// is mostly runs of packets with the same verdict, hook, state and rule
     /// (the packets of established flows), and a run is counted when it ends.
-    run: Option<(Alike, u64)>,
+    run: Option<Run>,
 }
 
-/// What [`Totals`] counts a packet under, but its `depends_on`.
-struct Alike {
+/// What [`Totals`] counts a packet under, but its `depends_on`, by address: the engine
+/// shares its names, so equal names at other addresses only end a run early. The names'
+/// lengths are compared with their addresses, as `std::ptr::eq` compares `&str`s: another
+/// constant could start where a shorter one does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key {
     verdict: Verdict,
-    hook: &'static str,
-    ctstate: &'static str,
-    rule: Option<RuleName>,
+    hook: (usize, usize),
+    ctstate: (usize, usize),
+    rule: usize,
 }
 
-impl Alike {
-    fn of(o: &Brief) -> Alike {
-        Alike {
+/// The address and length of a name (0, 0 for none).
+fn addr(s: Option<&'static str>) -> (usize, usize) {
+    s.map_or((0, 0), |s| (s.as_ptr() as usize, s.len()))
+}
+
+impl Key {
+    fn of(o: &Brief) -> Key {
+        Key {
             verdict: o.verdict,
-            hook: o.hook.unwrap_or("none"),
-            ctstate: o.ctstate.unwrap_or("none"),
-            rule: o.rule.cloned(),
+            hook: addr(o.hook),
+            ctstate: addr(o.ctstate),
+            rule: o.rule.map_or(0, |r| r.as_ptr() as usize),
         }
     }
+}
 
-    /// Whether `o` is counted the same; by address (the engine shares its
-    /// names), so equal names at other addresses only end the run early.
-    fn is(&self, o: &Brief) -> bool {
-        self.verdict == o.verdict
-            && std::ptr::eq(self.hook, o.hook.unwrap_or("none"))
-            && std::ptr::eq(self.ctstate, o.ctstate.unwrap_or("none"))
-            && match (&self.rule, o.rule) {
-                (None, None) => true,
-                (Some(a), Some(b)) => std::ptr::eq(a.as_ptr(), b.as_ptr()),
-                _ => false,
-            }
-    }
+/// Where a run's packets are counted: found once, when the run starts.
+#[derive(Clone, Copy)]
+struct Slots {
+    verdict: usize,
+    hook: usize,
+    ctstate: usize,
+    rule: Option<usize>,
+}
+
+/// Packets counted alike, and where they go when the run ends.
+struct Run {
+    key: Key,
+    n: u64,
+    slots: Slots,
 }
 
 impl Totals {
+    #[inline]
     pub(super) fn add(&mut self, o: &Brief) {
         self.packets += 1;
-        for d in o.depends_on {
+        if !o.depends_on.is_empty() {
+            self.count_depends(o.depends_on);
+        }
+        match &mut self.run {
+            Some(run) if run.key == Key::of(o) => run.n += 1,
+            // The fields, not the `Brief`: passed in registers, so the caller need not
+            // store every packet's brief for the rare packet that starts a run.
+            _ => self.start_run(o.verdict, o.hook, o.ctstate, o.rule),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn count_depends(&mut self, depends_on: &[&'static str]) {
+        for d in depends_on {
             self.depends.bump(d);
         }
-        if let Some((alike, n)) = &mut self.run {
-            if alike.is(o) {
-                *n += 1;
-                return;
-            }
-        }
+    }
+
+    /// Ends the current run and starts one with a packet counted under these.
+    /// Cold: about one packet in ten starts a run.
+    #[cold]
+    #[inline(never)]
+    fn start_run(
+        &mut self,
+        verdict: Verdict,
+        hook: Option<&'static str>,
+        ctstate: Option<&'static str>,
+        rule: Option<&RuleName>,
+    ) {
         self.end_run();
-        self.run = Some((Alike::of(o), 1));
+        let key = Key::of(&Brief {
+            verdict,
+            hook,
+            ctstate,
+            rule,
+            depends_on: &[],
+        });
+        let slots = Slots {
+            verdict: verdict as usize,
+            hook: self.hook.slot(hook.unwrap_or("none")),
+            ctstate: self.ctstate.slot(ctstate.unwrap_or("none")),
+            rule: rule.map(|r| self.rule_slot(key.rule, r)),
+        };
+        self.run = Some(Run { key, n: 1, slots });
+    }
+
+    /// Where the rule whose name is at `addr` is counted, added if new.
+    fn rule_slot(&mut self, addr: usize, name: &RuleName) -> usize {
+        let rules = &mut self.rules;
+        *self.rule_at.entry(addr).or_insert_with(|| {
+            rules.push((name.clone(), 0));
+            rules.len() - 1
+        })
     }
 
     /// Counts the current run.
     fn end_run(&mut self) {
-        let Some((alike, n)) = self.run.take() else {
+        let Some(Run { n, slots, .. }) = self.run.take() else {
             return;
         };
-        self.verdict.bump_by(alike.verdict.name(), n);
-        self.hook.bump_by(alike.hook, n);
-        self.ctstate.bump_by(alike.ctstate, n);
-        if let Some(r) = alike.rule {
-            let key = r.as_ptr() as usize;
-            self.rules.entry(key).or_insert_with(|| (r, 0)).1 += n;
+        self.verdict[slots.verdict] += n;
+        self.hook.0[slots.hook].1 += n;
+        self.ctstate.0[slots.ctstate].1 += n;
+        if let Some(r) = slots.rule {
+            self.rules[r].1 += n;
         }
     }
 
@@ -141,8 +215,10 @@ impl Totals {
         self.packets += other.packets;
         self.skipped += other.skipped;
         self.errors += other.errors;
+        for (mine, theirs) in self.verdict.iter_mut().zip(other.verdict) {
+            *mine += theirs;
+        }
         for (mine, theirs) in [
-            (&mut self.verdict, other.verdict),
             (&mut self.hook, other.hook),
             (&mut self.ctstate, other.ctstate),
             (&mut self.depends, other.depends),
@@ -151,14 +227,18 @@ impl Totals {
                 mine.bump_by(k, n);
             }
         }
-        for (key, (name, n)) in other.rules {
-            self.rules.entry(key).or_insert_with(|| (name, 0)).1 += n;
+        for (name, n) in other.rules {
+            let slot = self.rule_slot(name.as_ptr() as usize, &name);
+            self.rules[slot].1 += n;
         }
     }
 
     pub(super) fn verdicts(&self) -> BTreeMap<&'static str, u64> {
         self.assert_settled();
-        self.verdict.sorted()
+        (VERDICTS.iter().zip(self.verdict))
+            .filter(|(_, n)| *n > 0)
+            .map(|(v, n)| (v.name(), n))
+            .collect()
     }
 
     pub(super) fn hooks(&self) -> BTreeMap<&'static str, u64> {
@@ -179,7 +259,7 @@ impl Totals {
     pub(super) fn top_rules(&self) -> Vec<(&str, u64)> {
         self.assert_settled();
         let mut by_name: BTreeMap<&str, u64> = BTreeMap::new();
-        for (name, n) in self.rules.values() {
+        for (name, n) in &self.rules {
             *by_name.entry(name).or_default() += n;
         }
         let mut top: Vec<_> = by_name.into_iter().collect();
@@ -200,35 +280,46 @@ impl Totals {
 #[derive(Default)]
 pub(super) struct Tally {
     totals: Totals,
-    /// The number and timestamp of its last record.
-    last: Option<(u64, i128)>,
+    /// The number of its last record plus one (0: none yet), and that record's timestamp;
+    /// plain fields rather than an `Option`, as they are stored for every record.
+    last_seq: u64,
+    last_ts: i128,
 }
 
 impl Tally {
+    #[inline]
     pub(super) fn add(&mut self, frame: &Frame, step: &Step) {
         match step.brief() {
             Some(b) => self.totals.add(&b),
             None => self.totals.skipped += 1,
         }
-        self.last = Some((frame.index, frame.ts_ns));
+        self.last_seq = frame.index + 1;
+        self.last_ts = frame.ts_ns;
     }
 
     /// The totals over all workers, and the timestamp of the capture's last record.
     /// The merged totals have counted every run.
     pub(super) fn merge(tallies: Vec<Tally>) -> (Totals, i128) {
         let mut totals = Totals::default();
-        let mut last: Option<(u64, i128)> = None;
+        let mut last = (0, 0);
         for t in tallies {
             totals.merge(t.totals);
-            last = last.max(t.last);
+            last = last.max((t.last_seq, t.last_ts));
         }
-        (totals, last.map_or(0, |(_, ts)| ts))
+        (totals, last.1)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verdicts_are_listed_in_discriminant_order() {
+        for (i, v) in VERDICTS.iter().enumerate() {
+            assert_eq!(*v as usize, i, "{v:?}");
+        }
+    }
 
     #[test]
     fn equal_names_at_different_addresses_count_together() {
@@ -259,21 +350,29 @@ mod tests {
             brief(Verdict::Drop, "ESTABLISHED", None),
             brief(Verdict::Drop, "ESTABLISHED", None),
             brief(Verdict::Accept, "ESTABLISHED", Some(&a)),
+            Brief {
+                hook: None,
+                ctstate: None,
+                ..brief(Verdict::NotReached, "", None)
+            },
         ];
         let mut t = Totals::default();
         seq.iter().for_each(|o| t.add(o));
         let mut settled = Totals::default();
         settled.merge(t);
-        assert_eq!(settled.packets, 7);
+        assert_eq!(settled.packets, 8);
         assert_eq!(
             settled.verdicts(),
-            BTreeMap::from([("ACCEPT", 5), ("DROP", 2)])
+            BTreeMap::from([("ACCEPT", 5), ("DROP", 2), ("NOT_REACHED", 1)])
         );
         assert_eq!(
             settled.ctstates(),
-            BTreeMap::from([("ESTABLISHED", 6), ("NEW", 1)])
+            BTreeMap::from([("ESTABLISHED", 6), ("NEW", 1), ("none", 1)])
         );
-        assert_eq!(settled.hooks(), BTreeMap::from([("FORWARD", 7)]));
+        assert_eq!(
+            settled.hooks(),
+            BTreeMap::from([("FORWARD", 7), ("none", 1)])
+        );
         assert_eq!(
             settled.top_rules(),
             [("filter/FORWARD/1", 4), ("filter/FORWARD/2", 1)]
@@ -282,31 +381,50 @@ mod tests {
 
     #[test]
     fn merged_totals_count_as_one_did() {
-        let rule = |name: &str, n| (RuleName::from(name), n);
+        let brief = |verdict, rule, depends_on| Brief {
+            verdict,
+            hook: Some("FORWARD"),
+            ctstate: Some("NEW"),
+            rule,
+            depends_on,
+        };
+        // The same rule, named by each worker's engine (two addresses).
+        let (one_a, one_b) = (
+            RuleName::from("filter/FORWARD/1"),
+            "filter/FORWARD/1".into(),
+        );
+        let two = RuleName::from("filter/FORWARD/2");
         let mut a = Totals {
-            packets: 3,
             skipped: 1,
-            verdict: Counts(vec![("ACCEPT", 3)]),
             ..Totals::default()
         };
-        a.rules.insert(1, rule("filter/FORWARD/1", 3));
+        for _ in 0..3 {
+            a.add(&brief(Verdict::Accept, Some(&one_a), &[]));
+        }
         let mut b = Totals {
-            packets: 2,
             errors: 1,
-            verdict: Counts(vec![("DROP", 1), ("ACCEPT", 1)]),
-            depends: Counts(vec![("socket", 2)]),
             ..Totals::default()
         };
-        // The same rule, named by the other worker's engine (another address).
-        b.rules.insert(2, rule("filter/FORWARD/1", 1));
-        b.rules.insert(3, rule("filter/FORWARD/2", 1));
+        b.add(&brief(Verdict::Drop, Some(&two), &["socket"]));
+        b.add(&brief(Verdict::Accept, Some(&one_b), &["socket"]));
         a.merge(b);
         assert_eq!((a.packets, a.skipped, a.errors), (5, 1, 1));
         assert_eq!(a.verdicts(), BTreeMap::from([("ACCEPT", 4), ("DROP", 1)]));
+        assert_eq!(a.hooks(), BTreeMap::from([("FORWARD", 5)]));
         assert_eq!(a.depends(), BTreeMap::from([("socket", 2)]));
         assert_eq!(
             a.top_rules(),
             [("filter/FORWARD/1", 4), ("filter/FORWARD/2", 1)]
         );
+    }
+
+    #[test]
+    fn the_last_record_is_the_highest_numbered_over_the_workers() {
+        let mut t = [Tally::default(), Tally::default(), Tally::default()];
+        (t[0].last_seq, t[0].last_ts) = (8, 80);
+        (t[1].last_seq, t[1].last_ts) = (10, 70);
+        let (_, ts) = Tally::merge(t.into_iter().collect());
+        assert_eq!(ts, 70);
+        assert_eq!(Tally::merge(Vec::new()).1, 0);
     }
 }

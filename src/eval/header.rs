@@ -44,6 +44,8 @@ const DST_INV: u8 = 2;
 const PROTO_INV: u8 = 4;
 const FRAG: u8 = 8;
 const FRAG_INV: u8 = 16;
+/// The rule tests an interface (`-i` or `-o`), which [`Head::admits`] does not.
+const IFACES: u8 = 32;
 
 /// What [`Head`] looks at in a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +96,8 @@ impl Head {
                 | bit(r.dst_inv, DST_INV)
                 | bit(r.proto_inv, PROTO_INV)
                 | bit(r.frag, FRAG)
-                | bit(r.frag_inv, FRAG_INV),
+                | bit(r.frag_inv, FRAG_INV)
+                | bit(!r.in_iface.is_any() || !r.out_iface.is_any(), IFACES),
             ports: r.matches.first().and_then(|m| match &m.m {
                 Match::Tcp(t) => Some(PortTest {
                     proto: 6,
@@ -154,6 +157,24 @@ impl Head {
         // NF_INVF(IPT_INV_FRAG, (flags & IPT_F_FRAG) && !isfrag)
         !(inv(FRAG) && (p.frag_off == 0) != inv(FRAG_INV))
     }
+
+    /// Whether the rule tests an interface: [`Head::admits`] leaves that test to
+    /// [`iface_miss`].
+    pub fn tests_ifaces(&self) -> bool {
+        self.bits & IFACES != 0
+    }
+}
+
+/// [`header_miss`] of a rule whose [`Head`] admits the packet: addresses,
+/// protocol and fragment pass, so only `-i` and `-o` can fail (in that order).
+pub fn iface_miss(r: &Rule, f: &Facts) -> Option<&'static str> {
+    if !r.in_iface.is_any() && r.in_iface.matches(f.in_iface) == r.in_inv {
+        return Some("-i");
+    }
+    if !r.out_iface.is_any() && r.out_iface.matches(f.out_iface) == r.out_inv {
+        return Some("-o");
+    }
+    None
 }
 
 pub fn header_matches(r: &Rule, f: &Facts) -> bool {

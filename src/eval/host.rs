@@ -163,6 +163,16 @@ impl Host {
 
     /// `ip_route_input_slow` for a packet arriving from the wire.
     pub fn input_route(&self, src: u32, dst: u32) -> InputRoute<'_> {
+        self.input_route_with(src, dst, |d| self.route(d))
+    }
+
+    /// [`Host::input_route`] with `route` answering [`Host::route`] (from an index).
+    pub fn input_route_with<'h>(
+        &'h self,
+        src: u32,
+        dst: u32,
+        route: impl FnOnce(u32) -> Option<&'h str>,
+    ) -> InputRoute<'h> {
         let is_multicast = |a: u32| a >> 28 == 0xe;
         let zeronet = |a: u32| a >> 24 == 0;
         if dst == u32::MAX || (src == 0 && dst == 0) {
@@ -185,7 +195,7 @@ impl Host {
         if self.addr_type(dst, None) & (addrtype::LOCAL | addrtype::BROADCAST) != 0 {
             return InputRoute::Local;
         }
-        match self.route(dst) {
+        match route(dst) {
             Some(dev) => InputRoute::Forward { dev },
             None => InputRoute::Drop("no route to host"),
         }

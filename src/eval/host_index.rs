@@ -1,5 +1,6 @@
-//! The two host questions every packet asks, answered from tables built once: is an address
-//! the host's, and which interface leads back to a source (named in the record's `path`).
+//! The host questions every packet asks, answered from tables built once: is an address
+//! the host's, which interface leads back to a source (named in the record's `path`), and
+//! which route a destination takes.
 //! [`Host`]'s own methods scan its interfaces and routes each time, which cost more per
 //! packet than conntrack's hash probe.
 
@@ -15,9 +16,13 @@ pub struct HostIndex {
     loopback: bool,
     /// The routes, in the order [`Host::ingress`] prefers them: longest prefix first, and
     /// among prefixes of one length the one listed last (the one `max_by_key` returns); each
-    /// with the `path` text of packets arriving on its device.
-    routes: Vec<(Ipv4Net, &'static str)>,
+    /// with the `path` text of packets arriving on its device and its index in
+    /// [`Host::routes`].
+    routes: Vec<(Ipv4Net, &'static str, usize)>,
 }
+
+/// Up to this many local addresses, [`HostIndex::is_local`] scans them.
+const SCANNED: usize = 8;
 
 /// A record's `path` for a packet from the wire that arrives on `dev`.
 fn wire_path(dev: &str) -> &'static str {
@@ -50,14 +55,21 @@ impl HostIndex {
             loopback: addrs.clone().any(|a| *a == LO_ADDR),
             routes: routes
                 .into_iter()
-                .map(|(_, net, path)| (net, path))
+                .map(|(i, net, path)| (net, path, i))
                 .collect(),
         }
     }
 
     /// [`Host::is_local`].
     pub fn is_local(&self, ip: u32) -> bool {
-        (self.loopback && LOOPBACK.contains(ip)) || self.local.binary_search(&ip).is_ok()
+        // Asked twice for every packet, of a host that has a handful of addresses: a scan
+        // of a few is cheaper than a binary search's loop; many are searched.
+        let listed = if self.local.len() <= SCANNED {
+            self.local.contains(&ip)
+        } else {
+            self.local.binary_search(&ip).is_ok()
+        };
+        listed || (self.loopback && LOOPBACK.contains(ip))
     }
 
     /// The `path` text of a packet from `src` that comes from the wire: it names the
@@ -65,8 +77,28 @@ impl HostIndex {
     pub fn wire_path(&self, src: u32) -> &'static str {
         self.routes
             .iter()
-            .find(|(net, _)| net.contains(src))
-            .map_or(wire_path("eth0"), |(_, path)| path)
+            .find(|(net, _, _)| net.contains(src))
+            .map_or(wire_path("eth0"), |(_, path, _)| path)
+    }
+
+    /// The route [`Host::route`] and [`Host::ingress`] pick for `addr`: the first
+    /// in preference order that contains it.
+    fn route_of<'h>(&self, host: &'h Host, addr: u32) -> Option<&'h str> {
+        let (_, _, i) = self.routes.iter().find(|(net, _, _)| net.contains(addr))?;
+        host.routes.get(*i).map(|r| r.dev.as_str())
+    }
+
+    /// [`Host::ingress`] of `host` (the one this index was made of).
+    pub fn ingress<'h>(&self, host: &'h Host, src: u32) -> &'h str {
+        self.route_of(host, src).unwrap_or("eth0")
+    }
+
+    /// [`Host::route`] of `host` (the one this index was made of).
+    pub fn route<'h>(&self, host: &'h Host, dst: u32) -> Option<&'h str> {
+        if self.is_local(dst) {
+            return Some("lo");
+        }
+        self.route_of(host, dst)
     }
 }
 
@@ -102,6 +134,8 @@ mod tests {
         for ip in probes(host) {
             assert_eq!(index.is_local(ip), host.is_local(ip), "is_local {ip:#x}");
             assert_eq!(index.wire_path(ip), wire_path(host.ingress(ip)), "{ip:#x}");
+            assert_eq!(index.ingress(host, ip), host.ingress(ip), "ingress {ip:#x}");
+            assert_eq!(index.route(host, ip), host.route(ip), "route {ip:#x}");
         }
     }
 
@@ -112,6 +146,11 @@ mod tests {
             Ipv4Net::new(0x0a00_0000, 0xff00_0000),
         ];
         same_answers(&Host::oracle(&[], &[]));
+        // More addresses than are scanned: binary search.
+        let many: Vec<Ipv4Addr> = (1..=SCANNED as u8 + 4)
+            .map(|i| Ipv4Addr::new(192, 0, 2, i * 3))
+            .collect();
+        same_answers(&Host::oracle(&many, &lan));
         same_answers(&Host::oracle(&[Ipv4Addr::new(192, 0, 2, 1)], &lan));
         same_answers(&Host::oracle(
             &[Ipv4Addr::new(10, 1, 0, 1), Ipv4Addr::new(127, 0, 0, 9)],

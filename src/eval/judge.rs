@@ -2,7 +2,7 @@
 //! and the targets with their effects on the packet (mark, TTL, ...).
 
 use super::explain::{Miss, WalkEvent};
-use super::header::header_miss;
+use super::header::{header_miss, iface_miss};
 use super::walk::{RuleJudge, RulePos, TargetVerdict, TraceStep};
 use crate::ext::state::{ConnView, MatchKey, NoConns, State, Store};
 use crate::ext::{Effects, Facts, MatchResult, Target, TargetResult};
@@ -85,12 +85,9 @@ impl<'f, 'p> Judge<'f, 'p> {
     }
 }
 
-impl RuleJudge for Judge<'_, '_> {
-    fn matches(&mut self, rule: &Rule) -> bool {
-        self.miss = header_miss(rule, self.facts).map(Miss::Header);
-        if self.miss.is_some() {
-            return false;
-        }
+impl Judge<'_, '_> {
+    /// Every match of `rule`, in order, after its header test passed.
+    fn matches_all(&mut self, rule: &Rule) -> bool {
         for (i, m) in rule.matches.iter().enumerate() {
             match self.eval(&m.m, i) {
                 MatchResult::Yes => {}
@@ -113,6 +110,28 @@ impl RuleJudge for Judge<'_, '_> {
             }
         }
         true
+    }
+}
+
+impl RuleJudge for Judge<'_, '_> {
+    fn matches(&mut self, rule: &Rule) -> bool {
+        self.miss = header_miss(rule, self.facts).map(Miss::Header);
+        if self.miss.is_some() {
+            return false;
+        }
+        self.matches_all(rule)
+    }
+
+    fn matches_admitted(&mut self, rule: &Rule, ifaces: bool) -> bool {
+        // The head admitted the packet: of `header_miss`, only `-i`/`-o` may fail.
+        self.miss = None;
+        if ifaces {
+            self.miss = iface_miss(rule, self.facts).map(Miss::Header);
+            if self.miss.is_some() {
+                return false;
+            }
+        }
+        self.matches_all(rule)
     }
 
     fn target(&mut self, rule: &Rule, target: &Target) -> TargetVerdict {

@@ -54,29 +54,23 @@ pub fn ct_info(pkt: &Packet, ts_ns: u64, hook: conntrack::Hook, checksum_ok: boo
 /// [`ct_info`] of a plain frame arriving from the wire (conntrack at PREROUTING), read
 /// straight from its bytes: the same value `ct_info(&decode(frame), ..)` gives.
 pub fn ct_info_plain(p: &Plain, ts_ns: u64, checksum_ok: bool) -> PacketInfo {
-    let (h, l4_len) = (p.l4_header(), p.payload().len() as u32);
-    let be16 = |at: usize| u16::from_be_bytes([h[at], h[at + 1]]);
-    let be32 = |at: usize| u32::from_be_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
-    let (sport, dport) = p.ports();
+    let (h, l4_len) = (&p.head, p.payload().len() as u32);
     let l4 = match p.l4 {
-        PlainL4::Tcp => {
-            let doff = h[12] >> 4;
-            L4Info::Tcp(TcpSegment {
-                sport,
-                dport,
-                flags: h[13],
-                seq: be32(4),
-                ack: be32(8),
-                window: be16(14),
-                doff,
-                l4_len,
-                opts: TcpOptions::parse(p.payload().get(20..usize::from(doff) * 4).unwrap_or(&[])),
-            })
-        }
+        PlainL4::Tcp => L4Info::Tcp(TcpSegment {
+            sport: h.sport,
+            dport: h.dport,
+            flags: h.flags,
+            seq: h.seq,
+            ack: h.ack,
+            window: h.window,
+            doff: h.doff,
+            l4_len,
+            opts: TcpOptions::parse(p.tcp_options()),
+        }),
         PlainL4::Udp => L4Info::Udp(UdpDatagram {
-            sport,
-            dport,
-            length_field: be16(4),
+            sport: h.sport,
+            dport: h.dport,
+            length_field: h.udp_len,
             l4_len,
         }),
     };

@@ -37,6 +37,13 @@ pub enum TargetVerdict {
 pub trait RuleJudge {
     /// Does the rule (its `ipt_ip` header and every match) match the packet?
     fn matches(&mut self, rule: &Rule) -> bool;
+    /// [`RuleJudge::matches`] for a rule whose [`Head`] admitted the packet
+    /// (addresses, protocol, fragment: what [`Head::admits`] tests, exactly as the
+    /// header test does); `ifaces`: the rule also tests an interface.
+    fn matches_admitted(&mut self, rule: &Rule, ifaces: bool) -> bool {
+        let _ = ifaces;
+        self.matches(rule)
+    }
     /// Runs a target extension on the packet.
     fn target(&mut self, rule: &Rule, target: &Target) -> TargetVerdict;
     /// A match asked to drop the packet on the spot (`par->hotdrop`).
@@ -197,6 +204,11 @@ impl ChainView<'_> {
         self.reads.get(rule).copied().unwrap_or(Reads::OPAQUE)
     }
 
+    /// Whether rule `rule` tests an interface (see [`Head::tests_ifaces`]).
+    fn tests_ifaces(&self, rule: usize) -> bool {
+        self.heads.get(rule).is_none_or(Head::tests_ifaces)
+    }
+
     /// The chain rule `rule` jumps or goes to.
     fn jump(&self, rule: usize) -> Option<usize> {
         self.jumps.get(rule).copied().flatten()
@@ -312,7 +324,11 @@ pub fn walk_into(
         if let Some(v) = &view {
             buf.reads |= v.reads(pos.rule);
         }
-        let matched = judge.matches(rule);
+        // A candidate of the index passed `Head::may_match`, so `Head::admits`.
+        let matched = match &view {
+            Some(v) => judge.matches_admitted(rule, v.tests_ifaces(pos.rule)),
+            None => judge.matches(rule),
+        };
         judge.tested(pos, matched);
         if !matched {
             // ipt_do_table's loop ends on hotdrop with NF_DROP, no rule deciding.

@@ -109,6 +109,34 @@ pub fn decode_link(linktype: u32, data: &[u8]) -> Result<Packet<'_>, Skip> {
     decode_ipv4(l2, ip)
 }
 
+/// [`decode_link`] of an Ethernet frame `data` that [`plain`](super::plain) accepted, whose
+/// IPv4 packet is `ip` (its [`Plain::ip`](super::Plain)). Such a frame has no VLAN tag (the
+/// EtherType at 12 is IPv4), so the link header is read at its fixed offsets, and `ip` is
+/// already what [`Ipv4::new`] trims the rest of the frame to: the packet is the same.
+/// By the invariant of [`plain`](super::plain), such a packet has no problem and is no
+/// fragment, so neither `ip_rcv_core`'s nor the transport checks are made again.
+pub fn decode_plain<'a>(data: &[u8], ip: &'a [u8]) -> Result<Packet<'a>, Skip> {
+    let mac = |at: usize| -> Option<[u8; 6]> { data.get(at..at + 6)?.try_into().ok() };
+    let dst_mac = mac(0);
+    let l2 = L2 {
+        linktype: link::linktype::ETHERNET,
+        src_mac: mac(6),
+        dst_mac,
+        pkttype: dst_mac.map(link::PktType::from_dst_mac),
+        ethertype: Some(0x0800),
+        ..L2::default()
+    };
+    let ip = Ipv4::new(ip).ok_or(Skip::BadIpv4Header)?;
+    let pkt = Ok(Packet {
+        l2,
+        ip,
+        l4: l4::decode(ip.proto(), ip.payload()),
+        problem: None,
+    });
+    debug_assert_eq!(pkt, decode_link(link::linktype::ETHERNET, data));
+    pkt
+}
+
 /// Decodes an IPv4 packet (e.g. a reassembled datagram) with the given L2 facts.
 pub fn decode_ipv4(l2: L2, bytes: &[u8]) -> Result<Packet<'_>, Skip> {
     let ip = Ipv4::new(bytes).ok_or(Skip::BadIpv4Header)?;

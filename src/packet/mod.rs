@@ -54,10 +54,10 @@ pub mod text;
 mod corpus_tests;
 
 pub use capture::{Anomaly, CaptureError, CaptureReader, Format, Frame, RecordErrorKind};
-pub use decode::{decode, decode_ipv4, decode_link, Malformed, Packet};
+pub use decode::{decode, decode_ipv4, decode_link, decode_plain, Malformed, Packet};
 pub use fragments::{Defrag, DropReason as FragDropReason, Outcome as DefragOutcome};
 pub use ipv4::{Ipv4, Ipv4Options};
 pub use l4::{Icmp, Quoted, Tcp, TcpOption, Udp, L4};
 pub use link::{PktType, Skip, VlanTag, L2};
-pub use plain::{plain, Plain, PlainL4};
+pub use plain::{plain, Plain, PlainHead, PlainL4};
 pub use summary::{parse as parse_summary, ParseError as SummaryParseError, Summary, SynthPacket};

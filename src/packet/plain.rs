@@ -31,21 +31,42 @@ pub enum PlainL4 {
     Udp,
 }
 
+/// The fixed transport header's fields, read once by [`plain`]; zero where the protocol has
+/// no such field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PlainHead {
+    pub sport: u16,
+    pub dport: u16,
+    /// TCP: sequence and acknowledgment numbers, window, flags byte (FIN..CWR) and data
+    /// offset (in 32-bit words).
+    pub seq: u32,
+    pub ack: u32,
+    pub window: u16,
+    pub flags: u8,
+    pub doff: u8,
+    /// UDP: the length field.
+    pub udp_len: u16,
+}
+
 /// The fields of a plain frame, borrowed from the capture record.
+///
+/// The headers are referenced in place as fixed-size arrays (a field is one load at a
+/// constant offset, with no bounds check) and the transport fields decoded once: copying
+/// the headers into byte arrays made the compiler keep forty single bytes and reassemble
+/// each field from them, for every packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plain<'a> {
     /// The IPv4 packet trimmed to its total length (what `Ipv4::bytes` gives): link padding
     /// never reaches the checksums or the transport.
     pub ip: &'a [u8],
-    /// The fixed IPv4 header, and the first 20 bytes of the transport header (8 for UDP,
-    /// then zeros): copied once so that reading a field needs no bounds check.
-    hdr: [u8; 20],
-    l4hdr: [u8; 20],
+    /// The fixed IPv4 header.
+    hdr: &'a [u8; 20],
     /// IHL × 4, at least 20.
     header_len: usize,
     /// From the destination MAC, as `eth_type_trans` classifies it.
     pub pkttype: PktType,
     pub l4: PlainL4,
+    pub head: PlainHead,
 }
 
 /// The plain frame in `data` of link type `link`, if it is one (see the module docs).
@@ -55,51 +76,75 @@ pub fn plain(link: u32, data: &[u8]) -> Option<Plain<'_>> {
     }
     let dst_mac: [u8; 6] = data.get(..6)?.try_into().ok()?;
     let ip = data.get(ETH_HLEN..)?;
-    let fixed: [u8; 20] = ip.get(..20)?.try_into().ok()?;
+    let fixed: &[u8; 20] = ip.get(..20)?.try_into().ok()?;
     let header_len = usize::from(fixed[0] & 0x0f) * 4;
-    let total = usize::from(u16::from_be_bytes([fixed[2], fixed[3]]));
-    let fragment = u16::from_be_bytes([fixed[6], fixed[7]]) & IP_FRAGMENT != 0;
+    let total = usize::from(be16(fixed, 2));
+    let fragment = be16(fixed, 6) & IP_FRAGMENT != 0;
     // ip_rcv_core's checks (version, IHL, lengths) and `ip_is_fragment`.
     if fixed[0] >> 4 != 4 || header_len < 20 || total < header_len || fragment {
         return None;
     }
     let ip = ip.get(..total)?;
     let payload = ip.get(header_len..)?;
-    let mut l4hdr = [0u8; 20];
-    let l4 = match fixed[9] {
+    let (l4, head) = match fixed[9] {
         TCP => {
-            l4hdr = payload.get(..20)?.try_into().ok()?;
-            let doff = usize::from(l4hdr[12] >> 4) * 4;
-            (doff >= 20 && doff <= payload.len()).then_some(PlainL4::Tcp)?
+            let t: &[u8; 20] = payload.get(..20)?.try_into().ok()?;
+            let doff = t[12] >> 4;
+            let fits = doff >= 5 && usize::from(doff) * 4 <= payload.len();
+            let head = PlainHead {
+                sport: be16(t, 0),
+                dport: be16(t, 2),
+                seq: be32(t, 4),
+                ack: be32(t, 8),
+                window: be16(t, 14),
+                flags: t[13],
+                doff,
+                udp_len: 0,
+            };
+            (fits.then_some(PlainL4::Tcp)?, head)
         }
         UDP => {
-            l4hdr[..8].copy_from_slice(payload.get(..8)?);
-            let len = usize::from(u16::from_be_bytes([l4hdr[4], l4hdr[5]]));
-            (len >= 8 && len <= payload.len()).then_some(PlainL4::Udp)?
+            let u: &[u8; 8] = payload.get(..8)?.try_into().ok()?;
+            let len = be16(u, 4);
+            let fits = len >= 8 && usize::from(len) <= payload.len();
+            let head = PlainHead {
+                sport: be16(u, 0),
+                dport: be16(u, 2),
+                udp_len: len,
+                ..PlainHead::default()
+            };
+            (fits.then_some(PlainL4::Udp)?, head)
         }
         _ => return None,
     };
     Some(Plain {
         ip,
         hdr: fixed,
-        l4hdr,
         header_len,
         pkttype: PktType::from_dst_mac(dst_mac),
         l4,
+        head,
     })
 }
 
+/// The big-endian 16-bit field at `at` of a fixed-size header.
+fn be16<const N: usize>(b: &[u8; N], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+/// The big-endian 32-bit field at `at` of a fixed-size header.
+fn be32<const N: usize>(b: &[u8; N], at: usize) -> u32 {
+    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
 impl<'a> Plain<'a> {
-    fn be32(b: &[u8; 20], at: usize) -> u32 {
-        u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-    }
     /// Source address, as a number.
     pub fn src(&self) -> u32 {
-        Self::be32(&self.hdr, 12)
+        be32(self.hdr, 12)
     }
     /// Destination address, as a number.
     pub fn dst(&self) -> u32 {
-        Self::be32(&self.hdr, 16)
+        be32(self.hdr, 16)
     }
     pub fn ttl(&self) -> u8 {
         self.hdr[8]
@@ -108,47 +153,41 @@ impl<'a> Plain<'a> {
         self.hdr[9]
     }
     pub fn total_len(&self) -> u16 {
-        u16::from_be_bytes([self.hdr[2], self.hdr[3]])
-    }
-    /// The first 20 bytes of the transport header (TCP's fixed header; UDP's 8 bytes and
-    /// zeros).
-    pub fn l4_header(&self) -> &[u8; 20] {
-        &self.l4hdr
+        be16(self.hdr, 2)
     }
     /// The transport header and data.
     pub fn payload(&self) -> &'a [u8] {
-        &self.ip[self.header_len..]
+        self.ip.get(self.header_len..).unwrap_or_default()
+    }
+    /// The TCP options (bytes 20 to the data offset of the segment); empty for UDP.
+    pub fn tcp_options(&self) -> &'a [u8] {
+        let end = usize::from(self.head.doff) * 4;
+        self.payload().get(20..end).unwrap_or_default()
     }
     /// The IPv4 header checksum verifies (`ip_fast_csum`).
     pub fn header_checksum_ok(&self) -> bool {
-        checksum::header_verifies(&self.ip[..self.header_len])
+        // The fixed part in place; options (rare) from the packet.
+        let options = self.ip.get(20..self.header_len).unwrap_or(&[]);
+        checksum::header_verifies_split(self.hdr, options)
     }
     /// Whether the transport checksum verifies, as `Packet::l4_checksum_ok` computes it for
     /// TCP and UDP (a UDP checksum of 0 means none was sent).
     pub fn l4_checksum_ok(&self) -> bool {
         let data = self.payload();
-        let proto = self.proto();
-        if self.l4 == PlainL4::Udp && self.l4hdr[6..8] == [0, 0] {
+        if self.l4 == PlainL4::Udp && data.get(6..8) == Some(&[0, 0]) {
             return true;
         }
         let (src, dst) = (Ipv4Addr::from(self.src()), Ipv4Addr::from(self.dst()));
-        let pseudo = checksum::pseudo_header(src, dst, proto, data.len() as u32);
+        let pseudo = checksum::pseudo_header(src, dst, self.proto(), data.len() as u32);
         checksum::verifies(data, pseudo)
     }
     /// Source and destination port.
     pub fn ports(&self) -> (u16, u16) {
-        let b = &self.l4hdr;
-        (
-            u16::from_be_bytes([b[0], b[1]]),
-            u16::from_be_bytes([b[2], b[3]]),
-        )
+        (self.head.sport, self.head.dport)
     }
     /// The TCP flags byte (FIN..CWR), 0 for UDP.
     pub fn tcp_flags(&self) -> u8 {
-        match self.l4 {
-            PlainL4::Tcp => self.l4hdr[13],
-            PlainL4::Udp => 0,
-        }
+        self.head.flags
     }
 }
 

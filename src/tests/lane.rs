@@ -152,7 +152,7 @@ fn lane_matches_walking(rules: &str, pcap: &Path, verdicts_only: bool) -> u64 {
         );
         packets += 1;
     }
-    assert_eq!(briefs, lane.lane_packets());
+    assert_eq!(briefs, lane.lane_records());
     let counters = |e: &Engine| save(&e.ruleset_with_counters(), SaveOptions { counters: true });
     assert_eq!(counters(&lane), counters(&walked));
     assert_eq!(walked.lane_packets(), 0);

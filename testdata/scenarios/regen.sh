@@ -101,7 +101,7 @@ case "$cmd" in
     "${TOOL[@]}" fresh "$1" "$2" "$3" -- --forward-ratio 1 --nat-ratio 1
     ;;
   *)
-    sed -n '2,26p' "$0" >    sed -n '2,29p' "$0" >&22
+    sed -n '2,26p' "$0" >&2
     exit 2
     ;;
 esac

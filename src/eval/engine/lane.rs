@@ -66,6 +66,9 @@ pub(super) struct Lanes {
     learned: Learned,
     /// Packets that took the lane.
     pub(super) taken: u64,
+    /// Packets that missed it and whose learned outcome then stood for their
+    /// record (see [`super::Engine::learn_lane`]).
+    pub(super) handed: u64,
 }
 
 impl Lanes {
@@ -111,12 +114,16 @@ impl Lanes {
     }
 
     /// The learned outcome for this packet, or the lesson to learn from its
-    /// full path (`None` when the connection may not take the lane).
+    /// full path (`None` when the connection may not take the lane). A packet
+    /// that takes the lane is accounted to its entry here, where the entry is at
+    /// hand (`nf_ct_refresh_acct`: `bytes` in direction `v.dir`), as the full
+    /// path's conntrack would have.
     pub(super) fn lookup(
         &self,
         v: &conntrack::Verdict,
-        ct: &conntrack::Table,
+        ct: &mut conntrack::Table,
         probe: Probe,
+        bytes: u64,
     ) -> Result<u32, Option<Lesson>> {
         let (Some(id), Some(dir)) = (v.conn, v.dir) else {
             return Err(None);
@@ -130,7 +137,7 @@ impl Lanes {
         {
             return Err(None);
         }
-        let Some(conn) = ct.get(id) else {
+        let Some(conn) = ct.get_mut(id) else {
             return Err(None);
         };
         let nat = conntrack::Status::SRC_NAT | conntrack::Status::DST_NAT;
@@ -154,6 +161,9 @@ impl Lanes {
             && (memo.compares & STATUS == 0 || memo.status == conn.status.0);
         let learned = memo.path.wrapping_sub(1);
         if hit && self.learned.get(learned).is_some() {
+            let acct = &mut conn.acct[dir_index(dir)];
+            acct.0 += 1;
+            acct.1 += bytes;
             Ok(learned)
         } else {
             Err(Some(lesson))
@@ -161,23 +171,19 @@ impl Lanes {
     }
 
     /// Keeps `path` for the connection direction of `lesson`, when what the
-    /// walks read is all compared by the lane.
+    /// walks read is all compared by the lane; its number when kept.
     pub(super) fn learn(
         &mut self,
         ct: &mut conntrack::Table,
         lesson: Lesson,
         reads: Reads,
         path: PathRef,
-    ) {
+    ) -> Option<u32> {
         if reads.has(Reads::OPAQUE) {
-            return;
+            return None;
         }
-        let Some(number) = self.learned.number(path) else {
-            return;
-        };
-        let Some(conn) = ct.get_mut(lesson.conn) else {
-            return;
-        };
+        let number = self.learned.number(path)?;
+        let conn = ct.get_mut(lesson.conn)?;
         let mut compares = 0;
         if reads.has(Reads::TCP_FLAGS) {
             compares |= FLAGS;
@@ -194,6 +200,7 @@ impl Lanes {
             flags: lesson.probe.flags,
             compares,
         };
+        Some(number)
     }
 }
 
@@ -258,16 +265,13 @@ impl super::Engine<'_> {
         total_len: u16,
     ) -> Result<LaneHit, Tracked> {
         let v = self.ct.process_with(info, &Template::default());
-        let learned = match self.lanes.lookup(&v, &self.ct, probe) {
+        // What the full path does to a packet whose walks need not run: conntrack
+        // accounting (`nf_ct_refresh_acct`, in `lookup`), the counters, and the record.
+        let bytes = u64::from(total_len);
+        let learned = match self.lanes.lookup(&v, &mut self.ct, probe, bytes) {
             Ok(learned) => learned,
             Err(lesson) => return Err((Some(v), lesson)),
         };
-        // What the full path does to a packet whose walks need not run: conntrack
-        // accounting (`nf_ct_refresh_acct`), the counters, and the record.
-        let bytes = u64::from(total_len);
-        if let (Some(id), Some(dir)) = (v.conn, v.dir) {
-            self.ct.account(id, dir, bytes);
-        }
         self.tables
             .replay_bumps(&self.lanes.learned.path(learned).bumps, bytes);
         self.lanes.taken += 1;
@@ -282,37 +286,56 @@ impl super::Engine<'_> {
     }
 
     /// Learns the outcome of a packet that missed the lane, when its full path
-    /// did nothing the lane does not replay.
-    pub(super) fn learn_lane(&mut self, lesson: Lesson, o: &Outcome, notrack: bool) {
+    /// (`flight` and `fate`, with the record's `ctstate`/`ctdir` in `names`) did
+    /// nothing the lane does not replay: a record of the lane then says all the
+    /// full path's record would (see [`LaneRecord`]). The packet's [`LaneHit`]
+    /// when learned.
+    pub(super) fn learn_lane(
+        &mut self,
+        lesson: Lesson,
+        flight: &super::Flight,
+        fate: &super::Fate,
+        names: (Option<&'static str>, Option<&'static str>),
+    ) -> Option<LaneHit> {
         if !self.tables.learning {
-            return;
+            return None;
         }
-        let replayable = !notrack
-            && (o.ctstate, o.ctdir) == ct_names_of(lesson.state, lesson.dir)
-            && o.reject_with.is_none()
-            && o.hooks.is_empty()
-            && o.generated.is_empty()
-            && o.depends_on.is_empty()
-            && o.trace.is_empty()
-            && o.log.is_empty()
-            && o.at_filter.is_none()
-            && o.egress.is_none()
-            && !o.nat_random_port;
+        // What the record would hold beyond a lane record's fields: each must be
+        // empty (the header texts as the record keeps them, see `Engine::step`).
+        let shown = |t: &Option<String>| t.is_some() && !self.opts.verdicts_only;
+        let replayable = !flight.notrack
+            && same_names(names, ct_names_of(lesson.state, lesson.dir))
+            && fate.reject.is_none()
+            && fate.hooks.is_empty()
+            && flight.depends_on.is_empty()
+            && flight.trace.is_empty()
+            && flight.log.is_empty()
+            && !shown(&flight.at_filter)
+            && !shown(&flight.egress)
+            && !flight.nat_random_port;
         if !replayable {
-            return;
+            return None;
         }
         let path = PathRef {
             bumps: &self.tables.bumps,
-            verdict: o.verdict,
-            hook: o.hook,
-            rule: o.rule.as_ref(),
-            iface: &o.iface,
-            fate: o.fate,
-            note: o.note.as_ref(),
-            matched: &o.matched,
+            verdict: fate.verdict,
+            hook: fate.hook.map(crate::ir::Hook::chain_name),
+            rule: fate.rule.as_ref(),
+            iface: &fate.iface,
+            fate: fate.fate,
+            note: fate.note.as_ref(),
+            matched: &flight.matched,
         };
-        self.lanes
-            .learn(&mut self.ct, lesson, self.tables.reads, path);
+        let number = self
+            .lanes
+            .learn(&mut self.ct, lesson, self.tables.reads, path)?;
+        self.lanes.handed += 1;
+        Some(LaneHit {
+            learned: number - 1,
+            ctstate: names.0,
+            ctdir: names.1,
+            conn: Some(lesson.conn),
+        })
     }
 }
 
@@ -353,7 +376,7 @@ pub struct LaneRecord<'e> {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct PacketPart<'e> {
     pub(super) ip: &'e [u8],
-    pub(super) ct_after: Option<CtView>,
+    pub(super) ct_after: Option<&'e CtView>,
     /// The learned outcome's JSON runs, for [`LaneRecord::write_json`].
     pub(super) json: Option<&'e LearnedJson>,
 }
@@ -408,7 +431,7 @@ impl<'e> LaneRecord<'e> {
             hooks: Vec::new(),
             fate: learned.fate,
             generated: Vec::new(),
-            ct_after: self.packet.and_then(|p| p.ct_after),
+            ct_after: self.packet.and_then(|p| p.ct_after.cloned()),
             matched: learned.matched.to_vec(),
             depends_on: Vec::new(),
             trace: Vec::new(),
@@ -433,7 +456,7 @@ impl<'e> LaneRecord<'e> {
                 None => SummaryText::Text(""),
             },
             path: self.path,
-            ct_after: packet.and_then(|p| p.ct_after.as_ref()),
+            ct_after: packet.and_then(|p| p.ct_after),
             ..learned_fields(self.learned)
         };
         match packet.and_then(|p| p.json) {
@@ -495,6 +518,19 @@ fn ct_names(v: &conntrack::Verdict) -> (Option<&'static str>, Option<&'static st
         Some(d) => ct_names_of(v.state, d),
         None => (Some(v.state.name()), None),
     }
+}
+
+/// Equal `ctstate`/`ctdir` texts; both are the `&'static` names of [`ct_names_of`],
+/// so they compare by address first.
+fn same_names(
+    a: (Option<&'static str>, Option<&'static str>),
+    b: (Option<&'static str>, Option<&'static str>),
+) -> bool {
+    let same = |x: Option<&'static str>, y: Option<&'static str>| match (x, y) {
+        (Some(x), Some(y)) => std::ptr::eq(x, y) || x == y,
+        (x, y) => x.is_none() && y.is_none(),
+    };
+    same(a.0, b.0) && same(a.1, b.1)
 }
 
 fn ct_names_of(state: CtState, dir: Dir) -> (Option<&'static str>, Option<&'static str>) {

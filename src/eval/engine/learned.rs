@@ -40,27 +40,33 @@ pub(super) struct PathRef<'a> {
 }
 
 impl PathRef<'_> {
-    /// What [`Learned::known`] files it under: the counters and the verdicts, which
-    /// tell most outcomes apart (the rule names follow from the counters; paths
-    /// that differ only in their interfaces share a hash); equal paths hash equal.
+    /// What [`Learned::known`] files it under: the counters, the verdicts and the
+    /// interfaces, which tell most outcomes apart (the rule names follow from the
+    /// counters; a forwarded connection's two directions differ only in their
+    /// interfaces, so without them every lesson would walk a chain of look-alikes);
+    /// equal paths hash equal.
     fn hash(&self) -> u64 {
         let mut h = FxHasher::default();
         for b in self.bumps {
             h.write_u64(u64::from(b.table) << 32 | u64::from(b.chain));
             h.write_u32(b.rule.map_or(u32::MAX, |r| r));
         }
+        h.write_u64(name_word(self.iface.input.as_deref()));
+        h.write_u64(name_word(self.iface.output.as_deref()));
         h.write_u8(self.verdict as u8);
         h.write_u8(self.fate.map_or(u8::MAX, |f| f as u8));
         h.finish()
     }
 
+    /// Equal to `p`; the cheap fields first, since the recent paths and a hash
+    /// chain may hold look-alikes.
     fn is(&self, p: &Path) -> bool {
-        *self.bumps == *p.bumps
-            && self.verdict == p.verdict
-            && self.hook == p.hook
-            && same_name(self.rule, p.rule.as_ref())
-            && *self.iface == p.iface
+        self.verdict == p.verdict
             && self.fate == p.fate
+            && *self.bumps == *p.bumps
+            && same_hook(self.hook, p.hook)
+            && same_name(self.rule, p.rule.as_ref())
+            && same_ifaces(self.iface, &p.iface)
             && self.note == p.note.as_ref()
             && self.matched.len() == p.matched.len()
             && self
@@ -84,6 +90,34 @@ impl PathRef<'_> {
     }
 }
 
+/// A word of an interface name for [`PathRef::hash`]: its length and first
+/// bytes (a function of the name, so equal names give equal words).
+fn name_word(name: Option<&str>) -> u64 {
+    name.map_or(u64::MAX, |n| {
+        n.bytes()
+            .take(7)
+            .fold(n.len() as u64, |w, b| w << 8 | u64::from(b))
+    })
+}
+
+/// Equal interfaces, compared a byte at a time: names are a few bytes, shorter
+/// than what a `memcmp` call costs.
+fn same_ifaces(a: &Ifaces, b: &Ifaces) -> bool {
+    let same = |x: Option<&str>, y: Option<&str>| match (x, y) {
+        (Some(x), Some(y)) => x.len() == y.len() && x.bytes().zip(y.bytes()).all(|(p, q)| p == q),
+        (x, y) => x.is_none() && y.is_none(),
+    };
+    same(a.input.as_deref(), b.input.as_deref()) && same(a.output.as_deref(), b.output.as_deref())
+}
+
+/// Equal hook names; they are the `&'static` chain names, so most compare by address.
+fn same_hook(a: Option<&'static str>, b: Option<&'static str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => std::ptr::eq(a, b) || a == b,
+        (a, b) => a.is_none() && b.is_none(),
+    }
+}
+
 /// Equal rule names; most are the same shared one (see `Tables::names`).
 fn same_name(a: Option<&RuleName>, b: Option<&RuleName>) -> bool {
     match (a, b) {
@@ -100,6 +134,10 @@ pub(super) struct Learned {
     /// `same_hash` (parallel to `paths`) links it to the one before (0: none).
     known: HashMap<u64, u32, BuildHasherDefault<FxHasher>>,
     same_hash: Vec<u32>,
+    /// The numbers of the last two paths found (0: none), tried before hashing:
+    /// lessons mostly teach again what one of the last two taught (a forwarded
+    /// connection's two directions differ in their interfaces only).
+    recent: [u32; 2],
 }
 
 impl Learned {
@@ -118,6 +156,27 @@ impl Learned {
     /// The number of `path` among the learned ones (index plus one), learning it
     /// if new; `None` when it is new and [`MAX_PATHS`] are kept.
     pub(super) fn number(&mut self, path: PathRef) -> Option<u32> {
+        for n in self.recent {
+            let known = n.checked_sub(1).and_then(|i| self.paths.get(i as usize));
+            if known.is_some_and(|p| path.is(p)) {
+                self.found(n);
+                return Some(n);
+            }
+        }
+        let n = self.look_up(path)?;
+        self.found(n);
+        Some(n)
+    }
+
+    /// Keeps `n` as the last path found.
+    fn found(&mut self, n: u32) {
+        if self.recent[0] != n {
+            self.recent = [n, self.recent[0]];
+        }
+    }
+
+    /// [`Learned::number`] by hash.
+    fn look_up(&mut self, path: PathRef) -> Option<u32> {
         let hash = path.hash();
         let last = self.known.get(&hash).copied().unwrap_or(0);
         let mut n = last;
@@ -173,12 +232,28 @@ mod tests {
         };
         let mut lanes = Learned::default();
         let first = lanes.number(path(&out, &rule));
-        // Same counters and verdict (same hash), other interfaces: another outcome.
+        // Same counters and verdict, other interfaces: another outcome.
         let second = lanes.number(path(&back, &rule));
         assert_eq!((first, second), (Some(1), Some(2)));
         assert_eq!(lanes.number(path(&out, &same_rule)), Some(1));
         assert_eq!(lanes.number(path(&back, &rule)), Some(2));
         assert_eq!(lanes.paths.len(), 2);
         assert_eq!(lanes.paths[1].iface, back);
+        // A third outcome pushes the first out of the recent ones: found by its hash.
+        let policy = [Bump {
+            table: 0,
+            chain: 2,
+            rule: None,
+        }];
+        let third = PathRef {
+            bumps: &policy,
+            rule: None,
+            ..path(&out, &rule)
+        };
+        assert_eq!(lanes.number(third), Some(3));
+        assert_eq!(lanes.recent, [3, 2]);
+        assert_eq!(lanes.number(path(&out, &rule)), Some(1));
+        assert_eq!(lanes.number(third), Some(3));
+        assert_eq!(lanes.paths.len(), 3);
     }
 }

@@ -95,6 +95,9 @@ pub struct Engine<'r> {
     lanes: Lanes,
     /// The JSON of learned outcomes, for full records of the lane.
     lane_json: LaneJson,
+    /// The `ct_after` of the lane's last full record: its [`LaneRecord`] borrows it, so
+    /// that a record handed on for every packet stays a few words.
+    lane_ct_after: Option<conntrack::CtView>,
 }
 
 /// A replayed record as [`Engine::step`] hands it on.
@@ -202,6 +205,7 @@ impl<'r> Engine<'r> {
             scratch: Vec::new(),
             lanes,
             lane_json: LaneJson::default(),
+            lane_ct_after: None,
         }
     }
 
@@ -232,6 +236,12 @@ impl<'r> Engine<'r> {
     /// Packets whose outcome came from the established-flow lane (see [`lane`]).
     pub fn lane_packets(&self) -> u64 {
         self.lanes.taken
+    }
+
+    /// Records handed on as a [`LaneRecord`]: the lane's packets, and the misses
+    /// whose full path taught the outcome their record then borrows.
+    pub fn lane_records(&self) -> u64 {
+        self.lanes.taken + self.lanes.handed
     }
 
     pub fn conntrack(&self) -> &conntrack::Table {
@@ -276,10 +286,12 @@ impl<'r> Engine<'r> {
         // full path decodes it only if the lane misses.
         let mut tried: Option<Tracked> = None;
         let mut placed = None;
+        let mut plain_ip = None;
         if lane_open {
             if let Some(p) = packet::plain(frame.linktype, frame.data) {
                 let (local_out, expected, path) = self.place(p.src(), p.dst());
                 placed = Some((local_out, expected, path));
+                plain_ip = Some(p.ip);
                 if !local_out {
                     match self.take_plain_lane(&p, ts) {
                         Ok(hit) => return self.lane_step(hit, frame.index, p.ip, path, ts),
@@ -288,7 +300,12 @@ impl<'r> Engine<'r> {
                 }
             }
         }
-        let pkt = match packet::decode(frame) {
+        // A plain frame's link header is read at fixed offsets (see `decode_plain`).
+        let decoded = match plain_ip {
+            Some(ip) => packet::decode_plain(frame.data, ip),
+            None => packet::decode(frame),
+        };
+        let pkt = match decoded {
             Ok(p) => p,
             Err(skip) => {
                 return Step::Record(Record::Skipped(Skipped {
@@ -339,11 +356,6 @@ impl<'r> Engine<'r> {
             conntrack::Hook::PreRouting
         };
         self.ct.reap_dying();
-        let ct_after = if self.opts.verdicts_only {
-            None
-        } else {
-            self.ct.view_for_packet(&ct_info(&pkt, ts, hook, true))
-        };
         let (ctstate, ctdir) = match (&fate.ct, flight.notrack) {
             (_, true) if fate.ct.is_some() || fate.verdict != Verdict::NotReached => {
                 (Some("UNTRACKED"), None)
@@ -355,6 +367,17 @@ impl<'r> Engine<'r> {
                     .map(dir_name),
             ),
             (None, _) => (None, None),
+        };
+        // A lesson learned: the packet's record is the lane's, borrowed from what
+        // was learned instead of built (see `learn_lane`).
+        if let Some(hit) = lesson.and_then(|l| self.learn_lane(l, &flight, &fate, (ctstate, ctdir)))
+        {
+            return self.lane_step(hit, frame.index, pkt.ip.bytes(), path, ts);
+        }
+        let ct_after = if self.opts.verdicts_only {
+            None
+        } else {
+            self.ct.view_for_packet(&ct_info(&pkt, ts, hook, true))
         };
         let generated = fate
             .reject
@@ -386,14 +409,12 @@ impl<'r> Engine<'r> {
             nat_random_port: flight.nat_random_port,
             note: fate.note,
         });
-        if let Some(lesson) = lesson {
-            self.learn_lane(lesson, &outcome, flight.notrack);
-        }
         Step::Record(Record::Packet(outcome))
     }
 
     /// Where a packet from `src` to `dst` enters: sent by this host or from
     /// the wire, the hook it is headed for, and its `path` text.
+    #[inline]
     fn place(&self, src: u32, dst: u32) -> (bool, Hook, &'static str) {
         let local_out = self.places.is_local(src);
         let expected = if local_out {
@@ -427,9 +448,10 @@ impl<'r> Engine<'r> {
             // (see `LaneHit::conn`): no lookup.
             let ct_after = hit.conn.and_then(|id| self.ct.view_of(id, ts));
             debug_assert_eq!(ct_after, self.ct_after_slow(ip, ts));
+            self.lane_ct_after = ct_after;
             Some(PacketPart {
                 ip,
-                ct_after,
+                ct_after: self.lane_ct_after.as_ref(),
                 json: self.lane_json.of(&self.lanes, hit.learned),
             })
         };
@@ -470,7 +492,13 @@ impl<'r> Engine<'r> {
                 return f;
             }
         }
-        if !pkt.ip_checksum_ok() && !self.opts.trust_checksums && !local_out {
+        // A packet conntrack saw from the lane had its header checksum verified there
+        // (`Lanes::probe`, `take_plain_lane`): not summed again.
+        if !self.opts.trust_checksums
+            && !local_out
+            && flight.pretracked.is_none()
+            && !pkt.ip_checksum_ok()
+        {
             let mut f = Fate::not_reached(expected, None, None);
             f.note = Some("bad IPv4 header checksum (ip_rcv drops it)".into());
             return f;
@@ -560,15 +588,16 @@ impl<'r> Engine<'r> {
             tables: &mut self.tables,
             ct: &mut self.ct,
             host,
+            places: &self.places,
             flight,
             conn: None,
             helper_drop: None,
         };
         if local_out {
-            let dev = host.route(facts.dst).unwrap_or("eth0");
+            let dev = self.places.route(host, facts.dst).unwrap_or("eth0");
             run.local_out(&mut facts, pkt, ts, checksum_ok, dev, expected)
         } else {
-            let dev = host.ingress(facts.src);
+            let dev = self.places.ingress(host, facts.src);
             run.wire_in(&mut facts, pkt, ts, checksum_ok, dev, expected)
         }
     }

@@ -4,6 +4,7 @@
 
 use crate::conntrack::{self, CtState, Dir, PacketInfo};
 use crate::eval::host::{Host, InputRoute};
+use crate::eval::host_index::HostIndex;
 use crate::eval::nat;
 use crate::eval::outcome::{HookPass, Ifaces, Verdict};
 use crate::eval::state::{accounted, Conns};
@@ -22,6 +23,8 @@ use super::{Fate, Flight};
 pub(super) struct Run<'a, 'r> {
     pub(super) tables: &'a mut Tables<'r>,
     pub(super) host: &'a Host,
+    /// `host`'s routes, indexed.
+    pub(super) places: &'a HostIndex,
     pub(super) ct: &'a mut conntrack::Table,
     pub(super) flight: &'a mut Flight,
     /// The conntrack verdict at the conntrack hook (`None` before it, or when
@@ -102,10 +105,19 @@ impl<'a> Run<'a, '_> {
     /// NAT at `hook` (`nf_nat_inet_fn`): for a connection's first packet the nat table runs
     /// and the binding is made (the target's or the null binding); then the header is
     /// rewritten (`nf_nat_packet`). `Err` carries the step that dropped the packet.
+    #[inline]
     fn nat_hook(&mut self, facts: &mut Facts, hook: Hook) -> Result<(), Step> {
+        // Without a nat table no NAT hook is registered: checked inline, as
+        // most rulesets have none.
         if !self.tables.has_nat() {
             return Ok(());
         }
+        self.nat_hook_registered(facts, hook)
+    }
+
+    /// [`Self::nat_hook`] when the nat table exists.
+    #[inline(never)]
+    fn nat_hook_registered(&mut self, facts: &mut Facts, hook: Hook) -> Result<(), Step> {
         let mut req = None;
         let mut rule = None;
         // nf_nat_inet_fn: rules run only while this manip is unbound (an expected
@@ -263,7 +275,8 @@ impl<'a> Run<'a, '_> {
         if let Some(fate) = self.first_hook(facts, pkt, ts, ck, Hook::Prerouting, expected) {
             return fate;
         }
-        let route = self.host.input_route(facts.src, facts.dst);
+        let (host, places): (&'a Host, &'a HostIndex) = (self.host, self.places);
+        let route = host.input_route_with(facts.src, facts.dst, |d| places.route(host, d));
         match route {
             InputRoute::Drop(why) => {
                 self.drop_conn();
@@ -456,7 +469,7 @@ impl<'a> Run<'a, '_> {
         let dev = if facts.dst == dst_before {
             dev
         } else {
-            host.route(facts.dst).unwrap_or("eth0")
+            self.places.route(host, facts.dst).unwrap_or("eth0")
         };
         facts.out_iface = dev;
         let mut fate = self.filter(facts, Hook::Output);

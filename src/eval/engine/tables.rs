@@ -163,37 +163,44 @@ impl<'r> Tables<'r> {
             });
         }
         self.reads |= self.walk_buf.reads;
-        if !judge.depends_on.is_empty() {
-            self.reads |= Reads::OPAQUE;
-        }
         if self.learning {
             let trace = &self.walk_buf.trace;
             self.bumps.extend(trace.iter().filter_map(|s| bump(ti, *s)));
         }
-        for step in &self.walk_buf.trace {
-            if let (TraceStep::Rule { chain, num }, false) = (step, self.verdicts_only) {
-                let rule = num.saturating_sub(1);
-                flight.matched.push(shared_name(
-                    &self.names,
-                    self.rs,
-                    ti,
-                    RulePos {
-                        chain: *chain,
-                        rule,
-                    },
-                ));
-            }
-            if self.trace {
-                flight.trace.push(trace_line(table, hook, *step));
+        // The matched rules' names and TRACE lines; a verdicts-only replay
+        // without TRACE keeps neither, and skips the loop.
+        if !self.verdicts_only || self.trace {
+            for step in &self.walk_buf.trace {
+                if let (TraceStep::Rule { chain, num }, false) = (step, self.verdicts_only) {
+                    let rule = num.saturating_sub(1);
+                    flight.matched.push(shared_name(
+                        &self.names,
+                        self.rs,
+                        ti,
+                        RulePos {
+                            chain: *chain,
+                            rule,
+                        },
+                    ));
+                }
+                if self.trace {
+                    flight.trace.push(trace_line(table, hook, *step));
+                }
             }
         }
-        for d in judge.depends_on.drain(..) {
-            if !flight.depends_on.contains(&d) {
-                flight.depends_on.push(d);
+        if !judge.depends_on.is_empty() {
+            self.reads |= Reads::OPAQUE;
+            for d in judge.depends_on.drain(..) {
+                if !flight.depends_on.contains(&d) {
+                    flight.depends_on.push(d);
+                }
             }
         }
-        let mut fx = std::mem::take(&mut judge.effects);
-        flight.log.append(&mut fx.log);
+        // What the targets did, read in place: most walks ran none.
+        let fx = &mut judge.effects;
+        if !fx.log.is_empty() {
+            flight.log.append(&mut fx.log);
+        }
         if fx.notrack {
             flight.notrack = true;
         }
@@ -206,7 +213,7 @@ impl<'r> Tables<'r> {
             ct_mark: fx.ct_mark,
             rule,
             reject: fx.reject,
-            nat: fx.nat,
+            nat: fx.nat.take(),
         })
     }
 

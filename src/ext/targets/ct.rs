@@ -197,12 +197,19 @@ impl TargetDef for Ct {
         }
     }
 
+    /// `ct_save_v1` (revision 2): notrack, helper, timeout, events, zone. Checked
+    /// against iptables-legacy-save 1.8.9 with a timeout policy made by `nfct
+    /// timeout add`: `-j CT --helper ftp --timeout test --ctevents new,related
+    /// --expevents new --zone-orig 5`.
     fn save(&self, _ctx: &RuleCtx, out: &mut String) {
         if self.notrack {
             out.push_str(" --notrack");
         }
         if !self.helper.is_empty() {
             let _ = write!(out, " --helper {}", self.helper);
+        }
+        if !self.timeout.is_empty() {
+            let _ = write!(out, " --timeout {}", self.timeout);
         }
         fmt_events(out, "ctevents", self.ct_events, CT_EVENTS);
         fmt_events(out, "expevents", self.exp_events, EXP_EVENTS);
@@ -215,9 +222,6 @@ impl TargetDef for Ct {
             let _ = write!(out, " --zone{dir} mark");
         } else if self.zone != 0 {
             let _ = write!(out, " --zone{dir} {}", self.zone);
-        }
-        if !self.timeout.is_empty() {
-            let _ = write!(out, " --timeout {}", self.timeout);
         }
     }
 }
@@ -280,6 +284,22 @@ mod tests {
         );
         assert!(f("-j CT --ctevents NEW").is_err());
         assert!(f("-j CT --zone 65536").is_err());
+    }
+
+    #[test]
+    fn timeout_saves_after_the_helper_as_iptables_save_does() {
+        // iptables-legacy-save 1.8.9's line for this rule, loaded with the options in
+        // another order (the timeout policy made by `nfct timeout add test inet tcp ...`).
+        let f = |r| fmt_rule("raw", "PREROUTING", r);
+        assert_eq!(
+            f("-p tcp -j CT --timeout test --helper ftp --zone-orig 5 --ctevents new,related --expevents new")
+                .unwrap(),
+            "-p tcp -j CT --helper ftp --timeout test --ctevents new,related --expevents new --zone-orig 5"
+        );
+        assert_eq!(
+            f("-p tcp -j CT --notrack --timeout test").unwrap(),
+            "-p tcp -j CT --notrack --timeout test"
+        );
     }
 
     #[test]

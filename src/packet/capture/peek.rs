@@ -44,23 +44,9 @@ impl<R: Read> CaptureReader<R> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{pcap_header, pcap_record, Ng};
+    use super::super::tests::{pcap_header, pcap_record, Ng, Trickle};
     use super::super::Frame;
     use super::*;
-    use std::io;
-
-    /// A source that hands out at most `self.1` bytes per read, so that records
-    /// straddle the read window's refills.
-    struct Trickle<'a>(&'a [u8], usize);
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let k = buf.len().min(self.1).min(self.0.len());
-            buf[..k].copy_from_slice(&self.0[..k]);
-            self.0 = &self.0[k..];
-            Ok(k)
-        }
-    }
 
     fn event(r: Result<Frame, super::super::CaptureError>) -> String {
         match r {

@@ -115,9 +115,8 @@ impl<R: Read> CaptureReader<R> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{pcap_header, pcap_record, Ng};
+    use super::super::tests::{pcap_header, pcap_record, Ng, Trickle};
     use super::*;
-    use std::io;
 
     /// What a reader handed out, with runs of records passed over merged:
     /// (how many, offset of the last).
@@ -199,19 +198,6 @@ mod tests {
                 ),
                 Kept::End => return out,
             }
-        }
-    }
-
-    /// A source that hands out at most `self.1` bytes per read, so that records
-    /// straddle the read window's refills.
-    struct Trickle<'a>(&'a [u8], usize);
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let k = buf.len().min(self.1).min(self.0.len());
-            buf[..k].copy_from_slice(&self.0[..k]);
-            self.0 = &self.0[k..];
-            Ok(k)
         }
     }
 

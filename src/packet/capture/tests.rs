@@ -1,4 +1,18 @@
 use super::*;
+use std::io;
+
+/// A source that hands out at most `self.1` bytes per read, so that records
+/// straddle the read window's refills.
+pub(super) struct Trickle<'a>(pub(super) &'a [u8], pub(super) usize);
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = buf.len().min(self.1).min(self.0.len());
+        buf[..k].copy_from_slice(&self.0[..k]);
+        self.0 = &self.0[k..];
+        Ok(k)
+    }
+}
 
 pub(super) fn pcap_header(big: bool, nano: bool, linktype: u32) -> Vec<u8> {
     let magic: u32 = if nano { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };

@@ -234,6 +234,13 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
         eprintln!("{}", clock.report(totals.packets + totals.skipped));
         eprintln!("timings: replay mode: {}", plan.describe());
         eprintln!("{}", lane_report(finished.lane_packets, totals.packets));
+        eprintln!(
+            "timings: conntrack: {} connections live at the end",
+            finished.live_connections
+        );
+    }
+    if let (Some(w), false) = (table_size_warning(finished.live_connections), args.quiet) {
+        eprintln!("{w}");
     }
     if let Some(path) = &args.counters {
         let text = iptwalk::ir::save::save(
@@ -489,6 +496,22 @@ fn lane_report(lane: u64, packets: u64) -> String {
     )
 }
 
+/// The warning for a replay whose conntrack table outgrew a default kernel's: the limit is
+/// not modelled (see [`iptwalk::conntrack::KERNEL_DEFAULT_MAX`]), so the user must know that
+/// the verdicts from where it was reached on may not be the kernel's.
+fn table_size_warning(live: usize) -> Option<String> {
+    let max = iptwalk::conntrack::KERNEL_DEFAULT_MAX;
+    (live > max).then(|| {
+        format!(
+            "warning: {live} connections were live at the end of the capture, more than \
+             {max}, nf_conntrack_max on a default 64-bit kernel with over 4 GiB: such a \
+             kernel early-drops unassured connections or drops new ones once its table is \
+             full, which iptwalk does not model, so verdicts from there on may differ (check \
+             /proc/sys/net/netfilter/nf_conntrack_max on your host)"
+        )
+    })
+}
+
 /// The phases `--timings` reports.
 #[derive(Debug, Clone, Copy)]
 enum Phase {
@@ -566,6 +589,17 @@ mod tests {
             "timings: established-flow lane: 830177 of 1000000 packets (83.0%) skipped the table walks"
         );
         assert!(lane_report(0, 0).contains("0 of 0 packets (0.0%)"));
+    }
+
+    #[test]
+    fn the_table_size_warning_starts_past_the_default_limit() {
+        assert_eq!(table_size_warning(262_144), None);
+        let w = table_size_warning(453_671).unwrap_or_default();
+        assert!(
+            w.starts_with("warning: 453671 connections were live"),
+            "{w}"
+        );
+        assert!(w.contains("more than 262144"), "{w}");
     }
 
     #[test]

@@ -220,6 +220,13 @@ impl From<proto::tcp::TcpInvalid> for InvalidReason {
     }
 }
 
+/// `nf_conntrack_max` as a kernel sets it by default on a 64-bit host with more than 4 GiB
+/// of memory (`nf_conntrack_init_start`: 262,144 hash buckets, one entry per bucket). Past it,
+/// `__nf_conntrack_alloc` early-drops a random unassured entry (`early_drop`, from the
+/// tuple's seeded hash) or refuses the new connection, and `gc_worker` early-drops from 95%
+/// on: not modelled, so a replay only warns when its table outgrew this.
+pub const KERNEL_DEFAULT_MAX: usize = 262_144;
+
 /// The result of [`Table::process`] for one packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verdict {

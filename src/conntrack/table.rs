@@ -147,6 +147,19 @@ impl Table {
         &mut self.params
     }
 
+    /// Confirmed entries whose timer has not run out at `now_ns`: what the kernel's table
+    /// holds at least at that time, whatever its garbage collector has not reaped yet.
+    pub fn live_len(&self, now_ns: u64) -> usize {
+        (self.slots.iter())
+            .filter(|s| {
+                s.conn
+                    .as_ref()
+                    .is_some_and(|c| c.status.has(Status::CONFIRMED))
+            })
+            .filter(|s| !collectable(s, now_ns))
+            .count()
+    }
+
     /// Number of confirmed entries (live or not yet collected).
     pub fn len(&self) -> usize {
         self.map.len() / 2
@@ -574,6 +587,22 @@ mod tests {
         assert_eq!(t.len(), 1);
         t.gc(31 * NS);
         assert!(t.is_empty() && t.get(id).is_none());
+    }
+
+    #[test]
+    fn live_entries_are_the_confirmed_unexpired_ones() {
+        let mut t = Table::new(Params::default());
+        let id = t.process(&udp(1, 2, 1000, 53, NS)).conn.unwrap();
+        // Unconfirmed: not in the table yet.
+        assert_eq!(t.live_len(NS), 0);
+        t.confirm(id).unwrap();
+        let other = t.process(&udp(1, 3, 1000, 53, 2 * NS)).conn.unwrap();
+        t.confirm(other).unwrap();
+        assert_eq!(t.live_len(2 * NS), 2);
+        // The first one's 30 s run out first; expired but not collected, it still counts
+        // in `len`, not in `live_len`.
+        assert_eq!((t.live_len(31 * NS), t.len()), (1, 2));
+        assert_eq!(t.live_len(32 * NS), 0);
     }
 
     #[test]

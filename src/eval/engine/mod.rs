@@ -98,6 +98,8 @@ pub struct Engine<'r> {
     /// The `ct_after` of the lane's last full record: its [`LaneRecord`] borrows it, so
     /// that a record handed on for every packet stays a few words.
     lane_ct_after: Option<conntrack::CtView>,
+    /// The latest capture time replayed (ns): "now" for [`Engine::live_connections`].
+    latest_ns: u64,
 }
 
 /// A replayed record as [`Engine::step`] hands it on.
@@ -206,6 +208,7 @@ impl<'r> Engine<'r> {
             lanes,
             lane_json: LaneJson::default(),
             lane_ct_after: None,
+            latest_ns: 0,
         }
     }
 
@@ -248,6 +251,12 @@ impl<'r> Engine<'r> {
         &self.ct
     }
 
+    /// Connections the table holds live at the latest capture time replayed: at least what
+    /// a kernel's table held then (see [`conntrack::KERNEL_DEFAULT_MAX`]).
+    pub fn live_connections(&self) -> usize {
+        self.ct.live_len(self.latest_ns)
+    }
+
     /// Replaces the conntrack table (`iptwalk trace --ctstate` starts from
     /// connections set up beforehand).
     pub fn set_conntrack(&mut self, ct: conntrack::Table) {
@@ -280,6 +289,7 @@ impl<'r> Engine<'r> {
     /// (and the frame), and no record is built for it.
     pub fn step<'e>(&'e mut self, frame: &Frame<'e>) -> Step<'e> {
         let ts = u64::try_from(frame.ts_ns.max(0)).unwrap_or(u64::MAX);
+        self.latest_ns = self.latest_ns.max(ts);
         let lane_open = self.tables.walks.is_none();
         // The established-flow lane: conntrack first, then the learned walks if
         // any. A plain frame (nearly all) is read without being decoded; the

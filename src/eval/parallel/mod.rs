@@ -276,6 +276,8 @@ pub struct Finished<W> {
     /// Packets whose outcome came from the established-flow lane, over all
     /// workers ([`Engine::lane_packets`]).
     pub lane_packets: u64,
+    /// Connections live at the end, over all workers ([`Engine::live_connections`]).
+    pub live_connections: usize,
     /// Each worker's state, in worker order.
     pub states: Vec<W>,
 }
@@ -322,6 +324,7 @@ where
                 ipsets: engine.ipsets().cloned(),
                 linktype: None,
                 lane_packets: 0,
+                live_connections: 0,
                 states: vec![w],
             };
         }
@@ -358,6 +361,7 @@ where
         ipsets: engine.ipsets().cloned(),
         linktype: reader.linktype(),
         lane_packets: engine.lane_packets(),
+        live_connections: engine.live_connections(),
         states: vec![w],
     }
 }

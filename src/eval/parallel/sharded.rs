@@ -41,12 +41,13 @@ struct Report<T> {
 }
 
 /// What a worker leaves: its engine's counters and ipsets, the link type its
-/// reader ended with, the packets that took the lane, its state.
+/// reader ended with, the packets that took the lane and the connections live
+/// at the end, its state.
 type Left<W> = (
     crate::ir::Ruleset,
     Option<crate::ipset::Sets>,
     Option<u32>,
-    u64,
+    (u64, usize),
     W,
 );
 
@@ -82,6 +83,7 @@ where
                 ipsets: opts.ipsets,
                 linktype: None,
                 lane_packets: 0,
+                live_connections: 0,
                 states: (0..workers).map(state).collect(),
             };
         }
@@ -110,7 +112,7 @@ where
                     engine.ruleset_with_counters(),
                     engine.ipsets().cloned(),
                     linktype,
-                    engine.lane_packets(),
+                    (engine.lane_packets(), engine.live_connections()),
                     w,
                 )
             }));
@@ -131,10 +133,14 @@ fn finish<W>(rs: &crate::ir::Ruleset, left: Vec<Left<W>>) -> Finished<W> {
         ipsets: None,
         linktype: None,
         lane_packets: 0,
+        live_connections: 0,
         states: Vec::with_capacity(left.len()),
     };
-    for (i, (counters, ipsets, linktype, lane, w)) in left.into_iter().enumerate() {
+    for (i, (counters, ipsets, linktype, (lane, live), w)) in left.into_iter().enumerate() {
         done.lane_packets += lane;
+        // Shards hold disjoint connections, each live at its own worker's latest
+        // packet: near the capture's end, so about the table's size there.
+        done.live_connections += live;
         if i == 0 {
             (done.counters, done.ipsets, done.linktype) = (counters, ipsets, linktype);
         } else {

@@ -192,12 +192,13 @@ impl<'a> Plain<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::packet::{decode_link, L4};
 
-    /// An Ethernet frame around an IPv4 header with `ihl` words and the transport bytes.
-    fn frame(proto: u8, ihl: u8, l4: &[u8], pad: usize) -> Vec<u8> {
+    /// An Ethernet frame around an IPv4 header with `ihl` words (right checksum) and the
+    /// transport bytes `l4`, then `pad` bytes of Ethernet padding.
+    pub(crate) fn frame(proto: u8, ihl: u8, l4: &[u8], pad: usize) -> Vec<u8> {
         let mut f = vec![2, 0, 0, 0, 0, 0x10, 2, 0, 0, 0, 0, 0x20, 0x08, 0x00];
         let total = usize::from(ihl) * 4 + l4.len();
         let mut ip = vec![0x40 | ihl, 0, 0, 0, 0, 1, 0x40, 0, 64, proto, 0, 0];

@@ -123,17 +123,9 @@ mod tests {
     use super::*;
     use crate::packet::plain::plain;
 
-    /// An Ethernet frame around an IPv4 header of `ihl` words and the transport bytes `l4`.
+    /// A frame as the plain-frame parser's tests build it, without padding.
     fn frame(proto: u8, ihl: u8, l4: &[u8]) -> Vec<u8> {
-        let mut f = vec![2, 0, 0, 0, 0, 0x10, 2, 0, 0, 0, 0, 0x20, 0x08, 0x00];
-        let total = usize::from(ihl) * 4 + l4.len();
-        let mut ip = vec![0x40 | ihl, 0, 0, 0, 0, 1, 0x40, 0, 64, proto, 0, 0];
-        ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
-        ip.extend_from_slice(&[10, 0, 0, 1, 192, 0, 2, 9]);
-        ip.resize(usize::from(ihl) * 4, 1);
-        f.extend_from_slice(&ip);
-        f.extend_from_slice(l4);
-        f
+        crate::packet::plain::tests::frame(proto, ihl, l4, 0)
     }
 
     /// Wherever the plain-frame parser reads a frame, the flow read here is its tuple.

@@ -38,6 +38,15 @@ pub fn run(gen: &Path, dir: &Path, passes: usize, jobs: usize) -> Result<Option<
     let row = rounds(passes, &rules, &pcap, u64::MAX, false, jobs, false)?;
     let (one, (tallies, conns)) = (row.one.pass, row.one.seen);
     print_one_worker("100", &one, None, "", &tallies, conns);
+    let max = iptwalk::conntrack::KERNEL_DEFAULT_MAX;
+    if conns > max {
+        // What `iptwalk replay` warns about: the limit is not modelled.
+        println!(
+            "{:>6}  {conns} entries > nf_conntrack_max {max} of a default kernel, which would \
+             early-drop or refuse connections once full: these tallies are without the limit",
+            ""
+        );
+    }
     let mut sharded = None;
     if let Some(many) = row.many {
         let (many_tallies, mode) = &many.seen;

@@ -303,11 +303,7 @@ mod tests {
     #[test]
     fn pcapng_records_errors_and_numbering_are_next_frames() {
         for big in [false, true] {
-            let mut ng = Ng { big, v: Vec::new() };
-            ng.shb();
-            ng.idb(1, Some(9), None);
-            ng.idb(101, Some(0x80 | 20), Some(-2));
-            ng.block(5, &[1, 2, 3, 4]); // not a packet
+            let mut ng = Ng::two_interfaces(big);
             for i in 0..400u32 {
                 let data: Vec<u8> = (0..i % 61).map(|k| (i * 5 + k) as u8).collect();
                 ng.epb(i % 2, u64::from(i) << 20, &data);

@@ -197,6 +197,17 @@ pub(super) struct Ng {
 }
 
 impl Ng {
+    /// A section in `big`- or little-endian order with two interfaces (Ethernet with
+    /// microseconds; link type 101 with 2⁻²⁰ s and a −2 s offset) and a non-packet block.
+    pub(super) fn two_interfaces(big: bool) -> Ng {
+        let mut ng = Ng { big, v: Vec::new() };
+        ng.shb();
+        ng.idb(1, Some(9), None);
+        ng.idb(101, Some(0x80 | 20), Some(-2));
+        ng.block(5, &[1, 2, 3, 4]); // interface statistics: skipped
+        ng
+    }
+
     fn u16(&self, x: u16) -> [u8; 2] {
         if self.big {
             x.to_be_bytes()
@@ -270,11 +281,7 @@ impl Ng {
 #[test]
 fn pcapng_interfaces_resolutions_offsets_both_orders() {
     for big in [false, true] {
-        let mut ng = Ng { big, v: Vec::new() };
-        ng.shb();
-        ng.idb(1, Some(9), None);
-        ng.idb(101, Some(0x80 | 20), Some(-2));
-        ng.block(5, &[1, 2, 3, 4]); // interface statistics: skipped
+        let mut ng = Ng::two_interfaces(big);
         ng.epb(0, 1_767_663_089_500_330_123, &[1, 2, 3]);
         ng.epb(1, 3 << 20, &[4]);
         let mut spb = ng.u32(2).to_vec();

@@ -30,6 +30,11 @@ impl Reads {
     pub const TCP_FLAGS: Reads = Reads(1);
     /// The conntrack status bits (`--ctstatus`).
     pub const CT_STATUS: Reads = Reads(2);
+    /// A flow field the header classes of the lane's cross-connection sharing
+    /// do not cut (the host's address types, the master's helper, conntrack
+    /// tuples): the walk is repeatable for its own connection, but is not
+    /// shared with others of its class (see `engine::shared`).
+    pub const UNCLASSED: Reads = Reads(4);
     /// Something the lane does not compare: the walk cannot be reused.
     pub const OPAQUE: Reads = Reads(0x80);
 
@@ -68,21 +73,43 @@ pub fn of_match(m: &Match) -> Reads {
         Match::Tcp(t) if t.flags.is_some() => Reads::TCP_FLAGS,
         Match::Tcp(_) | Match::Udp(_) | Match::Multiport(_) => Reads::FLOW,
         // Addresses (and their types on this host, with the flow's interfaces).
-        Match::Iprange(_) | Match::Addrtype(_) => Reads::FLOW,
+        Match::Iprange(_) => Reads::FLOW,
+        Match::Addrtype(_) => Reads::UNCLASSED,
         Match::Comment(_) => Reads::FLOW,
         // State, direction and ct mark are part of the lane's key; the skb mark
         // is 0 on every packet whose walks are reused (MARK is an extension
         // target, which makes its walk opaque).
         Match::State(_) | Match::Connmark(_) | Match::Mark(_) => Reads::FLOW,
         // The helper of the connection and of its master are fixed at creation.
-        Match::Helper(_) => Reads::FLOW,
+        Match::Helper(_) => Reads::UNCLASSED,
         // `pkttype` is part of the key.
         Match::Pkttype(_) => Reads::FLOW,
         Match::Conntrack(c) if c.expires.is_some() => Reads::OPAQUE,
-        Match::Conntrack(c) if c.status.is_some() => Reads::CT_STATUS,
         // Tuples and protocol are the connection's; the virtual SNAT/DNAT
         // states come from status bits set before the entry is confirmed.
-        Match::Conntrack(_) => Reads::FLOW,
+        Match::Conntrack(c) => {
+            let status = match c.status {
+                Some(_) => Reads::CT_STATUS,
+                None => Reads::FLOW,
+            };
+            let tuples = [c.origsrc, c.origdst, c.replsrc, c.repldst]
+                .iter()
+                .any(Option::is_some)
+                || [
+                    c.origsrc_port,
+                    c.origdst_port,
+                    c.replsrc_port,
+                    c.repldst_port,
+                ]
+                .iter()
+                .any(Option::is_some);
+            status
+                | if tuples {
+                    Reads::UNCLASSED
+                } else {
+                    Reads::FLOW
+                }
+        }
         _ => Reads::OPAQUE,
     }
 }
@@ -112,6 +139,18 @@ mod tests {
         assert_eq!(
             reads("-m conntrack --ctstatus ASSURED -j ACCEPT"),
             Reads::CT_STATUS
+        );
+        assert_eq!(
+            reads("-m conntrack --ctstatus ASSURED --ctorigsrc 10.0.0.1 -j ACCEPT"),
+            Reads::CT_STATUS | Reads::UNCLASSED
+        );
+        assert_eq!(
+            reads("-m conntrack --ctstate NEW --ctreplsrcport 80 -j ACCEPT"),
+            Reads::UNCLASSED
+        );
+        assert_eq!(
+            reads("-m addrtype --dst-type LOCAL -j ACCEPT"),
+            Reads::UNCLASSED
         );
         assert_eq!(
             reads("-m conntrack --ctexpire 1:10 -j ACCEPT"),

@@ -24,13 +24,21 @@
 //! the full path on every kernel-truth scenario, and a unit test below runs a
 //! random mix both ways.
 //!
+//! A connection direction without a memo for its packet may copy one another
+//! connection learned, filed under the packet's header classes and the lane's
+//! key, when the walks it stands for read nothing those do not tell apart
+//! (see [`super::shared`]): the first packets of most connections then skip
+//! the full path too.
+//!
 //! Memory: a [`LaneMemo`] per direction in each conntrack entry (where the
 //! packet's lookup has just been, so checking it costs no cache miss), and
 //! learned outcomes shared between connections (at most [`learned::MAX_PATHS`]
 //! distinct ones).
 
 use super::learned::{Learned, Path, PathRef};
+use super::shared::{Classes, Key, Rest, Shared};
 use crate::conntrack::{self, ConnId, CtState, CtView, Dir, LaneMemo, PacketInfo, Template};
+use crate::eval::host::Host;
 use crate::eval::outcome::{Brief, Outcome};
 use crate::eval::outcome_json::{Fields, LearnedJson, SummaryText};
 use crate::eval::reads::Reads;
@@ -55,6 +63,8 @@ pub(super) struct Lesson {
     probe: Probe,
     mark: u32,
     status: u32,
+    /// The packet's header classes and key, when the ruleset has classes.
+    class: Option<Key>,
 }
 
 /// The outcomes learned, shared by the connection directions whose
@@ -64,6 +74,10 @@ pub(super) struct Lanes {
     on: bool,
     /// Learned outcomes; a memo's `path` is a number there.
     learned: Learned,
+    /// The ruleset's header classes (`None`: outcomes are not shared).
+    classes: Option<Classes>,
+    /// Memos shared between connections, by header class.
+    shared: Shared,
     /// Packets that took the lane.
     pub(super) taken: u64,
     /// Packets that missed it and whose learned outcome then stood for their
@@ -77,7 +91,7 @@ impl Lanes {
     /// a packet before conntrack: the lane asks conntrack first. An empty
     /// raw PREROUTING with an ACCEPT policy only counts the packet, and that
     /// count is learned like any other.
-    pub(super) fn new(rs: &Ruleset, walk_every_packet: bool) -> Lanes {
+    pub(super) fn new(rs: &Ruleset, host: &Host, walk_every_packet: bool) -> Lanes {
         let raw_may_stop = rs.tables.iter().any(|t| {
             t.kind == TableKind::Raw
                 && t.chain_index("PREROUTING").is_some_and(|c| {
@@ -85,8 +99,10 @@ impl Lanes {
                     !chain.rules.is_empty() || chain.policy == Some(Policy::Drop)
                 })
         });
+        let on = !walk_every_packet && !raw_may_stop;
         Lanes {
-            on: !walk_every_packet && !raw_may_stop,
+            on,
+            classes: on.then(|| Classes::new(rs, host)).flatten(),
             ..Lanes::default()
         }
     }
@@ -119,7 +135,7 @@ impl Lanes {
     /// hand (`nf_ct_refresh_acct`: `bytes` in direction `v.dir`), as the full
     /// path's conntrack would have.
     pub(super) fn lookup(
-        &self,
+        &mut self,
         v: &conntrack::Verdict,
         ct: &mut conntrack::Table,
         probe: Probe,
@@ -144,30 +160,44 @@ impl Lanes {
         if conn.helper.is_some() || conn.status.0 & nat != 0 {
             return Err(None);
         }
-        let lesson = Lesson {
+        let mut lesson = Lesson {
             conn: id,
             dir,
             state: v.state,
             probe,
             mark: conn.mark,
             status: conn.status.0,
+            class: None,
         };
         let memo = &conn.lanes[dir_index(dir)];
-        let hit = memo.path != 0
-            && memo.state == state_code(v.state)
-            && memo.pkttype == probe.pkttype
-            && memo.mark == conn.mark
-            && (memo.compares & FLAGS == 0 || memo.flags == probe.flags)
-            && (memo.compares & STATUS == 0 || memo.status == conn.status.0);
-        let learned = memo.path.wrapping_sub(1);
-        if hit && self.learned.get(learned).is_some() {
-            let acct = &mut conn.acct[dir_index(dir)];
-            acct.0 += 1;
-            acct.1 += bytes;
-            Ok(learned)
-        } else {
-            Err(Some(lesson))
+        let mut learned = memo.path.wrapping_sub(1);
+        if !(holds(memo, &lesson) && self.learned.get(learned).is_some()) {
+            // The connection's own memo does not hold: one shared by its class may.
+            let rest = Rest {
+                state: state_code(v.state),
+                dir,
+                pkttype: probe.pkttype,
+                mark: conn.mark,
+            };
+            lesson.class = self
+                .classes
+                .as_ref()
+                .and_then(|c| c.key(conn.tuple(dir), rest));
+            let shared = lesson.class.as_ref().and_then(|k| self.shared.get(k));
+            let Some(memo) = shared.filter(|m| holds(m, &lesson)).copied() else {
+                return Err(Some(lesson));
+            };
+            learned = memo.path.wrapping_sub(1);
+            if self.learned.get(learned).is_none() {
+                return Err(Some(lesson));
+            }
+            conn.lanes[dir_index(dir)] = lesson.memo(memo.path, memo.compares);
+            self.shared.hits += 1;
         }
+        let acct = &mut conn.acct[dir_index(dir)];
+        acct.0 += 1;
+        acct.1 += bytes;
+        Ok(learned)
     }
 
     /// Keeps `path` for the connection direction of `lesson`, when what the
@@ -191,17 +221,46 @@ impl Lanes {
         if reads.has(Reads::CT_STATUS) {
             compares |= STATUS;
         }
-        conn.lanes[dir_index(lesson.dir)] = LaneMemo {
-            path: number,
-            mark: lesson.mark,
-            status: lesson.status,
-            state: state_code(lesson.state),
-            pkttype: lesson.probe.pkttype,
-            flags: lesson.probe.flags,
-            compares,
-        };
+        let memo = lesson.memo(number, compares);
+        conn.lanes[dir_index(lesson.dir)] = memo;
+        if let (Some(key), false) = (lesson.class, reads.has(Reads::UNCLASSED)) {
+            self.shared.keep(key, memo);
+        }
         Some(number)
     }
+
+    /// Connection directions that copied a memo shared by their header class.
+    pub(super) fn shared_hits(&self) -> u64 {
+        self.shared.hits
+    }
+}
+
+impl Lesson {
+    /// The memo of learned outcome `path` for the packet of this lesson.
+    fn memo(&self, path: u32, compares: u8) -> LaneMemo {
+        LaneMemo {
+            path,
+            mark: self.mark,
+            status: self.status,
+            state: state_code(self.state),
+            pkttype: self.probe.pkttype,
+            flags: self.probe.flags,
+            compares,
+        }
+    }
+}
+
+/// Whether `memo` holds for the packet of `lesson`: a learned outcome, for the
+/// same conntrack state, packet type and connection mark, and the same TCP
+/// flags and conntrack status when its walks read them.
+#[inline]
+fn holds(memo: &LaneMemo, lesson: &Lesson) -> bool {
+    memo.path != 0
+        && memo.state == state_code(lesson.state)
+        && memo.pkttype == lesson.probe.pkttype
+        && memo.mark == lesson.mark
+        && (memo.compares & FLAGS == 0 || memo.flags == lesson.probe.flags)
+        && (memo.compares & STATUS == 0 || memo.status == lesson.status)
 }
 
 /// [`LaneMemo::compares`]: the TCP flags must match.

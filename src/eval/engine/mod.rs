@@ -12,6 +12,7 @@
 mod lane;
 mod learned;
 mod path;
+mod shared;
 mod tables;
 
 use super::host::Host;
@@ -177,7 +178,7 @@ impl Fate {
 impl<'r> Engine<'r> {
     pub fn new(rs: &'r Ruleset, host: Host, params: Params, mut opts: Options) -> Engine<'r> {
         let counters = rs.tables.iter().map(TableCounters::for_table).collect();
-        let lanes = Lanes::new(rs, opts.trace || opts.walk_every_packet);
+        let lanes = Lanes::new(rs, &host, opts.trace || opts.walk_every_packet);
         let mut memory = Store::default();
         // The sets move into the replay's memory (they are large; `opts` keeps none).
         memory.ipsets = opts.ipsets.take();
@@ -239,6 +240,12 @@ impl<'r> Engine<'r> {
     /// Packets whose outcome came from the established-flow lane (see [`lane`]).
     pub fn lane_packets(&self) -> u64 {
         self.lanes.taken
+    }
+
+    /// Connection directions whose first lane packet copied an outcome another
+    /// connection learned (see [`shared`]); they count among [`Engine::lane_packets`].
+    pub fn lane_shared(&self) -> u64 {
+        self.lanes.shared_hits()
     }
 
     /// Records handed on as a [`LaneRecord`]: the lane's packets, and the misses

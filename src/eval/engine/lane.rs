@@ -253,7 +253,7 @@ impl Lesson {
 /// Whether `memo` holds for the packet of `lesson`: a learned outcome, for the
 /// same conntrack state, packet type and connection mark, and the same TCP
 /// flags and conntrack status when its walks read them.
-#[inline]
+#[inline(always)]
 fn holds(memo: &LaneMemo, lesson: &Lesson) -> bool {
     memo.path != 0
         && memo.state == state_code(lesson.state)

@@ -86,13 +86,51 @@ impl Cuts {
     }
 }
 
+/// The classes of a port field: [`Cuts`], and when there are a few, every
+/// port's class in a table (one load instead of a binary search).
+#[derive(Debug, Clone, Default)]
+struct PortCuts {
+    cuts: Cuts,
+    table: Option<Box<[u16]>>,
+}
+
+impl PortCuts {
+    fn new(cuts: Cuts) -> PortCuts {
+        let table = (cuts.0.len() > 1 && cuts.0.len() < usize::from(u16::MAX)).then(|| {
+            let mut t = vec![0u16; 1 << 16];
+            // Class k runs from cut k-1 (port 0 for k = 0) up to cut k.
+            let mut from = 0;
+            for (k, &cut) in (0u16..).zip(cuts.0.iter()) {
+                let to = (cut as usize).min(t.len());
+                if let Some(run) = t.get_mut(from..to) {
+                    run.fill(k);
+                }
+                from = to;
+            }
+            if let Some(run) = t.get_mut(from..) {
+                run.fill(cuts.0.len() as u16);
+            }
+            t.into_boxed_slice()
+        });
+        PortCuts { cuts, table }
+    }
+
+    #[inline]
+    fn class(&self, port: u16) -> u32 {
+        match &self.table {
+            Some(t) => u32::from(t[usize::from(port)]),
+            None => self.cuts.class(u32::from(port)),
+        }
+    }
+}
+
 /// The header classes of one ruleset on one host (see the module docs).
 #[derive(Debug, Clone, Default)]
 pub(super) struct Classes {
     src: Cuts,
     dst: Cuts,
-    sport: Cuts,
-    dport: Cuts,
+    sport: PortCuts,
+    dport: PortCuts,
 }
 
 /// What a shared outcome is filed under: the header classes of a packet and
@@ -126,7 +164,7 @@ pub(super) struct Rest {
 impl Classes {
     /// The classes of `rs` on `host`; `None` when a rule's address mask is no prefix.
     pub(super) fn new(rs: &Ruleset, host: &Host) -> Option<Classes> {
-        let mut c = Classes::default();
+        let mut c = Bounds::default();
         for rule in rs
             .tables
             .iter()
@@ -143,11 +181,22 @@ impl Classes {
         Some(Classes {
             src: c.src.done(),
             dst: c.dst.done(),
-            sport: c.sport.done(),
-            dport: c.dport.done(),
+            sport: PortCuts::new(c.sport.done()),
+            dport: PortCuts::new(c.dport.done()),
         })
     }
+}
 
+/// The bounds collected for [`Classes::new`].
+#[derive(Debug, Default)]
+struct Bounds {
+    src: Cuts,
+    dst: Cuts,
+    sport: Cuts,
+    dport: Cuts,
+}
+
+impl Bounds {
     /// The intervals a match tests of the header (the others read no address
     /// or port, or are [`Reads::UNCLASSED`]).
     fn add_match(&mut self, m: &Match) {
@@ -206,7 +255,9 @@ impl Classes {
         }
         Some(())
     }
+}
 
+impl Classes {
     /// The key of a packet whose header is `t` (its conntrack tuple in its own
     /// direction, as conntrack found it); `None` for other than IPv4 with ports.
     pub(super) fn key(&self, t: &Tuple, rest: Rest) -> Option<Key> {
@@ -217,8 +268,8 @@ impl Classes {
         };
         let src = self.src.class(u32::from(src));
         let dst = self.dst.class(u32::from(dst));
-        let sport = self.sport.class(u32::from(sp));
-        let dport = self.dport.class(u32::from(dp));
+        let sport = self.sport.class(sp);
+        let dport = self.dport.class(dp);
         let dir = match rest.dir {
             Dir::Original => 0u64,
             Dir::Reply => 1,
@@ -344,12 +395,19 @@ mod tests {
         assert_ne!(class(&c.dst, 0x0a01_0004), class(&c.dst, 0x0a01_0005));
         assert_eq!(class(&c.dst, 0x0a01_0005), class(&c.dst, 0x0a01_0009));
         assert_ne!(class(&c.dst, 0x0a01_0009), class(&c.dst, 0x0a01_000a));
-        assert_eq!(class(&c.sport, 1000), class(&c.sport, 1999));
-        assert_ne!(class(&c.sport, 1999), class(&c.sport, 2000));
-        assert_ne!(class(&c.sport, 53), class(&c.sport, 54));
-        assert_ne!(class(&c.dport, 79), class(&c.dport, 80));
-        assert_ne!(class(&c.dport, 80), class(&c.dport, 81));
-        assert_eq!(class(&c.dport, 60), class(&c.dport, 70));
+        assert_eq!(c.sport.class(1000), c.sport.class(1999));
+        assert_ne!(c.sport.class(1999), c.sport.class(2000));
+        assert_ne!(c.sport.class(53), c.sport.class(54));
+        assert_ne!(c.dport.class(79), c.dport.class(80));
+        assert_ne!(c.dport.class(80), c.dport.class(81));
+        assert_eq!(c.dport.class(60), c.dport.class(70));
+        // The table gives what the cuts give, for every port.
+        for ports in [&c.sport, &c.dport] {
+            assert!(ports.table.is_some());
+            for p in 0..=u16::MAX {
+                assert_eq!(ports.class(p), ports.cuts.class(u32::from(p)), "{p}");
+            }
+        }
         let odd = crate::ir::load(&SourceFile::new(
             "t",
             "*filter\n-A FORWARD -s 10.0.0.0/255.0.255.0 -j DROP\nCOMMIT\n",

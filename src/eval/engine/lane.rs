@@ -28,7 +28,11 @@
 //! connection learned, filed under the packet's header classes and the lane's
 //! key, when the walks it stands for read nothing those do not tell apart
 //! (see [`super::shared`]): the first packets of most connections then skip
-//! the full path too.
+//! the full path too. So may the first packet of a connection (NEW, its
+//! entry not confirmed yet) when the ruleset has no nat table (whose rules run
+//! for that packet and bind the connection): its full path only walks the
+//! tables and then confirms the entry, which the lane then does, when the
+//! outcome it copies is one whose full path confirmed its entry.
 //!
 //! Memory: a [`LaneMemo`] per direction in each conntrack entry (where the
 //! packet's lookup has just been, so checking it costs no cache miss), and
@@ -65,6 +69,8 @@ pub(super) struct Lesson {
     status: u32,
     /// The packet's header classes and key, when the ruleset has classes.
     class: Option<Key>,
+    /// The packet created its entry, not confirmed yet (see [`Lanes::fresh`]).
+    fresh: bool,
 }
 
 /// The outcomes learned, shared by the connection directions whose
@@ -72,6 +78,9 @@ pub(super) struct Lesson {
 #[derive(Debug, Default)]
 pub(super) struct Lanes {
     on: bool,
+    /// The first packet of a connection may take a shared outcome: there is
+    /// no nat table, so its full path only walks and confirms (see the module docs).
+    fresh: bool,
     /// Learned outcomes; a memo's `path` is a number there.
     learned: Learned,
     /// The ruleset's header classes (`None`: outcomes are not shared).
@@ -100,8 +109,10 @@ impl Lanes {
                 })
         });
         let on = !walk_every_packet && !raw_may_stop;
+        let nat = rs.tables.iter().any(|t| t.kind == TableKind::Nat);
         Lanes {
             on,
+            fresh: on && !nat,
             classes: on.then(|| Classes::new(rs, host)).flatten(),
             ..Lanes::default()
         }
@@ -129,22 +140,25 @@ impl Lanes {
         })
     }
 
-    /// The learned outcome for this packet, or the lesson to learn from its
-    /// full path (`None` when the connection may not take the lane). A packet
-    /// that takes the lane is accounted to its entry here, where the entry is at
-    /// hand (`nf_ct_refresh_acct`: `bytes` in direction `v.dir`), as the full
-    /// path's conntrack would have.
+    /// The learned outcome for this packet and whether its entry lives on (a
+    /// first packet's entry is confirmed here, see [`Lanes::fresh`], which may
+    /// clash), or the lesson to learn from its full path (`None` when the
+    /// connection may not take the lane). A packet that takes the lane is
+    /// accounted to its entry here, where the entry is at hand
+    /// (`nf_ct_refresh_acct`: `bytes` in direction `v.dir`), as the full path's
+    /// conntrack would have.
     pub(super) fn lookup(
         &mut self,
         v: &conntrack::Verdict,
         ct: &mut conntrack::Table,
         probe: Probe,
         bytes: u64,
-    ) -> Result<u32, Option<Lesson>> {
+    ) -> Result<(u32, bool), Option<Lesson>> {
         let (Some(id), Some(dir)) = (v.conn, v.dir) else {
             return Err(None);
         };
-        if v.unconfirmed
+        let fresh = v.unconfirmed && self.fresh && v.state == CtState::New;
+        if (v.unconfirmed && !fresh)
             || v.killed
             || !matches!(
                 v.state,
@@ -168,13 +182,14 @@ impl Lanes {
             mark: conn.mark,
             status: conn.status.0,
             class: None,
+            fresh,
         };
         let memo = &conn.lanes[dir_index(dir)];
         let mut learned = memo.path.wrapping_sub(1);
         if !(holds(memo, &lesson) && self.learned.get(learned).is_some()) {
             // The connection's own memo does not hold: one shared by its class may.
             let rest = Rest {
-                state: state_code(v.state),
+                state: lesson.state_code(),
                 dir,
                 pkttype: probe.pkttype,
                 mark: conn.mark,
@@ -197,11 +212,18 @@ impl Lanes {
         let acct = &mut conn.acct[dir_index(dir)];
         acct.0 += 1;
         acct.1 += bytes;
-        Ok(learned)
+        if fresh {
+            // What the full path does after its walks (`nf_confirm`); a clash frees the entry.
+            let _ = ct.confirm(id);
+            return Ok((learned, ct.get(id).is_some()));
+        }
+        Ok((learned, true))
     }
 
     /// Keeps `path` for the connection direction of `lesson`, when what the
-    /// walks read is all compared by the lane; its number when kept.
+    /// walks read is all compared by the lane; its number when kept. A first
+    /// packet's outcome is kept only when its full path confirmed the entry:
+    /// then the lane confirms the entries of those that take it.
     pub(super) fn learn(
         &mut self,
         ct: &mut conntrack::Table,
@@ -209,7 +231,7 @@ impl Lanes {
         reads: Reads,
         path: PathRef,
     ) -> Option<u32> {
-        if reads.has(Reads::OPAQUE) {
+        if reads.has(Reads::OPAQUE) || (lesson.fresh && !ct.is_confirmed(lesson.conn)) {
             return None;
         }
         let number = self.learned.number(path)?;
@@ -242,7 +264,7 @@ impl Lesson {
             path,
             mark: self.mark,
             status: self.status,
-            state: state_code(self.state),
+            state: self.state_code(),
             pkttype: self.probe.pkttype,
             flags: self.probe.flags,
             compares,
@@ -256,12 +278,28 @@ impl Lesson {
 #[inline(always)]
 fn holds(memo: &LaneMemo, lesson: &Lesson) -> bool {
     memo.path != 0
-        && memo.state == state_code(lesson.state)
+        && memo.state == lesson.state_code()
         && memo.pkttype == lesson.probe.pkttype
         && memo.mark == lesson.mark
         && (memo.compares & FLAGS == 0 || memo.flags == lesson.probe.flags)
         && (memo.compares & STATUS == 0 || memo.status == lesson.status)
 }
+
+impl Lesson {
+    /// The conntrack state in a [`LaneMemo`]: a first packet's, whose entry the
+    /// lane must confirm, is told apart from a later NEW one's.
+    #[inline(always)]
+    fn state_code(&self) -> u8 {
+        if self.fresh {
+            FRESH
+        } else {
+            state_code(self.state)
+        }
+    }
+}
+
+/// [`Lesson::state_code`] of a packet that created its entry.
+const FRESH: u8 = 6;
 
 /// [`LaneMemo::compares`]: the TCP flags must match.
 const FLAGS: u8 = 1;
@@ -327,8 +365,8 @@ impl super::Engine<'_> {
         // What the full path does to a packet whose walks need not run: conntrack
         // accounting (`nf_ct_refresh_acct`, in `lookup`), the counters, and the record.
         let bytes = u64::from(total_len);
-        let learned = match self.lanes.lookup(&v, &mut self.ct, probe, bytes) {
-            Ok(learned) => learned,
+        let (learned, lives) = match self.lanes.lookup(&v, &mut self.ct, probe, bytes) {
+            Ok(taken) => taken,
             Err(lesson) => return Err((Some(v), lesson)),
         };
         self.tables
@@ -340,7 +378,7 @@ impl super::Engine<'_> {
             learned,
             ctstate,
             ctdir,
-            conn: v.conn,
+            conn: v.conn.filter(|_| lives),
         })
     }
 

@@ -198,9 +198,13 @@ impl Lanes {
                 .classes
                 .as_ref()
                 .and_then(|c| c.key(conn.tuple(dir), rest));
-            let shared = lesson.class.as_ref().and_then(|k| self.shared.get(k));
-            let Some(memo) = shared.filter(|m| holds(m, &lesson)).copied() else {
-                return Err(Some(lesson));
+            let shared = match &lesson.class {
+                Some(k) => self.shared.get(k),
+                None => None,
+            };
+            let memo = match shared {
+                Some(m) if holds(m, &lesson) => *m,
+                _ => return Err(Some(lesson)),
             };
             learned = memo.path.wrapping_sub(1);
             if self.learned.get(learned).is_none() {

@@ -86,6 +86,76 @@ impl Cuts {
     }
 }
 
+/// The classes of an address field: [`Cuts`], and per /16 block of addresses
+/// the class of its first address, flagged when the block holds a cut (then
+/// the cuts in it are searched): most blocks hold none, and most packets of a
+/// capture fall in a few blocks.
+#[derive(Debug, Clone, Default)]
+struct AddrCuts {
+    cuts: Cuts,
+    /// 65,536 blocks and one past the last: the number of cuts.
+    blocks: Box<[u32]>,
+}
+
+/// [`AddrCuts::blocks`]: the block holds a cut.
+const VARIES: u32 = 1 << 31;
+
+impl AddrCuts {
+    /// `None` with 2³¹ cuts or more (none are: a rule or route adds two).
+    fn new(cuts: Cuts) -> Option<AddrCuts> {
+        let n = u32::try_from(cuts.0.len())
+            .ok()
+            .filter(|n| n & VARIES == 0)?;
+        let mut blocks = vec![n; (1 << 16) + 1];
+        // Block by block that holds cuts; the blocks before it hold none, and their
+        // first addresses are above the `k` cuts before it.
+        let (mut b, mut k) = (0, 0);
+        while let Some(&c) = cuts.0.get(k) {
+            let at = (c >> 16) as usize;
+            let within = cuts.0[k..]
+                .iter()
+                .take_while(|&&d| d >> 16 == c >> 16)
+                .count();
+            if let Some(run) = blocks.get_mut(b..at) {
+                run.fill(k as u32);
+            }
+            // A cut at the block's first address is below every address of it.
+            let first = usize::from(c & 0xffff == 0);
+            let class = (k + first) as u32;
+            if let Some(slot) = blocks.get_mut(at) {
+                *slot = if within > first {
+                    class | VARIES
+                } else {
+                    class
+                };
+            }
+            (b, k) = (at + 1, k + within);
+        }
+        Some(AddrCuts {
+            cuts,
+            blocks: blocks.into_boxed_slice(),
+        })
+    }
+
+    #[inline]
+    fn class(&self, a: u32) -> u32 {
+        let b = (a >> 16) as usize;
+        let (Some(&at), Some(&next)) = (self.blocks.get(b), self.blocks.get(b + 1)) else {
+            return self.cuts.class(a);
+        };
+        if at & VARIES == 0 {
+            return at;
+        }
+        // The cuts from the block's first class on, up to the next block's
+        // (which may hold a cut at the next block's first address: above `a`).
+        let (lo, hi) = ((at & !VARIES) as usize, (next & !VARIES) as usize);
+        match self.cuts.0.get(lo..hi) {
+            Some(cuts) => (lo + cuts.partition_point(|&c| c <= a)) as u32,
+            None => self.cuts.class(a),
+        }
+    }
+}
+
 /// The classes of a port field: [`Cuts`], and when there are a few, every
 /// port's class in a table (one load instead of a binary search).
 #[derive(Debug, Clone, Default)]
@@ -127,8 +197,8 @@ impl PortCuts {
 /// The header classes of one ruleset on one host (see the module docs).
 #[derive(Debug, Clone, Default)]
 pub(super) struct Classes {
-    src: Cuts,
-    dst: Cuts,
+    src: AddrCuts,
+    dst: AddrCuts,
     sport: PortCuts,
     dport: PortCuts,
 }
@@ -179,8 +249,8 @@ impl Classes {
         }
         c.add_host(host)?;
         Some(Classes {
-            src: c.src.done(),
-            dst: c.dst.done(),
+            src: AddrCuts::new(c.src.done())?,
+            dst: AddrCuts::new(c.dst.done())?,
             sport: PortCuts::new(c.sport.done()),
             dport: PortCuts::new(c.dport.done()),
         })
@@ -357,14 +427,14 @@ mod tests {
         let classes = Classes::new(&l.ruleset, &host).expect("prefixes only");
         let index = HostIndex::new(&host);
         let mut rng = Rng(0x1234_5678_9abc_def1);
-        let mut probes: Vec<u32> = classes.src.0.clone();
-        probes.extend(classes.src.0.iter().map(|c| c.wrapping_sub(1)));
+        let mut probes: Vec<u32> = classes.src.cuts.0.clone();
+        probes.extend(classes.src.cuts.0.iter().map(|c| c.wrapping_sub(1)));
         probes.extend((0..2000).map(|_| rng.next() as u32));
         for &a in &probes {
             for &b in probes.iter().step_by(7) {
                 let (a2, b2) = (
-                    same_class(&classes.src, a, u32::MAX, &mut rng),
-                    same_class(&classes.dst, b, u32::MAX, &mut rng),
+                    same_class(&classes.src.cuts, a, u32::MAX, &mut rng),
+                    same_class(&classes.dst.cuts, b, u32::MAX, &mut rng),
                 );
                 assert_eq!(
                     route_of(host.input_route(a, b)),
@@ -388,7 +458,7 @@ mod tests {
         ));
         assert!(!l.has_errors(), "{:?}", l.diagnostics);
         let c = Classes::new(&l.ruleset, &host).expect("prefixes only");
-        let class = |cuts: &Cuts, v: u32| cuts.class(v);
+        let class = |cuts: &AddrCuts, v: u32| cuts.class(v);
         assert_ne!(class(&c.src, 0x09ff_ffff), class(&c.src, 0x0a00_0000));
         assert_eq!(class(&c.src, 0x0a00_0000), class(&c.src, 0x0aff_ffff));
         assert_ne!(class(&c.src, 0x0aff_ffff), class(&c.src, 0x0b00_0000));
@@ -401,6 +471,24 @@ mod tests {
         assert_ne!(c.dport.class(79), c.dport.class(80));
         assert_ne!(c.dport.class(80), c.dport.class(81));
         assert_eq!(c.dport.class(60), c.dport.class(70));
+        // The blocks give what the cuts give, around every cut and at random.
+        let mut rng = Rng(0x0123_4567_89ab_cdef);
+        for addrs in [&c.src, &c.dst] {
+            let around = addrs.cuts.0.iter().flat_map(|&c| {
+                [
+                    c.wrapping_sub(1),
+                    c,
+                    c.wrapping_add(1),
+                    c | 0xffff,
+                    c & !0xffff,
+                ]
+            });
+            let random = (0..10_000).map(|_| rng.next() as u32);
+            let blocks = (0..1u32 << 16).flat_map(|b| [b << 16, b << 16 | 0xffff]);
+            for a in around.chain(random).chain(blocks) {
+                assert_eq!(addrs.class(a), addrs.cuts.class(a), "{a:#x}");
+            }
+        }
         // The table gives what the cuts give, for every port.
         for ports in [&c.sport, &c.dport] {
             assert!(ports.table.is_some());

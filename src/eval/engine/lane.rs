@@ -174,22 +174,29 @@ impl Lanes {
         if conn.helper.is_some() || conn.status.0 & nat != 0 {
             return Err(None);
         }
-        let mut lesson = Lesson {
-            conn: id,
-            dir,
-            state: v.state,
-            probe,
+        let seen = Seen {
+            state: if fresh { FRESH } else { state_code(v.state) },
+            pkttype: probe.pkttype,
+            flags: probe.flags,
             mark: conn.mark,
             status: conn.status.0,
-            class: None,
-            fresh,
         };
         let memo = &conn.lanes[dir_index(dir)];
         let mut learned = memo.path.wrapping_sub(1);
-        if !(holds(memo, &lesson) && self.learned.get(learned).is_some()) {
+        if !(holds(memo, &seen) && self.learned.get(learned).is_some()) {
             // The connection's own memo does not hold: one shared by its class may.
+            let mut lesson = Lesson {
+                conn: id,
+                dir,
+                state: v.state,
+                probe,
+                mark: conn.mark,
+                status: conn.status.0,
+                class: None,
+                fresh,
+            };
             let rest = Rest {
-                state: lesson.state_code(),
+                state: seen.state,
                 dir,
                 pkttype: probe.pkttype,
                 mark: conn.mark,
@@ -203,7 +210,7 @@ impl Lanes {
                 None => None,
             };
             let memo = match shared {
-                Some(m) if holds(m, &lesson) => *m,
+                Some(m) if holds(m, &seen) => *m,
                 _ => return Err(Some(lesson)),
             };
             learned = memo.path.wrapping_sub(1);
@@ -276,17 +283,28 @@ impl Lesson {
     }
 }
 
-/// Whether `memo` holds for the packet of `lesson`: a learned outcome, for the
-/// same conntrack state, packet type and connection mark, and the same TCP
-/// flags and conntrack status when its walks read them.
+/// What the lane compares of a packet and its entry, as a [`LaneMemo`] holds it.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    /// [`Lesson::state_code`].
+    state: u8,
+    pkttype: u8,
+    flags: u8,
+    mark: u32,
+    status: u32,
+}
+
+/// Whether `memo` holds for a packet of which the lane saw `seen`: a learned
+/// outcome, for the same conntrack state, packet type and connection mark, and
+/// the same TCP flags and conntrack status when its walks read them.
 #[inline(always)]
-fn holds(memo: &LaneMemo, lesson: &Lesson) -> bool {
+fn holds(memo: &LaneMemo, seen: &Seen) -> bool {
     memo.path != 0
-        && memo.state == lesson.state_code()
-        && memo.pkttype == lesson.probe.pkttype
-        && memo.mark == lesson.mark
-        && (memo.compares & FLAGS == 0 || memo.flags == lesson.probe.flags)
-        && (memo.compares & STATUS == 0 || memo.status == lesson.status)
+        && memo.state == seen.state
+        && memo.pkttype == seen.pkttype
+        && memo.mark == seen.mark
+        && (memo.compares & FLAGS == 0 || memo.flags == seen.flags)
+        && (memo.compares & STATUS == 0 || memo.status == seen.status)
 }
 
 impl Lesson {

@@ -228,6 +228,23 @@ impl Table {
         Some((id, dir))
     }
 
+    /// The live entry holding the IPv4 flow `f` at `now_ns`, with its id and direction and
+    /// the sysctls (borrowed apart, as in [`Table::params_and_conn`]): what [`Table::find`]
+    /// returns for the flow's tuple, but `None`, with nothing deleted, when the entry expired
+    /// (the caller leaves that to `find`).
+    #[inline]
+    pub(crate) fn known_v4(
+        &mut self,
+        f: &super::touch::Flow4,
+        now_ns: u64,
+    ) -> Option<(ConnId, Dir, &Params, &mut Conn)> {
+        let (idx, dir) = self.map.get_flow(f)?;
+        let slot = self.slots.get_mut(idx as usize)?;
+        let id = ConnId { idx, gen: slot.gen };
+        let conn = slot.conn.as_mut()?;
+        (!expired(conn, now_ns)).then_some((id, dir, &self.params, conn))
+    }
+
     /// Reads the entry the IPv4 flow `f` maps to where every packet reads it, and returns
     /// a word of what it read, only so that the reads happen (see [`super::touch`]): the
     /// slot's three first cache lines (generation, timer, status and protocol state; the lane

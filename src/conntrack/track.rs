@@ -9,12 +9,15 @@
 //! a reply sets SEEN_REPLY *after* the tracker ran. Invariant: a returned [`Verdict`] with
 //! `unconfirmed` set names the table's single pending entry.
 
+use std::net::IpAddr;
+
 use super::entry::{Conn, CtView};
 use super::params::Params;
 use super::proto::icmp::QuotedL4;
 use super::proto::{generic, gre, icmp, tcp, udp, L4Result, ProtoData};
 use super::status::Status;
 use super::table::{ConnId, Table, Template, NS};
+use super::touch::Flow4;
 use super::tuple::{Dir, L4Key, Tuple, PROTO_GRE, PROTO_ICMP, PROTO_ICMPV6};
 use super::{CtState, Hook, InvalidReason, L4Info, PacketInfo, Verdict};
 
@@ -33,6 +36,9 @@ impl Table {
         self.reap_dying();
         self.gc_step(pkt.ts_ns);
         let checked = self.params.checksum && pkt.hook == Hook::PreRouting;
+        if let Some(v) = self.track_known(pkt, checked) {
+            return v;
+        }
         if let L4Info::Icmp(m) = pkt.l4 {
             if let Some(v) = self.icmp_first(pkt, &m, checked) {
                 return v;
@@ -108,6 +114,59 @@ impl Table {
         }
     }
 
+    /// The common case, in one pass: an IPv4 TCP or UDP packet of a live, confirmed entry that
+    /// its tracker accepts without special handling (for TCP, an in-window ACK or FIN-ACK of
+    /// a known sender: [`tcp::fast`]). Looks the flow up from the packet's numbers,
+    /// with no [`Tuple`] built. `None`, having changed nothing, for every other packet: the
+    /// general path then decides it, as it always did.
+    #[inline]
+    fn track_known(&mut self, pkt: &PacketInfo, checked: bool) -> Option<Verdict> {
+        let (IpAddr::V4(src), IpAddr::V4(dst)) = (pkt.src, pkt.dst) else {
+            return None;
+        };
+        let (sport, dport) = match &pkt.l4 {
+            L4Info::Tcp(seg) => (seg.sport, seg.dport),
+            L4Info::Udp(d) => (d.sport, d.dport),
+            _ => return None,
+        };
+        let (src, dst, proto) = (u32::from(src), u32::from(dst), pkt.proto);
+        let flow = Flow4 {
+            src,
+            dst,
+            proto,
+            sport,
+            dport,
+        };
+        let (id, dir, params, conn) = self.known_v4(&flow, pkt.ts_ns)?;
+        let state = conn_state(conn, dir);
+        let timeout = match (&pkt.l4, &mut conn.proto) {
+            (L4Info::Tcp(seg), ProtoData::Tcp(tc)) => {
+                if tcp::packet::tcp_error(seg, checked, pkt.checksum_ok).is_some() {
+                    return None;
+                }
+                let ack_offset = conn.help.seqadj[dir.flip().idx()].offset(seg.ack.wrapping_sub(1));
+                tcp::fast::ack_in_window(tc, &mut conn.status, params, dir, seg, ack_offset)?
+            }
+            (L4Info::Udp(d), ProtoData::Udp { stream_ts_ns }) => {
+                if udp::udp_error(d, checked, pkt.checksum_ok).is_some() {
+                    return None;
+                }
+                udp::timeout(*stream_ts_ns, &mut conn.status, params, pkt.ts_ns)
+            }
+            _ => return None,
+        };
+        let tcp_state = refresh(conn, dir, Some(timeout), pkt.ts_ns);
+        Some(Verdict {
+            state,
+            dir: Some(dir),
+            conn: Some(id),
+            unconfirmed: false,
+            killed: false,
+            tcp_state,
+            invalid: None,
+        })
+    }
+
     fn resolve_and_track(
         &mut self,
         pkt: &PacketInfo,
@@ -127,13 +186,7 @@ impl Table {
         let (params, Some(conn)) = self.params_and_conn(id) else {
             return Step::Done(Verdict::invalid(InvalidReason::NoTuple));
         };
-        let state = if dir == Dir::Reply || conn.status.has(Status::SEEN_REPLY) {
-            CtState::Established
-        } else if conn.status.has(Status::EXPECTED) {
-            CtState::Related
-        } else {
-            CtState::New
-        };
+        let state = conn_state(conn, dir);
         let res = run_tracker(conn, params, pkt, dir, fresh, checked);
         let mut v = Verdict {
             state,
@@ -210,6 +263,20 @@ impl Table {
             conn.status.set(Status::HELPER);
         }
         Ok(self.insert_unconfirmed(conn))
+    }
+}
+
+/// The state a packet of a known entry has before its tracker runs (`nf_conntrack_in`'s
+/// ctinfo: a reply, or any packet once a reply was seen, is ESTABLISHED; an expected
+/// connection's packets are RELATED until then).
+#[inline]
+fn conn_state(conn: &Conn, dir: Dir) -> CtState {
+    if dir == Dir::Reply || conn.status.has(Status::SEEN_REPLY) {
+        CtState::Established
+    } else if conn.status.has(Status::EXPECTED) {
+        CtState::Related
+    } else {
+        CtState::New
     }
 }
 

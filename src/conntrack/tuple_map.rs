@@ -237,6 +237,12 @@ impl TupleMap {
         self.v4.cells.get(self.v4.home(k)).map_or(0, |c| c.key.rest)
     }
 
+    /// [`TupleMap::get`] of the tuple of `f`, without building the tuple.
+    #[inline]
+    pub(super) fn get_flow(&self, f: &Flow4) -> Option<(u32, Dir)> {
+        self.v4.get(Key4::ports(f))
+    }
+
     /// [`TupleMap::get`] of the tuple of `f`: the slot index.
     #[inline]
     pub(super) fn get_v4(&self, f: &Flow4) -> Option<u32> {

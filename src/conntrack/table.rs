@@ -72,6 +72,17 @@ pub struct ExpectNat {
     pub saved_port: u16,
 }
 
+/// What [`Table::known_v4`] found.
+pub(crate) enum Lookup<'a> {
+    /// A live entry: its id, the packet's direction in it, the sysctls and the entry.
+    Live(ConnId, Dir, &'a Params, &'a mut Conn),
+    /// No entry holds the flow.
+    Absent,
+    /// An expired entry (or a slot the hash names that holds none, which the invariants
+    /// rule out): for [`Table::find`] to handle.
+    Other,
+}
+
 /// Confirmation failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum ConfirmError {
@@ -230,19 +241,21 @@ impl Table {
 
     /// The live entry holding the IPv4 flow `f` at `now_ns`, with its id and direction and
     /// the sysctls (borrowed apart, as in [`Table::params_and_conn`]): what [`Table::find`]
-    /// returns for the flow's tuple, but `None`, with nothing deleted, when the entry expired
-    /// (the caller leaves that to `find`).
+    /// returns for the flow's tuple, except that an expired entry is left alone (the caller
+    /// leaves it to `find`, which deletes it).
     #[inline]
-    pub(crate) fn known_v4(
-        &mut self,
-        f: &super::touch::Flow4,
-        now_ns: u64,
-    ) -> Option<(ConnId, Dir, &Params, &mut Conn)> {
-        let (idx, dir) = self.map.get_flow(f)?;
-        let slot = self.slots.get_mut(idx as usize)?;
+    pub(crate) fn known_v4(&mut self, f: &super::touch::Flow4, now_ns: u64) -> Lookup<'_> {
+        let Some((idx, dir)) = self.map.get_flow(f) else {
+            return Lookup::Absent;
+        };
+        let Some(slot) = self.slots.get_mut(idx as usize) else {
+            return Lookup::Other;
+        };
         let id = ConnId { idx, gen: slot.gen };
-        let conn = slot.conn.as_mut()?;
-        (!expired(conn, now_ns)).then_some((id, dir, &self.params, conn))
+        match slot.conn.as_mut() {
+            Some(conn) if !expired(conn, now_ns) => Lookup::Live(id, dir, &self.params, conn),
+            _ => Lookup::Other,
+        }
     }
 
     /// Reads the entry the IPv4 flow `f` maps to where every packet reads it, and returns

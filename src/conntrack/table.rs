@@ -518,11 +518,12 @@ fn expired(c: &Conn, now_ns: u64) -> bool {
 }
 
 /// A confirmed entry whose timer ran out: the garbage collector deletes it (`gc_worker`).
+/// (The timer first: most entries the sweep meets are live.)
 #[inline]
 fn collectable(s: &Slot, now_ns: u64) -> bool {
     s.conn
         .as_ref()
-        .is_some_and(|c| c.status.has(Status::CONFIRMED) && expired(c, now_ns))
+        .is_some_and(|c| expired(c, now_ns) && c.status.has(Status::CONFIRMED))
 }
 
 #[cfg(test)]

@@ -460,17 +460,19 @@ impl Table {
         if n == 0 {
             return;
         }
+        // (Collecting never moves the cursor: it is kept in a register for both steps.)
+        let mut idx = self.gc_cursor;
         for _ in 0..2 {
             // A compare, not `%`: a division per step cost more than the step.
-            self.gc_cursor += 1;
-            if self.gc_cursor >= n {
-                self.gc_cursor = 0;
+            idx += 1;
+            if idx >= n {
+                idx = 0;
             }
-            let idx = self.gc_cursor;
             if self.slots.get(idx).is_some_and(|s| collectable(s, now_ns)) {
                 self.collect_slot(idx, now_ns);
             }
         }
+        self.gc_cursor = idx;
     }
 
     #[cold]

@@ -322,12 +322,10 @@ impl Table {
             return Ok(());
         }
         let [o, r] = conn.tuple;
-        if self.map.contains_key(&o) || self.map.contains_key(&r) {
+        if !self.map.insert_pair(&o, &r, id.idx) {
             self.free_slot(id);
             return Err(ConfirmError::Clash);
         }
-        self.map.insert(o, (id.idx, Dir::Original));
-        self.map.insert(r, (id.idx, Dir::Reply));
         if let Some(c) = self.get_mut(id) {
             c.status.set(Status::CONFIRMED);
         }

@@ -90,9 +90,11 @@ fn both(
 }
 
 fn params(rng: &mut Rng) -> Params {
-    let mut p = Params::default();
-    p.tcp_be_liberal = rng.chance(10);
-    p.tcp_max_retrans = rng.below(5) as u8;
+    let mut p = Params {
+        tcp_be_liberal: rng.chance(10),
+        tcp_max_retrans: rng.below(5) as u8,
+        ..Params::default()
+    };
     if rng.chance(30) {
         // Small timeouts, so that every comparison between them goes both ways.
         let mut t = || 1 + rng.below(6) as u32;

@@ -8,6 +8,12 @@
 //! INVALID frees an unconfirmed entry; a TCP reopen deletes the entry and starts over once;
 //! a reply sets SEEN_REPLY *after* the tracker ran. Invariant: a returned [`Verdict`] with
 //! `unconfirmed` set names the table's single pending entry.
+//!
+//! Most packets take a shortcut through the same steps (`Table::track_known`): an IPv4 TCP or
+//! UDP packet of a live entry is looked up by its numbers, without a [`Tuple`], and a UDP
+//! packet or a TCP segment that [`tcp::fast`] can decide is tracked at once; anything else
+//! (no entry, an expired one, a segment the fast path declines) goes the general way with
+//! nothing changed, and with the lookup's result so that it is not made twice.
 
 use std::net::IpAddr;
 

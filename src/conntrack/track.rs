@@ -154,7 +154,8 @@ impl Table {
         let state = conn_state(conn, dir);
         let timeout = match (&pkt.l4, &mut conn.proto) {
             (L4Info::Tcp(seg), ProtoData::Tcp(tc)) => {
-                if tcp::packet::tcp_error(seg, checked, pkt.checksum_ok).is_some() {
+                // tcp_error's flag check is implied by the segments the fast path accepts.
+                if tcp::packet::header_error(seg, checked, pkt.checksum_ok).is_some() {
                     return hit;
                 }
                 // Only a NAT helper's payload rewrite adjusts sequence numbers, and it sets

@@ -22,6 +22,8 @@
 //! retransmissions, window scaling, zero windows, SACK blocks and sequence adjustment).
 
 use super::options::{after, before};
+#[cfg(doc)]
+use super::packet::header_error;
 use super::packet::{commit, timeout, TcpConn};
 use super::window::{max_ack_window, note_retransmission, peer_flags, update, Vals};
 use super::{flags, next_state, Event, Next, Segment, TcpState};
@@ -30,7 +32,10 @@ use crate::conntrack::status::Status;
 use crate::conntrack::tuple::Dir;
 
 /// `nf_conntrack_tcp_packet` for an in-window ACK or FIN-ACK of a known sender (see the module
-/// docs). The caller has run `tcp_error` (it passed) and the entry is not new.
+/// docs). The caller has run `tcp_error`'s header and checksum checks ([`header_error`]: they
+/// passed) and the entry is not new; the flag check is left out because every combination
+/// accepted here (ACK or FIN-ACK, with or without URG, PSH, ECE, CWR) is one of
+/// `tcp_valid_flags` (see the test `accepted_flags_are_valid_flags`).
 /// `Some(timeout)` (seconds) when the segment was that common case and has been tracked;
 /// `None`, with nothing changed, otherwise.
 #[inline(always)]

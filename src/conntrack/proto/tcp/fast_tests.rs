@@ -7,7 +7,7 @@
 
 use super::*;
 use crate::conntrack::proto::tcp::options::TcpOptions;
-use crate::conntrack::proto::tcp::packet::{packet, tcp_error, tcp_new, Ctx};
+use crate::conntrack::proto::tcp::packet::{header_error, packet, tcp_error, tcp_new, Ctx};
 use crate::conntrack::proto::L4Result;
 
 /// splitmix64: deterministic, so a failure reproduces.
@@ -59,6 +59,12 @@ fn both(
 ) -> (TcpConn, Status, L4Result) {
     let (mut fc, mut fs) = (*c, st);
     let fast = ack_in_window(&mut fc, &mut fs, p, dir, seg, off);
+    if let Some(why) = tcp_error(seg, false, true) {
+        // The full model stops at tcp_error: the fast path must decline.
+        assert_eq!((fast, fc, fs), (None, *c, st), "bad flags {seg:?}");
+        tally.declined += 1;
+        return (*c, st, L4Result::Invalid(why.into()));
+    }
     let (mut sc, mut ss) = (*c, st);
     let mut remaining = REMAINING;
     let mut ctx = Ctx {
@@ -225,7 +231,7 @@ fn connection(rng: &mut Rng, tally: &mut Tally) {
             segment(rng, &c, dir)
         };
         let dir = if n == 0 { Dir::Reply } else { dir };
-        if tcp_error(&seg, false, true).is_some() {
+        if header_error(&seg, false, true).is_some() {
             continue;
         }
         let (nc, mut ns, res) = both(&c, st, &p, dir, &seg, off, tally);
@@ -321,11 +327,44 @@ fn agrees_with_the_full_model_at_the_window_edges() {
             Dir::Reply
         };
         let off = rng.below(3) as u32;
-        if tcp_error(&seg, false, true).is_none() {
+        if header_error(&seg, false, true).is_none() {
             both(&c, st, &p, dir, &seg, off, &mut tally);
         }
     }
     eprintln!("edges: {} fast, {} declined", tally.hits, tally.declined);
     assert!(tally.hits > 10_000, "fast path hits: {}", tally.hits);
     assert!(tally.declined > 10_000, "declined: {}", tally.declined);
+}
+
+/// Every flags byte the fast path accepts passes `tcp_error`'s flag check, which its caller
+/// leaves out.
+#[test]
+fn accepted_flags_are_valid_flags() {
+    let p = Params::default();
+    let mut accepted = 0;
+    for f in 0..=255u8 {
+        let mut c = TcpConn::default();
+        c.state = TcpState::Established;
+        for peer in c.seen.iter_mut() {
+            peer.td_end = 100;
+            peer.td_maxend = 1000;
+            peer.td_maxwin = 1000;
+        }
+        let seg = Segment {
+            flags: f,
+            seq: 100,
+            ack: 100,
+            window: 1000,
+            doff: 5,
+            l4_len: 20,
+            ..Default::default()
+        };
+        let mut st = Status(Status::CONFIRMED | Status::SEEN_REPLY);
+        if ack_in_window(&mut c, &mut st, &p, Dir::Original, &seg, 0).is_some() {
+            accepted += 1;
+            assert_eq!(tcp_error(&seg, true, true), None, "flags {f:#04x}");
+        }
+    }
+    // ACK and FIN-ACK, each with any of URG, PSH, ECE, CWR.
+    assert_eq!(accepted, 32);
 }

@@ -119,15 +119,29 @@ const VALID_FLAGS: u64 = {
 
 /// `tcp_error`: malformed headers, bad checksums (PREROUTING only) and bad flag combinations.
 pub fn tcp_error(seg: &Segment, checksum_checked: bool, checksum_ok: bool) -> Option<TcpInvalid> {
+    if let Some(why) = header_error(seg, checksum_checked, checksum_ok) {
+        return Some(why);
+    }
+    if !valid_flags(seg.flags) {
+        return Some(TcpInvalid::BadFlags);
+    }
+    None
+}
+
+/// The first two checks of `tcp_error`: a header shorter than 20 bytes or than `doff`, and
+/// a bad checksum where it is verified.
+#[inline]
+pub fn header_error(
+    seg: &Segment,
+    checksum_checked: bool,
+    checksum_ok: bool,
+) -> Option<TcpInvalid> {
     let hdr = u32::from(seg.doff) * 4;
     if hdr < 20 || seg.l4_len < hdr {
         return Some(TcpInvalid::Truncated);
     }
     if checksum_checked && !checksum_ok {
         return Some(TcpInvalid::BadChecksum);
-    }
-    if !valid_flags(seg.flags) {
-        return Some(TcpInvalid::BadFlags);
     }
     None
 }

@@ -343,8 +343,10 @@ fn accepted_flags_are_valid_flags() {
     let p = Params::default();
     let mut accepted = 0;
     for f in 0..=255u8 {
-        let mut c = TcpConn::default();
-        c.state = TcpState::Established;
+        let mut c = TcpConn {
+            state: TcpState::Established,
+            ..TcpConn::default()
+        };
         for peer in c.seen.iter_mut() {
             peer.td_end = 100;
             peer.td_maxend = 1000;

@@ -60,6 +60,7 @@ pub struct TcpTimeouts {
 
 impl TcpTimeouts {
     /// Timeout of a state, in seconds (`timeouts[new_state]`).
+    #[inline]
     pub fn for_state(&self, s: TcpState) -> u32 {
         match s {
             // timeouts[0] is set to the SYN_SENT value by nf_conntrack_tcp_init_net.

@@ -72,6 +72,17 @@ pub struct ExpectNat {
     pub saved_port: u16,
 }
 
+/// What [`Table::known_v4`] found.
+pub(crate) enum Lookup<'a> {
+    /// A live entry: its id, the packet's direction in it, the sysctls and the entry.
+    Live(ConnId, Dir, &'a Params, &'a mut Conn),
+    /// No entry holds the flow.
+    Absent,
+    /// An expired entry (or a slot the hash names that holds none, which the invariants
+    /// rule out): for [`Table::find`] to handle.
+    Other,
+}
+
 /// Confirmation failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum ConfirmError {
@@ -228,6 +239,25 @@ impl Table {
         Some((id, dir))
     }
 
+    /// The live entry holding the IPv4 flow `f` at `now_ns`, with its id and direction and
+    /// the sysctls (borrowed apart, as in [`Table::params_and_conn`]): what [`Table::find`]
+    /// returns for the flow's tuple, except that an expired entry is left alone (the caller
+    /// leaves it to `find`, which deletes it).
+    #[inline]
+    pub(crate) fn known_v4(&mut self, f: &super::touch::Flow4, now_ns: u64) -> Lookup<'_> {
+        let Some((idx, dir)) = self.map.get_flow(f) else {
+            return Lookup::Absent;
+        };
+        let Some(slot) = self.slots.get_mut(idx as usize) else {
+            return Lookup::Other;
+        };
+        let id = ConnId { idx, gen: slot.gen };
+        match slot.conn.as_mut() {
+            Some(conn) if !expired(conn, now_ns) => Lookup::Live(id, dir, &self.params, conn),
+            _ => Lookup::Other,
+        }
+    }
+
     /// Reads the entry the IPv4 flow `f` maps to where every packet reads it, and returns
     /// a word of what it read, only so that the reads happen (see [`super::touch`]): the
     /// slot's three first cache lines (generation, timer, status and protocol state; the lane
@@ -292,12 +322,10 @@ impl Table {
             return Ok(());
         }
         let [o, r] = conn.tuple;
-        if self.map.contains_key(&o) || self.map.contains_key(&r) {
+        if !self.map.insert_pair(&o, &r, id.idx) {
             self.free_slot(id);
             return Err(ConfirmError::Clash);
         }
-        self.map.insert(o, (id.idx, Dir::Original));
-        self.map.insert(r, (id.idx, Dir::Reply));
         if let Some(c) = self.get_mut(id) {
             c.status.set(Status::CONFIRMED);
         }
@@ -430,17 +458,19 @@ impl Table {
         if n == 0 {
             return;
         }
+        // (Collecting never moves the cursor: it is kept in a register for both steps.)
+        let mut idx = self.gc_cursor;
         for _ in 0..2 {
             // A compare, not `%`: a division per step cost more than the step.
-            self.gc_cursor += 1;
-            if self.gc_cursor >= n {
-                self.gc_cursor = 0;
+            idx += 1;
+            if idx >= n {
+                idx = 0;
             }
-            let idx = self.gc_cursor;
             if self.slots.get(idx).is_some_and(|s| collectable(s, now_ns)) {
                 self.collect_slot(idx, now_ns);
             }
         }
+        self.gc_cursor = idx;
     }
 
     #[cold]
@@ -488,11 +518,12 @@ fn expired(c: &Conn, now_ns: u64) -> bool {
 }
 
 /// A confirmed entry whose timer ran out: the garbage collector deletes it (`gc_worker`).
+/// (The timer first: most entries the sweep meets are live.)
 #[inline]
 fn collectable(s: &Slot, now_ns: u64) -> bool {
     s.conn
         .as_ref()
-        .is_some_and(|c| c.status.has(Status::CONFIRMED) && expired(c, now_ns))
+        .is_some_and(|c| expired(c, now_ns) && c.status.has(Status::CONFIRMED))
 }
 
 #[cfg(test)]

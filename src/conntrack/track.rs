@@ -8,13 +8,22 @@
 //! INVALID frees an unconfirmed entry; a TCP reopen deletes the entry and starts over once;
 //! a reply sets SEEN_REPLY *after* the tracker ran. Invariant: a returned [`Verdict`] with
 //! `unconfirmed` set names the table's single pending entry.
+//!
+//! Most packets take a shortcut through the same steps (`Table::track_known`): an IPv4 TCP or
+//! UDP packet of a live entry is looked up by its numbers, without a [`Tuple`], and a UDP
+//! packet or a TCP segment that [`tcp::fast`] can decide is tracked at once; anything else
+//! (no entry, an expired one, a segment the fast path declines) goes the general way with
+//! nothing changed, and with the lookup's result so that it is not made twice.
+
+use std::net::IpAddr;
 
 use super::entry::{Conn, CtView};
 use super::params::Params;
 use super::proto::icmp::QuotedL4;
 use super::proto::{generic, gre, icmp, tcp, udp, L4Result, ProtoData};
 use super::status::Status;
-use super::table::{ConnId, Table, Template, NS};
+use super::table::{ConnId, Lookup, Table, Template, NS};
+use super::touch::Flow4;
 use super::tuple::{Dir, L4Key, Tuple, PROTO_GRE, PROTO_ICMP, PROTO_ICMPV6};
 use super::{CtState, Hook, InvalidReason, L4Info, PacketInfo, Verdict};
 
@@ -33,6 +42,11 @@ impl Table {
         self.reap_dying();
         self.gc_step(pkt.ts_ns);
         let checked = self.params.checksum && pkt.hook == Hook::PreRouting;
+        let known = match self.track_known(pkt, checked) {
+            Known::Tracked(v) => return v,
+            Known::Found(hit) => Some(hit),
+            Known::Unread => None,
+        };
         if let L4Info::Icmp(m) = pkt.l4 {
             if let Some(v) = self.icmp_first(pkt, &m, checked) {
                 return v;
@@ -42,10 +56,10 @@ impl Table {
             return Verdict::invalid(InvalidReason::NoTuple);
         };
         // One retry: the TCP tracker asks for a fresh lookup after killing a closed entry.
-        let first = self.resolve_and_track(pkt, tmpl, &tuple, checked);
+        let first = self.resolve_and_track(pkt, tmpl, &tuple, checked, known);
         match first {
             Step::Done(v) => v,
-            Step::Repeat => match self.resolve_and_track(pkt, tmpl, &tuple, checked) {
+            Step::Repeat => match self.resolve_and_track(pkt, tmpl, &tuple, checked, None) {
                 Step::Done(v) => v,
                 Step::Repeat => Verdict::invalid(InvalidReason::NoTuple),
             },
@@ -108,14 +122,90 @@ impl Table {
         }
     }
 
+    /// The common case, in one pass: an IPv4 TCP or UDP packet of a live, confirmed entry that
+    /// its tracker accepts without special handling (for TCP, an in-window ACK or FIN-ACK of
+    /// a known sender: [`tcp::fast`]). Looks the flow up from the packet's numbers,
+    /// with no [`Tuple`] built. For every other packet it changes nothing and hands the
+    /// general path what the lookup found, if it made one.
+    #[inline]
+    fn track_known(&mut self, pkt: &PacketInfo, checked: bool) -> Known {
+        let (IpAddr::V4(src), IpAddr::V4(dst)) = (pkt.src, pkt.dst) else {
+            return Known::Unread;
+        };
+        let (sport, dport) = match &pkt.l4 {
+            L4Info::Tcp(seg) => (seg.sport, seg.dport),
+            L4Info::Udp(d) => (d.sport, d.dport),
+            _ => return Known::Unread,
+        };
+        let (src, dst, proto) = (u32::from(src), u32::from(dst), pkt.proto);
+        let flow = Flow4 {
+            src,
+            dst,
+            proto,
+            sport,
+            dport,
+        };
+        let (id, dir, params, conn) = match self.known_v4(&flow, pkt.ts_ns) {
+            Lookup::Live(id, dir, params, conn) => (id, dir, params, conn),
+            Lookup::Absent => return Known::Found(None),
+            Lookup::Other => return Known::Unread,
+        };
+        let hit = Known::Found(Some((id, dir)));
+        let state = conn_state(conn, dir);
+        let timeout = match (&pkt.l4, &mut conn.proto) {
+            (L4Info::Tcp(seg), ProtoData::Tcp(tc)) => {
+                // tcp_error's flag check is implied by the segments the fast path accepts.
+                if tcp::packet::header_error(seg, checked, pkt.checksum_ok).is_some() {
+                    return hit;
+                }
+                // Only a NAT helper's payload rewrite adjusts sequence numbers, and it sets
+                // SEQ_ADJUST with the adjustment (`nf_ct_seqadj_set`); without the bit the
+                // offsets are 0, so the adjustment (another cache line) is not read.
+                let ack_offset = if conn.status.has(Status::SEQ_ADJUST) {
+                    conn.help.seqadj[dir.flip().idx()].offset(seg.ack.wrapping_sub(1))
+                } else {
+                    0
+                };
+                let fast =
+                    tcp::fast::ack_in_window(tc, &mut conn.status, params, dir, seg, ack_offset);
+                let Some(t) = fast else { return hit };
+                t
+            }
+            (L4Info::Udp(d), ProtoData::Udp { stream_ts_ns }) => {
+                if udp::udp_error(d, checked, pkt.checksum_ok).is_some() {
+                    return hit;
+                }
+                udp::timeout(*stream_ts_ns, &mut conn.status, params, pkt.ts_ns)
+            }
+            _ => return hit,
+        };
+        let tcp_state = refresh(conn, dir, Some(timeout), pkt.ts_ns);
+        Known::Tracked(Verdict {
+            state,
+            dir: Some(dir),
+            conn: Some(id),
+            unconfirmed: false,
+            killed: false,
+            tcp_state,
+            invalid: None,
+        })
+    }
+
+    /// Finds the packet's entry or makes a new one, then tracks the packet. `known` is what
+    /// [`Table::track_known`] found for the same tuple, when it looked: no entry, or a live one.
     fn resolve_and_track(
         &mut self,
         pkt: &PacketInfo,
         tmpl: &Template,
         tuple: &Tuple,
         checked: bool,
+        known: Option<Option<(ConnId, Dir)>>,
     ) -> Step {
-        let (id, dir, fresh) = match self.find(tuple, pkt.ts_ns) {
+        let found = match known {
+            Some(hit) => hit,
+            None => self.find(tuple, pkt.ts_ns),
+        };
+        let (id, dir, fresh) = match found {
             Some((id, dir)) => (id, dir, false),
             None => match self.init_conntrack(pkt, tmpl, tuple) {
                 Ok(id) => (id, Dir::Original, true),
@@ -127,13 +217,7 @@ impl Table {
         let (params, Some(conn)) = self.params_and_conn(id) else {
             return Step::Done(Verdict::invalid(InvalidReason::NoTuple));
         };
-        let state = if dir == Dir::Reply || conn.status.has(Status::SEEN_REPLY) {
-            CtState::Established
-        } else if conn.status.has(Status::EXPECTED) {
-            CtState::Related
-        } else {
-            CtState::New
-        };
+        let state = conn_state(conn, dir);
         let res = run_tracker(conn, params, pkt, dir, fresh, checked);
         let mut v = Verdict {
             state,
@@ -210,6 +294,20 @@ impl Table {
             conn.status.set(Status::HELPER);
         }
         Ok(self.insert_unconfirmed(conn))
+    }
+}
+
+/// The state a packet of a known entry has before its tracker runs (`nf_conntrack_in`'s
+/// ctinfo: a reply, or any packet once a reply was seen, is ESTABLISHED; an expected
+/// connection's packets are RELATED until then).
+#[inline]
+fn conn_state(conn: &Conn, dir: Dir) -> CtState {
+    if dir == Dir::Reply || conn.status.has(Status::SEEN_REPLY) {
+        CtState::Established
+    } else if conn.status.has(Status::EXPECTED) {
+        CtState::Related
+    } else {
+        CtState::New
     }
 }
 
@@ -346,6 +444,17 @@ fn is_icmp_error(proto: u8, kind: u8) -> bool {
 enum Step {
     Done(Verdict),
     Repeat,
+}
+
+/// What [`Table::track_known`] did with a packet.
+enum Known {
+    /// Tracked it: the packet's verdict.
+    Tracked(Verdict),
+    /// Looked its tuple up and changed nothing: what [`Table::find`] would return for it now
+    /// (no entry, or a live one; an expired one is left to `find`, which deletes it).
+    Found(Option<(ConnId, Dir)>),
+    /// Did not look (not an IPv4 TCP or UDP packet, or an expired entry).
+    Unread,
 }
 
 #[cfg(test)]

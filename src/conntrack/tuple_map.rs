@@ -147,10 +147,50 @@ impl Flat {
         self.cells.get(i).map(|c| (c.idx, c.dir))
     }
 
-    fn insert(&mut self, key: Key4, idx: u32, dir: Dir) {
+    /// Grows the array, as an insert does, when one more key would pass the load limit.
+    #[inline]
+    fn reserve_one(&mut self) {
         if (self.len + 1) * 8 > self.cells.len() * 5 {
             self.resize(Flat::cells_for(self.len + 1).max(self.cells.len() * 2));
         }
+    }
+
+    /// Inserts `o` and `r` (an entry's two tuples) unless either is present; false, with
+    /// nothing inserted, when one is. The same as checking both and inserting both, with
+    /// each probe made once: `r`'s vacant cell stays the first vacant cell of its probe
+    /// sequence after `o` takes another one (a probe stops at its first vacant cell, so
+    /// `o`'s cell cannot lie before it), and when they are the same cell (or the array must
+    /// grow first) `r` is inserted the plain way.
+    fn insert_pair(&mut self, o: Key4, r: Key4, idx: u32) -> bool {
+        self.reserve_one();
+        let (Err(io), Err(ir)) = (self.find(o), self.find(r)) else {
+            return false;
+        };
+        if let Some(c) = self.cells.get_mut(io) {
+            *c = Cell {
+                key: o,
+                idx,
+                dir: Dir::Original,
+            };
+            self.len += 1;
+        }
+        let grows = (self.len + 1) * 8 > self.cells.len() * 5;
+        match self.cells.get_mut(ir) {
+            Some(c) if ir != io && !grows => {
+                *c = Cell {
+                    key: r,
+                    idx,
+                    dir: Dir::Reply,
+                };
+                self.len += 1;
+            }
+            _ => self.insert(r, idx, Dir::Reply),
+        }
+        true
+    }
+
+    fn insert(&mut self, key: Key4, idx: u32, dir: Dir) {
+        self.reserve_one();
         let i = match self.find(key) {
             Ok(i) => i,
             Err(i) => {
@@ -237,6 +277,12 @@ impl TupleMap {
         self.v4.cells.get(self.v4.home(k)).map_or(0, |c| c.key.rest)
     }
 
+    /// [`TupleMap::get`] of the tuple of `f`, without building the tuple.
+    #[inline]
+    pub(super) fn get_flow(&self, f: &Flow4) -> Option<(u32, Dir)> {
+        self.v4.get(Key4::ports(f))
+    }
+
     /// [`TupleMap::get`] of the tuple of `f`: the slot index.
     #[inline]
     pub(super) fn get_v4(&self, f: &Flow4) -> Option<u32> {
@@ -254,6 +300,20 @@ impl TupleMap {
                 self.other.insert(t, v);
             }
         }
+    }
+
+    /// Inserts an entry's two tuples, `o` as its original and `r` as its reply direction of
+    /// slot `idx`, unless either is present (a clash): then false, with nothing inserted.
+    pub(super) fn insert_pair(&mut self, o: &Tuple, r: &Tuple, idx: u32) -> bool {
+        if let (Some(ko), Some(kr)) = (Key4::of(o), Key4::of(r)) {
+            return self.v4.insert_pair(ko, kr, idx);
+        }
+        if self.contains_key(o) || self.contains_key(r) {
+            return false;
+        }
+        self.insert(*o, (idx, Dir::Original));
+        self.insert(*r, (idx, Dir::Reply));
+        true
     }
 
     pub(super) fn remove(&mut self, t: &Tuple) {
@@ -374,6 +434,55 @@ mod tests {
         m.remove(&six);
         assert!(!m.contains_key(&base) && !m.contains_key(&six));
         assert_eq!(m.len(), variants.len() - 1);
+    }
+
+    /// `insert_pair` does what checking both tuples and inserting both did: on a small key
+    /// space (clashes, self-inverse tuples, long probe runs, growth from an empty map) it
+    /// agrees with a `HashMap` driven the old way.
+    #[test]
+    fn insert_pair_is_check_then_insert_both() {
+        // 64 distinct tuples: 4 sources x 4 destinations x 4 source ports (some equal to
+        // their inverse: same address and ports both ways).
+        let key = |n: u64| {
+            let b = |v: u64| u8::try_from(v % 4).unwrap_or(0);
+            let port = 80 + (n / 16 % 4) as u16;
+            v4(
+                [10, 0, 0, b(n)],
+                [10, 0, 0, b(n / 4)],
+                6,
+                L4Key::Ports { src: port, dst: 80 },
+            )
+        };
+        let mut m = TupleMap::default();
+        let mut model: HashMap<Tuple, (u32, Dir)> = HashMap::new();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let (mut inserted, mut clashed) = (0, 0);
+        for step in 0..20_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let (o, r) = (key(x % 64), key(x >> 8 & 63));
+            if x & 7 << 30 == 0 {
+                m.remove(&o);
+                model.remove(&o);
+                continue;
+            }
+            let free = !model.contains_key(&o) && !model.contains_key(&r);
+            if free {
+                model.insert(o, (step, Dir::Original));
+                model.insert(r, (step, Dir::Reply));
+                inserted += 1;
+            } else {
+                clashed += 1;
+            }
+            assert_eq!(m.insert_pair(&o, &r, step), free, "step {step}");
+            assert_eq!(m.len(), model.len(), "step {step}");
+            for k in 0..64 {
+                let q = key(k);
+                assert_eq!(m.get(&q), model.get(&q).copied(), "step {step}");
+            }
+        }
+        assert!(inserted > 1000 && clashed > 1000, "{inserted} {clashed}");
     }
 
     /// The flat table agrees with a `HashMap` over a long run of inserts, overwrites and

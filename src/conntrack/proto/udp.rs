@@ -47,26 +47,30 @@ pub fn udp_new(now_ns: u64) -> ProtoData {
     }
 }
 
-/// `nf_conntrack_udp_packet` after `udp_error`.
+/// `nf_conntrack_udp_packet` after `udp_error`: it always accepts.
 pub fn packet(stream_ts_ns: u64, status: &mut Status, p: &Params, now_ns: u64) -> L4Result {
+    L4Result::Accept {
+        timeout: Some(timeout(stream_ts_ns, status, p, now_ns)),
+    }
+}
+
+/// The timeout (seconds) `nf_conntrack_udp_packet` refreshes the entry with; sets ASSURED
+/// on a stream.
+#[inline]
+pub fn timeout(stream_ts_ns: u64, status: &mut Status, p: &Params, now_ns: u64) -> u32 {
     if !status.has(Status::SEEN_REPLY) {
-        return L4Result::Accept {
-            timeout: Some(p.udp_timeout),
-        };
+        return p.udp_timeout;
     }
     // time_after(jiffies, stream_ts): strictly later.
     let stream_time = now_ns > stream_ts_ns;
-    let timeout = if stream_time {
-        p.udp_timeout_stream
-    } else {
-        p.udp_timeout
-    };
     // (IPS_NAT_CLASH entries never become ASSURED; clashes are not modelled.)
     if stream_time && !status.has(Status::ASSURED) {
         status.set(Status::ASSURED);
     }
-    L4Result::Accept {
-        timeout: Some(timeout),
+    if stream_time {
+        p.udp_timeout_stream
+    } else {
+        p.udp_timeout
     }
 }
 

@@ -4,11 +4,13 @@
 //!   `tcp_conntracks[dir][event][state]` as data, and the segment the evaluator hands in;
 //! * [`options`]: the kernel's TCP option parsers (`tcp_options`, `tcp_sack`);
 //! * [`window`]: `tcp_in_window` window tracking;
-//! * [`packet`]: `tcp_error`, `tcp_new` and `nf_conntrack_tcp_packet`.
+//! * [`packet`]: `tcp_error`, `tcp_new` and `nf_conntrack_tcp_packet`;
+//! * [`fast`]: the same for the common in-window ACK or FIN-ACK of a known sender, in one pass.
 //!
 //! Invariant: the table is indexed `[Dir::idx()][Event as usize][TcpState as usize]` and every
 //! cell is a state, `IV` (invalid) or `IG` (ignore), exactly as in the kernel.
 
+pub mod fast;
 pub mod options;
 pub mod packet;
 pub mod window;

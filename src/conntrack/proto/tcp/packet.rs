@@ -119,15 +119,29 @@ const VALID_FLAGS: u64 = {
 
 /// `tcp_error`: malformed headers, bad checksums (PREROUTING only) and bad flag combinations.
 pub fn tcp_error(seg: &Segment, checksum_checked: bool, checksum_ok: bool) -> Option<TcpInvalid> {
+    if let Some(why) = header_error(seg, checksum_checked, checksum_ok) {
+        return Some(why);
+    }
+    if !valid_flags(seg.flags) {
+        return Some(TcpInvalid::BadFlags);
+    }
+    None
+}
+
+/// The first two checks of `tcp_error`: a header shorter than 20 bytes or than `doff`, and
+/// a bad checksum where it is verified.
+#[inline]
+pub fn header_error(
+    seg: &Segment,
+    checksum_checked: bool,
+    checksum_ok: bool,
+) -> Option<TcpInvalid> {
     let hdr = u32::from(seg.doff) * 4;
     if hdr < 20 || seg.l4_len < hdr {
         return Some(TcpInvalid::Truncated);
     }
     if checksum_checked && !checksum_ok {
         return Some(TcpInvalid::BadChecksum);
-    }
-    if !valid_flags(seg.flags) {
-        return Some(TcpInvalid::BadFlags);
     }
     None
 }
@@ -440,16 +454,50 @@ fn settle(
     old: TcpState,
     new: TcpState,
 ) -> L4Result {
+    commit(c, dir, index, old, new);
+    if !ctx.status.has(Status::SEEN_REPLY) {
+        if seg.has(flags::RST) {
+            // Only answer is a RST: no connection, delete the entry at once.
+            return L4Result::Kill;
+        }
+        if index == Event::Syn && old == TcpState::SynSent {
+            // Do not renew the timeout on a SYN retransmission.
+            return L4Result::Accept { timeout: None };
+        }
+    }
+    L4Result::Accept {
+        timeout: Some(timeout(c, ctx.status, ctx.params, index, old, new)),
+    }
+}
+
+/// The start of the `in_window:` tail: the packet's class and direction are remembered and
+/// the new state is taken.
+#[inline(always)]
+pub(super) fn commit(c: &mut TcpConn, dir: Dir, index: Event, old: TcpState, new: TcpState) {
     c.last_index = index;
     c.last_dir = dir;
     c.state = new;
     if old != new && new == TcpState::FinWait {
         c.seen[dir.idx()].flags |= peer_flags::CLOSE_INIT;
     }
-    let t = &ctx.params.tcp;
+}
+
+/// The timeout (seconds) the `in_window:` tail picks after [`commit`], for a packet that is
+/// not a RST or a retransmitted SYN of an entry without reply (those return before), and
+/// the ASSURED rule.
+#[inline(always)]
+pub(super) fn timeout(
+    c: &TcpConn,
+    status: &mut Status,
+    p: &Params,
+    index: Event,
+    old: TcpState,
+    new: TcpState,
+) -> u32 {
+    let t = &p.tcp;
     let for_new = t.for_state(new);
     let unacked = (c.seen[0].flags | c.seen[1].flags) & peer_flags::DATA_UNACKNOWLEDGED != 0;
-    let mut timeout = if c.retrans >= ctx.params.tcp_max_retrans && for_new > t.max_retrans {
+    let mut timeout = if c.retrans >= p.tcp_max_retrans && for_new > t.max_retrans {
         t.max_retrans
     } else if index == Event::Rst {
         t.close
@@ -460,28 +508,18 @@ fn settle(
     } else {
         for_new
     };
-    if !ctx.status.has(Status::SEEN_REPLY) {
-        if seg.has(flags::RST) {
-            // Only answer is a RST: no connection, delete the entry at once.
-            return L4Result::Kill;
-        }
-        if index == Event::Syn && old == TcpState::SynSent {
-            // Do not renew the timeout on a SYN retransmission.
-            return L4Result::Accept { timeout: None };
-        }
+    if !status.has(Status::SEEN_REPLY) {
         if new == TcpState::Established && timeout > t.unacknowledged {
             // Picked up mid-stream without a reply yet.
             timeout = t.unacknowledged;
         }
-    } else if !ctx.status.has(Status::ASSURED)
+    } else if !status.has(Status::ASSURED)
         && matches!(old, TcpState::SynRecv | TcpState::Established)
         && new == TcpState::Established
     {
-        ctx.status.set(Status::ASSURED);
+        status.set(Status::ASSURED);
     }
-    L4Result::Accept {
-        timeout: Some(timeout),
-    }
+    timeout
 }
 
 /// `nf_conntrack_tcp_set_closing` (REJECT --reject-with tcp-reset): force CLOSE and its timeout.

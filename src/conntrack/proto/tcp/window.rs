@@ -125,7 +125,8 @@ impl std::fmt::Display for WindowIssue {
 
 const MAXACKWINCONST: u32 = 66000;
 
-fn max_ack_window(sender: &Peer) -> u32 {
+#[inline]
+pub(super) fn max_ack_window(sender: &Peer) -> u32 {
     sender.td_maxwin.max(MAXACKWINCONST)
 }
 
@@ -158,12 +159,12 @@ fn complain(conn: &TcpConn, dir: Dir, p: &Params, v: WindowVerdict) -> WindowVer
 }
 
 /// The numbers `tcp_in_window` works with, after its adjustments.
-struct Vals {
-    seq: u32,
-    ack: u32,
-    sack: u32,
-    end: u32,
-    win: u32,
+pub(super) struct Vals {
+    pub(super) seq: u32,
+    pub(super) ack: u32,
+    pub(super) sack: u32,
+    pub(super) end: u32,
+    pub(super) win: u32,
 }
 
 /// `tcp_in_window`. `conn.state` is still the old state here.
@@ -300,7 +301,8 @@ fn bounds(conn: &mut TcpConn, dir: Dir, v: &Vals) -> Option<WindowVerdict> {
 }
 
 /// The "update sender data" / "update receiver data" part of `tcp_in_window`.
-fn update(conn: &mut TcpConn, dir: Dir, seg: &Segment, u: &Vals) {
+#[inline(always)]
+pub(super) fn update(conn: &mut TcpConn, dir: Dir, seg: &Segment, u: &Vals) {
     let (s, r) = (dir.idx(), dir.flip().idx());
     let sender = &mut conn.seen[s];
     let swin = u.win.wrapping_add(u.sack.wrapping_sub(u.ack));
@@ -341,7 +343,8 @@ fn update(conn: &mut TcpConn, dir: Dir, seg: &Segment, u: &Vals) {
 }
 
 /// "Check retransmissions": identical consecutive ACK segments count towards max_retrans.
-fn note_retransmission(conn: &mut TcpConn, dir: Dir, v: &Vals, win: u16) {
+#[inline(always)]
+pub(super) fn note_retransmission(conn: &mut TcpConn, dir: Dir, v: &Vals, win: u16) {
     if conn.last_dir == dir
         && conn.last_seq == v.seq
         && conn.last_ack == v.ack

@@ -13,7 +13,6 @@
 use super::checksum;
 use super::l4::proto::{TCP, UDP};
 use super::link::{linktype, PktType};
-use std::net::Ipv4Addr;
 
 /// EtherType of IPv4.
 const ETH_P_IP: [u8; 2] = [0x08, 0x00];
@@ -177,9 +176,9 @@ impl<'a> Plain<'a> {
         if self.l4 == PlainL4::Udp && data.get(6..8) == Some(&[0, 0]) {
             return true;
         }
-        let (src, dst) = (Ipv4Addr::from(self.src()), Ipv4Addr::from(self.dst()));
-        let pseudo = checksum::pseudo_header(src, dst, self.proto(), data.len() as u32);
-        checksum::verifies(data, pseudo)
+        let h = self.hdr;
+        let addrs = [h[12], h[13], h[14], h[15], h[16], h[17], h[18], h[19]];
+        checksum::segment_verifies(addrs, self.proto(), data)
     }
     /// Source and destination port.
     pub fn ports(&self) -> (u16, u16) {

@@ -29,8 +29,8 @@ use crate::ext::state::Store;
 use crate::ext::targets::reject::RejectWith;
 use crate::ir::{Hook, Ruleset, TableKind};
 use crate::packet::{self, Frame, Packet, PktType, Summary};
-pub use lane::LaneRecord;
 use lane::{LaneHit, LaneJson, Lanes, PacketPart, Tracked};
+pub use lane::{LaneKey, LaneRecord};
 use path::Run;
 use tables::{rule_names, Tables};
 

@@ -68,12 +68,27 @@ fn le_sum(data: &[u8]) -> u128 {
 #[inline(never)]
 pub fn segment_verifies(addrs: [u8; 8], proto: u8, segment: &[u8]) -> bool {
     // The kernel adds the length as a 32-bit value (`csum_tcpudp_nofold`): both halves.
+    // The addresses as two 32-bit halves (2³² ≡ 1), so that the pseudo-header fits a word.
     let len = segment.len() as u32;
-    let pseudo = u128::from(u64::from_le_bytes(addrs))
-        + (u128::from(proto) << 8)
-        + u128::from((len as u16).swap_bytes())
-        + u128::from(((len >> 16) as u16).swap_bytes());
-    fold_wide(le_sum(segment) + pseudo) == 0xffff
+    let addrs = u64::from_le_bytes(addrs);
+    let pseudo = (addrs >> 32)
+        + (addrs & 0xffff_ffff)
+        + (u64::from(proto) << 8)
+        + u64::from((len as u16).swap_bytes())
+        + u64::from(((len >> 16) as u16).swap_bytes());
+    all_ones(le_sum(segment) + u128::from(pseudo))
+}
+
+/// Whether a sum folds to all ones: its residue modulo 0xffff is 0 and it is not zero
+/// (see [`fold`]). One division by a constant (a multiplication) instead of the fold's
+/// steps.
+#[inline(always)]
+fn all_ones(wide: u128) -> bool {
+    // 2⁶⁴ ≡ 1 (mod 0xffff): the halves with the end-around carry keep the residue, and
+    // the result is zero only for zero (the carry makes a nonzero sum nonzero).
+    let (x, carry) = (wide as u64).overflowing_add((wide >> 64) as u64);
+    let x = x + u64::from(carry);
+    x != 0 && x % 0xffff == 0
 }
 
 /// Eight bytes as a little-endian word (`b` is eight long where it is called).
@@ -173,7 +188,7 @@ pub fn header_verifies_split(fixed: &[u8; 20], options: &[u8]) -> bool {
     } else {
         options_sum(options)
     };
-    fold(acc + tail) == 0xffff
+    all_ones(u128::from(acc + tail))
 }
 
 /// The sum of IP options in the byte-swapped domain of [`header_verifies_split`] (they start

@@ -40,6 +40,11 @@ pub(super) struct Ahead {
     scan: usize,
     /// Records still to be read that the last touch covered.
     covered: usize,
+    /// What `mine` said of the records the last touch looked at and the reader has not yet
+    /// asked about (bit 0: the next one), and how many those are: handed on to the reader
+    /// ([`Ahead::keeps`]), so that a sharded worker finds each record's shard once.
+    decided: u64,
+    pending: u32,
 }
 
 impl Ahead {
@@ -49,7 +54,29 @@ impl Ahead {
             flows: Vec::with_capacity(AHEAD),
             scan: AHEAD.saturating_mul(workers.max(1)),
             covered: 0,
+            decided: 0,
+            pending: 0,
         }
+    }
+
+    /// Whether `mine` keeps the next record the reader asks about (`linktype`, `data`): what
+    /// the last touch found when it looked at that record, or else `mine`'s answer now.
+    ///
+    /// Sound because the touch looks at the records the reader will ask about next, in order
+    /// (`CaptureReader::peek_whole`), the reader asks about every record once, in order
+    /// (`CaptureReader::next_kept`), and each touch starts over from where the reader is.
+    #[inline]
+    pub(super) fn keeps<F>(&mut self, linktype: u32, data: &[u8], mine: &F) -> bool
+    where
+        F: Fn(u32, &[u8]) -> bool,
+    {
+        if self.pending == 0 {
+            return mine(linktype, data);
+        }
+        self.pending -= 1;
+        let kept = self.decided & 1 != 0;
+        self.decided >>= 1;
+        kept
     }
 
     /// Called before each record is read: once per run of records, touches the table for the
@@ -75,16 +102,20 @@ impl Ahead {
     {
         let flows = &mut self.flows;
         flows.clear();
-        let mut kept = 0usize;
+        let (mut kept, mut seen, mut decided) = (0usize, 0u32, 0u64);
+        // What `mine` says of the first 64 records looked at is kept for `keeps`.
         reader.peek_whole(self.scan, |linktype, data| {
             if mine(linktype, data) {
+                decided |= 1u64.checked_shl(seen).unwrap_or(0);
                 kept += 1;
                 flows.extend(flow_of(linktype, data));
             }
+            seen += 1;
         });
         ct.touch(flows);
         // This call covers the record about to be read, if it kept it.
         self.covered = kept.saturating_sub(1);
+        (self.decided, self.pending) = (decided, seen.min(64));
     }
 }
 

@@ -62,6 +62,9 @@ pub struct Plain<'a> {
     hdr: &'a [u8; 20],
     /// IHL × 4, at least 20.
     header_len: usize,
+    /// The transport header and data (`ip` from `header_len` on), sliced once: the lane asks
+    /// for it three times.
+    payload: &'a [u8],
     /// From the destination MAC, as `eth_type_trans` classifies it.
     pub pkttype: PktType,
     pub l4: PlainL4,
@@ -120,6 +123,7 @@ pub fn plain(link: u32, data: &[u8]) -> Option<Plain<'_>> {
         ip,
         hdr: fixed,
         header_len,
+        payload,
         pkttype: PktType::from_dst_mac(dst_mac),
         l4,
         head,
@@ -156,7 +160,7 @@ impl<'a> Plain<'a> {
     }
     /// The transport header and data.
     pub fn payload(&self) -> &'a [u8] {
-        self.ip.get(self.header_len..).unwrap_or_default()
+        self.payload
     }
     /// The TCP options (bytes 20 to the data offset of the segment); empty for UDP.
     pub fn tcp_options(&self) -> &'a [u8] {

@@ -102,20 +102,34 @@ impl Ahead {
     {
         let flows = &mut self.flows;
         flows.clear();
-        let (mut kept, mut seen, mut decided) = (0usize, 0u32, 0u64);
-        // What `mine` says of the first 64 records looked at is kept for `keeps`.
-        reader.peek_whole(self.scan, |linktype, data| {
-            if mine(linktype, data) {
-                decided |= 1u64.checked_shl(seen).unwrap_or(0);
-                kept += 1;
-                flows.extend(flow_of(linktype, data));
-            }
-            seen += 1;
-        });
-        ct.touch(flows);
+        let mut kept = 0usize;
+        let mut touch = |linktype, data: &[u8]| {
+            kept += 1;
+            flows.extend(flow_of(linktype, data));
+        };
+        if self.scan > AHEAD {
+            // A sharded worker: what `mine` says of the first 64 records looked at is kept
+            // for `keeps` (one engine keeps every record: nothing to hand on).
+            let (mut seen, mut decided) = (0u32, 0u64);
+            reader.peek_whole(self.scan, |linktype, data| {
+                let keep = mine(linktype, data);
+                if keep {
+                    touch(linktype, data);
+                }
+                decided |= u64::from(keep).checked_shl(seen).unwrap_or(0);
+                seen += 1;
+            });
+            (self.decided, self.pending) = (decided, seen.min(64));
+        } else {
+            reader.peek_whole(self.scan, |linktype, data| {
+                if mine(linktype, data) {
+                    touch(linktype, data);
+                }
+            });
+        }
+        ct.touch(&self.flows);
         // This call covers the record about to be read, if it kept it.
         self.covered = kept.saturating_sub(1);
-        (self.decided, self.pending) = (decided, seen.min(64));
     }
 }
 

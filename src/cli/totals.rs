@@ -12,7 +12,7 @@
 //! at the end, where their order no longer matters.
 
 use iptwalk::conntrack::hash::FxHasher;
-use iptwalk::eval::engine::Step;
+use iptwalk::eval::engine::{LaneKey, Step};
 use iptwalk::eval::outcome::{Brief, RuleName, Verdict};
 use iptwalk::packet::Frame;
 use std::collections::{BTreeMap, HashMap};
@@ -122,6 +122,9 @@ struct Slots {
 /// Packets counted alike, and where they go when the run ends.
 struct Run {
     key: Key,
+    /// The [`LaneRecord::brief_key`] of a lane record counted in the run, if one was: a lane
+    /// record with that key has the run's brief, and is counted without making it.
+    lane: Option<LaneKey>,
     n: u64,
     slots: Slots,
 }
@@ -138,6 +141,23 @@ impl Totals {
             // The fields, not the `Brief`: passed in registers, so the caller need not
             // store every packet's brief for the rare packet that starts a run.
             _ => self.start_run(o.verdict, o.hook, o.ctstate, o.rule),
+        }
+    }
+
+    /// [`Totals::add`] of a record whose brief is `brief()`, and for which equal `id`s mean
+    /// equal briefs (`LaneRecord::brief_key` of one engine's records: a [`Tally`] counts one
+    /// worker's): in a run of such records only `id` is compared, and the brief is not made.
+    #[inline]
+    fn add_keyed<'b>(&mut self, id: LaneKey, brief: impl FnOnce() -> Brief<'b>) {
+        if let Some(run) = self.run.as_mut().filter(|r| r.lane == Some(id)) {
+            self.packets += 1;
+            run.n += 1;
+            return;
+        }
+        self.add(&brief());
+        if let Some(run) = &mut self.run {
+            // The run's brief is this record's (it continued the run or started it).
+            run.lane = Some(id);
         }
     }
 
@@ -174,7 +194,12 @@ impl Totals {
             ctstate: self.ctstate.slot(ctstate.unwrap_or("none")),
             rule: rule.map(|r| self.rule_slot(key.rule, r)),
         };
-        self.run = Some(Run { key, n: 1, slots });
+        self.run = Some(Run {
+            key,
+            lane: None,
+            n: 1,
+            slots,
+        });
     }
 
     /// Where the rule whose name is at `addr` is counted, added if new.
@@ -289,9 +314,11 @@ pub(super) struct Tally {
 impl Tally {
     #[inline]
     pub(super) fn add(&mut self, frame: &Frame, step: &Step) {
-        match step.brief() {
-            Some(b) => self.totals.add(&b),
-            None => self.totals.skipped += 1,
+        match (step, step.brief()) {
+            // Nearly every packet: counted by the lane record's key while its run lasts.
+            (Step::Lane(lane), _) => self.totals.add_keyed(lane.brief_key(), || lane.brief()),
+            (_, Some(b)) => self.totals.add(&b),
+            (_, None) => self.totals.skipped += 1,
         }
         self.last_seq = frame.index + 1;
         self.last_ts = frame.ts_ns;
@@ -377,6 +404,53 @@ mod tests {
             settled.top_rules(),
             [("filter/FORWARD/1", 4), ("filter/FORWARD/2", 1)]
         );
+    }
+
+    /// Records counted by key, in runs and out of them, count as their briefs do.
+    #[test]
+    fn keyed_records_count_as_their_briefs() {
+        let (a, b): (RuleName, RuleName) = ("filter/FORWARD/1".into(), "filter/FORWARD/2".into());
+        let brief = |verdict, ctstate, rule| Brief {
+            verdict,
+            hook: Some("FORWARD"),
+            ctstate: Some(ctstate),
+            rule,
+            depends_on: &[],
+        };
+        let one = brief(Verdict::Accept, "ESTABLISHED", Some(&a));
+        let two = brief(Verdict::Drop, "ESTABLISHED", Some(&b));
+        let new = brief(Verdict::Accept, "NEW", Some(&a));
+        // Keys 1 and 3 name the same brief; None is a record counted by its brief alone.
+        let seq = [
+            (Some(1), &one),
+            (Some(1), &one),
+            (None, &one),
+            (Some(3), &one),
+            (Some(1), &one),
+            (Some(2), &two),
+            (None, &new),
+            (Some(1), &one),
+            (None, &two),
+            (Some(2), &two),
+            (Some(2), &two),
+        ];
+        let (mut keyed, mut plain) = (Totals::default(), Totals::default());
+        for (id, o) in seq {
+            match id {
+                Some(k) => keyed.add_keyed([k, 0, 0], || *o),
+                None => keyed.add(o),
+            }
+            plain.add(o);
+        }
+        let (mut k, mut p) = (Totals::default(), Totals::default());
+        k.merge(keyed);
+        p.merge(plain);
+        assert_eq!(k.packets, 11);
+        assert_eq!(
+            (k.packets, k.verdicts(), k.ctstates(), k.top_rules()),
+            (p.packets, p.verdicts(), p.ctstates(), p.top_rules())
+        );
+        assert_eq!(k.verdicts(), BTreeMap::from([("ACCEPT", 7), ("DROP", 4)]));
     }
 
     #[test]

@@ -21,6 +21,14 @@ use std::net::Ipv4Addr;
 /// [`swap_folded`] undoes at the end. A last partial word is zero-padded: an odd final byte
 /// pads to its high half in network order, as §4.1 wants.
 pub fn sum(data: &[u8], initial: u64) -> u64 {
+    initial + u64::from(swap_folded(le_sum(data)))
+}
+
+/// The sum of `data` read as little-endian 64-bit words (the last one zero-padded), in a
+/// 128-bit accumulator: congruent modulo 0xffff to 2⁸ times the sum of its big-endian 16-bit
+/// words (see [`sum`]), and zero only when `data` is.
+#[inline(always)]
+fn le_sum(data: &[u8]) -> u128 {
     let mut wide: u128 = 0;
     // Two words per step: half the loop overhead on the short segments of most packets.
     let mut pairs = data.chunks_exact(16);
@@ -38,14 +46,49 @@ pub fn sum(data: &[u8], initial: u64) -> u64 {
             // The last eight bytes end with the partial word: shifting out the bytes
             // already summed leaves it zero-padded, without copying it.
             Some(start) => le_word(&data[start..]) >> ((8 - rest.len()) * 8),
-            None => {
-                let mut last = [0u8; 8];
-                last[..rest.len()].copy_from_slice(rest);
-                u64::from_le_bytes(last)
-            }
+            // Shorter than a word (no TCP or UDP segment is): byte by byte, without the
+            // copy call that would make every caller save registers.
+            None => rest.iter().rev().fold(0, |w, &b| (w << 8) | u64::from(b)),
         });
     }
-    initial + u64::from(swap_folded(wide))
+    wide
+}
+
+/// Whether a TCP or UDP segment received over IPv4 verifies (`nf_ip_checksum`: the sum of
+/// the pseudo-header and the segment, checksum field included, folds to all ones); `addrs`
+/// are bytes 12..20 of the IPv4 header (source and destination), `proto` the protocol the
+/// pseudo-header names.
+///
+/// [`verifies`]`(segment, `[`pseudo_header`]`(..))` computed in one pass and one fold: the
+/// pseudo-header is added in the byte-swapped domain [`le_sum`] works in (the addresses are
+/// one little-endian word; a big-endian 16-bit field `w` is `w.swap_bytes()` there), and the
+/// verdict needs no swap back, since the test is "congruent to 0 modulo 0xffff and not zero",
+/// which multiplying by 2⁸ (invertible modulo 0xffff) does not change. Every packet the lane
+/// takes is checked here.
+#[inline(never)]
+pub fn segment_verifies(addrs: [u8; 8], proto: u8, segment: &[u8]) -> bool {
+    // The kernel adds the length as a 32-bit value (`csum_tcpudp_nofold`): both halves.
+    // The addresses as two 32-bit halves (2³² ≡ 1), so that the pseudo-header fits a word.
+    let len = segment.len() as u32;
+    let addrs = u64::from_le_bytes(addrs);
+    let pseudo = (addrs >> 32)
+        + (addrs & 0xffff_ffff)
+        + (u64::from(proto) << 8)
+        + u64::from((len as u16).swap_bytes())
+        + u64::from(((len >> 16) as u16).swap_bytes());
+    all_ones(le_sum(segment) + u128::from(pseudo))
+}
+
+/// Whether a sum folds to all ones: its residue modulo 0xffff is 0 and it is not zero
+/// (see [`fold`]). One division by a constant (a multiplication) instead of the fold's
+/// steps.
+#[inline(always)]
+fn all_ones(wide: u128) -> bool {
+    // 2⁶⁴ ≡ 1 (mod 0xffff): the halves with the end-around carry keep the residue, and
+    // the result is zero only for zero (the carry makes a nonzero sum nonzero).
+    let (x, carry) = (wide as u64).overflowing_add((wide >> 64) as u64);
+    let x = x + u64::from(carry);
+    x != 0 && x % 0xffff == 0
 }
 
 /// Eight bytes as a little-endian word (`b` is eight long where it is called).
@@ -56,13 +99,20 @@ fn le_word(b: &[u8]) -> u64 {
 /// The 16-bit one's-complement sum, in network byte order, of a sum of little-endian words;
 /// zero only for a zero sum.
 fn swap_folded(wide: u128) -> u16 {
+    fold_wide(wide).swap_bytes()
+}
+
+/// [`fold`] of a 128-bit accumulator: its residue modulo 0xffff, as 0xffff rather than 0 for
+/// a nonzero multiple, and zero only for zero.
+#[inline(always)]
+fn fold_wide(wide: u128) -> u16 {
     // 2⁶⁴ ≡ 2³² ≡ 1 (mod 0xffff): each step adds the halves, keeping the residue.
     // The first sum is at most 2⁶⁵ − 2, so when its bit 64 is set its low word is at
     // most 2⁶⁴ − 2 and the second cannot overflow; the third is below 2³³.
     let x = (wide >> 64) + (wide & u128::from(u64::MAX));
     let x = (x >> 64) as u64 + x as u64;
     let x = (x >> 32) + (x & 0xffff_ffff);
-    fold(x).swap_bytes()
+    fold(x)
 }
 
 /// Folds a 64-bit accumulator to 16 bits with end-around carry.
@@ -119,11 +169,13 @@ pub fn header_verifies(header: &[u8]) -> bool {
 
 /// [`header_verifies`] of the fixed 20 bytes `fixed` followed by `options` (IHL × 4 − 20
 /// bytes): the fixed part summed from an array, without a loop or bounds checks (every
-/// received packet's header is checked).
+/// received packet's header is checked). The words are read in native (little-endian)
+/// order, without swapping them: as in [`segment_verifies`], folding to all ones does not
+/// depend on the byte order.
 #[inline]
 pub fn header_verifies_split(fixed: &[u8; 20], options: &[u8]) -> bool {
     let word = |at: usize| {
-        u64::from(u32::from_be_bytes([
+        u64::from(u32::from_le_bytes([
             fixed[at],
             fixed[at + 1],
             fixed[at + 2],
@@ -136,15 +188,16 @@ pub fn header_verifies_split(fixed: &[u8; 20], options: &[u8]) -> bool {
     } else {
         options_sum(options)
     };
-    fold(acc + tail) == 0xffff
+    all_ones(u128::from(acc + tail))
 }
 
-/// [`sum`] of IP options, out of line: few packets have any, and inlined it would make
-/// [`header_verifies_split`] save registers for every packet.
+/// The sum of IP options in the byte-swapped domain of [`header_verifies_split`] (they start
+/// at an even offset, so their 16-bit words are whole), out of line: few packets have any,
+/// and inlined it would make [`header_verifies_split`] save registers for every packet.
 #[cold]
 #[inline(never)]
 fn options_sum(options: &[u8]) -> u64 {
-    sum(options, 0)
+    u64::from(fold_wide(le_sum(options)))
 }
 
 /// CRC32C (Castagnoli, reflected polynomial 0x82f63b78) lookup table, built at compile time.
@@ -288,6 +341,58 @@ mod tests {
             assert_eq!(split(&h[..20]), header_verifies(&h[..20]));
             h[i] ^= 0x40;
         }
+    }
+
+    /// The one-pass segment check is the pseudo-header sum plus [`verifies`], on every length,
+    /// on segments made to verify and on those with any one byte changed.
+    #[test]
+    fn segment_check_is_pseudo_header_and_verifies() {
+        let mut x = 0x2545_f491_u32;
+        let mut random = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        for len in 0..160usize {
+            let addrs = random().to_be_bytes();
+            let addrs2 = random().to_be_bytes();
+            let all: [u8; 8] = [
+                addrs[0], addrs[1], addrs[2], addrs[3], addrs2[0], addrs2[1], addrs2[2], addrs2[3],
+            ];
+            let (src, dst) = (Ipv4Addr::from(addrs), Ipv4Addr::from(addrs2));
+            for proto in [6u8, 17, 0, 0xff] {
+                let mut seg: Vec<u8> = (0..len).map(|_| random() as u8).collect();
+                let pseudo = pseudo_header(src, dst, proto, len as u32);
+                // Make it verify where a checksum field fits (bytes 6..8, as UDP's).
+                if len >= 8 {
+                    seg[6..8].copy_from_slice(&[0, 0]);
+                    let c = finish(sum(&seg, pseudo));
+                    seg[6..8].copy_from_slice(&c.to_be_bytes());
+                    assert!(segment_verifies(all, proto, &seg), "{len} {proto}");
+                }
+                for at in 0..len.min(24) {
+                    for flip in [0x01u8, 0x80, 0xff] {
+                        seg[at] ^= flip;
+                        assert_eq!(
+                            segment_verifies(all, proto, &seg),
+                            verifies(&seg, pseudo),
+                            "{len} {proto} {at}"
+                        );
+                        seg[at] ^= flip;
+                    }
+                }
+                for s in [vec![0u8; len], vec![0xff; len]] {
+                    assert_eq!(segment_verifies(all, proto, &s), verifies(&s, pseudo));
+                }
+            }
+        }
+        // All zero but the pseudo-header: a sum of zero never verifies, all ones does.
+        assert!(!segment_verifies([0; 8], 0, &[]));
+        assert_eq!(
+            segment_verifies([0xff; 8], 0, &[]),
+            verifies(&[], pseudo_header([255; 4].into(), [255; 4].into(), 0, 0))
+        );
     }
 
     #[test]

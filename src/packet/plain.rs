@@ -13,7 +13,6 @@
 use super::checksum;
 use super::l4::proto::{TCP, UDP};
 use super::link::{linktype, PktType};
-use std::net::Ipv4Addr;
 
 /// EtherType of IPv4.
 const ETH_P_IP: [u8; 2] = [0x08, 0x00];
@@ -63,6 +62,9 @@ pub struct Plain<'a> {
     hdr: &'a [u8; 20],
     /// IHL × 4, at least 20.
     header_len: usize,
+    /// The transport header and data (`ip` from `header_len` on), sliced once: the lane asks
+    /// for it three times.
+    payload: &'a [u8],
     /// From the destination MAC, as `eth_type_trans` classifies it.
     pub pkttype: PktType,
     pub l4: PlainL4,
@@ -121,6 +123,7 @@ pub fn plain(link: u32, data: &[u8]) -> Option<Plain<'_>> {
         ip,
         hdr: fixed,
         header_len,
+        payload,
         pkttype: PktType::from_dst_mac(dst_mac),
         l4,
         head,
@@ -157,7 +160,7 @@ impl<'a> Plain<'a> {
     }
     /// The transport header and data.
     pub fn payload(&self) -> &'a [u8] {
-        self.ip.get(self.header_len..).unwrap_or_default()
+        self.payload
     }
     /// The TCP options (bytes 20 to the data offset of the segment); empty for UDP.
     pub fn tcp_options(&self) -> &'a [u8] {
@@ -177,9 +180,9 @@ impl<'a> Plain<'a> {
         if self.l4 == PlainL4::Udp && data.get(6..8) == Some(&[0, 0]) {
             return true;
         }
-        let (src, dst) = (Ipv4Addr::from(self.src()), Ipv4Addr::from(self.dst()));
-        let pseudo = checksum::pseudo_header(src, dst, self.proto(), data.len() as u32);
-        checksum::verifies(data, pseudo)
+        let h = self.hdr;
+        let addrs = [h[12], h[13], h[14], h[15], h[16], h[17], h[18], h[19]];
+        checksum::segment_verifies(addrs, self.proto(), data)
     }
     /// Source and destination port.
     pub fn ports(&self) -> (u16, u16) {

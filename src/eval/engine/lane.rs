@@ -376,7 +376,9 @@ impl super::Engine<'_> {
     }
 
     /// Conntrack for a packet that may take the lane, then the learned walks
-    /// if its connection direction has them.
+    /// if its connection direction has them. Inlined into the plain frame's path (nearly
+    /// every packet): no call, no moving its arguments and result.
+    #[inline(always)]
     fn ride(
         &mut self,
         probe: Probe,
@@ -475,6 +477,11 @@ pub(super) struct LaneHit {
     pub(super) conn: Option<ConnId>,
 }
 
+/// [`LaneRecord::brief_key`]: the learned outcome's index in its engine's [`Lanes`] (which
+/// only grow: an index names one outcome for the whole replay), and the address and length
+/// of the conntrack state name.
+pub type LaneKey = [usize; 3];
+
 /// A record of the lane, borrowed from the outcome it learned: handed on
 /// without building an [`Outcome`] (a verdicts-only replay counts its
 /// [`LaneRecord::brief`], `--format jsonl` writes [`LaneRecord::write_json`]).
@@ -482,6 +489,8 @@ pub(super) struct LaneHit {
 pub struct LaneRecord<'e> {
     index: u64,
     learned: &'e Path,
+    /// `learned`'s index in [`Lanes::learned`].
+    number: u32,
     ctstate: Option<&'static str>,
     ctdir: Option<&'static str>,
     path: &'static str,
@@ -511,11 +520,23 @@ impl<'e> LaneRecord<'e> {
         LaneRecord {
             index,
             learned: lanes.learned.path(hit.learned),
+            number: hit.learned,
             ctstate: hit.ctstate,
             ctdir: hit.ctdir,
             path,
             packet,
         }
+    }
+
+    /// Equal for two lane records of one engine only when their [`LaneRecord::brief`]s are
+    /// made of the same learned outcome and conntrack state name, so equal keys mean equal
+    /// briefs: what totals compare to count a run of lane records without making them.
+    #[inline]
+    pub fn brief_key(&self) -> LaneKey {
+        let state = self
+            .ctstate
+            .map_or((0, 0), |s| (s.as_ptr() as usize, s.len()));
+        [self.number as usize, state.0, state.1]
     }
 
     pub fn brief(&self) -> Brief<'e> {

@@ -30,8 +30,8 @@ use crate::ext::state::Store;
 use crate::ext::targets::reject::RejectWith;
 use crate::ir::{Hook, Ruleset, TableKind};
 use crate::packet::{self, Frame, Packet, PktType, Summary};
-pub use lane::LaneRecord;
 use lane::{LaneHit, LaneJson, Lanes, PacketPart, Tracked};
+pub use lane::{LaneKey, LaneRecord};
 use path::Run;
 use tables::{rule_names, Tables};
 
@@ -306,8 +306,8 @@ impl<'r> Engine<'r> {
         let mut plain_ip = None;
         if lane_open {
             if let Some(p) = packet::plain(frame.linktype, frame.data) {
-                let (local_out, expected, path) = self.place(p.src(), p.dst());
-                placed = Some((local_out, expected, path));
+                let (local_out, path) = self.place(p.src());
+                placed = Some((local_out, path));
                 plain_ip = Some(p.ip);
                 if !local_out {
                     match self.take_plain_lane(&p, ts) {
@@ -333,14 +333,14 @@ impl<'r> Engine<'r> {
             }
         };
         // A plain frame's addresses are the decoded packet's: placed once.
-        let (local_out, expected, path) =
-            placed.unwrap_or_else(|| self.place(u32::from(pkt.ip.src()), u32::from(pkt.ip.dst())));
+        let (local_out, path) = placed.unwrap_or_else(|| self.place(u32::from(pkt.ip.src())));
         if tried.is_none() && !local_out && lane_open {
             match self.take_lane(&pkt, ts) {
                 Ok(hit) => return self.lane_step(hit, frame.index, pkt.ip.bytes(), path, ts),
                 Err(t) => tried = Some(t),
             }
         }
+        let expected = self.headed(local_out, u32::from(pkt.ip.dst()));
         let (pretracked, lesson) = tried.unwrap_or((None, None));
         let summary = if self.opts.verdicts_only {
             String::new()
@@ -429,27 +429,35 @@ impl<'r> Engine<'r> {
         Step::Record(Record::Packet(outcome))
     }
 
-    /// Where a packet from `src` to `dst` enters: sent by this host or from
-    /// the wire, the hook it is headed for, and its `path` text.
+    /// Where a packet from `src` enters: sent by this host or from the wire, and its `path`
+    /// text. All the lane needs; the hook it is headed for ([`Engine::headed`]) only the full
+    /// path asks.
     #[inline]
-    fn place(&self, src: u32, dst: u32) -> (bool, Hook, &'static str) {
+    fn place(&self, src: u32) -> (bool, &'static str) {
         let local_out = self.places.is_local(src);
-        let expected = if local_out {
-            Hook::Output
-        } else if self.places.is_local(dst) {
-            Hook::Input
-        } else {
-            Hook::Forward
-        };
         let path = if local_out {
             "local-out"
         } else {
             self.places.wire_path(src)
         };
-        (local_out, expected, path)
+        (local_out, path)
     }
 
-    /// The record of a packet that took the lane, whose IPv4 bytes are `ip`.
+    /// The hook a packet to `dst` is headed for, sent by this host (`local_out`) or not.
+    fn headed(&self, local_out: bool, dst: u32) -> Hook {
+        if local_out {
+            Hook::Output
+        } else if self.places.is_local(dst) {
+            Hook::Input
+        } else {
+            Hook::Forward
+        }
+    }
+
+    /// The record of a packet that took the lane, whose IPv4 bytes are `ip`. Inlined, with
+    /// the packet's part of a full record out of line: a verdicts-only replay (nearly every
+    /// packet of a `--format summary` one) hands on a few words.
+    #[inline]
     fn lane_step<'e>(
         &'e mut self,
         hit: LaneHit,
@@ -461,16 +469,12 @@ impl<'r> Engine<'r> {
         let part = if self.opts.verdicts_only {
             None
         } else {
-            // The entry the packet's tuple maps to is the one conntrack put it on
-            // (see `LaneHit::conn`): no lookup.
-            let ct_after = hit.conn.and_then(|id| self.ct.view_of(id, ts));
-            debug_assert_eq!(ct_after, self.ct_after_slow(ip, ts));
-            self.lane_ct_after = ct_after;
-            Some(PacketPart {
-                ip,
-                ct_after: self.lane_ct_after.as_ref(),
-                json: self.lane_json.of(&self.lanes, hit.learned),
-            })
+            debug_assert_eq!(
+                hit.conn.and_then(|id| self.ct.view_of(id, ts)),
+                self.ct_after_slow(ip, ts)
+            );
+            let out = (&mut self.lane_ct_after, &mut self.lane_json);
+            Some(packet_part(&self.ct, &self.lanes, out, hit, ip, ts))
         };
         Step::Lane(LaneRecord::new(&self.lanes, hit, index, path, part))
     }
@@ -617,6 +621,28 @@ impl<'r> Engine<'r> {
             let dev = self.places.ingress(host, facts.src);
             run.wire_in(&mut facts, pkt, ts, checksum_ok, dev, expected)
         }
+    }
+}
+
+/// The part of a lane record a full record shows beyond the learned outcome (see
+/// [`Engine::lane_step`]): the packet's bytes, `ct_after` (kept in `out.0`, which the record
+/// borrows) and the learned outcome's JSON (made once, in `out.1`).
+#[inline(never)]
+fn packet_part<'e>(
+    ct: &conntrack::Table,
+    lanes: &'e Lanes,
+    out: (&'e mut Option<conntrack::CtView>, &'e mut LaneJson),
+    hit: LaneHit,
+    ip: &'e [u8],
+    ts: u64,
+) -> PacketPart<'e> {
+    // The entry the packet's tuple maps to is the one conntrack put it on (see
+    // `LaneHit::conn`): no lookup.
+    *out.0 = hit.conn.and_then(|id| ct.view_of(id, ts));
+    PacketPart {
+        ip,
+        ct_after: out.0.as_ref(),
+        json: out.1.of(lanes, hit.learned),
     }
 }
 

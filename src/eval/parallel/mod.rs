@@ -338,10 +338,11 @@ where
             break;
         };
         seq += 1;
+        // The frame where the reader returned it (by reference: not copied per record).
         let go = match next {
-            Ok(frame) => {
-                let step = engine.step(&frame);
-                let go = match render(&mut w, &frame, &step) {
+            Ok(ref frame) => {
+                let step = engine.step(frame);
+                let go = match render(&mut w, frame, &step) {
                     Some(t) => sink(Item::Record(t)),
                     None => true,
                 };

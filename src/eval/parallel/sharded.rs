@@ -214,14 +214,16 @@ impl Shard {
         };
         // Only this worker's records are handed out whole; the others are
         // passed over in the reader, counted, with no frame built.
-        let mut mine = |linktype: u32, data: &[u8]| {
+        let mine = |linktype: u32, data: &[u8]| {
             shard_of(shard_key_of(linktype, data), self.workers) == self.me
         };
         let mut seq = 0u64;
         let mut ahead = Ahead::new(self.workers);
         while seq < self.limit {
             ahead.before_next(&reader, engine.conntrack(), mine);
-            let skim = reader.next_kept(to.until(seq, self.limit), &mut mine);
+            // The records the touch looked at are kept as it found (`Ahead::keeps`).
+            let mut keep = |linktype: u32, data: &[u8]| ahead.keeps(linktype, data, &mine);
+            let skim = reader.next_kept(to.until(seq, self.limit), &mut keep);
             if skim.passed > 0 {
                 (seq, to.offset) = (seq + skim.passed, skim.offset);
             }

@@ -292,7 +292,10 @@ impl<R: Read> CaptureReader<R> {
         self.input.into_parts()
     }
 
-    /// Next record, `None` at the end of the file or after a fatal error.
+    /// Next record, `None` at the end of the file or after a fatal error. Inlined into the
+    /// replay loop, which calls it for every record: its own path is a few dozen
+    /// instructions, the general one ([`CaptureReader::next_raw`]) stays out of line.
+    #[inline(always)]
     pub fn next_frame(&mut self) -> Option<Result<Frame<'_>, CaptureError>> {
         // A classic pcap record whole in the read window: read in place, not through the
         // general path's steps (every record of almost every capture).
@@ -310,6 +313,7 @@ impl<R: Read> CaptureReader<R> {
 
     /// Next record as [`Meta`] (not numbered yet: [`CaptureReader::frame`] numbers it), or
     /// the next error (numbered), or the end.
+    #[inline(never)]
     fn next_raw(&mut self) -> Raw {
         loop {
             if self.done {

@@ -147,6 +147,7 @@ impl Lanes {
     /// accounted to its entry here, where the entry is at hand
     /// (`nf_ct_refresh_acct`: `bytes` in direction `v.dir`), as the full path's
     /// conntrack would have.
+    #[inline(always)]
     pub(super) fn lookup(
         &mut self,
         v: &conntrack::Verdict,
@@ -181,11 +182,11 @@ impl Lanes {
             mark: conn.mark,
             status: conn.status.0,
         };
-        let memo = &conn.lanes[dir_index(dir)];
+        let d = dir_index(dir);
+        let memo = &conn.lanes[d];
         let mut learned = memo.path.wrapping_sub(1);
         if !(holds(memo, &seen) && self.learned.get(learned).is_some()) {
-            // The connection's own memo does not hold: one shared by its class may.
-            let mut lesson = Lesson {
+            let lesson = Lesson {
                 conn: id,
                 dir,
                 state: v.state,
@@ -195,40 +196,62 @@ impl Lanes {
                 class: None,
                 fresh,
             };
-            let rest = Rest {
-                state: seen.state,
-                dir,
-                pkttype: probe.pkttype,
-                mark: conn.mark,
-            };
-            lesson.class = self
-                .classes
-                .as_ref()
-                .and_then(|c| c.key(conn.tuple(dir), rest));
-            let shared = match &lesson.class {
-                Some(k) => self.shared.get(k),
-                None => None,
-            };
-            let memo = match shared {
-                Some(m) if holds(m, &seen) => *m,
-                _ => return Err(Some(lesson)),
-            };
-            learned = memo.path.wrapping_sub(1);
-            if self.learned.get(learned).is_none() {
-                return Err(Some(lesson));
-            }
-            conn.lanes[dir_index(dir)] = lesson.memo(memo.path, memo.compares);
-            self.shared.hits += 1;
+            learned = self.copy_shared(conn, lesson, &seen)?;
         }
-        let acct = &mut conn.acct[dir_index(dir)];
+        let acct = &mut conn.acct[d];
         acct.0 += 1;
         acct.1 += bytes;
         if fresh {
-            // What the full path does after its walks (`nf_confirm`); a clash frees the entry.
-            let _ = ct.confirm(id);
-            return Ok((learned, ct.get(id).is_some()));
+            return Ok((learned, Self::confirm_fresh(ct, id)));
         }
         Ok((learned, true))
+    }
+
+    /// The connection's own memo does not hold: one shared by its class may.
+    /// Copies it into the entry and gives its learned outcome, or the lesson
+    /// (with its class) to learn from the full path. Out of line: most
+    /// packets' own memo holds, and [`Self::lookup`] is inlined.
+    #[inline(never)]
+    fn copy_shared(
+        &mut self,
+        conn: &mut conntrack::Conn,
+        mut lesson: Lesson,
+        seen: &Seen,
+    ) -> Result<u32, Option<Lesson>> {
+        let rest = Rest {
+            state: seen.state,
+            dir: lesson.dir,
+            pkttype: lesson.probe.pkttype,
+            mark: lesson.mark,
+        };
+        lesson.class = self
+            .classes
+            .as_ref()
+            .and_then(|c| c.key(conn.tuple(lesson.dir), rest));
+        let shared = match &lesson.class {
+            Some(k) => self.shared.get(k),
+            None => None,
+        };
+        let memo = match shared {
+            Some(m) if holds(m, seen) => *m,
+            _ => return Err(Some(lesson)),
+        };
+        let learned = memo.path.wrapping_sub(1);
+        if self.learned.get(learned).is_none() {
+            return Err(Some(lesson));
+        }
+        conn.lanes[dir_index(lesson.dir)] = lesson.memo(memo.path, memo.compares);
+        self.shared.hits += 1;
+        Ok(learned)
+    }
+
+    /// What the full path does after its walks for a first packet
+    /// (`nf_confirm`): whether its entry lives on (a clash frees it).
+    #[cold]
+    #[inline(never)]
+    fn confirm_fresh(ct: &mut conntrack::Table, id: ConnId) -> bool {
+        let _ = ct.confirm(id);
+        ct.get(id).is_some()
     }
 
     /// Keeps `path` for the connection direction of `lesson`, when what the

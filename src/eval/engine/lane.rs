@@ -39,16 +39,19 @@
 //! learned outcomes shared between connections (at most [`learned::MAX_PATHS`]
 //! distinct ones).
 
-use super::learned::{Learned, Path, PathRef};
+mod record;
+
+pub(super) use record::{LaneJson, PacketPart};
+pub use record::{LaneKey, LaneRecord};
+
+use super::learned::{Learned, PathRef};
 use super::shared::{Classes, Key, Rest, Shared};
-use crate::conntrack::{self, ConnId, CtState, CtView, Dir, LaneMemo, PacketInfo, Template};
+use crate::conntrack::{self, ConnId, CtState, Dir, LaneMemo, PacketInfo, Template};
 use crate::eval::host::Host;
-use crate::eval::outcome::{Brief, Outcome};
-use crate::eval::outcome_json::{Fields, LearnedJson, SummaryText};
 use crate::eval::reads::Reads;
 use crate::eval::view::{ct_info, ct_info_plain};
 use crate::ir::{Policy, Ruleset, TableKind};
-use crate::packet::{Packet, Plain, Summary, L4};
+use crate::packet::{Packet, Plain, L4};
 
 /// What the lane compares of a packet, besides its connection direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +150,7 @@ impl Lanes {
     /// accounted to its entry here, where the entry is at hand
     /// (`nf_ct_refresh_acct`: `bytes` in direction `v.dir`), as the full path's
     /// conntrack would have.
+    #[inline(always)]
     pub(super) fn lookup(
         &mut self,
         v: &conntrack::Verdict,
@@ -181,11 +185,11 @@ impl Lanes {
             mark: conn.mark,
             status: conn.status.0,
         };
-        let memo = &conn.lanes[dir_index(dir)];
+        let d = dir_index(dir);
+        let memo = &conn.lanes[d];
         let mut learned = memo.path.wrapping_sub(1);
         if !(holds(memo, &seen) && self.learned.get(learned).is_some()) {
-            // The connection's own memo does not hold: one shared by its class may.
-            let mut lesson = Lesson {
+            let lesson = Lesson {
                 conn: id,
                 dir,
                 state: v.state,
@@ -195,40 +199,62 @@ impl Lanes {
                 class: None,
                 fresh,
             };
-            let rest = Rest {
-                state: seen.state,
-                dir,
-                pkttype: probe.pkttype,
-                mark: conn.mark,
-            };
-            lesson.class = self
-                .classes
-                .as_ref()
-                .and_then(|c| c.key(conn.tuple(dir), rest));
-            let shared = match &lesson.class {
-                Some(k) => self.shared.get(k),
-                None => None,
-            };
-            let memo = match shared {
-                Some(m) if holds(m, &seen) => *m,
-                _ => return Err(Some(lesson)),
-            };
-            learned = memo.path.wrapping_sub(1);
-            if self.learned.get(learned).is_none() {
-                return Err(Some(lesson));
-            }
-            conn.lanes[dir_index(dir)] = lesson.memo(memo.path, memo.compares);
-            self.shared.hits += 1;
+            learned = self.copy_shared(conn, lesson, &seen)?;
         }
-        let acct = &mut conn.acct[dir_index(dir)];
+        let acct = &mut conn.acct[d];
         acct.0 += 1;
         acct.1 += bytes;
         if fresh {
-            // What the full path does after its walks (`nf_confirm`); a clash frees the entry.
-            let _ = ct.confirm(id);
-            return Ok((learned, ct.get(id).is_some()));
+            return Ok((learned, Self::confirm_fresh(ct, id)));
         }
         Ok((learned, true))
+    }
+
+    /// The connection's own memo does not hold: one shared by its class may.
+    /// Copies it into the entry and gives its learned outcome, or the lesson
+    /// (with its class) to learn from the full path. Out of line: most
+    /// packets' own memo holds, and [`Self::lookup`] is inlined.
+    #[inline(never)]
+    fn copy_shared(
+        &mut self,
+        conn: &mut conntrack::Conn,
+        mut lesson: Lesson,
+        seen: &Seen,
+    ) -> Result<u32, Option<Lesson>> {
+        let rest = Rest {
+            state: seen.state,
+            dir: lesson.dir,
+            pkttype: lesson.probe.pkttype,
+            mark: lesson.mark,
+        };
+        lesson.class = self
+            .classes
+            .as_ref()
+            .and_then(|c| c.key(conn.tuple(lesson.dir), rest));
+        let shared = match &lesson.class {
+            Some(k) => self.shared.get(k),
+            None => None,
+        };
+        let memo = match shared {
+            Some(m) if holds(m, seen) => *m,
+            _ => return Err(Some(lesson)),
+        };
+        let learned = memo.path.wrapping_sub(1);
+        if self.learned.get(learned).is_none() {
+            return Err(Some(lesson));
+        }
+        conn.lanes[dir_index(lesson.dir)] = lesson.memo(memo.path, memo.compares);
+        self.shared.hits += 1;
+        Ok(learned)
+    }
+
+    /// What the full path does after its walks for a first packet
+    /// (`nf_confirm`): whether its entry lives on (a clash frees it).
+    #[cold]
+    #[inline(never)]
+    fn confirm_fresh(ct: &mut conntrack::Table, id: ConnId) -> bool {
+        let _ = ct.confirm(id);
+        ct.get(id).is_some()
     }
 
     /// Keeps `path` for the connection direction of `lesson`, when what the
@@ -475,181 +501,6 @@ pub(super) struct LaneHit {
     /// afterwards (`ct_after`), since a lane packet is NAT-free and its
     /// confirmed entry was not killed.
     pub(super) conn: Option<ConnId>,
-}
-
-/// [`LaneRecord::brief_key`]: the learned outcome's index in its engine's [`Lanes`] (which
-/// only grow: an index names one outcome for the whole replay), and the address and length
-/// of the conntrack state name.
-pub type LaneKey = [usize; 3];
-
-/// A record of the lane, borrowed from the outcome it learned: handed on
-/// without building an [`Outcome`] (a verdicts-only replay counts its
-/// [`LaneRecord::brief`], `--format jsonl` writes [`LaneRecord::write_json`]).
-#[derive(Debug, Clone, Copy)]
-pub struct LaneRecord<'e> {
-    index: u64,
-    learned: &'e Path,
-    /// `learned`'s index in [`Lanes::learned`].
-    number: u32,
-    ctstate: Option<&'static str>,
-    ctdir: Option<&'static str>,
-    path: &'static str,
-    /// What a full record shows beyond the learned outcome; `None` for a
-    /// verdicts-only replay, whose records have neither.
-    packet: Option<PacketPart<'e>>,
-}
-
-/// The packet's own part of a lane record: its IPv4 bytes (for `summary`)
-/// and the conntrack entry after it (`ct_after`).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct PacketPart<'e> {
-    pub(super) ip: &'e [u8],
-    pub(super) ct_after: Option<&'e CtView>,
-    /// The learned outcome's JSON runs, for [`LaneRecord::write_json`].
-    pub(super) json: Option<&'e LearnedJson>,
-}
-
-impl<'e> LaneRecord<'e> {
-    pub(super) fn new(
-        lanes: &'e Lanes,
-        hit: LaneHit,
-        index: u64,
-        path: &'static str,
-        packet: Option<PacketPart<'e>>,
-    ) -> Self {
-        LaneRecord {
-            index,
-            learned: lanes.learned.path(hit.learned),
-            number: hit.learned,
-            ctstate: hit.ctstate,
-            ctdir: hit.ctdir,
-            path,
-            packet,
-        }
-    }
-
-    /// Equal for two lane records of one engine only when their [`LaneRecord::brief`]s are
-    /// made of the same learned outcome and conntrack state name, so equal keys mean equal
-    /// briefs: what totals compare to count a run of lane records without making them.
-    #[inline]
-    pub fn brief_key(&self) -> LaneKey {
-        let state = self
-            .ctstate
-            .map_or((0, 0), |s| (s.as_ptr() as usize, s.len()));
-        [self.number as usize, state.0, state.1]
-    }
-
-    pub fn brief(&self) -> Brief<'e> {
-        Brief {
-            verdict: self.learned.verdict,
-            hook: self.learned.hook,
-            ctstate: self.ctstate,
-            rule: self.learned.rule.as_ref(),
-            depends_on: &[],
-        }
-    }
-
-    /// The whole record, as the full path would have made it (for a
-    /// verdicts-only replay, without `summary` and `ct_after`, as the full
-    /// path makes those).
-    pub fn outcome(&self) -> Box<Outcome> {
-        let learned = self.learned;
-        Box::new(Outcome {
-            index: self.index,
-            hook: learned.hook,
-            verdict: learned.verdict,
-            ctstate: self.ctstate,
-            ctdir: self.ctdir,
-            rule: learned.rule.clone(),
-            summary: self
-                .packet
-                .map(|p| Summary::of_ip(p.ip).text())
-                .unwrap_or_default(),
-            path: self.path,
-            reject_with: None,
-            iface: learned.iface.clone(),
-            hooks: Vec::new(),
-            fate: learned.fate,
-            generated: Vec::new(),
-            ct_after: self.packet.and_then(|p| p.ct_after.cloned()),
-            matched: learned.matched.to_vec(),
-            depends_on: Vec::new(),
-            trace: Vec::new(),
-            log: Vec::new(),
-            at_filter: None,
-            egress: None,
-            nat_random_port: false,
-            note: learned.note.clone(),
-        })
-    }
-
-    /// Appends the JSON line of [`LaneRecord::outcome`] (no newline), written
-    /// from the learned outcome and the packet without building it.
-    pub fn write_json(&self, out: &mut Vec<u8>) {
-        let packet = self.packet.as_ref();
-        let fields = Fields {
-            index: self.index,
-            ctstate: self.ctstate,
-            ctdir: self.ctdir,
-            summary: match packet {
-                Some(p) => SummaryText::Of(Summary::of_ip(p.ip)),
-                None => SummaryText::Text(""),
-            },
-            path: self.path,
-            ct_after: packet.and_then(|p| p.ct_after),
-            ..learned_fields(self.learned)
-        };
-        match packet.and_then(|p| p.json) {
-            Some(json) => json.write_json(&fields, out),
-            None => fields.write_json(out),
-        }
-    }
-}
-
-/// A lane record's fields with the learned ones from `learned`, and those of a packet
-/// (index, conntrack state, summary, path, `ct_after`) empty.
-fn learned_fields(learned: &Path) -> Fields<'_> {
-    Fields {
-        index: 0,
-        hook: learned.hook,
-        verdict: learned.verdict,
-        ctstate: None,
-        ctdir: None,
-        rule: learned.rule.as_deref(),
-        summary: SummaryText::Text(""),
-        path: "",
-        reject_with: None,
-        iface: &learned.iface,
-        hooks: &[],
-        fate: learned.fate,
-        generated: &[],
-        ct_after: None,
-        matched: &learned.matched,
-        depends_on: &[],
-        trace: &[],
-        log: &[],
-        at_filter: None,
-        egress: None,
-        nat_random_port: false,
-        note: learned.note.as_deref(),
-    }
-}
-
-/// The JSON runs of learned outcomes ([`LearnedJson`]), made the first time a full record
-/// (`--format jsonl`) of the lane needs them; indexed like [`Lanes::learned`], which only grows.
-#[derive(Debug, Default)]
-pub(super) struct LaneJson(Vec<Option<LearnedJson>>);
-
-impl LaneJson {
-    pub(super) fn of<'e>(&'e mut self, lanes: &Lanes, learned: u32) -> Option<&'e LearnedJson> {
-        let i = learned as usize;
-        let path = lanes.learned.get(learned)?;
-        if self.0.len() <= i {
-            self.0.resize(i + 1, None);
-        }
-        let slot = self.0.get_mut(i)?;
-        Some(slot.get_or_insert_with(|| LearnedJson::new(&learned_fields(path))))
-    }
 }
 
 /// The record's `ctstate` and `ctdir` for a tracked packet.

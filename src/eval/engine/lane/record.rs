@@ -1,0 +1,189 @@
+//! The records of the lane: a packet that took it is handed on as a [`LaneRecord`] borrowed
+//! from the outcome it learned, its JSON line written from that outcome's runs
+//! ([`LaneJson`]) without building an [`Outcome`]. Moved out of `lane.rs` as it was.
+
+use super::{LaneHit, Lanes};
+use crate::conntrack::CtView;
+use crate::eval::engine::learned::Path;
+use crate::eval::outcome::{Brief, Outcome};
+use crate::eval::outcome_json::{Fields, LearnedJson, SummaryText};
+use crate::packet::Summary;
+
+/// [`LaneRecord::brief_key`]: the learned outcome's index in its engine's [`Lanes`] (which
+/// only grow: an index names one outcome for the whole replay), and the address and length
+/// of the conntrack state name.
+pub type LaneKey = [usize; 3];
+
+/// A record of the lane, borrowed from the outcome it learned: handed on
+/// without building an [`Outcome`] (a verdicts-only replay counts its
+/// [`LaneRecord::brief`], `--format jsonl` writes [`LaneRecord::write_json`]).
+#[derive(Debug, Clone, Copy)]
+pub struct LaneRecord<'e> {
+    index: u64,
+    learned: &'e Path,
+    /// `learned`'s index in [`Lanes::learned`].
+    number: u32,
+    ctstate: Option<&'static str>,
+    ctdir: Option<&'static str>,
+    path: &'static str,
+    /// What a full record shows beyond the learned outcome; `None` for a
+    /// verdicts-only replay, whose records have neither.
+    packet: Option<PacketPart<'e>>,
+}
+
+/// The packet's own part of a lane record: its IPv4 bytes (for `summary`)
+/// and the conntrack entry after it (`ct_after`).
+#[derive(Debug, Clone, Copy)]
+pub(in crate::eval::engine) struct PacketPart<'e> {
+    pub(in crate::eval::engine) ip: &'e [u8],
+    pub(in crate::eval::engine) ct_after: Option<&'e CtView>,
+    /// The learned outcome's JSON runs, for [`LaneRecord::write_json`].
+    pub(in crate::eval::engine) json: Option<&'e LearnedJson>,
+}
+
+impl<'e> LaneRecord<'e> {
+    pub(in crate::eval::engine) fn new(
+        lanes: &'e Lanes,
+        hit: LaneHit,
+        index: u64,
+        path: &'static str,
+        packet: Option<PacketPart<'e>>,
+    ) -> Self {
+        LaneRecord {
+            index,
+            learned: lanes.learned.path(hit.learned),
+            number: hit.learned,
+            ctstate: hit.ctstate,
+            ctdir: hit.ctdir,
+            path,
+            packet,
+        }
+    }
+
+    /// Equal for two lane records of one engine only when their [`LaneRecord::brief`]s are
+    /// made of the same learned outcome and conntrack state name, so equal keys mean equal
+    /// briefs: what totals compare to count a run of lane records without making them.
+    #[inline]
+    pub fn brief_key(&self) -> LaneKey {
+        let state = self
+            .ctstate
+            .map_or((0, 0), |s| (s.as_ptr() as usize, s.len()));
+        [self.number as usize, state.0, state.1]
+    }
+
+    pub fn brief(&self) -> Brief<'e> {
+        Brief {
+            verdict: self.learned.verdict,
+            hook: self.learned.hook,
+            ctstate: self.ctstate,
+            rule: self.learned.rule.as_ref(),
+            depends_on: &[],
+        }
+    }
+
+    /// The whole record, as the full path would have made it (for a
+    /// verdicts-only replay, without `summary` and `ct_after`, as the full
+    /// path makes those).
+    pub fn outcome(&self) -> Box<Outcome> {
+        let learned = self.learned;
+        Box::new(Outcome {
+            index: self.index,
+            hook: learned.hook,
+            verdict: learned.verdict,
+            ctstate: self.ctstate,
+            ctdir: self.ctdir,
+            rule: learned.rule.clone(),
+            summary: self
+                .packet
+                .map(|p| Summary::of_ip(p.ip).text())
+                .unwrap_or_default(),
+            path: self.path,
+            reject_with: None,
+            iface: learned.iface.clone(),
+            hooks: Vec::new(),
+            fate: learned.fate,
+            generated: Vec::new(),
+            ct_after: self.packet.and_then(|p| p.ct_after.cloned()),
+            matched: learned.matched.to_vec(),
+            depends_on: Vec::new(),
+            trace: Vec::new(),
+            log: Vec::new(),
+            at_filter: None,
+            egress: None,
+            nat_random_port: false,
+            note: learned.note.clone(),
+        })
+    }
+
+    /// Appends the JSON line of [`LaneRecord::outcome`] (no newline), written
+    /// from the learned outcome and the packet without building it.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let packet = self.packet.as_ref();
+        let fields = Fields {
+            index: self.index,
+            ctstate: self.ctstate,
+            ctdir: self.ctdir,
+            summary: match packet {
+                Some(p) => SummaryText::Of(Summary::of_ip(p.ip)),
+                None => SummaryText::Text(""),
+            },
+            path: self.path,
+            ct_after: packet.and_then(|p| p.ct_after),
+            ..learned_fields(self.learned)
+        };
+        match packet.and_then(|p| p.json) {
+            Some(json) => json.write_json(&fields, out),
+            None => fields.write_json(out),
+        }
+    }
+}
+
+/// A lane record's fields with the learned ones from `learned`, and those of a packet
+/// (index, conntrack state, summary, path, `ct_after`) empty.
+fn learned_fields(learned: &Path) -> Fields<'_> {
+    Fields {
+        index: 0,
+        hook: learned.hook,
+        verdict: learned.verdict,
+        ctstate: None,
+        ctdir: None,
+        rule: learned.rule.as_deref(),
+        summary: SummaryText::Text(""),
+        path: "",
+        reject_with: None,
+        iface: &learned.iface,
+        hooks: &[],
+        fate: learned.fate,
+        generated: &[],
+        ct_after: None,
+        matched: &learned.matched,
+        depends_on: &[],
+        trace: &[],
+        log: &[],
+        at_filter: None,
+        egress: None,
+        nat_random_port: false,
+        note: learned.note.as_deref(),
+    }
+}
+
+/// The JSON runs of learned outcomes ([`LearnedJson`]), made the first time a full record
+/// (`--format jsonl`) of the lane needs them; indexed like [`Lanes::learned`], which only grows.
+#[derive(Debug, Default)]
+pub(in crate::eval::engine) struct LaneJson(Vec<Option<LearnedJson>>);
+
+impl LaneJson {
+    pub(in crate::eval::engine) fn of<'e>(
+        &'e mut self,
+        lanes: &Lanes,
+        learned: u32,
+    ) -> Option<&'e LearnedJson> {
+        let i = learned as usize;
+        let path = lanes.learned.get(learned)?;
+        if self.0.len() <= i {
+            self.0.resize(i + 1, None);
+        }
+        let slot = self.0.get_mut(i)?;
+        Some(slot.get_or_insert_with(|| LearnedJson::new(&learned_fields(path))))
+    }
+}

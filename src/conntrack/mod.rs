@@ -43,7 +43,7 @@
 //! assert_eq!(ct.process(&syn).state, CtState::New); // a retransmitted SYN is still NEW
 //! ```
 //!
-//! Layout: [`params`] (sysctls), [`tuple`], [`status`], [`proto`] (tcp, udp, icmp, generic),
+//! Layout: [`params`] (sysctls), [`tuple`](mod@tuple), [`status`], [`proto`] (tcp, udp, icmp, generic),
 //! [`table`] (hash table, timeouts, confirmation), [`entry`] (an entry and its printable view)
 //! [`helpers`] (FTP, TFTP and their expectations) and [`nat`] (NAT bindings:
 //! `nf_nat_setup_info`, `nf_nat_packet`).

@@ -2,7 +2,7 @@
 //!
 //! Each extension is one file under `matches/` or `targets/` that owns its
 //! option table, parsing, checks (protocol dependency, allowed tables and
-//! hooks) and canonical save text. The [`registry!`] list below names them all
+//! hooks) and canonical save text. The `registry!` list below names them all
 //! and generates the [`Match`] and [`Target`] enums with their dispatch, so
 //! adding an extension is one file and one line here. A name not listed is an
 //! error with a span ("Couldn't load match `foo'"), never silently ignored.

@@ -155,7 +155,7 @@ fn create(sets: &mut Sets, ws: &[Word]) -> Result<(), ParseError> {
 }
 
 /// One option of a `create` line (the type's create options in ipset's
-/// lib/ipset_<type>.c; those that only size the hash are checked and ignored).
+/// `lib/ipset_<type>.c`; those that only size the hash are checked and ignored).
 fn create_option<'a>(
     set: &mut Set,
     w: &Word<'a>,

@@ -109,11 +109,11 @@ pub fn decode_link(linktype: u32, data: &[u8]) -> Result<Packet<'_>, Skip> {
     decode_ipv4(l2, ip)
 }
 
-/// [`decode_link`] of an Ethernet frame `data` that [`plain`](super::plain) accepted, whose
+/// [`decode_link`] of an Ethernet frame `data` that [`plain`](fn@super::plain) accepted, whose
 /// IPv4 packet is `ip` (its [`Plain::ip`](super::Plain)). Such a frame has no VLAN tag (the
 /// EtherType at 12 is IPv4), so the link header is read at its fixed offsets, and `ip` is
 /// already what [`Ipv4::new`] trims the rest of the frame to: the packet is the same.
-/// By the invariant of [`plain`](super::plain), such a packet has no problem and is no
+/// By the invariant of [`plain`](fn@super::plain), such a packet has no problem and is no
 /// fragment, so neither `ip_rcv_core`'s nor the transport checks are made again.
 pub fn decode_plain<'a>(data: &[u8], ip: &'a [u8]) -> Result<Packet<'a>, Skip> {
     let mac = |at: usize| -> Option<[u8; 6]> { data.get(at..at + 6)?.try_into().ok() };

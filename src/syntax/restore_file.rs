@@ -3,7 +3,7 @@
 //! As `ios_restore()` in iptables-restore.c (1.8.9) reads it: blank lines and
 //! lines starting with `#` are skipped; `*table` opens a table; `:CHAIN POLICY
 //! [p:b]` declares a chain; `COMMIT` closes the table; anything else inside a
-//! table is a command whose words are split by [`split_restore_words`], with an
+//! table is a command whose words are split by [`split_restore_words`](crate::syntax::lexer::split_restore_words), with an
 //! optional `[p:b]` counter prefix. Structural checks that need the table
 //! contents (policy on a user chain, duplicate chains) are `ir::build`'s.
 

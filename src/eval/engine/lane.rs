@@ -36,7 +36,7 @@
 //!
 //! Memory: a [`LaneMemo`] per direction in each conntrack entry (where the
 //! packet's lookup has just been, so checking it costs no cache miss), and
-//! learned outcomes shared between connections (at most [`learned::MAX_PATHS`]
+//! learned outcomes shared between connections (at most [`learned::MAX_PATHS`](super::learned::MAX_PATHS)
 //! distinct ones).
 
 mod record;
@@ -387,7 +387,7 @@ impl super::Engine<'_> {
     }
 
     /// [`Self::take_lane`] for a plain frame, read without decoding it: the
-    /// same conditions on the same fields (see [`crate::packet::plain`]).
+    /// same conditions on the same fields (see [`crate::packet::plain`](mod@crate::packet::plain)).
     pub(super) fn take_plain_lane(&mut self, p: &Plain, ts: u64) -> Result<LaneHit, Tracked> {
         let trust = self.opts.trust_checksums;
         if !self.lanes.on || p.ttl() <= 1 || !(trust || p.header_checksum_ok()) {

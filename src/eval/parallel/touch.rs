@@ -6,7 +6,7 @@
 //! The packets ahead are the records the capture reader already holds: it shows them in
 //! place without consuming them ([`CaptureReader::peek_whole`], classic pcap only), and
 //! [`flow_of`] reads the tuple of those the plain-frame parser
-//! ([`packet::plain`](crate::packet::plain): untagged Ethernet, IPv4 TCP or UDP, nearly every
+//! ([`packet::plain`](mod@crate::packet::plain): untagged Ethernet, IPv4 TCP or UDP, nearly every
 //! record) accepts, at the same offsets but without its checks: run on every record ahead,
 //! `plain` itself cost some 130 instructions a packet, more than the rest of the touch.
 //! Anything else simply gets no touch. A sharded worker touches only the records of its own
@@ -137,7 +137,7 @@ impl Ahead {
 }
 
 /// The conntrack tuple of an untagged Ethernet IPv4 TCP or UDP frame that is not a fragment,
-/// read at fixed offsets: the fields [`packet::plain`](crate::packet::plain) reads for the
+/// read at fixed offsets: the fields [`packet::plain`](mod@crate::packet::plain) reads for the
 /// frames it accepts (see the test), without its checks of lengths and header sizes, which a
 /// hint does not need (and which cost more than the touch itself).
 #[inline]

@@ -186,6 +186,9 @@ pub(super) struct Classes {
     contexts: Contexts,
 }
 
+/// Contexts found by a linear search (cheaper than hashing for a few).
+const FEW_CONTEXTS: usize = 8;
+
 /// Contexts kept at most; beyond, a context's ports are cut by every rule.
 const MAX_CONTEXTS: usize = 1 << 12;
 
@@ -227,12 +230,44 @@ fn head_net(n: Ipv4Net, inv: bool) -> (u32, u32) {
     }
 }
 
+/// The port classes of one context: [`Blocked`], and for the first
+/// [`FEW_CONTEXTS`] every port's class in a table (one load, no search; 256
+/// KiB a context).
+#[derive(Debug, Clone)]
+struct Ports {
+    blocked: Blocked,
+    table: Option<Box<[u16]>>,
+}
+
+impl Ports {
+    fn new(blocked: Blocked, table: bool) -> Ports {
+        let table = (table && blocked.cuts.0.len() < usize::from(u16::MAX)).then(|| {
+            (0..=u32::from(u16::MAX))
+                .map(|p| blocked.class(p) as u16)
+                .collect()
+        });
+        Ports { blocked, table }
+    }
+
+    #[inline]
+    fn class(&self, port: u32) -> u32 {
+        match self.table.as_ref().and_then(|t| t.get(port as usize)) {
+            Some(&c) => u32::from(c),
+            None => self.blocked.class(port),
+        }
+    }
+}
+
 /// The port cuts of each context met, by (source class, destination class,
 /// protocol).
 #[derive(Debug, Clone, Default)]
 struct Contexts {
+    /// The first [`FEW_CONTEXTS`] met, searched in order: a capture's
+    /// connections mostly run between a few address blocks.
+    few: Vec<(u64, u8)>,
+    /// The others, by (classes, protocol): their places in `ports`.
     index: HashMap<(u64, u8), usize, BuildHasherDefault<FxHasher>>,
-    ports: Vec<(Blocked, Blocked)>,
+    ports: Vec<(Ports, Ports)>,
     /// The ports cut by every rule, for contexts beyond [`MAX_CONTEXTS`].
     every: (Cuts, Cuts),
 }
@@ -312,15 +347,11 @@ impl Classes {
     /// The port cuts of the context of a packet from `src` (of class
     /// `classes.0`) to `dst` (`classes.1`) with protocol `proto`: those of
     /// the rules that may pass; `None` beyond [`MAX_CONTEXTS`].
-    fn context(
-        &mut self,
-        classes: u64,
-        src: u32,
-        dst: u32,
-        proto: u8,
-    ) -> Option<&(Blocked, Blocked)> {
-        let at = match self.contexts.index.get(&(classes, proto)) {
-            Some(&at) => at,
+    fn context(&mut self, classes: u64, src: u32, dst: u32, proto: u8) -> Option<&(Ports, Ports)> {
+        let key = (classes, proto);
+        let few = self.contexts.few.iter().position(|&k| k == key);
+        let at = match few.or_else(|| self.contexts.index.get(&key).copied()) {
+            Some(at) => at,
             None => {
                 if self.contexts.ports.len() >= MAX_CONTEXTS {
                     return None;
@@ -336,10 +367,15 @@ impl Classes {
                     }
                 }
                 let at = self.contexts.ports.len();
-                let sp = Blocked::new(sp.done(), 16, PORT_SHIFT)?;
-                let dp = Blocked::new(dp.done(), 16, PORT_SHIFT)?;
+                let table = self.contexts.ports.len() < FEW_CONTEXTS;
+                let sp = Ports::new(Blocked::new(sp.done(), 16, PORT_SHIFT)?, table);
+                let dp = Ports::new(Blocked::new(dp.done(), 16, PORT_SHIFT)?, table);
                 self.contexts.ports.push((sp, dp));
-                self.contexts.index.insert((classes, proto), at);
+                if at < FEW_CONTEXTS {
+                    self.contexts.few.push(key);
+                } else {
+                    self.contexts.index.insert(key, at);
+                }
                 at
             }
         };
@@ -518,7 +554,7 @@ mod tests {
     }
 
     /// The port cuts of the context of a packet `src` > `dst` of protocol `proto`.
-    fn ports(c: &mut Classes, src: u32, dst: u32, proto: u8) -> (Blocked, Blocked) {
+    fn ports(c: &mut Classes, src: u32, dst: u32, proto: u8) -> (Ports, Ports) {
         let classes = u64::from(c.src.class(src)) << 32 | u64::from(c.dst.class(dst));
         let (sp, dp) = c
             .context(classes, src, dst, proto)
@@ -527,7 +563,8 @@ mod tests {
         // The blocks give what the cuts give, for every port.
         for ports in [&sp, &dp] {
             for p in 0..=u32::from(u16::MAX) {
-                assert_eq!(ports.class(p), ports.cuts.class(p), "{p}");
+                assert_eq!(ports.class(p), ports.blocked.cuts.class(p), "{p}");
+                assert_eq!(ports.blocked.class(p), ports.blocked.cuts.class(p), "{p}");
             }
         }
         (sp, dp)

@@ -229,7 +229,7 @@ impl Lanes {
         };
         lesson.class = self
             .classes
-            .as_ref()
+            .as_mut()
             .and_then(|c| c.key(conn.tuple(lesson.dir), rest));
         let shared = match &lesson.class {
             Some(k) => self.shared.get(k),

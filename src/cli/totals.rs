@@ -341,6 +341,17 @@ impl Tally {
 mod tests {
     use super::*;
 
+    /// A FORWARD packet's brief with no dependencies.
+    fn brief<'a>(verdict: Verdict, ctstate: &'static str, rule: Option<&'a RuleName>) -> Brief<'a> {
+        Brief {
+            verdict,
+            hook: Some("FORWARD"),
+            ctstate: Some(ctstate),
+            rule,
+            depends_on: &[],
+        }
+    }
+
     #[test]
     fn verdicts_are_listed_in_discriminant_order() {
         for (i, v) in VERDICTS.iter().enumerate() {
@@ -362,13 +373,6 @@ mod tests {
     #[test]
     fn runs_of_alike_packets_count_as_single_packets_do() {
         let (a, b): (RuleName, RuleName) = ("filter/FORWARD/1".into(), "filter/FORWARD/2".into());
-        let brief = |verdict, ctstate, rule| Brief {
-            verdict,
-            hook: Some("FORWARD"),
-            ctstate: Some(ctstate),
-            rule,
-            depends_on: &[],
-        };
         let seq = [
             brief(Verdict::Accept, "NEW", Some(&a)),
             brief(Verdict::Accept, "ESTABLISHED", Some(&a)),
@@ -410,13 +414,6 @@ mod tests {
     #[test]
     fn keyed_records_count_as_their_briefs() {
         let (a, b): (RuleName, RuleName) = ("filter/FORWARD/1".into(), "filter/FORWARD/2".into());
-        let brief = |verdict, ctstate, rule| Brief {
-            verdict,
-            hook: Some("FORWARD"),
-            ctstate: Some(ctstate),
-            rule,
-            depends_on: &[],
-        };
         let one = brief(Verdict::Accept, "ESTABLISHED", Some(&a));
         let two = brief(Verdict::Drop, "ESTABLISHED", Some(&b));
         let new = brief(Verdict::Accept, "NEW", Some(&a));

@@ -67,6 +67,8 @@ pub mod packet;
 pub mod report;
 pub mod source;
 pub mod syntax;
+#[cfg(test)]
+mod test_rng;
 
 pub use eval::host::Host;
 pub use eval::outcome::{Outcome, Record, Verdict};

@@ -10,25 +10,7 @@ use super::walk::{walk, walk_into, Fast, Prepared, TableCounters, WalkBuf};
 use crate::ext::facts::{CtFacts, Facts, L4Facts, NoHost};
 use crate::ir::{Hook, TableKind};
 use crate::source::SourceFile;
-
-/// A small deterministic generator (SplitMix64), so a failure replays.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len())]
-    }
-}
+use crate::test_rng::Rng;
 
 const PORTS: [u16; 6] = [22, 53, 80, 443, 8080, 40000];
 const ADDRS: [u32; 4] = [0x0a00_0001, 0x0a01_0005, 0xc0a8_0101, 0x0a00_0102];
@@ -36,7 +18,7 @@ const ADDRS: [u32; 4] = [0x0a00_0001, 0x0a01_0005, 0xc0a8_0101, 0x0a00_0102];
 fn header(r: &mut Rng) -> String {
     let p = r.pick(&PORTS);
     let q = r.pick(&PORTS);
-    let ports = match r.below(12) {
+    let ports = match r.index(12) {
         0..=3 => format!("-p tcp -m tcp --dport {p}"),
         4..=5 => format!("-p udp -m udp --dport {p}"),
         6 => format!("-p tcp -m tcp --dport {}:{}", p.min(q), p.max(q)),
@@ -46,14 +28,14 @@ fn header(r: &mut Rng) -> String {
         10 => "-p icmp".into(),
         _ => String::new(),
     };
-    let addr = match r.below(6) {
+    let addr = match r.index(6) {
         0 => "-s 10.0.0.0/8 ",
         1 => "! -s 10.1.0.0/16 ",
         2 => "-d 10.1.0.5 ",
         3 => "-i eth1 ",
         _ => "",
     };
-    let extra = match r.below(6) {
+    let extra = match r.index(6) {
         0 => " -m mark --mark 1",
         1 => " -m mark ! --mark 2",
         _ => "",
@@ -71,12 +53,12 @@ fn ruleset(r: &mut Rng) -> String {
         ("a", &["b"][..]),
         ("b", &[][..]),
     ] {
-        for _ in 0..16 + r.below(30) {
-            let target = match r.below(14) {
+        for _ in 0..16 + r.index(30) {
+            let target = match r.index(14) {
                 0 => "-j ACCEPT".to_string(),
                 1 => "-j DROP".into(),
                 2 => "-j RETURN".into(),
-                3 => format!("-j MARK --set-xmark {}/0xffffffff", r.below(3)),
+                3 => format!("-j MARK --set-xmark {}/0xffffffff", r.index(3)),
                 4 => String::new(),
                 5..=6 if !calls.is_empty() => format!("-j {}", r.pick(calls)),
                 7 if !calls.is_empty() => format!("-g {}", r.pick(calls)),
@@ -93,7 +75,7 @@ fn packet(r: &mut Rng) -> Facts<'static> {
     let proto = r.pick(&[6u8, 6, 17, 17, 1]);
     let frag_off = r.pick(&[0u16, 0, 0, 0, 0, 1]);
     let (sport, dport) = (r.pick(&PORTS), r.pick(&PORTS));
-    let truncated = frag_off == 0 && proto != 1 && r.below(10) == 0;
+    let truncated = frag_off == 0 && proto != 1 && r.index(10) == 0;
     let l4 = match (frag_off, proto, truncated) {
         (0, 6, false) => L4Facts::Tcp {
             sport,
@@ -119,7 +101,7 @@ fn packet(r: &mut Rng) -> Facts<'static> {
         ttl: 64,
         tos: 0,
         frag_off,
-        len: 40 + r.below(1400) as u32,
+        len: 40 + r.index(1400) as u32,
         bytes: &[],
         ihl: 20,
         l4,

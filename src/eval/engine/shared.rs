@@ -531,18 +531,7 @@ mod tests {
     use crate::eval::host::{InputRoute, Interface, Route};
     use crate::eval::host_index::HostIndex;
     use crate::source::SourceFile;
-
-    /// A small deterministic generator (xorshift).
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::test_rng::Rng;
 
     /// Another value of `v`'s class: a random one in the stretch between its cuts.
     fn same_class(c: &Cuts, v: u32, max: u32, rng: &mut Rng) -> u32 {

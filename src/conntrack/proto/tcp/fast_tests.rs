@@ -9,32 +9,12 @@ use super::*;
 use crate::conntrack::proto::tcp::options::TcpOptions;
 use crate::conntrack::proto::tcp::packet::{header_error, packet, tcp_error, tcp_new, Ctx};
 use crate::conntrack::proto::L4Result;
+use crate::test_rng::Rng;
 
-/// splitmix64: deterministic, so a failure reproduces.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn u32(&mut self) -> u32 {
-        self.next() as u32
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    /// A number near `base`: the edges of the window checks are within a few units.
-    fn near(&mut self, base: u32, spread: u32) -> u32 {
-        let d = self.below(u64::from(spread) * 2 + 1) as u32;
-        base.wrapping_add(d).wrapping_sub(spread)
-    }
+/// A number near `base`: the edges of the window checks are within a few units.
+fn near(rng: &mut Rng, base: u32, spread: u32) -> u32 {
+    let d = rng.below(u64::from(spread) * 2 + 1) as u32;
+    base.wrapping_add(d).wrapping_sub(spread)
 }
 
 /// How many times the fast path answered and declined, to show both were exercised.
@@ -119,7 +99,7 @@ fn options(rng: &mut Rng, around: u32, spread: u32) -> TcpOptions {
         o.wscale = rng.chance(50).then(|| rng.below(15) as u8);
         o.sack_blocks = rng.below(5) as u8;
         for r in o.sack_right.iter_mut() {
-            *r = rng.near(around, spread);
+            *r = near(rng, around, spread);
         }
     }
     o
@@ -145,7 +125,7 @@ fn flags_byte(rng: &mut Rng) -> u8 {
 fn segment(rng: &mut Rng, c: &TcpConn, dir: Dir) -> Segment {
     let (s, r) = (&c.seen[dir.idx()], &c.seen[dir.flip().idx()]);
     let seq = match rng.below(10) {
-        0 => rng.u32(),
+        0 => rng.next() as u32,
         1 => s.td_maxend.wrapping_add(rng.below(3) as u32),
         2 => s.td_end.wrapping_sub(rng.below(70_000) as u32),
         3 => s.td_end.wrapping_add(rng.below(70_000) as u32),
@@ -153,7 +133,7 @@ fn segment(rng: &mut Rng, c: &TcpConn, dir: Dir) -> Segment {
         _ => s.td_end,
     };
     let ack = match rng.below(10) {
-        0 => rng.u32(),
+        0 => rng.next() as u32,
         1 => 0,
         2 => r.td_end.wrapping_add(rng.below(3) as u32),
         3 => r.td_end.wrapping_sub(rng.below(140_000) as u32),
@@ -175,7 +155,7 @@ fn segment(rng: &mut Rng, c: &TcpConn, dir: Dir) -> Segment {
         window: match rng.below(4) {
             0 => 0,
             1 => rng.below(16) as u16,
-            _ => rng.u32() as u16,
+            _ => (rng.next() as u32) as u16,
         },
         doff,
         l4_len: u32::from(doff) * 4 + len,
@@ -187,7 +167,7 @@ fn segment(rng: &mut Rng, c: &TcpConn, dir: Dir) -> Segment {
 /// full model's outcomes, comparing the fast path at every packet.
 fn connection(rng: &mut Rng, tally: &mut Tally) {
     let p = params(rng);
-    let isn = rng.u32();
+    let isn = rng.next() as u32;
     let mut first = Segment {
         flags: if rng.chance(70) {
             flags::SYN
@@ -195,8 +175,8 @@ fn connection(rng: &mut Rng, tally: &mut Tally) {
             flags::ACK
         },
         seq: isn,
-        ack: rng.u32(),
-        window: rng.u32() as u16,
+        ack: (rng.next() as u32),
+        window: (rng.next() as u32) as u16,
         doff: 8,
         l4_len: 32,
         opts: options(rng, isn, 0),
@@ -222,7 +202,7 @@ fn connection(rng: &mut Rng, tally: &mut Tally) {
         let seg = if n == 0 && first.flags == flags::SYN {
             Segment {
                 flags: flags::SYN | flags::ACK,
-                seq: rng.u32(),
+                seq: (rng.next() as u32),
                 ack: isn.wrapping_add(1),
                 opts: options(rng, isn, 0),
                 ..first
@@ -268,10 +248,10 @@ fn agrees_with_the_full_model_on_packet_sequences() {
 fn clustered_entry(rng: &mut Rng, base: u32) -> (TcpConn, Status) {
     let mut c = TcpConn::default();
     for peer in c.seen.iter_mut() {
-        peer.td_end = rng.near(base, 8);
-        peer.td_maxend = rng.near(base, 8);
+        peer.td_end = near(rng, base, 8);
+        peer.td_maxend = near(rng, base, 8);
         peer.td_maxwin = [0, 1, rng.below(16) as u32][rng.below(3) as usize];
-        peer.td_maxack = rng.near(base, 8);
+        peer.td_maxack = near(rng, base, 8);
         peer.td_scale = rng.below(3) as u8;
         peer.flags = rng.next() as u8;
     }
@@ -285,9 +265,9 @@ fn clustered_entry(rng: &mut Rng, base: u32) -> (TcpConn, Status) {
         Dir::Reply
     };
     c.last_index = Event::classify(flags_byte(rng));
-    c.last_seq = rng.near(base, 8);
-    c.last_ack = rng.near(base, 8);
-    c.last_end = rng.near(base, 8);
+    c.last_seq = near(rng, base, 8);
+    c.last_ack = near(rng, base, 8);
+    c.last_end = near(rng, base, 8);
     c.last_win = rng.below(3) as u16;
     c.retrans = rng.below(5) as u8;
     let bits = [Status::SEEN_REPLY, Status::ASSURED, Status::EXPECTED];
@@ -305,16 +285,16 @@ fn agrees_with_the_full_model_at_the_window_edges() {
     for _ in 0..300_000 {
         let p = params(&mut rng);
         let base = if rng.chance(30) {
-            rng.near(0, 10)
+            near(&mut rng, 0, 10)
         } else {
-            rng.u32()
+            rng.next() as u32
         };
         let (c, st) = clustered_entry(&mut rng, base);
         let doff = 5;
         let seg = Segment {
             flags: flags_byte(&mut rng),
-            seq: rng.near(base, 10),
-            ack: rng.near(base, 10),
+            seq: near(&mut rng, base, 10),
+            ack: near(&mut rng, base, 10),
             window: rng.below(4) as u16,
             doff,
             l4_len: 20 + rng.below(4) as u32,

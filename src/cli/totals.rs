@@ -176,8 +176,16 @@ impl Totals {
                 self.packets += 1;
                 k.n += 1;
             }
-            _ => self.add_new_key(id, &brief()),
+            _ => self.add_other_key(id, brief),
         }
+    }
+
+    /// [`Totals::add_new_key`] with the brief made here: out of line, so that the caller
+    /// (every packet) neither makes the brief nor keeps registers for it.
+    #[cold]
+    #[inline(never)]
+    fn add_other_key<'b>(&mut self, id: LaneKey, brief: impl FnOnce() -> Brief<'b>) {
+        self.add_new_key(id, &brief());
     }
 
     /// [`Totals::add_keyed`] of a record whose key was not the last counted with its first
@@ -394,14 +402,23 @@ pub(super) struct Tally {
 impl Tally {
     #[inline]
     pub(super) fn add(&mut self, frame: &Frame, step: &Step) {
-        match (step, step.brief()) {
-            // Nearly every packet: counted by the lane record's key while its run lasts.
-            (Step::Lane(lane), _) => self.totals.add_keyed(lane.brief_key(), || lane.brief()),
-            (_, Some(b)) => self.totals.add(&b),
-            (_, None) => self.totals.skipped += 1,
+        match step {
+            // Nearly every packet: counted by the lane record's key.
+            Step::Lane(lane) => self.totals.add_keyed(lane.brief_key(), || lane.brief()),
+            _ => self.add_record(step),
         }
         self.last_seq = frame.index + 1;
         self.last_ts = frame.ts_ns;
+    }
+
+    /// [`Tally::add`] of a record not of the lane (a few packets in a thousand), out of line.
+    #[cold]
+    #[inline(never)]
+    fn add_record(&mut self, step: &Step) {
+        match step.brief() {
+            Some(b) => self.totals.add(&b),
+            None => self.totals.skipped += 1,
+        }
     }
 
     /// The totals over all workers, and the timestamp of the capture's last record.

@@ -6,7 +6,10 @@
 //! compares, no lookup. Where a run starts, its counters are found once ([`Slots`]): the
 //! verdict by its discriminant in a fixed array, hook and ctstate (`&'static str` constants)
 //! in a short list by address, the deciding rule by the address of the name the engine shares
-//! ([`RuleName`]); where it ends, its length is added to them. Rules are folded by name for
+//! ([`RuleName`]); where it ends, its length is added to them. A lane record (nearly every
+//! packet) is counted by its key instead, in a count per key found by the learned outcome's
+//! number: flows with different outcomes interleave, and would end a run at every turn.
+//! Rules are folded by name for
 //! printing (each `--jobs` worker names its rules itself, so one rule may arrive under several
 //! addresses). Each `--jobs` worker counts its own records ([`Tally`]); the counts are merged
 //! at the end, where their order no longer matters.
@@ -80,7 +83,27 @@ pub(super) struct Totals {
     /// is mostly runs of packets with the same verdict, hook, state and rule
     /// (the packets of established flows), and a run is counted when it ends.
     run: Option<Run>,
+    /// Records counted by key ([`Totals::add_keyed`]: nearly every packet), per key, not yet
+    /// in the counts above: interleaved flows with different outcomes would end a run at
+    /// nearly every packet, while a key's count is found by one index and one compare.
+    keyed: Vec<Keyed>,
+    /// By a key's first word (the learned outcome's number, below [`KEYED_AT_MAX`]): the
+    /// place in `keyed` of the key last counted with it (`u32::MAX`: none yet).
+    keyed_at: Vec<u32>,
+    /// Every key's place in `keyed`, for keys that share a first word.
+    keyed_index: HashMap<LaneKey, u32, BuildHasherDefault<FxHasher>>,
 }
+
+/// Records counted under one key, and where they go when settled.
+struct Keyed {
+    key: LaneKey,
+    n: u64,
+    slots: Slots,
+}
+
+/// [`Totals::keyed_at`] is kept for first words below this (learned outcomes are numbered
+/// from 0, and at most 2^16 are kept); a key beyond is found in `keyed_index`.
+const KEYED_AT_MAX: usize = 1 << 17;
 
 /// What [`Totals`] counts a packet under, but its `depends_on`, by address: the engine
 /// shares its names, so equal names at other addresses only end a run early. The names'
@@ -122,9 +145,6 @@ struct Slots {
 /// Packets counted alike, and where they go when the run ends.
 struct Run {
     key: Key,
-    /// The [`LaneRecord::brief_key`] of a lane record counted in the run, if one was: a lane
-    /// record with that key has the run's brief, and is counted without making it.
-    lane: Option<LaneKey>,
     n: u64,
     slots: Slots,
 }
@@ -146,18 +166,78 @@ impl Totals {
 
     /// [`Totals::add`] of a record whose brief is `brief()`, and for which equal `id`s mean
     /// equal briefs (`LaneRecord::brief_key` of one engine's records: a [`Tally`] counts one
-    /// worker's): in a run of such records only `id` is compared, and the brief is not made.
+    /// worker's): counted under `id` (see [`Totals::keyed`]); the brief is made only for the
+    /// first record of a key.
     #[inline]
     fn add_keyed<'b>(&mut self, id: LaneKey, brief: impl FnOnce() -> Brief<'b>) {
-        if let Some(run) = self.run.as_mut().filter(|r| r.lane == Some(id)) {
-            self.packets += 1;
-            run.n += 1;
+        let at = self.keyed_at.get(id[0]).map_or(u32::MAX, |&at| at);
+        match self.keyed.get_mut(at as usize) {
+            Some(k) if k.key == id => {
+                self.packets += 1;
+                k.n += 1;
+            }
+            _ => self.add_other_key(id, brief),
+        }
+    }
+
+    /// [`Totals::add_new_key`] with the brief made here: out of line, so that the caller
+    /// (every packet) neither makes the brief nor keeps registers for it.
+    #[cold]
+    #[inline(never)]
+    fn add_other_key<'b>(&mut self, id: LaneKey, brief: impl FnOnce() -> Brief<'b>) {
+        self.add_new_key(id, &brief());
+    }
+
+    /// [`Totals::add_keyed`] of a record whose key was not the last counted with its first
+    /// word: finds or makes the key's count. A brief with dependencies is counted by
+    /// [`Totals::add`] (no lane record has any).
+    #[cold]
+    #[inline(never)]
+    fn add_new_key(&mut self, id: LaneKey, brief: &Brief) {
+        if !brief.depends_on.is_empty() {
+            self.add(brief);
             return;
         }
-        self.add(&brief());
-        if let Some(run) = &mut self.run {
-            // The run's brief is this record's (it continued the run or started it).
-            run.lane = Some(id);
+        let at = match self.keyed_index.get(&id) {
+            Some(&at) => at,
+            None => {
+                let Ok(at) = u32::try_from(self.keyed.len()) else {
+                    self.add(brief);
+                    return;
+                };
+                let slots = self.slots(brief.verdict, brief.hook, brief.ctstate, brief.rule);
+                self.keyed.push(Keyed {
+                    key: id,
+                    n: 0,
+                    slots,
+                });
+                self.keyed_index.insert(id, at);
+                at
+            }
+        };
+        if id[0] < KEYED_AT_MAX {
+            if self.keyed_at.len() <= id[0] {
+                self.keyed_at.resize(id[0] + 1, u32::MAX);
+            }
+            self.keyed_at[id[0]] = at;
+        }
+        if let Some(k) = self.keyed.get_mut(at as usize) {
+            self.packets += 1;
+            k.n += 1;
+        }
+    }
+
+    /// Adds the counts by key to the counts they go to.
+    fn settle_keyed(&mut self) {
+        for k in &mut self.keyed {
+            let slots = k.slots;
+            let n = std::mem::take(&mut k.n);
+            self.verdict[slots.verdict] += n;
+            self.hook.0[slots.hook].1 += n;
+            self.ctstate.0[slots.ctstate].1 += n;
+            if let Some(r) = slots.rule {
+                self.rules[r].1 += n;
+            }
         }
     }
 
@@ -188,18 +268,24 @@ impl Totals {
             rule,
             depends_on: &[],
         });
-        let slots = Slots {
+        let slots = self.slots(verdict, hook, ctstate, rule);
+        self.run = Some(Run { key, n: 1, slots });
+    }
+
+    /// Where packets counted under these go.
+    fn slots(
+        &mut self,
+        verdict: Verdict,
+        hook: Option<&'static str>,
+        ctstate: Option<&'static str>,
+        rule: Option<&RuleName>,
+    ) -> Slots {
+        Slots {
             verdict: verdict as usize,
             hook: self.hook.slot(hook.unwrap_or("none")),
             ctstate: self.ctstate.slot(ctstate.unwrap_or("none")),
-            rule: rule.map(|r| self.rule_slot(key.rule, r)),
-        };
-        self.run = Some(Run {
-            key,
-            lane: None,
-            n: 1,
-            slots,
-        });
+            rule: rule.map(|r| self.rule_slot(r.as_ptr() as usize, r)),
+        }
     }
 
     /// Where the rule whose name is at `addr` is counted, added if new.
@@ -224,19 +310,21 @@ impl Totals {
         }
     }
 
-    /// Reading counts with a run not yet counted would miss it: totals are
-    /// read from [`Tally::merge`], which ends every run.
+    /// Reading counts with a run or keyed counts not yet counted would miss them: totals
+    /// are read from [`Tally::merge`], which ends every run and settles every key.
     fn assert_settled(&self) {
         debug_assert!(
-            self.run.is_none(),
-            "totals read before their last run was counted"
+            self.run.is_none() && self.keyed.iter().all(|k| k.n == 0),
+            "totals read before their last run or keys were counted"
         );
     }
 
     /// Adds another worker's totals (counts: the order does not matter).
     pub(super) fn merge(&mut self, mut other: Totals) {
         self.end_run();
+        self.settle_keyed();
         other.end_run();
+        other.settle_keyed();
         self.packets += other.packets;
         self.skipped += other.skipped;
         self.errors += other.errors;
@@ -314,14 +402,23 @@ pub(super) struct Tally {
 impl Tally {
     #[inline]
     pub(super) fn add(&mut self, frame: &Frame, step: &Step) {
-        match (step, step.brief()) {
-            // Nearly every packet: counted by the lane record's key while its run lasts.
-            (Step::Lane(lane), _) => self.totals.add_keyed(lane.brief_key(), || lane.brief()),
-            (_, Some(b)) => self.totals.add(&b),
-            (_, None) => self.totals.skipped += 1,
+        match step {
+            // Nearly every packet: counted by the lane record's key.
+            Step::Lane(lane) => self.totals.add_keyed(lane.brief_key(), || lane.brief()),
+            _ => self.add_record(step),
         }
         self.last_seq = frame.index + 1;
         self.last_ts = frame.ts_ns;
+    }
+
+    /// [`Tally::add`] of a record not of the lane (a few packets in a thousand), out of line.
+    #[cold]
+    #[inline(never)]
+    fn add_record(&mut self, step: &Step) {
+        match step.brief() {
+            Some(b) => self.totals.add(&b),
+            None => self.totals.skipped += 1,
+        }
     }
 
     /// The totals over all workers, and the timestamp of the capture's last record.
@@ -417,24 +514,29 @@ mod tests {
         let one = brief(Verdict::Accept, "ESTABLISHED", Some(&a));
         let two = brief(Verdict::Drop, "ESTABLISHED", Some(&b));
         let new = brief(Verdict::Accept, "NEW", Some(&a));
-        // Keys 1 and 3 name the same brief; None is a record counted by its brief alone.
+        // Keys 1 and 3 name the same brief; None is a record counted by its brief alone;
+        // keys sharing a first word (a learned outcome in two states) alternate.
+        let (k1, k2, k3, k1new) = ([1, 0, 0], [2, 0, 0], [3, 0, 0], [1, 7, 3]);
         let seq = [
-            (Some(1), &one),
-            (Some(1), &one),
+            (Some(k1), &one),
+            (Some(k1), &one),
             (None, &one),
-            (Some(3), &one),
-            (Some(1), &one),
-            (Some(2), &two),
+            (Some(k3), &one),
+            (Some(k1), &one),
+            (Some(k2), &two),
             (None, &new),
-            (Some(1), &one),
+            (Some(k1), &one),
             (None, &two),
-            (Some(2), &two),
-            (Some(2), &two),
+            (Some(k2), &two),
+            (Some(k1new), &new),
+            (Some(k1), &one),
+            (Some(k1new), &new),
+            (Some(k2), &two),
         ];
         let (mut keyed, mut plain) = (Totals::default(), Totals::default());
         for (id, o) in seq {
             match id {
-                Some(k) => keyed.add_keyed([k, 0, 0], || *o),
+                Some(k) => keyed.add_keyed(k, || *o),
                 None => keyed.add(o),
             }
             plain.add(o);
@@ -442,12 +544,16 @@ mod tests {
         let (mut k, mut p) = (Totals::default(), Totals::default());
         k.merge(keyed);
         p.merge(plain);
-        assert_eq!(k.packets, 11);
+        assert_eq!(k.packets, 14);
         assert_eq!(
             (k.packets, k.verdicts(), k.ctstates(), k.top_rules()),
             (p.packets, p.verdicts(), p.ctstates(), p.top_rules())
         );
-        assert_eq!(k.verdicts(), BTreeMap::from([("ACCEPT", 7), ("DROP", 4)]));
+        assert_eq!(k.verdicts(), BTreeMap::from([("ACCEPT", 10), ("DROP", 4)]));
+        assert_eq!(
+            k.ctstates(),
+            BTreeMap::from([("ESTABLISHED", 11), ("NEW", 3)])
+        );
     }
 
     #[test]

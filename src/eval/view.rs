@@ -20,7 +20,7 @@ pub fn ct_info(pkt: &Packet, ts_ns: u64, hook: conntrack::Hook, checksum_ok: boo
             window: t.window(),
             doff: t.doff(),
             l4_len: pkt.ip.payload().len() as u32,
-            opts: TcpOptions::parse(t.option_bytes()),
+            opts: tcp_options(t.option_bytes()),
         }),
         L4::Udp(u) => L4Info::Udp(UdpDatagram {
             sport: u.sport(),
@@ -65,7 +65,7 @@ pub fn ct_info_plain(p: &Plain, ts_ns: u64, checksum_ok: bool) -> PacketInfo {
             window: h.window,
             doff: h.doff,
             l4_len,
-            opts: TcpOptions::parse(p.tcp_options()),
+            opts: tcp_options(p.tcp_options()),
         }),
         PlainL4::Udp => L4Info::Udp(UdpDatagram {
             sport: h.sport,
@@ -82,6 +82,26 @@ pub fn ct_info_plain(p: &Plain, ts_ns: u64, checksum_ok: bool) -> PacketInfo {
         ts_ns,
         hook: conntrack::Hook::PreRouting,
         checksum_ok,
+    }
+}
+
+/// [`TcpOptions::parse`] of a TCP header's option bytes, with the layouts most segments carry
+/// answered without the parse loop: none, a lone MSS option, and NOP NOP timestamps (what
+/// Linux sends on an established connection). None of these holds a window scale, SACK
+/// permitted or SACK option, so their parse is the empty one, `present` set when there are
+/// option bytes. Every lane packet's view is built here.
+#[inline(always)]
+fn tcp_options(raw: &[u8]) -> TcpOptions {
+    const MSS: u8 = 2;
+    const NOP: u8 = 1;
+    const TIMESTAMP: u8 = 8;
+    match raw {
+        [] => TcpOptions::default(),
+        [MSS, 4, _, _] | [NOP, NOP, TIMESTAMP, 10, _, _, _, _, _, _, _, _] => TcpOptions {
+            present: true,
+            ..TcpOptions::default()
+        },
+        _ => TcpOptions::parse(raw),
     }
 }
 
@@ -165,6 +185,39 @@ pub fn l4_facts<'p>(pkt: &Packet<'p>) -> (L4Facts<'p>, bool) {
 mod tests {
     use super::*;
     use crate::packet::{decode_link, link::linktype, plain};
+
+    /// The layouts answered without the parse loop parse as the loop parses them, and so do
+    /// their near misses (another length, a code, a byte more or less).
+    #[test]
+    fn common_option_layouts_parse_as_the_parser_does() {
+        let mut rng = crate::test_rng::Rng(0x0b7e_5eed_0f7c_9011);
+        let layouts: [&[u8]; 4] = [
+            &[],
+            &[2, 4, 5, 180],
+            &[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2],
+            &[
+                2, 4, 5, 180, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
+            ],
+        ];
+        for _ in 0..20_000 {
+            let base = layouts[(rng.next() % 4) as usize];
+            let mut raw = base.to_vec();
+            match rng.next() % 4 {
+                0 => {}
+                1 if !raw.is_empty() => {
+                    let at = (rng.next() as usize) % raw.len();
+                    raw[at] = [0, 1, 2, 3, 4, 5, 8, 10, 12][(rng.next() % 9) as usize];
+                }
+                2 => raw.push(rng.next() as u8),
+                _ => {
+                    raw.pop();
+                }
+            }
+            assert_eq!(tcp_options(&raw), TcpOptions::parse(&raw), "{raw:?}");
+        }
+        assert!(tcp_options(&[2, 4, 5, 180]).present);
+        assert!(!tcp_options(&[]).present);
+    }
 
     #[test]
     fn plain_info_is_the_decoded_info() {

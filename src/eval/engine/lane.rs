@@ -157,7 +157,7 @@ impl Lanes {
         ct: &mut conntrack::Table,
         probe: Probe,
         bytes: u64,
-    ) -> Result<(u32, bool), Option<Lesson>> {
+    ) -> Result<(u32, bool, Dir), Option<Lesson>> {
         let (Some(id), Some(dir)) = (v.conn, v.dir) else {
             return Err(None);
         };
@@ -205,9 +205,9 @@ impl Lanes {
         acct.0 += 1;
         acct.1 += bytes;
         if fresh {
-            return Ok((learned, Self::confirm_fresh(ct, id)));
+            return Ok((learned, Self::confirm_fresh(ct, id), dir));
         }
-        Ok((learned, true))
+        Ok((learned, true, dir))
     }
 
     /// The connection's own memo does not hold: one shared by its class may.
@@ -415,7 +415,7 @@ impl super::Engine<'_> {
         // What the full path does to a packet whose walks need not run: conntrack
         // accounting (`nf_ct_refresh_acct`, in `lookup`), the counters, and the record.
         let bytes = u64::from(total_len);
-        let (learned, lives) = match self.lanes.lookup(&v, &mut self.ct, probe, bytes) {
+        let (learned, lives, dir) = match self.lanes.lookup(&v, &mut self.ct, probe, bytes) {
             Ok(taken) => taken,
             Err(lesson) => return Err((Some(v), lesson)),
         };
@@ -423,11 +423,10 @@ impl super::Engine<'_> {
             .replay_bumps(&self.lanes.learned.path(learned).bumps, bytes);
         self.lanes.taken += 1;
         self.ct.reap_dying();
-        let (ctstate, ctdir) = ct_names(&v);
         Ok(LaneHit {
             learned,
-            ctstate,
-            ctdir,
+            state: v.state,
+            dir,
             conn: v.conn.filter(|_| lives),
         })
     }
@@ -477,10 +476,11 @@ impl super::Engine<'_> {
             .lanes
             .learn(&mut self.ct, lesson, self.tables.reads, path)?;
         self.lanes.handed += 1;
+        // The record's names are those of the lesson's state and direction (`same_names`).
         Some(LaneHit {
             learned: number - 1,
-            ctstate: names.0,
-            ctdir: names.1,
+            state: lesson.state,
+            dir: lesson.dir,
             conn: Some(lesson.conn),
         })
     }
@@ -495,20 +495,14 @@ pub(super) type Tracked = (Option<conntrack::Verdict>, Option<Lesson>);
 pub(super) struct LaneHit {
     /// Index in [`Lanes::learned`].
     pub(super) learned: u32,
-    ctstate: Option<&'static str>,
-    ctdir: Option<&'static str>,
+    /// The conntrack state and direction, whose names ([`ct_names_of`]) the record shows:
+    /// named only where a record is read, not for every packet.
+    state: CtState,
+    dir: Dir,
     /// The entry conntrack put the packet on: the one its tuple maps to
     /// afterwards (`ct_after`), since a lane packet is NAT-free and its
     /// confirmed entry was not killed.
     pub(super) conn: Option<ConnId>,
-}
-
-/// The record's `ctstate` and `ctdir` for a tracked packet.
-fn ct_names(v: &conntrack::Verdict) -> (Option<&'static str>, Option<&'static str>) {
-    match v.dir {
-        Some(d) => ct_names_of(v.state, d),
-        None => (Some(v.state.name()), None),
-    }
 }
 
 /// Equal `ctstate`/`ctdir` texts; both are the `&'static` names of [`ct_names_of`],

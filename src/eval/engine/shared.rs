@@ -241,11 +241,8 @@ struct Ports {
 
 impl Ports {
     fn new(blocked: Blocked, table: bool) -> Ports {
-        let table = (table && blocked.cuts.0.len() < usize::from(u16::MAX)).then(|| {
-            (0..=u32::from(u16::MAX))
-                .map(|p| blocked.class(p) as u16)
-                .collect()
-        });
+        let table = (table && blocked.cuts.0.len() < usize::from(u16::MAX))
+            .then(|| port_table(&blocked.cuts));
         Ports { blocked, table }
     }
 
@@ -256,6 +253,20 @@ impl Ports {
             None => self.blocked.class(port),
         }
     }
+}
+
+/// Every port's class under `cuts` (fewer than 65,535 of them, each at most 65,535): the
+/// stretch from one cut up to the next is filled with its class, rather than searching the
+/// cuts for each of the 65,536 ports (a replay makes a table per context of the first few).
+fn port_table(cuts: &Cuts) -> Box<[u16]> {
+    let mut table = vec![0u16; 1 << 16];
+    for (i, &lo) in cuts.0.iter().enumerate() {
+        let hi = cuts.0.get(i + 1).map_or(table.len(), |&c| c as usize);
+        if let Some(stretch) = table.get_mut(lo as usize..hi) {
+            stretch.fill((i + 1) as u16);
+        }
+    }
+    table.into_boxed_slice()
 }
 
 /// The port cuts of each context met, by (source class, destination class,

@@ -158,3 +158,29 @@ fn bounds_cut_every_rule_and_masks_that_are_no_prefix_share_nothing() {
     let c = Classes::new(&l.ruleset, &two).expect("prefixes only");
     assert_ne!(c.dst.class(0x0a00_ffff), c.dst.class(0x0a01_0000));
 }
+
+/// The port table filled stretch by stretch gives every port the class a search of the cuts
+/// gives, with cuts at the ends of the range and in random places.
+#[test]
+fn port_tables_give_what_the_cuts_give() {
+    let mut rng = Rng(0x5eed_7ab1_e000_0001);
+    for round in 0..40 {
+        let mut cuts = Cuts::default();
+        if round % 2 == 0 {
+            cuts.ports((0, 0));
+        }
+        if round % 3 == 0 {
+            cuts.ports((u16::MAX, u16::MAX));
+        }
+        for _ in 0..rng.next() % 50 {
+            let (a, b) = (rng.next() as u16, rng.next() as u16);
+            cuts.ports((a.min(b), a.max(b)));
+        }
+        let cuts = cuts.done();
+        let table = port_table(&cuts);
+        assert_eq!(table.len(), 1 << 16);
+        for p in 0..=u32::from(u16::MAX) {
+            assert_eq!(u32::from(table[p as usize]), cuts.class(p), "{round} {p}");
+        }
+    }
+}

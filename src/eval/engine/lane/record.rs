@@ -2,16 +2,16 @@
 //! from the outcome it learned, its JSON line written from that outcome's runs
 //! ([`LaneJson`]) without building an [`Outcome`]. Moved out of `lane.rs` as it was.
 
-use super::{LaneHit, Lanes};
-use crate::conntrack::CtView;
+use super::{ct_names_of, state_code, LaneHit, Lanes};
+use crate::conntrack::{CtState, CtView, Dir};
 use crate::eval::engine::learned::Path;
 use crate::eval::outcome::{Brief, Outcome};
 use crate::eval::outcome_json::{Fields, LearnedJson, SummaryText};
 use crate::packet::Summary;
 
 /// [`LaneRecord::brief_key`]: the learned outcome's index in its engine's [`Lanes`] (which
-/// only grow: an index names one outcome for the whole replay), and the address and length
-/// of the conntrack state name.
+/// only grow: an index names one outcome for the whole replay), the conntrack state's code
+/// (which names the state), and 0.
 pub type LaneKey = [usize; 3];
 
 /// A record of the lane, borrowed from the outcome it learned: handed on
@@ -23,8 +23,9 @@ pub struct LaneRecord<'e> {
     learned: &'e Path,
     /// `learned`'s index in [`Lanes::learned`].
     number: u32,
-    ctstate: Option<&'static str>,
-    ctdir: Option<&'static str>,
+    /// The conntrack state and direction, named by [`LaneRecord::names`].
+    state: CtState,
+    dir: Dir,
     path: &'static str,
     /// What a full record shows beyond the learned outcome; `None` for a
     /// verdicts-only replay, whose records have neither.
@@ -53,29 +54,31 @@ impl<'e> LaneRecord<'e> {
             index,
             learned: lanes.learned.path(hit.learned),
             number: hit.learned,
-            ctstate: hit.ctstate,
-            ctdir: hit.ctdir,
+            state: hit.state,
+            dir: hit.dir,
             path,
             packet,
         }
     }
 
     /// Equal for two lane records of one engine only when their [`LaneRecord::brief`]s are
-    /// made of the same learned outcome and conntrack state name, so equal keys mean equal
-    /// briefs: what totals compare to count a run of lane records without making them.
+    /// made of the same learned outcome and conntrack state, so equal keys mean equal
+    /// briefs: what totals compare to count lane records without making their briefs.
     #[inline]
     pub fn brief_key(&self) -> LaneKey {
-        let state = self
-            .ctstate
-            .map_or((0, 0), |s| (s.as_ptr() as usize, s.len()));
-        [self.number as usize, state.0, state.1]
+        [self.number as usize, usize::from(state_code(self.state)), 0]
+    }
+
+    /// The record's `ctstate` and `ctdir`.
+    fn names(&self) -> (Option<&'static str>, Option<&'static str>) {
+        ct_names_of(self.state, self.dir)
     }
 
     pub fn brief(&self) -> Brief<'e> {
         Brief {
             verdict: self.learned.verdict,
             hook: self.learned.hook,
-            ctstate: self.ctstate,
+            ctstate: self.names().0,
             rule: self.learned.rule.as_ref(),
             depends_on: &[],
         }
@@ -86,12 +89,13 @@ impl<'e> LaneRecord<'e> {
     /// path makes those).
     pub fn outcome(&self) -> Box<Outcome> {
         let learned = self.learned;
+        let (ctstate, ctdir) = self.names();
         Box::new(Outcome {
             index: self.index,
             hook: learned.hook,
             verdict: learned.verdict,
-            ctstate: self.ctstate,
-            ctdir: self.ctdir,
+            ctstate,
+            ctdir,
             rule: learned.rule.clone(),
             summary: self
                 .packet
@@ -119,10 +123,11 @@ impl<'e> LaneRecord<'e> {
     /// from the learned outcome and the packet without building it.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let packet = self.packet.as_ref();
+        let (ctstate, ctdir) = self.names();
         let fields = Fields {
             index: self.index,
-            ctstate: self.ctstate,
-            ctdir: self.ctdir,
+            ctstate,
+            ctdir,
             summary: match packet {
                 Some(p) => SummaryText::Of(Summary::of_ip(p.ip)),
                 None => SummaryText::Text(""),

@@ -164,6 +164,27 @@ pub fn shard_key(frame: &Frame) -> u64 {
 /// (what [`CaptureReader::next_kept`] shows of a record it may pass over).
 #[inline]
 fn shard_key_of(linktype: u32, data: &[u8]) -> u64 {
+    // Untagged Ethernet, IPv4, not ICMP, 20 header bytes there (nearly every record): one
+    // fixed-size read and four tests; the general path below gives the same key.
+    const ETH: usize = 14;
+    if let Some(h) = data
+        .get(..ETH + 20)
+        .and_then(|h| <&[u8; ETH + 20]>::try_from(h).ok())
+    {
+        if linktype == packet::link::linktype::ETHERNET
+            && h[12..ETH] == [8, 0]
+            && h[ETH] >> 4 == 4
+            && h[ETH + 9] != 1
+        {
+            return pair_key(be32(&h[ETH + 12..ETH + 16]), be32(&h[ETH + 16..ETH + 20]));
+        }
+    }
+    shard_key_general(linktype, data)
+}
+
+/// [`shard_key_of`] for every record.
+#[inline(never)]
+fn shard_key_general(linktype: u32, data: &[u8]) -> u64 {
     // Only the link layer and the IPv4 header: the engine decodes the rest.
     let Some(ip) = l3(linktype, data) else {
         return 0;
@@ -331,9 +352,9 @@ where
     };
     let limit = plan.limit.unwrap_or(u64::MAX);
     let mut seq = 0u64;
-    let mut ahead = touch::Ahead::new(1);
+    let mut ahead = touch::Ahead::new();
     while seq < limit {
-        ahead.before_next(&reader, engine.conntrack(), |_, _| true);
+        ahead.before_next(&reader, engine.conntrack());
         let Some(next) = reader.next_frame() else {
             break;
         };

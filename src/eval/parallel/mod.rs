@@ -7,9 +7,11 @@
 //! hands to all ([`Source::Stream`]); it numbers every record, finds each
 //! one's shard key and replays only its own, borrowing them where the reader
 //! holds them (no record is copied or sent to a worker). The others' records
-//! are passed over inside the reader ([`CaptureReader::next_kept`]): their
-//! header's length and their addresses, read in place, are all a worker
-//! spends on them. What a record
+//! are passed over inside the reader: one look ahead reads each record's
+//! header length and addresses in place, once, and the reader then passes
+//! the others' by their total length (`touch::Sorter`,
+//! [`CaptureReader::sort_whole`]; [`CaptureReader::next_kept`] where the look
+//! finds no whole classic pcap record). What a record
 //! leaves for the caller is split in two: what can be counted in any order
 //! goes into the worker's own state (the caller's totals, merged at the
 //! end), what must come out in capture order (a jsonl line) goes to the

@@ -10,7 +10,7 @@
 //! queues and the report interval bound the memory held for reordering.
 
 use super::stream::{self, Chunks};
-use super::touch::Ahead;
+use super::touch::Sorter;
 use super::{add_counters, shard_key_of, shard_of, Finished, Item, Plan, Setup, Source};
 use super::{Step, PROGRESS_EVERY};
 use crate::eval::engine::Engine;
@@ -218,17 +218,33 @@ impl Shard {
             shard_of(shard_key_of(linktype, data), self.workers) == self.me
         };
         let mut seq = 0u64;
-        let mut ahead = Ahead::new(self.workers);
+        let mut sorter = Sorter::new(self.workers);
         while seq < self.limit {
-            ahead.before_next(&reader, engine.conntrack(), mine);
-            // The records the touch looked at are kept as it found (`Ahead::keeps`).
-            let mut keep = |linktype: u32, data: &[u8]| ahead.keeps(linktype, data, &mine);
-            let skim = reader.next_kept(to.until(seq, self.limit), &mut keep);
-            if skim.passed > 0 {
-                (seq, to.offset) = (seq + skim.passed, skim.offset);
-            }
+            let until = || to.until(seq, self.limit);
+            // One look ahead decides the shard of each record, once; the records not kept are
+            // passed by their length (`Sorter::next_run`).
+            let next = match sorter.next_run(&mut reader, engine.conntrack(), &mine, until) {
+                Some(run) => {
+                    if run.passed() > 0 {
+                        (seq, to.offset) = (seq + run.passed(), run.last());
+                    }
+                    if run.kept() {
+                        reader.next_frame().map_or(Kept::End, Kept::Item)
+                    } else {
+                        Kept::Paused
+                    }
+                }
+                None => {
+                    let mut keep = |linktype: u32, data: &[u8]| mine(linktype, data);
+                    let skim = reader.next_kept(to.until(seq, self.limit), &mut keep);
+                    if skim.passed > 0 {
+                        (seq, to.offset) = (seq + skim.passed, skim.offset);
+                    }
+                    skim.next
+                }
+            };
             let mut fatal = false;
-            match skim.next {
+            match next {
                 Kept::End => break,
                 Kept::Paused => {}
                 Kept::Item(Ok(frame)) => {

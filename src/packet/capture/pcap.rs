@@ -152,6 +152,15 @@ impl State {
         Some((hdr, unread.get(16..16 + caplen as usize)?))
     }
 
+    /// The length (header included) of the record at the start of `unread` where
+    /// [`State::whole`] finds it whole.
+    #[inline]
+    pub(super) fn whole_len(&self, unread: &[u8]) -> Option<usize> {
+        let caplen = self.u32_at(unread.get(..16)?, 8);
+        let len = 16 + caplen as usize;
+        (caplen <= MAX_CAPLEN && len <= unread.len()).then_some(len)
+    }
+
     /// Consumes the record at the start of the input's unread bytes if [`State::whole`] finds
     /// it there: its [`Meta`], as [`State::next`] would read it.
     #[inline]

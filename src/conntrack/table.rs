@@ -262,15 +262,13 @@ impl Table {
     /// a word of what it read, only so that the reads happen (see [`super::touch`]): the
     /// slot's three first cache lines (generation, timer, status and protocol state; the lane
     /// memos; the counters and sequence adjustment: see [`Conn`]'s layout), which a packet's
-    /// tracking and lane read. 0 when no entry holds the flow.
+    /// tracking and lane read. `None` when the tuple hash has no entry for the flow.
     #[inline]
-    pub(super) fn entry_word(&self, f: &super::touch::Flow4) -> u64 {
-        let Some(s) = self.map.get_v4(f).and_then(|i| self.slots.get(i as usize)) else {
-            return 0;
-        };
-        s.conn.as_ref().map_or(0, |c| {
+    pub(super) fn entry_word(&self, f: &super::touch::Flow4) -> Option<u64> {
+        let s = self.slots.get(self.map.get_v4(f)? as usize)?;
+        Some(s.conn.as_ref().map_or(0, |c| {
             u64::from(s.gen) ^ u64::from(c.lanes[0].path) ^ c.acct[0].0
-        })
+        }))
     }
 
     /// Reads the tuple-hash cell where a lookup of `f` starts (see [`super::touch`]).

@@ -45,9 +45,9 @@ impl HelperKind {
 /// A conntrack entry.
 ///
 /// `repr(C)` keeps the fields in this order: what every packet reads or writes (timer,
-/// status, mark, helper, protocol data, the replay's lanes, accounting, the sequence
+/// status, mark, helper, master, protocol data, the replay's lanes, accounting, the sequence
 /// adjustment) comes first, so with the slot aligned to a cache line it spans the first three
-/// lines of the slot; the tuples (read for printed views), the master and the FTP state follow.
+/// lines of the slot; the tuples (read for printed views) and the FTP state follow.
 /// With hundreds of thousands of entries each packet's entry is a cache miss per line touched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[repr(C)]
@@ -60,6 +60,11 @@ pub struct Conn {
     pub mark: u32,
     /// Attached helper.
     pub helper: Option<HelperKind>,
+    /// The entry whose expectation created this one (`ct->master`). Here, in the first cache
+    /// line, because its tag is where `Option<Conn>` keeps `None` (the largest niche of the
+    /// entry's fields): every packet asks whether its slot holds an entry, and with the
+    /// field among the cold ones that question alone read a fourth line of the slot.
+    pub master: Option<ConnId>,
     /// Protocol data.
     pub proto: ProtoData,
     /// What the replay remembers of each direction (indexed like `tuple`):
@@ -70,8 +75,6 @@ pub struct Conn {
     pub acct: [(u64, u64); 2],
     /// The helper's per-connection state.
     pub help: HelpData,
-    /// The entry whose expectation created this one (`ct->master`).
-    pub master: Option<ConnId>,
     /// Original and reply tuples (NAT rewrites the reply tuple before confirmation).
     pub tuple: [Tuple; 2],
 }

@@ -66,6 +66,7 @@ pub mod helpers;
 pub mod nat;
 pub mod params;
 pub mod proto;
+mod slab;
 pub mod status;
 pub mod table;
 mod touch;

@@ -16,6 +16,7 @@ use thiserror::Error;
 use super::entry::{Conn, CtView, HelperKind};
 use super::params::Params;
 use super::proto::{tcp, ProtoData};
+use super::slab::Slab;
 use super::status::Status;
 use super::tuple::{Dir, Tuple};
 use super::tuple_map::TupleMap;
@@ -108,7 +109,7 @@ struct Slot {
 #[derive(Debug, Clone)]
 pub struct Table {
     pub(crate) params: Params,
-    slots: Vec<Slot>,
+    slots: Slab<Slot>,
     free: Vec<u32>,
     map: TupleMap,
     pub(crate) expectations: Vec<Expectation>,
@@ -123,7 +124,8 @@ pub struct Table {
     pub(crate) bysource: super::nat::BySource,
 }
 
-/// Connections the table has room for before it first grows.
+/// Connections the tuple hash has room for before it first grows (rehashing showed as a tenth
+/// of a replay's time in page faults; reserving only takes address space).
 const INITIAL_CONNECTIONS: usize = 16_384;
 
 /// Nanoseconds in a second.
@@ -134,10 +136,8 @@ impl Table {
     pub fn new(params: Params) -> Table {
         Table {
             params,
-            // Room for the first connections up front: growing (rehashing the map, moving
-            // every slot) showed as a tenth of a replay's time in page faults. Reserving
-            // only takes address space; pages are touched as entries arrive.
-            slots: Vec::with_capacity(INITIAL_CONNECTIONS),
+            // Grows in chunks that never move (see `slab`).
+            slots: Slab::default(),
             free: Vec::new(),
             map: TupleMap::with_capacity(2 * INITIAL_CONNECTIONS),
             expectations: Vec::new(),
@@ -262,15 +262,13 @@ impl Table {
     /// a word of what it read, only so that the reads happen (see [`super::touch`]): the
     /// slot's three first cache lines (generation, timer, status and protocol state; the lane
     /// memos; the counters and sequence adjustment: see [`Conn`]'s layout), which a packet's
-    /// tracking and lane read. 0 when no entry holds the flow.
+    /// tracking and lane read. `None` when the tuple hash has no entry for the flow.
     #[inline]
-    pub(super) fn entry_word(&self, f: &super::touch::Flow4) -> u64 {
-        let Some(s) = self.map.get_v4(f).and_then(|i| self.slots.get(i as usize)) else {
-            return 0;
-        };
-        s.conn.as_ref().map_or(0, |c| {
+    pub(super) fn entry_word(&self, f: &super::touch::Flow4) -> Option<u64> {
+        let s = self.slots.get(self.map.get_v4(f)? as usize)?;
+        Some(s.conn.as_ref().map_or(0, |c| {
             u64::from(s.gen) ^ u64::from(c.lanes[0].path) ^ c.acct[0].0
-        })
+        }))
     }
 
     /// Reads the tuple-hash cell where a lookup of `f` starts (see [`super::touch`]).
@@ -295,8 +293,11 @@ impl Table {
 
     /// Allocates an unconfirmed entry.
     pub(crate) fn insert_unconfirmed(&mut self, conn: Conn) -> ConnId {
-        let id = if let Some(idx) = self.free.pop() {
-            let slot = &mut self.slots[idx as usize];
+        let reused = self.free.pop().and_then(|idx| {
+            let slot = self.slots.get_mut(idx as usize)?;
+            Some((idx, slot))
+        });
+        let id = if let Some((idx, slot)) = reused {
             slot.conn = Some(conn);
             ConnId { idx, gen: slot.gen }
         } else {
@@ -681,5 +682,8 @@ mod tests {
             base + seqadj_end
         );
         assert!(offset_of!(Conn, tuple) >= seqadj_end);
+        // `master`'s tag holds `Option<Conn>`'s `None`: a presence check reads the first line.
+        let master_end = base + offset_of!(Conn, master) + size_of::<Option<ConnId>>();
+        assert!(master_end <= 64, "master ends at {master_end}");
     }
 }

@@ -373,6 +373,11 @@ mod tests {
                 },
             );
             assert_eq!(Some(Key4::ports(&f)), Key4::of(&t));
+            // The reversed flow is the inverted tuple (where confirmation enters the reply).
+            assert_eq!(
+                Some(Key4::ports(&f.reversed())),
+                t.invert().as_ref().and_then(Key4::of)
+            );
             let mut m = TupleMap::default();
             m.insert(t, (5, Dir::Reply));
             assert_eq!(m.get_v4(&f), Some(5));

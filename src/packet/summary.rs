@@ -44,7 +44,7 @@ impl Summary<'_> {
         }
     }
 
-    /// Appends the summary's text to `out` (a JSON line: the text is ASCII with no `"`, `\`
+    /// Appends the summary's text to `out` (a JSON line: the text is ASCII with no `"`, `\\`
     /// or control character, so it goes in as it is), the same bytes as [`Summary::text`].
     /// Returns the endpoint texts it made (for TCP and UDP).
     pub fn write_to(&self, out: &mut Vec<u8>) -> Endpoints {
@@ -56,11 +56,12 @@ impl Summary<'_> {
                 src.append_to(out);
                 out.push(b'>');
                 dst.append_to(out);
-                if let Some(flags) = p.flags {
-                    flags.append_to(out);
-                }
                 made.keep(p.src, p.sport, src);
                 made.keep(p.dst, p.dport, dst);
+                if let Some(flags) = p.flags {
+                    let (word, n) = &FLAG_WORDS[usize::from(flags)];
+                    out.push_word(word, *n);
+                }
             }
             None => out.extend_from_slice(self.text().as_bytes()),
         }
@@ -83,17 +84,8 @@ impl Summary<'_> {
         }
         let ihl = usize::from(*ip.first()? & 0x0f) * 4;
         let l4 = ip.get(ihl..)?;
-        let flags = match (proto, l4.get(13)) {
-            (6, Some(&flags)) => {
-                let mut letters = Line::<16>::default();
-                letters.push(b' ');
-                for (bit, letter) in TCP_FLAG_LETTERS.iter().enumerate() {
-                    if flags & (1 << bit) != 0 {
-                        letters.push(*letter);
-                    }
-                }
-                Some(letters)
-            }
+        let flags = match proto {
+            6 => l4.get(13).copied(),
             _ => None,
         };
         Some(Ports {
@@ -119,7 +111,8 @@ impl Summary<'_> {
             .push(b':')
             .push_num(p.dport.into());
         if let Some(flags) = p.flags {
-            out.push_ascii(flags.as_bytes());
+            let (word, n) = &FLAG_WORDS[usize::from(flags)];
+            out.push_word(word, *n);
         }
         Some(())
     }
@@ -133,9 +126,31 @@ struct Ports {
     sport: u16,
     dst: u32,
     dport: u16,
-    /// ` ` and the TCP flag letters.
-    flags: Option<Line<16>>,
+    /// The TCP flag byte (13), for TCP.
+    flags: Option<u8>,
 }
+
+/// Every TCP flag byte's text in a summary, a space and its letters ([`TCP_FLAG_LETTERS`]), at
+/// the start of a word, and its length: one copy rather than a letter at a time.
+const FLAG_WORDS: [([u8; 16], usize); 256] = {
+    let mut t = [([0u8; 16], 0usize); 256];
+    let mut v = 0;
+    while v < 256 {
+        let (mut word, mut n) = ([0u8; 16], 1);
+        word[0] = b' ';
+        let mut bit = 0;
+        while bit < 8 {
+            if v & (1 << bit) != 0 {
+                word[n] = TCP_FLAG_LETTERS[bit];
+                n += 1;
+            }
+            bit += 1;
+        }
+        t[v] = (word, n);
+        v += 1;
+    }
+    t
+};
 
 impl Packet<'_> {
     /// The packet's one-line summary (a `Display` value; nothing is allocated until printed).

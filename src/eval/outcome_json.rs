@@ -365,18 +365,17 @@ impl CtView {
     /// `made`: endpoint texts the record has made already.
     fn write_json(&self, out: &mut Vec<u8>, made: &Endpoints) {
         // The start up to the first tuple as one constant for the protocols nearly every
-        // entry has, rather than a number formatted.
-        let start: &[u8] = match self.proto {
-            6 => concat!("{\"proto\":6", k!("orig"), "\"").as_bytes(),
-            17 => concat!("{\"proto\":17", k!("orig"), "\"").as_bytes(),
-            1 => concat!("{\"proto\":1", k!("orig"), "\"").as_bytes(),
+        // entry has, rather than a number formatted (each copied as a constant length).
+        match self.proto {
+            6 => out.extend_from_slice(concat!("{\"proto\":6", k!("orig"), "\"").as_bytes()),
+            17 => out.extend_from_slice(concat!("{\"proto\":17", k!("orig"), "\"").as_bytes()),
+            1 => out.extend_from_slice(concat!("{\"proto\":1", k!("orig"), "\"").as_bytes()),
             p => {
                 out.extend_from_slice(b"{\"proto\":");
                 out.push_num(p.into());
-                concat!(k!("orig"), "\"").as_bytes()
+                out.extend_from_slice(concat!(k!("orig"), "\"").as_bytes());
             }
-        };
-        out.extend_from_slice(start);
+        }
         // Tuple texts are ASCII without anything to escape.
         let between = concat!("\"", k!("reply"), "\"");
         write_texts(&self.orig, &self.reply, between.as_bytes(), made, out);

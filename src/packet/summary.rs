@@ -52,7 +52,7 @@ impl Summary<'_> {
         match self.ports() {
             Some(p) => {
                 let (src, dst) = (endpoint(p.src, p.sport), endpoint(p.dst, p.dport));
-                out.extend_from_slice(p.name.as_bytes());
+                out.extend_from_slice(p.name);
                 src.append_to(out);
                 out.push(b'>');
                 dst.append_to(out);
@@ -75,8 +75,8 @@ impl Summary<'_> {
         let ip = self.ip;
         let proto = *ip.get(9)?;
         let name = match proto {
-            6 => "tcp ",
-            17 => "udp ",
+            6 => b"tcp ",
+            17 => b"udp ",
             _ => return None,
         };
         if be16(ip, 6)? & 0x3fff != 0 {
@@ -102,7 +102,7 @@ impl Summary<'_> {
     /// `None`, nothing written, for any other.
     fn write_ports<T: TextOut>(&self, out: &mut T) -> Option<()> {
         let p = self.ports()?;
-        out.push_str(p.name)
+        out.push_ascii(p.name)
             .push_dotted(p.src)
             .push(b':')
             .push_num(p.sport.into())
@@ -120,8 +120,8 @@ impl Summary<'_> {
 
 /// The pieces of a TCP or UDP summary: `NAME SRC:SPORT>DST:DPORT FLAGS`.
 struct Ports {
-    /// `tcp ` or `udp `.
-    name: &'static str,
+    /// `tcp ` or `udp ` (a fixed length: copied as a constant).
+    name: &'static [u8; 4],
     src: u32,
     sport: u16,
     dst: u32,

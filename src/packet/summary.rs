@@ -44,7 +44,7 @@ impl Summary<'_> {
         }
     }
 
-    /// Appends the summary's text to `out` (a JSON line: the text is ASCII with no `"`, `\`
+    /// Appends the summary's text to `out` (a JSON line: the text is ASCII with no `"`, `\\`
     /// or control character, so it goes in as it is), the same bytes as [`Summary::text`].
     /// Returns the endpoint texts it made (for TCP and UDP).
     pub fn write_to(&self, out: &mut Vec<u8>) -> Endpoints {
@@ -52,15 +52,16 @@ impl Summary<'_> {
         match self.ports() {
             Some(p) => {
                 let (src, dst) = (endpoint(p.src, p.sport), endpoint(p.dst, p.dport));
-                out.extend_from_slice(p.name.as_bytes());
+                out.extend_from_slice(p.name);
                 src.append_to(out);
                 out.push(b'>');
                 dst.append_to(out);
-                if let Some(flags) = p.flags {
-                    flags.append_to(out);
-                }
                 made.keep(p.src, p.sport, src);
                 made.keep(p.dst, p.dport, dst);
+                if let Some(flags) = p.flags {
+                    let (word, n) = &FLAG_WORDS[usize::from(flags)];
+                    out.push_word(word, *n);
+                }
             }
             None => out.extend_from_slice(self.text().as_bytes()),
         }
@@ -74,8 +75,8 @@ impl Summary<'_> {
         let ip = self.ip;
         let proto = *ip.get(9)?;
         let name = match proto {
-            6 => "tcp ",
-            17 => "udp ",
+            6 => b"tcp ",
+            17 => b"udp ",
             _ => return None,
         };
         if be16(ip, 6)? & 0x3fff != 0 {
@@ -83,17 +84,8 @@ impl Summary<'_> {
         }
         let ihl = usize::from(*ip.first()? & 0x0f) * 4;
         let l4 = ip.get(ihl..)?;
-        let flags = match (proto, l4.get(13)) {
-            (6, Some(&flags)) => {
-                let mut letters = Line::<16>::default();
-                letters.push(b' ');
-                for (bit, letter) in TCP_FLAG_LETTERS.iter().enumerate() {
-                    if flags & (1 << bit) != 0 {
-                        letters.push(*letter);
-                    }
-                }
-                Some(letters)
-            }
+        let flags = match proto {
+            6 => l4.get(13).copied(),
             _ => None,
         };
         Some(Ports {
@@ -110,7 +102,7 @@ impl Summary<'_> {
     /// `None`, nothing written, for any other.
     fn write_ports<T: TextOut>(&self, out: &mut T) -> Option<()> {
         let p = self.ports()?;
-        out.push_str(p.name)
+        out.push_ascii(p.name)
             .push_dotted(p.src)
             .push(b':')
             .push_num(p.sport.into())
@@ -119,7 +111,8 @@ impl Summary<'_> {
             .push(b':')
             .push_num(p.dport.into());
         if let Some(flags) = p.flags {
-            out.push_ascii(flags.as_bytes());
+            let (word, n) = &FLAG_WORDS[usize::from(flags)];
+            out.push_word(word, *n);
         }
         Some(())
     }
@@ -127,15 +120,37 @@ impl Summary<'_> {
 
 /// The pieces of a TCP or UDP summary: `NAME SRC:SPORT>DST:DPORT FLAGS`.
 struct Ports {
-    /// `tcp ` or `udp `.
-    name: &'static str,
+    /// `tcp ` or `udp ` (a fixed length: copied as a constant).
+    name: &'static [u8; 4],
     src: u32,
     sport: u16,
     dst: u32,
     dport: u16,
-    /// ` ` and the TCP flag letters.
-    flags: Option<Line<16>>,
+    /// The TCP flag byte (13), for TCP.
+    flags: Option<u8>,
 }
+
+/// Every TCP flag byte's text in a summary, a space and its letters ([`TCP_FLAG_LETTERS`]), at
+/// the start of a word, and its length: one copy rather than a letter at a time.
+const FLAG_WORDS: [([u8; 16], usize); 256] = {
+    let mut t = [([0u8; 16], 0usize); 256];
+    let mut v = 0;
+    while v < 256 {
+        let (mut word, mut n) = ([0u8; 16], 1);
+        word[0] = b' ';
+        let mut bit = 0;
+        while bit < 8 {
+            if v & (1 << bit) != 0 {
+                word[n] = TCP_FLAG_LETTERS[bit];
+                n += 1;
+            }
+            bit += 1;
+        }
+        t[v] = (word, n);
+        v += 1;
+    }
+    t
+};
 
 impl Packet<'_> {
     /// The packet's one-line summary (a `Display` value; nothing is allocated until printed).

@@ -229,3 +229,14 @@ fn written(summary: Summary<'_>) -> String {
     summary.write_to(&mut buf);
     String::from_utf8_lossy(&buf[1..]).into_owned()
 }
+
+/// Every flag byte's table text is the letters [`write_tcp_flags`] writes, after a space.
+#[test]
+fn flag_words_are_the_flag_letters() {
+    for flags in 0..=255u8 {
+        let mut letters = String::from(" ");
+        write_tcp_flags(&mut letters, flags).unwrap();
+        let (word, n) = &FLAG_WORDS[usize::from(flags)];
+        assert_eq!(word.get(..*n), Some(letters.as_bytes()), "{flags:#x}");
+    }
+}

@@ -204,7 +204,10 @@ impl State {
         }
     }
 
-    /// Timestamp, lengths and anomalies of a record whose data is in the buffer.
+    /// Timestamp, lengths and anomalies of a record whose data is in the buffer. Inlined: the
+    /// one-worker loop already got it inlined, a `--jobs` worker called it (~55 instructions
+    /// a kept record, call included).
+    #[inline]
     fn meta(&self, offset: u64, hdr: &[u8; 16], start: usize) -> Meta {
         let (sec, frac) = (self.u32_at(hdr, 0), self.u32_at(hdr, 4));
         let (caplen, orig_len) = (self.u32_at(hdr, 8), self.u32_at(hdr, 12));

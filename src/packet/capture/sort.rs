@@ -132,7 +132,7 @@ impl<R: Read> CaptureReader<R> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{pcap_header, pcap_record, Ng, Trickle};
+    use super::super::tests::{oversize_then, pcap_header, pcap_record, Ng, Trickle};
     use super::super::{Kept, Until};
     use super::*;
 
@@ -224,18 +224,7 @@ mod tests {
                 same_as_next_frame(&format!("cut at {cut}"), &f[..cut]);
             }
             // A record too large to read (not fatal) among good ones: the look stops there.
-            let mut huge = pcap_header(big, nano, 1);
-            pcap_record(&mut huge, big, 1, 0, &[3, 1], 2);
-            let over = super::super::MAX_CAPLEN + 1;
-            for x in [2, 0, over, 9] {
-                huge.extend_from_slice(&if big {
-                    x.to_be_bytes()
-                } else {
-                    x.to_le_bytes()
-                });
-            }
-            huge.resize(huge.len() + over as usize, 6);
-            huge.extend_from_slice(&f[24..]);
+            let huge = oversize_then(big, nano, &f);
             same_as_next_frame("too large", &huge);
         }
     }

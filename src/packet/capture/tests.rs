@@ -44,6 +44,25 @@ pub(super) fn pcap_record(v: &mut Vec<u8>, big: bool, sec: u32, frac: u32, data:
     v.extend_from_slice(data);
 }
 
+/// A capture with one small record, then one too large to read (caplen past
+/// [`super::MAX_CAPLEN`], not fatal: it is skipped with an error), then the records of
+/// `rest` (a capture of the same byte order, whose 24-byte header is dropped).
+pub(super) fn oversize_then(big: bool, nano: bool, rest: &[u8]) -> Vec<u8> {
+    let mut huge = pcap_header(big, nano, 1);
+    pcap_record(&mut huge, big, 1, 0, &[3, 1], 2);
+    let over = super::MAX_CAPLEN + 1;
+    for x in [2, 0, over, 9] {
+        huge.extend_from_slice(&if big {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        });
+    }
+    huge.resize(huge.len() + over as usize, 6);
+    huge.extend_from_slice(rest.get(24..).unwrap_or_default());
+    huge
+}
+
 /// (index, offset, ts_ns, linktype, iface, data) of a frame, or the error text.
 type Rec = Result<(u64, u64, i128, u32, Option<u32>, Vec<u8>), String>;
 

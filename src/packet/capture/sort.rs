@@ -132,7 +132,7 @@ impl<R: Read> CaptureReader<R> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{oversize_then, pcap_header, pcap_record, Ng, Trickle};
+    use super::super::tests::{pcap_edges, small_pcapng, Trickle};
     use super::super::{Kept, Until};
     use super::*;
 
@@ -211,39 +211,22 @@ mod tests {
         sorted
     }
 
+    /// Whole, cut, and with an unreadable record (the look stops there), in both byte orders.
     #[test]
     fn sorted_runs_read_as_next_frame() {
-        for (big, nano) in [(false, false), (true, true)] {
-            let mut f = pcap_header(big, nano, 1);
-            for i in 0..2000u32 {
-                let data: Vec<u8> = (0..(i * 37) % 301).map(|k| (i + k) as u8).collect();
-                pcap_record(&mut f, big, 1_700_000_000 + i, i, &data, data.len() as u32);
-            }
-            assert!(same_as_next_frame("whole", &f) > 0);
-            for cut in [f.len() - 1, f.len() - 20, 24 + 16 + 5, 24 + 7, 24] {
-                same_as_next_frame(&format!("cut at {cut}"), &f[..cut]);
-            }
-            // A record too large to read (not fatal) among good ones: the look stops there.
-            let huge = oversize_then(big, nano, &f);
-            same_as_next_frame("too large", &huge);
+        for (name, bytes) in pcap_edges(2000, |i| (i * 37) % 301) {
+            let sorted = same_as_next_frame(&name, &bytes);
+            assert!(sorted > 0 || !name.ends_with("whole"), "{name}");
         }
     }
 
     #[test]
     fn pcapng_sorts_nothing() {
-        let mut ng = Ng {
-            big: false,
-            v: Vec::new(),
-        };
-        ng.shb();
-        ng.idb(1, Some(9), None);
-        for i in 0..50u32 {
-            ng.epb(0, u64::from(i), &[i as u8; 40]);
-        }
-        let rd = CaptureReader::new(&ng.v[..]).expect("pcapng");
+        let ng = small_pcapng();
+        let rd = CaptureReader::new(&ng[..]).expect("pcapng");
         let mut runs = Vec::new();
         rd.sort_whole(64, u64::MAX, &mut runs, |_, _| false);
         assert!(runs.is_empty());
-        assert_eq!(same_as_next_frame("pcapng", &ng.v), 4 * 3 * 50);
+        assert_eq!(same_as_next_frame("pcapng", &ng), 4 * 3 * 50);
     }
 }

@@ -63,6 +63,44 @@ pub(super) fn oversize_then(big: bool, nano: bool, rest: &[u8]) -> Vec<u8> {
     huge
 }
 
+/// The classic pcap captures a reader's shortcuts are held to `next_frame` on, per byte order
+/// and timestamp unit: `n` records of `len(i)` bytes whole (first), then cut inside a record
+/// header, inside a record's data and at the file header's end, then with a record too large
+/// to read ahead of them ([`oversize_then`]). Each with a name for failure messages.
+pub(super) fn pcap_edges(n: u32, len: impl Fn(u32) -> u32) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (big, nano) in [(false, false), (true, true)] {
+        let mut f = pcap_header(big, nano, 1);
+        for i in 0..n {
+            let data: Vec<u8> = (0..len(i)).map(|k| (i ^ k) as u8).collect();
+            pcap_record(&mut f, big, 1_700_000_000 + i, i, &data, data.len() as u32);
+        }
+        for cut in [f.len() - 1, f.len() - 20, 24 + 16 + 5, 24 + 7, 24] {
+            out.push((format!("{big} {nano} cut at {cut}"), f[..cut].to_vec()));
+        }
+        out.push((
+            format!("{big} {nano} too large"),
+            oversize_then(big, nano, &f),
+        ));
+        out.insert(0, (format!("{big} {nano} whole"), f));
+    }
+    out
+}
+
+/// A little-endian pcapng capture of one interface and 50 packets of 40 bytes.
+pub(super) fn small_pcapng() -> Vec<u8> {
+    let mut ng = Ng {
+        big: false,
+        v: Vec::new(),
+    };
+    ng.shb();
+    ng.idb(1, Some(9), None);
+    for i in 0..50u32 {
+        ng.epb(0, u64::from(i), &[i as u8; 40]);
+    }
+    ng.v
+}
+
 /// (index, offset, ts_ns, linktype, iface, data) of a frame, or the error text.
 type Rec = Result<(u64, u64, i128, u32, Option<u32>, Vec<u8>), String>;
 

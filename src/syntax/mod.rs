@@ -7,6 +7,7 @@ pub mod ast;
 pub mod command;
 pub mod lexer;
 pub mod restore_file;
+mod shell_words;
 
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;

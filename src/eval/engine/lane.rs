@@ -85,7 +85,7 @@ pub(super) struct Lanes {
     /// no nat table, so its full path only walks and confirms (see the module docs).
     fresh: bool,
     /// Learned outcomes; a memo's `path` is a number there.
-    learned: Learned,
+    pub(super) learned: Learned,
     /// The ruleset's header classes (`None`: outcomes are not shared).
     classes: Option<Classes>,
     /// Memos shared between connections, by header class.
@@ -419,8 +419,7 @@ impl super::Engine<'_> {
             Ok(taken) => taken,
             Err(lesson) => return Err((Some(v), lesson)),
         };
-        self.tables
-            .replay_bumps(&self.lanes.learned.path(learned).bumps, bytes);
+        self.lanes.learned.hit(learned, bytes);
         self.lanes.taken += 1;
         self.ct.reap_dying();
         Ok(LaneHit {

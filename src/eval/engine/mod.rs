@@ -216,7 +216,8 @@ impl<'r> Engine<'r> {
     /// The ruleset with the counters the kernel would show now.
     pub fn ruleset_with_counters(&self) -> Ruleset {
         let mut rs = self.tables.rs.clone();
-        for (t, c) in rs.tables.iter_mut().zip(&self.tables.counters) {
+        let counters = self.tables.counters_with(self.lanes.learned.unbumped());
+        for (t, c) in rs.tables.iter_mut().zip(&counters) {
             for (ci, chain) in t.chains.iter_mut().enumerate() {
                 if chain.is_builtin() {
                     chain.counters.packets = c.policy[ci].0;
@@ -306,12 +307,12 @@ impl<'r> Engine<'r> {
         let mut plain_ip = None;
         if lane_open {
             if let Some(p) = packet::plain(frame.linktype, frame.data) {
-                let (local_out, path) = self.place(p.src());
-                placed = Some((local_out, path));
+                let local_out = self.places.is_local(p.src());
+                placed = Some(local_out);
                 plain_ip = Some(p.ip);
                 if !local_out {
                     match self.take_plain_lane(&p, ts) {
-                        Ok(hit) => return self.lane_step(hit, frame.index, p.ip, path, ts),
+                        Ok(hit) => return self.lane_step(hit, frame.index, p.ip, p.src(), ts),
                         Err(t) => tried = Some(t),
                     }
                 }
@@ -333,10 +334,11 @@ impl<'r> Engine<'r> {
             }
         };
         // A plain frame's addresses are the decoded packet's: placed once.
-        let (local_out, path) = placed.unwrap_or_else(|| self.place(u32::from(pkt.ip.src())));
+        let src = u32::from(pkt.ip.src());
+        let local_out = placed.unwrap_or_else(|| self.places.is_local(src));
         if tried.is_none() && !local_out && lane_open {
             match self.take_lane(&pkt, ts) {
-                Ok(hit) => return self.lane_step(hit, frame.index, pkt.ip.bytes(), path, ts),
+                Ok(hit) => return self.lane_step(hit, frame.index, pkt.ip.bytes(), src, ts),
                 Err(t) => tried = Some(t),
             }
         }
@@ -389,7 +391,7 @@ impl<'r> Engine<'r> {
         // was learned instead of built (see `learn_lane`).
         if let Some(hit) = lesson.and_then(|l| self.learn_lane(l, &flight, &fate, (ctstate, ctdir)))
         {
-            return self.lane_step(hit, frame.index, pkt.ip.bytes(), path, ts);
+            return self.lane_step(hit, frame.index, pkt.ip.bytes(), src, ts);
         }
         let ct_after = if self.opts.verdicts_only {
             None
@@ -409,7 +411,7 @@ impl<'r> Engine<'r> {
             ctdir,
             rule: fate.rule,
             summary: flight.summary,
-            path,
+            path: self.path_of(local_out, src),
             reject_with: fate.reject.map(RejectWith::name),
             iface: fate.iface,
             hooks: fate.hooks,
@@ -429,18 +431,15 @@ impl<'r> Engine<'r> {
         Step::Record(Record::Packet(outcome))
     }
 
-    /// Where a packet from `src` enters: sent by this host or from the wire, and its `path`
-    /// text. All the lane needs; the hook it is headed for ([`Engine::headed`]) only the full
-    /// path asks.
-    #[inline]
-    fn place(&self, src: u32) -> (bool, &'static str) {
-        let local_out = self.places.is_local(src);
-        let path = if local_out {
+    /// The record's `path` of a packet from `src`, sent by this host (`local_out`) or from
+    /// the wire. Asked only when a record is built: a lane record finds its own
+    /// ([`LaneRecord`]), so a verdicts-only replay looks no route up per packet.
+    fn path_of(&self, local_out: bool, src: u32) -> &'static str {
+        if local_out {
             "local-out"
         } else {
             self.places.wire_path(src)
-        };
-        (local_out, path)
+        }
     }
 
     /// The hook a packet to `dst` is headed for, sent by this host (`local_out`) or not.
@@ -463,7 +462,7 @@ impl<'r> Engine<'r> {
         hit: LaneHit,
         index: u64,
         ip: &'e [u8],
-        path: &'static str,
+        src: u32,
         ts: u64,
     ) -> Step<'e> {
         let part = if self.opts.verdicts_only {
@@ -476,7 +475,13 @@ impl<'r> Engine<'r> {
             let out = (&mut self.lane_ct_after, &mut self.lane_json);
             Some(packet_part(&self.ct, &self.lanes, out, hit, ip, ts))
         };
-        Step::Lane(LaneRecord::new(&self.lanes, hit, index, path, part))
+        Step::Lane(LaneRecord::new(
+            &self.lanes,
+            &self.places,
+            hit,
+            (index, src),
+            part,
+        ))
     }
 
     /// `ct_after` found by the packet's tuple, as the full path finds it: what

@@ -5,6 +5,7 @@
 use super::{ct_names_of, state_code, LaneHit, Lanes};
 use crate::conntrack::{CtState, CtView, Dir};
 use crate::eval::engine::learned::Path;
+use crate::eval::host_index::HostIndex;
 use crate::eval::outcome::{Brief, Outcome};
 use crate::eval::outcome_json::{Fields, LearnedJson, SummaryText};
 use crate::packet::Summary;
@@ -26,7 +27,10 @@ pub struct LaneRecord<'e> {
     /// The conntrack state and direction, named by [`LaneRecord::names`].
     state: CtState,
     dir: Dir,
-    path: &'static str,
+    /// The host's routes and the packet's source address, which give the record's `path`
+    /// ([`LaneRecord::path`]): found only where a record is read, not for every packet.
+    places: &'e HostIndex,
+    src: u32,
     /// What a full record shows beyond the learned outcome; `None` for a
     /// verdicts-only replay, whose records have neither.
     packet: Option<PacketPart<'e>>,
@@ -45,9 +49,9 @@ pub(in crate::eval::engine) struct PacketPart<'e> {
 impl<'e> LaneRecord<'e> {
     pub(in crate::eval::engine) fn new(
         lanes: &'e Lanes,
+        places: &'e HostIndex,
         hit: LaneHit,
-        index: u64,
-        path: &'static str,
+        (index, src): (u64, u32),
         packet: Option<PacketPart<'e>>,
     ) -> Self {
         LaneRecord {
@@ -56,7 +60,8 @@ impl<'e> LaneRecord<'e> {
             number: hit.learned,
             state: hit.state,
             dir: hit.dir,
-            path,
+            places,
+            src,
             packet,
         }
     }
@@ -67,6 +72,11 @@ impl<'e> LaneRecord<'e> {
     #[inline]
     pub fn brief_key(&self) -> LaneKey {
         [self.number as usize, usize::from(state_code(self.state)), 0]
+    }
+
+    /// The record's `path`: a lane packet comes from the wire (see [`Lanes::probe`]).
+    fn path(&self) -> &'static str {
+        self.places.wire_path(self.src)
     }
 
     /// The record's `ctstate` and `ctdir`.
@@ -101,7 +111,7 @@ impl<'e> LaneRecord<'e> {
                 .packet
                 .map(|p| Summary::of_ip(p.ip).text())
                 .unwrap_or_default(),
-            path: self.path,
+            path: self.path(),
             reject_with: None,
             iface: learned.iface.clone(),
             hooks: Vec::new(),
@@ -132,7 +142,7 @@ impl<'e> LaneRecord<'e> {
                 Some(p) => SummaryText::Of(Summary::of_ip(p.ip)),
                 None => SummaryText::Text(""),
             },
-            path: self.path,
+            path: self.path(),
             ct_after: packet.and_then(|p| p.ct_after),
             ..learned_fields(self.learned)
         };

@@ -87,10 +87,9 @@ pub(super) struct Totals {
     /// in the counts above: interleaved flows with different outcomes would end a run at
     /// nearly every packet, while a key's count is found by one index and one compare.
     keyed: Vec<Keyed>,
-    /// By a key's first word (the learned outcome's number, below [`KEYED_AT_MAX`]): the
-    /// place in `keyed` of the key last counted with it (`u32::MAX`: none yet).
+    /// By key (below [`KEYED_AT_MAX`]): its place in `keyed` (`u32::MAX`: none yet).
     keyed_at: Vec<u32>,
-    /// Every key's place in `keyed`, for keys that share a first word.
+    /// Every key's place in `keyed`, for keys beyond `keyed_at`.
     keyed_index: HashMap<LaneKey, u32, BuildHasherDefault<FxHasher>>,
 }
 
@@ -101,9 +100,10 @@ struct Keyed {
     slots: Slots,
 }
 
-/// [`Totals::keyed_at`] is kept for first words below this (learned outcomes are numbered
-/// from 0, and at most 2^16 are kept); a key beyond is found in `keyed_index`.
-const KEYED_AT_MAX: usize = 1 << 17;
+/// [`Totals::keyed_at`] is kept for keys below this (the learned outcome's number times 8
+/// plus a state code: learned outcomes are numbered from 0, and at most 2^16 are kept); a
+/// key beyond is found in `keyed_index`.
+const KEYED_AT_MAX: u64 = 1 << 20;
 
 /// What [`Totals`] counts a packet under, but its `depends_on`, by address: the engine
 /// shares its names, so equal names at other addresses only end a run early. The names'
@@ -170,12 +170,10 @@ impl Totals {
     /// first record of a key.
     #[inline]
     fn add_keyed<'b>(&mut self, id: LaneKey, brief: impl FnOnce() -> Brief<'b>) {
-        let at = self.keyed_at.get(id[0]).map_or(u32::MAX, |&at| at);
+        // `packets` gets a key's count where it is settled: one add fewer per record.
+        let at = self.keyed_at.get(id as usize).map_or(u32::MAX, |&at| at);
         match self.keyed.get_mut(at as usize) {
-            Some(k) if k.key == id => {
-                self.packets += 1;
-                k.n += 1;
-            }
+            Some(k) if k.key == id => k.n += 1,
             _ => self.add_other_key(id, brief),
         }
     }
@@ -215,14 +213,14 @@ impl Totals {
                 at
             }
         };
-        if id[0] < KEYED_AT_MAX {
-            if self.keyed_at.len() <= id[0] {
-                self.keyed_at.resize(id[0] + 1, u32::MAX);
+        if id < KEYED_AT_MAX {
+            let i = id as usize;
+            if self.keyed_at.len() <= i {
+                self.keyed_at.resize(i + 1, u32::MAX);
             }
-            self.keyed_at[id[0]] = at;
+            self.keyed_at[i] = at;
         }
         if let Some(k) = self.keyed.get_mut(at as usize) {
-            self.packets += 1;
             k.n += 1;
         }
     }
@@ -232,6 +230,7 @@ impl Totals {
         for k in &mut self.keyed {
             let slots = k.slots;
             let n = std::mem::take(&mut k.n);
+            self.packets += n;
             self.verdict[slots.verdict] += n;
             self.hook.0[slots.hook].1 += n;
             self.ctstate.0[slots.ctstate].1 += n;

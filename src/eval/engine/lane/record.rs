@@ -11,9 +11,9 @@ use crate::eval::outcome_json::{Fields, LearnedJson, SummaryText};
 use crate::packet::Summary;
 
 /// [`LaneRecord::brief_key`]: the learned outcome's index in its engine's [`Lanes`] (which
-/// only grow: an index names one outcome for the whole replay), the conntrack state's code
-/// (which names the state), and 0.
-pub type LaneKey = [usize; 3];
+/// only grow: an index names one outcome for the whole replay) times 8, plus the conntrack
+/// state's code (below 8, which names the state): one word to compare.
+pub type LaneKey = u64;
 
 /// A record of the lane, borrowed from the outcome it learned: handed on
 /// without building an [`Outcome`] (a verdicts-only replay counts its
@@ -71,7 +71,7 @@ impl<'e> LaneRecord<'e> {
     /// briefs: what totals compare to count lane records without making their briefs.
     #[inline]
     pub fn brief_key(&self) -> LaneKey {
-        [self.number as usize, usize::from(state_code(self.state)), 0]
+        u64::from(self.number) << 3 | u64::from(state_code(self.state))
     }
 
     /// The record's `path`: a lane packet comes from the wire (see [`Lanes::probe`]).

@@ -90,8 +90,6 @@ pub(super) struct Lanes {
     classes: Option<Classes>,
     /// Memos shared between connections, by header class.
     shared: Shared,
-    /// Packets that took the lane.
-    pub(super) taken: u64,
     /// Packets that missed it and whose learned outcome then stood for their
     /// record (see [`super::Engine::learn_lane`]).
     pub(super) handed: u64,
@@ -199,7 +197,7 @@ impl Lanes {
                 class: None,
                 fresh,
             };
-            learned = self.copy_shared(conn, lesson, &seen)?;
+            learned = self.copy_shared(conn, lesson, seen)?;
         }
         let acct = &mut conn.acct[d];
         acct.0 += 1;
@@ -219,7 +217,7 @@ impl Lanes {
         &mut self,
         conn: &mut conntrack::Conn,
         mut lesson: Lesson,
-        seen: &Seen,
+        seen: Seen,
     ) -> Result<u32, Option<Lesson>> {
         let rest = Rest {
             state: seen.state,
@@ -236,7 +234,7 @@ impl Lanes {
             None => None,
         };
         let memo = match shared {
-            Some(m) if holds(m, seen) => *m,
+            Some(m) if holds(m, &seen) => *m,
             _ => return Err(Some(lesson)),
         };
         let learned = memo.path.wrapping_sub(1);
@@ -286,6 +284,11 @@ impl Lanes {
             self.shared.keep(key, memo);
         }
         Some(number)
+    }
+
+    /// Packets that took the lane: each counted against the outcome it replayed.
+    pub(super) fn taken(&self) -> u64 {
+        self.learned.taken()
     }
 
     /// Connection directions that copied a memo shared by their header class.
@@ -420,7 +423,6 @@ impl super::Engine<'_> {
             Err(lesson) => return Err((Some(v), lesson)),
         };
         self.lanes.learned.hit(learned, bytes);
-        self.lanes.taken += 1;
         self.ct.reap_dying();
         Ok(LaneHit {
             learned,

@@ -165,6 +165,11 @@ impl Learned {
         }
     }
 
+    /// The packets that replayed a path.
+    pub(super) fn taken(&self) -> u64 {
+        self.hits.iter().map(|h| h.0).sum()
+    }
+
     /// The counters the lane's packets bumped and have not been added to the tables':
     /// each path's bumps with its packets and bytes.
     pub(super) fn unbumped(&self) -> impl Iterator<Item = (&[Bump], (u64, u64))> {

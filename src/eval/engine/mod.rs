@@ -240,7 +240,7 @@ impl<'r> Engine<'r> {
 
     /// Packets whose outcome came from the established-flow lane (see [`lane`]).
     pub fn lane_packets(&self) -> u64 {
-        self.lanes.taken
+        self.lanes.taken()
     }
 
     /// Connection directions whose first lane packet copied an outcome another
@@ -252,7 +252,7 @@ impl<'r> Engine<'r> {
     /// Records handed on as a [`LaneRecord`]: the lane's packets, and the misses
     /// whose full path taught the outcome their record then borrows.
     pub fn lane_records(&self) -> u64 {
-        self.lanes.taken + self.lanes.handed
+        self.lanes.taken() + self.lanes.handed
     }
 
     pub fn conntrack(&self) -> &conntrack::Table {

@@ -21,8 +21,9 @@ pub type LaneKey = u64;
 #[derive(Debug, Clone, Copy)]
 pub struct LaneRecord<'e> {
     index: u64,
-    learned: &'e Path,
-    /// `learned`'s index in [`Lanes::learned`].
+    /// The lanes, whose outcome number `number` ([`Lanes::learned`]) the record replays:
+    /// looked up where the record is read, not for every packet.
+    lanes: &'e Lanes,
     number: u32,
     /// The conntrack state and direction, named by [`LaneRecord::names`].
     state: CtState,
@@ -56,7 +57,7 @@ impl<'e> LaneRecord<'e> {
     ) -> Self {
         LaneRecord {
             index,
-            learned: lanes.learned.path(hit.learned),
+            lanes,
             number: hit.learned,
             state: hit.state,
             dir: hit.dir,
@@ -74,6 +75,11 @@ impl<'e> LaneRecord<'e> {
         u64::from(self.number) << 3 | u64::from(state_code(self.state))
     }
 
+    /// The outcome the record replays.
+    fn learned(&self) -> &'e Path {
+        self.lanes.learned.path(self.number)
+    }
+
     /// The record's `path`: a lane packet comes from the wire (see [`Lanes::probe`]).
     fn path(&self) -> &'static str {
         self.places.wire_path(self.src)
@@ -85,11 +91,12 @@ impl<'e> LaneRecord<'e> {
     }
 
     pub fn brief(&self) -> Brief<'e> {
+        let learned = self.learned();
         Brief {
-            verdict: self.learned.verdict,
-            hook: self.learned.hook,
+            verdict: learned.verdict,
+            hook: learned.hook,
             ctstate: self.names().0,
-            rule: self.learned.rule.as_ref(),
+            rule: learned.rule.as_ref(),
             depends_on: &[],
         }
     }
@@ -98,7 +105,7 @@ impl<'e> LaneRecord<'e> {
     /// verdicts-only replay, without `summary` and `ct_after`, as the full
     /// path makes those).
     pub fn outcome(&self) -> Box<Outcome> {
-        let learned = self.learned;
+        let learned = self.learned();
         let (ctstate, ctdir) = self.names();
         Box::new(Outcome {
             index: self.index,
@@ -144,7 +151,7 @@ impl<'e> LaneRecord<'e> {
             },
             path: self.path(),
             ct_after: packet.and_then(|p| p.ct_after),
-            ..learned_fields(self.learned)
+            ..learned_fields(self.learned())
         };
         match packet.and_then(|p| p.json) {
             Some(json) => json.write_json(&fields, out),

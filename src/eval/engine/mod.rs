@@ -296,7 +296,7 @@ impl<'r> Engine<'r> {
     /// lane comes back as a [`LaneRecord`] borrowed from what the lane learned
     /// (and the frame), and no record is built for it.
     pub fn step<'e>(&'e mut self, frame: &Frame<'e>) -> Step<'e> {
-        let ts = u64::try_from(frame.ts_ns.max(0)).unwrap_or(u64::MAX);
+        let ts = capture_ns(frame.ts_ns);
         self.latest_ns = self.latest_ns.max(ts);
         let lane_open = self.tables.walks.is_none();
         // The established-flow lane: conntrack first, then the learned walks if
@@ -473,7 +473,14 @@ impl<'r> Engine<'r> {
                 self.ct_after_slow(ip, ts)
             );
             let out = (&mut self.lane_ct_after, &mut self.lane_json);
-            Some(packet_part(&self.ct, &self.lanes, out, hit, ip, ts))
+            Some(packet_part(
+                &self.ct,
+                &self.lanes,
+                out,
+                (hit.conn, hit.learned),
+                ip,
+                ts,
+            ))
         };
         Step::Lane(LaneRecord::new(
             &self.lanes,
@@ -637,17 +644,30 @@ fn packet_part<'e>(
     ct: &conntrack::Table,
     lanes: &'e Lanes,
     out: (&'e mut Option<conntrack::CtView>, &'e mut LaneJson),
-    hit: LaneHit,
+    // The hit's entry and learned outcome, not the whole `LaneHit`: passed in registers,
+    // so a verdicts-only replay (which makes no packet part) does not store it per packet.
+    (conn, learned): (Option<conntrack::ConnId>, u32),
     ip: &'e [u8],
     ts: u64,
 ) -> PacketPart<'e> {
     // The entry the packet's tuple maps to is the one conntrack put it on (see
     // `LaneHit::conn`): no lookup.
-    *out.0 = hit.conn.and_then(|id| ct.view_of(id, ts));
+    *out.0 = conn.and_then(|id| ct.view_of(id, ts));
     PacketPart {
         ip,
         ct_after: out.0.as_ref(),
-        json: out.1.of(lanes, hit.learned),
+        json: out.1.of(lanes, learned),
+    }
+}
+
+/// A capture time in ns as the replay keeps it: clamped to `0..=u64::MAX`. Every record's
+/// time fits (the high word of `ns` is 0) until the year 2554: one test then.
+#[inline(always)]
+fn capture_ns(ns: i128) -> u64 {
+    if ns >> 64 == 0 {
+        ns as u64
+    } else {
+        u64::try_from(ns.max(0)).unwrap_or(u64::MAX)
     }
 }
 

@@ -186,7 +186,7 @@ impl Lanes {
         let d = dir_index(dir);
         let memo = &conn.lanes[d];
         let mut learned = memo.path.wrapping_sub(1);
-        if !(holds(memo, &seen) && self.learned.get(learned).is_some()) {
+        if !(holds(memo, &seen) && self.learned.has(learned)) {
             let lesson = Lesson {
                 conn: id,
                 dir,
@@ -238,7 +238,7 @@ impl Lanes {
             _ => return Err(Some(lesson)),
         };
         let learned = memo.path.wrapping_sub(1);
-        if self.learned.get(learned).is_none() {
+        if !self.learned.has(learned) {
             return Err(Some(lesson));
         }
         conn.lanes[dir_index(lesson.dir)] = lesson.memo(memo.path, memo.compares);

@@ -156,6 +156,13 @@ impl Learned {
         &self.paths[index as usize]
     }
 
+    /// Whether a path is at `index`: asked of the hit counts, which [`Learned::hit`] then
+    /// finds without another bound to load.
+    #[inline(always)]
+    pub(super) fn has(&self, index: u32) -> bool {
+        (index as usize) < self.hits.len()
+    }
+
     /// Counts a packet of `bytes` that replayed the path at `index` (see [`Learned::hits`]).
     #[inline(always)]
     pub(super) fn hit(&mut self, index: u32, bytes: u64) {

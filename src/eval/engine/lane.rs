@@ -241,9 +241,28 @@ impl Lanes {
         if !self.learned.has(learned) {
             return Err(Some(lesson));
         }
-        conn.lanes[dir_index(lesson.dir)] = lesson.memo(memo.path, memo.compares);
+        let d = dir_index(lesson.dir);
+        conn.lanes[d] = lesson.memo(memo.path, memo.compares);
         self.shared.hits += 1;
+        if let (true, Some(key)) = (lesson.fresh, lesson.class) {
+            self.settle_fresh(&mut conn.lanes[d], key);
+        }
         Ok(learned)
+    }
+
+    /// After a connection's first packet (`FRESH`, which no later packet is), the memo
+    /// its direction will want next: the one shared under the same key in state
+    /// ESTABLISHED, if any, replaces the first packet's, so the next packet of the
+    /// direction (ESTABLISHED once the reply is seen) finds its own memo instead of
+    /// asking [`Self::copy_shared`] again, which would file its key anew and find
+    /// this memo. The memo is checked when used ([`holds`]) as a copied one is.
+    #[cold]
+    fn settle_fresh(&mut self, own: &mut LaneMemo, key: Key) {
+        let next = key.with_state(state_code(CtState::Established));
+        if let Some(m) = self.shared.get(&next) {
+            *own = *m;
+            self.shared.hits += 1;
+        }
     }
 
     /// What the full path does after its walks for a first packet

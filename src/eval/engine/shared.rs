@@ -290,6 +290,18 @@ struct Contexts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Key([u64; 3]);
 
+impl Key {
+    /// The same key in conntrack state `state` (the engine's code, see [`Classes::key`]).
+    pub(super) fn with_state(self, state: u8) -> Key {
+        let [classes, ports, rest] = self.0;
+        Key([
+            classes,
+            ports,
+            rest & !(0xff << 16) | u64::from(state) << 16,
+        ])
+    }
+}
+
 impl Hash for Key {
     fn hash<H: Hasher>(&self, h: &mut H) {
         // One word: the classes vary most, the rest is mostly one value.

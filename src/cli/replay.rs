@@ -150,18 +150,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     let mut errors = 0u64;
     let mut stop: Option<ExitCode> = None;
     let (format, color, split_on) = (args.format, ctx.color_stdout(), split.is_some());
-    // On the workers: the record's lines and split copy, which must come out
-    // in capture order, and the totals, which the workers count themselves.
-    // Summary records are only counted: this closure runs for every record, so
-    // the rest is out of line (`lines_of`), decided once here.
     let only_counted = format == Format::Summary && !split_on;
-    let render = |tally: &mut Tally, frame: &Frame, step: &Step| -> Option<Out> {
-        tally.add(frame, step);
-        if only_counted {
-            return None;
-        }
-        Some(lines_of(Pool::take(), frame, step, format, color, split_on))
-    };
     let sink = |item: parallel::Item<Out>| -> bool {
         let out_item = match item {
             parallel::Item::Record(o) => o,
@@ -201,7 +190,27 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
         Pool::give(out_item.lines);
         true
     };
-    let finished = parallel::replay(source, setup, &plan, |_| Tally::default(), render, sink);
+    // On the workers: the record's lines and split copy, which must come out
+    // in capture order, and the totals, which the workers count themselves.
+    // Summary records are only counted: this closure runs for every record, so
+    // it is inlined into the replay loop and the rest is out of line
+    // (`lines_of`), decided once here.
+    // (An attribute on a closure is allowed only where it is an argument.)
+    let finished = parallel::replay(
+        source,
+        setup,
+        &plan,
+        |_| Tally::default(),
+        #[inline(always)]
+        |tally: &mut Tally, frame: &Frame, step: &Step| -> Option<Out> {
+            tally.add(frame, step);
+            if only_counted {
+                return None;
+            }
+            Some(lines_of(Pool::take(), frame, step, format, color, split_on))
+        },
+        sink,
+    );
     if let Some(code) = stop {
         return code;
     }

@@ -85,12 +85,12 @@ pub(super) struct Totals {
     run: Option<Run>,
     /// Records counted by key ([`Totals::add_keyed`]: nearly every packet), per key, not yet
     /// in the counts above: interleaved flows with different outcomes would end a run at
-    /// nearly every packet, while a key's count is found by one index and one compare.
+    /// nearly every packet, while a key's count is found by one index.
     keyed: Vec<Keyed>,
-    /// By a key's first word (the learned outcome's number, below [`KEYED_AT_MAX`]): the
-    /// place in `keyed` of the key last counted with it (`u32::MAX`: none yet).
-    keyed_at: Vec<u32>,
-    /// Every key's place in `keyed`, for keys that share a first word.
+    /// By key (below [`KEYED_AT_MAX`]): one more than its records not yet settled, 0 while
+    /// the key has no place in `keyed` (a key beyond counts in its [`Keyed::n`]).
+    keyed_n: Vec<u64>,
+    /// Every key's place in `keyed`.
     keyed_index: HashMap<LaneKey, u32, BuildHasherDefault<FxHasher>>,
 }
 
@@ -101,9 +101,10 @@ struct Keyed {
     slots: Slots,
 }
 
-/// [`Totals::keyed_at`] is kept for first words below this (learned outcomes are numbered
-/// from 0, and at most 2^16 are kept); a key beyond is found in `keyed_index`.
-const KEYED_AT_MAX: usize = 1 << 17;
+/// [`Totals::keyed_n`] is kept for keys below this (the learned outcome's number times 8
+/// plus a state code: learned outcomes are numbered from 0, and at most 2^16 are kept); a
+/// key beyond is found in `keyed_index`.
+const KEYED_AT_MAX: u64 = 1 << 20;
 
 /// What [`Totals`] counts a packet under, but its `depends_on`, by address: the engine
 /// shares its names, so equal names at other addresses only end a run early. The names'
@@ -170,12 +171,9 @@ impl Totals {
     /// first record of a key.
     #[inline]
     fn add_keyed<'b>(&mut self, id: LaneKey, brief: impl FnOnce() -> Brief<'b>) {
-        let at = self.keyed_at.get(id[0]).map_or(u32::MAX, |&at| at);
-        match self.keyed.get_mut(at as usize) {
-            Some(k) if k.key == id => {
-                self.packets += 1;
-                k.n += 1;
-            }
+        // `packets` gets a key's count where it is settled: one add fewer per record.
+        match self.keyed_n.get_mut(id as usize) {
+            Some(n) if *n != 0 => *n += 1,
             _ => self.add_other_key(id, brief),
         }
     }
@@ -188,8 +186,8 @@ impl Totals {
         self.add_new_key(id, &brief());
     }
 
-    /// [`Totals::add_keyed`] of a record whose key was not the last counted with its first
-    /// word: finds or makes the key's count. A brief with dependencies is counted by
+    /// [`Totals::add_keyed`] of a record whose key has no count in `keyed_n`: finds or
+    /// makes the key's count. A brief with dependencies is counted by
     /// [`Totals::add`] (no lane record has any).
     #[cold]
     #[inline(never)]
@@ -215,14 +213,14 @@ impl Totals {
                 at
             }
         };
-        if id[0] < KEYED_AT_MAX {
-            if self.keyed_at.len() <= id[0] {
-                self.keyed_at.resize(id[0] + 1, u32::MAX);
+        if id < KEYED_AT_MAX {
+            let i = id as usize;
+            if self.keyed_n.len() <= i {
+                self.keyed_n.resize(i + 1, 0);
             }
-            self.keyed_at[id[0]] = at;
-        }
-        if let Some(k) = self.keyed.get_mut(at as usize) {
-            self.packets += 1;
+            let n = &mut self.keyed_n[i];
+            *n = (*n).max(1) + 1;
+        } else if let Some(k) = self.keyed.get_mut(at as usize) {
             k.n += 1;
         }
     }
@@ -231,7 +229,11 @@ impl Totals {
     fn settle_keyed(&mut self) {
         for k in &mut self.keyed {
             let slots = k.slots;
-            let n = std::mem::take(&mut k.n);
+            let n = match self.keyed_n.get_mut(k.key as usize) {
+                Some(n) => std::mem::replace(n, 1).saturating_sub(1),
+                None => std::mem::take(&mut k.n),
+            };
+            self.packets += n;
             self.verdict[slots.verdict] += n;
             self.hook.0[slots.hook].1 += n;
             self.ctstate.0[slots.ctstate].1 += n;
@@ -314,7 +316,9 @@ impl Totals {
     /// are read from [`Tally::merge`], which ends every run and settles every key.
     fn assert_settled(&self) {
         debug_assert!(
-            self.run.is_none() && self.keyed.iter().all(|k| k.n == 0),
+            self.run.is_none()
+                && self.keyed.iter().all(|k| k.n == 0)
+                && self.keyed_n.iter().all(|&n| n <= 1),
             "totals read before their last run or keys were counted"
         );
     }

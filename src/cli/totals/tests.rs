@@ -79,8 +79,8 @@ fn keyed_records_count_as_their_briefs() {
     let two = brief(Verdict::Drop, "ESTABLISHED", Some(&b));
     let new = brief(Verdict::Accept, "NEW", Some(&a));
     // Keys 1 and 3 name the same brief; None is a record counted by its brief alone;
-    // keys sharing a first word (a learned outcome in two states) alternate.
-    let (k1, k2, k3, k1new) = ([1, 0, 0], [2, 0, 0], [3, 0, 0], [1, 7, 3]);
+    // keys of one learned outcome in two states alternate; a key beyond `keyed_at`.
+    let (k1, k2, k3, k1new) = (8, 16, KEYED_AT_MAX + 24, 11);
     let seq = [
         (Some(k1), &one),
         (Some(k1), &one),

@@ -85,13 +85,11 @@ pub(super) struct Lanes {
     /// no nat table, so its full path only walks and confirms (see the module docs).
     fresh: bool,
     /// Learned outcomes; a memo's `path` is a number there.
-    learned: Learned,
+    pub(super) learned: Learned,
     /// The ruleset's header classes (`None`: outcomes are not shared).
     classes: Option<Classes>,
     /// Memos shared between connections, by header class.
     shared: Shared,
-    /// Packets that took the lane.
-    pub(super) taken: u64,
     /// Packets that missed it and whose learned outcome then stood for their
     /// record (see [`super::Engine::learn_lane`]).
     pub(super) handed: u64,
@@ -188,7 +186,7 @@ impl Lanes {
         let d = dir_index(dir);
         let memo = &conn.lanes[d];
         let mut learned = memo.path.wrapping_sub(1);
-        if !(holds(memo, &seen) && self.learned.get(learned).is_some()) {
+        if !(holds(memo, &seen) && self.learned.has(learned)) {
             let lesson = Lesson {
                 conn: id,
                 dir,
@@ -199,7 +197,7 @@ impl Lanes {
                 class: None,
                 fresh,
             };
-            learned = self.copy_shared(conn, lesson, &seen)?;
+            learned = self.copy_shared(conn, lesson, seen)?;
         }
         let acct = &mut conn.acct[d];
         acct.0 += 1;
@@ -219,7 +217,7 @@ impl Lanes {
         &mut self,
         conn: &mut conntrack::Conn,
         mut lesson: Lesson,
-        seen: &Seen,
+        seen: Seen,
     ) -> Result<u32, Option<Lesson>> {
         let rest = Rest {
             state: seen.state,
@@ -236,16 +234,35 @@ impl Lanes {
             None => None,
         };
         let memo = match shared {
-            Some(m) if holds(m, seen) => *m,
+            Some(m) if holds(m, &seen) => *m,
             _ => return Err(Some(lesson)),
         };
         let learned = memo.path.wrapping_sub(1);
-        if self.learned.get(learned).is_none() {
+        if !self.learned.has(learned) {
             return Err(Some(lesson));
         }
-        conn.lanes[dir_index(lesson.dir)] = lesson.memo(memo.path, memo.compares);
+        let d = dir_index(lesson.dir);
+        conn.lanes[d] = lesson.memo(memo.path, memo.compares);
         self.shared.hits += 1;
+        if let (true, Some(key)) = (lesson.fresh, lesson.class) {
+            self.settle_fresh(&mut conn.lanes[d], key);
+        }
         Ok(learned)
+    }
+
+    /// After a connection's first packet (`FRESH`, which no later packet is), the memo
+    /// its direction will want next: the one shared under the same key in state
+    /// ESTABLISHED, if any, replaces the first packet's, so the next packet of the
+    /// direction (ESTABLISHED once the reply is seen) finds its own memo instead of
+    /// asking [`Self::copy_shared`] again, which would file its key anew and find
+    /// this memo. The memo is checked when used ([`holds`]) as a copied one is.
+    #[cold]
+    fn settle_fresh(&mut self, own: &mut LaneMemo, key: Key) {
+        let next = key.with_state(state_code(CtState::Established));
+        if let Some(m) = self.shared.get(&next) {
+            *own = *m;
+            self.shared.hits += 1;
+        }
     }
 
     /// What the full path does after its walks for a first packet
@@ -286,6 +303,11 @@ impl Lanes {
             self.shared.keep(key, memo);
         }
         Some(number)
+    }
+
+    /// Packets that took the lane: each counted against the outcome it replayed.
+    pub(super) fn taken(&self) -> u64 {
+        self.learned.taken()
     }
 
     /// Connection directions that copied a memo shared by their header class.
@@ -419,9 +441,7 @@ impl super::Engine<'_> {
             Ok(taken) => taken,
             Err(lesson) => return Err((Some(v), lesson)),
         };
-        self.tables
-            .replay_bumps(&self.lanes.learned.path(learned).bumps, bytes);
-        self.lanes.taken += 1;
+        self.lanes.learned.hit(learned, bytes);
         self.ct.reap_dying();
         Ok(LaneHit {
             learned,

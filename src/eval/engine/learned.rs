@@ -138,6 +138,11 @@ pub(super) struct Learned {
     /// lessons mostly teach again what one of the last two taught (a forwarded
     /// connection's two directions differ in their interfaces only).
     recent: [u32; 2],
+    /// Parallel to `paths`: the packets (and their bytes) that replayed each path on the
+    /// lane. Their counters are bumped when read ([`Learned::unbumped`]): a lane packet then
+    /// adds to one pair found by its path's index, instead of walking the path's
+    /// [`Path::bumps`] through the tables' nested counters.
+    hits: Vec<(u64, u64)>,
 }
 
 impl Learned {
@@ -149,6 +154,35 @@ impl Learned {
     /// The path at `index`, which [`Learned::get`] found.
     pub(super) fn path(&self, index: u32) -> &Path {
         &self.paths[index as usize]
+    }
+
+    /// Whether a path is at `index`: asked of the hit counts, which [`Learned::hit`] then
+    /// finds without another bound to load.
+    #[inline(always)]
+    pub(super) fn has(&self, index: u32) -> bool {
+        (index as usize) < self.hits.len()
+    }
+
+    /// Counts a packet of `bytes` that replayed the path at `index` (see [`Learned::hits`]).
+    #[inline(always)]
+    pub(super) fn hit(&mut self, index: u32, bytes: u64) {
+        if let Some(h) = self.hits.get_mut(index as usize) {
+            h.0 += 1;
+            h.1 += bytes;
+        }
+    }
+
+    /// The packets that replayed a path.
+    pub(super) fn taken(&self) -> u64 {
+        self.hits.iter().map(|h| h.0).sum()
+    }
+
+    /// The counters the lane's packets bumped and have not been added to the tables':
+    /// each path's bumps with its packets and bytes.
+    pub(super) fn unbumped(&self) -> impl Iterator<Item = (&[Bump], (u64, u64))> {
+        (self.paths.iter().zip(&self.hits))
+            .filter(|(_, h)| h.0 > 0)
+            .map(|(p, h)| (&*p.bumps, *h))
     }
 }
 
@@ -191,6 +225,7 @@ impl Learned {
             return None;
         }
         self.paths.push(path.to_path());
+        self.hits.push((0, 0));
         self.same_hash.push(last);
         let n = self.paths.len() as u32;
         self.known.insert(hash, n);

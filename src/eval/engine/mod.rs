@@ -216,7 +216,8 @@ impl<'r> Engine<'r> {
     /// The ruleset with the counters the kernel would show now.
     pub fn ruleset_with_counters(&self) -> Ruleset {
         let mut rs = self.tables.rs.clone();
-        for (t, c) in rs.tables.iter_mut().zip(&self.tables.counters) {
+        let counters = self.tables.counters_with(self.lanes.learned.unbumped());
+        for (t, c) in rs.tables.iter_mut().zip(&counters) {
             for (ci, chain) in t.chains.iter_mut().enumerate() {
                 if chain.is_builtin() {
                     chain.counters.packets = c.policy[ci].0;
@@ -239,7 +240,7 @@ impl<'r> Engine<'r> {
 
     /// Packets whose outcome came from the established-flow lane (see [`lane`]).
     pub fn lane_packets(&self) -> u64 {
-        self.lanes.taken
+        self.lanes.taken()
     }
 
     /// Connection directions whose first lane packet copied an outcome another
@@ -251,7 +252,7 @@ impl<'r> Engine<'r> {
     /// Records handed on as a [`LaneRecord`]: the lane's packets, and the misses
     /// whose full path taught the outcome their record then borrows.
     pub fn lane_records(&self) -> u64 {
-        self.lanes.taken + self.lanes.handed
+        self.lanes.taken() + self.lanes.handed
     }
 
     pub fn conntrack(&self) -> &conntrack::Table {
@@ -295,7 +296,7 @@ impl<'r> Engine<'r> {
     /// lane comes back as a [`LaneRecord`] borrowed from what the lane learned
     /// (and the frame), and no record is built for it.
     pub fn step<'e>(&'e mut self, frame: &Frame<'e>) -> Step<'e> {
-        let ts = u64::try_from(frame.ts_ns.max(0)).unwrap_or(u64::MAX);
+        let ts = capture_ns(frame.ts_ns);
         self.latest_ns = self.latest_ns.max(ts);
         let lane_open = self.tables.walks.is_none();
         // The established-flow lane: conntrack first, then the learned walks if
@@ -306,12 +307,12 @@ impl<'r> Engine<'r> {
         let mut plain_ip = None;
         if lane_open {
             if let Some(p) = packet::plain(frame.linktype, frame.data) {
-                let (local_out, path) = self.place(p.src());
-                placed = Some((local_out, path));
+                let local_out = self.places.is_local(p.src());
+                placed = Some(local_out);
                 plain_ip = Some(p.ip);
                 if !local_out {
                     match self.take_plain_lane(&p, ts) {
-                        Ok(hit) => return self.lane_step(hit, frame.index, p.ip, path, ts),
+                        Ok(hit) => return self.lane_step(hit, frame.index, p.ip, p.src(), ts),
                         Err(t) => tried = Some(t),
                     }
                 }
@@ -333,10 +334,11 @@ impl<'r> Engine<'r> {
             }
         };
         // A plain frame's addresses are the decoded packet's: placed once.
-        let (local_out, path) = placed.unwrap_or_else(|| self.place(u32::from(pkt.ip.src())));
+        let src = u32::from(pkt.ip.src());
+        let local_out = placed.unwrap_or_else(|| self.places.is_local(src));
         if tried.is_none() && !local_out && lane_open {
             match self.take_lane(&pkt, ts) {
-                Ok(hit) => return self.lane_step(hit, frame.index, pkt.ip.bytes(), path, ts),
+                Ok(hit) => return self.lane_step(hit, frame.index, pkt.ip.bytes(), src, ts),
                 Err(t) => tried = Some(t),
             }
         }
@@ -389,7 +391,7 @@ impl<'r> Engine<'r> {
         // was learned instead of built (see `learn_lane`).
         if let Some(hit) = lesson.and_then(|l| self.learn_lane(l, &flight, &fate, (ctstate, ctdir)))
         {
-            return self.lane_step(hit, frame.index, pkt.ip.bytes(), path, ts);
+            return self.lane_step(hit, frame.index, pkt.ip.bytes(), src, ts);
         }
         let ct_after = if self.opts.verdicts_only {
             None
@@ -409,7 +411,7 @@ impl<'r> Engine<'r> {
             ctdir,
             rule: fate.rule,
             summary: flight.summary,
-            path,
+            path: self.path_of(local_out, src),
             reject_with: fate.reject.map(RejectWith::name),
             iface: fate.iface,
             hooks: fate.hooks,
@@ -429,18 +431,15 @@ impl<'r> Engine<'r> {
         Step::Record(Record::Packet(outcome))
     }
 
-    /// Where a packet from `src` enters: sent by this host or from the wire, and its `path`
-    /// text. All the lane needs; the hook it is headed for ([`Engine::headed`]) only the full
-    /// path asks.
-    #[inline]
-    fn place(&self, src: u32) -> (bool, &'static str) {
-        let local_out = self.places.is_local(src);
-        let path = if local_out {
+    /// The record's `path` of a packet from `src`, sent by this host (`local_out`) or from
+    /// the wire. Asked only when a record is built: a lane record finds its own
+    /// ([`LaneRecord`]), so a verdicts-only replay looks no route up per packet.
+    fn path_of(&self, local_out: bool, src: u32) -> &'static str {
+        if local_out {
             "local-out"
         } else {
             self.places.wire_path(src)
-        };
-        (local_out, path)
+        }
     }
 
     /// The hook a packet to `dst` is headed for, sent by this host (`local_out`) or not.
@@ -463,7 +462,7 @@ impl<'r> Engine<'r> {
         hit: LaneHit,
         index: u64,
         ip: &'e [u8],
-        path: &'static str,
+        src: u32,
         ts: u64,
     ) -> Step<'e> {
         let part = if self.opts.verdicts_only {
@@ -474,9 +473,22 @@ impl<'r> Engine<'r> {
                 self.ct_after_slow(ip, ts)
             );
             let out = (&mut self.lane_ct_after, &mut self.lane_json);
-            Some(packet_part(&self.ct, &self.lanes, out, hit, ip, ts))
+            Some(packet_part(
+                &self.ct,
+                &self.lanes,
+                out,
+                (hit.conn, hit.learned),
+                ip,
+                ts,
+            ))
         };
-        Step::Lane(LaneRecord::new(&self.lanes, hit, index, path, part))
+        Step::Lane(LaneRecord::new(
+            &self.lanes,
+            &self.places,
+            hit,
+            (index, src),
+            part,
+        ))
     }
 
     /// `ct_after` found by the packet's tuple, as the full path finds it: what
@@ -632,17 +644,30 @@ fn packet_part<'e>(
     ct: &conntrack::Table,
     lanes: &'e Lanes,
     out: (&'e mut Option<conntrack::CtView>, &'e mut LaneJson),
-    hit: LaneHit,
+    // The hit's entry and learned outcome, not the whole `LaneHit`: passed in registers,
+    // so a verdicts-only replay (which makes no packet part) does not store it per packet.
+    (conn, learned): (Option<conntrack::ConnId>, u32),
     ip: &'e [u8],
     ts: u64,
 ) -> PacketPart<'e> {
     // The entry the packet's tuple maps to is the one conntrack put it on (see
     // `LaneHit::conn`): no lookup.
-    *out.0 = hit.conn.and_then(|id| ct.view_of(id, ts));
+    *out.0 = conn.and_then(|id| ct.view_of(id, ts));
     PacketPart {
         ip,
         ct_after: out.0.as_ref(),
-        json: out.1.of(lanes, hit.learned),
+        json: out.1.of(lanes, learned),
+    }
+}
+
+/// A capture time in ns as the replay keeps it: clamped to `0..=u64::MAX`. Every record's
+/// time fits (the high word of `ns` is 0) until the year 2554: one test then.
+#[inline(always)]
+fn capture_ns(ns: i128) -> u64 {
+    if ns >> 64 == 0 {
+        ns as u64
+    } else {
+        u64::try_from(ns.max(0)).unwrap_or(u64::MAX)
     }
 }
 

@@ -154,7 +154,9 @@ impl Blocked {
         })
     }
 
-    #[inline]
+    // Inlined: a connection direction's first lane packet asks it twice (source and
+    // destination), and it is a few instructions when the block holds no cut.
+    #[inline(always)]
     fn class(&self, a: u32) -> u32 {
         let b = (a >> self.shift) as usize;
         let (Some(&at), Some(&next)) = (self.blocks.get(b), self.blocks.get(b + 1)) else {
@@ -287,6 +289,18 @@ struct Contexts {
 /// the rest of the lane's key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Key([u64; 3]);
+
+impl Key {
+    /// The same key in conntrack state `state` (the engine's code, see [`Classes::key`]).
+    pub(super) fn with_state(self, state: u8) -> Key {
+        let [classes, ports, rest] = self.0;
+        Key([
+            classes,
+            ports,
+            rest & !(0xff << 16) | u64::from(state) << 16,
+        ])
+    }
+}
 
 impl Hash for Key {
     fn hash<H: Hasher>(&self, h: &mut H) {

@@ -184,3 +184,34 @@ fn port_tables_give_what_the_cuts_give() {
         }
     }
 }
+
+/// A key moved to another conntrack state is the key the packet would get in that state:
+/// what `Lanes::settle_fresh` looks up for a connection's next packet.
+#[test]
+fn a_key_in_another_state_is_the_key_made_in_it() {
+    let rules = "*filter\n-A FORWARD -s 10.0.0.0/8 -p tcp --dport 80 -j ACCEPT\nCOMMIT\n";
+    let l = crate::ir::load(&SourceFile::new("t", rules));
+    let host = Host::oracle(&["192.0.2.1".parse().expect("addr")], &[]);
+    let mut classes = Classes::new(&l.ruleset, &host).expect("prefixes only");
+    let tuple = Tuple {
+        src: "10.0.0.7".parse().expect("addr"),
+        dst: "10.1.0.9".parse().expect("addr"),
+        proto: 6,
+        l4: L4Key::Ports {
+            src: 40000,
+            dst: 80,
+        },
+    };
+    let rest = |state| Rest {
+        state,
+        dir: Dir::Reply,
+        pkttype: 3,
+        mark: 0x00ab_cdef,
+    };
+    let fresh = classes.key(&tuple, rest(6)).expect("ports");
+    for state in 1..=6 {
+        let made = classes.key(&tuple, rest(state)).expect("ports");
+        assert_eq!(fresh.with_state(state), made, "{state}");
+        assert_eq!(made == fresh, state == 6);
+    }
+}

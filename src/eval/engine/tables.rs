@@ -250,24 +250,34 @@ impl Tables<'_> {
         self.learning = learning;
     }
 
-    /// Bumps the counters a learned walk bumped, for a packet of `bytes`.
-    pub(super) fn replay_bumps(&mut self, bumps: &[Bump], bytes: u64) {
-        for b in bumps {
-            let Some(t) = self.counters.get_mut(usize::from(b.table)) else {
-                continue;
-            };
-            let c = match b.rule {
-                Some(r) => t
-                    .rules
-                    .get_mut(b.chain as usize)
-                    .and_then(|c| c.get_mut(r as usize)),
-                None => t.policy.get_mut(b.chain as usize),
-            };
-            if let Some(c) = c {
-                c.0 += 1;
-                c.1 += bytes;
+    /// The counters with the lane's packets added: `unbumped` gives the counters each
+    /// learned walk bumped, with the packets and bytes that replayed it since
+    /// ([`super::learned::Learned::unbumped`]). Each bump of a walk adds them once, as
+    /// the walk bumped it once per packet.
+    pub(super) fn counters_with<'a>(
+        &self,
+        unbumped: impl Iterator<Item = (&'a [Bump], (u64, u64))>,
+    ) -> Vec<TableCounters> {
+        let mut counters = self.counters.clone();
+        for (bumps, (packets, bytes)) in unbumped {
+            for b in bumps {
+                let Some(t) = counters.get_mut(usize::from(b.table)) else {
+                    continue;
+                };
+                let c = match b.rule {
+                    Some(r) => t
+                        .rules
+                        .get_mut(b.chain as usize)
+                        .and_then(|c| c.get_mut(r as usize)),
+                    None => t.policy.get_mut(b.chain as usize),
+                };
+                if let Some(c) = c {
+                    c.0 += packets;
+                    c.1 += bytes;
+                }
             }
         }
+        counters
     }
 }
 

@@ -5,14 +5,15 @@
 use super::{ct_names_of, state_code, LaneHit, Lanes};
 use crate::conntrack::{CtState, CtView, Dir};
 use crate::eval::engine::learned::Path;
+use crate::eval::host_index::HostIndex;
 use crate::eval::outcome::{Brief, Outcome};
 use crate::eval::outcome_json::{Fields, LearnedJson, SummaryText};
 use crate::packet::Summary;
 
 /// [`LaneRecord::brief_key`]: the learned outcome's index in its engine's [`Lanes`] (which
-/// only grow: an index names one outcome for the whole replay), the conntrack state's code
-/// (which names the state), and 0.
-pub type LaneKey = [usize; 3];
+/// only grow: an index names one outcome for the whole replay) times 8, plus the conntrack
+/// state's code (below 8, which names the state): one word to compare.
+pub type LaneKey = u64;
 
 /// A record of the lane, borrowed from the outcome it learned: handed on
 /// without building an [`Outcome`] (a verdicts-only replay counts its
@@ -20,13 +21,17 @@ pub type LaneKey = [usize; 3];
 #[derive(Debug, Clone, Copy)]
 pub struct LaneRecord<'e> {
     index: u64,
-    learned: &'e Path,
-    /// `learned`'s index in [`Lanes::learned`].
+    /// The lanes, whose outcome number `number` ([`Lanes::learned`]) the record replays:
+    /// looked up where the record is read, not for every packet.
+    lanes: &'e Lanes,
     number: u32,
     /// The conntrack state and direction, named by [`LaneRecord::names`].
     state: CtState,
     dir: Dir,
-    path: &'static str,
+    /// The host's routes and the packet's source address, which give the record's `path`
+    /// ([`LaneRecord::path`]): found only where a record is read, not for every packet.
+    places: &'e HostIndex,
+    src: u32,
     /// What a full record shows beyond the learned outcome; `None` for a
     /// verdicts-only replay, whose records have neither.
     packet: Option<PacketPart<'e>>,
@@ -45,18 +50,19 @@ pub(in crate::eval::engine) struct PacketPart<'e> {
 impl<'e> LaneRecord<'e> {
     pub(in crate::eval::engine) fn new(
         lanes: &'e Lanes,
+        places: &'e HostIndex,
         hit: LaneHit,
-        index: u64,
-        path: &'static str,
+        (index, src): (u64, u32),
         packet: Option<PacketPart<'e>>,
     ) -> Self {
         LaneRecord {
             index,
-            learned: lanes.learned.path(hit.learned),
+            lanes,
             number: hit.learned,
             state: hit.state,
             dir: hit.dir,
-            path,
+            places,
+            src,
             packet,
         }
     }
@@ -66,7 +72,17 @@ impl<'e> LaneRecord<'e> {
     /// briefs: what totals compare to count lane records without making their briefs.
     #[inline]
     pub fn brief_key(&self) -> LaneKey {
-        [self.number as usize, usize::from(state_code(self.state)), 0]
+        u64::from(self.number) << 3 | u64::from(state_code(self.state))
+    }
+
+    /// The outcome the record replays.
+    fn learned(&self) -> &'e Path {
+        self.lanes.learned.path(self.number)
+    }
+
+    /// The record's `path`: a lane packet comes from the wire (see [`Lanes::probe`]).
+    fn path(&self) -> &'static str {
+        self.places.wire_path(self.src)
     }
 
     /// The record's `ctstate` and `ctdir`.
@@ -75,11 +91,12 @@ impl<'e> LaneRecord<'e> {
     }
 
     pub fn brief(&self) -> Brief<'e> {
+        let learned = self.learned();
         Brief {
-            verdict: self.learned.verdict,
-            hook: self.learned.hook,
+            verdict: learned.verdict,
+            hook: learned.hook,
             ctstate: self.names().0,
-            rule: self.learned.rule.as_ref(),
+            rule: learned.rule.as_ref(),
             depends_on: &[],
         }
     }
@@ -88,7 +105,7 @@ impl<'e> LaneRecord<'e> {
     /// verdicts-only replay, without `summary` and `ct_after`, as the full
     /// path makes those).
     pub fn outcome(&self) -> Box<Outcome> {
-        let learned = self.learned;
+        let learned = self.learned();
         let (ctstate, ctdir) = self.names();
         Box::new(Outcome {
             index: self.index,
@@ -101,7 +118,7 @@ impl<'e> LaneRecord<'e> {
                 .packet
                 .map(|p| Summary::of_ip(p.ip).text())
                 .unwrap_or_default(),
-            path: self.path,
+            path: self.path(),
             reject_with: None,
             iface: learned.iface.clone(),
             hooks: Vec::new(),
@@ -132,9 +149,9 @@ impl<'e> LaneRecord<'e> {
                 Some(p) => SummaryText::Of(Summary::of_ip(p.ip)),
                 None => SummaryText::Text(""),
             },
-            path: self.path,
+            path: self.path(),
             ct_after: packet.and_then(|p| p.ct_after),
-            ..learned_fields(self.learned)
+            ..learned_fields(self.learned())
         };
         match packet.and_then(|p| p.json) {
             Some(json) => json.write_json(&fields, out),

@@ -59,7 +59,19 @@ impl<T: Clone + Default> Slab<T> {
     }
 
     /// Appends an element; its index is the old [`Slab::len`].
+    #[cfg(test)]
     pub(super) fn push(&mut self, v: T) {
+        if let Some((_, slot)) = self.grow() {
+            *slot = v;
+        }
+    }
+
+    /// Appends an element for the caller to fill in place (a large element built first
+    /// and then pushed is copied on the way): its index, the old [`Slab::len`], and the
+    /// element, which holds whatever its place held (a default value, or what the caller
+    /// wrote through [`Slab::get_mut`] past the length). `None` only if a chunk could not
+    /// be made, which leaves the slab as it was.
+    pub(super) fn grow(&mut self) -> Option<(usize, &mut T)> {
         let i = self.len;
         if i >> CHUNK_BITS >= self.chunks.len() {
             // Allocated at its full size once, so this chunk never moves (built on the heap:
@@ -69,10 +81,9 @@ impl<T: Clone + Default> Slab<T> {
                 self.chunks.push(chunk);
             }
         }
-        if let Some(slot) = self.get_mut(i) {
-            *slot = v;
-            self.len += 1;
-        }
+        let chunk = self.chunks.get_mut(i >> CHUNK_BITS)?;
+        self.len += 1;
+        Some((i, &mut chunk[i & (CHUNK - 1)]))
     }
 
     /// The elements in index order.

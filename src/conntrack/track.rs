@@ -22,7 +22,7 @@ use super::params::Params;
 use super::proto::icmp::QuotedL4;
 use super::proto::{generic, gre, icmp, tcp, udp, L4Result, ProtoData};
 use super::status::Status;
-use super::table::{ConnId, Lookup, Table, Template, NS};
+use super::table::{ConnId, Expectation, Lookup, Table, Template, NS};
 use super::touch::Flow4;
 use super::tuple::{Dir, L4Key, Tuple, PROTO_GRE, PROTO_ICMP, PROTO_ICMPV6};
 use super::{CtState, Hook, InvalidReason, L4Info, PacketInfo, Verdict};
@@ -266,34 +266,43 @@ impl Table {
             L4Info::Udp(_) => udp::udp_new(pkt.ts_ns),
             _ => ProtoData::None,
         };
-        let mut conn = Conn {
+        // What an expectation (or else the template) gives the entry, decided before the
+        // entry is made so that it is built once, in its slot.
+        let exp = self.take_expectation(tuple, pkt.ts_ns);
+        let (status, master, helper, mark) = match &exp {
+            Some(e) => (
+                Status(Status::EXPECTED),
+                Some(e.master),
+                e.helper,
+                self.get(e.master).map_or(0, |m| m.mark),
+            ),
+            None => match tmpl.helper {
+                Some(h) => (Status(Status::HELPER), None, Some(h), 0),
+                None => (Status::default(), None, None, 0),
+            },
+        };
+        let id = self.insert_unconfirmed_with(|| Conn {
             tuple: [*tuple, reply],
-            status: Status::default(),
+            status,
             expires_ns: pkt.ts_ns,
             proto,
-            helper: None,
-            master: None,
-            mark: 0,
+            helper,
+            master,
+            mark,
             help: Default::default(),
             acct: [(0, 0); 2],
             lanes: Default::default(),
-        };
-        if let Some(e) = self.take_expectation(tuple, pkt.ts_ns) {
-            conn.status.set(Status::EXPECTED);
-            conn.master = Some(e.master);
-            conn.helper = e.helper;
-            conn.mark = self.get(e.master).map_or(0, |m| m.mark);
-            let id = self.insert_unconfirmed(conn);
-            // exp->expectfn, called at the end of init_conntrack.
-            if let Some(nat) = e.nat {
-                self.nat_follow_master(id, e.master, nat, pkt.ts_ns);
-            }
-            return Ok(id);
-        } else if let Some(h) = tmpl.helper {
-            conn.helper = Some(h);
-            conn.status.set(Status::HELPER);
+        });
+        // exp->expectfn, called at the end of init_conntrack.
+        if let Some(Expectation {
+            master,
+            nat: Some(nat),
+            ..
+        }) = exp
+        {
+            self.nat_follow_master(id, master, nat, pkt.ts_ns);
         }
-        Ok(self.insert_unconfirmed(conn))
+        Ok(id)
     }
 }
 

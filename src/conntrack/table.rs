@@ -307,9 +307,14 @@ impl Table {
                     slot.gen = 0;
                     (u32::try_from(idx).unwrap_or(u32::MAX), slot)
                 }
-                // A chunk could not be made (the allocator aborts before that): as before
-                // this change, the packet gets an id that names no entry.
-                None => return ConnId { idx: u32::MAX, gen: 0 },
+                // A chunk could not be made (the allocator aborts first): the packet gets an
+                // id that names no entry.
+                None => {
+                    return ConnId {
+                        idx: u32::MAX,
+                        gen: 0,
+                    }
+                }
             },
         };
         slot.conn = Some(make());

@@ -122,6 +122,11 @@ impl Flat {
     }
 
     /// The cell holding `k`, or the vacant cell where it would go.
+    ///
+    /// Measured (callgrind, mix_100k/fwd_100): comparing both key words with one branch
+    /// (`(a ^ b) | (c ^ d) == 0`) instead of the derived `==` left the simulated mispredictions
+    /// of the probe unchanged (they come from whether the home cell holds the key, ~0.5 per
+    /// lookup) and added ~2 instructions per packet, so the derived comparison stays.
     #[inline]
     fn find(&self, k: Key4) -> Result<usize, usize> {
         let mask = self.mask();

@@ -182,12 +182,13 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
             }
         };
         if let Some(Err(e)) = split.as_mut().zip(out_item.split).map(|(s, k)| s.write(&k)) {
+            let _ = Pool::flush_pending(&mut out); // the lines of the records before it
             eprintln!("error: --split: {e}");
             stop = Some(ExitCode::from(2));
             return false;
         }
         // With one thread the record was appended to the pending output itself (see
-        // [`Pool::take_pending`]): written only once it is large, not copied per record.
+        // [`Pool::keep_pending`]): written only once it is large, not copied per record.
         let lines = out_item.lines;
         let written = if !one_thread {
             out.write_all(&lines)

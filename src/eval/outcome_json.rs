@@ -234,8 +234,7 @@ impl Fields<'_> {
 
     #[inline(always)]
     fn ct_state(&self, o: &mut Obj<'_>) {
-        o.opt_word(k!("ctstate"), self.ctstate);
-        o.opt_word(k!("ctdir"), self.ctdir);
+        ct_state_words(o, self.ctstate, self.ctdir);
     }
 
     #[inline(always)]
@@ -301,6 +300,13 @@ impl Fields<'_> {
         o.some_str(k!("note"), self.note);
         o.close();
     }
+}
+
+/// `ctstate` and `ctdir`, `null` when absent.
+#[inline(always)]
+fn ct_state_words(o: &mut Obj<'_>, ctstate: Option<&'static str>, ctdir: Option<&'static str>) {
+    o.opt_word(k!("ctstate"), ctstate);
+    o.opt_word(k!("ctdir"), ctdir);
 }
 
 impl Ifaces {

@@ -55,7 +55,11 @@ impl LearnedJson {
             bytes.into_boxed_slice()
         };
         let heads = std::array::from_fn(|i| {
-            let dir = if i % 2 == 0 { Dir::Original } else { Dir::Reply };
+            let dir = if i % 2 == 0 {
+                Dir::Original
+            } else {
+                Dir::Reply
+            };
             let state = STATES[(i / 2).min(STATES.len() - 1)];
             debug_assert_eq!(head_at(state, dir), i);
             let (ctstate, ctdir) = names(state, dir);

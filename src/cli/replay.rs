@@ -190,9 +190,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
         // With one thread the record was appended to the pending output itself (see
         // [`Pool::keep_pending`]): written only once it is large, not copied per record.
         let lines = out_item.lines;
-        let written = if !one_thread {
-            out.write_all(&lines)
-        } else if lines.len() >= Pool::FLUSH_AT {
+        let written = if !one_thread || lines.len() >= Pool::FLUSH_AT {
             out.write_all(&lines)
         } else {
             Pool::keep_pending(lines);

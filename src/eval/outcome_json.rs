@@ -7,6 +7,7 @@
 //! definition, and a test holds the two equal on every kernel-truth scenario record.
 
 use super::outcome::{Generated, HookPass, Ifaces, Outcome, Record, RuleName, Skipped, Verdict};
+use crate::conntrack::status::Status;
 use crate::conntrack::tuple::write_texts;
 use crate::conntrack::CtView;
 use crate::packet::text::{Endpoints, TextOut};
@@ -233,8 +234,7 @@ impl Fields<'_> {
 
     #[inline(always)]
     fn ct_state(&self, o: &mut Obj<'_>) {
-        o.opt_word(k!("ctstate"), self.ctstate);
-        o.opt_word(k!("ctdir"), self.ctdir);
+        ct_state_words(o, self.ctstate, self.ctdir);
     }
 
     #[inline(always)]
@@ -300,6 +300,13 @@ impl Fields<'_> {
         o.some_str(k!("note"), self.note);
         o.close();
     }
+}
+
+/// `ctstate` and `ctdir`, `null` when absent.
+#[inline(always)]
+fn ct_state_words(o: &mut Obj<'_>, ctstate: Option<&'static str>, ctdir: Option<&'static str>) {
+    o.opt_word(k!("ctstate"), ctstate);
+    o.opt_word(k!("ctdir"), ctdir);
 }
 
 impl Ifaces {
@@ -379,20 +386,40 @@ impl CtView {
         // Tuple texts are ASCII without anything to escape.
         let between = concat!("\"", k!("reply"), "\"");
         write_texts(&self.orig, &self.reply, between.as_bytes(), made, out);
-        out.extend_from_slice(concat!("\"", k!("status"), "[").as_bytes());
-        for (i, w) in self.status.names().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            word(out, w);
-        }
-        out.push(b']');
+        status(out, self.status);
         let mut o = Obj { out };
         o.some_word(k!("tcp_state"), self.tcp_state);
         o.some_word(k!("helper"), self.helper);
         o.some_num(k!("mark"), self.mark.map(u64::from));
         o.close();
     }
+}
+
+/// `","status":[...]` (after the reply tuple's text): one constant for the status words
+/// nearly every entry has (none, SEEN_REPLY, SEEN_REPLY and ASSURED, with or without the
+/// unprinted CONFIRMED), rather than the printed bits looked up and copied one by one.
+#[inline(always)]
+fn status(out: &mut Vec<u8>, status: Status) {
+    const SEEN: u32 = Status::SEEN_REPLY;
+    const BOTH: u32 = Status::SEEN_REPLY | Status::ASSURED;
+    let head = concat!("\"", k!("status"), "[");
+    let constant = match status.0 & !Status::CONFIRMED {
+        0 => concat!("\"", k!("status"), "[]"),
+        SEEN => concat!("\"", k!("status"), "[\"SEEN_REPLY\"]"),
+        BOTH => concat!("\"", k!("status"), "[\"SEEN_REPLY\",\"ASSURED\"]"),
+        _ => {
+            out.extend_from_slice(head.as_bytes());
+            for (i, w) in status.names().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                word(out, w);
+            }
+            out.push(b']');
+            return;
+        }
+    };
+    out.extend_from_slice(constant.as_bytes());
 }
 
 fn array<T>(out: &mut Vec<u8>, items: &[T], write: fn(&T, &mut Vec<u8>)) {
@@ -496,6 +523,18 @@ mod tests {
             .filter(|b| *b != b'"' && *b != b'\\')
             .collect();
         assert!(!needs_escape(&clean));
+    }
+
+    #[test]
+    fn status_constants_are_the_printed_names() {
+        // Every combination of the low bits, the constants' and the others'.
+        for bits in 0u32..(1 << 14) {
+            let mut mine = Vec::new();
+            status(&mut mine, Status(bits));
+            let names: Vec<String> = Status(bits).names().map(|n| format!("\"{n}\"")).collect();
+            let want = format!("\",\"status\":[{}]", names.join(","));
+            assert_eq!(String::from_utf8_lossy(&mine), want, "{bits:#x}");
+        }
     }
 
     #[test]

@@ -154,7 +154,7 @@ impl<'e> LaneRecord<'e> {
             ..learned_fields(self.learned())
         };
         match packet.and_then(|p| p.json) {
-            Some(json) => json.write_json(&fields, out),
+            Some(json) => json.write_json(&fields, (self.state, self.dir), out),
             None => fields.write_json(out),
         }
     }
@@ -206,6 +206,6 @@ impl LaneJson {
             self.0.resize(i + 1, None);
         }
         let slot = self.0.get_mut(i)?;
-        Some(slot.get_or_insert_with(|| LearnedJson::new(&learned_fields(path))))
+        Some(slot.get_or_insert_with(|| LearnedJson::new(&learned_fields(path), ct_names_of)))
     }
 }

@@ -364,7 +364,9 @@ impl Pool {
     /// Buffers kept per thread: one is ever in flight with one worker.
     const MAX: usize = 16;
 
-    /// An empty buffer, allocated if none waits.
+    /// A buffer to append a record's lines to: on the one-worker path the pending output
+    /// [`Pool::keep_pending`] kept (its lines must stay in front), otherwise an empty
+    /// buffer, allocated if none waits.
     fn take() -> Vec<u8> {
         SPARE.with_borrow_mut(Vec::pop).unwrap_or_default()
     }

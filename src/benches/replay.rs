@@ -18,9 +18,10 @@
 //! records); those rows give wall time (what --jobs buys) and the CPU of the
 //! whole process (all threads), and must give the 1-worker tallies.
 //!
-//! The engine runs as `iptwalk replay --format summary --local 192.0.2.1`
-//! does: the library [`Engine`] with verdict-only records, streaming the
-//! capture. Rates are per CPU second of the replaying thread (the machine is
+//! The engine runs as `iptwalk replay --format summary --local 192.0.2.1
+//! --jobs 1` does: [`parallel::replay`] with one worker (the engine with
+//! verdict-only records, streaming the capture, touching the conntrack
+//! entries of the packets ahead). Rates are per CPU second of the replaying thread (the machine is
 //! shared, so wall time varies with the load; it is printed too). The run
 //! fails (exit 1) when the tallies differ from the real kernel's: 996,523
 //! packets forwarded (ACCEPT) and 3,477 dropped by the FORWARD policy with
@@ -34,10 +35,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod large;
 
 use iptwalk::conntrack::Params;
-use iptwalk::eval::engine::{Engine, Options, Step};
+use iptwalk::eval::engine::{Options, Step};
 use iptwalk::eval::host::Host;
 use iptwalk::eval::parallel;
-use iptwalk::packet::CaptureReader;
 use iptwalk::source::SourceFile;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -443,6 +443,26 @@ fn replay(
     limit: u64,
     full: bool,
 ) -> Result<(Duration, Pass, BTreeMap<String, u64>, usize), String> {
+    let (compile, pass, tallies, run) = replay_with(rules, pcap, limit, full, 1)?;
+    Ok((compile, pass, tallies, run.live_connections))
+}
+
+/// What one worker tallies, and the buffer it writes a full record's JSON line into.
+type WorkerState = (Vec<((&'static str, &'static str), u64)>, Vec<u8>);
+
+/// The replay over `jobs` workers as `iptwalk replay --format summary --jobs N` runs it
+/// ([`parallel::replay`], which with one worker is the calling thread's own loop, with
+/// the conntrack table touched ahead of the packets): (compile time, the pass, tallies,
+/// what else the run tells). With `full`, every record is built whole and its
+/// JSON line written into a reused buffer, as `--format jsonl` does before writing it.
+/// CPU time is the thread's with one worker, the whole process's (all threads) with more.
+fn replay_with(
+    rules: &Path,
+    pcap: &Path,
+    limit: u64,
+    full: bool,
+    jobs: usize,
+) -> Result<(Duration, Pass, BTreeMap<String, u64>, RunFacts), String> {
     let text = std::fs::read_to_string(rules).map_err(|e| e.to_string())?;
     let t0 = Instant::now();
     let loaded = iptwalk::ir::load(&SourceFile::new("rules", text));
@@ -450,55 +470,82 @@ fn replay(
         return Err(format!("{}: {:?}", rules.display(), loaded.diagnostics));
     }
     let host = Host::oracle(&["192.0.2.1".parse().map_err(|_| "address")?], &[]);
-    let opts = Options {
-        verdicts_only: !full,
-        ..Options::default()
+    let setup = parallel::Setup {
+        rs: &loaded.ruleset,
+        host,
+        params: Params::default(),
+        opts: Options {
+            verdicts_only: !full,
+            ..Options::default()
+        },
     };
-    let mut engine = Engine::new(&loaded.ruleset, host, Params::default(), opts);
+    let plan = parallel::Plan {
+        limit: Some(limit),
+        ..parallel::plan(&loaded.ruleset, jobs)
+    };
     let compile = t0.elapsed();
-    let mut reader = CaptureReader::open(pcap).map_err(|e| e.to_string())?;
-    // (hook, verdict) counted by constant names: formatting a key per packet would cost
-    // more than some replays.
-    let mut counts: Vec<((&str, &str), u64)> = Vec::new();
-    let mut line = Vec::with_capacity(1024);
-    let (wall0, cpu0) = (Instant::now(), thread_cpu());
-    let mut packets = 0;
-    while let Some(frame) = reader.next_frame() {
-        if packets == limit {
-            break;
-        }
-        let frame = frame.map_err(|e| e.to_string())?;
-        let step = engine.step(&frame);
-        if full {
-            // What `--format jsonl` writes for the record (into a reused buffer).
-            line.clear();
-            step.write_json(&mut line);
-            line.push(b'\n');
-        }
-        let key = tally_key(&step);
-        match counts.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((key, 1)),
-        }
-        packets += 1;
+    let cpu_now = if jobs > 1 { process_cpu } else { thread_cpu };
+    let mut failed = None;
+    let (wall0, cpu0) = (Instant::now(), cpu_now());
+    // Each worker tallies its own records, as `--format summary` counts its
+    // totals: nothing crosses threads per record. (hook, verdict) are counted by
+    // constant names: formatting a key per packet would cost more than some replays.
+    let render =
+        |(counts, line): &mut WorkerState, _: &iptwalk::packet::Frame, step: &Step| -> Option<()> {
+            if full {
+                line.clear();
+                step.write_json(line);
+                line.push(b'\n');
+            }
+            let key = tally_key(step);
+            match counts.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((key, 1)),
+            }
+            None
+        };
+    let done = parallel::replay(
+        parallel::Source::File(pcap),
+        setup,
+        &plan,
+        |_| (Vec::new(), Vec::with_capacity(1024)),
+        render,
+        |item| {
+            if let parallel::Item::Error(e) = item {
+                failed = Some(e.to_string());
+            }
+            failed.is_none()
+        },
+    );
+    let wall = wall0.elapsed();
+    let cpu = cpu_now().zip(cpu0).map_or(wall, |(b, a)| b - a);
+    if let Some(e) = failed {
+        return Err(e);
     }
     let mut tallies = BTreeMap::new();
-    for ((hook, verdict), n) in counts {
+    let mut packets = 0;
+    for ((hook, verdict), n) in done.states.iter().flat_map(|(c, _)| c) {
         let key = if verdict.is_empty() {
             hook.to_string()
         } else {
             format!("{hook} {verdict}")
         };
         *tallies.entry(key).or_insert(0) += n;
+        packets += n;
     }
-    let pass = Pass {
-        packets,
-        wall: wall0.elapsed(),
-        cpu: thread_cpu()
-            .zip(cpu0)
-            .map_or(wall0.elapsed(), |(b, a)| b - a),
+    let facts = RunFacts {
+        live_connections: done.live_connections,
+        mode: plan.describe(),
     };
-    Ok((compile, pass, tallies, engine.conntrack().len()))
+    Ok((compile, Pass { packets, wall, cpu }, tallies, facts))
+}
+
+/// What a run tells besides its pass and tallies.
+struct RunFacts {
+    /// Conntrack entries live at the end, over all workers.
+    live_connections: usize,
+    /// `1 worker` / `sharded by address pair over N workers`.
+    mode: String,
 }
 
 /// What the tallies count a record under: its hook and verdict.
@@ -518,67 +565,8 @@ fn replay_sharded(
     full: bool,
     jobs: usize,
 ) -> Result<(Pass, BTreeMap<String, u64>, String), String> {
-    let text = std::fs::read_to_string(rules).map_err(|e| e.to_string())?;
-    let loaded = iptwalk::ir::load(&SourceFile::new("rules", text));
-    let host = Host::oracle(&["192.0.2.1".parse().map_err(|_| "address")?], &[]);
-    let setup = parallel::Setup {
-        rs: &loaded.ruleset,
-        host,
-        params: Params::default(),
-        opts: Options {
-            verdicts_only: !full,
-            ..Options::default()
-        },
-    };
-    let plan = parallel::Plan {
-        limit: Some(limit),
-        ..parallel::plan(&loaded.ruleset, jobs)
-    };
-    let mut failed = None;
-    let (wall0, cpu0) = (Instant::now(), process_cpu());
-    // Each worker tallies its own records, as `--format summary` counts its
-    // totals: nothing crosses threads per record.
-    let render = |counts: &mut Vec<((&'static str, &'static str), u64)>,
-                  _: &iptwalk::packet::Frame,
-                  r: &Step|
-     -> Option<()> {
-        let key = tally_key(r);
-        match counts.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((key, 1)),
-        }
-        None
-    };
-    let done = parallel::replay(
-        parallel::Source::File(pcap),
-        setup,
-        &plan,
-        |_| Vec::new(),
-        render,
-        |item| {
-            if let parallel::Item::Error(e) = item {
-                failed = Some(e.to_string());
-            }
-            failed.is_none()
-        },
-    );
-    let mut tallies = BTreeMap::new();
-    let mut packets = 0;
-    for ((hook, verdict), n) in done.states.into_iter().flatten() {
-        let key = if verdict.is_empty() {
-            hook.to_string()
-        } else {
-            format!("{hook} {verdict}")
-        };
-        *tallies.entry(key).or_insert(0) += n;
-        packets += n;
-    }
-    let wall = wall0.elapsed();
-    let cpu = process_cpu().zip(cpu0).map_or(wall, |(b, a)| b - a);
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    Ok((Pass { packets, wall, cpu }, tallies, plan.describe()))
+    let (_, pass, tallies, run) = replay_with(rules, pcap, limit, full, jobs)?;
+    Ok((pass, tallies, run.mode))
 }
 
 /// `utime + stime` of /proc/self/stat: CPU of every thread of this process.

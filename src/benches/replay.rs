@@ -448,7 +448,55 @@ fn replay(
 }
 
 /// What one worker tallies, and the buffer it writes a full record's JSON line into.
-type WorkerState = (Vec<((&'static str, &'static str), u64)>, Vec<u8>);
+type WorkerState = (Tallies, Vec<u8>);
+
+/// Records counted by (hook, verdict), as cheaply per record as `--format summary`'s totals
+/// count them: a lane record (nearly all) by its [`LaneKey`](iptwalk::eval::engine::LaneKey),
+/// an index, whose names are asked once; any other by its names, compared as constants.
+#[derive(Default)]
+struct Tallies {
+    /// Per lane key: its count and names (count 0: not seen yet).
+    keyed: Vec<(u64, (&'static str, &'static str))>,
+    other: Vec<((&'static str, &'static str), u64)>,
+}
+
+impl Tallies {
+    /// Keys past this are counted by name (a key is a learned outcome × 8 + a state).
+    const MAX_KEY: usize = 1 << 16;
+
+    #[inline]
+    fn add(&mut self, step: &Step) {
+        if let Step::Lane(lane) = step {
+            let k = usize::try_from(lane.brief_key()).unwrap_or(usize::MAX);
+            match self.keyed.get_mut(k) {
+                Some((n, _)) if *n != 0 => return *n += 1,
+                _ if k < Self::MAX_KEY => return self.add_key(k, tally_key(step)),
+                _ => {}
+            }
+        }
+        let key = tally_key(step);
+        match self.other.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => self.other.push((key, 1)),
+        }
+    }
+
+    #[cold]
+    fn add_key(&mut self, k: usize, names: (&'static str, &'static str)) {
+        if self.keyed.len() <= k {
+            self.keyed.resize(k + 1, (0, ("", "")));
+        }
+        self.keyed[k] = (1, names);
+    }
+
+    /// Every count with its names.
+    fn counts(&self) -> impl Iterator<Item = ((&'static str, &'static str), u64)> + '_ {
+        let keyed = self.keyed.iter().filter(|(n, _)| *n != 0);
+        keyed
+            .map(|&(n, names)| (names, n))
+            .chain(self.other.iter().copied())
+    }
+}
 
 /// The replay over `jobs` workers as `iptwalk replay --format summary --jobs N` runs it
 /// ([`parallel::replay`], which with one worker is the calling thread's own loop, with
@@ -488,8 +536,7 @@ fn replay_with(
     let mut failed = None;
     let (wall0, cpu0) = (Instant::now(), cpu_now());
     // Each worker tallies its own records, as `--format summary` counts its
-    // totals: nothing crosses threads per record. (hook, verdict) are counted by
-    // constant names: formatting a key per packet would cost more than some replays.
+    // totals: nothing crosses threads per record ([`Tallies`]).
     let render =
         |(counts, line): &mut WorkerState, _: &iptwalk::packet::Frame, step: &Step| -> Option<()> {
             if full {
@@ -497,18 +544,14 @@ fn replay_with(
                 step.write_json(line);
                 line.push(b'\n');
             }
-            let key = tally_key(step);
-            match counts.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((key, 1)),
-            }
+            counts.add(step);
             None
         };
     let done = parallel::replay(
         parallel::Source::File(pcap),
         setup,
         &plan,
-        |_| (Vec::new(), Vec::with_capacity(1024)),
+        |_| (Tallies::default(), Vec::with_capacity(1024)),
         render,
         |item| {
             if let parallel::Item::Error(e) = item {
@@ -524,7 +567,7 @@ fn replay_with(
     }
     let mut tallies = BTreeMap::new();
     let mut packets = 0;
-    for ((hook, verdict), n) in done.states.iter().flat_map(|(c, _)| c) {
+    for ((hook, verdict), n) in done.states.iter().flat_map(|(c, _)| c.counts()) {
         let key = if verdict.is_empty() {
             hook.to_string()
         } else {

@@ -14,8 +14,8 @@
 //! so that the ratios to tcpdump and between worker counts compare passes
 //! made under the same load ([`rounds`]). Every ruleset also runs sharded over `IPTWALK_BENCH_JOBS` workers
 //! (default 2) as `replay --jobs N --format summary` does
-//! ([`parallel::replay`]: each worker reads the file and counts its own
-//! records); those rows give wall time (what --jobs buys) and the CPU of the
+//! ([`parallel::replay`]: worker 0 reads the file and deals the others their
+//! records; each counts its own); those rows give wall time (what --jobs buys) and the CPU of the
 //! whole process (all threads), and must give the 1-worker tallies.
 //!
 //! The engine runs as `iptwalk replay --format summary --local 192.0.2.1

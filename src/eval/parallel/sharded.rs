@@ -1,30 +1,29 @@
-//! The threads of a sharded replay: N workers that each read the whole
-//! capture and replay their own shard, and the calling thread, which merges
-//! what they render into capture order.
+//! The threads of a sharded replay: N workers that each replay their own
+//! shard, the first of which also reads the capture and deals the others
+//! their records ([`deal`]), and the calling thread, which merges what they
+//! render into capture order.
 //!
 //! A worker reports to the calling thread in batches: the items it made (with
-//! their numbers in the capture) and how far it has read. Every item below the
-//! lowest point all workers have reported is known, so it can be emitted; the
-//! calling thread only ever waits for the worker that is furthest behind,
-//! which never waits for anything but room in its own bounded queue. The
-//! queues and the report interval bound the memory held for reordering.
+//! their numbers in the capture) and how far the capture has been read. Every
+//! item below the lowest point all workers have reported is known, so it can
+//! be emitted; the calling thread only ever waits for the worker that is
+//! furthest behind, and a worker reports all it knows before it may wait for
+//! another (see [`deal`]). The queues and the report interval bound the
+//! memory held for reordering.
 
-use super::stream::{self, Chunks};
-use super::touch::Sorter;
-use super::{add_counters, shard_key_of, shard_of, Finished, Item, Plan, Setup, Source};
+use super::deal::{self, Batch, Dealer};
+use super::touch::{flow_of, AHEAD};
+use super::{add_counters, dealt_shard, shard_key_of, Finished, Item, Plan, Setup, Source};
 use super::{Step, PROGRESS_EVERY};
 use crate::eval::engine::Engine;
-use crate::packet::capture::{Kept, Until};
-use crate::packet::{CaptureError, CaptureReader, Frame};
+use crate::packet::{CaptureReader, Frame};
 use std::collections::VecDeque;
 use std::io::Read;
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 
 /// Reports queued per worker before it waits for the calling thread.
 const QUEUED: usize = 8;
-/// A worker reports at least every this many bytes of capture read, so the
-/// stream reader (which waits for the slowest worker) never waits for a
-/// worker that the merge is not waiting for (see [`stream::QUEUED`]).
+/// A worker reports at least every this many bytes of capture read.
 const REPORT_BYTES: u64 = 1 << 20;
 
 /// What a worker tells the calling thread.
@@ -40,16 +39,31 @@ struct Report<T> {
     done: bool,
 }
 
-/// What a worker leaves: its engine's counters and ipsets, the link type its
-/// reader ended with, the packets that took the lane and the connections live
-/// at the end, its state.
+/// What a worker leaves: its engine's counters and ipsets, the packets that
+/// took the lane and the connections live at the end, its state, and (the
+/// dealing worker) the link type its reader ended with.
 type Left<W> = (
     crate::ir::Ruleset,
     Option<crate::ipset::Sets>,
-    Option<u32>,
     (u64, usize),
-    W,
+    (W, Option<u32>),
 );
+
+/// A capture reader boxed over any source.
+type Reader<'a> = CaptureReader<Box<dyn Read + Send + 'a>>;
+
+/// Where a worker's records come from.
+enum Feed<'a> {
+    /// The capture, which this worker reads, the other workers' queues, and
+    /// the batches they hand back.
+    Deals(
+        Option<Reader<'a>>,
+        Vec<SyncSender<Batch>>,
+        Option<Receiver<Batch>>,
+    ),
+    /// The batches the dealing worker deals this one, and where they go back.
+    Dealt(Option<Receiver<Batch>>, SyncSender<Batch>),
+}
 
 /// Runs the replay over `plan.workers` threads.
 pub(super) fn run<W, T, Mk, Rf, Sk>(
@@ -73,9 +87,9 @@ where
         params,
         opts,
     } = setup;
-    // Files are opened here: one that cannot be opened is one error.
-    let (feeds, dealt) = match feeds(source, workers) {
-        Ok(f) => f,
+    // The capture is opened here: one that cannot be opened is one error.
+    let reader = match source.open() {
+        Ok(r) => r,
         Err(e) => {
             sink(Item::Error(e));
             return Finished {
@@ -88,45 +102,74 @@ where
             };
         }
     };
+    let limit = plan.limit.unwrap_or(u64::MAX);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let spins = if workers <= cores { 4096 } else { 0 };
     std::thread::scope(|s| {
-        if let Some((source, to)) = dealt {
-            s.spawn(move || stream::deal(source, to));
-        }
+        let (deals, feeds): (Vec<_>, Vec<_>) = (1..workers)
+            .map(|_| mpsc::sync_channel::<Batch>(deal::QUEUED))
+            .unzip();
+        // Batches handed back to the dealing worker (see `Dealer`): room for all.
+        let (back_tx, back) = mpsc::sync_channel::<Batch>((deal::QUEUED + 2) * workers);
+        let mut back = Some(back);
         let mut inbox = Vec::with_capacity(workers);
         let mut handles = Vec::with_capacity(workers);
-        for (me, feed) in feeds.into_iter().enumerate() {
+        let mut reader = Some(reader);
+        let mut feeds = feeds.into_iter();
+        let mut deals = Some(deals);
+        for me in 0..workers {
             let (tx, rx) = mpsc::sync_channel::<Report<T>>(QUEUED);
             inbox.push(rx);
             let (host, opts) = (host.clone(), opts.clone());
-            let shard = Shard {
-                me,
-                workers,
-                batch: plan.batch.max(1),
-                limit: plan.limit.unwrap_or(u64::MAX),
+            let batch = plan.batch.max(1);
+            // Worker 0 reads and deals; the others are dealt their records.
+            let feed = match me {
+                0 => Feed::Deals(reader.take(), deals.take().unwrap_or_default(), back.take()),
+                _ => Feed::Dealt(feeds.next(), back_tx.clone()),
             };
             handles.push(s.spawn(move || {
                 let mut engine = Engine::new(rs, host, params, opts);
                 let mut w = state(me);
-                let linktype = shard.work(feed, &mut engine, (&mut w, render), &tx);
+                let mut to = Reporter::new(&tx, batch);
+                let linktype = match feed {
+                    Feed::Deals(Some(reader), deals, Some(back)) => {
+                        let dealer = Dealer::new(&deals, &back);
+                        let shard = (workers, limit);
+                        lead(
+                            reader,
+                            dealer,
+                            shard,
+                            &mut engine,
+                            (&mut w, render),
+                            &mut to,
+                        )
+                    }
+                    Feed::Dealt(Some(feed), back) => {
+                        let feed = (&feed, &back, spins);
+                        work(feed, &mut engine, (&mut w, render), &mut to);
+                        None
+                    }
+                    _ => None,
+                };
                 (
                     engine.ruleset_with_counters(),
                     engine.ipsets().cloned(),
-                    linktype,
                     (engine.lane_packets(), engine.live_connections()),
-                    w,
+                    (w, linktype),
                 )
             }));
         }
         merge(&inbox, sink);
-        // After `sink` said stop: the workers' sends fail, so they end.
+        // After `sink` said stop: the workers' sends fail, so they end, and
+        // then the dealer's.
         drop(inbox);
         let left: Vec<Left<W>> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
         finish(rs, left)
     })
 }
 
-/// The counters summed over the workers, the first worker's ipsets and link
-/// type, every worker's state.
+/// The counters summed over the workers, the first worker's ipsets and the
+/// link type its reader ended with, every worker's state.
 fn finish<W>(rs: &crate::ir::Ruleset, left: Vec<Left<W>>) -> Finished<W> {
     let mut done = Finished {
         counters: rs.clone(),
@@ -136,7 +179,7 @@ fn finish<W>(rs: &crate::ir::Ruleset, left: Vec<Left<W>>) -> Finished<W> {
         live_connections: 0,
         states: Vec::with_capacity(left.len()),
     };
-    for (i, (counters, ipsets, linktype, (lane, live), w)) in left.into_iter().enumerate() {
+    for (i, (counters, ipsets, (lane, live), (w, linktype))) in left.into_iter().enumerate() {
         done.lane_packets += lane;
         // Shards hold disjoint connections, each live at its own worker's latest
         // packet: near the capture's end, so about the table's size there.
@@ -151,145 +194,173 @@ fn finish<W>(rs: &crate::ir::Ruleset, left: Vec<Left<W>>) -> Finished<W> {
     done
 }
 
-/// A capture reader boxed over any source.
-type Reader<'a> = CaptureReader<Box<dyn Read + Send + 'a>>;
-
-/// Where one worker reads the capture.
-enum Feed<'a> {
-    /// Its own reader of the file.
-    Own(Reader<'a>),
-    /// The chunks the stream's reader deals it.
-    Dealt(Receiver<stream::Shared>),
+/// The dealing worker: reads the capture (at most `limit` items), replays the
+/// records of its own shard and deals the others through `dealer`, in
+/// lockstep (see [`deal`]); returns the link type its reader ended with.
+fn lead<W, T, Rf>(
+    mut reader: Reader<'_>,
+    mut dealer: Dealer<'_>,
+    (workers, limit): (usize, u64),
+    engine: &mut Engine,
+    (w, render): (&mut W, &Rf),
+    report: &mut Reporter<'_, T>,
+) -> Option<u32>
+where
+    Rf: Fn(&mut W, &Frame, &Step) -> Option<T>,
+{
+    let shard = |linktype: u32, data: &[u8]| dealt_shard(shard_key_of(linktype, data), workers);
+    // The shards of the records ahead, decided when their flows are touched (see `touch`):
+    // `ahead.shards[ahead.next..]` are the next records'.
+    let mut ahead = Looked::default();
+    let mut seq = 0u64;
+    while seq < limit {
+        if ahead.next == ahead.shards.len() {
+            ahead.look(&reader, engine.conntrack(), &shard);
+        }
+        let Some(next) = reader.next_frame() else {
+            break;
+        };
+        let mut fatal = false;
+        match next {
+            Ok(frame) => {
+                report.offset = frame.offset;
+                let looked = ahead.shards.get(ahead.next).copied().filter(|&k| k != ASK);
+                ahead.next += 1;
+                match looked.map_or_else(|| shard(frame.linktype, frame.data), usize::from) {
+                    0 => {
+                        let step = engine.step(&frame);
+                        if let Some(t) = render(w, &frame, &step) {
+                            report.items.push((seq, Item::Record(t)));
+                        }
+                    }
+                    k => dealer.push(k, seq, &frame),
+                }
+            }
+            Err(e) => {
+                // (A look shows only whole records, which read without error: not these.)
+                ahead.next = ahead.shards.len();
+                fatal = e.is_fatal();
+                report.items.push((seq, Item::Error(e)));
+            }
+        }
+        seq += 1;
+        if fatal {
+            break;
+        }
+        // Reported before dealing, which may wait (see `deal`).
+        if seq % deal::DEAL_EVERY == 0
+            && !(report.flush(seq) && dealer.send_all(seq, report.offset))
+        {
+            break;
+        }
+    }
+    dealer.send_all(seq, report.offset);
+    report.end(seq);
+    reader.linktype()
 }
 
-/// A byte source read once and the workers it is dealt to.
-type Dealt<'a> = (Box<dyn Read + Send + 'a>, Vec<SyncSender<stream::Shared>>);
+/// A looked-at record's shard that did not fit a byte (255 workers or more):
+/// asked again when the record is read.
+const ASK: u8 = u8::MAX;
 
-/// One feed per worker, and the stream to deal if the source is one.
-fn feeds(
-    source: Source<'_>,
-    workers: usize,
-) -> Result<(Vec<Feed<'_>>, Option<Dealt<'_>>), CaptureError> {
-    match source {
-        Source::File(path) => {
-            let own = (0..workers)
-                .map(|_| Source::File(path).open().map(Feed::Own))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((own, None))
+/// The next batch if it comes within `spins` tries: a dealt worker as fast
+/// as the dealer finds its queue empty at most deals, and sleeping on it (a
+/// futex wait and a wake-up, tens of microseconds on a virtual machine) at
+/// each of them cost more than spinning the few microseconds until the batch
+/// is there. (Only while every worker has a core: otherwise the spinning
+/// takes the time of the dealer it waits for.)
+fn next_batch(feed: &Receiver<Batch>, spins: u32) -> Result<Batch, TryRecvError> {
+    for _ in 0..spins {
+        match feed.try_recv() {
+            Err(TryRecvError::Empty) => std::hint::spin_loop(),
+            got => return got,
         }
-        Source::Stream(r) => {
-            let (to, from): (Vec<_>, Vec<_>) = (0..workers)
-                .map(|_| mpsc::sync_channel(stream::QUEUED))
-                .unzip();
-            Ok((from.into_iter().map(Feed::Dealt).collect(), Some((r, to))))
-        }
+    }
+    feed.try_recv()
+}
+
+/// The dealing worker's look at the records ahead: their shards, and the
+/// flows of its own, touched in the table (see `touch`).
+#[derive(Default)]
+struct Looked {
+    shards: Vec<u8>,
+    /// The next record's place in `shards`.
+    next: usize,
+    flows: Vec<crate::conntrack::Flow4>,
+}
+
+impl Looked {
+    /// Looks at the next (at most [`AHEAD`]) whole records the reader holds.
+    #[inline(never)]
+    fn look(
+        &mut self,
+        reader: &Reader<'_>,
+        ct: &crate::conntrack::Table,
+        shard: &impl Fn(u32, &[u8]) -> usize,
+    ) {
+        let (shards, flows) = (&mut self.shards, &mut self.flows);
+        shards.clear();
+        flows.clear();
+        reader.peek_whole(AHEAD, |linktype, data| {
+            let k = shard(linktype, data);
+            shards.push(u8::try_from(k).unwrap_or(ASK));
+            if k == 0 {
+                flows.extend(flow_of(linktype, data));
+            }
+        });
+        ct.touch(flows);
+        self.next = 0;
     }
 }
 
-/// One worker's place in the replay.
-struct Shard {
-    me: usize,
-    workers: usize,
-    batch: usize,
-    limit: u64,
-}
-
-impl Shard {
-    /// Reads the whole capture, replays this worker's records and reports
-    /// to `out`; returns the link type the reader ended with.
-    fn work<W, T, Rf>(
-        &self,
-        feed: Feed<'_>,
-        engine: &mut Engine,
-        (w, render): (&mut W, &Rf),
-        out: &SyncSender<Report<T>>,
-    ) -> Option<u32>
-    where
-        Rf: Fn(&mut W, &Frame, &Step) -> Option<T>,
-    {
-        let mut to = Reporter::new(out, self.batch);
-        let Some(mut reader) = self.reader(feed, &mut to) else {
-            to.end(1);
-            return None;
-        };
-        // Only this worker's records are handed out whole; the others are
-        // passed over in the reader, counted, with no frame built.
-        let mine = |linktype: u32, data: &[u8]| {
-            shard_of(shard_key_of(linktype, data), self.workers) == self.me
-        };
-        let mut seq = 0u64;
-        let mut sorter = Sorter::new(self.workers);
-        while seq < self.limit {
-            let until = || to.until(seq, self.limit);
-            // One look ahead decides the shard of each record, once; the records not kept are
-            // passed by their length (`Sorter::next_run`).
-            let next = match sorter.next_run(&mut reader, engine.conntrack(), &mine, until) {
-                Some(run) => {
-                    if run.passed() > 0 {
-                        (seq, to.offset) = (seq + run.passed(), run.last());
-                    }
-                    if run.kept() {
-                        reader.next_frame().map_or(Kept::End, Kept::Item)
-                    } else {
-                        Kept::Paused
-                    }
-                }
-                None => {
-                    let mut keep = |linktype: u32, data: &[u8]| mine(linktype, data);
-                    let skim = reader.next_kept(to.until(seq, self.limit), &mut keep);
-                    if skim.passed > 0 {
-                        (seq, to.offset) = (seq + skim.passed, skim.offset);
-                    }
-                    skim.next
-                }
-            };
-            let mut fatal = false;
-            match next {
-                Kept::End => break,
-                Kept::Paused => {}
-                Kept::Item(Ok(frame)) => {
-                    to.offset = frame.offset;
-                    let step = engine.step(&frame);
-                    if let Some(t) = render(w, &frame, &step) {
-                        to.items.push((seq, Item::Record(t)));
-                    }
-                    seq += 1;
-                }
-                Kept::Item(Err(e)) => {
-                    fatal = e.is_fatal();
-                    if self.me == 0 {
-                        to.items.push((seq, Item::Error(e)));
-                    }
-                    seq += 1;
-                }
-            }
-            if fatal || !to.read(seq) {
-                break;
-            }
-        }
-        to.end(seq);
-        reader.linktype()
-    }
-}
-
-impl Shard {
-    /// The worker's capture reader; `None` after reporting why there is none.
-    fn reader<'a, T>(&self, feed: Feed<'a>, to: &mut Reporter<'_, T>) -> Option<Reader<'a>> {
-        match feed {
-            Feed::Own(r) => Some(r),
-            // The header was checked by the caller on the same bytes: an
-            // error here is the source failing, reported once.
-            Feed::Dealt(rx) => match CaptureReader::new(Box::new(Chunks::new(rx)) as Box<_>) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    if self.me == 0 {
-                        to.items.push((0, Item::Error(e)));
-                    }
-                    None
-                }
+/// A dealt worker: replays the records dealt to it from `feed` and reports
+/// them until the dealing worker is done or the calling thread has stopped.
+fn work<W, T, Rf>(
+    (feed, back, spins): (&Receiver<Batch>, &SyncSender<Batch>, u32),
+    engine: &mut Engine,
+    (w, render): (&mut W, &Rf),
+    report: &mut Reporter<'_, T>,
+) where
+    Rf: Fn(&mut W, &Frame, &Step) -> Option<T>,
+{
+    let mut seq = 0u64;
+    let mut flows = Vec::with_capacity(AHEAD);
+    loop {
+        let dealt = match next_batch(feed, spins) {
+            Ok(b) => b,
+            Err(TryRecvError::Disconnected) => break,
+            // All this worker knows is reported before it waits: see `deal`.
+            Err(TryRecvError::Empty) => match report.flush(seq).then(|| feed.recv()) {
+                Some(Ok(b)) => b,
+                _ => break,
             },
+        };
+        for i in 0..dealt.len() {
+            if i % AHEAD == 0 {
+                // The table is touched for the records ahead, a run at a time (see `touch`).
+                flows.clear();
+                let ahead = dealt.ahead(i, AHEAD);
+                flows.extend(ahead.filter_map(|(link, data)| flow_of(link, data)));
+                engine.conntrack().touch(&flows);
+            }
+            if let Some((n, frame)) = dealt.frame(i) {
+                report.offset = frame.offset;
+                let step = engine.step(&frame);
+                if let Some(t) = render(w, &frame, &step) {
+                    report.items.push((n, Item::Record(t)));
+                }
+            }
+        }
+        (seq, report.offset) = (dealt.upto, dealt.offset);
+        let mut dealt = dealt;
+        dealt.clear();
+        // Handed back to be filled again; dropped if there is no room (never waits).
+        let _ = back.try_send(dealt);
+        if !report.read(seq) {
+            break;
         }
     }
+    report.end(seq);
 }
 
 /// A worker's side of its queue to the calling thread.
@@ -317,16 +388,6 @@ impl<'o, T> Reporter<'o, T> {
         }
     }
 
-    /// How far the reader may pass over other workers' records, `seq` items
-    /// read, before a report may be due: [`Reporter::read`]'s bounds.
-    fn until(&self, seq: u64, limit: u64) -> Until {
-        let since = seq - self.reported.0;
-        Until {
-            records: (limit - seq).min(self.every.saturating_sub(since)).max(1),
-            offset: self.reported.1.saturating_add(REPORT_BYTES),
-        }
-    }
-
     /// `seq` items have been read: reports if a batch is full or the last
     /// report is far behind. False when the calling thread has stopped.
     fn read(&mut self, seq: u64) -> bool {
@@ -346,10 +407,26 @@ impl<'o, T> Reporter<'o, T> {
         self.out.send(report).is_ok()
     }
 
+    /// Reports what has not been reported yet, if anything: before the worker
+    /// waits for its next batch. False when the calling thread has stopped.
+    fn flush(&mut self, seq: u64) -> bool {
+        if self.items.is_empty() && seq == self.reported.0 {
+            return true;
+        }
+        self.reported = (seq, self.offset);
+        let report = Report {
+            items: std::mem::replace(&mut self.items, Vec::with_capacity(self.batch)),
+            upto: seq,
+            offset: self.offset,
+            done: false,
+        };
+        self.out.send(report).is_ok()
+    }
+
     /// The last report: `seq` items were read in all.
-    fn end(self, seq: u64) {
+    fn end(&mut self, seq: u64) {
         let _ = self.out.send(Report {
-            items: self.items,
+            items: std::mem::take(&mut self.items),
             upto: seq,
             offset: self.offset,
             done: true,

@@ -148,7 +148,7 @@ fn shards_cover_every_worker() {
         let mut seen = vec![false; workers];
         for host in 0..64u8 {
             let k = key(&ip([10, 0, 0, host], [10, 0, 1, 1], 17, &[0; 8]));
-            seen[shard_of(k, workers)] = true;
+            seen[dealt_shard(k, workers)] = true;
         }
         assert!(seen.iter().all(|s| *s), "{workers}: {seen:?}");
     }

@@ -9,12 +9,9 @@
 //! ([`packet::plain`](mod@crate::packet::plain): untagged Ethernet, IPv4 TCP or UDP, nearly every
 //! record) accepts, at the same offsets but without its checks: run on every record ahead,
 //! `plain` itself cost some 130 instructions a packet, more than the rest of the touch.
-//! Anything else simply gets no touch. A sharded worker ([`Sorter`]) looks at each record
-//! once: the same look decides the record's shard, touches the flows of its own records and
-//! leaves the reader runs of the others' records to pass over by their length
-//! ([`CaptureReader::sort_whole`]), instead of a touch that decided the shards and handed the
-//! decisions on to a reader that walked every header again (mix_1m/fwd_100 `--jobs 2`,
-//! callgrind: 911M → 870M instructions per worker, against 748M for half of one engine's).
+//! Anything else simply gets no touch. The dealing worker of a sharded replay looks ahead the
+//! same way and decides each record's shard in the same look (`sharded::Looked`); a dealt
+//! worker touches the flows of the batch it was dealt.
 //!
 //! Cost and gain (fwd_100, one worker): about 165 instructions a packet (callgrind, mix_1m),
 //! against some 2,400; the gain is in the memory stalls and shows only in time: on mix_10m
@@ -28,7 +25,6 @@
 use std::io::Read;
 
 use crate::conntrack::{Flow4, Table};
-use crate::packet::capture::{Sorted, Until};
 use crate::packet::link::linktype;
 use crate::packet::CaptureReader;
 
@@ -76,92 +72,12 @@ impl Ahead {
     }
 }
 
-/// The look-ahead of a sharded worker, which keeps about one record in `workers`: each look
-/// shows `mine` the next records once ([`CaptureReader::sort_whole`]), touches the table for
-/// those it keeps, and leaves runs of records to pass over, each ended by a kept one, which
-/// the reader then passes by their length ([`CaptureReader::pass_sorted`]) without reading
-/// their headers a second time.
-pub(super) struct Sorter {
-    flows: Vec<Flow4>,
-    /// The runs of the last look, and the next one to pass.
-    runs: Vec<Sorted>,
-    next: usize,
-    /// Records to look at per look: [`AHEAD`] kept records' worth.
-    scan: usize,
-}
-
-impl Sorter {
-    pub(super) fn new(workers: usize) -> Sorter {
-        let scan = AHEAD.saturating_mul(workers.max(1));
-        Sorter {
-            flows: Vec::with_capacity(scan),
-            runs: Vec::with_capacity(scan),
-            next: 0,
-            scan,
-        }
-    }
-
-    /// Passes over the next run of records `mine` does not keep (looking ahead first when
-    /// the last look's runs are used up) and returns it: when [`Sorted::kept`], the reader's
-    /// next record is one `mine` keeps. `None` when the look found no whole record (a pcapng
-    /// capture, the window's end, a bad record): the caller reads on with
-    /// [`CaptureReader::next_kept`]. A look covers at most `until().records` records and
-    /// ends after the first that starts at `until().offset` or later, as far as `next_kept`
-    /// would have read before pausing (`until` is asked only when a look is due).
-    #[inline]
-    pub(super) fn next_run<R, F, U>(
-        &mut self,
-        reader: &mut CaptureReader<R>,
-        ct: &Table,
-        mine: &F,
-        until: U,
-    ) -> Option<Sorted>
-    where
-        R: Read,
-        F: Fn(u32, &[u8]) -> bool,
-        U: FnOnce() -> Until,
-    {
-        if self.next >= self.runs.len() {
-            self.look(reader, ct, mine, until());
-        }
-        let run = *self.runs.get(self.next)?;
-        self.next += 1;
-        if reader.pass_sorted(&run) {
-            return Some(run);
-        }
-        // Not where the look was (cannot happen in the worker's loop): look again.
-        self.runs.clear();
-        None
-    }
-
-    #[inline(never)]
-    fn look<R, F>(&mut self, reader: &CaptureReader<R>, ct: &Table, mine: &F, until: Until)
-    where
-        R: Read,
-        F: Fn(u32, &[u8]) -> bool,
-    {
-        self.runs.clear();
-        self.next = 0;
-        let flows = &mut self.flows;
-        flows.clear();
-        let most = usize::try_from(until.records).map_or(self.scan, |r| r.min(self.scan));
-        reader.sort_whole(most, until.offset, &mut self.runs, |linktype, data| {
-            let keep = mine(linktype, data);
-            if keep {
-                flows.extend(flow_of(linktype, data));
-            }
-            keep
-        });
-        ct.touch(&self.flows);
-    }
-}
-
 /// The conntrack tuple of an untagged Ethernet IPv4 TCP or UDP frame that is not a fragment,
 /// read at fixed offsets: the fields [`packet::plain`](mod@crate::packet::plain) reads for the
 /// frames it accepts (see the test), without its checks of lengths and header sizes, which a
 /// hint does not need (and which cost more than the touch itself).
 #[inline]
-fn flow_of(link: u32, data: &[u8]) -> Option<Flow4> {
+pub(super) fn flow_of(link: u32, data: &[u8]) -> Option<Flow4> {
     const ETH: usize = 14;
     let h: &[u8; ETH + 20] = data.get(..ETH + 20)?.try_into().ok()?;
     let fragment = u16::from_be_bytes([h[ETH + 6], h[ETH + 7]]) & 0x3fff != 0;
@@ -211,85 +127,6 @@ mod tests {
         };
         assert_eq!(flow_of(link, data), Some(want), "{data:02x?}");
         true
-    }
-
-    /// A sharded worker's loop (see `sharded::Shard::work`): the records it reads through
-    /// the [`Sorter`]'s runs are exactly those `mine` keeps, numbered as the reader numbers
-    /// them, pausing every few records, and `mine` is asked about every record once.
-    #[test]
-    fn sorted_runs_keep_what_mine_keeps() {
-        use crate::conntrack::{Params, Table};
-        use crate::packet::capture::Kept;
-        use std::cell::Cell;
-        let mut file = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
-        file.extend_from_slice(&[0; 8]);
-        file.extend_from_slice(&65535u32.to_le_bytes());
-        file.extend_from_slice(&linktype::ETHERNET.to_le_bytes());
-        let n = 300u32;
-        let mut records = Vec::new();
-        for i in 0..n {
-            let mut f = frame(
-                if i % 3 == 0 { 17 } else { 6 },
-                5,
-                &[0x30, 0x39, 0, 80, 0, 0, 0, 1],
-            );
-            // Source addresses that vary, so that about half the records are kept.
-            f[14 + 15] = (i.wrapping_mul(0x9e37) >> 3) as u8;
-            for word in [i, 0, f.len() as u32, f.len() as u32] {
-                file.extend_from_slice(&word.to_le_bytes());
-            }
-            file.extend_from_slice(&f);
-            records.push(f);
-        }
-        let asked = Cell::new(0u32);
-        let mine = |_: u32, data: &[u8]| {
-            asked.set(asked.get() + 1);
-            data.get(14 + 15).is_some_and(|b| b % 2 == 0)
-        };
-        let want: Vec<u64> = (0..u64::from(n))
-            .filter(|&i| records[i as usize][14 + 15] % 2 == 0)
-            .collect();
-        asked.set(0);
-        let mut reader = CaptureReader::new(&file[..]).expect("pcap");
-        let table = Table::new(Params::default());
-        let mut sorter = Sorter::new(2);
-        let until = Until {
-            records: 7,
-            offset: u64::MAX,
-        };
-        let (mut kept, mut seq) = (Vec::new(), 0u64);
-        loop {
-            let next = match sorter.next_run(&mut reader, &table, &mine, || until) {
-                Some(run) => {
-                    assert!(run.passed() <= until.records, "{run:?}");
-                    seq += run.passed();
-                    if !run.kept() {
-                        continue;
-                    }
-                    reader.next_frame().map_or(Kept::End, Kept::Item)
-                }
-                None => {
-                    let mut keep = |linktype: u32, data: &[u8]| mine(linktype, data);
-                    let skim = reader.next_kept(until, &mut keep);
-                    seq += skim.passed;
-                    skim.next
-                }
-            };
-            match next {
-                Kept::Item(Ok(f)) => {
-                    assert_eq!(f.index, seq);
-                    seq += 1;
-                    kept.push(f.index);
-                }
-                Kept::Item(Err(e)) => panic!("{e}"),
-                Kept::Paused => {}
-                Kept::End => break,
-            }
-        }
-        assert_eq!(kept, want);
-        assert_eq!(seq, u64::from(n));
-        assert!(want.len() > 100 && want.len() < 200, "{}", want.len());
-        assert_eq!(asked.get(), n, "every record asked about once");
     }
 
     #[test]

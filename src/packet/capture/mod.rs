@@ -18,16 +18,12 @@ mod input;
 mod pcap;
 mod pcapng;
 mod peek;
-mod skim;
-mod sort;
 
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
 use input::Input;
-pub use skim::{Kept, Skim, Until};
-pub use sort::Sorted;
 
 /// Largest packet record accepted (libpcap's `MAXIMUM_SNAPLEN`, 262144).
 pub const MAX_CAPLEN: u32 = 262_144;

@@ -15,25 +15,6 @@ const MAGIC_NANO: u32 = 0xa1b2_3c4d;
 /// The link type is the low 28 bits; the top bits carry FCS information (pcap draft §4).
 const LINKTYPE_MASK: u32 = 0x0fff_ffff;
 
-/// The records [`State::pass`] passed over: how many, their bytes, where the last one starts
-/// (in the bytes it was given), and what comes after them.
-pub(super) struct Run {
-    pub(super) records: u64,
-    pub(super) bytes: usize,
-    pub(super) last: usize,
-    pub(super) after: After,
-}
-
-/// What follows a [`Run`].
-pub(super) enum After {
-    /// A whole record that `keep` keeps ([`State::take_whole`] reads it).
-    Kept,
-    /// Nothing looked at: the run is as long as it may be.
-    Budget,
-    /// A record that is not whole in the bytes given (or is bad): [`State::next`]'s to read.
-    Unread,
-}
-
 pub(super) struct State {
     big_endian: bool,
     nano: bool,
@@ -152,15 +133,6 @@ impl State {
         Some((hdr, unread.get(16..16 + caplen as usize)?))
     }
 
-    /// The length (header included) of the record at the start of `unread` where
-    /// [`State::whole`] finds it whole.
-    #[inline]
-    pub(super) fn whole_len(&self, unread: &[u8]) -> Option<usize> {
-        let caplen = self.u32_at(unread.get(..16)?, 8);
-        let len = 16 + caplen as usize;
-        (caplen <= MAX_CAPLEN && len <= unread.len()).then_some(len)
-    }
-
     /// Consumes the record at the start of the input's unread bytes if [`State::whole`] finds
     /// it there: its [`Meta`], as [`State::next`] would read it.
     #[inline]
@@ -172,41 +144,8 @@ impl State {
         Some(self.meta(offset, &hdr, start))
     }
 
-    /// Passes over the whole records at the start of `unread` that `keep` does not keep, at
-    /// most `most` of them, stopping after one that starts at byte `stop` of `unread` or
-    /// later. One tight loop over a slice: every `replay --jobs` worker runs it for the
-    /// records of every other worker.
-    #[inline]
-    pub(super) fn pass<F>(&self, unread: &[u8], most: u64, stop: usize, keep: &mut F) -> Run
-    where
-        F: FnMut(u32, &[u8]) -> bool,
-    {
-        let (mut rest, mut records, mut last) = (unread, 0u64, 0usize);
-        let after = loop {
-            if records == most || (records > 0 && last >= stop) {
-                break After::Budget;
-            }
-            let Some((_, data)) = self.whole(rest) else {
-                break After::Unread;
-            };
-            if keep(self.linktype, data) {
-                break After::Kept;
-            }
-            last = unread.len() - rest.len();
-            rest = rest.get(16 + data.len()..).unwrap_or_default();
-            records += 1;
-        };
-        Run {
-            records,
-            bytes: unread.len() - rest.len(),
-            last,
-            after,
-        }
-    }
-
-    /// Timestamp, lengths and anomalies of a record whose data is in the buffer. Inlined: the
-    /// one-worker loop already got it inlined, a `--jobs` worker called it (~55 instructions
-    /// a kept record, call included).
+    /// Timestamp, lengths and anomalies of a record whose data is in the buffer. Inlined:
+    /// every record's (a call cost ~55 instructions a record, call included).
     #[inline]
     fn meta(&self, offset: u64, hdr: &[u8; 16], start: usize) -> Meta {
         let (sec, frac) = (self.u32_at(hdr, 0), self.u32_at(hdr, 4));

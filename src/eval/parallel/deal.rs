@@ -1,0 +1,181 @@
+//! Dealing the records of a sharded replay: worker 0 reads the capture, once, replays its
+//! own shard and deals every other record, with its number in the capture, to the worker of
+//! its shard, which reads nothing itself.
+//!
+//! Why: when every worker read the whole capture, each paid for reading all of it (the
+//! `read` copy of every byte, ~20 ms a worker on mix_1m) and for framing every record and
+//! deciding its shard (~120 instructions a record), so two workers cost ~45 ms of CPU more
+//! than one and gave ~1.5x one worker's speed on two cores. Now that work is done once, and
+//! a worker gets batches of its records' bytes, back to back (a copy of ~100 bytes a record).
+//! The dealing is done by a worker, not a thread of its own: a third busy thread on two cores
+//! was slower (measured: 140 ms against 107 ms with every worker reading), since the threads
+//! then take turns on the cores. The dealing worker keeps a smaller share of the records
+//! instead ([`super::DEALER_SHARE`]). Measured on mix_1m/fwd_100 `--format summary`
+//! (`--timings`, medians of 20 interleaved runs on the 2-core VM): one worker 0.157 s, two
+//! workers that each read 0.108 s (1.45x), two with the dealing 0.095 s (1.65x).
+//!
+//! Batches are dealt in lockstep: every [`DEAL_EVERY`] items read, every other worker gets
+//! its batch (perhaps empty) with how far the capture has been read (`upto`), and the dealing
+//! worker reports to the calling thread before it deals. A dealt worker reports before it
+//! waits for its next batch (see `sharded::work`). So the worker the calling thread waits for
+//! (the one furthest behind) is never one waiting on the dealer while the dealer waits for
+//! room in the queue of a worker that itself waits for the calling thread.
+//!
+//! Capture errors are the dealing worker's items, in their place; a fatal one ends the
+//! dealing. Items are numbered as one engine's replay numbers them, so the merge puts them in
+//! the same order.
+
+use crate::packet::capture::Anomaly;
+use crate::packet::Frame;
+use std::sync::mpsc::{Receiver, SyncSender};
+
+/// Items read between two deals: each dealt worker gets a batch this often. A deal may wake
+/// a waiting worker (tens of microseconds on a virtual machine): with 512 the waits cost
+/// more than the dealing; 4096 makes ~250 deals of mix_1m.
+pub(super) const DEAL_EVERY: u64 = 4096;
+/// Batches queued per dealt worker before the dealer waits for it.
+pub(super) const QUEUED: usize = 8;
+
+/// A record as dealt: the frame's fields, its bytes a range of the batch's.
+#[derive(Debug, Clone, Copy)]
+struct Meta {
+    /// The item's number in the capture (records and errors).
+    seq: u64,
+    index: u64,
+    offset: u64,
+    ts_ns: i128,
+    linktype: u32,
+    iface: Option<u32>,
+    orig_len: u32,
+    anomaly: Option<Anomaly>,
+    start: usize,
+    len: usize,
+}
+
+/// What one worker gets at a deal: its records since the last one.
+pub(super) struct Batch {
+    /// The records' bytes, back to back.
+    bytes: Vec<u8>,
+    records: Vec<Meta>,
+    /// Every item numbered below this has been read (and dealt to its worker).
+    pub(super) upto: u64,
+    /// Byte offset of the last record read.
+    pub(super) offset: u64,
+}
+
+impl Batch {
+    fn with_capacity(records: usize, bytes: usize) -> Batch {
+        Batch {
+            bytes: Vec::with_capacity(bytes),
+            records: Vec::with_capacity(records),
+            upto: 0,
+            offset: 0,
+        }
+    }
+
+    /// Empties the batch for reuse (its memory stays).
+    pub(super) fn clear(&mut self) {
+        self.bytes.clear();
+        self.records.clear();
+    }
+
+    fn push(&mut self, seq: u64, f: &Frame) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(f.data);
+        self.records.push(Meta {
+            seq,
+            index: f.index,
+            offset: f.offset,
+            ts_ns: f.ts_ns,
+            linktype: f.linktype,
+            iface: f.iface,
+            orig_len: f.orig_len,
+            anomaly: f.anomaly,
+            start,
+            len: f.data.len(),
+        });
+    }
+
+    /// Records in the batch.
+    pub(super) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Record `i`: its number in the capture and its frame (borrowing the batch's bytes).
+    #[inline]
+    pub(super) fn frame(&self, i: usize) -> Option<(u64, Frame<'_>)> {
+        let m = self.records.get(i)?;
+        let frame = Frame {
+            index: m.index,
+            offset: m.offset,
+            ts_ns: m.ts_ns,
+            linktype: m.linktype,
+            iface: m.iface,
+            orig_len: m.orig_len,
+            data: self.bytes.get(m.start..m.start + m.len).unwrap_or_default(),
+            anomaly: m.anomaly,
+        };
+        Some((m.seq, frame))
+    }
+
+    /// Link type and bytes of records `i..i + most` (for touching the table ahead).
+    pub(super) fn ahead(&self, i: usize, most: usize) -> impl Iterator<Item = (u32, &[u8])> {
+        let records = self.records.get(i..).unwrap_or_default().iter().take(most);
+        records.map(|m| {
+            let data = self.bytes.get(m.start..m.start + m.len).unwrap_or_default();
+            (m.linktype, data)
+        })
+    }
+}
+
+/// The dealing worker's side: the batches being filled for the other workers, and their
+/// queues (`to[k]` is worker `k + 1`'s).
+pub(super) struct Dealer<'t> {
+    to: &'t [SyncSender<Batch>],
+    /// Batches the dealt workers are done with, to fill again: a batch's memory is
+    /// allocated once, not per deal (fresh memory costs a page fault per 4 KiB).
+    back: &'t Receiver<Batch>,
+    batches: Vec<Batch>,
+    /// Records a batch is made for (a worker's share of a deal, with room to spare).
+    share: usize,
+}
+
+impl<'t> Dealer<'t> {
+    pub(super) fn new(to: &'t [SyncSender<Batch>], back: &'t Receiver<Batch>) -> Dealer<'t> {
+        let share = usize::try_from(DEAL_EVERY).unwrap_or(512) / to.len().max(1) + 16;
+        Dealer {
+            to,
+            back,
+            // Records are ~100 bytes.
+            batches: to
+                .iter()
+                .map(|_| Batch::with_capacity(share, share * 128))
+                .collect(),
+            share,
+        }
+    }
+
+    /// Deals record number `seq` to worker `worker` (1 or more).
+    #[inline]
+    pub(super) fn push(&mut self, worker: usize, seq: u64, frame: &Frame) {
+        if let Some(b) = worker.checked_sub(1).and_then(|k| self.batches.get_mut(k)) {
+            b.push(seq, frame);
+        }
+    }
+
+    /// Deals every other worker its batch, saying how far the capture has been read (every
+    /// item below `upto`, the last record at byte `offset`); false when a worker is gone.
+    pub(super) fn send_all(&mut self, upto: u64, offset: u64) -> bool {
+        for (b, tx) in self.batches.iter_mut().zip(self.to) {
+            let next = self.back.try_recv().unwrap_or_else(|_| {
+                Batch::with_capacity(self.share, b.bytes.len() + b.bytes.len() / 4)
+            });
+            let mut batch = std::mem::replace(b, next);
+            (batch.upto, batch.offset) = (upto, offset);
+            if tx.send(batch).is_err() {
+                return false;
+            }
+        }
+        true
+    }
+}

@@ -666,9 +666,7 @@ fn packet_part<'e>(
     // `LaneHit::conn`): no lookup.
     *out.0 = conn.and_then(|id| ct.view_of(id, ts));
     let ct_after = out.0.as_ref();
-    let flow = conn
-        .zip(ct_after)
-        .and_then(|(id, v)| out.2.of(id.index(), v));
+    let flow = conn.zip(ct_after).and_then(|(id, v)| out.2.of(id, v));
     PacketPart {
         ip,
         ct_after,

@@ -9,8 +9,9 @@
 //! direction from it. Invariant: the bytes are the ones [`CtView`]'s writer and
 //! [`Summary::write_to`](crate::packet::Summary::write_to) make (tests compare them).
 
+use crate::conntrack::status::Status;
 use crate::conntrack::tuple::L4Key;
-use crate::conntrack::CtView;
+use crate::conntrack::{ConnId, CtView};
 use crate::packet::text::{endpoint, TextOut};
 use std::net::IpAddr;
 
@@ -24,6 +25,11 @@ pub(crate) const TEXT: usize = 48;
 /// and where its two tuple texts start.
 #[derive(Debug, Clone)]
 pub(crate) struct FlowJson {
+    /// The confirmed entry whose view it was made of, if it was: the same entry's views have
+    /// the same tuples (conntrack rewrites the tuples of unconfirmed entries only, and an
+    /// entry's slot gets another id when it is freed), so the text is kept without the
+    /// tuples compared.
+    conn: Option<ConnId>,
     /// What the text was made of: protocol, original source and port, destination and port.
     key: (u8, u32, u16, u32, u16),
     bytes: [u8; ROOM],
@@ -60,6 +66,7 @@ impl FlowJson {
         // Every tuple's text can be copied [`TEXT`] bytes at once (the room holds them).
         (reply_at + TEXT <= ROOM).then_some(())?;
         Some(FlowJson {
+            conn: None,
             key,
             bytes,
             len: u8::try_from(head.len()).ok()?,
@@ -122,17 +129,26 @@ fn nat_free_key(view: &CtView) -> Option<(u8, u32, u16, u32, u16)> {
 pub(crate) struct FlowJsons(Vec<Option<FlowJson>>);
 
 impl FlowJsons {
-    /// The texts of `view`, the entry in slot `slot`, made if they were not kept; `None` for
+    /// The texts of `view`, the view of entry `id`, made if they were not kept; `None` for
     /// an entry without ([`FlowJson::new`]).
-    pub(crate) fn of(&mut self, slot: usize, view: &CtView) -> Option<&FlowJson> {
+    pub(crate) fn of(&mut self, id: ConnId, view: &CtView) -> Option<&FlowJson> {
+        let slot = id.index();
         if self.0.len() <= slot {
             self.0.resize(slot + 1, None);
         }
         let kept = self.0.get_mut(slot)?;
-        if !kept.as_ref().is_some_and(|f| f.is_of(view)) {
+        let same = kept.as_ref().is_some_and(|f| {
+            debug_assert!(f.conn != Some(id) || f.is_of(view), "{view:?}");
+            f.conn == Some(id) || f.is_of(view)
+        });
+        if !same {
             *kept = FlowJson::new(view);
         }
-        kept.as_ref()
+        let flow = kept.as_mut()?;
+        if flow.conn != Some(id) {
+            flow.conn = view.status.has(Status::CONFIRMED).then_some(id);
+        }
+        Some(flow)
     }
 }
 
@@ -250,9 +266,24 @@ mod tests {
             view(6, (0x0a00_0001, 40000), (0x0a00_0002, 22)),
             view(17, (0x0a00_0001, 40000), (0x0a00_0002, 22)),
         );
+        let confirmed = |mut v: CtView| {
+            v.status = Status(v.status.0 | Status::CONFIRMED);
+            v
+        };
+        let (a, b) = (ConnId::for_test(5, 0), ConnId::for_test(5, 1));
         let mut kept = FlowJsons::default();
-        for v in [one, two, one, one] {
-            let head = kept.of(5, &v).map(|f| f.head().to_vec());
+        // Unconfirmed views are compared; a confirmed entry's text is kept for its id.
+        for (id, v) in [
+            (a, one),
+            (a, two),
+            (a, one),
+            (a, confirmed(one)),
+            (a, confirmed(one)),
+            (b, confirmed(two)),
+            (b, two),
+            (a, one),
+        ] {
+            let head = kept.of(id, &v).map(|f| f.head().to_vec());
             let mut want = serde_json::to_string(&v).unwrap_or_default().into_bytes();
             let mut rest = Vec::new();
             v.write_rest(&mut rest);
@@ -261,8 +292,8 @@ mod tests {
         }
         let mut nat = one;
         nat.reply.dst = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 9));
-        assert!(kept.of(5, &nat).is_none());
-        assert!(kept.of(0, &one).is_some());
+        assert!(kept.of(ConnId::for_test(5, 2), &nat).is_none());
+        assert!(kept.of(ConnId::for_test(0, 0), &one).is_some());
     }
 
     proptest! {

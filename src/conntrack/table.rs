@@ -33,6 +33,12 @@ impl ConnId {
     pub fn index(self) -> usize {
         self.idx as usize
     }
+
+    /// An id of slot `idx`, generation `gen`, for tests of what keeps things by entry.
+    #[cfg(test)]
+    pub(crate) fn for_test(idx: u32, gen: u32) -> ConnId {
+        ConnId { idx, gen }
+    }
 }
 
 /// What the raw table's `-j CT` attached to the packet before conntrack (`nf_conn` template).

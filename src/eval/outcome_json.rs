@@ -13,9 +13,6 @@ use crate::conntrack::CtView;
 use crate::packet::text::{Endpoints, TextOut};
 use crate::packet::Summary;
 
-mod learned;
-pub(crate) use learned::LearnedJson;
-
 impl Record {
     /// Appends the record's JSON (no newline), as `serde_json::to_writer` writes it.
     pub fn write_json(&self, out: &mut Vec<u8>) {
@@ -33,6 +30,12 @@ macro_rules! k {
         concat!(",\"", $name, "\":")
     };
 }
+
+// After `k!`, which they use.
+mod flow;
+mod learned;
+pub(crate) use flow::{FlowJson, FlowJsons};
+pub(crate) use learned::{LaneFields, LearnedJson};
 
 /// An object being written; every method writes one field, its key a [`k!`] constant.
 struct Obj<'o> {
@@ -161,6 +164,9 @@ pub(crate) struct Fields<'a> {
     pub fate: Option<Verdict>,
     pub generated: &'a [Generated],
     pub ct_after: Option<&'a CtView>,
+    /// The texts of the `ct_after` entry's connection, made of that very view
+    /// ([`FlowJsons::of`]), when it has them: copied rather than made.
+    pub flow: Option<&'a FlowJson>,
     pub matched: &'a [RuleName],
     pub depends_on: &'a [&'static str],
     pub trace: &'a [String],
@@ -195,6 +201,7 @@ impl Outcome {
             fate: self.fate,
             generated: &self.generated,
             ct_after: self.ct_after.as_ref(),
+            flow: None,
             matched: &self.matched,
             depends_on: &self.depends_on,
             trace: &self.trace,
@@ -219,7 +226,7 @@ impl Fields<'_> {
         self.rule(&mut o);
         let made = self.packet(&mut o);
         self.middle(&mut o);
-        self.ct_after(&mut o, &made);
+        self.ct_after(&mut o, made.as_ref());
         self.tail(o);
     }
 
@@ -244,19 +251,13 @@ impl Fields<'_> {
 
     /// Returns the endpoint texts the summary made, for `ct_after`.
     #[inline(always)]
-    fn packet(&self, o: &mut Obj<'_>) -> Endpoints {
+    fn packet(&self, o: &mut Obj<'_>) -> Option<Endpoints> {
         let made = match &self.summary {
             SummaryText::Text(s) => {
                 o.str(k!("summary"), s);
-                Endpoints::default()
+                None
             }
-            SummaryText::Of(s) => {
-                let out = o.key(k!("summary"));
-                out.push(b'"');
-                let made = s.write_to(out);
-                out.push(b'"');
-                made
-            }
+            SummaryText::Of(s) => summary_string(o.key(k!("summary")), s, self.flow),
         };
         o.word(k!("path"), self.path);
         o.some_word(k!("reject_with"), self.reject_with);
@@ -278,12 +279,8 @@ impl Fields<'_> {
     }
 
     #[inline(always)]
-    fn ct_after(&self, o: &mut Obj<'_>, made: &Endpoints) {
-        let ct = o.key(k!("ct_after"));
-        match self.ct_after {
-            Some(v) => v.write_json(ct, made),
-            None => ct.extend_from_slice(b"null"),
-        }
+    fn ct_after(&self, o: &mut Obj<'_>, made: Option<&Endpoints>) {
+        ct_after_value(o.key(k!("ct_after")), self.ct_after, self.flow, made);
     }
 
     #[inline(always)]
@@ -299,6 +296,46 @@ impl Fields<'_> {
         }
         o.some_str(k!("note"), self.note);
         o.close();
+    }
+}
+
+/// A packet's summary as a JSON string (ASCII without anything to escape), its tuple text
+/// copied from `flow` when that is its connection's. Returns the endpoint texts it made
+/// (`None` when it made none), for `ct_after`.
+#[inline(always)]
+fn summary_string(
+    out: &mut Vec<u8>,
+    s: &Summary<'_>,
+    flow: Option<&FlowJson>,
+) -> Option<Endpoints> {
+    out.push(b'"');
+    let made = match flow {
+        Some(f) if s.write_known(out, |a, b| f.tuple_text(a, b)) => None,
+        _ => Some(s.write_to(out)),
+    };
+    out.push(b'"');
+    made
+}
+
+/// `ct_after`'s value: `view` (its start copied from `flow`, the texts of its connection,
+/// when there are), or `null`. `made`: endpoint texts the record has made already.
+#[inline(always)]
+fn ct_after_value(
+    out: &mut Vec<u8>,
+    view: Option<&CtView>,
+    flow: Option<&FlowJson>,
+    made: Option<&Endpoints>,
+) {
+    match (view, flow) {
+        (Some(v), Some(f)) => {
+            out.extend_from_slice(f.head());
+            v.write_rest(out);
+        }
+        (Some(v), None) => match made {
+            Some(m) => v.write_json(out, m),
+            None => v.write_json(out, &Endpoints::default()),
+        },
+        (None, _) => out.extend_from_slice(b"null"),
     }
 }
 
@@ -386,6 +423,12 @@ impl CtView {
         // Tuple texts are ASCII without anything to escape.
         let between = concat!("\"", k!("reply"), "\"");
         write_texts(&self.orig, &self.reply, between.as_bytes(), made, out);
+        self.write_rest(out);
+    }
+
+    /// The end of the view's JSON, after the reply tuple's text.
+    #[inline(always)]
+    fn write_rest(&self, out: &mut Vec<u8>) {
         status(out, self.status);
         let mut o = Obj { out };
         o.some_word(k!("tcp_state"), self.tcp_state);

@@ -68,6 +68,32 @@ impl Summary<'_> {
         made
     }
 
+    /// [`Summary::write_to`] for a packet whose endpoints' text is known already: `known`
+    /// gives the text of `src:sport>dst:dport` (as `N` bytes of which the first `n` are
+    /// the text), or `None`. Returns whether it wrote the summary (nothing written if not).
+    #[inline]
+    pub(crate) fn write_known<'t, const N: usize>(
+        &self,
+        out: &mut Vec<u8>,
+        known: impl FnOnce((u32, u16), (u32, u16)) -> Option<(&'t [u8; N], usize)>,
+    ) -> bool {
+        let Some(p) = self.ports() else {
+            return false;
+        };
+        let Some((text, n)) = known((p.src, p.sport), (p.dst, p.dport)) else {
+            return false;
+        };
+        let len = out.len();
+        out.extend_from_slice(p.name);
+        out.extend_from_slice(text);
+        out.truncate(len + p.name.len() + n.min(N));
+        if let Some(flags) = p.flags {
+            let (word, n) = &FLAG_WORDS[usize::from(flags)];
+            out.push_word(word, *n);
+        }
+        true
+    }
+
     /// What an unfragmented TCP or UDP packet whose ports are there shows; `None` for any
     /// other.
     #[inline]

@@ -21,6 +21,7 @@ use super::nat;
 use super::outcome::{
     Brief, Generated, HookPass, Ifaces, Outcome, Record, RuleName, Skipped, Verdict,
 };
+use super::outcome_json::FlowJsons;
 use super::reads::Reads;
 use super::view::{ct_info, l4_facts};
 use super::walk::{Prepared, TableCounters, WalkBuf};
@@ -96,6 +97,8 @@ pub struct Engine<'r> {
     lanes: Lanes,
     /// The JSON of learned outcomes, for full records of the lane.
     lane_json: LaneJson,
+    /// The texts of the connections of the lane's full records, by table slot.
+    flow_json: FlowJsons,
     /// The `ct_after` of the lane's last full record: its [`LaneRecord`] borrows it, so
     /// that a record handed on for every packet stays a few words.
     lane_ct_after: Option<conntrack::CtView>,
@@ -208,6 +211,7 @@ impl<'r> Engine<'r> {
             scratch: Vec::new(),
             lanes,
             lane_json: LaneJson::default(),
+            flow_json: FlowJsons::default(),
             lane_ct_after: None,
             latest_ns: 0,
         }
@@ -472,7 +476,11 @@ impl<'r> Engine<'r> {
                 hit.conn.and_then(|id| self.ct.view_of(id, ts)),
                 self.ct_after_slow(ip, ts)
             );
-            let out = (&mut self.lane_ct_after, &mut self.lane_json);
+            let out = (
+                &mut self.lane_ct_after,
+                &mut self.lane_json,
+                &mut self.flow_json,
+            );
             Some(packet_part(
                 &self.ct,
                 &self.lanes,
@@ -643,7 +651,11 @@ impl<'r> Engine<'r> {
 fn packet_part<'e>(
     ct: &conntrack::Table,
     lanes: &'e Lanes,
-    out: (&'e mut Option<conntrack::CtView>, &'e mut LaneJson),
+    out: (
+        &'e mut Option<conntrack::CtView>,
+        &'e mut LaneJson,
+        &'e mut FlowJsons,
+    ),
     // The hit's entry and learned outcome, not the whole `LaneHit`: passed in registers,
     // so a verdicts-only replay (which makes no packet part) does not store it per packet.
     (conn, learned): (Option<conntrack::ConnId>, u32),
@@ -653,10 +665,13 @@ fn packet_part<'e>(
     // The entry the packet's tuple maps to is the one conntrack put it on (see
     // `LaneHit::conn`): no lookup.
     *out.0 = conn.and_then(|id| ct.view_of(id, ts));
+    let ct_after = out.0.as_ref();
+    let flow = conn.zip(ct_after).and_then(|(id, v)| out.2.of(id, v));
     PacketPart {
         ip,
-        ct_after: out.0.as_ref(),
+        ct_after,
         json: out.1.of(lanes, learned),
+        flow,
     }
 }
 

@@ -1,8 +1,10 @@
 //! A lane record's JSON line from runs written once per learned outcome.
 
-use super::{ct_state_words, Fields, Obj};
+use super::{ct_after_value, ct_state_words, summary_string, Fields, FlowJson, Obj};
+use crate::conntrack::CtView;
 use crate::conntrack::{CtState, Dir};
 use crate::packet::text::TextOut;
+use crate::packet::Summary;
 
 /// The JSON of the fields an established-flow lane learns (hook, verdict, rule, interfaces,
 /// fate, matched rules, ...), written once per learned outcome by [`Fields`]' own writers;
@@ -76,11 +78,12 @@ impl LearnedJson {
         }
     }
 
-    /// Appends the JSON line of `record`, whose learned fields are the ones this was made
-    /// from and whose `ctstate` and `ctdir` are the names of `state` and `dir`.
+    /// Appends the JSON line of a lane record whose learned fields are the ones this was
+    /// made from, whose own are `record`'s, and whose `ctstate` and `ctdir` are the names of
+    /// `state` and `dir`.
     pub(crate) fn write_json(
         &self,
-        record: &Fields<'_>,
+        record: &LaneFields<'_>,
         (state, dir): (CtState, Dir),
         out: &mut Vec<u8>,
     ) {
@@ -89,9 +92,29 @@ impl LearnedJson {
         if let Some(head) = self.heads.get(head_at(state, dir)) {
             o.out.extend_from_slice(head);
         }
-        let made = record.packet(&mut o);
+        let made = match &record.summary {
+            Some(s) => summary_string(o.key(k!("summary")), s, record.flow),
+            None => {
+                o.str(k!("summary"), "");
+                None
+            }
+        };
+        o.word(k!("path"), record.path);
         o.out.extend_from_slice(&self.middle);
-        record.ct_after(&mut o, &made);
+        let ct = o.key(k!("ct_after"));
+        ct_after_value(ct, record.ct_after, record.flow, made.as_ref());
         o.out.extend_from_slice(&self.tail);
     }
+}
+
+/// A lane record's own fields, those of its packet (the others are its learned outcome's,
+/// whose JSON a [`LearnedJson`] holds): passed as they are, not in a whole [`Fields`].
+pub(crate) struct LaneFields<'a> {
+    pub index: u64,
+    /// `None`: an empty summary.
+    pub summary: Option<Summary<'a>>,
+    pub path: &'static str,
+    pub ct_after: Option<&'a CtView>,
+    /// The texts of `ct_after`'s connection, made of that view.
+    pub flow: Option<&'a FlowJson>,
 }

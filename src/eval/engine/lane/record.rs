@@ -7,7 +7,7 @@ use crate::conntrack::{CtState, CtView, Dir};
 use crate::eval::engine::learned::Path;
 use crate::eval::host_index::HostIndex;
 use crate::eval::outcome::{Brief, Outcome};
-use crate::eval::outcome_json::{Fields, LearnedJson, SummaryText};
+use crate::eval::outcome_json::{Fields, FlowJson, LaneFields, LearnedJson, SummaryText};
 use crate::packet::Summary;
 
 /// [`LaneRecord::brief_key`]: the learned outcome's index in its engine's [`Lanes`] (which
@@ -45,6 +45,8 @@ pub(in crate::eval::engine) struct PacketPart<'e> {
     pub(in crate::eval::engine) ct_after: Option<&'e CtView>,
     /// The learned outcome's JSON runs, for [`LaneRecord::write_json`].
     pub(in crate::eval::engine) json: Option<&'e LearnedJson>,
+    /// The texts of `ct_after`'s connection, made of `ct_after`, for [`LaneRecord::write_json`].
+    pub(in crate::eval::engine) flow: Option<&'e FlowJson>,
 }
 
 impl<'e> LaneRecord<'e> {
@@ -140,22 +142,32 @@ impl<'e> LaneRecord<'e> {
     /// from the learned outcome and the packet without building it.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let packet = self.packet.as_ref();
-        let (ctstate, ctdir) = self.names();
-        let fields = Fields {
+        let own = LaneFields {
             index: self.index,
-            ctstate,
-            ctdir,
-            summary: match packet {
-                Some(p) => SummaryText::Of(Summary::of_ip(p.ip)),
-                None => SummaryText::Text(""),
-            },
+            summary: packet.map(|p| Summary::of_ip(p.ip)),
             path: self.path(),
             ct_after: packet.and_then(|p| p.ct_after),
-            ..learned_fields(self.learned())
+            flow: packet.and_then(|p| p.flow),
         };
         match packet.and_then(|p| p.json) {
-            Some(json) => json.write_json(&fields, (self.state, self.dir), out),
-            None => fields.write_json(out),
+            Some(json) => json.write_json(&own, (self.state, self.dir), out),
+            None => {
+                let (ctstate, ctdir) = self.names();
+                Fields {
+                    index: own.index,
+                    ctstate,
+                    ctdir,
+                    summary: match own.summary {
+                        Some(s) => SummaryText::Of(s),
+                        None => SummaryText::Text(""),
+                    },
+                    path: own.path,
+                    ct_after: own.ct_after,
+                    flow: own.flow,
+                    ..learned_fields(self.learned())
+                }
+                .write_json(out)
+            }
         }
     }
 }
@@ -178,6 +190,7 @@ fn learned_fields(learned: &Path) -> Fields<'_> {
         fate: learned.fate,
         generated: &[],
         ct_after: None,
+        flow: None,
         matched: &learned.matched,
         depends_on: &[],
         trace: &[],

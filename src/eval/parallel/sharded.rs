@@ -56,13 +56,9 @@ type Reader<'a> = CaptureReader<Box<dyn Read + Send + 'a>>;
 enum Feed<'a> {
     /// The capture, which this worker reads, the other workers' queues, and
     /// the batches they hand back.
-    Deals(
-        Option<Reader<'a>>,
-        Vec<SyncSender<Batch>>,
-        Option<Receiver<Batch>>,
-    ),
+    Deals(Reader<'a>, Vec<SyncSender<Batch>>, Receiver<Batch>),
     /// The batches the dealing worker deals this one, and where they go back.
-    Dealt(Option<Receiver<Batch>>, SyncSender<Batch>),
+    Dealt(Receiver<Batch>, SyncSender<Batch>),
 }
 
 /// Runs the replay over `plan.workers` threads.
@@ -106,50 +102,37 @@ where
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let spins = if workers <= cores { 4096 } else { 0 };
     std::thread::scope(|s| {
-        let (deals, feeds): (Vec<_>, Vec<_>) = (1..workers)
+        let (deals, dealt): (Vec<_>, Vec<_>) = (1..workers)
             .map(|_| mpsc::sync_channel::<Batch>(deal::QUEUED))
             .unzip();
         // Batches handed back to the dealing worker (see `Dealer`): room for all.
         let (back_tx, back) = mpsc::sync_channel::<Batch>((deal::QUEUED + 2) * workers);
-        let mut back = Some(back);
+        // Worker 0 reads and deals; the others are dealt their records.
+        let dealt = dealt.into_iter().map(|rx| Feed::Dealt(rx, back_tx.clone()));
+        let feeds = std::iter::once(Feed::Deals(reader, deals, back)).chain(dealt);
         let mut inbox = Vec::with_capacity(workers);
         let mut handles = Vec::with_capacity(workers);
-        let mut reader = Some(reader);
-        let mut feeds = feeds.into_iter();
-        let mut deals = Some(deals);
-        for me in 0..workers {
+        for (me, feed) in feeds.enumerate() {
             let (tx, rx) = mpsc::sync_channel::<Report<T>>(QUEUED);
             inbox.push(rx);
             let (host, opts) = (host.clone(), opts.clone());
             let batch = plan.batch.max(1);
-            // Worker 0 reads and deals; the others are dealt their records.
-            let feed = match me {
-                0 => Feed::Deals(reader.take(), deals.take().unwrap_or_default(), back.take()),
-                _ => Feed::Dealt(feeds.next(), back_tx.clone()),
-            };
             handles.push(s.spawn(move || {
                 let mut engine = Engine::new(rs, host, params, opts);
                 let mut w = state(me);
                 let mut to = Reporter::new(&tx, batch);
                 let linktype = match feed {
-                    Feed::Deals(Some(reader), deals, Some(back)) => {
+                    Feed::Deals(reader, deals, back) => {
                         let dealer = Dealer::new(&deals, &back);
                         let shard = (workers, limit);
-                        lead(
-                            reader,
-                            dealer,
-                            shard,
-                            &mut engine,
-                            (&mut w, render),
-                            &mut to,
-                        )
+                        let w = (&mut w, render);
+                        lead(reader, dealer, shard, &mut engine, w, &mut to)
                     }
-                    Feed::Dealt(Some(feed), back) => {
+                    Feed::Dealt(feed, back) => {
                         let feed = (&feed, &back, spins);
                         work(feed, &mut engine, (&mut w, render), &mut to);
                         None
                     }
-                    _ => None,
                 };
                 (
                     engine.ruleset_with_counters(),
@@ -160,8 +143,8 @@ where
             }));
         }
         merge(&inbox, sink);
-        // After `sink` said stop: the workers' sends fail, so they end, and
-        // then the dealer's.
+        // After `sink` said stop: the workers' reports fail, so they end
+        // (and with them worker 0's deals).
         drop(inbox);
         let left: Vec<Left<W>> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
         finish(rs, left)

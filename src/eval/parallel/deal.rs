@@ -179,3 +179,82 @@ impl<'t> Dealer<'t> {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    fn frame(index: u64, data: &[u8]) -> Frame<'_> {
+        Frame {
+            index,
+            offset: 24 + index * 100,
+            ts_ns: -5 + i128::from(index),
+            linktype: 1,
+            iface: (index % 2 == 1).then_some(3),
+            orig_len: 1500,
+            data,
+            anomaly: (index == 2).then_some(Anomaly::CaplenExceedsOrigLen),
+        }
+    }
+
+    fn same(a: &Frame, b: &Frame) -> bool {
+        (
+            a.index, a.offset, a.ts_ns, a.linktype, a.iface, a.orig_len, a.data, a.anomaly,
+        ) == (
+            b.index, b.offset, b.ts_ns, b.linktype, b.iface, b.orig_len, b.data, b.anomaly,
+        )
+    }
+
+    /// Each record reaches its worker whole, numbered, in order; every worker hears how far
+    /// the capture was read; batches handed back are filled again.
+    #[test]
+    fn records_reach_their_worker_whole_and_in_order() {
+        let bytes: Vec<Vec<u8>> = (0..7u8).map(|i| vec![i; usize::from(i) * 3]).collect();
+        let frames: Vec<Frame> = (0..7).map(|i| frame(i as u64, &bytes[i])).collect();
+        let (txs, rxs): (Vec<_>, Vec<_>) = (0..2).map(|_| mpsc::sync_channel(QUEUED)).unzip();
+        let (back_tx, back) = mpsc::sync_channel(4);
+        let mut dealer = Dealer::new(&txs, &back);
+        // Records 0..7 to workers 1, 2, 1, 2, ...; items 10.. as numbers (errors in between).
+        for (i, f) in frames.iter().enumerate() {
+            dealer.push(1 + i % 2, 10 + 2 * i as u64, f);
+        }
+        assert!(dealer.send_all(30, 624));
+        for (w, rx) in rxs.iter().enumerate() {
+            let batch = rx.try_recv().expect("dealt");
+            assert_eq!((batch.upto, batch.offset), (30, 624));
+            let want: Vec<usize> = (0..7).filter(|i| i % 2 == w).collect();
+            assert_eq!(batch.len(), want.len());
+            for (k, &i) in want.iter().enumerate() {
+                let (seq, got) = batch.frame(k).expect("frame");
+                assert_eq!(seq, 10 + 2 * i as u64);
+                assert!(same(&got, &frames[i]), "{got:?}");
+            }
+            let ahead: Vec<&[u8]> = batch.ahead(1, 2).map(|(_, d)| d).collect();
+            let want_ahead: Vec<&[u8]> = want
+                .iter()
+                .skip(1)
+                .take(2)
+                .map(|&i| &bytes[i][..])
+                .collect();
+            assert_eq!(ahead, want_ahead);
+            let mut batch = batch;
+            batch.clear();
+            back_tx.try_send(batch).expect("room");
+        }
+        // The next deal fills the batches handed back, and says how far the capture was read
+        // even to a worker that got no record.
+        dealer.push(2, 40, &frames[0]);
+        assert!(dealer.send_all(41, 700));
+        let first = rxs[0].try_recv().expect("dealt");
+        assert_eq!((first.len(), first.upto), (0, 41));
+        let second = rxs[1].try_recv().expect("dealt");
+        assert_eq!(
+            (second.len(), second.frame(0).map(|(s, _)| s)),
+            (1, Some(40))
+        );
+        // A worker gone: the dealer stops.
+        drop(rxs);
+        assert!(!dealer.send_all(42, 800));
+    }
+}

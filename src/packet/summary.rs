@@ -71,7 +71,8 @@ impl Summary<'_> {
     /// [`Summary::write_to`] for a packet whose endpoints' text is known already: `known`
     /// gives the text of `src:sport>dst:dport` (as `N` bytes of which the first `n` are
     /// the text), or `None`. Returns whether it wrote the summary (nothing written if not).
-    #[inline]
+    /// Inlined: its call and saved registers cost ~18 instructions a JSON line.
+    #[inline(always)]
     pub(crate) fn write_known<'t, const N: usize>(
         &self,
         out: &mut Vec<u8>,

@@ -377,25 +377,17 @@ impl<'o, T> Reporter<'o, T> {
         let due = self.items.len() >= self.batch
             || seq - self.reported.0 >= self.every
             || self.offset - self.reported.1 >= REPORT_BYTES;
-        if !due {
-            return true;
-        }
-        self.reported = (seq, self.offset);
-        let report = Report {
-            items: std::mem::replace(&mut self.items, Vec::with_capacity(self.batch)),
-            upto: seq,
-            offset: self.offset,
-            done: false,
-        };
-        self.out.send(report).is_ok()
+        !due || self.send(seq)
     }
 
     /// Reports what has not been reported yet, if anything: before the worker
     /// waits for its next batch. False when the calling thread has stopped.
     fn flush(&mut self, seq: u64) -> bool {
-        if self.items.is_empty() && seq == self.reported.0 {
-            return true;
-        }
+        (self.items.is_empty() && seq == self.reported.0) || self.send(seq)
+    }
+
+    /// Reports the items so far, `seq` items having been read.
+    fn send(&mut self, seq: u64) -> bool {
         self.reported = (seq, self.offset);
         let report = Report {
             items: std::mem::replace(&mut self.items, Vec::with_capacity(self.batch)),

@@ -197,7 +197,9 @@ where
     let mut ahead = Looked::default();
     let mut seq = 0u64;
     while seq < limit {
-        if ahead.next == ahead.shards.len() {
+        // `>=`: a look that found no whole record (the next one runs past the read window)
+        // leaves `next` past the end once that record is read; the next record looks again.
+        if ahead.next >= ahead.shards.len() {
             ahead.look(&reader, engine.conntrack(), &shard);
         }
         let Some(next) = reader.next_frame() else {

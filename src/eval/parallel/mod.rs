@@ -376,23 +376,35 @@ where
     };
     let limit = plan.limit.unwrap_or(u64::MAX);
     let mut seq = 0u64;
-    let mut ahead = touch::Ahead::new();
-    while seq < limit {
-        ahead.before_next(&reader, engine.conntrack());
+    let mut flows = Vec::with_capacity(touch::AHEAD);
+    // Runs of records whole in the read window, each framed once; their flows touched
+    // together before they are replayed (see `touch`). What a run cannot show (a record cut
+    // by the window's end, an error, a pcapng capture) is read one record at a time.
+    'read: while seq < limit {
+        let most = usize::try_from(limit - seq).map_or(touch::AHEAD, |n| n.min(touch::AHEAD));
+        let mut frames = Vec::with_capacity(most);
+        flows.clear();
+        let run = reader.peek_run(most, |frame| {
+            flows.extend(touch::flow_of(frame.linktype, frame.data));
+            frames.push(frame);
+        });
+        if run.records > 0 {
+            engine.conntrack().touch(&flows);
+            for frame in frames {
+                seq += 1;
+                if !replay_one(&mut engine, (&mut w, &render), &frame, (seq, &mut sink)) {
+                    break 'read;
+                }
+            }
+            reader.consume_run(run);
+            continue;
+        }
         let Some(next) = reader.next_frame() else {
             break;
         };
         seq += 1;
-        // The frame where the reader returned it (by reference: not copied per record).
         let go = match next {
-            Ok(ref frame) => {
-                let step = engine.step(frame);
-                let go = match render(&mut w, frame, &step) {
-                    Some(t) => sink(Item::Record(t)),
-                    None => true,
-                };
-                go && (seq % PROGRESS_EVERY != 0 || sink(Item::Progress(frame.offset)))
-            }
+            Ok(ref frame) => replay_one(&mut engine, (&mut w, &render), frame, (seq, &mut sink)),
             Err(e) => {
                 let fatal = e.is_fatal();
                 sink(Item::Error(e)) && !fatal
@@ -410,6 +422,28 @@ where
         live_connections: engine.live_connections(),
         states: vec![w],
     }
+}
+
+/// Replays record number `seq` (from 1) of a one-worker replay and hands `sink` what
+/// `render` made of it, and a progress report every [`PROGRESS_EVERY`] records; false when
+/// `sink` says stop.
+#[inline]
+fn replay_one<W, T, Rf, Sk>(
+    engine: &mut Engine,
+    (w, render): (&mut W, &Rf),
+    frame: &Frame,
+    (seq, sink): (u64, &mut Sk),
+) -> bool
+where
+    Rf: Fn(&mut W, &Frame, &Step) -> Option<T>,
+    Sk: FnMut(Item<T>) -> bool,
+{
+    let step = engine.step(frame);
+    let go = match render(w, frame, &step) {
+        Some(t) => sink(Item::Record(t)),
+        None => true,
+    };
+    go && (seq % PROGRESS_EVERY != 0 || sink(Item::Progress(frame.offset)))
 }
 
 /// Adds `b`'s counters to `a` (same ruleset).

@@ -180,6 +180,12 @@ fn finish<W>(rs: &crate::ir::Ruleset, left: Vec<Left<W>>) -> Finished<W> {
 /// The dealing worker: reads the capture (at most `limit` items), replays the
 /// records of its own shard and deals the others through `dealer`, in
 /// lockstep (see [`deal`]); returns the link type its reader ended with.
+///
+/// It reads in runs of up to [`AHEAD`] records whole in the read window
+/// ([`CaptureReader::peek_run`]): each record is framed once, its shard decided, a dealt
+/// one dealt at once, and this worker's own ones replayed after their flows are touched
+/// together (see `touch`). What a run cannot show (a record cut by the window's end, an
+/// error, a pcapng capture) is read one record at a time.
 fn lead<W, T, Rf>(
     mut reader: Reader<'_>,
     mut dealer: Dealer<'_>,
@@ -192,61 +198,74 @@ where
     Rf: Fn(&mut W, &Frame, &Step) -> Option<T>,
 {
     let shard = |linktype: u32, data: &[u8]| dealt_shard(shard_key_of(linktype, data), workers);
-    // The shards of the records ahead, decided when their flows are touched (see `touch`):
-    // `ahead.shards[ahead.next..]` are the next records'.
-    let mut ahead = Looked::default();
-    let mut seq = 0u64;
+    let mut flows = Vec::with_capacity(AHEAD);
+    let (mut seq, mut next_deal) = (0u64, deal::DEAL_EVERY);
     while seq < limit {
-        // `>=`: a look that found no whole record (the next one runs past the read window)
-        // leaves `next` past the end once that record is read; the next record looks again.
-        if ahead.next >= ahead.shards.len() {
-            ahead.look(&reader, engine.conntrack(), &shard);
-        }
-        let Some(next) = reader.next_frame() else {
-            break;
-        };
+        let most = usize::try_from(limit - seq).map_or(AHEAD, |left| left.min(AHEAD));
+        let mut own = Vec::with_capacity(most);
+        flows.clear();
+        let mut n = seq;
+        let run = reader.peek_run(most, |frame| {
+            report.offset = frame.offset;
+            match shard(frame.linktype, frame.data) {
+                0 => {
+                    flows.extend(flow_of(frame.linktype, frame.data));
+                    own.push((n, frame));
+                }
+                k => dealer.push(k, n, &frame),
+            }
+            n += 1;
+        });
         let mut fatal = false;
-        match next {
-            Ok(frame) => {
-                report.offset = frame.offset;
-                let looked = ahead.shards.get(ahead.next).copied().filter(|&k| k != ASK);
-                ahead.next += 1;
-                match looked.map_or_else(|| shard(frame.linktype, frame.data), usize::from) {
-                    0 => {
-                        let step = engine.step(&frame);
-                        if let Some(t) = render(w, &frame, &step) {
-                            report.items.push((seq, Item::Record(t)));
-                        }
-                    }
-                    k => dealer.push(k, seq, &frame),
+        if run.records > 0 {
+            engine.conntrack().touch(&flows);
+            for (n, frame) in own {
+                let step = engine.step(&frame);
+                if let Some(t) = render(w, &frame, &step) {
+                    report.items.push((n, Item::Record(t)));
                 }
             }
-            Err(e) => {
-                // (A look shows only whole records, which read without error: not these.)
-                ahead.next = ahead.shards.len();
-                fatal = e.is_fatal();
-                report.items.push((seq, Item::Error(e)));
+            reader.consume_run(run);
+            seq += run.records as u64;
+        } else {
+            let Some(next) = reader.next_frame() else {
+                break;
+            };
+            match next {
+                Ok(frame) => {
+                    report.offset = frame.offset;
+                    match shard(frame.linktype, frame.data) {
+                        0 => {
+                            let step = engine.step(&frame);
+                            if let Some(t) = render(w, &frame, &step) {
+                                report.items.push((seq, Item::Record(t)));
+                            }
+                        }
+                        k => dealer.push(k, seq, &frame),
+                    }
+                }
+                Err(e) => {
+                    fatal = e.is_fatal();
+                    report.items.push((seq, Item::Error(e)));
+                }
             }
+            seq += 1;
         }
-        seq += 1;
         if fatal {
             break;
         }
         // Reported before dealing, which may wait (see `deal`).
-        if seq % deal::DEAL_EVERY == 0
-            && !(report.flush(seq) && dealer.send_all(seq, report.offset))
-        {
-            break;
+        if seq >= next_deal {
+            next_deal = seq + deal::DEAL_EVERY;
+            if !(report.flush(seq) && dealer.send_all(seq, report.offset)) {
+                break;
+            }
         }
     }
     dealer.send_all(seq, report.offset);
     report.end(seq);
     reader.linktype()
 }
-
-/// A looked-at record's shard that did not fit a byte (255 workers or more):
-/// asked again when the record is read.
-const ASK: u8 = u8::MAX;
 
 /// The next batch if it comes within `spins` tries: a dealt worker as fast
 /// as the dealer finds its queue empty at most deals, and sleeping on it (a
@@ -262,40 +281,6 @@ fn next_batch(feed: &Receiver<Batch>, spins: u32) -> Result<Batch, TryRecvError>
         }
     }
     feed.try_recv()
-}
-
-/// The dealing worker's look at the records ahead: their shards, and the
-/// flows of its own, touched in the table (see `touch`).
-#[derive(Default)]
-struct Looked {
-    shards: Vec<u8>,
-    /// The next record's place in `shards`.
-    next: usize,
-    flows: Vec<crate::conntrack::Flow4>,
-}
-
-impl Looked {
-    /// Looks at the next (at most [`AHEAD`]) whole records the reader holds.
-    #[inline(never)]
-    fn look(
-        &mut self,
-        reader: &Reader<'_>,
-        ct: &crate::conntrack::Table,
-        shard: &impl Fn(u32, &[u8]) -> usize,
-    ) {
-        let (shards, flows) = (&mut self.shards, &mut self.flows);
-        shards.clear();
-        flows.clear();
-        reader.peek_whole(AHEAD, |linktype, data| {
-            let k = shard(linktype, data);
-            shards.push(u8::try_from(k).unwrap_or(ASK));
-            if k == 0 {
-                flows.extend(flow_of(linktype, data));
-            }
-        });
-        ct.touch(flows);
-        self.next = 0;
-    }
 }
 
 /// A dealt worker: replays the records dealt to it from `feed` and reports

@@ -1,16 +1,17 @@
 //! Touching ahead in the replay loop: before a run of packets is replayed, the conntrack
-//! memory their lookups need is read for all of them at once ([`Table::touch`]), so that
+//! memory their lookups need is read for all of them at once
+//! ([`Table::touch`](crate::conntrack::Table::touch)), so that
 //! the cache misses of the run overlap instead of stalling each packet in turn (memory-level
 //! parallelism; see `conntrack::touch` for why a plain read and not a prefetch instruction).
 //!
 //! The packets ahead are the records the capture reader already holds: it shows them in
-//! place without consuming them ([`CaptureReader::peek_whole`], classic pcap only), and
-//! [`flow_of`] reads the tuple of those the plain-frame parser
+//! place, framed once, before they are taken as read ([`CaptureReader::peek_run`](crate::packet::CaptureReader::peek_run), classic
+//! pcap only), and [`flow_of`] reads the tuple of those the plain-frame parser
 //! ([`packet::plain`](mod@crate::packet::plain): untagged Ethernet, IPv4 TCP or UDP, nearly every
 //! record) accepts, at the same offsets but without its checks: run on every record ahead,
 //! `plain` itself cost some 130 instructions a packet, more than the rest of the touch.
 //! Anything else simply gets no touch. The dealing worker of a sharded replay looks ahead the
-//! same way and decides each record's shard in the same look (`sharded::Looked`); a dealt
+//! same way and decides each record's shard in the same look (`sharded::lead`); a dealt
 //! worker touches the flows of the batch it was dealt.
 //!
 //! Cost and gain (fwd_100, one worker): about 165 instructions a packet (callgrind, mix_1m),
@@ -22,55 +23,12 @@
 //! table only read; a touch that turns out useless (the record was not kept, the entry changed
 //! meanwhile) costs time, never a different result.
 
-use std::io::Read;
-
-use crate::conntrack::{Flow4, Table};
+use crate::conntrack::Flow4;
 use crate::packet::link::linktype;
-use crate::packet::CaptureReader;
 
 /// Packets touched together: enough misses in flight to fill a core's miss buffers (10 to
 /// 16 on x86); 4 to 32 measured within the noise of one another.
 pub(super) const AHEAD: usize = 16;
-
-/// The look-ahead state of one engine's replay loop.
-pub(super) struct Ahead {
-    /// The flows of the run being touched (reused).
-    flows: Vec<Flow4>,
-    /// Records still to be read that the last touch covered.
-    covered: usize,
-}
-
-impl Ahead {
-    pub(super) fn new() -> Ahead {
-        Ahead {
-            flows: Vec::with_capacity(AHEAD),
-            covered: 0,
-        }
-    }
-
-    /// Called before each record is read: once per run of records, touches the table for the
-    /// next ones.
-    #[inline]
-    pub(super) fn before_next<R: Read>(&mut self, reader: &CaptureReader<R>, ct: &Table) {
-        if self.covered > 0 {
-            self.covered -= 1;
-            return;
-        }
-        self.touch_run(reader, ct);
-    }
-
-    #[inline(never)]
-    fn touch_run<R: Read>(&mut self, reader: &CaptureReader<R>, ct: &Table) {
-        let flows = &mut self.flows;
-        flows.clear();
-        let seen = reader.peek_whole(AHEAD, |linktype, data| {
-            flows.extend(flow_of(linktype, data));
-        });
-        ct.touch(&self.flows);
-        // This call covers the record about to be read, if it saw it.
-        self.covered = seen.saturating_sub(1);
-    }
-}
 
 /// The conntrack tuple of an untagged Ethernet IPv4 TCP or UDP frame that is not a fragment,
 /// read at fixed offsets: the fields [`packet::plain`](mod@crate::packet::plain) reads for the

@@ -148,8 +148,30 @@ impl State {
     /// every record's (a call cost ~55 instructions a record, call included).
     #[inline]
     fn meta(&self, offset: u64, hdr: &[u8; 16], start: usize) -> Meta {
-        let (sec, frac) = (self.u32_at(hdr, 0), self.u32_at(hdr, 4));
-        let (caplen, orig_len) = (self.u32_at(hdr, 8), self.u32_at(hdr, 12));
+        let f = self.fields(hdr);
+        Meta {
+            offset,
+            ts_ns: f.ts_ns,
+            linktype: self.linktype,
+            iface: None,
+            orig_len: f.orig_len,
+            start,
+            len: f.caplen as usize,
+            in_window: true,
+            anomaly: f.anomaly,
+        }
+    }
+
+    /// What a record header says: the four fields read with one test of the byte order
+    /// (per field, it was a fifth of the framing's instructions).
+    #[inline]
+    pub(super) fn fields(&self, hdr: &[u8; 16]) -> Fields {
+        let word = |i: usize| [hdr[i], hdr[i + 1], hdr[i + 2], hdr[i + 3]];
+        let [sec, frac, caplen, orig_len] = if self.big_endian {
+            [0, 4, 8, 12].map(|i| u32::from_be_bytes(word(i)))
+        } else {
+            [0, 4, 8, 12].map(|i| u32::from_le_bytes(word(i)))
+        };
         let (unit, limit) = if self.nano {
             (1, 1_000_000_000)
         } else {
@@ -160,16 +182,19 @@ impl State {
         } else {
             (caplen > orig_len).then_some(Anomaly::CaplenExceedsOrigLen)
         };
-        Meta {
-            offset,
+        Fields {
             ts_ns: i128::from(sec) * 1_000_000_000 + i128::from(frac) * unit,
-            linktype: self.linktype,
-            iface: None,
+            caplen,
             orig_len,
-            start,
-            len: caplen as usize,
-            in_window: true,
             anomaly,
         }
     }
+}
+
+/// A record header's fields ([`State::fields`]).
+pub(super) struct Fields {
+    pub(super) ts_ns: i128,
+    pub(super) caplen: u32,
+    pub(super) orig_len: u32,
+    pub(super) anomaly: Option<Anomaly>,
 }

@@ -1,44 +1,79 @@
 //! Looking ahead without reading: the records [`CaptureReader::next_frame`] will hand out
-//! next, shown in place while they are still in the read window.
+//! next, shown in place while they are still in the read window, as the [`Frame`]s it would
+//! hand out ([`CaptureReader::peek_run`]); [`CaptureReader::consume_run`] then takes them as
+//! read.
 //!
-//! A replay uses this to warm the memory the next few packets will need (see
-//! `eval::parallel::touch`). It is strictly read-only (`&self`): nothing is consumed, numbered
-//! or read from the source, so what the reader hands out afterwards is exactly what it would
-//! have handed out without the look. Only classic pcap records that are whole in the window
-//! are shown ([`pcap::State::whole`](super::pcap::State::whole), the test
-//! [`CaptureReader::next_frame`]'s own in-place path uses); the look stops at the first record
-//! that is not (cut by the window's end, too large, truncated), and a pcapng capture shows
-//! nothing: a caller gets fewer records, never different ones.
+//! A replay uses this to warm the memory the next few packets will need before it replays
+//! them (see `eval::parallel::touch`), and a sharded replay's dealing worker to decide their
+//! workers, each record framed once. The look is strictly read-only (`&self`): nothing is
+//! consumed, numbered or read from the source, so what the reader hands out afterwards is
+//! exactly what it would have handed out without the look. Only classic pcap records that
+//! are whole in the window are shown ([`pcap::State::whole`](super::pcap::State::whole), the
+//! test [`CaptureReader::next_frame`]'s own in-place path uses); the look stops at the first
+//! record that is not (cut by the window's end, too large, truncated), and a pcapng capture
+//! shows nothing: a caller gets fewer records, never different ones.
 
 use std::io::Read;
 
-use super::{CaptureReader, State};
+use super::{CaptureReader, Frame, State};
+
+/// What a [`CaptureReader::peek_run`] showed: to hand to [`CaptureReader::consume_run`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[must_use]
+pub struct Run {
+    /// Records shown.
+    pub records: usize,
+    /// Their bytes in the file, headers included.
+    bytes: usize,
+}
 
 impl<R: Read> CaptureReader<R> {
-    /// Calls `look(linktype, data)` for each of the next (at most) `most` packet records, in
-    /// order, as long as they are whole classic pcap records in the read window; returns how
-    /// many it showed. The reader is not changed.
-    pub fn peek_whole<F>(&self, most: usize, mut look: F) -> usize
+    /// Calls `each` with each of the next (at most) `most` records as long as they are whole
+    /// classic pcap records in the read window, as the frames [`CaptureReader::next_frame`]
+    /// will hand out (numbered, at their offsets); returns what it showed. The reader is not
+    /// changed: [`CaptureReader::consume_run`] takes the records as read, or `next_frame`
+    /// hands them out again.
+    #[inline]
+    pub fn peek_run<'r, F>(&'r self, most: usize, mut each: F) -> Run
     where
-        F: FnMut(u32, &[u8]),
+        F: FnMut(Frame<'r>),
     {
         let State::Pcap(s) = &self.state else {
-            return 0;
+            return Run::default();
         };
         if self.done {
-            return 0;
+            return Run::default();
         }
-        let mut rest = self.input.unread();
-        let mut shown = 0;
-        while shown < most {
-            let Some((_, data)) = s.whole(rest) else {
+        let unread = self.input.unread();
+        let (base, linktype) = (self.input.pos(), s.linktype());
+        let mut run = Run::default();
+        while run.records < most {
+            let Some((hdr, data)) = unread.get(run.bytes..).and_then(|rest| s.whole(rest)) else {
                 break;
             };
-            look(s.linktype(), data);
-            rest = rest.get(16 + data.len()..).unwrap_or_default();
-            shown += 1;
+            let f = s.fields(hdr);
+            each(Frame {
+                index: self.index + run.records as u64,
+                offset: base + run.bytes as u64,
+                ts_ns: f.ts_ns,
+                linktype,
+                iface: None,
+                orig_len: f.orig_len,
+                data,
+                anomaly: f.anomaly,
+            });
+            run.bytes += 16 + data.len();
+            run.records += 1;
         }
-        shown
+        run
+    }
+
+    /// Takes the records `run` showed as read: `run` must come from the last
+    /// [`CaptureReader::peek_run`], with no record read since.
+    #[inline]
+    pub fn consume_run(&mut self, run: Run) {
+        self.input.consume(run.bytes);
+        self.index += run.records as u64;
     }
 }
 
@@ -58,28 +93,29 @@ mod tests {
         }
     }
 
-    /// Reads `bytes` to the end, peeking `most` records before every record; checks that
-    /// each peek shows exactly the frames read next, and returns what was read.
+    /// Reads `bytes` to the end, peeking `most` records before every record (and not taking
+    /// them as read); checks that each peek shows exactly the frame read next, and returns
+    /// what was read.
     fn read_peeking(bytes: &[u8], piece: usize, most: usize) -> Option<(Vec<String>, usize)> {
         let mut rd = CaptureReader::new(Trickle(bytes, piece)).ok()?;
         let (mut out, mut shown_total) = (Vec::new(), 0);
-        let mut pending: std::collections::VecDeque<(u32, Vec<u8>)> = Default::default();
+        let mut pending = std::collections::VecDeque::new();
         loop {
             pending.clear();
-            let shown = rd.peek_whole(most, |lt, d| pending.push_back((lt, d.to_vec())));
-            assert_eq!(shown, pending.len());
-            assert!(shown <= most);
-            shown_total += shown;
+            let run = rd.peek_run(most, |f| pending.push_back(event(Ok(f))));
+            assert_eq!(run.records, pending.len());
+            assert!(run.records <= most);
+            shown_total += run.records;
             // Every record shown is the next one handed out, in order.
             let Some(r) = rd.next_frame() else {
-                assert_eq!(shown, 0, "peeked past the end");
+                assert_eq!(run.records, 0, "peeked past the end");
                 return Some((out, shown_total));
             };
-            if let Some((lt, d)) = pending.pop_front() {
-                let f = r.as_ref().expect("a shown record is a good record");
-                assert_eq!((f.linktype, f.data), (lt, &d[..]));
+            let got = event(r);
+            if let Some(shown) = pending.pop_front() {
+                assert_eq!(shown, got);
             }
-            out.push(event(r));
+            out.push(got);
         }
     }
 
@@ -90,6 +126,30 @@ mod tests {
         std::iter::from_fn(|| rd.next_frame().map(event)).collect()
     }
 
+    /// Reads `bytes` to the end in runs of at most `most` records shown and taken as read,
+    /// reading a record with `next_frame` whenever a run shows none; returns what was read
+    /// and how many records came in runs.
+    fn read_in_runs(bytes: &[u8], piece: usize, most: usize) -> Option<(Vec<String>, usize)> {
+        let mut rd = CaptureReader::new(Trickle(bytes, piece)).ok()?;
+        let (mut out, mut in_runs) = (Vec::new(), 0);
+        loop {
+            let mut seen = Vec::new();
+            let run = rd.peek_run(most, |f| seen.push(event(Ok(f))));
+            assert_eq!(run.records, seen.len());
+            assert!(run.records <= most);
+            if run.records > 0 {
+                in_runs += run.records;
+                out.extend(seen);
+                rd.consume_run(run);
+                continue;
+            }
+            match rd.next_frame() {
+                Some(r) => out.push(event(r)),
+                None => return Some((out, in_runs)),
+            }
+        }
+    }
+
     fn same_with_and_without_peeks(name: &str, bytes: &[u8]) -> usize {
         let mut shown = 0;
         for piece in [usize::MAX, 7, 4093] {
@@ -97,6 +157,10 @@ mod tests {
             for most in [0, 1, 3, 16, 1000] {
                 if let Some((got, n)) = read_peeking(bytes, piece, most) {
                     assert_eq!(got, want, "{name}, reads of {piece}, peeks of {most}");
+                    shown += n;
+                }
+                if let Some((got, n)) = read_in_runs(bytes, piece, most) {
+                    assert_eq!(got, want, "{name}, reads of {piece}, runs of {most}");
                     shown += n;
                 }
             }

@@ -167,7 +167,7 @@ fn every_scenario_replays_identically_on_several_workers() {
         let Some(s) = load(&dir) else { continue };
         for verdicts_only in [false, true] {
             let one = replay(&s, &parallel::plan(&s.rules, 1), verdicts_only, Read::File);
-            // Two workers each read the file; three share a stream.
+            // Two workers dealt from the file, three from a stream.
             for (jobs, how) in [(2, Read::File), (3, Read::Stream)] {
                 let plan = parallel::plan(&s.rules, jobs);
                 let many = replay(&s, &plan, verdicts_only, how);
@@ -189,6 +189,13 @@ fn every_scenario_replays_identically_on_several_workers() {
                     };
                     let narrow = replay(&s, &tight, verdicts_only, how);
                     assert!(one == narrow, "{name}: differs with batches of 1");
+                    // Every worker replays some pairs (the default may deal them all).
+                    let in_turn = Plan {
+                        spread: parallel::Spread::InTurn,
+                        ..plan.clone()
+                    };
+                    let spread = replay(&s, &in_turn, verdicts_only, how);
+                    assert!(one == spread, "{name}: differs with pairs dealt in turn");
                 }
             }
         }

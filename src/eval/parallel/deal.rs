@@ -9,10 +9,19 @@
 //! a worker gets batches of its records' bytes, back to back (a copy of ~100 bytes a record).
 //! The dealing is done by a worker, not a thread of its own: a third busy thread on two cores
 //! was slower (measured: 140 ms against 107 ms with every worker reading), since the threads
-//! then take turns on the cores. The dealing worker keeps a smaller share of the records
-//! instead ([`super::DEALER_SHARE`]). Measured on mix_1m/fwd_100 `--format summary`
-//! (`--timings`, medians of 20 interleaved runs on the 2-core VM): one worker 0.157 s, two
-//! workers that each read 0.108 s (1.45x), two with the dealing 0.095 s (1.65x).
+//! then take turns on the cores.
+//!
+//! Which worker replays an address pair is decided when the first key of its bucket (one of
+//! [`BUCKETS`], by the key's hash) is dealt, and never changes: a pair's state stays with one
+//! engine, so the output is the same whatever the decisions. The decision keeps every worker
+//! busy: a new bucket goes to the dealt worker furthest ahead if it has no batch waiting
+//! besides the one it replays ([`KEEPING_UP`]), else the dealing worker keeps it. A fixed
+//! share for the dealer (set by callgrind in an earlier version) suited one machine, capture
+//! and output format only: the dealer's own costs (the `read`, the framing, the copy) weigh
+//! differently against a record's replay on each, and a dealt worker that waited for its
+//! batches or a dealer that waited for room in a queue left a core idle. (`Spread::InTurn`
+//! gives new buckets to the workers in turn instead, for tests that want every worker to
+//! replay.)
 //!
 //! Batches are dealt in lockstep: every [`DEAL_EVERY`] items read, every other worker gets
 //! its batch (perhaps empty) with how far the capture has been read (`upto`), and the dealing
@@ -25,8 +34,10 @@
 //! dealing. Items are numbered as one engine's replay numbers them, so the merge puts them in
 //! the same order.
 
+use super::Spread;
 use crate::packet::capture::Anomaly;
 use crate::packet::Frame;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 
 /// Items read between two deals: each dealt worker gets a batch this often. A deal may wake
@@ -35,6 +46,17 @@ use std::sync::mpsc::{Receiver, SyncSender};
 pub(super) const DEAL_EVERY: u64 = 4096;
 /// Batches queued per dealt worker before the dealer waits for it.
 pub(super) const QUEUED: usize = 8;
+/// Buckets of shard keys, each dealt to one worker: a byte each, 256 KiB, which a core's
+/// cache holds. mix_1m has ~60k address pairs, seen at a steady pace through the capture,
+/// so new buckets keep coming for the decisions to balance the load with.
+pub(super) const BUCKETS: usize = 1 << 18;
+/// A bucket no key has been dealt from yet.
+const UNSEEN: u8 = u8::MAX;
+/// Most workers: a bucket's worker is a byte, [`UNSEEN`] excepted.
+pub(super) const MAX_WORKERS: usize = UNSEEN as usize;
+/// Batches a dealt worker may have not yet replayed (the one it replays) and still be
+/// given new buckets: with more, it has fallen behind the dealer, which keeps them.
+const KEEPING_UP: u64 = 1;
 
 /// A record as dealt: the frame's fields, its bytes a range of the batch's.
 #[derive(Debug, Clone, Copy)]
@@ -138,10 +160,25 @@ pub(super) struct Dealer<'t> {
     batches: Vec<Batch>,
     /// Records a batch is made for (a worker's share of a deal, with room to spare).
     share: usize,
+    /// Each bucket's worker, [`UNSEEN`] until a key of it is dealt.
+    buckets: Vec<u8>,
+    spread: Spread,
+    /// Buckets decided so far.
+    decided: usize,
+    /// Batches dealt to each other worker, and (counted by the worker) those it replayed.
+    sent: Vec<u64>,
+    replayed: &'t [AtomicU64],
 }
 
 impl<'t> Dealer<'t> {
-    pub(super) fn new(to: &'t [SyncSender<Batch>], back: &'t Receiver<Batch>) -> Dealer<'t> {
+    /// A dealer to the workers `to` (at most [`MAX_WORKERS`] in all), who hand their
+    /// batches back through `back` and count them in `replayed` (one counter a worker).
+    pub(super) fn new(
+        to: &'t [SyncSender<Batch>],
+        back: &'t Receiver<Batch>,
+        replayed: &'t [AtomicU64],
+        spread: Spread,
+    ) -> Dealer<'t> {
         let share = usize::try_from(DEAL_EVERY).unwrap_or(512) / to.len().max(1) + 16;
         Dealer {
             to,
@@ -152,7 +189,54 @@ impl<'t> Dealer<'t> {
                 .map(|_| Batch::with_capacity(share, share * 128))
                 .collect(),
             share,
+            buckets: vec![UNSEEN; BUCKETS],
+            spread,
+            decided: 0,
+            sent: vec![0; to.len()],
+            replayed,
         }
+    }
+
+    /// The worker of a record whose shard key is `key`: its bucket's, decided when the bucket
+    /// is first seen (see the module's comment).
+    #[inline]
+    pub(super) fn worker_of(&mut self, key: u64) -> usize {
+        let b = bucket(key);
+        match self.buckets.get(b) {
+            Some(&w) if w != UNSEEN => usize::from(w),
+            _ => self.decide(b),
+        }
+    }
+
+    /// The worker of bucket `b`, seen for the first time.
+    #[cold]
+    #[inline(never)]
+    fn decide(&mut self, b: usize) -> usize {
+        let workers = self.to.len() + 1;
+        let w = match self.spread {
+            Spread::InTurn => self.decided % workers,
+            Spread::AsTheyKeepUp => {
+                let behind = |k: usize| {
+                    let done = self
+                        .replayed
+                        .get(k)
+                        .map_or(0, |r| r.load(Ordering::Acquire));
+                    self.sent.get(k).map_or(0, |s| s.saturating_sub(done))
+                };
+                let ahead = (0..self.to.len()).min_by_key(|&k| (behind(k), k));
+                match ahead {
+                    Some(k) if behind(k) <= KEEPING_UP => k + 1,
+                    _ => 0,
+                }
+            }
+        };
+        self.decided += 1;
+        if let (Some(slot), Ok(byte)) = (self.buckets.get_mut(b), u8::try_from(w)) {
+            if byte != UNSEEN {
+                *slot = byte;
+            }
+        }
+        w
     }
 
     /// Deals record number `seq` to worker `worker` (1 or more).
@@ -176,8 +260,19 @@ impl<'t> Dealer<'t> {
                 return false;
             }
         }
+        for sent in &mut self.sent {
+            *sent += 1;
+        }
         true
     }
+}
+
+/// The bucket of shard key `key`: the top bits of its bits mixed once more (the key's high
+/// word alone steps by a near half of its range from one host to the next of a subnet).
+#[inline]
+fn bucket(key: u64) -> usize {
+    let mixed = (key ^ key >> 29).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    ((mixed ^ mixed >> 32) >> (64 - BUCKETS.trailing_zeros())) as usize
 }
 
 #[cfg(test)]
@@ -214,7 +309,8 @@ mod tests {
         let frames: Vec<Frame> = (0..7).map(|i| frame(i as u64, &bytes[i])).collect();
         let (txs, rxs): (Vec<_>, Vec<_>) = (0..2).map(|_| mpsc::sync_channel(QUEUED)).unzip();
         let (back_tx, back) = mpsc::sync_channel(4);
-        let mut dealer = Dealer::new(&txs, &back);
+        let replayed = [AtomicU64::new(0), AtomicU64::new(0)];
+        let mut dealer = Dealer::new(&txs, &back, &replayed, Spread::InTurn);
         // Records 0..7 to workers 1, 2, 1, 2, ...; items 10.. as numbers (errors in between).
         for (i, f) in frames.iter().enumerate() {
             dealer.push(1 + i % 2, 10 + 2 * i as u64, f);
@@ -256,5 +352,61 @@ mod tests {
         // A worker gone: the dealer stops.
         drop(rxs);
         assert!(!dealer.send_all(42, 800));
+    }
+
+    /// Keys of 64 hosts talking to one server, as `shard_key` makes them.
+    fn hosts() -> Vec<u64> {
+        (0..64u32)
+            .map(|h| super::super::pair_key(0x0a00_0000 | h, 0x0a00_0101))
+            .collect()
+    }
+
+    /// Dealt in turn, every worker gets some of the pairs of one subnet, and a pair's worker
+    /// never changes.
+    #[test]
+    fn pairs_dealt_in_turn_reach_every_worker() {
+        let (back_tx, back) = mpsc::sync_channel::<Batch>(1);
+        drop(back_tx);
+        for workers in 2..6 {
+            let (txs, _rxs): (Vec<_>, Vec<_>) =
+                (1..workers).map(|_| mpsc::sync_channel(QUEUED)).unzip();
+            let replayed: Vec<AtomicU64> = (1..workers).map(|_| AtomicU64::new(0)).collect();
+            let mut dealer = Dealer::new(&txs, &back, &replayed, Spread::InTurn);
+            let first: Vec<usize> = hosts().iter().map(|&k| dealer.worker_of(k)).collect();
+            assert!(
+                (0..workers).all(|w| first.contains(&w)),
+                "{workers}: {first:?}"
+            );
+            let again: Vec<usize> = hosts().iter().map(|&k| dealer.worker_of(k)).collect();
+            assert_eq!(first, again);
+        }
+    }
+
+    /// New pairs go to the dealt worker furthest ahead while it keeps up, to the dealer when
+    /// every dealt worker has fallen behind; a pair once placed stays where it is.
+    #[test]
+    fn new_pairs_go_where_a_worker_keeps_up() {
+        let (txs, _rxs): (Vec<_>, Vec<_>) = (0..2).map(|_| mpsc::sync_channel(QUEUED)).unzip();
+        let (_back_tx, back) = mpsc::sync_channel(QUEUED * 3);
+        let replayed = [AtomicU64::new(0), AtomicU64::new(0)];
+        let mut dealer = Dealer::new(&txs, &back, &replayed, Spread::AsTheyKeepUp);
+        let keys = hosts();
+        // Nothing dealt yet: both keep up, the first (worker 1) is furthest ahead.
+        assert_eq!(dealer.worker_of(keys[0]), 1);
+        // Three deals: each worker has three batches it has not replayed.
+        for upto in 1..=3 {
+            assert!(dealer.send_all(upto, 0));
+        }
+        assert_eq!(dealer.worker_of(keys[1]), 0);
+        // Worker 2 replays two of them: one left, it keeps up.
+        replayed[1].store(2, Ordering::Release);
+        assert_eq!(dealer.worker_of(keys[2]), 2);
+        // Worker 1 replays all three: now it is furthest ahead.
+        replayed[0].store(3, Ordering::Release);
+        assert_eq!(dealer.worker_of(keys[3]), 1);
+        // Placed pairs stay.
+        replayed[0].store(0, Ordering::Release);
+        let placed: Vec<usize> = keys[..4].iter().map(|&k| dealer.worker_of(k)).collect();
+        assert_eq!(placed, [1, 0, 2, 1]);
     }
 }

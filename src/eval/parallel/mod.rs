@@ -6,7 +6,8 @@
 //! the capture, once, from the file ([`Source::File`]) or a pipe
 //! ([`Source::Stream`]), numbers every record, finds each one's shard key,
 //! replays its own records and deals the others' to their workers in batches
-//! (`deal`; it keeps a smaller share, [`DEALER_SHARE`], for the dealing). What
+//! (`deal`, which also decides each address pair's worker as the replay goes, so
+//! that all workers stay busy whatever a record costs on this machine). What
 //! a record leaves for the caller is split in two: what can be counted in any
 //! order goes into the worker's own state (the caller's totals, merged at the
 //! end), what must come out in capture order (a jsonl line) goes to the
@@ -74,6 +75,9 @@ const GLOBAL_TARGETS: &[&str] = &[
     "SYNPROXY",
     "TPROXY",
 ];
+/// Most workers a replay runs: a worker is named by a byte where the dealing worker
+/// notes which worker each address pair went to (`deal`).
+pub const MAX_WORKERS: usize = deal::MAX_WORKERS;
 /// Items a worker collects for the calling thread before it sends them.
 const BATCH: usize = 256;
 /// Records between two [`Item::Progress`] reports.
@@ -92,6 +96,21 @@ pub struct Plan {
     pub batch: usize,
     /// Replay only the first this many items (records and errors).
     pub limit: Option<u64>,
+    /// How the address pairs are spread over the workers.
+    pub spread: Spread,
+}
+
+/// How the address pairs of a sharded replay are spread over the workers; either way each
+/// pair stays with one worker, so the output is the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spread {
+    /// Each pair to a worker that keeps up when it is first seen (see `deal`): every
+    /// worker busy to the end.
+    AsTheyKeepUp,
+    /// Each new pair to the next worker in turn: every worker replays some pairs of any
+    /// capture, however short, and a pair's worker is decided as in `AsTheyKeepUp`, when
+    /// first seen (for tests).
+    InTurn,
 }
 
 impl Plan {
@@ -105,9 +124,10 @@ impl Plan {
     }
 }
 
-/// Decides how many workers may run `rs` with output identical to one.
+/// Decides how many workers may run `rs` with output identical to one (at most
+/// [`MAX_WORKERS`]).
 pub fn plan(rs: &Ruleset, jobs: usize) -> Plan {
-    let jobs = jobs.max(1);
+    let jobs = jobs.clamp(1, MAX_WORKERS);
     let (workers, reason) = match global_state_user(rs) {
         Some(what) if jobs > 1 => (
             1,
@@ -120,6 +140,7 @@ pub fn plan(rs: &Ruleset, jobs: usize) -> Plan {
         reason,
         batch: BATCH,
         limit: None,
+        spread: Spread::AsTheyKeepUp,
     }
 }
 
@@ -244,38 +265,6 @@ fn l3(linktype: u32, data: &[u8]) -> Option<&[u8]> {
             .filter(|ip| ip.first().is_some_and(|b| b >> 4 == 4));
     }
     packet::link::strip(linktype, data).ok().map(|(_, ip)| ip)
-}
-
-/// The share of the shard keys that the dealing worker (worker 0 of a sharded replay, which
-/// also reads the capture and deals the other workers their records) keeps for itself, in
-/// 1/1024ths of an even share. Set so that two workers finish together on mix_1m/fwd_100:
-/// the dealer then replays ~36% of the records (callgrind: 611M instructions plus the
-/// capture's `read`, ~20 ms, against 782M for the other worker).
-const DEALER_SHARE: u64 = 790;
-
-/// The worker of a record whose shard key is `key`, over `workers` workers of which the
-/// first also deals (see [`DEALER_SHARE`]): the high word of the key cut into `workers`
-/// ranges, the first one narrower. Any cut keeps each address pair on one worker, which is
-/// all the output depends on.
-#[inline]
-fn dealt_shard(key: u64, workers: usize) -> usize {
-    const SPAN: u64 = 1 << 32;
-    let n = workers.max(1) as u64;
-    if n == 1 {
-        return 0;
-    }
-    let first = SPAN / n * DEALER_SHARE / 1024;
-    // The key's bits mixed once more: its high word alone steps by a near half of its range
-    // from one host to the next of a subnet, so that a narrow first range could miss every
-    // host of a capture of one subnet.
-    let mixed = (key ^ key >> 29).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    let x = (mixed ^ mixed >> 32) >> 32;
-    if x < first {
-        0
-    } else {
-        // The rest evenly over the others: 1..n.
-        (1 + (x - first) * (n - 1) / (SPAN - first)) as usize
-    }
 }
 
 /// Where the workers read the capture from.

@@ -13,12 +13,13 @@
 
 use super::deal::{self, Batch, Dealer};
 use super::touch::{flow_of, AHEAD};
-use super::{add_counters, dealt_shard, shard_key_of, Finished, Item, Plan, Setup, Source};
+use super::{add_counters, shard_key_of, Finished, Item, Plan, Setup, Source};
 use super::{Step, PROGRESS_EVERY};
 use crate::eval::engine::Engine;
 use crate::packet::{CaptureReader, Frame};
 use std::collections::VecDeque;
 use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 
 /// Reports queued per worker before it waits for the calling thread.
@@ -53,12 +54,18 @@ type Left<W> = (
 type Reader<'a> = CaptureReader<Box<dyn Read + Send + 'a>>;
 
 /// Where a worker's records come from.
-enum Feed<'a> {
-    /// The capture, which this worker reads, the other workers' queues, and
-    /// the batches they hand back.
-    Deals(Reader<'a>, Vec<SyncSender<Batch>>, Receiver<Batch>),
-    /// The batches the dealing worker deals this one, and where they go back.
-    Dealt(Receiver<Batch>, SyncSender<Batch>),
+enum Feed<'a, 'c> {
+    /// The capture, which this worker reads, the other workers' queues, the
+    /// batches they hand back, and their counts of batches replayed.
+    Deals(
+        Reader<'a>,
+        Vec<SyncSender<Batch>>,
+        Receiver<Batch>,
+        &'c [AtomicU64],
+    ),
+    /// The batches the dealing worker deals this one, where they go back, and
+    /// where this worker counts those it replayed.
+    Dealt(Receiver<Batch>, SyncSender<Batch>, &'c AtomicU64),
 }
 
 /// Runs the replay over `plan.workers` threads.
@@ -101,6 +108,8 @@ where
     let limit = plan.limit.unwrap_or(u64::MAX);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let spins = if workers <= cores { 4096 } else { 0 };
+    let replayed: Vec<AtomicU64> = (1..workers).map(|_| AtomicU64::new(0)).collect();
+    let spread = plan.spread;
     std::thread::scope(|s| {
         let (deals, dealt): (Vec<_>, Vec<_>) = (1..workers)
             .map(|_| mpsc::sync_channel::<Batch>(deal::QUEUED))
@@ -108,8 +117,11 @@ where
         // Batches handed back to the dealing worker (see `Dealer`): room for all.
         let (back_tx, back) = mpsc::sync_channel::<Batch>((deal::QUEUED + 2) * workers);
         // Worker 0 reads and deals; the others are dealt their records.
-        let dealt = dealt.into_iter().map(|rx| Feed::Dealt(rx, back_tx.clone()));
-        let feeds = std::iter::once(Feed::Deals(reader, deals, back)).chain(dealt);
+        let dealt = dealt
+            .into_iter()
+            .zip(&replayed)
+            .map(|(rx, count)| Feed::Dealt(rx, back_tx.clone(), count));
+        let feeds = std::iter::once(Feed::Deals(reader, deals, back, &replayed)).chain(dealt);
         let mut inbox = Vec::with_capacity(workers);
         let mut handles = Vec::with_capacity(workers);
         for (me, feed) in feeds.enumerate() {
@@ -122,14 +134,13 @@ where
                 let mut w = state(me);
                 let mut to = Reporter::new(&tx, batch);
                 let linktype = match feed {
-                    Feed::Deals(reader, deals, back) => {
-                        let dealer = Dealer::new(&deals, &back);
-                        let shard = (workers, limit);
+                    Feed::Deals(reader, deals, back, replayed) => {
+                        let dealer = Dealer::new(&deals, &back, replayed, spread);
                         let w = (&mut w, render);
-                        lead(reader, dealer, shard, &mut engine, w, &mut to)
+                        lead(reader, dealer, limit, &mut engine, w, &mut to)
                     }
-                    Feed::Dealt(feed, back) => {
-                        let feed = (&feed, &back, spins);
+                    Feed::Dealt(feed, back, replayed) => {
+                        let feed = (&feed, &back, replayed, spins);
                         work(feed, &mut engine, (&mut w, render), &mut to);
                         None
                     }
@@ -189,7 +200,7 @@ fn finish<W>(rs: &crate::ir::Ruleset, left: Vec<Left<W>>) -> Finished<W> {
 fn lead<W, T, Rf>(
     mut reader: Reader<'_>,
     mut dealer: Dealer<'_>,
-    (workers, limit): (usize, u64),
+    limit: u64,
     engine: &mut Engine,
     (w, render): (&mut W, &Rf),
     report: &mut Reporter<'_, T>,
@@ -197,7 +208,6 @@ fn lead<W, T, Rf>(
 where
     Rf: Fn(&mut W, &Frame, &Step) -> Option<T>,
 {
-    let shard = |linktype: u32, data: &[u8]| dealt_shard(shard_key_of(linktype, data), workers);
     let mut flows = Vec::with_capacity(AHEAD);
     let (mut seq, mut next_deal) = (0u64, deal::DEAL_EVERY);
     while seq < limit {
@@ -207,7 +217,7 @@ where
         let mut n = seq;
         let run = reader.peek_run(most, |frame| {
             report.offset = frame.offset;
-            match shard(frame.linktype, frame.data) {
+            match dealer.worker_of(shard_key_of(frame.linktype, frame.data)) {
                 0 => {
                     flows.extend(flow_of(frame.linktype, frame.data));
                     own.push((n, frame));
@@ -234,7 +244,7 @@ where
             match next {
                 Ok(frame) => {
                     report.offset = frame.offset;
-                    match shard(frame.linktype, frame.data) {
+                    match dealer.worker_of(shard_key_of(frame.linktype, frame.data)) {
                         0 => {
                             let step = engine.step(&frame);
                             if let Some(t) = render(w, &frame, &step) {
@@ -286,7 +296,7 @@ fn next_batch(feed: &Receiver<Batch>, spins: u32) -> Result<Batch, TryRecvError>
 /// A dealt worker: replays the records dealt to it from `feed` and reports
 /// them until the dealing worker is done or the calling thread has stopped.
 fn work<W, T, Rf>(
-    (feed, back, spins): (&Receiver<Batch>, &SyncSender<Batch>, u32),
+    (feed, back, replayed, spins): (&Receiver<Batch>, &SyncSender<Batch>, &AtomicU64, u32),
     engine: &mut Engine,
     (w, render): (&mut W, &Rf),
     report: &mut Reporter<'_, T>,
@@ -322,6 +332,8 @@ fn work<W, T, Rf>(
             }
         }
         (seq, report.offset) = (dealt.upto, dealt.offset);
+        // What the dealer decides new address pairs by (see `deal`).
+        replayed.fetch_add(1, Ordering::Release);
         let mut dealt = dealt;
         dealt.clear();
         // Handed back to be filled again; dropped if there is no room (never waits).

@@ -13,7 +13,7 @@
 
 use super::deal::{self, Batch, Dealer};
 use super::touch::{flow_of, AHEAD};
-use super::{add_counters, shard_key_of, Finished, Item, Plan, Setup, Source};
+use super::{add_counters, emptied, shard_key_of, Finished, Item, Plan, Setup, Source};
 use super::{Step, PROGRESS_EVERY};
 use crate::eval::engine::Engine;
 use crate::packet::{CaptureReader, Frame};
@@ -209,10 +209,11 @@ where
     Rf: Fn(&mut W, &Frame, &Step) -> Option<T>,
 {
     let mut flows = Vec::with_capacity(AHEAD);
+    let mut spare: Vec<(u64, Frame<'static>)> = Vec::with_capacity(AHEAD);
     let (mut seq, mut next_deal) = (0u64, deal::DEAL_EVERY);
     while seq < limit {
         let most = usize::try_from(limit - seq).map_or(AHEAD, |left| left.min(AHEAD));
-        let mut own = Vec::with_capacity(most);
+        let mut own = emptied(std::mem::take(&mut spare));
         flows.clear();
         let mut n = seq;
         let run = reader.peek_run(most, |frame| {
@@ -229,12 +230,13 @@ where
         let mut fatal = false;
         if run.records > 0 {
             engine.conntrack().touch(&flows);
-            for (n, frame) in own {
+            for (n, frame) in own.drain(..) {
                 let step = engine.step(&frame);
                 if let Some(t) = render(w, &frame, &step) {
                     report.items.push((n, Item::Record(t)));
                 }
             }
+            spare = emptied(own);
             reader.consume_run(run);
             seq += run.records as u64;
         } else {

@@ -91,7 +91,7 @@ pub struct Plan {
     /// Why one worker runs although more were asked for.
     pub reason: Option<String>,
     /// Items (rendered records, errors) a worker sends the calling thread at
-    /// a time; it also reports at least every 16 batches' worth of records
+    /// a time; it also reports at least every 64 batches' worth of records
     /// read, so the records held for reordering stay bounded.
     pub batch: usize,
     /// Replay only the first this many items (records and errors).

@@ -25,7 +25,11 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 /// Reports queued per worker before it waits for the calling thread.
 const QUEUED: usize = 8;
 /// A worker reports at least every this many bytes of capture read.
-const REPORT_BYTES: u64 = 1 << 20;
+const REPORT_BYTES: u64 = 4 << 20;
+/// A worker reports at least every this many batches' worth of records read: each
+/// report may wake the calling thread, which then takes a core from a worker for a while
+/// (every 16 batches, ~500 wake-ups on mix_1m with two workers).
+const REPORT_BATCHES: u64 = 64;
 
 /// What a worker tells the calling thread.
 struct Report<T> {
@@ -266,15 +270,15 @@ where
         if fatal {
             break;
         }
-        // Reported before dealing, which may wait (see `deal`).
         if seq >= next_deal {
             next_deal = seq + deal::DEAL_EVERY;
-            if !(report.flush(seq) && dealer.send_all(seq, report.offset)) {
+            // All this worker knows is reported before the dealing waits (see `deal`).
+            if !(report.read(seq) && dealer.send_all(seq, report.offset, || report.flush(seq))) {
                 break;
             }
         }
     }
-    dealer.send_all(seq, report.offset);
+    dealer.send_all(seq, report.offset, || report.flush(seq));
     report.end(seq);
     reader.linktype()
 }
@@ -367,7 +371,7 @@ impl<'o, T> Reporter<'o, T> {
             items: Vec::new(),
             offset: 0,
             batch,
-            every: (batch as u64).saturating_mul(16),
+            every: (batch as u64).saturating_mul(REPORT_BATCHES),
             reported: (0, 0),
         }
     }

@@ -59,8 +59,8 @@ pub struct ReplayArgs {
     /// replay took, the packet rate, and the peak memory (VmHWM).
     #[arg(long)]
     timings: bool,
-    /// Worker threads (default: the number of cores). Records are sharded by
-    /// address pair and printed in capture order, identical to `--jobs 1`;
+    /// Worker threads (default: the number of cores, at most 255). Records are
+    /// sharded by address pair and printed in capture order, identical to `--jobs 1`;
     /// rulesets with cross-flow state (NAT, limit, recent, set, ...) run on
     /// one worker (`--timings` says which mode ran and why).
     #[arg(long, short = 'j', value_name = "N")]

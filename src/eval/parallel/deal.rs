@@ -19,7 +19,10 @@
 //! share for the dealer (set by callgrind in an earlier version) suited one machine, capture
 //! and output format only: the dealer's own costs (the `read`, the framing, the copy) weigh
 //! differently against a record's replay on each, and a dealt worker that waited for its
-//! batches or a dealer that waited for room in a queue left a core idle. (`Spread::InTurn`
+//! batches or a dealer that waited for room in a queue left a core idle: with the share
+//! set by callgrind, the dealt worker waited 40-70 ms of a ~200 ms replay of mix_1m for its
+//! batches (per-thread CPU time from `/proc/thread-self/schedstat`); with the decisions
+//! both workers are on a core for the whole replay. (`Spread::InTurn`
 //! gives new buckets to the workers in turn instead, for tests that want every worker to
 //! replay.)
 //!

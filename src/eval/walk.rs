@@ -113,6 +113,20 @@ impl TableCounters {
                 .collect(),
         }
     }
+
+    /// Adds `other`'s counts (the same table's, of another engine) to these.
+    pub fn add(&mut self, other: &TableCounters) {
+        let pairs = |a: &mut [(u64, u64)], b: &[(u64, u64)]| {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.0 += y.0;
+                x.1 += y.1;
+            }
+        };
+        pairs(&mut self.policy, &other.policy);
+        for (a, b) in self.rules.iter_mut().zip(&other.rules) {
+            pairs(a, b);
+        }
+    }
 }
 
 /// A table indexed once for fast walks: every rule's packed [`Head`] (in chain

@@ -14,19 +14,24 @@ use crate::ext::facts::{Facts, NatRequest};
 use crate::ext::state::Store;
 use crate::ext::targets::reject::RejectWith;
 use crate::ir::{Hook, Ruleset, TableKind};
+use std::borrow::Cow;
 
 use super::Flight;
+
+/// A table's rule names, per chain and rule.
+pub(super) type TableNames = Vec<Vec<RuleName>>;
 
 /// The ruleset's tables with their counters.
 pub(super) struct Tables<'r> {
     pub(super) rs: &'r Ruleset,
     pub(super) counters: Vec<TableCounters>,
-    /// Parallel to `rs.tables`: what the walk precomputes of each.
-    pub(super) prepared: Vec<Prepared>,
+    /// Parallel to `rs.tables`: what the walk precomputes of each (its own, or
+    /// lent by a sharded replay: see [`super::Compiled`]).
+    pub(super) prepared: Cow<'r, [Prepared]>,
     /// Parallel to `rs.tables`, per chain and rule: `table/CHAIN/N`, the name a
     /// record gives its deciding rule, made once so a packet shares it instead
     /// of formatting (and allocating) it.
-    pub(super) names: Vec<Vec<Vec<RuleName>>>,
+    pub(super) names: Cow<'r, [TableNames]>,
     pub(super) walk_buf: WalkBuf,
     pub(super) trace: bool,
     /// Recorded table walks, when explaining (`iptwalk trace`).

@@ -446,22 +446,5 @@ fn emptied<T, U>(mut v: Vec<T>) -> Vec<U> {
     v.into_iter().filter_map(|_| None).collect()
 }
 
-/// Adds `b`'s counters to `a` (same ruleset).
-fn add_counters(a: &mut Ruleset, b: &Ruleset) {
-    for (ta, tb) in a.tables.iter_mut().zip(&b.tables) {
-        for (ca, cb) in ta.chains.iter_mut().zip(&tb.chains) {
-            // User chains keep the file's counters (the engine reports none).
-            if ca.is_builtin() {
-                ca.counters.packets += cb.counters.packets;
-                ca.counters.bytes += cb.counters.bytes;
-            }
-            for (ra, rb) in ca.rules.iter_mut().zip(&cb.rules) {
-                ra.counters.packets += rb.counters.packets;
-                ra.counters.bytes += rb.counters.bytes;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests;

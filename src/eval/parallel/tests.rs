@@ -145,17 +145,38 @@ fn the_key_read_in_place_is_the_decoded_headers() {
 #[test]
 fn counters_add_up_on_builtin_chains_and_rules_only() {
     let text = "*filter\n:INPUT ACCEPT [1:10]\n:c - [0:0]\n[2:20] -A INPUT -j c\nCOMMIT\n";
-    let mut a = rules(text);
-    let b = rules(text);
-    add_counters(&mut a, &b);
-    let t = &a.tables[0];
-    let input = t.chains.iter().find(|c| c.name == "INPUT").expect("INPUT");
-    assert_eq!((input.counters.packets, input.counters.bytes), (2, 20));
-    assert_eq!(
-        (
-            input.rules[0].counters.packets,
-            input.rules[0].counters.bytes
-        ),
-        (4, 40)
-    );
+    let rs = rules(text);
+    // Two engines' counts: every policy and rule counted k times, 10k bytes.
+    let counted = |k: u64| {
+        let mut c = crate::eval::walk::TableCounters::for_table(&rs.tables[0]);
+        c.policy.iter_mut().for_each(|p| *p = (k, 10 * k));
+        c.rules
+            .iter_mut()
+            .flatten()
+            .for_each(|r| *r = (2 * k, 20 * k));
+        c
+    };
+    let mut sum = counted(1);
+    sum.add(&counted(2));
+    let out = Engine::ruleset_with(&rs, &[sum]);
+    let chain = |name: &str| {
+        let t = &out.tables[0];
+        t.chains
+            .iter()
+            .find(|c| c.name == name)
+            .expect("chain")
+            .clone()
+    };
+    let input = chain("INPUT");
+    assert_eq!((input.counters.packets, input.counters.bytes), (3, 30));
+    let rule = &input.rules[0].counters;
+    assert_eq!((rule.packets, rule.bytes), (6, 60));
+    // A user chain keeps the file's counters: the kernel keeps none for it.
+    let user = chain("c");
+    let file = rs.tables[0]
+        .chains
+        .iter()
+        .find(|c| c.name == "c")
+        .expect("c");
+    assert_eq!(user.counters, file.counters);
 }

@@ -41,7 +41,7 @@
 //! the same order.
 
 use super::Spread;
-use crate::packet::capture::Anomaly;
+use crate::packet::capture::{Anomaly, Framing};
 use crate::packet::Frame;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
@@ -64,27 +64,45 @@ pub(super) const MAX_WORKERS: usize = UNSEEN as usize;
 /// given new buckets: with more, it has fallen behind the dealer, which keeps them.
 const KEEPING_UP: u64 = 1;
 
-/// A record as dealt: the frame's fields, its bytes a range of the batch's.
+/// A record as dealt: its number, place and bytes (a range of the batch's); its other fields
+/// are in its header among those bytes (a classic pcap record copied as the file holds it,
+/// read with the batch's [`Framing`]), or, for a record read the general way, in `fields`.
 #[derive(Debug, Clone, Copy)]
-struct Meta {
+struct Entry {
     /// The item's number in the capture (records and errors).
     seq: u64,
     index: u64,
     offset: u64,
+    start: usize,
+    len: usize,
+    /// Its place in `Batch::fields`, or [`RAW`].
+    fields: u32,
+}
+
+/// An [`Entry`] whose bytes are a whole classic pcap record, header first.
+const RAW: u32 = u32::MAX;
+
+/// The fields of a dealt frame that its bytes do not hold.
+#[derive(Debug, Clone, Copy)]
+struct Fields {
     ts_ns: i128,
     linktype: u32,
     iface: Option<u32>,
     orig_len: u32,
     anomaly: Option<Anomaly>,
-    start: usize,
-    len: usize,
 }
 
 /// What one worker gets at a deal: its records since the last one.
+///
+/// Most records are copied as the file holds them (header and data, in one copy) and framed
+/// by the worker that replays them: the dealer then writes ~50 bytes a record besides its
+/// data, not a whole frame's fields (~100), and reads no header fields for them.
 pub(super) struct Batch {
     /// The records' bytes, back to back.
     bytes: Vec<u8>,
-    records: Vec<Meta>,
+    records: Vec<Entry>,
+    fields: Vec<Fields>,
+    framing: Option<Framing>,
     /// Every item numbered below this has been read (and dealt to its worker).
     pub(super) upto: u64,
     /// Byte offset of the last record read.
@@ -92,10 +110,12 @@ pub(super) struct Batch {
 }
 
 impl Batch {
-    fn with_capacity(records: usize, bytes: usize) -> Batch {
+    fn with_capacity(records: usize, bytes: usize, framing: Option<Framing>) -> Batch {
         Batch {
             bytes: Vec::with_capacity(bytes),
             records: Vec::with_capacity(records),
+            fields: Vec::new(),
+            framing,
             upto: 0,
             offset: 0,
         }
@@ -105,22 +125,45 @@ impl Batch {
     pub(super) fn clear(&mut self) {
         self.bytes.clear();
         self.records.clear();
+        self.fields.clear();
     }
 
+    /// Adds record `seq`, read the general way.
     fn push(&mut self, seq: u64, f: &Frame) {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(f.data);
-        self.records.push(Meta {
-            seq,
-            index: f.index,
-            offset: f.offset,
+        let fields = u32::try_from(self.fields.len()).unwrap_or(RAW);
+        self.fields.push(Fields {
             ts_ns: f.ts_ns,
             linktype: f.linktype,
             iface: f.iface,
             orig_len: f.orig_len,
             anomaly: f.anomaly,
+        });
+        let (index, offset, len) = (f.index, f.offset, f.data.len());
+        self.records.push(Entry {
+            seq,
+            index,
+            offset,
             start,
-            len: f.data.len(),
+            len,
+            fields,
+        });
+    }
+
+    /// Adds record `seq`, number `index` at byte `offset`, whose bytes as the file holds
+    /// them are `record` (see [`CaptureReader::peek_records`](crate::packet::CaptureReader::peek_records)).
+    #[inline]
+    fn push_record(&mut self, seq: u64, (index, offset): (u64, u64), record: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(record);
+        self.records.push(Entry {
+            seq,
+            index,
+            offset,
+            start,
+            len: record.len(),
+            fields: RAW,
         });
     }
 
@@ -132,26 +175,34 @@ impl Batch {
     /// Record `i`: its number in the capture and its frame (borrowing the batch's bytes).
     #[inline]
     pub(super) fn frame(&self, i: usize) -> Option<(u64, Frame<'_>)> {
-        let m = self.records.get(i)?;
-        let frame = Frame {
-            index: m.index,
-            offset: m.offset,
-            ts_ns: m.ts_ns,
-            linktype: m.linktype,
-            iface: m.iface,
-            orig_len: m.orig_len,
-            data: self.bytes.get(m.start..m.start + m.len).unwrap_or_default(),
-            anomaly: m.anomaly,
+        let e = self.records.get(i)?;
+        let bytes = self.bytes.get(e.start..e.start + e.len)?;
+        let frame = match self.fields.get(e.fields as usize) {
+            Some(f) => Frame {
+                index: e.index,
+                offset: e.offset,
+                ts_ns: f.ts_ns,
+                linktype: f.linktype,
+                iface: f.iface,
+                orig_len: f.orig_len,
+                data: bytes,
+                anomaly: f.anomaly,
+            },
+            None => self.framing?.frame(e.index, e.offset, bytes)?,
         };
-        Some((m.seq, frame))
+        Some((e.seq, frame))
     }
 
     /// Link type and bytes of records `i..i + most` (for touching the table ahead).
     pub(super) fn ahead(&self, i: usize, most: usize) -> impl Iterator<Item = (u32, &[u8])> {
         let records = self.records.get(i..).unwrap_or_default().iter().take(most);
-        records.map(|m| {
-            let data = self.bytes.get(m.start..m.start + m.len).unwrap_or_default();
-            (m.linktype, data)
+        records.map(|e| {
+            let bytes = self.bytes.get(e.start..e.start + e.len).unwrap_or_default();
+            match (self.fields.get(e.fields as usize), self.framing) {
+                (Some(f), _) => (f.linktype, bytes),
+                (None, Some(framing)) => (framing.linktype(), bytes.get(16..).unwrap_or_default()),
+                (None, None) => (0, &[][..]),
+            }
         })
     }
 }
@@ -174,15 +225,19 @@ pub(super) struct Dealer<'t> {
     /// Batches dealt to each other worker, and (counted by the worker) those it replayed.
     sent: Vec<u64>,
     replayed: &'t [AtomicU64],
+    /// How the capture's records read (classic pcap), for the records dealt as the file
+    /// holds them.
+    framing: Option<Framing>,
 }
 
 impl<'t> Dealer<'t> {
     /// A dealer to the workers `to` (at most [`MAX_WORKERS`] in all), who hand their
-    /// batches back through `back` and count them in `replayed` (one counter a worker).
+    /// batches back through `back` and count them in `replayed` (one counter a worker),
+    /// of the records of a capture that reads with `framing`.
     pub(super) fn new(
         to: &'t [SyncSender<Batch>],
         back: &'t Receiver<Batch>,
-        replayed: &'t [AtomicU64],
+        (replayed, framing): (&'t [AtomicU64], Option<Framing>),
         spread: Spread,
     ) -> Dealer<'t> {
         let share = usize::try_from(DEAL_EVERY).unwrap_or(512) / to.len().max(1) + 16;
@@ -192,7 +247,7 @@ impl<'t> Dealer<'t> {
             // Records are ~100 bytes.
             batches: to
                 .iter()
-                .map(|_| Batch::with_capacity(share, share * 128))
+                .map(|_| Batch::with_capacity(share, share * 128, framing))
                 .collect(),
             share,
             buckets: vec![UNSEEN; BUCKETS],
@@ -200,6 +255,7 @@ impl<'t> Dealer<'t> {
             decided: 0,
             sent: vec![0; to.len()],
             replayed,
+            framing,
         }
     }
 
@@ -253,6 +309,16 @@ impl<'t> Dealer<'t> {
         }
     }
 
+    /// Deals record number `seq` to worker `worker` (1 or more): record `index` at byte
+    /// `offset`, whose bytes as the file holds them are `record` (the dealer's framing
+    /// reads them).
+    #[inline]
+    pub(super) fn push_record(&mut self, worker: usize, seq: u64, at: (u64, u64), record: &[u8]) {
+        if let Some(b) = worker.checked_sub(1).and_then(|k| self.batches.get_mut(k)) {
+            b.push_record(seq, at, record);
+        }
+    }
+
     /// Deals every other worker its batch, saying how far the capture has been read (every
     /// item below `upto`, the last record at byte `offset`); false when a worker is gone, or
     /// when `before_wait`, called (once) before the dealer would wait for room in a queue,
@@ -266,7 +332,7 @@ impl<'t> Dealer<'t> {
         let mut may_wait = false;
         for (b, tx) in self.batches.iter_mut().zip(self.to) {
             let next = self.back.try_recv().unwrap_or_else(|_| {
-                Batch::with_capacity(self.share, b.bytes.len() + b.bytes.len() / 4)
+                Batch::with_capacity(self.share, b.bytes.len() + b.bytes.len() / 4, self.framing)
             });
             let mut batch = std::mem::replace(b, next);
             (batch.upto, batch.offset) = (upto, offset);
@@ -335,7 +401,7 @@ mod tests {
         let (txs, rxs): (Vec<_>, Vec<_>) = (0..2).map(|_| mpsc::sync_channel(QUEUED)).unzip();
         let (back_tx, back) = mpsc::sync_channel(4);
         let replayed = [AtomicU64::new(0), AtomicU64::new(0)];
-        let mut dealer = Dealer::new(&txs, &back, &replayed, Spread::InTurn);
+        let mut dealer = Dealer::new(&txs, &back, (&replayed, None), Spread::InTurn);
         // Records 0..7 to workers 1, 2, 1, 2, ...; items 10.. as numbers (errors in between).
         for (i, f) in frames.iter().enumerate() {
             dealer.push(1 + i % 2, 10 + 2 * i as u64, f);
@@ -387,7 +453,7 @@ mod tests {
         let (_back_tx, back) = mpsc::sync_channel(4);
         let to = [tx];
         let replayed = [AtomicU64::new(0)];
-        let mut dealer = Dealer::new(&to, &back, &replayed, Spread::InTurn);
+        let mut dealer = Dealer::new(&to, &back, (&replayed, None), Spread::InTurn);
         assert!(dealer.send_all(1, 0, || panic!("there was room")));
         let mut asked = 0;
         assert!(!dealer.send_all(2, 0, || {
@@ -412,6 +478,71 @@ mod tests {
         assert_eq!(rx.try_recv().map(|b| b.upto).ok(), Some(3));
     }
 
+    /// A classic pcap capture (little-endian, microseconds, Ethernet) of `records`, each
+    /// with an odd timestamp fraction or length so that its fields differ.
+    fn capture(records: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+        out.extend_from_slice(&[0; 8]);
+        out.extend_from_slice(&65535u32.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        for (i, data) in records.iter().enumerate() {
+            let i = i as u32;
+            // Record 2 claims more bytes than it had on the wire, record 3 a fraction
+            // over a second (anomalies the frame carries).
+            let frac = if i == 3 { 1_000_007 } else { 17 * i };
+            let orig = if i == 2 { 1 } else { data.len() as u32 + i };
+            for word in [1_700_000_000 + i, frac, data.len() as u32, orig] {
+                out.extend_from_slice(&word.to_le_bytes());
+            }
+            out.extend_from_slice(data);
+        }
+        out
+    }
+
+    /// A record dealt as the file holds it reaches its worker as the frame the reader hands
+    /// out, and one dealt as a frame too, side by side in a batch.
+    #[test]
+    fn records_dealt_as_the_file_holds_them_frame_as_read() {
+        let data: Vec<Vec<u8>> = (0..6u8).map(|i| vec![i; 14 + usize::from(i) * 5]).collect();
+        let bytes = capture(&data);
+        let mut reader = crate::packet::CaptureReader::new(&bytes[..]).expect("capture");
+        let framing = reader.framing();
+        assert!(framing.is_some());
+        let mut want = Vec::new();
+        while let Some(Ok(f)) = reader.next_frame() {
+            want.push(format!("{f:?}"));
+        }
+        let (txs, rxs): (Vec<_>, Vec<_>) = (0..1).map(|_| mpsc::sync_channel(QUEUED)).unzip();
+        let (_back_tx, back) = mpsc::sync_channel(4);
+        let replayed = [AtomicU64::new(0)];
+        let mut dealer = Dealer::new(&txs, &back, (&replayed, framing), Spread::InTurn);
+        let mut reader = crate::packet::CaptureReader::new(&bytes[..]).expect("capture");
+        // The first three as the file holds them, the others as frames.
+        let run = reader.peek_records(3, |index, offset, record| {
+            dealer.push_record(1, 10 + index, (index, offset), record);
+        });
+        assert_eq!(run.records, 3);
+        reader.consume_run(run);
+        while let Some(Ok(f)) = reader.next_frame() {
+            dealer.push(1, 10 + f.index, &f);
+        }
+        assert!(dealer.send_all(20, 0, || true));
+        let batch = rxs[0].try_recv().expect("dealt");
+        let got: Vec<String> = (0..batch.len())
+            .filter_map(|i| batch.frame(i))
+            .map(|(seq, f)| {
+                assert_eq!(seq, 10 + f.index);
+                format!("{f:?}")
+            })
+            .collect();
+        assert_eq!(got, want);
+        assert!(want.iter().any(|f| f.contains("CaplenExceedsOrigLen")));
+        assert!(want.iter().any(|f| f.contains("TimestampFraction")));
+        let ahead: Vec<(u32, &[u8])> = batch.ahead(0, 6).collect();
+        let data_ahead: Vec<(u32, &[u8])> = data.iter().map(|d| (1, &d[..])).collect();
+        assert_eq!(ahead, data_ahead);
+    }
+
     /// Keys of 64 hosts talking to one server, as `shard_key` makes them.
     fn hosts() -> Vec<u64> {
         (0..64u32)
@@ -429,7 +560,7 @@ mod tests {
             let (txs, _rxs): (Vec<_>, Vec<_>) =
                 (1..workers).map(|_| mpsc::sync_channel(QUEUED)).unzip();
             let replayed: Vec<AtomicU64> = (1..workers).map(|_| AtomicU64::new(0)).collect();
-            let mut dealer = Dealer::new(&txs, &back, &replayed, Spread::InTurn);
+            let mut dealer = Dealer::new(&txs, &back, (&replayed, None), Spread::InTurn);
             let first: Vec<usize> = hosts().iter().map(|&k| dealer.worker_of(k)).collect();
             assert!(
                 (0..workers).all(|w| first.contains(&w)),
@@ -447,7 +578,7 @@ mod tests {
         let (txs, _rxs): (Vec<_>, Vec<_>) = (0..2).map(|_| mpsc::sync_channel(QUEUED)).unzip();
         let (_back_tx, back) = mpsc::sync_channel(QUEUED * 3);
         let replayed = [AtomicU64::new(0), AtomicU64::new(0)];
-        let mut dealer = Dealer::new(&txs, &back, &replayed, Spread::AsTheyKeepUp);
+        let mut dealer = Dealer::new(&txs, &back, (&replayed, None), Spread::AsTheyKeepUp);
         let keys = hosts();
         // Nothing dealt yet: both keep up, the first (worker 1) is furthest ahead.
         assert_eq!(dealer.worker_of(keys[0]), 1);

@@ -143,7 +143,8 @@ where
                 let mut to = Reporter::new(&tx, batch);
                 let linktype = match feed {
                     Feed::Deals(reader, deals, back, replayed) => {
-                        let dealer = Dealer::new(&deals, &back, replayed, spread);
+                        let framing = reader.framing();
+                        let dealer = Dealer::new(&deals, &back, (replayed, framing), spread);
                         let w = (&mut w, render);
                         lead(reader, dealer, limit, &mut engine, w, &mut to)
                     }
@@ -207,9 +208,9 @@ fn finish<W>(rs: &crate::ir::Ruleset, left: Vec<Left<W>>) -> Finished<W> {
 /// lockstep (see [`deal`]); returns the link type its reader ended with.
 ///
 /// It reads in runs of up to [`AHEAD`] records whole in the read window
-/// ([`CaptureReader::peek_run`]): each record is framed once, its shard decided, a dealt
-/// one dealt at once, and this worker's own ones replayed after their flows are touched
-/// together (see `touch`). What a run cannot show (a record cut by the window's end, an
+/// ([`CaptureReader::peek_records`]): each record's shard is decided, a dealt one copied at
+/// once as the file holds it (its worker frames it), and this worker's own ones framed and
+/// replayed after their flows are touched together (see `touch`). What a run cannot show (a record cut by the window's end, an
 /// error, a pcapng capture) is read one record at a time.
 fn lead<W, T, Rf>(
     mut reader: Reader<'_>,
@@ -225,19 +226,29 @@ where
     let mut flows = Vec::with_capacity(AHEAD);
     let mut spare: Vec<(u64, Frame<'static>)> = Vec::with_capacity(AHEAD);
     let (mut seq, mut next_deal) = (0u64, deal::DEAL_EVERY);
+    // Dealt records are copied as the file holds them, and framed by their worker.
+    let framing = reader.framing();
     while seq < limit {
         let most = usize::try_from(limit - seq).map_or(AHEAD, |left| left.min(AHEAD));
         let mut own = emptied(std::mem::take(&mut spare));
         flows.clear();
         let mut n = seq;
-        let run = reader.peek_run(most, |frame| {
-            report.offset = frame.offset;
-            match dealer.worker_of(shard_key_of(frame.linktype, frame.data)) {
+        let run = reader.peek_records(most, |index, offset, record| {
+            report.offset = offset;
+            let (linktype, data) = match framing {
+                Some(f) => (f.linktype(), record.get(16..).unwrap_or_default()),
+                None => (0, &[][..]),
+            };
+            match dealer.worker_of(shard_key_of(linktype, data)) {
                 0 => {
-                    flows.extend(flow_of(frame.linktype, frame.data));
-                    own.push((n, frame));
+                    flows.extend(flow_of(linktype, data));
+                    own.extend(
+                        framing
+                            .and_then(|f| f.frame(index, offset, record))
+                            .map(|fr| (n, fr)),
+                    );
                 }
-                k => dealer.push(k, n, &frame),
+                k => dealer.push_record(k, n, (index, offset), record),
             }
             n += 1;
         });

@@ -15,6 +15,7 @@ const MAGIC_NANO: u32 = 0xa1b2_3c4d;
 /// The link type is the low 28 bits; the top bits carry FCS information (pcap draft §4).
 const LINKTYPE_MASK: u32 = 0x0fff_ffff;
 
+#[derive(Debug, Clone, Copy)]
 pub(super) struct State {
     big_endian: bool,
     nano: bool,

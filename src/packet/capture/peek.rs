@@ -17,6 +17,37 @@ use std::io::Read;
 
 use super::{CaptureReader, Frame, State};
 
+/// How the records of a classic pcap capture read: what makes a record's [`Frame`] from its
+/// bytes as the file holds them, wherever they were copied to.
+#[derive(Debug, Clone, Copy)]
+pub struct Framing(super::pcap::State);
+
+impl Framing {
+    /// The frame of record number `index` at byte `offset`, whose bytes (header, then
+    /// data) are `record`, as [`CaptureReader::next_frame`] hands it out; `None` if
+    /// `record` is not a whole record.
+    #[inline]
+    pub fn frame(self, index: u64, offset: u64, record: &[u8]) -> Option<Frame<'_>> {
+        let (hdr, data) = self.0.whole(record)?;
+        let f = self.0.fields(hdr);
+        Some(Frame {
+            index,
+            offset,
+            ts_ns: f.ts_ns,
+            linktype: self.0.linktype(),
+            iface: None,
+            orig_len: f.orig_len,
+            data,
+            anomaly: f.anomaly,
+        })
+    }
+
+    /// The link type of every record.
+    pub fn linktype(self) -> u32 {
+        self.0.linktype()
+    }
+}
+
 /// What a [`CaptureReader::peek_run`] showed: to hand to [`CaptureReader::consume_run`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[must_use]
@@ -38,6 +69,25 @@ impl<R: Read> CaptureReader<R> {
     where
         F: FnMut(Frame<'r>),
     {
+        let Some(framing) = self.framing() else {
+            return Run::default();
+        };
+        self.peek_records(most, |index, offset, record| {
+            if let Some(frame) = framing.frame(index, offset, record) {
+                each(frame);
+            }
+        })
+    }
+
+    /// [`CaptureReader::peek_run`], each record shown as its number, its offset and its
+    /// bytes as the file holds them (the 16-byte header, then the data), which
+    /// [`CaptureReader::framing`] makes into its [`Frame`]: for a caller that copies most
+    /// records elsewhere (the dealing worker of `replay --jobs`) and frames them there.
+    #[inline]
+    pub fn peek_records<'r, F>(&'r self, most: usize, mut each: F) -> Run
+    where
+        F: FnMut(u64, u64, &'r [u8]),
+    {
         let State::Pcap(s) = &self.state else {
             return Run::default();
         };
@@ -45,27 +95,33 @@ impl<R: Read> CaptureReader<R> {
             return Run::default();
         }
         let unread = self.input.unread();
-        let (base, linktype) = (self.input.pos(), s.linktype());
+        let base = self.input.pos();
         let mut run = Run::default();
         while run.records < most {
-            let Some((hdr, data)) = unread.get(run.bytes..).and_then(|rest| s.whole(rest)) else {
+            let rest = unread.get(run.bytes..).unwrap_or_default();
+            let Some((_, data)) = s.whole(rest) else {
                 break;
             };
-            let f = s.fields(hdr);
-            each(Frame {
-                index: self.index + run.records as u64,
-                offset: base + run.bytes as u64,
-                ts_ns: f.ts_ns,
-                linktype,
-                iface: None,
-                orig_len: f.orig_len,
-                data,
-                anomaly: f.anomaly,
-            });
-            run.bytes += 16 + data.len();
+            let len = 16 + data.len();
+            let index = self.index + run.records as u64;
+            each(
+                index,
+                base + run.bytes as u64,
+                rest.get(..len).unwrap_or_default(),
+            );
+            run.bytes += len;
             run.records += 1;
         }
         run
+    }
+
+    /// How this capture's records read from their bytes ([`CaptureReader::peek_records`]):
+    /// classic pcap only.
+    pub fn framing(&self) -> Option<Framing> {
+        match &self.state {
+            State::Pcap(s) => Some(Framing(*s)),
+            State::Pcapng(_) => None,
+        }
     }
 
     /// Takes the records `run` showed as read: `run` must come from the last

@@ -152,7 +152,8 @@ impl Batch {
     }
 
     /// Adds record `seq`, number `index` at byte `offset`, whose bytes as the file holds
-    /// them are `record` (see [`CaptureReader::peek_records`](crate::packet::CaptureReader::peek_records)).
+    /// them are `record` (see
+    /// [`CaptureReader::peek_records`](crate::packet::CaptureReader::peek_records)).
     #[inline]
     fn push_record(&mut self, seq: u64, (index, offset): (u64, u64), record: &[u8]) {
         let start = self.bytes.len();

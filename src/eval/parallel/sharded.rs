@@ -210,8 +210,9 @@ fn finish<W>(rs: &crate::ir::Ruleset, left: Vec<Left<W>>) -> Finished<W> {
 /// It reads in runs of up to [`AHEAD`] records whole in the read window
 /// ([`CaptureReader::peek_records`]): each record's shard is decided, a dealt one copied at
 /// once as the file holds it (its worker frames it), and this worker's own ones framed and
-/// replayed after their flows are touched together (see `touch`). What a run cannot show (a record cut by the window's end, an
-/// error, a pcapng capture) is read one record at a time.
+/// replayed after their flows are touched together (see `touch`). What a run cannot show
+/// (a record cut by the window's end, an error, a pcapng capture) is read one record at a
+/// time.
 fn lead<W, T, Rf>(
     mut reader: Reader<'_>,
     mut dealer: Dealer<'_>,

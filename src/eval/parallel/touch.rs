@@ -5,8 +5,9 @@
 //! parallelism; see `conntrack::touch` for why a plain read and not a prefetch instruction).
 //!
 //! The packets ahead are the records the capture reader already holds: it shows them in
-//! place, framed once, before they are taken as read ([`CaptureReader::peek_run`](crate::packet::CaptureReader::peek_run), classic
-//! pcap only), and [`flow_of`] reads the tuple of those the plain-frame parser
+//! place, framed once, before they are taken as read
+//! ([`CaptureReader::peek_run`](crate::packet::CaptureReader::peek_run), classic pcap
+//! only), and [`flow_of`] reads the tuple of those the plain-frame parser
 //! ([`packet::plain`](mod@crate::packet::plain): untagged Ethernet, IPv4 TCP or UDP, nearly every
 //! record) accepts, at the same offsets but without its checks: run on every record ahead,
 //! `plain` itself cost some 130 instructions a packet, more than the rest of the touch.

@@ -15,16 +15,15 @@
 //! [`BUCKETS`], by the key's hash) is dealt, and never changes: a pair's state stays with one
 //! engine, so the output is the same whatever the decisions. The decision keeps every worker
 //! busy: a new bucket goes to the dealt worker furthest ahead if it has no batch waiting
-//! besides the one it replays ([`KEEPING_UP`]), else the dealing worker keeps it. A fixed
-//! share for the dealer (set by callgrind in an earlier version) suited one machine, capture
-//! and output format only: the dealer's own costs (the `read`, the framing, the copy) weigh
-//! differently against a record's replay on each, and a dealt worker that waited for its
-//! batches or a dealer that waited for room in a queue left a core idle: with the share
-//! set by callgrind, the dealt worker waited 40-70 ms of a ~200 ms replay of mix_1m for its
-//! batches (per-thread CPU time from `/proc/thread-self/schedstat`); with the decisions
-//! both workers are on a core for the whole replay. (`Spread::InTurn`
-//! gives new buckets to the workers in turn instead, for tests that want every worker to
-//! replay.)
+//! besides the one it replays ([`KEEPING_UP`]), else the dealing worker keeps it.
+//!
+//! Why not a fixed share for the dealer (an earlier version's, set by callgrind): the
+//! dealer's own costs (the `read`, the framing, the copy) weigh differently against a
+//! record's replay on each machine, capture and output format, and whichever worker waits
+//! leaves a core idle. With that share the dealt worker waited 40-70 ms of a ~200 ms replay
+//! of mix_1m for its batches (per-thread CPU time from `/proc/thread-self/schedstat`); with
+//! the decisions both workers are on a core for the whole replay. (`Spread::InTurn` gives
+//! new buckets to the workers in turn instead, for tests that want every worker to replay.)
 //!
 //! Batches are dealt in lockstep: every [`DEAL_EVERY`] items read, every other worker gets
 //! its batch (perhaps empty) with how far the capture has been read (`upto`). The dealing
@@ -201,7 +200,7 @@ impl Batch {
             let bytes = self.bytes.get(e.start..e.start + e.len).unwrap_or_default();
             match (self.fields.get(e.fields as usize), self.framing) {
                 (Some(f), _) => (f.linktype, bytes),
-                (None, Some(framing)) => (framing.linktype(), bytes.get(16..).unwrap_or_default()),
+                (None, Some(framing)) => (framing.linktype(), framing.data(bytes)),
                 (None, None) => (0, &[][..]),
             }
         })

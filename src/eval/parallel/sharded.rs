@@ -17,6 +17,7 @@ use super::{emptied, shard_key_of, Finished, Item, Plan, Setup, Source};
 use super::{Step, PROGRESS_EVERY};
 use crate::eval::engine::{Compiled, Engine};
 use crate::eval::walk::TableCounters;
+use crate::packet::capture::Run;
 use crate::packet::{CaptureReader, Frame};
 use std::collections::VecDeque;
 use std::io::Read;
@@ -234,24 +235,20 @@ where
         let mut own = emptied(std::mem::take(&mut spare));
         flows.clear();
         let mut n = seq;
-        let run = reader.peek_records(most, |index, offset, record| {
-            report.offset = offset;
-            let (linktype, data) = match framing {
-                Some(f) => (f.linktype(), record.get(16..).unwrap_or_default()),
-                None => (0, &[][..]),
-            };
-            match dealer.worker_of(shard_key_of(linktype, data)) {
-                0 => {
-                    flows.extend(flow_of(linktype, data));
-                    own.extend(
-                        framing
-                            .and_then(|f| f.frame(index, offset, record))
-                            .map(|fr| (n, fr)),
-                    );
+        // A pcapng capture has no runs: every record is read the general way below.
+        let run = framing.map_or_else(Run::default, |framing| {
+            reader.peek_records(most, |index, offset, record| {
+                report.offset = offset;
+                let (linktype, data) = (framing.linktype(), framing.data(record));
+                match dealer.worker_of(shard_key_of(linktype, data)) {
+                    0 => {
+                        flows.extend(flow_of(linktype, data));
+                        own.extend(framing.frame(index, offset, record).map(|f| (n, f)));
+                    }
+                    k => dealer.push_record(k, n, (index, offset), record),
                 }
-                k => dealer.push_record(k, n, (index, offset), record),
-            }
-            n += 1;
+                n += 1;
+            })
         });
         let mut fatal = false;
         if run.records > 0 {

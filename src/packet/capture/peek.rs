@@ -46,6 +46,13 @@ impl Framing {
     pub fn linktype(self) -> u32 {
         self.0.linktype()
     }
+
+    /// The captured bytes of `record` (its bytes as the file holds them): what follows its
+    /// 16-byte header.
+    #[inline]
+    pub fn data(self, record: &[u8]) -> &[u8] {
+        record.get(16..).unwrap_or_default()
+    }
 }
 
 /// What a [`CaptureReader::peek_run`] showed: to hand to [`CaptureReader::consume_run`].

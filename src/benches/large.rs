@@ -10,6 +10,7 @@
 
 use super::{
     ensure_rules, generated_pcap, peak_memory_kib, print_one_worker, print_sharded, rounds, Pass,
+    RowInput,
 };
 use std::path::Path;
 
@@ -35,7 +36,10 @@ pub fn run(gen: &Path, dir: &Path, passes: usize, jobs: usize) -> Result<Option<
     let rules = ensure_rules(gen, dir, 100)?;
     println!("\nlarge state: {}", pcap.display());
     // Rounds of one worker then the workers, as for the other rows (no tcpdump).
-    let row = rounds(passes, &rules, &pcap, u64::MAX, false, jobs, false)?;
+    let input = RowInput { rules, full: false };
+    let row = rounds(passes, &[input], &pcap, u64::MAX, jobs, false)?
+        .pop()
+        .ok_or("no rows")?;
     let (one, (tallies, conns)) = (row.one.pass, row.one.seen);
     print_one_worker("100", &one, None, "", &tallies, conns);
     let max = iptwalk::conntrack::KERNEL_DEFAULT_MAX;

@@ -10,9 +10,10 @@
 //! `IPTWALK_BENCH_LARGE=1` adds the large-state rows (mix_10m, see [`large`]).
 //! Every row is the best of `IPTWALK_BENCH_PASSES` passes (default 3): least
 //! wall and least CPU time, since a shared machine's other tenants only add.
-//! The passes of a ruleset run in rounds (tcpdump, one worker, the workers),
-//! so that the ratios to tcpdump and between worker counts compare passes
-//! made under the same load ([`rounds`]). Every ruleset also runs sharded over `IPTWALK_BENCH_JOBS` workers
+//! A pass runs in rounds (tcpdump, one worker, the workers), so that the
+//! ratios to tcpdump and between worker counts compare passes made under the
+//! same load, and the rows take turns within each pass, so that a row's
+//! passes are spread over the whole run ([`rounds`]). Every ruleset also runs sharded over `IPTWALK_BENCH_JOBS` workers
 //! (default 2) as `replay --jobs N --format summary` does
 //! ([`parallel::replay`]: worker 0 reads the file and deals the others their
 //! records; each counts its own); those rows give wall time (what --jobs buys) and the CPU of the
@@ -109,6 +110,17 @@ fn run(limit: u64) -> Result<(), String> {
         .unwrap_or(3)
         .max(1);
     println!("each row: the best of {passes} passes (IPTWALK_BENCH_PASSES)");
+    let mut seen: Option<BTreeMap<String, u64>> = None;
+    let mut summary_100: Option<Pass> = None;
+    let mut card = Scorecard::default();
+    let mut runs = SIZES.map(|n| (n, false)).to_vec();
+    runs.push((100, true));
+    let mut inputs = Vec::with_capacity(runs.len());
+    for &(n, full) in &runs {
+        let rules = ensure_rules(&gen, &dir, n)?;
+        inputs.push(RowInput { rules, full });
+    }
+    let rows = rounds(passes, &inputs, &pcap, limit, jobs, tcpdump.is_some())?;
     println!(
         "\n{:>6}  {:>7}  {:>9}  {:>9}  {:>8}  {:>8}  {:>11}  {:>10}  {:>9}  {:>7}  tallies",
         "rules",
@@ -122,14 +134,7 @@ fn run(limit: u64) -> Result<(), String> {
         "×tcpdump",
         "speedup"
     );
-    let mut seen: Option<BTreeMap<String, u64>> = None;
-    let mut summary_100: Option<Pass> = None;
-    let mut card = Scorecard::default();
-    let mut runs = SIZES.map(|n| (n, false)).to_vec();
-    runs.push((100, true));
-    for (n, full) in runs {
-        let rules = ensure_rules(&gen, &dir, n)?;
-        let row = rounds(passes, &rules, &pcap, limit, full, jobs, tcpdump.is_some())?;
+    for ((n, full), row) in runs.into_iter().zip(rows) {
         let (pass, (tallies, conns)) = (row.one.pass, row.one.seen);
         let ratio = row
             .tcpdump
@@ -178,7 +183,8 @@ fn run(limit: u64) -> Result<(), String> {
     );
     println!(
         "×tcpdump: 1-worker wall / the best wall of tcpdump -r F -w /dev/null, both over the \
-         row's own rounds (each round runs tcpdump, 1 worker, then the workers)"
+         row's own rounds (each round runs tcpdump, 1 worker, then the workers; the rows take turns \
+         within each pass)"
     );
     if let Some(k) = peak_memory_kib() {
         println!("peak memory (VmHWM) {:.1} MiB", k as f64 / 1024.0);
@@ -272,46 +278,70 @@ pub(crate) struct Row {
     pub(crate) tcpdump: Option<Pass>,
 }
 
-/// Runs a row's `passes` rounds. Each round runs tcpdump (when `with_tcpdump`),
-/// the engine on one worker, then sharded over `jobs` workers, back to back:
-/// a burst of load on the shared machine then falls on all of them alike
-/// rather than on whichever happened to run during it, so the ratios compare
-/// like with like.
+/// What a row replays: a ruleset, with full records (`--format jsonl`) or not.
+pub(crate) struct RowInput {
+    pub(crate) rules: PathBuf,
+    pub(crate) full: bool,
+}
+
+/// A row's best passes so far.
+#[derive(Default)]
+struct Partial {
+    one: Option<Best<(BTreeMap<String, u64>, usize)>>,
+    many: Option<Best<(BTreeMap<String, u64>, String)>>,
+    dump: Option<Pass>,
+    compile: Option<Duration>,
+}
+
+/// Runs `passes` rounds of every row, the rows taking turns within each pass. A round runs
+/// tcpdump (when `with_tcpdump`), the engine on one worker, then sharded over `jobs` workers,
+/// back to back: a burst of load on the shared machine then falls on all of them alike
+/// rather than on whichever happened to run during it, so the ratios compare like with
+/// like. And a row's passes are spread over the whole run, not made one after another: a
+/// burst lasting seconds (seen often on a shared virtual machine: every pass of a row
+/// slowed alike, the rows before and after not) then spoils a pass of each row rather than
+/// every pass of one.
 pub(crate) fn rounds(
     passes: usize,
-    rules: &Path,
+    inputs: &[RowInput],
     pcap: &Path,
     limit: u64,
-    full: bool,
     jobs: usize,
     with_tcpdump: bool,
-) -> Result<Row, String> {
-    let (mut one, mut many, mut dump) = (None, None, None::<Pass>);
-    let mut compile = Duration::MAX;
-    for _ in 0..passes {
-        if with_tcpdump {
-            if let Some(t) = tcpdump_pass(pcap, limit) {
-                dump = Some(dump.map_or(t, |d| Pass {
-                    packets: d.packets,
-                    wall: d.wall.min(t.wall),
-                    cpu: d.cpu.min(t.cpu),
-                }));
+) -> Result<Vec<Row>, String> {
+    let mut partial: Vec<Partial> = inputs.iter().map(|_| Partial::default()).collect();
+    for pass in 0..passes {
+        eprint!("\rpass {} of {passes} ", pass + 1);
+        for (input, row) in inputs.iter().zip(&mut partial) {
+            if with_tcpdump {
+                if let Some(t) = tcpdump_pass(pcap, limit) {
+                    row.dump = Some(row.dump.map_or(t, |d| Pass {
+                        packets: d.packets,
+                        wall: d.wall.min(t.wall),
+                        cpu: d.cpu.min(t.cpu),
+                    }));
+                }
+            }
+            let (rules, full) = (&input.rules, input.full);
+            let (load, pass, tallies, conns) = replay(rules, pcap, limit, full)?;
+            row.compile = Some(row.compile.map_or(load, |c| c.min(load)));
+            Best::add(&mut row.one, (pass, (tallies, conns)))?;
+            if jobs > 1 {
+                let (pass, tallies, mode) = replay_sharded(rules, pcap, limit, full, jobs)?;
+                Best::add(&mut row.many, (pass, (tallies, mode)))?;
             }
         }
-        let (load, pass, tallies, conns) = replay(rules, pcap, limit, full)?;
-        compile = compile.min(load);
-        Best::add(&mut one, (pass, (tallies, conns)))?;
-        if jobs > 1 {
-            let (pass, tallies, mode) = replay_sharded(rules, pcap, limit, full, jobs)?;
-            Best::add(&mut many, (pass, (tallies, mode)))?;
-        }
     }
-    Ok(Row {
-        one: one.ok_or("no passes")?,
-        compile,
-        many,
-        tcpdump: dump,
-    })
+    eprintln!();
+    let rows = partial.into_iter().map(|p| {
+        Ok(Row {
+            one: p.one.ok_or("no passes")?,
+            compile: p.compile.unwrap_or_default(),
+            many: p.many,
+            tcpdump: p.dump,
+        })
+    });
+    rows.collect()
 }
 
 /// The issue's targets against this run's rows (one core unless said; rates per CPU second).

@@ -227,6 +227,8 @@ where
 {
     let mut flows = Vec::with_capacity(AHEAD);
     let mut spare: Vec<(u64, Frame<'static>)> = Vec::with_capacity(AHEAD);
+    // A run's records (number, offset, bytes) and their buckets, between the two looks.
+    let mut spare_looked: Vec<(u64, u64, &'static [u8], usize)> = Vec::with_capacity(AHEAD);
     let (mut seq, mut next_deal) = (0u64, deal::DEAL_EVERY);
     // Dealt records are copied as the file holds them, and framed by their worker.
     let framing = reader.framing();
@@ -236,20 +238,30 @@ where
         flows.clear();
         let mut n = seq;
         // A pcapng capture has no runs: every record is read the general way below.
+        let mut looked = emptied(std::mem::take(&mut spare_looked));
         let run = framing.map_or_else(Run::default, |framing| {
-            reader.peek_records(most, |index, offset, record| {
+            let linktype = framing.linktype();
+            // The run's buckets first, then their workers: the bucket table's misses overlap
+            // (see `Dealer::touch`).
+            let run = reader.peek_records(most, |index, offset, record| {
+                let key = shard_key_of(linktype, framing.data(record));
+                looked.push((index, offset, record, deal::bucket(key)));
+            });
+            dealer.touch(looked.iter().map(|l| l.3));
+            for &(index, offset, record, bucket) in &looked {
                 report.offset = offset;
-                let (linktype, data) = (framing.linktype(), framing.data(record));
-                match dealer.worker_of(shard_key_of(linktype, data)) {
+                match dealer.worker_of_bucket(bucket) {
                     0 => {
-                        flows.extend(flow_of(linktype, data));
+                        flows.extend(flow_of(linktype, framing.data(record)));
                         own.extend(framing.frame(index, offset, record).map(|f| (n, f)));
                     }
                     k => dealer.push_record(k, n, (index, offset), record),
                 }
                 n += 1;
-            })
+            }
+            run
         });
+        spare_looked = emptied(looked);
         let mut fatal = false;
         if run.records > 0 {
             engine.conntrack().touch(&flows);

@@ -269,7 +269,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     }
     if let Some(path) = &args.counters {
         let text = iptwalk::ir::save::save(
-            &finished.counters,
+            &iptwalk::eval::engine::Engine::ruleset_with(&loaded.ruleset, &finished.counters),
             iptwalk::ir::save::SaveOptions { counters: true },
         );
         if let Err(e) = std::fs::write(path, text) {

@@ -143,7 +143,7 @@ fn replay(s: &Scenario, plan: &Plan, verdicts_only: bool, how: Read) -> (String,
     assert_eq!(done.states.len(), plan.workers);
     assert_eq!(done.states.iter().sum::<u64>(), sent, "workers' states");
     let counters = iptwalk::ir::save::save(
-        &done.counters,
+        &done.ruleset_with_counters(&s.rules),
         iptwalk::ir::save::SaveOptions { counters: true },
     );
     (out, counters)

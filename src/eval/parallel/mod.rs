@@ -37,6 +37,7 @@
 
 use super::engine::{Engine, Options, Step};
 use super::host::Host;
+use super::walk::TableCounters;
 use crate::conntrack::Params;
 use crate::ir::{RuleTarget, Ruleset};
 use crate::packet::{self, CaptureError, CaptureReader, Frame};
@@ -300,8 +301,9 @@ pub enum Item<T> {
 
 /// What the replay leaves behind.
 pub struct Finished<W> {
-    /// The ruleset with the counters summed over the workers.
-    pub counters: Ruleset,
+    /// The counters summed over the workers, table by table
+    /// ([`Finished::ruleset_with_counters`] writes them into the ruleset).
+    pub counters: Vec<TableCounters>,
     /// The ipsets as the (first) engine left them.
     pub ipsets: Option<crate::ipset::Sets>,
     /// The link type of the capture (of pcapng's first interface), as the
@@ -314,6 +316,16 @@ pub struct Finished<W> {
     pub live_connections: usize,
     /// Each worker's state, in worker order.
     pub states: Vec<W>,
+}
+
+impl<W> Finished<W> {
+    /// `rs`, the ruleset replayed, with the replay's counters (what `--counters` saves).
+    /// Made on request only: a copy of a 10,000-rule ruleset costs a few milliseconds
+    /// (more while its memory is first touched), which a replay not asked for its counters
+    /// should not wait for at its end.
+    pub fn ruleset_with_counters(&self, rs: &Ruleset) -> Ruleset {
+        Engine::ruleset_with(rs, &self.counters)
+    }
 }
 
 /// What each worker builds its engine from.
@@ -354,7 +366,7 @@ where
         Err(e) => {
             sink(Item::Error(e));
             return Finished {
-                counters: engine.ruleset_with_counters(),
+                counters: engine.counters(),
                 ipsets: engine.ipsets().cloned(),
                 linktype: None,
                 lane_packets: 0,
@@ -406,7 +418,7 @@ where
         }
     }
     Finished {
-        counters: engine.ruleset_with_counters(),
+        counters: engine.counters(),
         ipsets: engine.ipsets().cloned(),
         linktype: reader.linktype(),
         lane_packets: engine.lane_packets(),

@@ -40,6 +40,7 @@
 //! the same order.
 
 use super::Spread;
+use crate::conntrack::Flow4;
 use crate::packet::capture::{Anomaly, Framing};
 use crate::packet::Frame;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -81,6 +82,16 @@ struct Entry {
 /// An [`Entry`] whose bytes are a whole classic pcap record, header first.
 const RAW: u32 = u32::MAX;
 
+/// The flow of a record that has none to touch ([`touch::flow_of`](super::touch::flow_of)
+/// reads TCP and UDP only, so no flow it reads has protocol 0).
+pub(super) const NO_FLOW: Flow4 = Flow4 {
+    src: 0,
+    dst: 0,
+    proto: 0,
+    sport: 0,
+    dport: 0,
+};
+
 /// The fields of a dealt frame that its bytes do not hold.
 #[derive(Debug, Clone, Copy)]
 struct Fields {
@@ -100,6 +111,10 @@ pub(super) struct Batch {
     /// The records' bytes, back to back.
     bytes: Vec<u8>,
     records: Vec<Entry>,
+    /// Each record's conntrack flow as the dealer read it (`touch::flow_of`), or
+    /// [`NO_FLOW`]: what the worker touches the table for ahead of the records (see
+    /// `touch`), read here rather than from the records' bytes.
+    flows: Vec<Flow4>,
     fields: Vec<Fields>,
     framing: Option<Framing>,
     /// Every item numbered below this has been read (and dealt to its worker).
@@ -113,6 +128,7 @@ impl Batch {
         Batch {
             bytes: Vec::with_capacity(bytes),
             records: Vec::with_capacity(records),
+            flows: Vec::with_capacity(records),
             fields: Vec::new(),
             framing,
             upto: 0,
@@ -124,6 +140,7 @@ impl Batch {
     pub(super) fn clear(&mut self) {
         self.bytes.clear();
         self.records.clear();
+        self.flows.clear();
         self.fields.clear();
     }
 
@@ -140,6 +157,7 @@ impl Batch {
             anomaly: f.anomaly,
         });
         let (index, offset, len) = (f.index, f.offset, f.data.len());
+        self.flows.push(NO_FLOW);
         self.records.push(Entry {
             seq,
             index,
@@ -152,11 +170,13 @@ impl Batch {
 
     /// Adds record `seq`, number `index` at byte `offset`, whose bytes as the file holds
     /// them are `record` (see
-    /// [`CaptureReader::peek_records`](crate::packet::CaptureReader::peek_records)).
+    /// [`CaptureReader::peek_records`](crate::packet::CaptureReader::peek_records)) and
+    /// whose flow is `flow`.
     #[inline]
-    fn push_record(&mut self, seq: u64, (index, offset): (u64, u64), record: &[u8]) {
+    fn push_record(&mut self, seq: u64, (index, offset): (u64, u64), record: &[u8], flow: Flow4) {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(record);
+        self.flows.push(flow);
         self.records.push(Entry {
             seq,
             index,
@@ -193,17 +213,11 @@ impl Batch {
         Some((e.seq, frame))
     }
 
-    /// Link type and bytes of records `i..i + most` (for touching the table ahead).
-    pub(super) fn ahead(&self, i: usize, most: usize) -> impl Iterator<Item = (u32, &[u8])> {
-        let records = self.records.get(i..).unwrap_or_default().iter().take(most);
-        records.map(|e| {
-            let bytes = self.bytes.get(e.start..e.start + e.len).unwrap_or_default();
-            match (self.fields.get(e.fields as usize), self.framing) {
-                (Some(f), _) => (f.linktype, bytes),
-                (None, Some(framing)) => (framing.linktype(), framing.data(bytes)),
-                (None, None) => (0, &[][..]),
-            }
-        })
+    /// The flows of records `i..i + most` (for touching the table ahead), [`NO_FLOW`] for
+    /// a record without one.
+    pub(super) fn flows(&self, i: usize, most: usize) -> &[Flow4] {
+        let rest = self.flows.get(i..).unwrap_or_default();
+        rest.get(..most).unwrap_or(rest)
     }
 }
 
@@ -330,11 +344,17 @@ impl<'t> Dealer<'t> {
 
     /// Deals record number `seq` to worker `worker` (1 or more): record `index` at byte
     /// `offset`, whose bytes as the file holds them are `record` (the dealer's framing
-    /// reads them).
+    /// reads them) and whose flow is `flow` (or [`NO_FLOW`]).
     #[inline]
-    pub(super) fn push_record(&mut self, worker: usize, seq: u64, at: (u64, u64), record: &[u8]) {
+    pub(super) fn push_record(
+        &mut self,
+        worker: usize,
+        seq: u64,
+        at: (u64, u64),
+        (record, flow): (&[u8], Flow4),
+    ) {
         if let Some(b) = worker.checked_sub(1).and_then(|k| self.batches.get_mut(k)) {
-            b.push_record(seq, at, record);
+            b.push_record(seq, at, record, flow);
         }
     }
 
@@ -436,14 +456,8 @@ mod tests {
                 assert_eq!(seq, 10 + 2 * i as u64);
                 assert!(same(&got, &frames[i]), "{got:?}");
             }
-            let ahead: Vec<&[u8]> = batch.ahead(1, 2).map(|(_, d)| d).collect();
-            let want_ahead: Vec<&[u8]> = want
-                .iter()
-                .skip(1)
-                .take(2)
-                .map(|&i| &bytes[i][..])
-                .collect();
-            assert_eq!(ahead, want_ahead);
+            // Records dealt as frames have no flow to touch.
+            assert_eq!(batch.flows(1, 2), vec![NO_FLOW; want.len().min(3) - 1]);
             let mut batch = batch;
             batch.clear();
             back_tx.try_send(batch).expect("room");
@@ -537,8 +551,13 @@ mod tests {
         let mut dealer = Dealer::new(&txs, &back, (&replayed, framing), Spread::InTurn);
         let mut reader = crate::packet::CaptureReader::new(&bytes[..]).expect("capture");
         // The first three as the file holds them, the others as frames.
+        let flow = |index: u64| Flow4 {
+            proto: 6,
+            sport: index as u16,
+            ..NO_FLOW
+        };
         let run = reader.peek_records(3, |index, offset, record| {
-            dealer.push_record(1, 10 + index, (index, offset), record);
+            dealer.push_record(1, 10 + index, (index, offset), (record, flow(index)));
         });
         assert_eq!(run.records, 3);
         reader.consume_run(run);
@@ -557,9 +576,10 @@ mod tests {
         assert_eq!(got, want);
         assert!(want.iter().any(|f| f.contains("CaplenExceedsOrigLen")));
         assert!(want.iter().any(|f| f.contains("TimestampFraction")));
-        let ahead: Vec<(u32, &[u8])> = batch.ahead(0, 6).collect();
-        let data_ahead: Vec<(u32, &[u8])> = data.iter().map(|d| (1, &d[..])).collect();
-        assert_eq!(ahead, data_ahead);
+        // Each record's flow is the one dealt with it, side by side with its bytes.
+        let flows = [flow(0), flow(1), flow(2), NO_FLOW, NO_FLOW, NO_FLOW];
+        assert_eq!(batch.flows(0, 6), flows);
+        assert_eq!(batch.flows(4, 6), &flows[4..]);
     }
 
     /// Keys of 64 hosts talking to one server, as `shard_key` makes them.

@@ -13,8 +13,9 @@
 
 use super::deal::{self, Batch, Dealer};
 use super::touch::{flow_of, AHEAD};
-use super::{emptied, shard_key_of, Finished, Item, Plan, Setup, Source};
+use super::{emptied, flow_key, shard_key_of, Finished, Item, Plan, Setup, Source};
 use super::{Step, PROGRESS_EVERY};
+use crate::conntrack::Flow4;
 use crate::eval::engine::{Compiled, Engine};
 use crate::eval::walk::TableCounters;
 use crate::packet::capture::Run;
@@ -203,6 +204,9 @@ fn finish<W>(left: Vec<Left<W>>) -> Finished<W> {
     done
 }
 
+/// A record of the dealing worker's run: its number, offset, bytes and flow, and its bucket.
+type Looked<'r> = (u64, u64, (&'r [u8], Flow4), usize);
+
 /// The dealing worker: reads the capture (at most `limit` items), replays the
 /// records of its own shard and deals the others through `dealer`, in
 /// lockstep (see [`deal`]); returns the link type its reader ended with.
@@ -226,8 +230,9 @@ where
 {
     let mut flows = Vec::with_capacity(AHEAD);
     let mut spare: Vec<(u64, Frame<'static>)> = Vec::with_capacity(AHEAD);
-    // A run's records (number, offset, bytes) and their buckets, between the two looks.
-    let mut spare_looked: Vec<(u64, u64, &'static [u8], usize)> = Vec::with_capacity(AHEAD);
+    // A run's records (number, offset, bytes and flow) and their buckets, between the two
+    // looks.
+    let mut spare_looked: Vec<Looked<'static>> = Vec::with_capacity(AHEAD);
     let (mut seq, mut next_deal) = (0u64, deal::DEAL_EVERY);
     // Dealt records are copied as the file holds them, and framed by their worker.
     let framing = reader.framing();
@@ -241,20 +246,28 @@ where
         let run = framing.map_or_else(Run::default, |framing| {
             let linktype = framing.linktype();
             // The run's buckets first, then their workers: the bucket table's misses overlap
-            // (see `Dealer::touch`).
+            // (see `Dealer::touch`). A record's flow is read once, here, where its bytes are
+            // in the cache: it gives the shard key of nearly every record, and goes with the
+            // record to whichever worker touches the table for it.
             let run = reader.peek_records(most, |index, offset, record| {
-                let key = shard_key_of(linktype, framing.data(record));
-                looked.push((index, offset, record, deal::bucket(key)));
+                let data = framing.data(record);
+                let (key, flow) = match flow_of(linktype, data) {
+                    Some(flow) => (flow_key(&flow), flow),
+                    None => (shard_key_of(linktype, data), deal::NO_FLOW),
+                };
+                looked.push((index, offset, (record, flow), deal::bucket(key)));
             });
             dealer.touch(looked.iter().map(|l| l.3));
-            for &(index, offset, record, bucket) in &looked {
+            for &(index, offset, (record, flow), bucket) in &looked {
                 report.offset = offset;
                 match dealer.worker_of_bucket(bucket) {
                     0 => {
-                        flows.extend(flow_of(linktype, framing.data(record)));
+                        if flow != deal::NO_FLOW {
+                            flows.push(flow);
+                        }
                         own.extend(framing.frame(index, offset, record).map(|f| (n, f)));
                     }
-                    k => dealer.push_record(k, n, (index, offset), record),
+                    k => dealer.push_record(k, n, (index, offset), (record, flow)),
                 }
                 n += 1;
             }
@@ -353,10 +366,11 @@ fn work<W, T, Rf>(
         };
         for i in 0..dealt.len() {
             if i % AHEAD == 0 {
-                // The table is touched for the records ahead, a run at a time (see `touch`).
+                // The table is touched for the records ahead, a run at a time (see `touch`),
+                // by the flows the dealer read.
                 flows.clear();
-                let ahead = dealt.ahead(i, AHEAD);
-                flows.extend(ahead.filter_map(|(link, data)| flow_of(link, data)));
+                let ahead = dealt.flows(i, AHEAD).iter();
+                flows.extend(ahead.filter(|&&f| f != deal::NO_FLOW));
                 engine.conntrack().touch(&flows);
             }
             if let Some((n, frame)) = dealt.frame(i) {

@@ -124,6 +124,7 @@ fn the_key_read_in_place_is_the_decoded_headers() {
         }
     }
     let ethernet = packet::link::linktype::ETHERNET;
+    let mut with_flow = 0;
     for p in &packets {
         let mut eth = vec![0xff; 12];
         eth.extend_from_slice(&[8, 0]);
@@ -131,8 +132,14 @@ fn the_key_read_in_place_is_the_decoded_headers() {
         for (linktype, data) in [(packet::link::linktype::RAW, &p[..]), (ethernet, &eth)] {
             let decoded = l3(linktype, data).map_or(0, header_key);
             assert_eq!(shard_key_of(linktype, data), decoded, "{linktype} {data:?}");
+            // The dealer keys a record by its flow when it has one: the same key.
+            if let Some(flow) = super::touch::flow_of(linktype, data) {
+                assert_eq!(flow_key(&flow), decoded, "{linktype} {data:?}");
+                with_flow += 1;
+            }
         }
     }
+    assert!(with_flow > 20, "{with_flow}");
     // The ICMP error went with the pair it quotes, its fragments did not.
     let quoted = key(&ip([10, 0, 0, 8], [10, 0, 0, 9], 6, &[0; 8]));
     assert_eq!(

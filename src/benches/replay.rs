@@ -559,6 +559,8 @@ fn replay_with(
     };
     let plan = parallel::Plan {
         limit: Some(limit),
+        // As `replay --format summary` (jsonl renders every record).
+        renders_nothing: !full,
         ..parallel::plan(&loaded.ruleset, jobs)
     };
     let compile = t0.elapsed();

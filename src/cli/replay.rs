@@ -130,7 +130,13 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let plan = parallel::plan(&loaded.ruleset, jobs);
+    // Summary records are only counted (unless --split writes them out): the workers'
+    // records then render to nothing.
+    let only_counted = args.format == Format::Summary && args.split.is_none();
+    let plan = parallel::Plan {
+        renders_nothing: only_counted,
+        ..parallel::plan(&loaded.ruleset, jobs)
+    };
     let setup = parallel::Setup {
         rs: &loaded.ruleset,
         host,
@@ -150,7 +156,6 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     let mut errors = 0u64;
     let mut stop: Option<ExitCode> = None;
     let (format, color, split_on) = (args.format, ctx.color_stdout(), split.is_some());
-    let only_counted = format == Format::Summary && !split_on;
     let one_thread = plan.workers <= 1;
     let sink = |item: parallel::Item<Out>| -> bool {
         let out_item = match item {

@@ -99,6 +99,12 @@ pub struct Plan {
     pub limit: Option<u64>,
     /// How the address pairs are spread over the workers.
     pub spread: Spread,
+    /// `render` makes nothing of any record (`--format summary`: the workers only count):
+    /// nothing then waits in the calling thread for the workers' reports but the progress
+    /// bar, so they report 16 times less often. Each report may wake the calling thread,
+    /// which takes a core from a worker: on mix_1m with two workers, ~100 such preemptions
+    /// a replay against ~20 (see `sharded`).
+    pub renders_nothing: bool,
 }
 
 /// How the address pairs of a sharded replay are spread over the workers; either way each
@@ -142,6 +148,7 @@ pub fn plan(rs: &Ruleset, jobs: usize) -> Plan {
         batch: BATCH,
         limit: None,
         spread: Spread::AsTheyKeepUp,
+        renders_nothing: false,
     }
 }
 

@@ -33,6 +33,11 @@ const REPORT_BYTES: u64 = 4 << 20;
 /// report may wake the calling thread, which then takes a core from a worker for a while
 /// (every 16 batches, ~500 wake-ups on mix_1m with two workers).
 const REPORT_BATCHES: u64 = 64;
+/// How much less often a worker reports when nothing waits for its reports but the
+/// progress bar ([`Plan::renders_nothing`]): every 64 MiB read, for a bar that moves a few
+/// times a second at worst. (Reports before a worker waits are what keeps the replay from
+/// deadlocking, not these: see `deal`.)
+const QUIET: u64 = 16;
 
 /// What a worker tells the calling thread.
 struct Report<T> {
@@ -139,10 +144,11 @@ where
             inbox.push(rx);
             let (host, opts) = (host.clone(), opts.clone());
             let batch = plan.batch.max(1);
+            let quiet = plan.renders_nothing;
             handles.push(s.spawn(move || {
                 let mut engine = Engine::with_compiled(rs, compiled, host, params, opts);
                 let mut w = state(me);
-                let mut to = Reporter::new(&tx, batch);
+                let mut to = Reporter::new(&tx, batch, quiet);
                 let linktype = match feed {
                     Feed::Deals(reader, deals, back, replayed) => {
                         let framing = reader.framing();
@@ -404,18 +410,24 @@ struct Reporter<'o, T> {
     batch: usize,
     /// Records read, and their bytes, between two reports at most.
     every: u64,
+    /// Bytes of capture read between two reports at most.
+    every_bytes: u64,
     /// What the last report said: records read, offset.
     reported: (u64, u64),
 }
 
 impl<'o, T> Reporter<'o, T> {
-    fn new(out: &'o SyncSender<Report<T>>, batch: usize) -> Self {
+    /// A reporter of batches of `batch` items; `quiet` when there are none
+    /// ([`Plan::renders_nothing`]).
+    fn new(out: &'o SyncSender<Report<T>>, batch: usize, quiet: bool) -> Self {
+        let stretch = if quiet { QUIET } else { 1 };
         Reporter {
             out,
             items: Vec::new(),
             offset: 0,
             batch,
-            every: (batch as u64).saturating_mul(REPORT_BATCHES),
+            every: (batch as u64).saturating_mul(REPORT_BATCHES * stretch),
+            every_bytes: REPORT_BYTES * stretch,
             reported: (0, 0),
         }
     }
@@ -425,7 +437,7 @@ impl<'o, T> Reporter<'o, T> {
     fn read(&mut self, seq: u64) -> bool {
         let due = self.items.len() >= self.batch
             || seq - self.reported.0 >= self.every
-            || self.offset - self.reported.1 >= REPORT_BYTES;
+            || self.offset - self.reported.1 >= self.every_bytes;
         !due || self.send(seq)
     }
 

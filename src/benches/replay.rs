@@ -390,7 +390,7 @@ impl Scorecard {
             let min = self.speedups.iter().copied().fold(f64::INFINITY, f64::min);
             let max = self.speedups.iter().copied().fold(0.0, f64::max);
             println!(
-                "  {jobs} workers >= 1.7x one (wall; needs {jobs} idle cores): {min:.2}x..{max:.2}x: {}",
+                "  {jobs} workers >= 1.7x one (wall; needs {jobs} idle cores): {min:.3}x..{max:.3}x: {}",
                 mark(min >= 1.7)
             );
         }

@@ -34,9 +34,9 @@ const REPORT_BYTES: u64 = 4 << 20;
 /// (every 16 batches, ~500 wake-ups on mix_1m with two workers).
 const REPORT_BATCHES: u64 = 64;
 /// How much less often a worker reports when nothing waits for its reports but the
-/// progress bar ([`Plan::renders_nothing`]): every 64 MiB read, for a bar that moves a few
-/// times a second at worst. (Reports before a worker waits are what keeps the replay from
-/// deadlocking, not these: see `deal`.)
+/// progress bar ([`Plan::renders_nothing`]): every 64 MiB read, or 1,024 batches' worth of
+/// records. (Reports before a worker waits are what keeps the replay from deadlocking, not
+/// these: see `deal`.)
 const QUIET: u64 = 16;
 
 /// What a worker tells the calling thread.

@@ -39,6 +39,7 @@
 //! dealing. Items are numbered as one engine's replay numbers them, so the merge puts them in
 //! the same order.
 
+use super::touch::flow_of;
 use super::Spread;
 use crate::conntrack::Flow4;
 use crate::packet::capture::{Anomaly, Framing};
@@ -157,7 +158,9 @@ impl Batch {
             anomaly: f.anomaly,
         });
         let (index, offset, len) = (f.index, f.offset, f.data.len());
-        self.flows.push(NO_FLOW);
+        // Read here, as the dealer reads a run's flows (a pcapng capture is all read so).
+        self.flows
+            .push(flow_of(f.linktype, f.data).unwrap_or(NO_FLOW));
         self.records.push(Entry {
             seq,
             index,
@@ -456,7 +459,7 @@ mod tests {
                 assert_eq!(seq, 10 + 2 * i as u64);
                 assert!(same(&got, &frames[i]), "{got:?}");
             }
-            // Records dealt as frames have no flow to touch.
+            // These frames are too short to hold a flow.
             assert_eq!(batch.flows(1, 2), vec![NO_FLOW; want.len().min(3) - 1]);
             let mut batch = batch;
             batch.clear();
@@ -580,6 +583,27 @@ mod tests {
         let flows = [flow(0), flow(1), flow(2), NO_FLOW, NO_FLOW, NO_FLOW];
         assert_eq!(batch.flows(0, 6), flows);
         assert_eq!(batch.flows(4, 6), &flows[4..]);
+    }
+
+    /// A record dealt as a frame (read the general way, as all of a pcapng capture is) takes
+    /// its flow along too, for its worker's touch.
+    #[test]
+    fn a_frame_dealt_the_general_way_carries_its_flow() {
+        let tcp = [
+            0x30, 0x39, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x10, 0xff, 0xff, 0, 0, 0, 0,
+        ];
+        let data = crate::packet::plain::tests::frame(6, 5, &tcp, 0);
+        let f = frame(0, &data);
+        let (txs, rxs): (Vec<_>, Vec<_>) = (0..1).map(|_| mpsc::sync_channel(QUEUED)).unzip();
+        let (_back_tx, back) = mpsc::sync_channel(4);
+        let replayed = [AtomicU64::new(0)];
+        let mut dealer = Dealer::new(&txs, &back, (&replayed, None), Spread::InTurn);
+        dealer.push(1, 7, &f);
+        assert!(dealer.send_all(8, 0, || true));
+        let batch = rxs[0].try_recv().expect("dealt");
+        let want = flow_of(f.linktype, f.data).expect("a TCP frame has a flow");
+        assert_eq!(batch.flows(0, 16), [want]);
+        assert_eq!(want.dport, 80);
     }
 
     /// Keys of 64 hosts talking to one server, as `shard_key` makes them.

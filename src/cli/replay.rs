@@ -214,7 +214,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     // it is inlined into the replay loop and the rest is out of line
     // (`lines_of`), decided once here.
     // (An attribute on a closure is allowed only where it is an argument.)
-    let finished = parallel::replay(
+    let mut finished = parallel::replay(
         source,
         setup,
         &plan,
@@ -235,7 +235,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     if Pool::flush_pending(&mut out).is_err() {
         return ExitCode::SUCCESS; // stdout closed
     }
-    let (mut totals, last_ts) = Tally::merge(finished.states);
+    let (mut totals, last_ts) = Tally::merge(std::mem::take(&mut finished.states));
     totals.errors = errors;
     progress.finish();
     if let Some(s) = split {
@@ -274,7 +274,7 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
     }
     if let Some(path) = &args.counters {
         let text = iptwalk::ir::save::save(
-            &iptwalk::eval::engine::Engine::ruleset_with(&loaded.ruleset, &finished.counters),
+            &finished.ruleset_with_counters(&loaded.ruleset),
             iptwalk::ir::save::SaveOptions { counters: true },
         );
         if let Err(e) = std::fs::write(path, text) {

@@ -18,7 +18,7 @@
 //! walking every packet gives while most connections take a shared outcome.
 
 use iptwalk::conntrack::Params;
-use iptwalk::eval::engine::{Engine, Options, Step};
+use iptwalk::eval::engine::{Compiling, Engine, Options, Step};
 use iptwalk::eval::host::Host;
 use iptwalk::ir::save::{save, SaveOptions};
 use iptwalk::packet::CaptureReader;
@@ -145,6 +145,25 @@ fn lane_on_host(rules: &str, host: &Host, pcap: &Path, verdicts_only: bool) -> (
         Engine::new(&loaded.ruleset, host.clone(), Params::default(), opts)
     };
     let (mut lane, mut walked) = (engine(false), engine(true));
+    // Engines of a sharded replay share what they compile: the first made here makes the
+    // lanes' classes and then the tables, the second finds both made (see `Compiling`).
+    let compiling = Compiling::default();
+    let sharing = |tables_first| {
+        let opts = Options {
+            log: true,
+            verdicts_only,
+            ..Options::default()
+        };
+        let compiling = (&compiling, tables_first);
+        Engine::sharing(
+            &loaded.ruleset,
+            compiling,
+            host.clone(),
+            Params::default(),
+            opts,
+        )
+    };
+    let mut sharing = [sharing(false), sharing(true)];
     let mut reader = CaptureReader::open(pcap).expect("capture");
     let (mut packets, mut briefs) = (0, 0);
     while let Some(frame) = reader.next_frame() {
@@ -156,6 +175,9 @@ fn lane_on_host(rules: &str, host: &Host, pcap: &Path, verdicts_only: bool) -> (
         step.write_json(&mut line);
         let (got, want) = (step.into_record(), walked.process(&frame));
         assert_eq!(got, want, "packet {packets}");
+        for shared in &mut sharing {
+            assert_eq!(shared.step(&frame).into_record(), want, "packet {packets}");
+        }
         let derived = serde_json::to_vec(&want).expect("json");
         assert_eq!(
             String::from_utf8_lossy(&line),
@@ -168,6 +190,13 @@ fn lane_on_host(rules: &str, host: &Host, pcap: &Path, verdicts_only: bool) -> (
     let counters = |e: &Engine| save(&e.ruleset_with_counters(), SaveOptions { counters: true });
     assert_eq!(counters(&lane), counters(&walked));
     assert_eq!(walked.lane_packets(), 0);
+    for shared in &sharing {
+        assert_eq!(counters(shared), counters(&walked));
+        assert_eq!(
+            (shared.lane_packets(), shared.lane_shared()),
+            (lane.lane_packets(), lane.lane_shared())
+        );
+    }
     println!(
         "{} of {packets} packets took the lane, {} connection directions a shared outcome",
         lane.lane_packets(),

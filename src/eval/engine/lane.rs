@@ -96,12 +96,34 @@ pub(super) struct Lanes {
 }
 
 impl Lanes {
-    /// The lanes for a replay of `rs`; none when every packet must be walked
-    /// (TRACE lines are made by walking), or when the raw table could stop
-    /// a packet before conntrack: the lane asks conntrack first. An empty
-    /// raw PREROUTING with an ACCEPT policy only counts the packet, and that
-    /// count is learned like any other.
-    pub(super) fn new(rs: &Ruleset, host: &Host, walk_every_packet: bool) -> Lanes {
+    /// The lanes for a replay of `rs`, sharing outcomes by `classes` (those
+    /// [`Lanes::classes`] made for `rs`); none when every packet must be walked (TRACE
+    /// lines are made by walking), or when the raw table could stop a packet before
+    /// conntrack: the lane asks conntrack first. An empty raw PREROUTING with an ACCEPT
+    /// policy only counts the packet, and that count is learned like any other.
+    pub(super) fn new(rs: &Ruleset, walk_every_packet: bool, classes: Option<Classes>) -> Lanes {
+        let on = Lanes::may_run(rs, walk_every_packet);
+        let nat = rs.tables.iter().any(|t| t.kind == TableKind::Nat);
+        Lanes {
+            on,
+            fresh: on && !nat,
+            classes: classes.filter(|_| on),
+            ..Lanes::default()
+        }
+    }
+
+    /// The header classes by which the lanes of a replay of `rs` on `host` share
+    /// outcomes, if they run and may share (see [`Classes::new`]): the costly part of
+    /// making lanes (~2 ms with 10,000 rules), which the workers of a sharded replay make
+    /// once for all (see [`super::Compiling`]).
+    pub(super) fn classes(rs: &Ruleset, host: &Host, walk_every_packet: bool) -> Option<Classes> {
+        Lanes::may_run(rs, walk_every_packet)
+            .then(|| Classes::new(rs, host))
+            .flatten()
+    }
+
+    /// Whether lanes run at all for a replay of `rs` (see [`Lanes::new`]).
+    fn may_run(rs: &Ruleset, walk_every_packet: bool) -> bool {
         let raw_may_stop = rs.tables.iter().any(|t| {
             t.kind == TableKind::Raw
                 && t.chain_index("PREROUTING").is_some_and(|c| {
@@ -109,14 +131,7 @@ impl Lanes {
                     !chain.rules.is_empty() || chain.policy == Some(Policy::Drop)
                 })
         });
-        let on = !walk_every_packet && !raw_may_stop;
-        let nat = rs.tables.iter().any(|t| t.kind == TableKind::Nat);
-        Lanes {
-            on,
-            fresh: on && !nat,
-            classes: on.then(|| Classes::new(rs, host)).flatten(),
-            ..Lanes::default()
-        }
+        !walk_every_packet && !raw_may_stop
     }
 
     /// Whether `pkt`, arriving from the wire, may take the lane: nothing before

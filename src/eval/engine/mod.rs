@@ -35,7 +35,9 @@ use crate::packet::{self, Frame, Packet, PktType, Summary};
 use lane::{LaneHit, LaneJson, Lanes, PacketPart, Tracked};
 pub use lane::{LaneKey, LaneRecord};
 use path::Run;
+use shared::Classes;
 use std::borrow::Cow;
+use std::sync::OnceLock;
 use tables::{rule_names, TableNames, Tables};
 
 /// Replay settings beyond the host model.
@@ -58,6 +60,14 @@ pub struct Options {
     /// Walk the tables for every packet: no established-flow lane (see
     /// [`lane`]). The reference the lane is tested against.
     pub walk_every_packet: bool,
+}
+
+impl Options {
+    /// Every packet walks the tables, none takes a lane: asked for, or TRACE lines
+    /// (made by walking) are wanted.
+    fn walks_every_packet(&self) -> bool {
+        self.trace || self.walk_every_packet
+    }
 }
 
 /// A packet's journey: what accumulates over the hooks.
@@ -180,58 +190,82 @@ impl Fate {
     }
 }
 
-/// What an engine compiles from the ruleset alone, the same for every engine of one
-/// ruleset: the walk's index of each table and the rules' names. A sharded replay builds it
-/// once and lends it to every worker ([`Engine::with_compiled`]): with 10,000 rules each
-/// worker building its own took ~22 ms of wall time with two workers building at once
-/// (fresh memory faulted in by both), against ~5 ms for one.
-#[derive(Debug, Clone)]
-pub struct Compiled {
-    prepared: Vec<Prepared>,
-    names: Vec<TableNames>,
+/// What every engine of a sharded replay of one ruleset compiles alike, made once, by
+/// whichever worker asks first ([`Engine::sharing`]): the walk's index of each table and
+/// the rules' names (~2 ms with 10,000 rules), and the header classes by which the lanes
+/// share outcomes (~2 ms). Each engine building its own took ~22 ms of wall time with two
+/// workers building at once (fresh memory faulted in by both), against ~5 ms for one. Made
+/// before the workers started, the tables were followed by each worker's classes: the
+/// engines were ready ~4.5 ms into a replay with 10,000 rules. Now the dealing worker makes
+/// the tables first and the others the classes, at once on two cores, and the engines are
+/// ready at ~3.5 ms. A worker that finds a part not begun makes it itself (a thread may
+/// start milliseconds late: see `parallel::sharded`), one that finds it being made waits.
+/// (A thread of its own for the classes, spawned by the calling thread before the workers,
+/// gained nothing: spawned by a busy thread, it waited on that thread's core for up to a
+/// scheduler tick, ~4 ms here.)
+#[derive(Debug, Default)]
+pub struct Compiling {
+    tables: OnceLock<(Vec<Prepared>, Vec<TableNames>)>,
+    /// Copied into each engine's lanes (~0.6 MB, against ~2 ms to make).
+    classes: OnceLock<Option<Classes>>,
 }
 
-impl Compiled {
-    pub fn new(rs: &Ruleset) -> Compiled {
-        Compiled {
-            prepared: rs.tables.iter().map(Prepared::new).collect(),
-            names: rs.tables.iter().map(rule_names).collect(),
-        }
-    }
+/// Each table's walk index and rule names.
+fn compile_tables(rs: &Ruleset) -> (Vec<Prepared>, Vec<TableNames>) {
+    (
+        rs.tables.iter().map(Prepared::new).collect(),
+        rs.tables.iter().map(rule_names).collect(),
+    )
 }
 
 impl<'r> Engine<'r> {
     pub fn new(rs: &'r Ruleset, host: Host, params: Params, opts: Options) -> Engine<'r> {
-        let compiled = Compiled::new(rs);
-        let (prepared, names) = (Cow::Owned(compiled.prepared), Cow::Owned(compiled.names));
-        Engine::build(rs, (prepared, names), host, params, opts)
+        let (prepared, names) = compile_tables(rs);
+        let classes = Lanes::classes(rs, &host, opts.walks_every_packet());
+        let compiled = (Cow::Owned(prepared), Cow::Owned(names), classes);
+        Engine::build(rs, compiled, host, params, opts)
     }
 
-    /// [`Engine::new`] with what it would compile from `rs` lent: `compiled` must be
-    /// `Compiled::new(rs)`.
-    pub fn with_compiled(
+    /// [`Engine::new`], sharing what the engines of a sharded replay of `rs` compile alike
+    /// (`compiling`, which must serve no other ruleset, host or options): the tables first
+    /// when `tables_first` (the dealing worker), else the lanes' classes first.
+    pub fn sharing(
         rs: &'r Ruleset,
-        compiled: &'r Compiled,
+        (compiling, tables_first): (&'r Compiling, bool),
         host: Host,
         params: Params,
         opts: Options,
     ) -> Engine<'r> {
+        let tables = || compiling.tables.get_or_init(|| compile_tables(rs));
+        let classes = || {
+            let walks = opts.walks_every_packet();
+            compiling
+                .classes
+                .get_or_init(|| Lanes::classes(rs, &host, walks))
+        };
+        let ((prepared, names), classes) = if tables_first {
+            (tables(), classes())
+        } else {
+            let classes = classes();
+            (tables(), classes)
+        };
         let lent = (
-            Cow::Borrowed(&compiled.prepared[..]),
-            Cow::Borrowed(&compiled.names[..]),
+            Cow::Borrowed(&prepared[..]),
+            Cow::Borrowed(&names[..]),
+            classes.clone(),
         );
         Engine::build(rs, lent, host, params, opts)
     }
 
     fn build(
         rs: &'r Ruleset,
-        (prepared, names): (Cow<'r, [Prepared]>, Cow<'r, [TableNames]>),
+        (prepared, names, classes): (Cow<'r, [Prepared]>, Cow<'r, [TableNames]>, Option<Classes>),
         host: Host,
         params: Params,
         mut opts: Options,
     ) -> Engine<'r> {
         let counters = rs.tables.iter().map(TableCounters::for_table).collect();
-        let lanes = Lanes::new(rs, &host, opts.trace || opts.walk_every_packet);
+        let lanes = Lanes::new(rs, opts.walks_every_packet(), classes);
         let mut memory = Store::default();
         // The sets move into the replay's memory (they are large; `opts` keeps none).
         memory.ipsets = opts.ipsets.take();

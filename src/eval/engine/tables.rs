@@ -26,7 +26,7 @@ pub(super) struct Tables<'r> {
     pub(super) rs: &'r Ruleset,
     pub(super) counters: Vec<TableCounters>,
     /// Parallel to `rs.tables`: what the walk precomputes of each (its own, or
-    /// lent by a sharded replay: see [`super::Compiled`]).
+    /// lent by a sharded replay: see [`super::Compiling`]).
     pub(super) prepared: Cow<'r, [Prepared]>,
     /// Parallel to `rs.tables`, per chain and rule: `table/CHAIN/N`, the name a
     /// record gives its deciding rule, made once so a packet shares it instead

@@ -16,7 +16,7 @@ use super::touch::{flow_of, AHEAD};
 use super::{emptied, flow_key, shard_key_of, Finished, Item, Plan, Setup, Source};
 use super::{Step, PROGRESS_EVERY};
 use crate::conntrack::Flow4;
-use crate::eval::engine::{Compiled, Engine};
+use crate::eval::engine::{Compiling, Engine};
 use crate::eval::walk::TableCounters;
 use crate::packet::capture::Run;
 use crate::packet::{CaptureReader, Frame};
@@ -121,9 +121,9 @@ where
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let spins = if workers <= cores { 4096 } else { 0 };
     let replayed: Vec<AtomicU64> = (1..workers).map(|_| AtomicU64::new(0)).collect();
-    // Compiled once for all the workers' engines (see `Compiled`).
-    let compiled = Compiled::new(rs);
-    let compiled = &compiled;
+    // What the workers' engines compile alike, made once, by the workers (see `Compiling`).
+    let compiling = Compiling::default();
+    let compiling = &compiling;
     let spread = plan.spread;
     std::thread::scope(|s| {
         let (deals, dealt): (Vec<_>, Vec<_>) = (1..workers)
@@ -145,8 +145,13 @@ where
             let (host, opts) = (host.clone(), opts.clone());
             let batch = plan.batch.max(1);
             let quiet = plan.renders_nothing;
+            // A worker may start milliseconds late: on a two-vCPU machine the second of two
+            // threads spawned together often waited 1-4 ms for the scheduler to move it off
+            // the first one's core. The dealer keeps new address pairs meanwhile (see `deal`),
+            // and the compile is made by whichever worker gets to it (see `Compiling`).
             handles.push(s.spawn(move || {
-                let mut engine = Engine::with_compiled(rs, compiled, host, params, opts);
+                let compiling = (compiling, me == 0);
+                let mut engine = Engine::sharing(rs, compiling, host, params, opts);
                 let mut w = state(me);
                 let mut to = Reporter::new(&tx, batch, quiet);
                 let linktype = match feed {

@@ -5,7 +5,7 @@
 //! packet lives outside the hash until [`Table::confirm`] (`__nf_conntrack_confirm`); expired
 //! entries are removed lazily when a lookup meets them (`nf_ct_gc_expired` in
 //! `____nf_conntrack_find`) and by a small incremental sweep, so a packet of an expired flow is
-//! NEW again. Packet processing (`nf_conntrack_in`) is in [`super::track`].
+//! NEW again. Packet processing (`nf_conntrack_in`) is in `conntrack::track`.
 //!
 //! Invariants: `map` holds exactly the two tuples of every confirmed, live entry; entries are
 //! stored in a slab (`slots`) and named by a generation-checked [`ConnId`], so a stale id never

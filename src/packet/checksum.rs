@@ -18,7 +18,7 @@ use std::net::Ipv4Addr;
 /// That is sound because 2¹⁶ ≡ 1 (mod 0xffff), so a 64-bit word is congruent to the sum of
 /// its four 16-bit words (RFC 1071 §2(B), "deferred carries"), and because the sum of
 /// byte-swapped words is the byte-swapped sum (§2(A), "byte order independence"), which
-/// [`swap_folded`] undoes at the end. A last partial word is zero-padded: an odd final byte
+/// `swap_folded` undoes at the end. A last partial word is zero-padded: an odd final byte
 /// pads to its high half in network order, as §4.1 wants.
 pub fn sum(data: &[u8], initial: u64) -> u64 {
     initial + u64::from(swap_folded(le_sum(data)))
@@ -60,7 +60,7 @@ fn le_sum(data: &[u8]) -> u128 {
 /// pseudo-header names.
 ///
 /// [`verifies`]`(segment, `[`pseudo_header`]`(..))` computed in one pass and one fold: the
-/// pseudo-header is added in the byte-swapped domain [`le_sum`] works in (the addresses are
+/// pseudo-header is added in the byte-swapped domain `le_sum` works in (the addresses are
 /// one little-endian word; a big-endian 16-bit field `w` is `w.swap_bytes()` there), and the
 /// verdict needs no swap back, since the test is "congruent to 0 modulo 0xffff and not zero",
 /// which multiplying by 2⁸ (invertible modulo 0xffff) does not change. Every packet the lane

@@ -5,7 +5,7 @@
 //! The evaluator calls [`Table::help`] for every packet that survived the tables, just before
 //! [`Table::confirm`]. A helper may drop the packet ([`HelpVerdict::Drop`]) or register an
 //! [`Expectation`]: the first packet of a connection matching it is RELATED (status EXPECTED,
-//! `ct->master` set, the master's mark copied), see `init_conntrack` in [`super::track`].
+//! `ct->master` set, the master's mark copied), see `init_conntrack` in `conntrack::track`.
 //!
 //! NAT: when the master has a NAT binding (`IPS_NAT_MASK`), the kernel hands the parsed
 //! command to `nf_nat_ftp` / `nf_nat_tftp`, which rewrite the payload and register a

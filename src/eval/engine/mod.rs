@@ -58,7 +58,7 @@ pub struct Options {
     /// Keep the lines LOG writes to the kernel log (`Outcome::log`).
     pub log: bool,
     /// Walk the tables for every packet: no established-flow lane (see
-    /// [`lane`]). The reference the lane is tested against.
+    /// `engine::lane`). The reference the lane is tested against.
     pub walk_every_packet: bool,
 }
 
@@ -338,13 +338,13 @@ impl<'r> Engine<'r> {
         self.tables.memory.ipsets.as_ref()
     }
 
-    /// Packets whose outcome came from the established-flow lane (see [`lane`]).
+    /// Packets whose outcome came from the established-flow lane (see `engine::lane`).
     pub fn lane_packets(&self) -> u64 {
         self.lanes.taken()
     }
 
     /// Connection directions whose first lane packet copied an outcome another
-    /// connection learned (see [`shared`]); they count among [`Engine::lane_packets`].
+    /// connection learned (see `engine::shared`); they count among [`Engine::lane_packets`].
     pub fn lane_shared(&self) -> u64 {
         self.lanes.shared_hits()
     }

@@ -9,9 +9,9 @@
 //! the old `--opt ! value` form is refused by the extensions that 1.8.9 parses
 //! with the guided parser (checked against iptables-legacy 1.8.9).
 //!
-//! The loop over the words is here; iptables' own options are in [`generic`],
-//! extension options in [`extension`], and the finished line's checks and
-//! rules in [`build`].
+//! The loop over the words is here; iptables' own options are in `generic`,
+//! extension options in `extension`, and the finished line's checks and
+//! rules in `build`.
 
 use super::addr::{self, Ipv4Net};
 use super::iface::Iface;

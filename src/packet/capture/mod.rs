@@ -293,7 +293,7 @@ impl<R: Read> CaptureReader<R> {
 
     /// Next record, `None` at the end of the file or after a fatal error. Inlined into the
     /// replay loop, which calls it for every record: its own path is a few dozen
-    /// instructions, the general one ([`CaptureReader::next_raw`]) stays out of line.
+    /// instructions, the general one (`CaptureReader::next_raw`) stays out of line.
     #[inline(always)]
     pub fn next_frame(&mut self) -> Option<Result<Frame<'_>, CaptureError>> {
         // A classic pcap record whole in the read window: read in place, not through the

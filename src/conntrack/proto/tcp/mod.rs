@@ -122,7 +122,7 @@ pub enum Event {
 
 impl Event {
     /// `get_conntrack_index`: RST beats SYN, SYN beats FIN, FIN beats ACK. A lookup in
-    /// [`EVENTS`] (every TCP packet is classified; the branches cost more than the lookup).
+    /// `EVENTS` (every TCP packet is classified; the branches cost more than the lookup).
     pub const fn classify(tcp_flags: u8) -> Event {
         EVENTS[tcp_flags as usize]
     }

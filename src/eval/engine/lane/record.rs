@@ -10,7 +10,7 @@ use crate::eval::outcome::{Brief, Outcome};
 use crate::eval::outcome_json::{Fields, FlowJson, LaneFields, LearnedJson, SummaryText};
 use crate::packet::Summary;
 
-/// [`LaneRecord::brief_key`]: the learned outcome's index in its engine's [`Lanes`] (which
+/// [`LaneRecord::brief_key`]: the learned outcome's index in its engine's `Lanes` (which
 /// only grow: an index names one outcome for the whole replay) times 8, plus the conntrack
 /// state's code (below 8, which names the state): one word to compare.
 pub type LaneKey = u64;

@@ -36,7 +36,11 @@ pub fn run(gen: &Path, dir: &Path, passes: usize, jobs: usize) -> Result<Option<
     let rules = ensure_rules(gen, dir, 100)?;
     println!("\nlarge state: {}", pcap.display());
     // Rounds of one worker then the workers, as for the other rows (no tcpdump).
-    let input = RowInput { rules, full: false };
+    let input = RowInput {
+        rules,
+        full: false,
+        side_by_side: false,
+    };
     let row = rounds(passes, &[input], &pcap, u64::MAX, jobs, false)?
         .pop()
         .ok_or("no rows")?;

@@ -17,7 +17,12 @@
 //! (default 2) as `replay --jobs N --format summary` does
 //! ([`parallel::replay`]: worker 0 reads the file and deals the others their
 //! records; each counts its own); those rows give wall time (what --jobs buys) and the CPU of the
-//! whole process (all threads), and must give the 1-worker tallies.
+//! whole process (all threads), and must give the 1-worker tallies. The 100-rule row's
+//! rounds also replay the capture split by address pair into as many captures, each on a
+//! one-worker engine of its own, side by side, sharing nothing ([`replay_side_by_side`]):
+//! one worker's wall / theirs is what sharding would give on this machine at the time if
+//! dealing the records cost nothing, printed by the speedups so that what the code loses
+//! can be told from what a busy host takes.
 //!
 //! The engine runs as `iptwalk replay --format summary --local 192.0.2.1
 //! --jobs 1` does: [`parallel::replay`] with one worker (the engine with
@@ -43,6 +48,7 @@ use iptwalk::source::SourceFile;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 /// sha256 of `gen_pcap.py mix_1m.pcap 1000000 --concurrent 10000 --seed 1`.
@@ -118,7 +124,13 @@ fn run(limit: u64) -> Result<(), String> {
     let mut inputs = Vec::with_capacity(runs.len());
     for &(n, full) in &runs {
         let rules = ensure_rules(&gen, &dir, n)?;
-        inputs.push(RowInput { rules, full });
+        // The machine's ceiling is measured on one ruleset: it is the same for all.
+        let side_by_side = n == 100 && !full;
+        inputs.push(RowInput {
+            rules,
+            full,
+            side_by_side,
+        });
     }
     let rows = rounds(passes, &inputs, &pcap, limit, jobs, tcpdump.is_some())?;
     println!(
@@ -165,6 +177,16 @@ fn run(limit: u64) -> Result<(), String> {
                 card.speedups
                     .push(pass.wall.as_secs_f64() / many.pass.wall.as_secs_f64());
             }
+        }
+        if let Some(side) = row.side_by_side {
+            let ideal = pass.wall.as_secs_f64() / side.as_secs_f64();
+            card.ideal = Some(ideal);
+            println!(
+                "{:>6}  with nothing dealt: {jobs} one-worker replays side by side, each of its \
+                 address pairs' records split off beforehand: {:.3} s wall, {ideal:.2}x",
+                "",
+                side.as_secs_f64()
+            );
         }
         if limit == u64::MAX && conns != KERNEL_CONNTRACK_ENTRIES {
             return Err(format!(
@@ -276,12 +298,17 @@ pub(crate) struct Row {
     pub(crate) compile: Duration,
     pub(crate) many: Option<Best<(BTreeMap<String, u64>, String)>>,
     pub(crate) tcpdump: Option<Pass>,
+    /// The least wall of the workers' count of one-worker replays side by side
+    /// ([`replay_side_by_side`]), when the row asked for it.
+    pub(crate) side_by_side: Option<Duration>,
 }
 
-/// What a row replays: a ruleset, with full records (`--format jsonl`) or not.
+/// What a row replays: a ruleset, with full records (`--format jsonl`) or not; and whether
+/// its rounds also run one-worker replays side by side ([`replay_side_by_side`]).
 pub(crate) struct RowInput {
     pub(crate) rules: PathBuf,
     pub(crate) full: bool,
+    pub(crate) side_by_side: bool,
 }
 
 /// A row's best passes so far.
@@ -291,12 +318,14 @@ struct Partial {
     many: Option<Best<(BTreeMap<String, u64>, String)>>,
     dump: Option<Pass>,
     compile: Option<Duration>,
+    side_by_side: Option<Duration>,
 }
 
 /// Runs `passes` rounds of every row, the rows taking turns within each pass. A round runs
-/// tcpdump (when `with_tcpdump`), the engine on one worker, then sharded over `jobs` workers,
-/// back to back: a burst of load on the shared machine then falls on all of them alike
-/// rather than on whichever happened to run during it, so the ratios compare like with
+/// tcpdump (when `with_tcpdump`), the engine on one worker, then sharded over `jobs` workers
+/// (and, for a row that asks, `jobs` one-worker replays side by side), back to back: a burst
+/// of load on the shared machine then falls on all of them alike rather than on whichever
+/// happened to run during it, so the ratios compare like with
 /// like. And a row's passes are spread over the whole run, not made one after another: a
 /// burst lasting seconds (seen often on a shared virtual machine: every pass of a row
 /// slowed alike, the rows before and after not) then spoils a pass of each row rather than
@@ -310,6 +339,11 @@ pub(crate) fn rounds(
     with_tcpdump: bool,
 ) -> Result<Vec<Row>, String> {
     let mut partial: Vec<Partial> = inputs.iter().map(|_| Partial::default()).collect();
+    let shards = if jobs > 1 && inputs.iter().any(|i| i.side_by_side) {
+        Some(pair_shards(pcap, limit, jobs)?)
+    } else {
+        None
+    };
     for pass in 0..passes {
         eprint!("\rpass {} of {passes} ", pass + 1);
         for (input, row) in inputs.iter().zip(&mut partial) {
@@ -329,6 +363,20 @@ pub(crate) fn rounds(
             if jobs > 1 {
                 let (pass, tallies, mode) = replay_sharded(rules, pcap, limit, full, jobs)?;
                 Best::add(&mut row.many, (pass, (tallies, mode)))?;
+                if let Some(shards) = shards.as_deref().filter(|_| input.side_by_side) {
+                    let (side, side_tallies) = replay_side_by_side(rules, shards)?;
+                    let sharded = row.many.as_ref().map(|b| &b.seen.0);
+                    if let Some(tallies) = sharded.filter(|&t| *t != side_tallies) {
+                        return Err(format!(
+                            "the capture split by address pair gives other tallies: {} \
+                             against {}",
+                            show(&side_tallies),
+                            show(tallies)
+                        ));
+                    }
+                    let wall = side.wall;
+                    row.side_by_side = Some(row.side_by_side.map_or(wall, |w| w.min(wall)));
+                }
             }
         }
     }
@@ -339,6 +387,7 @@ pub(crate) fn rounds(
             compile: p.compile.unwrap_or_default(),
             many: p.many,
             tcpdump: p.dump,
+            side_by_side: p.side_by_side,
         })
     });
     rows.collect()
@@ -352,6 +401,8 @@ struct Scorecard {
     rows: Vec<(usize, Pass, Duration, Option<f64>)>,
     /// One-worker wall / sharded wall, per ruleset.
     speedups: Vec<f64>,
+    /// One-worker wall / the wall of that many one-worker replays of a shard each, side by side.
+    ideal: Option<f64>,
     jsonl_ratio: Option<f64>,
 }
 
@@ -389,8 +440,11 @@ impl Scorecard {
         if !self.speedups.is_empty() && jobs > 1 {
             let min = self.speedups.iter().copied().fold(f64::INFINITY, f64::min);
             let max = self.speedups.iter().copied().fold(0.0, f64::max);
+            let ideal = self.ideal.map_or(String::new(), |c| {
+                format!(" (with nothing dealt: {c:.2}x)")
+            });
             println!(
-                "  {jobs} workers >= 1.7x one (wall; needs {jobs} idle cores): {min:.3}x..{max:.3}x: {}",
+                "  {jobs} workers >= 1.7x one (wall; needs {jobs} idle cores): {min:.3}x..{max:.3}x{ideal}: {}",
                 mark(min >= 1.7)
             );
         }
@@ -473,7 +527,7 @@ fn replay(
     limit: u64,
     full: bool,
 ) -> Result<(Duration, Pass, BTreeMap<String, u64>, usize), String> {
-    let (compile, pass, tallies, run) = replay_with(rules, pcap, limit, full, 1)?;
+    let (compile, pass, tallies, run) = replay_with(rules, pcap, limit, full, (1, None))?;
     Ok((compile, pass, tallies, run.live_connections))
 }
 
@@ -539,7 +593,7 @@ fn replay_with(
     pcap: &Path,
     limit: u64,
     full: bool,
-    jobs: usize,
+    (jobs, start): (usize, Option<&Barrier>),
 ) -> Result<(Duration, Pass, BTreeMap<String, u64>, RunFacts), String> {
     let text = std::fs::read_to_string(rules).map_err(|e| e.to_string())?;
     let t0 = Instant::now();
@@ -564,6 +618,9 @@ fn replay_with(
         ..parallel::plan(&loaded.ruleset, jobs)
     };
     let compile = t0.elapsed();
+    if let Some(start) = start {
+        start.wait();
+    }
     let cpu_now = if jobs > 1 { process_cpu } else { thread_cpu };
     let mut failed = None;
     let (wall0, cpu0) = (Instant::now(), cpu_now());
@@ -631,6 +688,109 @@ fn tally_key(step: &Step) -> (&'static str, &'static str) {
     }
 }
 
+/// One-worker replays at once, one of each capture of `shards` ([`pair_shards`]) with its own
+/// engine, on a thread of its own, started together once all are loaded: the packets of
+/// all, the wall of the slowest, the CPU time of all; the tallies of all. The work of a sharded replay (the same
+/// packets and connections, split the same way: by address pair) with nothing of what
+/// sharding costs (the reading and dealing of others' records, the batches, the waits): one
+/// replay's wall / this is what sharding would give on the machine at that moment (its
+/// cores, shared caches and memory, and whatever else runs on the host) if it cost nothing.
+/// (It may pass the number of workers: each engine holds only its shard's connections.)
+fn replay_side_by_side(
+    rules: &Path,
+    shards: &[PathBuf],
+) -> Result<(Pass, BTreeMap<String, u64>), String> {
+    let start = Barrier::new(shards.len());
+    let passes: Vec<Result<(Pass, BTreeMap<String, u64>), String>> = std::thread::scope(|s| {
+        let threads: Vec<_> = shards
+            .iter()
+            .map(|shard| {
+                let start = &start;
+                s.spawn(move || {
+                    replay_with(rules, shard, u64::MAX, false, (1, Some(start)))
+                        .map(|r| (r.1, r.2))
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().unwrap_or_else(|_| Err("a replay panicked".into())))
+            .collect()
+    });
+    let mut all = Pass {
+        packets: 0,
+        wall: Duration::ZERO,
+        cpu: Duration::ZERO,
+    };
+    let mut tallies = BTreeMap::new();
+    for got in passes {
+        let (p, t) = got?;
+        all = Pass {
+            packets: all.packets + p.packets,
+            wall: all.wall.max(p.wall),
+            cpu: all.cpu + p.cpu,
+        };
+        for (k, n) in t {
+            *tallies.entry(k).or_insert(0) += n;
+        }
+    }
+    Ok((all, tallies))
+}
+
+/// The first `limit` records of a classic pcap file split by address pair into `n` captures
+/// (a record goes to the capture its IPv4 pair hashes to; any other to the first), written
+/// beside it on first use: what `n` sharded workers would replay if dealing them their records
+/// cost nothing.
+fn pair_shards(pcap: &Path, limit: u64, n: usize) -> Result<Vec<PathBuf>, String> {
+    let name = |k: usize| {
+        let stem = pcap.file_stem().and_then(|s| s.to_str()).unwrap_or("capture");
+        let cut = if limit == u64::MAX { String::new() } else { format!("-first{limit}") };
+        pcap.with_file_name(format!("{stem}{cut}.pairs-{k}-of-{n}.pcap"))
+    };
+    let paths: Vec<PathBuf> = (0..n).map(name).collect();
+    if paths.iter().all(|p| p.exists()) {
+        return Ok(paths);
+    }
+    let bytes = std::fs::read(pcap).map_err(|e| format!("{}: {e}", pcap.display()))?;
+    let (Some(header), Some([0xd4, 0xc3, 0xb2, 0xa1])) = (bytes.get(..24), bytes.get(..4)) else {
+        return Err(format!("{}: not a little-endian classic pcap file", pcap.display()));
+    };
+    let mut outs: Vec<Vec<u8>> = (0..n).map(|_| header.to_vec()).collect();
+    let (mut at, mut records) = (24usize, 0u64);
+    while let Some(h) = bytes.get(at..at + 16) {
+        if records == limit {
+            break;
+        }
+        let caplen = u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as usize;
+        let Some(record) = bytes.get(at..at + 16 + caplen) else {
+            break;
+        };
+        let data = &record[16..];
+        // Ethernet, IPv4: the addresses at bytes 26..34.
+        let shard = match (data.get(12..14), data.get(26..34)) {
+            (Some([0x08, 0x00]), Some(a)) => {
+                let x = u32::from_be_bytes([a[0], a[1], a[2], a[3]]);
+                let y = u32::from_be_bytes([a[4], a[5], a[6], a[7]]);
+                let pair = u64::from(x.min(y)) << 32 | u64::from(x.max(y));
+                let mixed = (pair ^ pair >> 31).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                ((mixed >> 32) % n as u64) as usize
+            }
+            _ => 0,
+        };
+        if let Some(out) = outs.get_mut(shard) {
+            out.extend_from_slice(record);
+        }
+        at += record.len();
+        records += 1;
+    }
+    for (path, out) in paths.iter().zip(&outs) {
+        let tmp = path.with_extension("part");
+        std::fs::write(&tmp, out).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, path).map_err(|e| e.to_string())?;
+    }
+    Ok(paths)
+}
+
 /// The replay sharded over `jobs` workers: (the pass, with the process's CPU
 /// time over all threads; tallies; the mode that ran).
 fn replay_sharded(
@@ -640,7 +800,7 @@ fn replay_sharded(
     full: bool,
     jobs: usize,
 ) -> Result<(Pass, BTreeMap<String, u64>, String), String> {
-    let (_, pass, tallies, run) = replay_with(rules, pcap, limit, full, jobs)?;
+    let (_, pass, tallies, run) = replay_with(rules, pcap, limit, full, (jobs, None))?;
     Ok((pass, tallies, run.mode))
 }
 

@@ -688,6 +688,9 @@ fn tally_key(step: &Step) -> (&'static str, &'static str) {
     }
 }
 
+/// A pass and its tallies.
+type Tallied = (Pass, BTreeMap<String, u64>);
+
 /// One-worker replays at once, one of each capture of `shards` ([`pair_shards`]) with its own
 /// engine, on a thread of its own, started together once all are loaded: the packets of
 /// all, the wall of the slowest, the CPU time of all; the tallies of all. The work of a sharded replay (the same
@@ -696,12 +699,9 @@ fn tally_key(step: &Step) -> (&'static str, &'static str) {
 /// replay's wall / this is what sharding would give on the machine at that moment (its
 /// cores, shared caches and memory, and whatever else runs on the host) if it cost nothing.
 /// (It may pass the number of workers: each engine holds only its shard's connections.)
-fn replay_side_by_side(
-    rules: &Path,
-    shards: &[PathBuf],
-) -> Result<(Pass, BTreeMap<String, u64>), String> {
+fn replay_side_by_side(rules: &Path, shards: &[PathBuf]) -> Result<Tallied, String> {
     let start = Barrier::new(shards.len());
-    let passes: Vec<Result<(Pass, BTreeMap<String, u64>), String>> = std::thread::scope(|s| {
+    let passes: Vec<Result<Tallied, String>> = std::thread::scope(|s| {
         let threads: Vec<_> = shards
             .iter()
             .map(|shard| {

@@ -440,9 +440,9 @@ impl Scorecard {
         if !self.speedups.is_empty() && jobs > 1 {
             let min = self.speedups.iter().copied().fold(f64::INFINITY, f64::min);
             let max = self.speedups.iter().copied().fold(0.0, f64::max);
-            let ideal = self.ideal.map_or(String::new(), |c| {
-                format!(" (with nothing dealt: {c:.2}x)")
-            });
+            let ideal = self
+                .ideal
+                .map_or(String::new(), |c| format!(" (with nothing dealt: {c:.2}x)"));
             println!(
                 "  {jobs} workers >= 1.7x one (wall; needs {jobs} idle cores): {min:.3}x..{max:.3}x{ideal}: {}",
                 mark(min >= 1.7)
@@ -707,8 +707,7 @@ fn replay_side_by_side(rules: &Path, shards: &[PathBuf]) -> Result<Tallied, Stri
             .map(|shard| {
                 let start = &start;
                 s.spawn(move || {
-                    replay_with(rules, shard, u64::MAX, false, (1, Some(start)))
-                        .map(|r| (r.1, r.2))
+                    replay_with(rules, shard, u64::MAX, false, (1, Some(start))).map(|r| (r.1, r.2))
                 })
             })
             .collect();
@@ -743,8 +742,15 @@ fn replay_side_by_side(rules: &Path, shards: &[PathBuf]) -> Result<Tallied, Stri
 /// cost nothing.
 fn pair_shards(pcap: &Path, limit: u64, n: usize) -> Result<Vec<PathBuf>, String> {
     let name = |k: usize| {
-        let stem = pcap.file_stem().and_then(|s| s.to_str()).unwrap_or("capture");
-        let cut = if limit == u64::MAX { String::new() } else { format!("-first{limit}") };
+        let stem = pcap
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("capture");
+        let cut = if limit == u64::MAX {
+            String::new()
+        } else {
+            format!("-first{limit}")
+        };
         pcap.with_file_name(format!("{stem}{cut}.pairs-{k}-of-{n}.pcap"))
     };
     let paths: Vec<PathBuf> = (0..n).map(name).collect();
@@ -753,7 +759,10 @@ fn pair_shards(pcap: &Path, limit: u64, n: usize) -> Result<Vec<PathBuf>, String
     }
     let bytes = std::fs::read(pcap).map_err(|e| format!("{}: {e}", pcap.display()))?;
     let (Some(header), Some([0xd4, 0xc3, 0xb2, 0xa1])) = (bytes.get(..24), bytes.get(..4)) else {
-        return Err(format!("{}: not a little-endian classic pcap file", pcap.display()));
+        return Err(format!(
+            "{}: not a little-endian classic pcap file",
+            pcap.display()
+        ));
     };
     let mut outs: Vec<Vec<u8>> = (0..n).map(|_| header.to_vec()).collect();
     let (mut at, mut records) = (24usize, 0u64);

@@ -746,9 +746,9 @@ fn replay_side_by_side(rules: &Path, shards: &[PathBuf]) -> Result<Tallied, Stri
 }
 
 /// The first `limit` records of a classic pcap file split by address pair into `n` captures
-/// (a record goes to the capture its IPv4 pair hashes to; any other to the first), written
-/// beside it on first use: what `n` sharded workers would replay if dealing them their records
-/// cost nothing.
+/// (by [`parallel::shard_key`], the key sharding deals records by), written beside it on
+/// first use: what `n` sharded workers would replay if dealing them their records cost
+/// nothing.
 fn pair_shards(pcap: &Path, limit: u64, n: usize) -> Result<Vec<PathBuf>, String> {
     let name = |k: usize| {
         let stem = pcap
@@ -767,38 +767,27 @@ fn pair_shards(pcap: &Path, limit: u64, n: usize) -> Result<Vec<PathBuf>, String
         return Ok(paths);
     }
     let bytes = std::fs::read(pcap).map_err(|e| format!("{}: {e}", pcap.display()))?;
-    let (Some(header), Some([0xd4, 0xc3, 0xb2, 0xa1])) = (bytes.get(..24), bytes.get(..4)) else {
-        return Err(format!(
-            "{}: not a little-endian classic pcap file",
-            pcap.display()
-        ));
-    };
+    let mut reader = iptwalk::packet::CaptureReader::new(&bytes[..]).map_err(|e| e.to_string())?;
+    if reader.framing().is_none() {
+        return Err(format!("{}: not a classic pcap file", pcap.display()));
+    }
+    let header = bytes.get(..24).unwrap_or_default();
     let mut outs: Vec<Vec<u8>> = (0..n).map(|_| header.to_vec()).collect();
-    let (mut at, mut records) = (24usize, 0u64);
-    while let Some(h) = bytes.get(at..at + 16) {
+    let mut records = 0;
+    while let Some(frame) = reader.next_frame() {
         if records == limit {
             break;
         }
-        let caplen = u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as usize;
-        let Some(record) = bytes.get(at..at + 16 + caplen) else {
-            break;
-        };
-        let data = &record[16..];
-        // Ethernet, IPv4: the addresses at bytes 26..34.
-        let shard = match (data.get(12..14), data.get(26..34)) {
-            (Some([0x08, 0x00]), Some(a)) => {
-                let x = u32::from_be_bytes([a[0], a[1], a[2], a[3]]);
-                let y = u32::from_be_bytes([a[4], a[5], a[6], a[7]]);
-                let pair = u64::from(x.min(y)) << 32 | u64::from(x.max(y));
-                let mixed = (pair ^ pair >> 31).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-                ((mixed >> 32) % n as u64) as usize
-            }
-            _ => 0,
-        };
+        let frame = frame.map_err(|e| e.to_string())?;
+        // A classic pcap record: its 16-byte header, then the captured bytes.
+        let at = usize::try_from(frame.offset).map_err(|e| e.to_string())?;
+        let record = bytes
+            .get(at..at + 16 + frame.data.len())
+            .unwrap_or_default();
+        let shard = ((u128::from(parallel::shard_key(&frame)) * n as u128) >> 64) as usize;
         if let Some(out) = outs.get_mut(shard) {
             out.extend_from_slice(record);
         }
-        at += record.len();
         records += 1;
     }
     for (path, out) in paths.iter().zip(&outs) {

@@ -125,7 +125,8 @@ fn run(limit: u64) -> Result<(), String> {
     let mut inputs = Vec::with_capacity(runs.len());
     for &(n, full) in &runs {
         let rules = ensure_rules(&gen, &dir, n)?;
-        // The machine's ceiling is measured on one ruleset: it is the same for all.
+        // The nothing-dealt reference is measured on one ruleset: what it shows of the
+        // machine is the same for all.
         let side_by_side = n == 100 && !full;
         inputs.push(RowInput {
             rules,
@@ -702,8 +703,8 @@ type Tallied = (Pass, BTreeMap<String, u64>);
 
 /// One-worker replays at once, one of each capture of `shards` ([`pair_shards`]) with its own
 /// engine, on a thread of its own, started together once all are loaded: the packets of
-/// all, the wall of the slowest, the CPU time of all; the tallies of all. The work of a sharded replay (the same
-/// packets and connections, split the same way: by address pair) with nothing of what
+/// all, the wall of the slowest, the CPU time of all; the tallies of all. The work of a
+/// sharded replay (the same packets and connections, split the same way) with nothing of what
 /// sharding costs (the reading and dealing of others' records, the batches, the waits): one
 /// replay's wall / this is what sharding would give on the machine at that moment (its
 /// cores, shared caches and memory, and whatever else runs on the host) if it cost nothing.

@@ -374,7 +374,7 @@ pub(crate) fn rounds(
                 let (pass, tallies, mode) = replay_sharded(rules, pcap, limit, full, jobs)?;
                 Best::add(&mut row.many, (pass, (tallies, mode)))?;
                 if let Some(shards) = shards.as_deref().filter(|_| input.side_by_side) {
-                    let (side, side_tallies) = replay_side_by_side(rules, shards)?;
+                    let (wall, side_tallies) = replay_side_by_side(rules, shards)?;
                     let sharded = row.many.as_ref().map(|b| &b.seen.0);
                     if let Some(tallies) = sharded.filter(|&t| *t != side_tallies) {
                         return Err(format!(
@@ -384,7 +384,6 @@ pub(crate) fn rounds(
                             show(tallies)
                         ));
                     }
-                    let wall = side.wall;
                     row.side_by_side = Some(row.side_by_side.map_or(wall, |w| w.min(wall)));
                 }
             }
@@ -698,12 +697,12 @@ fn tally_key(step: &Step) -> (&'static str, &'static str) {
     }
 }
 
-/// A pass and its tallies.
-type Tallied = (Pass, BTreeMap<String, u64>);
+/// A wall time and the tallies of what ran in it.
+type Tallied = (Duration, BTreeMap<String, u64>);
 
 /// One-worker replays at once, one of each capture of `shards` ([`pair_shards`]) with its own
-/// engine, on a thread of its own, started together once all are loaded: the packets of
-/// all, the wall of the slowest, the CPU time of all; the tallies of all. The work of a
+/// engine, on a thread of its own, started together once all are loaded: the wall of the
+/// slowest and the tallies of all. The work of a
 /// sharded replay (the same packets and connections, split the same way) with nothing of what
 /// sharding costs (the reading and dealing of others' records, the batches, the waits): one
 /// replay's wall / this is what sharding would give on the machine at that moment (its
@@ -717,7 +716,8 @@ fn replay_side_by_side(rules: &Path, shards: &[PathBuf]) -> Result<Tallied, Stri
             .map(|shard| {
                 let start = &start;
                 s.spawn(move || {
-                    replay_with(rules, shard, u64::MAX, false, (1, Some(start))).map(|r| (r.1, r.2))
+                    replay_with(rules, shard, u64::MAX, false, (1, Some(start)))
+                        .map(|r| (r.1.wall, r.2))
                 })
             })
             .collect();
@@ -726,24 +726,15 @@ fn replay_side_by_side(rules: &Path, shards: &[PathBuf]) -> Result<Tallied, Stri
             .map(|t| t.join().unwrap_or_else(|_| Err("a replay panicked".into())))
             .collect()
     });
-    let mut all = Pass {
-        packets: 0,
-        wall: Duration::ZERO,
-        cpu: Duration::ZERO,
-    };
-    let mut tallies = BTreeMap::new();
+    let (mut slowest, mut tallies) = (Duration::ZERO, BTreeMap::new());
     for got in passes {
-        let (p, t) = got?;
-        all = Pass {
-            packets: all.packets + p.packets,
-            wall: all.wall.max(p.wall),
-            cpu: all.cpu + p.cpu,
-        };
+        let (wall, t) = got?;
+        slowest = slowest.max(wall);
         for (k, n) in t {
             *tallies.entry(k).or_insert(0) += n;
         }
     }
-    Ok((all, tallies))
+    Ok((slowest, tallies))
 }
 
 /// The first `limit` records of a classic pcap file split by address pair into `n` captures

@@ -67,10 +67,11 @@ type Reader<'a> = CaptureReader<Box<dyn Read + Send + 'a>>;
 
 /// Where a worker's records come from.
 enum Feed<'a, 'c> {
-    /// The capture, which this worker reads, the other workers' queues, the
-    /// batches they hand back, and their counts of batches replayed.
+    /// The capture, which this worker reads (boxed: a reader is ~250 bytes, the
+    /// other feeds ~40), the other workers' queues, the batches they hand back, and
+    /// their counts of batches replayed.
     Deals(
-        Reader<'a>,
+        Box<Reader<'a>>,
         Vec<SyncSender<Batch>>,
         Receiver<Batch>,
         &'c [AtomicU64],
@@ -136,7 +137,8 @@ where
             .into_iter()
             .zip(&replayed)
             .map(|(rx, count)| Feed::Dealt(rx, back_tx.clone(), count));
-        let feeds = std::iter::once(Feed::Deals(reader, deals, back, &replayed)).chain(dealt);
+        let feeds =
+            std::iter::once(Feed::Deals(Box::new(reader), deals, back, &replayed)).chain(dealt);
         let mut inbox = Vec::with_capacity(workers);
         let mut handles = Vec::with_capacity(workers);
         for (me, feed) in feeds.enumerate() {
@@ -159,7 +161,7 @@ where
                         let framing = reader.framing();
                         let dealer = Dealer::new(&deals, &back, (replayed, framing), spread);
                         let w = (&mut w, render);
-                        lead(reader, dealer, limit, &mut engine, w, &mut to)
+                        lead(*reader, dealer, limit, &mut engine, w, &mut to)
                     }
                     Feed::Dealt(feed, back, replayed) => {
                         let feed = (&feed, &back, replayed, spins);
@@ -223,8 +225,8 @@ type Looked<'r> = (u64, u64, (&'r [u8], Flow4), usize);
 /// lockstep (see [`deal`]); returns the link type its reader ended with.
 ///
 /// It reads in runs of up to [`AHEAD`] records whole in the read window
-/// ([`CaptureReader::peek_records`]): each record's shard is decided, a dealt one copied at
-/// once as the file holds it (its worker frames it), and this worker's own ones framed and
+/// ([`CaptureReader::peek_records`]): each record's shard is decided, a dealt one lent to its
+/// worker where it lies in the window (its worker frames it; see `deal::Batch`), and this worker's own ones framed and
 /// replayed after their flows are touched together (see `touch`). What a run cannot show
 /// (a record cut by the window's end, an error, a pcapng capture) is read one record at a
 /// time.
@@ -269,6 +271,7 @@ where
                 looked.push((index, offset, (record, flow), deal::bucket(key)));
             });
             dealer.touch(looked.iter().map(|l| l.3));
+            let window = reader.shared_window();
             for &(index, offset, (record, flow), bucket) in &looked {
                 report.offset = offset;
                 match dealer.worker_of_bucket(bucket) {
@@ -278,7 +281,7 @@ where
                         }
                         own.extend(framing.frame(index, offset, record).map(|f| (n, f)));
                     }
-                    k => dealer.push_record(k, n, (index, offset), (record, flow)),
+                    k => dealer.push_lent(k, n, (index, offset), (window, record, flow)),
                 }
                 n += 1;
             }

@@ -5,18 +5,31 @@
 //! for, which the formats bound by `MAX_CAPLEN`/`MAX_BLOCK`): reading a record is then a slice
 //! of the window, not a `Read::read` call per header and per body, which cost more than the
 //! rest of the record's framing at millions of records per second.
+//!
+//! The window is a shared buffer ([`Input::window_buffer`]): a caller may lend its records to
+//! another thread without copying them. A refill that finds the window still lent moves on to
+//! a buffer whose borrowers are done with it (or a new one), so lent bytes never change.
 
 use std::io::{self, Read};
+use std::sync::Arc;
 
 use super::CaptureError;
 
 /// Bytes asked of the source at a time.
 pub(super) const CHUNK: usize = 1 << 16;
+/// Windows kept for reuse once their borrowers are done with them. A sharded replay lends
+/// each window to its other workers until they have replayed the records in it (a few
+/// dozen windows in its queues); past this many, a window still lent is left to its
+/// borrowers to free.
+const KEPT: usize = 128;
 
 pub(super) struct Input<R> {
     r: R,
     /// Bytes read from `r`: `win[head..tail]` are not consumed yet.
-    win: Vec<u8>,
+    win: Arc<Vec<u8>>,
+    /// Windows lent before (see [`Input::window_buffer`]), to reuse once no one else holds
+    /// them.
+    kept: Vec<Arc<Vec<u8>>>,
     head: usize,
     tail: usize,
     /// The source said end of file.
@@ -28,7 +41,8 @@ impl<R: Read> Input<R> {
     pub(super) fn new(r: R) -> Self {
         Input {
             r,
-            win: Vec::new(),
+            win: Arc::default(),
+            kept: Vec::new(),
             head: 0,
             tail: 0,
             eof: false,
@@ -47,17 +61,20 @@ impl<R: Read> Input<R> {
     #[cold]
     #[inline(never)]
     fn fill(&mut self, want: usize) -> io::Result<()> {
-        if self.head > 0 {
-            self.win.copy_within(self.head..self.tail, 0);
-            self.tail -= self.head;
-            self.head = 0;
+        match Arc::get_mut(&mut self.win) {
+            Some(win) => win.copy_within(self.head..self.tail, 0),
+            None => self.move_window(),
         }
+        self.tail -= self.head;
+        self.head = 0;
+        // Held here only (see `move_window`): never a copy.
+        let win = Arc::make_mut(&mut self.win);
         let size = want.max(CHUNK);
-        if self.win.len() < size {
-            self.win.resize(size, 0);
+        if win.len() < size {
+            win.resize(size, 0);
         }
         while self.tail < want && !self.eof {
-            match self.r.read(&mut self.win[self.tail..]) {
+            match self.r.read(&mut win[self.tail..]) {
                 Ok(0) => self.eof = true,
                 Ok(k) => self.tail += k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -65,6 +82,38 @@ impl<R: Read> Input<R> {
             }
         }
         Ok(())
+    }
+
+    /// Copies the unconsumed bytes of the window, which is lent, to the start of a window no
+    /// one else holds (one kept, or a new one), and keeps the lent one for later.
+    #[cold]
+    #[inline(never)]
+    fn move_window(&mut self) {
+        let free = self.kept.iter_mut().position(|w| Arc::get_mut(w).is_some());
+        let next = free.map_or_else(Arc::default, |i| self.kept.swap_remove(i));
+        let lent = std::mem::replace(&mut self.win, next);
+        let unconsumed = lent.get(self.head..self.tail).unwrap_or_default();
+        let win = Arc::make_mut(&mut self.win);
+        // A kept window is overwritten, not cleared: zeroing 64 KiB a refill costs more than
+        // the copy it saves.
+        match win.get_mut(..unconsumed.len()) {
+            Some(start) => start.copy_from_slice(unconsumed),
+            None => {
+                win.clear();
+                win.extend_from_slice(unconsumed);
+            }
+        }
+        if self.kept.len() < KEPT {
+            self.kept.push(lent);
+        }
+    }
+
+    /// The read window as a shared buffer, and the byte offset in the file of its first
+    /// byte: what [`Input::unread`] and the ranges of [`Input::take_range`] are slices of,
+    /// for a caller that lends them (an [`Arc::clone`] of it) to another thread. Once lent,
+    /// these bytes never change: the next refill moves on to another buffer.
+    pub(super) fn window_buffer(&self) -> (&Arc<Vec<u8>>, u64) {
+        (&self.win, self.pos - self.head as u64)
     }
 
     /// The next `n` bytes, consumed; shorter only at end of file.
@@ -136,7 +185,7 @@ impl<R: Read> Input<R> {
 
     /// The source, and the bytes read from it but not consumed yet.
     pub(super) fn into_parts(self) -> (R, Vec<u8>) {
-        let mut win = self.win;
+        let mut win = Arc::unwrap_or_clone(self.win);
         win.truncate(self.tail);
         win.drain(..self.head);
         (self.r, win)
@@ -144,7 +193,7 @@ impl<R: Read> Input<R> {
 
     /// Bytes held by the read window.
     pub(super) fn window_bytes(&self) -> usize {
-        self.win.capacity()
+        self.win.capacity() + self.kept.iter().map(|w| w.capacity()).sum::<usize>()
     }
 
     pub(super) fn io_error(&self, source: io::Error) -> CaptureError {
@@ -186,5 +235,41 @@ mod tests {
         assert_eq!(&buf[..CHUNK + 5], &data[CHUNK + 5..]);
         assert_eq!(input.take(1).map(<[u8]>::len).ok(), Some(0));
         assert_eq!(input.pos(), data.len() as u64);
+    }
+
+    /// Windows lent while reading never change, reading goes on as if nothing were lent, and
+    /// a window handed back is read into again rather than a new one made.
+    #[test]
+    fn lent_windows_never_change_and_come_back() {
+        let data: Vec<u8> = (0..=250u8).cycle().take(CHUNK * 9 + 77).collect();
+        let mut input = Input::new(Trickle(&data));
+        let (mut lent, mut read) = (Vec::new(), Vec::new());
+        while let Ok(r) = input.take_range(1000) {
+            if r.is_empty() {
+                break;
+            }
+            let (window, at) = input.window_buffer();
+            // Every third take lends the window, with what those bytes were.
+            if read.len() % 3 == 0 {
+                let copy = window.get(r.clone()).map(<[u8]>::to_vec);
+                lent.push((Arc::clone(window), r.clone(), copy));
+            }
+            // `at` places the window in the file.
+            assert_eq!(at + r.start as u64, read.len() as u64);
+            read.extend_from_slice(input.window(r).unwrap_or_default());
+            // Borrowers hand back all but the last few windows now and then.
+            if read.len() % 7_000 < 1000 && lent.len() > 4 {
+                for (window, r, copy) in lent.drain(..lent.len() - 4) {
+                    assert_eq!(window.get(r).map(<[u8]>::to_vec), copy);
+                }
+            }
+        }
+        assert_eq!(read, data);
+        for (window, r, copy) in &lent {
+            assert_eq!(window.get(r.clone()).map(<[u8]>::to_vec), *copy);
+        }
+        // Windows handed back were reused: far fewer were made than refills lent one.
+        let made = input.kept.len() + 1;
+        assert!((2..=8).contains(&made), "{made} windows");
     }
 }

@@ -24,7 +24,7 @@ use std::io::Read;
 use std::path::Path;
 
 use input::Input;
-pub use peek::{Framing, Run};
+pub use peek::{Framing, Run, SharedWindow};
 
 /// Largest packet record accepted (libpcap's `MAXIMUM_SNAPLEN`, 262144).
 pub const MAX_CAPLEN: u32 = 262_144;

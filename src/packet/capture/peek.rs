@@ -14,8 +14,31 @@
 //! shows nothing: a caller gets fewer records, never different ones.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use super::{CaptureReader, Frame, State};
+
+/// The read window as a shared buffer ([`CaptureReader::shared_window`]): what the records
+/// [`CaptureReader::peek_records`] shows are slices of, so that a caller may lend them to
+/// another thread (an [`Arc::clone`] of [`SharedWindow::buffer`]) instead of copying them.
+/// Bytes lent never change: the reader moves on to another buffer when it next reads.
+#[derive(Debug, Clone, Copy)]
+pub struct SharedWindow<'r> {
+    /// The window's bytes.
+    pub buffer: &'r Arc<Vec<u8>>,
+    /// Byte offset in the file of the buffer's first byte.
+    at: u64,
+}
+
+impl SharedWindow<'_> {
+    /// Where in [`SharedWindow::buffer`] the `len` bytes at byte `offset` of the file are
+    /// (a record [`CaptureReader::peek_records`] showed: its offset and length).
+    #[inline]
+    pub fn range(&self, offset: u64, len: usize) -> std::ops::Range<usize> {
+        let start = usize::try_from(offset.saturating_sub(self.at)).unwrap_or(usize::MAX);
+        start..start.saturating_add(len)
+    }
+}
 
 /// How the records of a classic pcap capture read: what makes a record's [`Frame`] from its
 /// bytes as the file holds them, wherever they were copied to.
@@ -120,6 +143,13 @@ impl<R: Read> CaptureReader<R> {
             run.records += 1;
         }
         run
+    }
+
+    /// The read window as a shared buffer: see [`SharedWindow`].
+    #[inline]
+    pub fn shared_window(&self) -> SharedWindow<'_> {
+        let (buffer, at) = self.input.window_buffer();
+        SharedWindow { buffer, at }
     }
 
     /// How this capture's records read from their bytes ([`CaptureReader::peek_records`]):

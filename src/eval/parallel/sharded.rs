@@ -225,9 +225,10 @@ type Looked<'r> = (u64, u64, (&'r [u8], Flow4), usize);
 /// lockstep (see [`deal`]); returns the link type its reader ended with.
 ///
 /// It reads in runs of up to [`AHEAD`] records whole in the read window
-/// ([`CaptureReader::peek_records`]): each record's shard is decided, a dealt one lent to its
-/// worker where it lies in the window (its worker frames it; see `deal::Batch`), and this worker's own ones framed and
-/// replayed after their flows are touched together (see `touch`). What a run cannot show
+/// ([`CaptureReader::peek_records`]): each record's shard is decided, a dealt one lent to
+/// its worker where it lies in the window (its worker frames it; see `deal::Batch`), and
+/// this worker's own ones framed and replayed after their flows are touched together (see
+/// `touch`). What a run cannot show
 /// (a record cut by the window's end, an error, a pcapng capture) is read one record at a
 /// time.
 fn lead<W, T, Rf>(

@@ -17,11 +17,11 @@ use super::CaptureError;
 
 /// Bytes asked of the source at a time.
 pub(super) const CHUNK: usize = 1 << 16;
-/// Windows kept for reuse once their borrowers are done with them. A sharded replay lends
-/// each window to its other workers until they have replayed the records in it (a few
-/// dozen windows in its queues); past this many, a window still lent is left to its
+/// Bytes of windows kept for reuse once their borrowers are done with them. A sharded replay
+/// lends each window to its other workers until they have replayed the records in it (a few
+/// dozen 64 KiB windows in its queues); past this, a window still lent is left to its
 /// borrowers to free.
-const KEPT: usize = 128;
+pub(super) const KEPT_BYTES: usize = 8 << 20;
 
 pub(super) struct Input<R> {
     r: R,
@@ -94,8 +94,7 @@ impl<R: Read> Input<R> {
         let lent = std::mem::replace(&mut self.win, next);
         let unconsumed = lent.get(self.head..self.tail).unwrap_or_default();
         let win = Arc::make_mut(&mut self.win);
-        // A kept window is overwritten, not cleared: zeroing 64 KiB a refill costs more than
-        // the copy it saves.
+        // A kept window is overwritten, not cleared, so that `fill` need not zero it again.
         match win.get_mut(..unconsumed.len()) {
             Some(start) => start.copy_from_slice(unconsumed),
             None => {
@@ -103,7 +102,7 @@ impl<R: Read> Input<R> {
                 win.extend_from_slice(unconsumed);
             }
         }
-        if self.kept.len() < KEPT {
+        if self.window_bytes() + lent.capacity() <= KEPT_BYTES {
             self.kept.push(lent);
         }
     }
@@ -191,7 +190,7 @@ impl<R: Read> Input<R> {
         (self.r, win)
     }
 
-    /// Bytes held by the read window.
+    /// Bytes held by the read window and the windows kept (at most [`KEPT_BYTES`] of them).
     pub(super) fn window_bytes(&self) -> usize {
         self.win.capacity() + self.kept.iter().map(|w| w.capacity()).sum::<usize>()
     }
@@ -271,5 +270,23 @@ mod tests {
         // Windows handed back were reused: far fewer were made than refills lent one.
         let made = input.kept.len() + 1;
         assert!((2..=8).contains(&made), "{made} windows");
+    }
+
+    /// Windows grown for large records and lent all at once: the windows kept stay within
+    /// their bound, whatever the borrowers hold.
+    #[test]
+    fn windows_kept_stay_bounded() {
+        let data = vec![7u8; 300_000 * 60];
+        let mut input = Input::new(&data[..]);
+        let mut held = Vec::new();
+        while let Ok(r) = input.take_range(300_000) {
+            if r.is_empty() {
+                break;
+            }
+            held.push(Arc::clone(input.window_buffer().0));
+            assert!(input.window_bytes() <= KEPT_BYTES + 2 * 300_000);
+        }
+        assert_eq!(held.len(), 60);
+        assert!(held.iter().all(|w| w.iter().all(|&b| b == 7)));
     }
 }

@@ -280,7 +280,8 @@ impl<R: Read> CaptureReader<R> {
     }
 
     /// Bytes held by the record buffer and the read window (each bounded by [`MAX_BLOCK`],
-    /// the window by 64 KiB until a record needs more).
+    /// the window by 64 KiB until a record needs more), and by windows lent before and kept
+    /// for reuse (see [`CaptureReader::shared_window`]; at most 8 MiB).
     pub fn buffered_bytes(&self) -> usize {
         self.buf.capacity() + self.input.window_bytes()
     }

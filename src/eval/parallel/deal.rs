@@ -6,7 +6,7 @@
 //! `read` copy of every byte, ~20 ms a worker on mix_1m) and for framing every record and
 //! deciding its shard (~120 instructions a record), so two workers cost ~45 ms of CPU more
 //! than one and gave ~1.5x one worker's speed on two cores. Now that work is done once, and
-//! a worker gets batches of its records' bytes, back to back (a copy of ~100 bytes a record).
+//! a worker gets batches of its records, lent where the dealer read them (see [`Batch`]).
 //! The dealing is done by a worker, not a thread of its own: a third busy thread on two cores
 //! was slower (measured: 140 ms against 107 ms with every worker reading), since the threads
 //! then take turns on the cores.

@@ -248,7 +248,7 @@ where
     // looks.
     let mut spare_looked: Vec<Looked<'static>> = Vec::with_capacity(AHEAD);
     let (mut seq, mut next_deal) = (0u64, deal::DEAL_EVERY);
-    // Dealt records are copied as the file holds them, and framed by their worker.
+    // Dealt records are lent as the file holds them, and framed by their worker.
     let framing = reader.framing();
     while seq < limit {
         let most = usize::try_from(limit - seq).map_or(AHEAD, |left| left.min(AHEAD));

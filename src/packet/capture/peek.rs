@@ -41,7 +41,7 @@ impl SharedWindow<'_> {
 }
 
 /// How the records of a classic pcap capture read: what makes a record's [`Frame`] from its
-/// bytes as the file holds them, wherever they were copied to.
+/// bytes as the file holds them, wherever they are (lent, or copied elsewhere).
 #[derive(Debug, Clone, Copy)]
 pub struct Framing(super::pcap::State);
 
@@ -111,8 +111,9 @@ impl<R: Read> CaptureReader<R> {
 
     /// [`CaptureReader::peek_run`], each record shown as its number, its offset and its
     /// bytes as the file holds them (the 16-byte header, then the data), which
-    /// [`CaptureReader::framing`] makes into its [`Frame`]: for a caller that copies most
-    /// records elsewhere (the dealing worker of `replay --jobs`) and frames them there.
+    /// [`CaptureReader::framing`] makes into its [`Frame`]: for a caller that hands most
+    /// records to another thread (the dealing worker of `replay --jobs`, which lends them:
+    /// see [`CaptureReader::shared_window`]) and frames them there.
     #[inline]
     pub fn peek_records<'r, F>(&'r self, most: usize, mut each: F) -> Run
     where

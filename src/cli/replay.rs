@@ -59,10 +59,11 @@ pub struct ReplayArgs {
     /// replay took, the packet rate, and the peak memory (VmHWM).
     #[arg(long)]
     timings: bool,
-    /// Worker threads (default: the number of cores, at most 255). Records are
-    /// sharded by address pair and printed in capture order, identical to `--jobs 1`;
-    /// rulesets with cross-flow state (NAT, limit, recent, set, ...) run on
-    /// one worker (`--timings` says which mode ran and why).
+    /// Worker threads (default: the number of cores, at most 255; one for a
+    /// capture file under 2 MiB, where a second worker costs more than it saves).
+    /// Records are sharded by address pair and printed in capture order, identical
+    /// to `--jobs 1`; rulesets with cross-flow state (NAT, limit, recent, set, ...)
+    /// run on one worker (`--timings` says which mode ran and why).
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
     /// Walk the tables for every packet. By default a packet of a connection
@@ -124,19 +125,31 @@ pub fn run(ctx: &Ctx, args: ReplayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let size = std::fs::metadata(&args.pcap).ok().map(|m| m.len());
+    let meta = std::fs::metadata(&args.pcap).ok();
+    let size = meta.as_ref().map(std::fs::Metadata::len);
+    // A pipe's length says nothing of the capture's (`<(tcpdump -w - ...)` has 0).
+    let file_size = meta.filter(std::fs::Metadata::is_file).map(|m| m.len());
     let per_record = args.format != Format::Summary;
     let mut progress = Progress::new(size, args.quiet, per_record, ctx.color);
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let (jobs, small) = match args.jobs {
+        Some(n) => (n, None),
+        None if file_size.is_some_and(|s| s < SHARD_FROM_BYTES) => (1, Some(SMALL_CAPTURE)),
+        None => (
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+            None,
+        ),
+    };
     // Summary records are only counted (unless --split writes them out): the workers'
     // records then render to nothing.
     let only_counted = args.format == Format::Summary && args.split.is_none();
-    let plan = parallel::Plan {
+    let mut plan = parallel::Plan {
         renders_nothing: only_counted,
         ..parallel::plan(&loaded.ruleset, jobs)
     };
+    if let Some(why) = small {
+        // One worker asked of `plan` is no fallback to it; `--timings` says why here.
+        plan.reason = Some(why.to_string());
+    }
     let setup = parallel::Setup {
         rs: &loaded.ruleset,
         host,
@@ -561,6 +574,17 @@ fn table_size_warning(live: usize) -> Option<String> {
         )
     })
 }
+
+/// A capture file smaller than this replays on one worker unless `--jobs` says otherwise.
+/// A second worker costs a few milliseconds before it pays (its thread's start, its engine,
+/// the first deals) and saves ~75 ns a record after; on prefixes of the bench's mix_100k
+/// (one core each), at 1.7 MB one worker took 9.5 ms and two 14.8 ms (`--format summary`;
+/// jsonl 16.7 against 29.3 ms), at 2.7 MB they were even, at 3.9 MB two were 10% faster.
+const SHARD_FROM_BYTES: u64 = 2 << 20;
+
+/// Why a small capture ran on one worker (`--timings`).
+const SMALL_CAPTURE: &str = "the capture is under 2 MiB, where a second worker costs more than \
+                             it saves; --jobs N shards it anyway";
 
 /// The phases `--timings` reports.
 #[derive(Debug, Clone, Copy)]

@@ -146,6 +146,43 @@ fn replay_formats_on_a_kernel_scenario() {
     }
 }
 
+/// A small capture replays on one worker unless `--jobs` asks for more (a second costs more
+/// than it saves there), and `--timings` says why; the output is the same either way.
+#[test]
+fn a_small_capture_replays_on_one_worker_unless_asked() {
+    let base = [
+        "replay",
+        "testdata/scenarios/hm_icmp_errors/rules.v4",
+        "testdata/scenarios/hm_icmp_errors/trace.pcap",
+        "--local",
+        "10.0.0.104",
+        "--format",
+        "jsonl",
+        "--timings",
+    ];
+    let mode = |err: &str| {
+        err.lines()
+            .find_map(|l| l.strip_prefix("timings: replay mode: "))
+            .map(str::to_string)
+    };
+    let (code, default_out, err) = iptwalk(&base);
+    assert_eq!(code, 0, "{err}");
+    let default_mode = mode(&err).expect("a replay mode line");
+    assert!(
+        default_mode.starts_with("1 worker (the capture is under 2 MiB"),
+        "{default_mode}"
+    );
+    let mut asked = base.to_vec();
+    asked.extend(["--jobs", "2"]);
+    let (code, sharded_out, err) = iptwalk(&asked);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        mode(&err).as_deref(),
+        Some("sharded by address pair over 2 workers")
+    );
+    assert_eq!(default_out, sharded_out);
+}
+
 #[test]
 fn replay_counters_are_iptables_save_c() {
     let tmp = std::env::temp_dir().join(format!("iptwalk-counters-{}.v4", std::process::id()));

@@ -89,7 +89,7 @@ const PROGRESS_EVERY: u64 = 4096;
 pub struct Plan {
     /// Workers (1: today's single engine, on the calling thread).
     pub workers: usize,
-    /// Why one worker runs although more were asked for.
+    /// Why one worker runs although more were asked for (or would run by default).
     pub reason: Option<String>,
     /// Items (rendered records, errors) a worker sends the calling thread at
     /// a time; it also reports at least every 64 batches' worth of records

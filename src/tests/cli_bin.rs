@@ -121,17 +121,20 @@ fn lint_refused_commands_exit_1_and_broken_files_exit_2() {
     assert!(err.contains("COMMIT expected"), "{err}");
 }
 
+/// `replay` of the kernel-truth scenario the README shows, before any option.
+const REPLAY_EXAMPLE: [&str; 5] = [
+    "replay",
+    "testdata/scenarios/hm_icmp_errors/rules.v4",
+    "testdata/scenarios/hm_icmp_errors/trace.pcap",
+    "--local",
+    "10.0.0.104",
+];
+
 /// The replay formats on a kernel-truth scenario (every verdict shown here
 /// is the kernel's: see testdata/scenarios/hm_icmp_errors/kernel.json).
 #[test]
 fn replay_formats_on_a_kernel_scenario() {
-    let base = [
-        "replay",
-        "testdata/scenarios/hm_icmp_errors/rules.v4",
-        "testdata/scenarios/hm_icmp_errors/trace.pcap",
-        "--local",
-        "10.0.0.104",
-    ];
+    let base = REPLAY_EXAMPLE;
     for (format, name) in [
         ("text", "replay-text"),
         ("jsonl", "replay-jsonl"),
@@ -150,16 +153,8 @@ fn replay_formats_on_a_kernel_scenario() {
 /// than it saves there), and `--timings` says why; the output is the same either way.
 #[test]
 fn a_small_capture_replays_on_one_worker_unless_asked() {
-    let base = [
-        "replay",
-        "testdata/scenarios/hm_icmp_errors/rules.v4",
-        "testdata/scenarios/hm_icmp_errors/trace.pcap",
-        "--local",
-        "10.0.0.104",
-        "--format",
-        "jsonl",
-        "--timings",
-    ];
+    let mut base = REPLAY_EXAMPLE.to_vec();
+    base.extend(["--format", "jsonl", "--timings"]);
     let mode = |err: &str| {
         err.lines()
             .find_map(|l| l.strip_prefix("timings: replay mode: "))
@@ -172,7 +167,7 @@ fn a_small_capture_replays_on_one_worker_unless_asked() {
         default_mode.starts_with("1 worker (the capture is under 2 MiB"),
         "{default_mode}"
     );
-    let mut asked = base.to_vec();
+    let mut asked = base.clone();
     asked.extend(["--jobs", "2"]);
     let (code, sharded_out, err) = iptwalk(&asked);
     assert_eq!(code, 0, "{err}");
@@ -186,17 +181,9 @@ fn a_small_capture_replays_on_one_worker_unless_asked() {
 #[test]
 fn replay_counters_are_iptables_save_c() {
     let tmp = std::env::temp_dir().join(format!("iptwalk-counters-{}.v4", std::process::id()));
-    let (code, _, err) = iptwalk(&[
-        "replay",
-        "testdata/scenarios/hm_icmp_errors/rules.v4",
-        "testdata/scenarios/hm_icmp_errors/trace.pcap",
-        "--local",
-        "10.0.0.104",
-        "--format",
-        "summary",
-        "--counters",
-        tmp.to_str().unwrap(),
-    ]);
+    let mut args = REPLAY_EXAMPLE.to_vec();
+    args.extend(["--format", "summary", "--counters", tmp.to_str().unwrap()]);
+    let (code, _, err) = iptwalk(&args);
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(&tmp).unwrap();
     let _ = std::fs::remove_file(&tmp);
